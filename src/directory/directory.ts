@@ -1,0 +1,391 @@
+/**
+ * The directory: the one entry point adapters call. It validates requests,
+ * waits for `min_revision` on reads, hands decision functions to the engine
+ * for writes, and answers plain records with the revision they are valid at.
+ * It owns no rule itself (those are in the *-rules modules) and no protocol.
+ * Clock and randomness are injected so tests can be deterministic.
+ */
+import { randomBytes as cryptoRandomBytes } from 'node:crypto';
+import type { AclEntry } from '../model/acl.js';
+import { invalidArgument, notFound, quote } from '../model/errors.js';
+import { limits } from '../model/limits.js';
+import { childKeyRange, sortKey, validateName } from '../model/names.js';
+import type { BusinessRecord, Location, MailboxRecord, ServerRecord } from '../model/records.js';
+import { generateUniqueid, validateUniqueid, type RandomBytes } from '../model/uniqueid.js';
+import type { Engine, EngineStatus } from '../replication/engine.js';
+import type { Store } from '../store/store.js';
+import { listMailboxes, type ListInput, type ListResult } from './list-rules.js';
+import {
+  decideActivate,
+  decideCreate,
+  decideDelete,
+  decideRename,
+  decideSetAcl,
+  validateCreate,
+  type ActivateInput,
+  type CreateOutcome,
+} from './mailbox-rules.js';
+import {
+  decideMarkMoving,
+  decideMoveUser,
+  decidePutBusiness,
+  decidePutServer,
+  decideSetUserBusiness,
+  planRebalance,
+  resolveUser,
+  type MarkMovingResult,
+  type MoveInput,
+  type PlannedMove,
+  type ResolvedUser,
+} from './placement-rules.js';
+import {
+  decideSyncBatch,
+  decideSyncRemovals,
+  normalizeSyncEntry,
+  SyncListing,
+  SyncReport,
+} from './sync-rules.js';
+import { WatchHub, type WatchFilter, type WatchSubscription } from './watch.js';
+
+export interface Clock {
+  nowMs(): number;
+}
+
+export interface DirectoryOptions {
+  clock?: Clock;
+  randomBytes?: RandomBytes;
+  nodeId?: string;
+}
+
+/** What a client may give on create; everything but the name is optional. */
+export interface CreateRequest {
+  uniqueid?: string;
+  name: string;
+  server?: string;
+  partition?: string;
+  replicas?: Location[];
+  acl?: AclEntry[];
+  mbtype?: string;
+  uidvalidity?: number;
+  createdmodseq?: number;
+  foldermodseq?: number;
+  reserveOnly?: boolean;
+  requestId?: string;
+}
+
+export interface Revisioned<T> {
+  value: T;
+  revision: number;
+}
+
+export interface ServerLoad {
+  server: ServerRecord;
+  users: number;
+  mailboxes: number;
+}
+
+/** Mailboxes scanned per page of ScanMailboxes. */
+export const scanPageSize = 1000;
+
+export class Directory {
+  readonly clock: Clock;
+  readonly watchHub: WatchHub;
+  readonly nodeId: string;
+  private readonly randomBytes: RandomBytes;
+  private readonly startedAtMs: number;
+
+  constructor(
+    readonly store: Store,
+    readonly engine: Engine,
+    options: DirectoryOptions = {},
+  ) {
+    this.clock = options.clock ?? { nowMs: () => Date.now() };
+    this.randomBytes = options.randomBytes ?? ((count) => cryptoRandomBytes(count));
+    this.nodeId = options.nodeId ?? 'mbdir';
+    this.watchHub = new WatchHub(store, engine);
+    this.startedAtMs = this.clock.nowMs();
+  }
+
+  /** Waits until this node has applied `minRevision` (read-your-writes). */
+  async readAt(minRevision: number, timeoutMs: number = limits.minRevisionWaitMsMax): Promise<void> {
+    if (minRevision > 0) await this.engine.waitForRevision(minRevision, Math.min(timeoutMs, limits.minRevisionWaitMsMax));
+  }
+
+  revision(): number {
+    return this.engine.appliedRevision();
+  }
+
+  // ------------------------------------------------------------ mailbox writes
+
+  async createMailbox(request: CreateRequest): Promise<{ mailbox: MailboxRecord; outcome: CreateOutcome; revision: number }> {
+    const generated = (request.uniqueid ?? '') === '';
+    const input = validateCreate({
+      uniqueid: generated ? generateUniqueid(this.randomBytes) : (request.uniqueid ?? ''),
+      uniqueidGenerated: generated,
+      name: request.name,
+      server: request.server ?? '',
+      partition: request.partition ?? '',
+      replicas: request.replicas ?? [],
+      acl: request.acl ?? [],
+      mbtype: request.mbtype ?? '',
+      uidvalidity: request.uidvalidity ?? 0,
+      createdmodseq: request.createdmodseq ?? 0,
+      foldermodseq: request.foldermodseq ?? 0,
+      reserveOnly: request.reserveOnly ?? false,
+      requestId: request.requestId ?? '',
+    });
+    const committed = await this.engine.commit((store) => decideCreate(store, input, this.clock.nowMs()), {
+      requestId: input.requestId,
+    });
+    return { ...committed.result, revision: committed.revision };
+  }
+
+  async activateMailbox(input: ActivateInput): Promise<Revisioned<MailboxRecord>> {
+    validateName(input.name);
+    if (input.uniqueid !== '') validateUniqueid(input.uniqueid);
+    const committed = await this.engine.commit((store) => decideActivate(store, input, this.clock.nowMs()));
+    return { value: committed.result, revision: committed.revision };
+  }
+
+  async renameMailbox(name: string, newName: string): Promise<Revisioned<MailboxRecord[]>> {
+    const committed = await this.engine.commit((store) => decideRename(store, name, newName, this.clock.nowMs()));
+    return { value: committed.result, revision: committed.revision };
+  }
+
+  async deleteMailbox(name: string): Promise<Revisioned<MailboxRecord>> {
+    const committed = await this.engine.commit((store) => decideDelete(store, name));
+    return { value: committed.result, revision: committed.revision };
+  }
+
+  async setAcl(name: string, identifier: string, rights: string): Promise<Revisioned<MailboxRecord>> {
+    const committed = await this.engine.commit((store) => decideSetAcl(store, name, identifier, rights));
+    return { value: committed.result, revision: committed.revision };
+  }
+
+  /** Releases reservations that were never activated; returns how many. */
+  async sweepReservations(): Promise<number> {
+    const committed = await this.engine.commit((store) => {
+      const expired = store.expiredReservations(this.clock.nowMs(), 1000);
+      return { changes: expired.map((mailbox) => ({ kind: 'mailbox.delete' as const, mailbox })), result: expired.length };
+    });
+    return committed.result;
+  }
+
+  // ------------------------------------------------------------ mailbox reads
+
+  getMailbox(key: { name: string } | { uniqueid: string }): Revisioned<MailboxRecord> {
+    const revision = this.revision();
+    if ('name' in key) {
+      validateName(key.name);
+      const mailbox = this.store.mailboxByName(key.name);
+      if (mailbox === undefined) throw notFoundName(key.name);
+      return { value: mailbox, revision };
+    }
+    validateUniqueid(key.uniqueid);
+    const mailbox = this.store.mailboxByUniqueid(key.uniqueid);
+    if (mailbox === undefined) throw notFoundUniqueid(key.uniqueid);
+    return { value: mailbox, revision };
+  }
+
+  /** Looks up names in order; a missing name is reported, not an error. */
+  lookupMailboxes(names: readonly string[]): Revisioned<Array<MailboxRecord | undefined>> {
+    if (names.length > limits.lookupNamesMax) {
+      throw invalidArgument(`${names.length} names in one lookup, more than the limit of ${limits.lookupNamesMax}`);
+    }
+    const revision = this.revision();
+    return { value: names.map((name) => this.lookupOne(name)), revision };
+  }
+
+  lookupOne(name: string): MailboxRecord | undefined {
+    validateName(name);
+    return this.store.mailboxByName(name);
+  }
+
+  listMailboxes(input: ListInput): Revisioned<ListResult> {
+    const revision = this.revision();
+    return { value: listMailboxes(this.store, input), revision };
+  }
+
+  /** Mailboxes in sort-key order, page by page; optionally one server's or one subtree's. */
+  *scanMailboxes(filter: { server: string; prefix: string; includeReserved: boolean }): Generator<MailboxRecord[]> {
+    if (filter.prefix !== '') validateName(filter.prefix, 'prefix');
+    const prefixKey = filter.prefix === '' ? null : sortKey(filter.prefix);
+    const prefixRange = prefixKey === null ? null : childKeyRange(prefixKey);
+    let afterKey: Buffer = prefixKey === null ? Buffer.alloc(0) : Buffer.from(prefixKey.subarray(0, prefixKey.length - 1));
+    for (;;) {
+      const page = this.store.scanPage(filter.server, afterKey, scanPageSize);
+      afterKey = page.lastKey;
+      const selected: MailboxRecord[] = [];
+      let beyondPrefix = false;
+      for (const mailbox of page.mailboxes) {
+        if (prefixKey !== null && prefixRange !== null) {
+          const key = sortKey(mailbox.name);
+          const inside = key.equals(prefixKey) || (Buffer.compare(key, prefixRange.low) >= 0 && Buffer.compare(key, prefixRange.high) < 0);
+          if (!inside) {
+            if (Buffer.compare(key, prefixRange.high) >= 0) beyondPrefix = true;
+            continue;
+          }
+        }
+        if (mailbox.state === 'ACTIVE' || filter.includeReserved) selected.push(mailbox);
+      }
+      if (selected.length > 0) yield selected;
+      if (beyondPrefix || page.mailboxes.length < scanPageSize) return;
+    }
+  }
+
+  // ------------------------------------------------------------ sync
+
+  /** Starts a SyncServer session for `server`. */
+  startSync(server: string, dryRun: boolean): SyncSession {
+    return new SyncSession(this, server, dryRun);
+  }
+
+  // ------------------------------------------------------------ watch
+
+  watch(filter: WatchFilter, fromRevision: number): WatchSubscription {
+    return this.watchHub.subscribe(filter, fromRevision);
+  }
+
+  // ------------------------------------------------------------ placement
+
+  async putServer(server: ServerRecord): Promise<Revisioned<ServerRecord>> {
+    const committed = await this.engine.commit(() => decidePutServer(server));
+    return { value: committed.result, revision: committed.revision };
+  }
+
+  listServers(): Revisioned<ServerLoad[]> {
+    const users = this.store.usersPerServer();
+    const mailboxes = this.store.mailboxesPerServer();
+    const value = this.store.servers().map((server) => ({
+      server,
+      users: users.get(server.name) ?? 0,
+      mailboxes: mailboxes.get(server.name) ?? 0,
+    }));
+    return { value, revision: this.revision() };
+  }
+
+  async putBusiness(business: BusinessRecord): Promise<Revisioned<BusinessRecord>> {
+    const committed = await this.engine.commit((store) => decidePutBusiness(store, business));
+    return { value: committed.result, revision: committed.revision };
+  }
+
+  async setUserBusiness(user: string, business: string): Promise<number> {
+    const committed = await this.engine.commit((store) => decideSetUserBusiness(store, user, business));
+    return committed.revision;
+  }
+
+  resolveUser(user: string): Revisioned<ResolvedUser> {
+    return { value: resolveUser(this.store, user), revision: this.revision() };
+  }
+
+  planRebalance(maxUsers: number): Revisioned<{ moves: PlannedMove[]; total: number }> {
+    if (maxUsers > limits.planUsersMax) {
+      throw invalidArgument(`max_users ${maxUsers} is larger than the limit of ${limits.planUsersMax}`);
+    }
+    const bound = maxUsers === 0 ? limits.planUsersDefault : maxUsers;
+    return { value: planRebalance(this.store, bound), revision: this.revision() };
+  }
+
+  async moveUser(input: MoveInput): Promise<Revisioned<MailboxRecord[]>> {
+    const committed = await this.engine.commit((store) => decideMoveUser(store, input));
+    return { value: committed.result, revision: committed.revision };
+  }
+
+  async markUserMoving(input: {
+    user: string;
+    fromServer: string;
+    toServer: string;
+    clear: boolean;
+  }): Promise<Revisioned<MarkMovingResult>> {
+    const committed = await this.engine.commit((store) => decideMarkMoving(store, input, this.clock.nowMs()));
+    return { value: committed.result, revision: committed.revision };
+  }
+
+  // ------------------------------------------------------------ status
+
+  async status(): Promise<EngineStatus & { nodeId: string; mailboxes: number; oldestRetained: number; uptimeMs: number }> {
+    const engine = await this.engine.status();
+    return {
+      ...engine,
+      nodeId: this.nodeId,
+      mailboxes: this.store.mailboxCount(),
+      oldestRetained: this.store.oldestRetainedRevision(),
+      uptimeMs: this.clock.nowMs() - this.startedAtMs,
+    };
+  }
+}
+
+function notFoundName(name: string): Error {
+  return notFound(`no mailbox named ${quote(name)}`);
+}
+
+function notFoundUniqueid(uniqueid: string): Error {
+  return notFound(`no mailbox with uniqueid ${uniqueid}`);
+}
+
+/** One SyncServer stream: batches in, one report out. */
+export class SyncSession {
+  private readonly listing: SyncListing;
+  readonly report = new SyncReport();
+
+  constructor(
+    private readonly directory: Directory,
+    readonly server: string,
+    private readonly dryRun: boolean,
+  ) {
+    this.listing = new SyncListing(server);
+  }
+
+  /** Classifies (and unless dry-run commits) one batch of the backend's list. */
+  async addBatch(entries: readonly MailboxRecord[]): Promise<void> {
+    const normalized = entries.map((entry) => normalizeSyncEntry(this.server, entry));
+    this.listing.add(normalized);
+    for (let start = 0; start < normalized.length; start += limits.syncCommitBatchMax) {
+      const batch = normalized.slice(start, start + limits.syncCommitBatchMax);
+      await this.commitBatch(batch);
+    }
+  }
+
+  private async commitBatch(batch: readonly MailboxRecord[]): Promise<void> {
+    const engine = this.directory.engine;
+    if (this.dryRun) {
+      const decision = decideSyncBatch(this.directory.store, this.server, batch);
+      for (const entry of decision.result.classified) this.report.record(entry);
+      for (const entry of decision.result.deferred) {
+        this.report.record(decideSyncBatch(this.directory.store, this.server, [entry]).result.classified[0]!);
+      }
+      return;
+    }
+    const committed = await engine.commit((store) => decideSyncBatch(store, this.server, batch));
+    this.report.revision = Math.max(this.report.revision, committed.revision);
+    for (const entry of committed.result.classified) this.report.record(entry);
+    for (const entry of committed.result.deferred) {
+      const single = await engine.commit((store) => decideSyncBatch(store, this.server, [entry]));
+      this.report.revision = Math.max(this.report.revision, single.revision);
+      for (const classified of single.result.classified) this.report.record(classified);
+    }
+  }
+
+  /** Removes (or reports) what the directory holds on the server but the backend did not list. */
+  async finish(): Promise<SyncReport> {
+    const unlisted: MailboxRecord[] = [];
+    for (const page of this.directory.scanMailboxes({ server: this.server, prefix: '', includeReserved: false })) {
+      for (const mailbox of page) if (!this.listing.listed(mailbox)) unlisted.push(mailbox);
+    }
+    for (let start = 0; start < unlisted.length; start += limits.syncCommitBatchMax) {
+      const batch = unlisted.slice(start, start + limits.syncCommitBatchMax);
+      if (this.dryRun) {
+        const decision = decideSyncRemovals(this.directory.store, this.server, batch, this.listing);
+        for (const entry of decision.result) this.report.record(entry);
+        continue;
+      }
+      const committed = await this.directory.engine.commit((store) =>
+        decideSyncRemovals(store, this.server, batch, this.listing),
+      );
+      this.report.revision = Math.max(this.report.revision, committed.revision);
+      for (const entry of committed.result) this.report.record(entry);
+    }
+    if (this.report.revision === 0) this.report.revision = this.directory.revision();
+    return this.report;
+  }
+}

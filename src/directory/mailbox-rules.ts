@@ -1,0 +1,259 @@
+/**
+ * The mailbox rules as decision functions: create (replica pairs, conflicts,
+ * retries), activate, rename (whole subtree), delete and SETACL. Each takes the
+ * store as its view and returns the changes to commit and its answer; engines
+ * run them atomically. They never write and never know a protocol.
+ */
+import { applyAclEdit, normalizeAcl, type AclEntry } from '../model/acl.js';
+import { conflict, failedPrecondition, invalidArgument, notFound, quote, resourceExhausted } from '../model/errors.js';
+import { normalizeMbtype, normalizePartition, validateLabel, validateRequestId } from '../model/labels.js';
+import { limits } from '../model/limits.js';
+import { isInSubtree, isUserRoot, ownerOf, renamedName, validateName } from '../model/names.js';
+import type { Change, Location, MailboxRecord, UserRecord } from '../model/records.js';
+import { validateUniqueid } from '../model/uniqueid.js';
+import type { Decision } from '../replication/engine.js';
+import type { Store } from '../store/store.js';
+import { choosePlacement } from './placement-rules.js';
+
+export type CreateOutcome = 'CREATED' | 'ALREADY_PRESENT' | 'REPLICA_ADDED';
+
+export interface CreateInput {
+  uniqueid: string;
+  /** True when the client gave no uniqueid and `uniqueid` was generated for it. */
+  uniqueidGenerated: boolean;
+  name: string;
+  server: string;
+  partition: string;
+  replicas: Location[];
+  acl: AclEntry[];
+  mbtype: string;
+  uidvalidity: number;
+  createdmodseq: number;
+  foldermodseq: number;
+  reserveOnly: boolean;
+  requestId: string;
+}
+
+export interface CreateResult {
+  mailbox: MailboxRecord;
+  outcome: CreateOutcome;
+}
+
+/** Checks a create request's fields; returns the normalised input. */
+export function validateCreate(input: CreateInput): CreateInput {
+  validateName(input.name);
+  validateUniqueid(input.uniqueid);
+  validateRequestId(input.requestId);
+  if (input.server !== '') validateLabel(input.server, 'server');
+  if (input.replicas.length > limits.replicasMax) {
+    throw invalidArgument(`mailbox has ${input.replicas.length} replicas, more than the limit of ${limits.replicasMax}`);
+  }
+  const replicas = input.replicas.map((replica) => {
+    validateLabel(replica.server, 'replica server');
+    return { server: replica.server, partition: normalizePartition(replica.partition) };
+  });
+  return {
+    ...input,
+    partition: normalizePartition(input.partition),
+    replicas,
+    acl: normalizeAcl(input.acl),
+    mbtype: normalizeMbtype(input.mbtype),
+  };
+}
+
+/** Describes the record holding a name, for Conflict messages. */
+export function describeHolder(holder: MailboxRecord): string {
+  return `${quote(holder.name)} is held by uniqueid ${holder.uniqueid} on server ${holder.server}`;
+}
+
+function isExpiredReservation(mailbox: MailboxRecord, nowMs: number): boolean {
+  return mailbox.state === 'RESERVED' && mailbox.reservedUntilMs > 0 && mailbox.reservedUntilMs <= nowMs;
+}
+
+/** The create rule (DESIGN.md "Rules that matter"). `input` must be validated. */
+export function decideCreate(store: Store, input: CreateInput, nowMs: number): Decision<CreateResult> {
+  const changes: Change[] = [];
+  let holder = store.mailboxByName(input.name);
+  if (holder !== undefined && isExpiredReservation(holder, nowMs)) {
+    changes.push({ kind: 'mailbox.delete', mailbox: holder });
+    holder = undefined;
+  }
+  if (holder !== undefined) return decideCreateOnHeldName(holder, input, changes);
+
+  const sameId = store.mailboxByUniqueid(input.uniqueid);
+  if (sameId !== undefined) {
+    if (!(isExpiredReservation(sameId, nowMs))) {
+      throw conflict(
+        `uniqueid ${input.uniqueid} is already registered as ${quote(sameId.name)} on server ${sameId.server}` +
+          ` (a mailbox changing name is a rename)`,
+      );
+    }
+    changes.push({ kind: 'mailbox.delete', mailbox: sameId });
+  }
+  const server = input.server !== '' ? input.server : choosePlacement(store, input.name);
+  const mailbox: MailboxRecord = {
+    uniqueid: input.uniqueid,
+    name: input.name,
+    server,
+    partition: input.partition,
+    replicas: input.replicas.filter((replica) => replica.server !== server),
+    acl: input.acl,
+    mbtype: input.mbtype,
+    state: input.reserveOnly ? 'RESERVED' : 'ACTIVE',
+    uidvalidity: input.uidvalidity,
+    createdmodseq: input.createdmodseq,
+    foldermodseq: input.foldermodseq,
+    revision: 0,
+    nameHistory: [],
+    reservedUntilMs: input.reserveOnly ? nowMs + limits.reservationTtlMs : 0,
+    requestId: input.requestId,
+  };
+  changes.push({ kind: 'mailbox.put', mailbox });
+  return { changes, result: { mailbox, outcome: 'CREATED' } };
+}
+
+/** A create on a name already held: retry, replica pair, or conflict. */
+function decideCreateOnHeldName(
+  holder: MailboxRecord,
+  input: CreateInput,
+  changes: Change[],
+): Decision<CreateResult> {
+  const retried = input.requestId !== '' && holder.requestId === input.requestId;
+  if (retried) return { changes, result: { mailbox: holder, outcome: 'ALREADY_PRESENT' } };
+  if (input.uniqueidGenerated || holder.uniqueid !== input.uniqueid) {
+    throw conflict(`mailbox ${describeHolder(holder)}; a second mailbox of the same name is never created`);
+  }
+  const server = input.server === '' ? holder.server : input.server;
+  const onHolderServer = server === holder.server;
+  const alreadyReplica = holder.replicas.some((replica) => replica.server === server);
+  if (onHolderServer || alreadyReplica) {
+    if (holder.state === 'RESERVED' && !input.reserveOnly && onHolderServer) {
+      const activated: MailboxRecord = { ...holder, state: 'ACTIVE', reservedUntilMs: 0 };
+      changes.push({ kind: 'mailbox.put', mailbox: activated });
+      return { changes, result: { mailbox: activated, outcome: 'ALREADY_PRESENT' } };
+    }
+    return { changes, result: { mailbox: holder, outcome: 'ALREADY_PRESENT' } };
+  }
+  if (holder.replicas.length >= limits.replicasMax) {
+    throw resourceExhausted(`mailbox ${quote(holder.name)} already has ${limits.replicasMax} replicas`);
+  }
+  const paired: MailboxRecord = {
+    ...holder,
+    replicas: [...holder.replicas, { server, partition: input.partition }],
+  };
+  changes.push({ kind: 'mailbox.put', mailbox: paired, previous: { name: holder.name, servers: serversOf(holder) } });
+  return { changes, result: { mailbox: paired, outcome: 'REPLICA_ADDED' } };
+}
+
+/** Every server holding a copy: the primary first, then the replicas. */
+export function serversOf(mailbox: MailboxRecord): string[] {
+  return [mailbox.server, ...mailbox.replicas.map((replica) => replica.server)];
+}
+
+/** Finds a mailbox by name or throws NotFound naming it. */
+export function requireMailbox(store: Store, name: string): MailboxRecord {
+  validateName(name);
+  const mailbox = store.mailboxByName(name);
+  if (mailbox === undefined) throw notFound(`no mailbox named ${quote(name)}`);
+  return mailbox;
+}
+
+export interface ActivateInput {
+  name: string;
+  uniqueid: string;
+  acl: AclEntry[] | null;
+}
+
+/** RESERVED -> ACTIVE; activating an ACTIVE mailbox changes nothing. */
+export function decideActivate(store: Store, input: ActivateInput, nowMs: number): Decision<MailboxRecord> {
+  const mailbox = requireMailbox(store, input.name);
+  if (input.uniqueid !== '' && input.uniqueid !== mailbox.uniqueid) {
+    throw conflict(`mailbox ${describeHolder(mailbox)}, not by uniqueid ${input.uniqueid}`);
+  }
+  if (isExpiredReservation(mailbox, nowMs)) {
+    throw notFound(`the reservation of ${quote(input.name)} expired before it was activated`);
+  }
+  const acl = input.acl === null ? mailbox.acl : normalizeAcl(input.acl);
+  if (mailbox.state === 'ACTIVE' && input.acl === null) return { changes: [], result: mailbox };
+  const activated: MailboxRecord = { ...mailbox, state: 'ACTIVE', reservedUntilMs: 0, acl };
+  return { changes: [{ kind: 'mailbox.put', mailbox: activated }], result: activated };
+}
+
+/** Deletes one mailbox (not its children, as Cyrus does). */
+export function decideDelete(store: Store, name: string): Decision<MailboxRecord> {
+  const mailbox = requireMailbox(store, name);
+  return { changes: [{ kind: 'mailbox.delete', mailbox }], result: mailbox };
+}
+
+/** One SETACL edit: `rights`, `+rights`, `-rights`; empty removes the entry. */
+export function decideSetAcl(
+  store: Store,
+  name: string,
+  identifier: string,
+  rights: string,
+): Decision<MailboxRecord> {
+  const mailbox = requireMailbox(store, name);
+  const updated: MailboxRecord = { ...mailbox, acl: applyAclEdit(mailbox.acl, identifier, rights) };
+  return { changes: [{ kind: 'mailbox.put', mailbox: updated }], result: updated };
+}
+
+/**
+ * Renames `name` and its whole subtree atomically. Renaming `user.a` to
+ * `user.b` renames the user: their business and any move mark follow.
+ */
+export function decideRename(
+  store: Store,
+  name: string,
+  newName: string,
+  nowMs: number,
+): Decision<MailboxRecord[]> {
+  validateName(newName, 'new mailbox name');
+  const source = requireMailbox(store, name);
+  if (newName === name) throw invalidArgument(`${quote(name)} is already named so`);
+  if (isInSubtree(newName, name)) {
+    throw invalidArgument(`cannot rename ${quote(name)} into its own subtree (${quote(newName)})`);
+  }
+  const subtree = store.subtree(source.name, limits.renameSubtreeMailboxesMax + 1);
+  if (subtree.length > limits.renameSubtreeMailboxesMax) {
+    throw resourceExhausted(
+      `${quote(name)} has more than ${limits.renameSubtreeMailboxesMax} mailboxes in its subtree; rename it in parts`,
+    );
+  }
+  const changes: Change[] = [];
+  const renamed: MailboxRecord[] = [];
+  for (const mailbox of subtree) {
+    const target = renamedName(mailbox.name, name, newName);
+    validateName(target, 'renamed mailbox name');
+    const holder = store.mailboxByName(target);
+    if (holder !== undefined) {
+      if (!isExpiredReservation(holder, nowMs)) {
+        throw conflict(`cannot rename ${quote(mailbox.name)} to ${quote(target)}: mailbox ${describeHolder(holder)}`);
+      }
+      changes.push({ kind: 'mailbox.delete', mailbox: holder });
+    }
+    const nameHistory = [...mailbox.nameHistory, mailbox.name].slice(-limits.nameHistoryMax);
+    const moved: MailboxRecord = { ...mailbox, name: target, nameHistory };
+    changes.push({ kind: 'mailbox.put', mailbox: moved, previous: { name: mailbox.name, servers: serversOf(mailbox) } });
+    renamed.push(moved);
+  }
+  changes.push(...userRecordFollowsRename(store, name, newName));
+  return { changes, result: renamed };
+}
+
+/** When a user's root is renamed to another user's root, the user record follows. */
+function userRecordFollowsRename(store: Store, name: string, newName: string): Change[] {
+  const oldUser = ownerOf(name);
+  const newUser = ownerOf(newName);
+  if (oldUser === null || newUser === null || oldUser === newUser) return [];
+  if (!isUserRoot(name) || !isUserRoot(newName)) return [];
+  const record = store.user(oldUser);
+  if (record === undefined) return [];
+  if (store.user(newUser) !== undefined) {
+    throw failedPrecondition(`user ${quote(newUser)} already has a business or move record; clear it first`);
+  }
+  const moved: UserRecord = { ...record, user: newUser };
+  return [
+    { kind: 'user.delete', user: oldUser },
+    { kind: 'user.put', user: moved },
+  ];
+}

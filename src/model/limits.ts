@@ -1,0 +1,87 @@
+/**
+ * Every bound mbdir puts on its inputs and queues, in one place.
+ *
+ * Names carry their unit and end with the qualifier (`nameBytesMax`). A value
+ * here is a contract with operators (the README lists them) and with tests
+ * (each limit is exercised at the limit and one past it). `checkLimits` runs at
+ * load time and asserts how the bounds relate to each other.
+ */
+
+export const limits = {
+  /** Cyrus's MAX_MAILBOX_NAME is 490 bytes; a name longer is refused. */
+  nameBytesMax: 490,
+  /** uniqueid: 1..64 of [A-Za-z0-9._-] (Cyrus sends 24-char ids or UUIDs). */
+  uniqueidLengthMax: 64,
+  /** user ids: `alice` or `alice@example.com`. */
+  userIdBytesMax: 255,
+  /** ACL identifiers, including a leading `-` for negative rights. */
+  identifierBytesMax: 255,
+  /** ACL entries on one mailbox. */
+  aclEntriesMax: 128,
+  /** Rights letters in one entry, before normalisation (with +/- prefix). */
+  rightsLengthMax: 32,
+  /** Groups a LIST caller may name. */
+  listGroupsMax: 64,
+  /** LIST reference + pattern, in bytes. */
+  patternBytesMax: 512,
+  /** Wildcards (`*`, `%`) in one LIST pattern, after collapsing runs. */
+  patternWildcardsMax: 32,
+  /** ListMailboxes page size: default and maximum. */
+  pageSizeDefault: 1000,
+  pageSizeMax: 10000,
+  /** Page tokens are opaque and short. */
+  pageTokenBytesMax: 1024,
+  /** LookupMailboxes names per call. */
+  lookupNamesMax: 1000,
+  /** Mailboxes moved by one rename (a subtree) or one user move. */
+  renameSubtreeMailboxesMax: 10000,
+  /** Mailboxes in one SyncServer stream (a backend's whole list). */
+  syncEntriesMax: 1_000_000,
+  /** Mailboxes in one SyncServer message. */
+  syncBatchMailboxesMax: 10000,
+  /** Changes committed by one SyncServer transaction batch. */
+  syncCommitBatchMax: 5000,
+  /** Watch: concurrent subscribers on one node. */
+  watchSubscribersMax: 2000,
+  /** Watch: events buffered for one subscriber before it is cut off. */
+  watchBufferEventsMax: 10000,
+  /** Watch: prefixes and servers in one filter. */
+  watchFilterEntriesMax: 256,
+  /** Change log: revisions kept for Watch resumption. */
+  changeLogRetentionRevisions: 100_000,
+  /** gRPC: one message, in bytes, both ways. */
+  grpcMessageBytesMax: 4 * 1024 * 1024,
+  /** gRPC: concurrent streams on one HTTP/2 connection. */
+  grpcConcurrentStreamsMax: 1000,
+  /** A read waiting for min_revision gives up after this long without a deadline. */
+  minRevisionWaitMsMax: 10_000,
+  /** A reservation (RESERVE without ACTIVATE) is released after this long. */
+  reservationTtlMs: 10 * 60 * 1000,
+  /** Server names, business ids, datacentre names. */
+  labelBytesMax: 255,
+  /** Metadata strings: mbtype, partition, request id. */
+  mbtypeLengthMax: 8,
+  partitionBytesMax: 255,
+  requestIdBytesMax: 128,
+  /** Replicas of one mailbox besides its primary. */
+  replicasMax: 8,
+  /** Users planned by one PlanRebalance answer. */
+  planUsersMax: 100_000,
+  planUsersDefault: 10_000,
+  /** Name history entries kept per mailbox. */
+  nameHistoryMax: 16,
+} as const;
+
+/** Asserts the relations between limits; throws at load time if they are off. */
+export function checkLimits(): void {
+  const assert = (condition: boolean, what: string): void => {
+    if (!condition) throw new Error(`limits: ${what}`);
+  };
+  assert(limits.pageSizeDefault <= limits.pageSizeMax, 'pageSizeDefault <= pageSizeMax');
+  assert(limits.syncBatchMailboxesMax <= limits.syncEntriesMax, 'sync batch <= sync entries');
+  assert(limits.planUsersDefault <= limits.planUsersMax, 'planUsersDefault <= planUsersMax');
+  // A full page of maximal records must fit in one gRPC message.
+  assert(limits.pageSizeMax * 400 <= limits.grpcMessageBytesMax, 'page fits a gRPC message');
+}
+
+checkLimits();

@@ -1,0 +1,93 @@
+/**
+ * The SQLite schema as an ordered list of migrations. `PRAGMA user_version`
+ * records how many have run; `migrate` runs the rest in one transaction at
+ * open. Append a migration for every change; never edit one that has shipped.
+ *
+ * Mailboxes are keyed by uniqueid and carry their whole record as JSON, beside
+ * the columns the hot queries use: name, sort key (Cyrus's dbname, compared as
+ * bytes), owner, server. `acl_index` is the reverse ACL index and
+ * `mailbox_replicas` the reverse replica index; both are kept by `apply`.
+ */
+import type Database from 'better-sqlite3';
+
+export const migrations: readonly string[] = [
+  `
+  CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  ) WITHOUT ROWID;
+
+  CREATE TABLE mailboxes (
+    uniqueid TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    sortkey BLOB NOT NULL UNIQUE,
+    owner TEXT,
+    is_root INTEGER NOT NULL,
+    server TEXT NOT NULL,
+    state INTEGER NOT NULL,
+    reserved_until_ms INTEGER NOT NULL,
+    revision INTEGER NOT NULL,
+    record TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX mailboxes_by_owner ON mailboxes(owner) WHERE owner IS NOT NULL;
+  CREATE INDEX mailboxes_by_server ON mailboxes(server, sortkey);
+  CREATE INDEX mailboxes_roots_by_server ON mailboxes(server) WHERE is_root = 1;
+  CREATE INDEX mailboxes_reservations ON mailboxes(reserved_until_ms) WHERE state = 1;
+
+  CREATE TABLE mailbox_replicas (
+    server TEXT NOT NULL,
+    uniqueid TEXT NOT NULL,
+    PRIMARY KEY (server, uniqueid)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE acl_index (
+    identifier TEXT NOT NULL,
+    uniqueid TEXT NOT NULL,
+    PRIMARY KEY (identifier, uniqueid)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE servers (
+    name TEXT PRIMARY KEY,
+    record TEXT NOT NULL
+  ) WITHOUT ROWID;
+
+  CREATE TABLE businesses (
+    id TEXT PRIMARY KEY,
+    home_server TEXT NOT NULL
+  ) WITHOUT ROWID;
+
+  CREATE TABLE users (
+    user TEXT PRIMARY KEY,
+    business TEXT NOT NULL,
+    moving_from TEXT NOT NULL,
+    moving_to TEXT NOT NULL,
+    moving_since_ms INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX users_by_business ON users(business) WHERE business <> '';
+  CREATE INDEX users_moving ON users(moving_since_ms) WHERE moving_since_ms > 0;
+
+  CREATE TABLE changes (
+    revision INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    change TEXT NOT NULL,
+    PRIMARY KEY (revision, seq)
+  ) WITHOUT ROWID;
+  `,
+];
+
+/** Runs the migrations the database has not seen yet, in one transaction. */
+export function migrate(db: Database.Database): { from: number; to: number } {
+  const from = db.pragma('user_version', { simple: true }) as number;
+  if (from > migrations.length) {
+    throw new Error(
+      `the data directory has schema version ${from}, newer than this mbdir knows (${migrations.length}): upgrade mbdir`,
+    );
+  }
+  db.transaction(() => {
+    for (let version = from; version < migrations.length; version += 1) {
+      db.exec(migrations[version] ?? '');
+    }
+    db.pragma(`user_version = ${migrations.length}`);
+  }).immediate();
+  return { from, to: migrations.length };
+}

@@ -1,0 +1,403 @@
+/**
+ * The SQLite store (better-sqlite3): the only module that speaks SQL.
+ *
+ * It owns the schema, the prepared queries the rules read through, and
+ * `apply(changes, revision)`, which writes one commit's changes with the
+ * reverse ACL and replica indexes, the revision counter and the change log.
+ * Callers wrap `apply` in a transaction (the engines do). Every read is bounded
+ * by an explicit limit or an indexed key range; no query scans the mailbox
+ * table except the exports, which page through it by sort key.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { indexedIdentifier } from '../model/acl.js';
+import { limits } from '../model/limits.js';
+import { childKeyRange, isUserRoot, ownerOf, sortKey } from '../model/names.js';
+import type {
+  BusinessRecord,
+  Change,
+  ChangeEvent,
+  MailboxRecord,
+  ServerRecord,
+  UserRecord,
+} from '../model/records.js';
+import { migrate } from './schema.js';
+
+export type SynchronousMode = 'FULL' | 'NORMAL' | 'OFF';
+
+export interface StoreOptions {
+  /** Directory holding `mbdir.sqlite`; `:memory:` for tests of the store alone. */
+  dataDir: string;
+  synchronous: SynchronousMode;
+  changeLogRetentionRevisions?: number;
+}
+
+const stateCode = { RESERVED: 1, ACTIVE: 2 } as const;
+
+interface MailboxRow {
+  record: string;
+  revision: number;
+}
+
+function decodeMailbox(row: MailboxRow): MailboxRecord {
+  const record = JSON.parse(row.record) as MailboxRecord;
+  record.revision = row.revision;
+  return record;
+}
+
+export class Store {
+  readonly db: Database.Database;
+  readonly path: string;
+  private readonly retention: number;
+  private readonly statements;
+  private revisionCache: number;
+
+  constructor(options: StoreOptions) {
+    if (options.dataDir === ':memory:') this.path = ':memory:';
+    else {
+      mkdirSync(options.dataDir, { recursive: true });
+      this.path = join(options.dataDir, 'mbdir.sqlite');
+    }
+    this.db = new Database(this.path);
+    this.db.pragma('journal_mode = WAL');
+    // FULL: an acknowledged write survives a power cut (DESIGN.md, Replication).
+    this.db.pragma(`synchronous = ${options.synchronous}`);
+    this.db.pragma('foreign_keys = OFF');
+    this.db.pragma('cache_size = -65536'); // 64 MiB page cache
+    this.db.pragma('busy_timeout = 5000');
+    migrate(this.db);
+    this.retention = options.changeLogRetentionRevisions ?? limits.changeLogRetentionRevisions;
+    this.statements = this.prepare();
+    this.revisionCache = Number(this.getMeta('revision') ?? '0');
+  }
+
+  private prepare() {
+    const db = this.db;
+    return {
+      getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
+      putMeta: db.prepare('INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
+      byName: db.prepare<[string], MailboxRow>('SELECT record, revision FROM mailboxes WHERE name = ?'),
+      byUniqueid: db.prepare<[string], MailboxRow>('SELECT record, revision FROM mailboxes WHERE uniqueid = ?'),
+      upsertMailbox: db.prepare(
+        `INSERT INTO mailboxes(uniqueid, name, sortkey, owner, is_root, server, state, reserved_until_ms, revision, record)
+         VALUES (@uniqueid, @name, @sortkey, @owner, @isRoot, @server, @state, @reservedUntilMs, @revision, @record)
+         ON CONFLICT(uniqueid) DO UPDATE SET name = excluded.name, sortkey = excluded.sortkey, owner = excluded.owner,
+           is_root = excluded.is_root, server = excluded.server, state = excluded.state,
+           reserved_until_ms = excluded.reserved_until_ms, revision = excluded.revision, record = excluded.record`,
+      ),
+      deleteMailbox: db.prepare('DELETE FROM mailboxes WHERE uniqueid = ?'),
+      deleteAclIndex: db.prepare('DELETE FROM acl_index WHERE uniqueid = ?'),
+      insertAclIndex: db.prepare('INSERT OR IGNORE INTO acl_index(identifier, uniqueid) VALUES (?, ?)'),
+      deleteReplicaIndex: db.prepare('DELETE FROM mailbox_replicas WHERE uniqueid = ?'),
+      insertReplicaIndex: db.prepare('INSERT OR IGNORE INTO mailbox_replicas(server, uniqueid) VALUES (?, ?)'),
+      subtree: db.prepare<[Buffer, Buffer, Buffer, number], MailboxRow>(
+        `SELECT record, revision FROM mailboxes WHERE sortkey = ? OR (sortkey >= ? AND sortkey < ?)
+         ORDER BY sortkey LIMIT ?`,
+      ),
+      hasChild: db.prepare<[Buffer, Buffer], { one: number }>(
+        'SELECT 1 AS one FROM mailboxes WHERE sortkey >= ? AND sortkey < ? AND state = 2 LIMIT 1',
+      ),
+      byOwner: db.prepare<[string, number], MailboxRow>(
+        'SELECT record, revision FROM mailboxes WHERE owner = ? LIMIT ?',
+      ),
+      aclIndexed: db.prepare<[string, number], MailboxRow>(
+        `SELECT m.record, m.revision FROM acl_index a JOIN mailboxes m ON m.uniqueid = a.uniqueid
+         WHERE a.identifier = ? LIMIT ?`,
+      ),
+      scanAll: db.prepare<[Buffer, number], MailboxRow>(
+        'SELECT record, revision FROM mailboxes WHERE sortkey > ? ORDER BY sortkey LIMIT ?',
+      ),
+      scanServer: db.prepare<[string, Buffer, string, Buffer, number], MailboxRow>(
+        `SELECT record, revision, sortkey FROM mailboxes WHERE server = ? AND sortkey > ?
+         UNION ALL
+         SELECT m.record, m.revision, m.sortkey FROM mailbox_replicas r JOIN mailboxes m ON m.uniqueid = r.uniqueid
+         WHERE r.server = ? AND m.sortkey > ?
+         ORDER BY sortkey LIMIT ?`,
+      ),
+      usersPerServer: db.prepare<[], { server: string; users: number }>(
+        'SELECT server, count(*) AS users FROM mailboxes WHERE is_root = 1 GROUP BY server',
+      ),
+      mailboxesPerServer: db.prepare<[], { server: string; mailboxes: number }>(
+        'SELECT server, count(*) AS mailboxes FROM mailboxes GROUP BY server',
+      ),
+      countMailboxes: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM mailboxes'),
+      expiredReservations: db.prepare<[number, number], MailboxRow>(
+        'SELECT record, revision FROM mailboxes WHERE state = 1 AND reserved_until_ms < ? LIMIT ?',
+      ),
+      getServer: db.prepare<[string], { record: string }>('SELECT record FROM servers WHERE name = ?'),
+      listServers: db.prepare<[], { record: string }>('SELECT record FROM servers ORDER BY name'),
+      putServer: db.prepare(
+        'INSERT INTO servers(name, record) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET record = excluded.record',
+      ),
+      getBusiness: db.prepare<[string], { id: string; home_server: string }>(
+        'SELECT id, home_server FROM businesses WHERE id = ?',
+      ),
+      putBusiness: db.prepare(
+        'INSERT INTO businesses(id, home_server) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET home_server = excluded.home_server',
+      ),
+      getUser: db.prepare<[string], UserRow>('SELECT * FROM users WHERE user = ?'),
+      putUser: db.prepare(
+        `INSERT INTO users(user, business, moving_from, moving_to, moving_since_ms) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT(user) DO UPDATE SET business = excluded.business, moving_from = excluded.moving_from,
+           moving_to = excluded.moving_to, moving_since_ms = excluded.moving_since_ms`,
+      ),
+      deleteUser: db.prepare('DELETE FROM users WHERE user = ?'),
+      misplacedUsers: db.prepare<[number], MisplacedRow>(
+        `SELECT m.owner AS user, m.server AS server, b.home_server AS home, u.business AS business,
+                u.moving_since_ms AS moving_since_ms
+         FROM users u JOIN businesses b ON b.id = u.business
+         JOIN mailboxes m ON m.owner = u.user AND m.is_root = 1
+         WHERE u.business <> '' AND m.server <> b.home_server LIMIT ?`,
+      ),
+      usersOnServer: db.prepare<[string, number], { user: string }>(
+        'SELECT owner AS user FROM mailboxes WHERE server = ? AND is_root = 1 LIMIT ?',
+      ),
+      movingUsers: db.prepare<[number], UserRow>('SELECT * FROM users WHERE moving_since_ms > 0 LIMIT ?'),
+      insertChange: db.prepare('INSERT INTO changes(revision, seq, change) VALUES (?, ?, ?)'),
+      changesSince: db.prepare<[number, number], { revision: number; change: string }>(
+        'SELECT revision, change FROM changes WHERE revision > ? ORDER BY revision, seq LIMIT ?',
+      ),
+      oldestChange: db.prepare<[], { revision: number | null }>('SELECT min(revision) AS revision FROM changes'),
+      pruneChanges: db.prepare('DELETE FROM changes WHERE revision <= ?'),
+    };
+  }
+
+  // ------------------------------------------------------------ meta and revision
+
+  getMeta(key: string): string | undefined {
+    return this.db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?').get(key)?.value;
+  }
+
+  putMeta(key: string, value: string): void {
+    this.statements.putMeta.run(key, value);
+  }
+
+  /** The revision of the last applied commit (0 for an empty directory). */
+  revision(): number {
+    return this.revisionCache;
+  }
+
+  /** The oldest revision Watch can resume after without a snapshot. */
+  oldestRetainedRevision(): number {
+    const oldest = this.statements.oldestChange.get()?.revision ?? null;
+    return oldest === null ? this.revisionCache : oldest - 1;
+  }
+
+  // ------------------------------------------------------------ mailbox reads
+
+  mailboxByName(name: string): MailboxRecord | undefined {
+    const row = this.statements.byName.get(name);
+    return row === undefined ? undefined : decodeMailbox(row);
+  }
+
+  mailboxByUniqueid(uniqueid: string): MailboxRecord | undefined {
+    const row = this.statements.byUniqueid.get(uniqueid);
+    return row === undefined ? undefined : decodeMailbox(row);
+  }
+
+  /** `root` and its subtree in sort-key order, at most `limit` records. */
+  subtree(root: string, limit: number): MailboxRecord[] {
+    const key = sortKey(root);
+    const { low, high } = childKeyRange(key);
+    return this.statements.subtree.all(key, low, high, limit).map(decodeMailbox);
+  }
+
+  /** True when an ACTIVE mailbox exists strictly under `name`. */
+  hasChildren(name: string): boolean {
+    const { low, high } = childKeyRange(sortKey(name));
+    return this.statements.hasChild.get(low, high) !== undefined;
+  }
+
+  /** Every mailbox in a user's hierarchy (`user.<id>` and below), at most `limit`. */
+  mailboxesOfUser(user: string, limit: number): MailboxRecord[] {
+    return this.statements.byOwner.all(user, limit).map(decodeMailbox);
+  }
+
+  /** Mailboxes whose ACL names `identifier` (positively or negatively), at most `limit`. */
+  mailboxesByAclIdentifier(identifier: string, limit: number): MailboxRecord[] {
+    return this.statements.aclIndexed.all(identifier, limit).map(decodeMailbox);
+  }
+
+  /** One page of mailboxes after `afterKey` in sort-key order, optionally of one server. */
+  scanPage(server: string, afterKey: Buffer, limit: number): { mailboxes: MailboxRecord[]; lastKey: Buffer } {
+    const rows: Array<MailboxRow & { sortkey?: Buffer }> =
+      server === ''
+        ? this.db
+            .prepare<[Buffer, number], MailboxRow & { sortkey: Buffer }>(
+              'SELECT record, revision, sortkey FROM mailboxes WHERE sortkey > ? ORDER BY sortkey LIMIT ?',
+            )
+            .all(afterKey, limit)
+        : (this.statements.scanServer.all(server, afterKey, server, afterKey, limit) as Array<
+            MailboxRow & { sortkey: Buffer }
+          >);
+    const last = rows.at(-1);
+    return { mailboxes: rows.map(decodeMailbox), lastKey: last?.sortkey ?? afterKey };
+  }
+
+  expiredReservations(nowMs: number, limit: number): MailboxRecord[] {
+    return this.statements.expiredReservations.all(nowMs, limit).map(decodeMailbox);
+  }
+
+  mailboxCount(): number {
+    return this.statements.countMailboxes.get()?.n ?? 0;
+  }
+
+  // ------------------------------------------------------------ placement reads
+
+  server(name: string): ServerRecord | undefined {
+    const row = this.statements.getServer.get(name);
+    return row === undefined ? undefined : (JSON.parse(row.record) as ServerRecord);
+  }
+
+  servers(): ServerRecord[] {
+    return this.statements.listServers.all().map((row) => JSON.parse(row.record) as ServerRecord);
+  }
+
+  /** Users (hierarchy roots) per server. */
+  usersPerServer(): Map<string, number> {
+    return new Map(this.statements.usersPerServer.all().map((row) => [row.server, row.users]));
+  }
+
+  mailboxesPerServer(): Map<string, number> {
+    return new Map(this.statements.mailboxesPerServer.all().map((row) => [row.server, row.mailboxes]));
+  }
+
+  business(id: string): BusinessRecord | undefined {
+    const row = this.statements.getBusiness.get(id);
+    return row === undefined ? undefined : { id: row.id, homeServer: row.home_server };
+  }
+
+  user(user: string): UserRecord | undefined {
+    const row = this.statements.getUser.get(user);
+    return row === undefined ? undefined : decodeUser(row);
+  }
+
+  /** Users whose root is not on their business's home server. */
+  misplacedUsers(limit: number): MisplacedRow[] {
+    return this.statements.misplacedUsers.all(limit);
+  }
+
+  /** Users whose root mailbox is on `server`. */
+  usersOnServer(server: string, limit: number): string[] {
+    return this.statements.usersOnServer.all(server, limit).map((row) => row.user);
+  }
+
+  movingUsers(limit: number): UserRecord[] {
+    return this.statements.movingUsers.all(limit).map(decodeUser);
+  }
+
+  // ------------------------------------------------------------ change log
+
+  /** Committed changes after `revision`, in order, at most `limit`. */
+  changesSince(revision: number, limit: number): ChangeEvent[] {
+    return this.statements.changesSince
+      .all(revision, limit)
+      .map((row) => ({ revision: row.revision, change: JSON.parse(row.change) as Change }));
+  }
+
+  // ------------------------------------------------------------ writes
+
+  /**
+   * Applies one commit's changes at `revision` (the caller holds a transaction).
+   * Mailbox records are stamped with the revision. The revision only grows.
+   */
+  apply(changes: readonly Change[], revision: number): void {
+    if (revision <= this.revisionCache) {
+      throw new Error(`store: revision ${revision} does not follow ${this.revisionCache}`);
+    }
+    changes.forEach((change, seq) => {
+      this.applyOne(change, revision);
+      this.statements.insertChange.run(revision, seq, JSON.stringify(change));
+    });
+    this.statements.putMeta.run('revision', String(revision));
+    this.revisionCache = revision;
+    if (revision % 1000 === 0) this.statements.pruneChanges.run(revision - this.retention);
+  }
+
+  /** Moves the revision counter after a rolled-back transaction restored the old value. */
+  resetRevisionCache(): void {
+    this.revisionCache = Number(this.getMeta('revision') ?? '0');
+  }
+
+  private applyOne(change: Change, revision: number): void {
+    switch (change.kind) {
+      case 'mailbox.put':
+        change.mailbox.revision = revision;
+        this.putMailbox(change.mailbox);
+        return;
+      case 'mailbox.delete':
+        change.mailbox.revision = revision;
+        this.statements.deleteMailbox.run(change.mailbox.uniqueid);
+        this.statements.deleteAclIndex.run(change.mailbox.uniqueid);
+        this.statements.deleteReplicaIndex.run(change.mailbox.uniqueid);
+        return;
+      case 'server.put':
+        this.statements.putServer.run(change.server.name, JSON.stringify(change.server));
+        return;
+      case 'business.put':
+        this.statements.putBusiness.run(change.business.id, change.business.homeServer);
+        return;
+      case 'user.put': {
+        const user = change.user;
+        this.statements.putUser.run(user.user, user.business, user.movingFrom, user.movingTo, user.movingSinceMs);
+        return;
+      }
+      case 'user.delete':
+        this.statements.deleteUser.run(change.user);
+        return;
+    }
+  }
+
+  private putMailbox(mailbox: MailboxRecord): void {
+    const { revision: _revision, ...stored } = mailbox;
+    this.statements.upsertMailbox.run({
+      uniqueid: mailbox.uniqueid,
+      name: mailbox.name,
+      sortkey: sortKey(mailbox.name),
+      owner: ownerOf(mailbox.name),
+      isRoot: isUserRoot(mailbox.name) ? 1 : 0,
+      server: mailbox.server,
+      state: stateCode[mailbox.state],
+      reservedUntilMs: mailbox.reservedUntilMs,
+      revision: mailbox.revision,
+      record: JSON.stringify(stored),
+    });
+    this.statements.deleteAclIndex.run(mailbox.uniqueid);
+    for (const entry of mailbox.acl) {
+      this.statements.insertAclIndex.run(indexedIdentifier(entry.identifier), mailbox.uniqueid);
+    }
+    this.statements.deleteReplicaIndex.run(mailbox.uniqueid);
+    for (const replica of mailbox.replicas) this.statements.insertReplicaIndex.run(replica.server, mailbox.uniqueid);
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+interface UserRow {
+  user: string;
+  business: string;
+  moving_from: string;
+  moving_to: string;
+  moving_since_ms: number;
+}
+
+export interface MisplacedRow {
+  user: string;
+  server: string;
+  home: string;
+  business: string;
+  moving_since_ms: number | null;
+}
+
+function decodeUser(row: UserRow): UserRecord {
+  return {
+    user: row.user,
+    business: row.business,
+    movingFrom: row.moving_from,
+    movingTo: row.moving_to,
+    movingSinceMs: row.moving_since_ms,
+  };
+}
