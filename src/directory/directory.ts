@@ -331,7 +331,7 @@ export class SyncSession {
   constructor(
     private readonly directory: Directory,
     readonly server: string,
-    private readonly dryRun: boolean,
+    readonly dryRun: boolean,
   ) {
     this.listing = new SyncListing(server);
   }

@@ -1,0 +1,159 @@
+/**
+ * A typed client for mbdir.v1 over @grpc/grpc-js: promises for unary calls,
+ * async iterables for server streams, a writer for SyncServer, a duplex for
+ * LookupStream. It adds the bearer token to every call and a deadline to every
+ * unary call. The command line, the benchmark and the tests all use it.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { readFileSync } from 'node:fs';
+import { limits } from '../model/limits.js';
+import { services } from '../server/grpc/proto.js';
+import type { WireMailbox, WireServer } from '../server/grpc/wire.js';
+
+export type { WireMailbox, WireServer };
+
+export interface ClientOptions {
+  endpoint: string;
+  token?: string;
+  /** PEM files for TLS; plaintext when `tls` is absent. */
+  tls?: { ca?: string; cert?: string; key?: string };
+  deadlineMs?: number;
+  channelOptions?: grpc.ChannelOptions;
+}
+
+export type Message = Record<string, unknown>;
+
+/** A gRPC error as the client sees it: code name and the server's text. */
+export class ClientError extends Error {
+  constructor(
+    readonly code: grpc.status,
+    readonly codeName: string,
+    readonly details: string,
+  ) {
+    super(`${codeName}: ${details}`);
+  }
+}
+
+function toClientError(error: unknown): Error {
+  const service = error as Partial<grpc.ServiceError>;
+  if (typeof service.code === 'number') {
+    return new ClientError(service.code, grpc.status[service.code] ?? String(service.code), service.details ?? '');
+  }
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+function credentialsOf(options: ClientOptions): grpc.ChannelCredentials {
+  if (options.tls === undefined) return grpc.credentials.createInsecure();
+  const read = (path: string | undefined): Buffer | null => (path === undefined ? null : readFileSync(path));
+  return grpc.credentials.createSsl(read(options.tls.ca), read(options.tls.key), read(options.tls.cert));
+}
+
+type UnaryMethod = (
+  request: Message,
+  metadata: grpc.Metadata,
+  options: grpc.CallOptions,
+  callback: (error: grpc.ServiceError | null, response: Message) => void,
+) => grpc.ClientUnaryCall;
+
+export class MbdirClient {
+  readonly mailboxes: grpc.Client;
+  readonly placement: grpc.Client;
+  readonly cluster: grpc.Client;
+  private readonly deadlineMs: number;
+  private readonly token: string | undefined;
+
+  constructor(options: ClientOptions) {
+    const credentials = credentialsOf(options);
+    const channelOptions: grpc.ChannelOptions = {
+      'grpc.max_receive_message_length': limits.grpcMessageBytesMax,
+      'grpc.max_send_message_length': limits.grpcMessageBytesMax,
+      ...options.channelOptions,
+    };
+    this.mailboxes = new services.Mailboxes(options.endpoint, credentials, channelOptions);
+    // The other services share the first client's channel.
+    const shared = { ...channelOptions, channelOverride: this.mailboxes.getChannel() };
+    this.placement = new services.Placement(options.endpoint, credentials, shared);
+    this.cluster = new services.Cluster(options.endpoint, credentials, shared);
+    this.deadlineMs = options.deadlineMs ?? 30_000;
+    this.token = options.token;
+  }
+
+  metadata(): grpc.Metadata {
+    const metadata = new grpc.Metadata();
+    if (this.token !== undefined && this.token !== '') metadata.set('authorization', `Bearer ${this.token}`);
+    return metadata;
+  }
+
+  private unary(client: grpc.Client, method: string, request: Message, deadlineMs = this.deadlineMs): Promise<Message> {
+    const call = (client as unknown as Record<string, UnaryMethod>)[method];
+    if (call === undefined) throw new Error(`no method ${method}`);
+    return new Promise((resolve, reject) => {
+      call.call(client, request, this.metadata(), { deadline: Date.now() + deadlineMs }, (error, response) =>
+        error === null ? resolve(response) : reject(toClientError(error)),
+      );
+    });
+  }
+
+  /** Calls a unary method of mbdir.v1.Mailboxes by name. */
+  mailbox(method: string, request: Message = {}, deadlineMs?: number): Promise<Message> {
+    return this.unary(this.mailboxes, method, request, deadlineMs);
+  }
+
+  /** Calls a unary method of mbdir.v1.Placement by name. */
+  place(method: string, request: Message = {}, deadlineMs?: number): Promise<Message> {
+    return this.unary(this.placement, method, request, deadlineMs);
+  }
+
+  status(): Promise<Message> {
+    return this.unary(this.cluster, 'Status', {});
+  }
+
+  /** A server stream (ScanMailboxes, Watch) as an async iterable; errors become ClientError. */
+  async *stream(method: 'ScanMailboxes' | 'Watch', request: Message, signal?: AbortSignal): AsyncGenerator<Message> {
+    const start = (this.mailboxes as unknown as Record<string, (r: Message, m: grpc.Metadata) => grpc.ClientReadableStream<Message>>)[method];
+    if (start === undefined) throw new Error(`no method ${method}`);
+    const call = start.call(this.mailboxes, request, this.metadata());
+    const abort = (): void => call.cancel();
+    signal?.addEventListener('abort', abort);
+    try {
+      for await (const message of call) yield message as Message;
+    } catch (error) {
+      if ((error as Partial<grpc.ServiceError>).code === grpc.status.CANCELLED && signal?.aborted === true) return;
+      throw toClientError(error);
+    } finally {
+      signal?.removeEventListener('abort', abort);
+      call.cancel();
+    }
+  }
+
+  /** SyncServer: sends the batches, then resolves with the directory's answer. */
+  syncServer(server: string, dryRun: boolean, batches: Iterable<WireMailbox[]>): Promise<Message> {
+    return new Promise((resolve, reject) => {
+      const start = (this.mailboxes as unknown as Record<string, (m: grpc.Metadata, cb: (e: grpc.ServiceError | null, r: Message) => void) => grpc.ClientWritableStream<Message>>)['SyncServer'];
+      if (start === undefined) throw new Error('no method SyncServer');
+      const call = start.call(this.mailboxes, this.metadata(), (error, response) =>
+        error === null ? resolve(response) : reject(toClientError(error)),
+      );
+      let first = true;
+      for (const batch of batches) {
+        call.write({ server: first ? server : '', dry_run: dryRun, mailboxes: batch });
+        first = false;
+      }
+      if (first) call.write({ server, dry_run: dryRun, mailboxes: [] });
+      call.end();
+    });
+  }
+
+  /** LookupStream: a duplex of names in, results out, in order. */
+  lookupStream(): grpc.ClientDuplexStream<Message, Message> {
+    const start = (this.mailboxes as unknown as Record<string, (m: grpc.Metadata) => grpc.ClientDuplexStream<Message, Message>>)['LookupStream'];
+    if (start === undefined) throw new Error('no method LookupStream');
+    return start.call(this.mailboxes, this.metadata());
+  }
+
+  close(): void {
+    this.placement.close();
+    this.cluster.close();
+    this.mailboxes.close();
+  }
+}

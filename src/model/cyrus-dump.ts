@@ -1,0 +1,111 @@
+/**
+ * The `ctl_mboxlist -d` JSON of Cyrus 3.x, one line at a time, so a dump of
+ * millions of mailboxes streams through in constant memory. The file is one
+ * JSON object with one `"name": {...},` member per line (numbers as strings);
+ * a backend dump carries uniqueids and tombstones (mbtype containing `d`), a
+ * mupdate master's dump carries `server` and no uniqueid. Pure: no I/O.
+ */
+import type { AclEntry } from './acl.js';
+import { invalidArgument, quote } from './errors.js';
+import type { MailboxRecord } from './records.js';
+
+/** One line of a dump, at most this many bytes. */
+export const dumpLineBytesMax = 1024 * 1024;
+
+export type DumpLine =
+  | { kind: 'mailbox'; mailbox: MailboxRecord; mtime: string; hasUniqueid: boolean; hasServer: boolean }
+  | { kind: 'tombstone'; name: string }
+  | { kind: 'structure' };
+
+function text(value: unknown, field: string, name: string): string {
+  if (value === undefined || value === null) return '';
+  if (typeof value !== 'string' && typeof value !== 'number') {
+    throw invalidArgument(`dump entry ${quote(name)}: ${field} must be a string`);
+  }
+  return String(value);
+}
+
+function count(value: unknown, field: string, name: string): number {
+  const raw = text(value, field, name);
+  if (raw === '') return 0;
+  const parsed = Number(raw);
+  if (!Number.isSafeInteger(parsed) || parsed < 0) {
+    throw invalidArgument(`dump entry ${quote(name)}: ${field} ${quote(raw)} is not a non-negative integer`);
+  }
+  return parsed;
+}
+
+/** Parses one line; throws InvalidArgument naming the entry and the problem. */
+export function parseDumpLine(line: string): DumpLine {
+  const trimmed = line.trim();
+  if (trimmed === '' || trimmed === '{' || trimmed === '}') return { kind: 'structure' };
+  if (trimmed.length > dumpLineBytesMax) throw invalidArgument(`dump line longer than ${dumpLineBytesMax} bytes`);
+  const member = trimmed.endsWith(',') ? trimmed.slice(0, -1) : trimmed;
+  let parsed: Record<string, Record<string, unknown>>;
+  try {
+    parsed = JSON.parse(`{${member}}`) as Record<string, Record<string, unknown>>;
+  } catch (error) {
+    throw invalidArgument(`dump line is not a "name": {...} member: ${(error as Error).message}`);
+  }
+  const [key, entry] = Object.entries(parsed)[0] ?? [];
+  if (key === undefined || entry === undefined || typeof entry !== 'object' || entry === null) {
+    throw invalidArgument('dump line holds no mailbox entry');
+  }
+  const name = text(entry['name'], 'name', key) || key;
+  const mbtype = text(entry['mbtype'], 'mbtype', name) || 'e';
+  if (mbtype.includes('d')) return { kind: 'tombstone', name };
+  const uniqueid = text(entry['uniqueid'], 'uniqueid', name);
+  const server = text(entry['server'], 'server', name);
+  const mailbox: MailboxRecord = {
+    uniqueid,
+    name,
+    server,
+    partition: text(entry['partition'], 'partition', name),
+    replicas: [],
+    acl: aclOf(entry['acl'], name),
+    mbtype,
+    state: 'ACTIVE',
+    uidvalidity: count(entry['uidvalidity'], 'uidvalidity', name),
+    createdmodseq: count(entry['createdmodseq'], 'createdmodseq', name),
+    foldermodseq: count(entry['foldermodseq'], 'foldermodseq', name),
+    revision: 0,
+    nameHistory: historyOf(entry['name_history']),
+    reservedUntilMs: 0,
+    requestId: '',
+  };
+  return { kind: 'mailbox', mailbox, mtime: text(entry['mtime'], 'mtime', name), hasUniqueid: uniqueid !== '', hasServer: server !== '' };
+}
+
+function aclOf(value: unknown, name: string): AclEntry[] {
+  if (value === undefined || value === null) return [];
+  if (typeof value !== 'object' || Array.isArray(value)) throw invalidArgument(`dump entry ${quote(name)}: acl must be an object`);
+  return Object.entries(value as Record<string, unknown>).map(([identifier, rights]) => ({
+    identifier,
+    rights: text(rights, `acl ${identifier}`, name),
+  }));
+}
+
+function historyOf(value: unknown): string[] {
+  if (!Array.isArray(value)) return [];
+  return value
+    .map((item) => (typeof item === 'string' ? item : typeof item === 'object' && item !== null ? String((item as Record<string, unknown>)['name'] ?? '') : ''))
+    .filter((item) => item !== '');
+}
+
+/** One dump line for a mailbox, in the backend form (uniqueid) plus `server` when `withServer`. */
+export function formatDumpLine(mailbox: MailboxRecord, withServer: boolean, mtime = '0'): string {
+  const entry: Record<string, unknown> = {
+    name: mailbox.name,
+    mtime,
+    uidvalidity: String(mailbox.uidvalidity),
+    createdmodseq: String(mailbox.createdmodseq),
+    foldermodseq: String(mailbox.foldermodseq),
+    mbtype: mailbox.mbtype,
+    partition: mailbox.partition,
+  };
+  if (withServer) entry['server'] = mailbox.server;
+  entry['acl'] = Object.fromEntries(mailbox.acl.map((item) => [item.identifier, item.rights]));
+  entry['uniqueid'] = mailbox.uniqueid;
+  entry['name_history'] = mailbox.nameHistory;
+  return `${JSON.stringify(mailbox.name)}: ${JSON.stringify(entry).replace(/","/g, '", "').replace(/":"/g, '": "')}`;
+}

@@ -1,0 +1,206 @@
+/**
+ * gRPC adapter for mbdir.v1.Mailboxes: parses each request from the wire,
+ * calls the directory, and shapes the answer. No rule lives here: anything
+ * about what a mailbox may be or become is in src/directory.
+ */
+import type * as grpc from '@grpc/grpc-js';
+import type { Directory } from '../../directory/directory.js';
+import type { WatchItem } from '../../directory/watch.js';
+import { invalidArgument } from '../../model/errors.js';
+import { limits } from '../../model/limits.js';
+import type { MailboxRecord } from '../../model/records.js';
+import { bidiStream, clientStream, serverStream, timeLeftMs, unary, writeWithBackpressure, type CallContext } from './calls.js';
+import {
+  aclFromWire,
+  mailboxFromWire,
+  mailboxToWire,
+  wireArray,
+  wireBool,
+  wireNumber,
+  wireString,
+  type WireMailbox,
+} from './wire.js';
+
+type Request = Record<string, unknown>;
+type Response = Record<string, unknown>;
+
+function lookupResult(name: string, mailbox: MailboxRecord | undefined): Response {
+  return { name, found: mailbox !== undefined, mailbox: mailbox === undefined ? null : mailboxToWire(mailbox) };
+}
+
+function watchEventToWire(item: WatchItem): Response {
+  return { type: item.type, mailbox: item.mailbox === null ? null : mailboxToWire(item.mailbox), revision: item.revision };
+}
+
+export function mailboxesService(directory: Directory, context: CallContext): grpc.UntypedServiceImplementation {
+  const readAt = async (request: Request, call: { getDeadline(): grpc.Deadline }): Promise<void> =>
+    directory.readAt(wireNumber(request['min_revision'], 'min_revision'), timeLeftMs(call));
+
+  return {
+    CreateMailbox: unary<Request, Response>(context, 'CreateMailbox', async (request) => {
+      if (request['mailbox'] === null || request['mailbox'] === undefined) throw invalidArgument('mailbox is required');
+      const mailbox = mailboxFromWire(request['mailbox']);
+      const created = await directory.createMailbox({
+        ...mailbox,
+        reserveOnly: wireBool(request['reserve_only']),
+        requestId: wireString(request['request_id'], 'request_id'),
+      });
+      return { mailbox: mailboxToWire(created.mailbox), outcome: created.outcome, revision: created.revision };
+    }),
+
+    ActivateMailbox: unary<Request, Response>(context, 'ActivateMailbox', async (request) => {
+      const acl = aclFromWire(request['acl']);
+      const activated = await directory.activateMailbox({
+        name: wireString(request['name'], 'name'),
+        uniqueid: wireString(request['uniqueid'], 'uniqueid'),
+        acl: acl.length === 0 ? null : acl,
+      });
+      return { mailbox: mailboxToWire(activated.value), revision: activated.revision };
+    }),
+
+    GetMailbox: unary<Request, Response>(context, 'GetMailbox', async (request, call) => {
+      await readAt(request, call);
+      const key = request['key'] === 'uniqueid'
+        ? { uniqueid: wireString(request['uniqueid'], 'uniqueid') }
+        : { name: wireString(request['name'], 'name') };
+      const found = directory.getMailbox(key);
+      return { mailbox: mailboxToWire(found.value), revision: found.revision };
+    }),
+
+    LookupMailboxes: unary<Request, Response>(context, 'LookupMailboxes', async (request, call) => {
+      await readAt(request, call);
+      const names = wireArray(request['names'], 'names', limits.lookupNamesMax, (name, index) =>
+        wireString(name, `names[${index}]`),
+      );
+      const found = directory.lookupMailboxes(names);
+      return { results: names.map((name, index) => lookupResult(name, found.value[index])), revision: found.revision };
+    }),
+
+    LookupStream: bidiStream<Request, Response>(context, 'LookupStream', async (call) => {
+      for await (const request of call as AsyncIterable<Request>) {
+        await readAt(request, call);
+        const name = wireString(request['name'], 'name');
+        await writeWithBackpressure(call, lookupResult(name, directory.lookupOne(name)));
+      }
+    }),
+
+    RenameMailbox: unary<Request, Response>(context, 'RenameMailbox', async (request) => {
+      const renamed = await directory.renameMailbox(
+        wireString(request['name'], 'name'),
+        wireString(request['new_name'], 'new_name'),
+      );
+      return { mailboxes: renamed.value.map(mailboxToWire), revision: renamed.revision };
+    }),
+
+    DeleteMailbox: unary<Request, Response>(context, 'DeleteMailbox', async (request) => {
+      const deleted = await directory.deleteMailbox(wireString(request['name'], 'name'));
+      return { mailbox: mailboxToWire(deleted.value), revision: deleted.revision };
+    }),
+
+    SetAcl: unary<Request, Response>(context, 'SetAcl', async (request) => {
+      const updated = await directory.setAcl(
+        wireString(request['name'], 'name'),
+        wireString(request['identifier'], 'identifier'),
+        wireString(request['rights'], 'rights'),
+      );
+      return { mailbox: mailboxToWire(updated.value), revision: updated.revision };
+    }),
+
+    ListMailboxes: unary<Request, Response>(context, 'ListMailboxes', async (request, call) => {
+      await readAt(request, call);
+      const listed = directory.listMailboxes({
+        user: wireString(request['user'], 'user'),
+        groups: wireArray(request['groups'], 'groups', limits.listGroupsMax, (group, index) =>
+          wireString(group, `groups[${index}]`),
+        ),
+        reference: wireString(request['reference'], 'reference'),
+        pattern: wireString(request['pattern'], 'pattern'),
+        pageSize: wireNumber(request['page_size'], 'page_size'),
+        pageToken: wireString(request['page_token'], 'page_token'),
+      });
+      return {
+        mailboxes: listed.value.mailboxes.map((entry) => ({
+          mailbox: mailboxToWire(entry.mailbox),
+          my_rights: entry.myRights,
+          has_children: entry.hasChildren,
+        })),
+        next_page_token: listed.value.nextPageToken,
+        revision: listed.revision,
+      };
+    }),
+
+    ScanMailboxes: serverStream<Request, WireMailbox>(context, 'ScanMailboxes', async (request, call) => {
+      await readAt(request, call);
+      const pages = directory.scanMailboxes({
+        server: wireString(request['server'], 'server'),
+        prefix: wireString(request['prefix'], 'prefix'),
+        includeReserved: wireBool(request['include_reserved']),
+      });
+      for (const page of pages) {
+        if (call.cancelled) return;
+        for (const mailbox of page) await writeWithBackpressure(call, mailboxToWire(mailbox));
+      }
+    }),
+
+    SyncServer: clientStream<Request, Response>(context, 'SyncServer', async (call) => {
+      let session: ReturnType<Directory['startSync']> | null = null;
+      for await (const request of call as AsyncIterable<Request>) {
+        if (session === null) {
+          session = directory.startSync(wireString(request['server'], 'server'), wireBool(request['dry_run']));
+        }
+        const batch = wireArray(request['mailboxes'], 'mailboxes', limits.syncBatchMailboxesMax, (entry, index) =>
+          mailboxFromWire(entry, `mailboxes[${index}]`),
+        );
+        await session.addBatch(batch);
+      }
+      if (session === null) throw invalidArgument('SyncServer stream was empty: the first message must name the server');
+      const report = await session.finish();
+      const mailboxes = (kind: 'added' | 'removed' | 'updated'): WireMailbox[] =>
+        report.lists[kind].map((entry) => mailboxToWire(entry.mailbox));
+      return {
+        added: mailboxes('added'),
+        removed: mailboxes('removed'),
+        updated: mailboxes('updated'),
+        conflicting: report.lists.conflicting.map((entry) => ({
+          mailbox: mailboxToWire(entry.mailbox),
+          holder: entry.holder === undefined ? null : mailboxToWire(entry.holder),
+          reason: entry.reason ?? '',
+        })),
+        unchanged: report.counts.unchanged,
+        applied: !session.dryRun,
+        revision: report.revision,
+        added_count: report.counts.added,
+        removed_count: report.counts.removed,
+        conflicting_count: report.counts.conflicting,
+        updated_count: report.counts.updated,
+        truncated: report.truncated,
+      };
+    }),
+
+    Watch: serverStream<Request, Response>(context, 'Watch', async (request, call) => {
+      const subscription = directory.watch(
+        {
+          servers: wireArray(request['servers'], 'servers', limits.watchFilterEntriesMax, (server, index) =>
+            wireString(server, `servers[${index}]`),
+          ),
+          prefixes: wireArray(request['prefixes'], 'prefixes', limits.watchFilterEntriesMax, (prefix, index) =>
+            wireString(prefix, `prefixes[${index}]`),
+          ),
+        },
+        wireNumber(request['from_revision'], 'from_revision'),
+      );
+      const stop = (): void => subscription.close();
+      call.on('cancelled', stop);
+      call.on('close', stop);
+      try {
+        for (;;) {
+          const items = await subscription.next();
+          if (items === null || call.cancelled) return;
+          for (const item of items) await writeWithBackpressure(call, watchEventToWire(item));
+        }
+      } finally {
+        subscription.close();
+      }
+    }),
+  };
+}

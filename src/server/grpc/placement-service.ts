@@ -1,0 +1,130 @@
+/**
+ * gRPC adapter for mbdir.v1.Placement (servers, businesses, users, resolve,
+ * rebalance plan, guarded moves) and mbdir.v1.Cluster (status). Parsing and
+ * shaping only; placement rules are in src/directory/placement-rules.ts.
+ */
+import type * as grpc from '@grpc/grpc-js';
+import type { Directory } from '../../directory/directory.js';
+import { timeLeftMs, unary, type CallContext } from './calls.js';
+import { mailboxToWire, serverFromWire, serverToWire, wireBool, wireNumber, wireString } from './wire.js';
+
+type Request = Record<string, unknown>;
+type Response = Record<string, unknown>;
+
+export function placementService(directory: Directory, context: CallContext): grpc.UntypedServiceImplementation {
+  return {
+    PutServer: unary<Request, Response>(context, 'PutServer', async (request) => {
+      const stored = await directory.putServer(serverFromWire(request));
+      return { server: serverToWire(stored.value), revision: stored.revision };
+    }),
+
+    ListServers: unary<Request, Response>(context, 'ListServers', async (request, call) => {
+      await directory.readAt(wireNumber(request['min_revision'], 'min_revision'), timeLeftMs(call));
+      const listed = directory.listServers();
+      return {
+        servers: listed.value.map((load) => ({
+          server: serverToWire(load.server),
+          users: load.users,
+          mailboxes: load.mailboxes,
+        })),
+        revision: listed.revision,
+      };
+    }),
+
+    PutBusiness: unary<Request, Response>(context, 'PutBusiness', async (request) => {
+      const stored = await directory.putBusiness({
+        id: wireString(request['id'], 'id'),
+        homeServer: wireString(request['home_server'], 'home_server'),
+      });
+      return { business: { id: stored.value.id, home_server: stored.value.homeServer }, revision: stored.revision };
+    }),
+
+    SetUserBusiness: unary<Request, Response>(context, 'SetUserBusiness', async (request) => ({
+      revision: await directory.setUserBusiness(
+        wireString(request['user'], 'user'),
+        wireString(request['business'], 'business'),
+      ),
+    })),
+
+    ResolveUser: unary<Request, Response>(context, 'ResolveUser', async (request, call) => {
+      await directory.readAt(wireNumber(request['min_revision'], 'min_revision'), timeLeftMs(call));
+      const resolved = directory.resolveUser(wireString(request['user'], 'user'));
+      const { mailbox, server, record } = resolved.value;
+      return {
+        user: resolved.value.user,
+        server: mailbox.server,
+        imap_address: server?.imapAddress ?? '',
+        lmtp_address: server?.lmtpAddress ?? '',
+        moving: (record?.movingSinceMs ?? 0) > 0,
+        revision: resolved.revision,
+        partition: mailbox.partition,
+        business: record?.business ?? '',
+        moving_to: record?.movingTo ?? '',
+        moving_since_ms: record?.movingSinceMs ?? 0,
+      };
+    }),
+
+    PlanRebalance: unary<Request, Response>(context, 'PlanRebalance', async (request) => {
+      const plan = directory.planRebalance(wireNumber(request['max_users'], 'max_users'));
+      return {
+        moves: plan.value.moves.map((move) => ({
+          user: move.user,
+          from_server: move.fromServer,
+          to_server: move.toServer,
+          reason: move.reason,
+          business: move.business,
+          moving: move.moving,
+        })),
+        total: plan.value.total,
+        revision: plan.revision,
+      };
+    }),
+
+    MoveUser: unary<Request, Response>(context, 'MoveUser', async (request) => {
+      const moved = await directory.moveUser({
+        user: wireString(request['user'], 'user'),
+        fromServer: wireString(request['from_server'], 'from_server'),
+        toServer: wireString(request['to_server'], 'to_server'),
+        partition: wireString(request['partition'], 'partition'),
+        expectRevision: wireNumber(request['expect_revision'], 'expect_revision'),
+        expectMailboxes: wireNumber(request['expect_mailboxes'], 'expect_mailboxes'),
+      });
+      return { mailboxes: moved.value.map(mailboxToWire), revision: moved.revision };
+    }),
+
+    MarkUserMoving: unary<Request, Response>(context, 'MarkUserMoving', async (request) => {
+      const marked = await directory.markUserMoving({
+        user: wireString(request['user'], 'user'),
+        fromServer: wireString(request['from_server'], 'from_server'),
+        toServer: wireString(request['to_server'], 'to_server'),
+        clear: wireBool(request['clear']),
+      });
+      return {
+        revision: marked.revision,
+        hierarchy_revision: marked.value.revision,
+        hierarchy_mailboxes: marked.value.count,
+        moving_since_ms: marked.value.movingSinceMs,
+      };
+    }),
+  };
+}
+
+export function clusterService(directory: Directory, context: CallContext, version: string): grpc.UntypedServiceImplementation {
+  return {
+    Status: unary<Request, Response>(context, 'Status', async () => {
+      const status = await directory.status();
+      return {
+        node_id: status.nodeId,
+        engine: status.engine,
+        applied_revision: status.appliedRevision,
+        mailboxes: status.mailboxes,
+        oldest_retained_revision: status.oldestRetained,
+        etcd_endpoints: status.endpoints,
+        etcd_revision: status.clusterRevision,
+        lag_revisions: Math.max(0, status.clusterRevision - status.appliedRevision),
+        version,
+        uptime_ms: status.uptimeMs,
+      };
+    }),
+  };
+}

@@ -1,0 +1,47 @@
+/**
+ * Loads the mbdir.v1 contract from proto/ at run time (@grpc/proto-loader) with
+ * the options every adapter and client of this project relies on: field names
+ * as written (snake_case), 64-bit integers as JS numbers (revisions stay far
+ * below 2^53), enums as their names, defaults filled in, oneofs named.
+ */
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Finds proto/ above this file, whether it runs from src/ (tests) or dist/src/ (built). */
+function findProto(): string {
+  let directory = dirname(fileURLToPath(import.meta.url));
+  for (let depth = 0; depth < 6; depth += 1) {
+    const candidate = join(directory, 'proto', 'mbdir', 'v1', 'mbdir.proto');
+    if (existsSync(candidate)) return candidate;
+    directory = dirname(directory);
+  }
+  throw new Error('proto/mbdir/v1/mbdir.proto not found above ' + fileURLToPath(import.meta.url));
+}
+
+export const protoPath = findProto();
+
+export const loaderOptions: protoLoader.Options = {
+  keepCase: true,
+  longs: Number,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+};
+
+export const packageDefinition = protoLoader.loadSync(protoPath, loaderOptions);
+
+interface MbdirPackage {
+  mbdir: {
+    v1: {
+      Mailboxes: grpc.ServiceClientConstructor;
+      Placement: grpc.ServiceClientConstructor;
+      Cluster: grpc.ServiceClientConstructor;
+    };
+  };
+}
+
+export const mbdirPackage = grpc.loadPackageDefinition(packageDefinition) as unknown as MbdirPackage;
+export const services = mbdirPackage.mbdir.v1;

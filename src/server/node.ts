@@ -1,0 +1,84 @@
+/**
+ * A running mbdir node: the store, the engine, the directory and the adapters,
+ * started in order and stopped in reverse. `mbdir serve` and the tests use it;
+ * it reads no flags and no environment (tools/ does that).
+ */
+import * as grpc from '@grpc/grpc-js';
+import { Directory } from '../directory/directory.js';
+import type { Logger } from '../logging.js';
+import type { Engine } from '../replication/engine.js';
+import { StandaloneEngine } from '../replication/standalone.js';
+import { Store, type SynchronousMode } from '../store/store.js';
+import type { CallGuard } from './grpc/calls.js';
+import { bindGrpcServer, createGrpcServer } from './grpc/server.js';
+
+export interface NodeConfig {
+  engine: 'standalone' | 'etcd';
+  dataDir: string;
+  listen: string;
+  synchronous: SynchronousMode;
+  nodeId: string;
+  version: string;
+  guard: CallGuard;
+  credentials: grpc.ServerCredentials;
+  /** Builds the etcd engine when `engine` is etcd (kept out of this module's imports). */
+  etcdEngine?: (store: Store) => Engine;
+}
+
+/** How often expired reservations are released. */
+export const reservationSweepIntervalMs = 30_000;
+
+export class MbdirNode {
+  private constructor(
+    readonly store: Store,
+    readonly engine: Engine,
+    readonly directory: Directory,
+    readonly grpcServer: grpc.Server,
+    readonly port: number,
+    private readonly sweeper: NodeJS.Timeout,
+    private readonly logger: Logger,
+  ) {}
+
+  static async start(config: NodeConfig, logger: Logger): Promise<MbdirNode> {
+    const store = new Store({ dataDir: config.dataDir, synchronous: config.synchronous });
+    let engine: Engine;
+    if (config.engine === 'etcd') {
+      if (config.etcdEngine === undefined) throw new Error('the etcd engine is not available in this build');
+      engine = config.etcdEngine(store);
+    } else {
+      engine = new StandaloneEngine(store);
+    }
+    await engine.start();
+    const directory = new Directory(store, engine, { nodeId: config.nodeId });
+    const { server } = createGrpcServer({ directory, logger, guard: config.guard, version: config.version });
+    const port = await bindGrpcServer(server, config.listen, config.credentials);
+    const sweeper = setInterval(() => {
+      directory.sweepReservations().then(
+        (released) => {
+          if (released > 0) logger.info({ released }, 'released expired reservations');
+        },
+        (error: unknown) => logger.warn({ err: error }, 'reservation sweep failed'),
+      );
+    }, reservationSweepIntervalMs);
+    sweeper.unref();
+    return new MbdirNode(store, engine, directory, server, port, sweeper, logger);
+  }
+
+  /** Stops accepting calls, lets running ones finish for up to `graceMs`, then closes the store. */
+  async stop(graceMs = 5000): Promise<void> {
+    clearInterval(this.sweeper);
+    await new Promise<void>((resolve) => {
+      const force = setTimeout(() => {
+        this.grpcServer.forceShutdown();
+        resolve();
+      }, graceMs);
+      this.grpcServer.tryShutdown(() => {
+        clearTimeout(force);
+        resolve();
+      });
+    });
+    await this.engine.close();
+    this.store.close();
+    this.logger.info('stopped');
+  }
+}

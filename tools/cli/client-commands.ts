@@ -1,0 +1,436 @@
+/**
+ * The client subcommands of `mbdir`: one per RPC, each a thin mapping from
+ * arguments to a request and from the answer to text (or JSON with --json).
+ * Errors reach the user as one line `mbdir: CODE: message` and exit code 1
+ * (2 for usage errors, which commander reports itself).
+ */
+import { Command, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { MbdirClient, type Message } from '../../src/client/client.js';
+import { parseDumpLine } from '../../src/model/cyrus-dump.js';
+import { mailboxToWire } from '../../src/server/grpc/wire.js';
+import { formatListed, formatMailbox, formatServer, printJson } from './format.js';
+
+interface GlobalOptions {
+  endpoint: string;
+  token?: string;
+  json?: boolean;
+  timeout: string;
+  tlsCa?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+}
+
+function clientOf(command: Command): { client: MbdirClient; json: boolean } {
+  const options = command.optsWithGlobals<GlobalOptions>();
+  const tls =
+    options.tlsCa !== undefined || options.tlsCert !== undefined
+      ? {
+          ...(options.tlsCa === undefined ? {} : { ca: options.tlsCa }),
+          ...(options.tlsCert === undefined ? {} : { cert: options.tlsCert }),
+          ...(options.tlsKey === undefined ? {} : { key: options.tlsKey }),
+        }
+      : undefined;
+  const client = new MbdirClient({
+    endpoint: options.endpoint,
+    ...(options.token === undefined ? {} : { token: options.token }),
+    ...(tls === undefined ? {} : { tls }),
+    deadlineMs: Number(options.timeout) * 1000,
+  });
+  return { client, json: options.json === true };
+}
+
+/** Runs an action with a client, closing it afterwards. */
+function withClient<Args extends unknown[]>(
+  action: (context: { client: MbdirClient; json: boolean }, ...args: Args) => Promise<void>,
+): (...args: Args) => Promise<void> {
+  return async (...args: Args) => {
+    const command = args[args.length - 1] as Command;
+    const context = clientOf(command);
+    try {
+      await action(context, ...args);
+    } finally {
+      context.client.close();
+    }
+  };
+}
+
+/** `id=rights,id2=rights` -> ACL entries. */
+function parseAclOption(value: string, previous: Message[] = []): Message[] {
+  const entries = value.split(',').filter((part) => part !== '').map((part) => {
+    const equals = part.lastIndexOf('=');
+    if (equals <= 0) throw new Error(`ACL entry ${JSON.stringify(part)} must be IDENTIFIER=RIGHTS`);
+    return { identifier: part.slice(0, equals), rights: part.slice(equals + 1) };
+  });
+  return [...previous, ...entries];
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+function parseLocation(value: string, previous: Message[] = []): Message[] {
+  const [server, partition = ''] = value.split('!');
+  return [...previous, { server, partition }];
+}
+
+function integerOption(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isSafeInteger(parsed) || parsed < 0) throw new Error(`${JSON.stringify(value)} is not a non-negative integer`);
+  return parsed;
+}
+
+function print(json: boolean, response: Message, human: () => string): void {
+  if (json) printJson(response);
+  else process.stdout.write(`${human()}\n`);
+}
+
+/** Reads a backend list for `sync`: a Cyrus `ctl_mboxlist -d` dump or JSON lines of Mailbox. */
+function readSyncFile(path: string): Message[] {
+  const text = readFileSync(path, 'utf8');
+  const mailboxes: Message[] = [];
+  for (const line of text.split('\n')) {
+    const trimmed = line.trim();
+    if (trimmed.startsWith('{"') && trimmed.endsWith('}') && !trimmed.includes('": {')) {
+      mailboxes.push(JSON.parse(trimmed) as Message);
+      continue;
+    }
+    const parsed = parseDumpLine(line);
+    if (parsed.kind === 'mailbox') mailboxes.push(mailboxToWire(parsed.mailbox) as unknown as Message);
+  }
+  return mailboxes;
+}
+
+export function addClientCommands(program: Command): void {
+  program
+    .command('create')
+    .description('create (or reserve) a mailbox; with no --server the directory places it')
+    .argument('<name>', 'internal name, e.g. user.alice.Sent or example.com!user.bob')
+    .option('--uniqueid <id>', 'the mailbox uniqueid (generated when absent)')
+    .option('--server <server>', 'the server holding it (placed by the directory when absent)')
+    .option('--partition <partition>', 'Cyrus partition', 'default')
+    .option('--acl <id=rights,...>', 'ACL entries (repeatable)', parseAclOption)
+    .option('--replica <server!partition>', 'a replica location (repeatable)', parseLocation)
+    .option('--mbtype <letters>', 'Cyrus mailbox type', 'e')
+    .option('--reserve', 'only reserve the name (MUPDATE RESERVE); activate later')
+    .option('--request-id <id>', 'makes a retried create recognisable')
+    .action(
+      withClient(async ({ client, json }, name: string, options: Record<string, unknown>) => {
+        const response = await client.mailbox('CreateMailbox', {
+          mailbox: {
+            name,
+            uniqueid: options['uniqueid'] ?? '',
+            server: options['server'] ?? '',
+            partition: options['partition'],
+            acl: options['acl'] ?? [],
+            replicas: options['replica'] ?? [],
+            mbtype: options['mbtype'],
+          },
+          reserve_only: options['reserve'] === true,
+          request_id: options['requestId'] ?? '',
+        });
+        print(json, response, () => `${String(response['outcome'])} ${formatMailbox(response['mailbox'] as Message)}\nrevision ${String(response['revision'])}`);
+      }),
+    );
+
+  program
+    .command('activate')
+    .description('activate a reserved mailbox')
+    .argument('<name>')
+    .option('--uniqueid <id>', 'must match the reservation')
+    .option('--acl <id=rights,...>', 'replace the ACL', parseAclOption)
+    .action(
+      withClient(async ({ client, json }, name: string, options: Record<string, unknown>) => {
+        const response = await client.mailbox('ActivateMailbox', {
+          name,
+          uniqueid: options['uniqueid'] ?? '',
+          acl: options['acl'] ?? [],
+        });
+        print(json, response, () => `${formatMailbox(response['mailbox'] as Message)}\nrevision ${String(response['revision'])}`);
+      }),
+    );
+
+  program
+    .command('get')
+    .description('show one mailbox by name (or --uniqueid)')
+    .argument('[name]')
+    .option('--uniqueid <id>', 'look up by uniqueid instead of name')
+    .option('--min-revision <n>', 'wait until this node has applied revision n', integerOption, 0)
+    .action(
+      withClient(async ({ client, json }, name: string | undefined, options: Record<string, unknown>) => {
+        if (name === undefined && options['uniqueid'] === undefined) throw new Error('give a name or --uniqueid');
+        const key = options['uniqueid'] === undefined ? { name } : { uniqueid: options['uniqueid'] };
+        const response = await client.mailbox('GetMailbox', { ...key, min_revision: options['minRevision'] });
+        print(json, response, () => formatMailbox(response['mailbox'] as Message, true));
+      }),
+    );
+
+  program
+    .command('lookup')
+    .description('look up several names at once')
+    .argument('<names...>')
+    .action(
+      withClient(async ({ client, json }, names: string[]) => {
+        const response = await client.mailbox('LookupMailboxes', { names });
+        print(json, response, () =>
+          (response['results'] as Message[])
+            .map((result) => (result['found'] === true ? formatMailbox(result['mailbox'] as Message) : `${String(result['name'])}  (not found)`))
+            .join('\n'),
+        );
+      }),
+    );
+
+  program
+    .command('rename')
+    .description('rename a mailbox and its whole subtree')
+    .argument('<name>')
+    .argument('<new-name>')
+    .action(
+      withClient(async ({ client, json }, name: string, newName: string) => {
+        const response = await client.mailbox('RenameMailbox', { name, new_name: newName });
+        print(json, response, () => `renamed ${(response['mailboxes'] as Message[]).length} mailbox(es) at revision ${String(response['revision'])}`);
+      }),
+    );
+
+  program
+    .command('delete')
+    .description('delete one mailbox')
+    .argument('<name>')
+    .action(
+      withClient(async ({ client, json }, name: string) => {
+        const response = await client.mailbox('DeleteMailbox', { name });
+        print(json, response, () => `deleted ${name} at revision ${String(response['revision'])}`);
+      }),
+    );
+
+  program
+    .command('setacl')
+    .description('set, add (+rights) or remove (-rights) an ACL entry; empty rights remove it')
+    .argument('<name>')
+    .argument('<identifier>', 'user, group:NAME, anyone, or -identifier for negative rights')
+    .argument('[rights]', 'RFC 4314 letters', '')
+    .action(
+      withClient(async ({ client, json }, name: string, identifier: string, rights: string) => {
+        const response = await client.mailbox('SetAcl', { name, identifier, rights });
+        print(json, response, () => formatMailbox(response['mailbox'] as Message, true));
+      }),
+    );
+
+  program
+    .command('list')
+    .description("IMAP LIST for a user: mailboxes they may see (right 'l') matching a pattern")
+    .argument('<user>', 'alice or alice@example.com')
+    .argument('[pattern]', '* matches anything, % anything but "."', '*')
+    .option('--reference <ref>', 'LIST reference, prefixed to the pattern', '')
+    .option('--group <group>', 'a group identifier the user belongs to (repeatable)', collect)
+    .option('--page-size <n>', 'mailboxes per page', integerOption, 0)
+    .option('--page-token <token>', 'continue from a previous page')
+    .option('--min-revision <n>', 'wait until this node has applied revision n', integerOption, 0)
+    .action(
+      withClient(async ({ client, json }, user: string, pattern: string, options: Record<string, unknown>) => {
+        const response = await client.mailbox('ListMailboxes', {
+          user,
+          pattern,
+          reference: options['reference'],
+          groups: options['group'] ?? [],
+          page_size: options['pageSize'],
+          page_token: options['pageToken'] ?? '',
+          min_revision: options['minRevision'],
+        });
+        print(json, response, () => {
+          const lines = (response['mailboxes'] as Message[]).map(formatListed);
+          if (response['next_page_token'] !== '') lines.push(`(more: --page-token ${String(response['next_page_token'])})`);
+          return lines.length === 0 ? '(no mailboxes)' : lines.join('\n');
+        });
+      }),
+    );
+
+  program
+    .command('scan')
+    .description('stream mailboxes in Cyrus order, all or one server\'s or one subtree\'s')
+    .option('--server <server>', 'only mailboxes on this server (primary or replica)', '')
+    .option('--prefix <name>', 'only this name and its subtree', '')
+    .option('--include-reserved', 'include RESERVED mailboxes')
+    .action(
+      withClient(async ({ client, json }, options: Record<string, unknown>) => {
+        const request = { server: options['server'], prefix: options['prefix'], include_reserved: options['includeReserved'] === true };
+        for await (const mailbox of client.stream('ScanMailboxes', request)) {
+          process.stdout.write(json ? `${JSON.stringify(mailbox)}\n` : `${formatMailbox(mailbox)}\n`);
+        }
+      }),
+    );
+
+  program
+    .command('sync')
+    .description("reconcile a backend's whole list (ctl_mboxlist -d JSON, or JSON lines of Mailbox)")
+    .argument('<server>', 'the backend whose list this is')
+    .argument('<file>', 'the list')
+    .option('--dry-run', 'report the difference without applying it')
+    .action(
+      withClient(async ({ client, json }, server: string, file: string, options: Record<string, unknown>) => {
+        const mailboxes = readSyncFile(file);
+        const batches: Message[][] = [];
+        for (let start = 0; start < mailboxes.length; start += 1000) batches.push(mailboxes.slice(start, start + 1000));
+        const response = await client.syncServer(server, options['dryRun'] === true, batches as never);
+        print(json, response, () => {
+          const lines = [
+            `${response['applied'] === true ? 'applied' : 'dry run'}: ${String(response['added_count'])} added, ` +
+              `${String(response['updated_count'])} updated, ${String(response['removed_count'])} removed, ` +
+              `${String(response['conflicting_count'])} conflicting, ${String(response['unchanged'])} unchanged`,
+          ];
+          for (const conflict of response['conflicting'] as Message[]) lines.push(`conflict: ${String(conflict['reason'])}`);
+          lines.push(`revision ${String(response['revision'])}`);
+          return lines.join('\n');
+        });
+      }),
+    );
+
+  program
+    .command('watch')
+    .description('follow changes (snapshot first when --from is 0); Ctrl-C to stop')
+    .option('--from <revision>', 'resume after this revision (0: snapshot first)', integerOption, 0)
+    .option('--server <server>', 'only mailboxes on this server (repeatable)', collect)
+    .option('--prefix <name>', 'only this name and its subtree (repeatable)', collect)
+    .option('--count <n>', 'stop after n events', integerOption, 0)
+    .action(
+      withClient(async ({ client, json }, options: Record<string, unknown>) => {
+        const abort = new AbortController();
+        process.once('SIGINT', () => abort.abort());
+        const request = { from_revision: options['from'], servers: options['server'] ?? [], prefixes: options['prefix'] ?? [] };
+        let seen = 0;
+        for await (const event of client.stream('Watch', request, abort.signal)) {
+          const mailbox = event['mailbox'] as Message | null;
+          process.stdout.write(
+            json
+              ? `${JSON.stringify(event)}\n`
+              : `${String(event['revision'])}\t${String(event['type'])}${mailbox === null ? '' : `\t${formatMailbox(mailbox)}`}\n`,
+          );
+          seen += 1;
+          if (options['count'] !== 0 && seen >= (options['count'] as number)) abort.abort();
+        }
+      }),
+    );
+
+  program
+    .command('servers')
+    .description('list registered servers with their users and mailboxes')
+    .action(
+      withClient(async ({ client, json }) => {
+        const response = await client.place('ListServers', {});
+        print(json, response, () => {
+          const rows = (response['servers'] as Message[]).map(formatServer);
+          return rows.length === 0 ? '(no servers registered)' : rows.join('\n');
+        });
+      }),
+    );
+
+  program
+    .command('server-put')
+    .description('register or update a server')
+    .argument('<name>', 'the Cyrus servername')
+    .option('--imap <ip:port>', 'IMAP address (numeric)', '')
+    .option('--lmtp <ip:port>', 'LMTP address (numeric)', '')
+    .addOption(new Option('--state <state>', 'placement state').choices(['UP', 'DRAINING', 'DOWN']).default('UP'))
+    .option('--weight <n>', 'placement share', integerOption, 1)
+    .option('--datacenter <dc>', 'datacentre label', '')
+    .action(
+      withClient(async ({ client, json }, name: string, options: Record<string, unknown>) => {
+        const response = await client.place('PutServer', {
+          name,
+          imap_address: options['imap'],
+          lmtp_address: options['lmtp'],
+          state: options['state'],
+          weight: options['weight'],
+          datacenter: options['datacenter'],
+        });
+        print(json, response, () => `server ${name} stored at revision ${String(response['revision'])}`);
+      }),
+    );
+
+  program
+    .command('business-put')
+    .description("register a business and its home server")
+    .argument('<id>')
+    .argument('<home-server>')
+    .action(
+      withClient(async ({ client, json }, id: string, homeServer: string) => {
+        const response = await client.place('PutBusiness', { id, home_server: homeServer });
+        print(json, response, () => `business ${id} -> ${homeServer} at revision ${String(response['revision'])}`);
+      }),
+    );
+
+  program
+    .command('user-business')
+    .description('assign a user to a business (empty business clears it)')
+    .argument('<user>')
+    .argument('[business]', 'business id', '')
+    .action(
+      withClient(async ({ client, json }, user: string, business: string) => {
+        const response = await client.place('SetUserBusiness', { user, business });
+        print(json, response, () => `user ${user} -> business ${business || '(none)'} at revision ${String(response['revision'])}`);
+      }),
+    );
+
+  program
+    .command('resolve')
+    .description('where a user lives (server, IMAP and LMTP addresses, moving)')
+    .argument('<user>')
+    .option('--min-revision <n>', 'wait until this node has applied revision n', integerOption, 0)
+    .action(
+      withClient(async ({ client, json }, user: string, options: Record<string, unknown>) => {
+        const response = await client.place('ResolveUser', { user, min_revision: options['minRevision'] });
+        print(json, response, () =>
+          [
+            `${user} on ${String(response['server'])}!${String(response['partition'])}`,
+            `imap ${String(response['imap_address']) || '-'}  lmtp ${String(response['lmtp_address']) || '-'}`,
+            response['moving'] === true ? `MOVING to ${String(response['moving_to'])}` : 'not moving',
+          ].join('\n'),
+        );
+      }),
+    );
+
+  program
+    .command('plan')
+    .description('users the rebalance job would move, and why')
+    .option('--max-users <n>', 'at most n users', integerOption, 0)
+    .action(
+      withClient(async ({ client, json }, options: Record<string, unknown>) => {
+        const response = await client.place('PlanRebalance', { max_users: options['maxUsers'] });
+        print(json, response, () => {
+          const moves = (response['moves'] as Message[]).map(
+            (move) => `${String(move['user'])}\t${String(move['from_server'])} -> ${String(move['to_server'])}\t${String(move['reason'])}`,
+          );
+          return [...moves, `${String(response['total'])} user(s) to move`].join('\n');
+        });
+      }),
+    );
+
+  program
+    .command('move')
+    .description("commit a user's move (their whole hierarchy), guarded on the source server")
+    .argument('<user>')
+    .argument('<from-server>')
+    .argument('<to-server>')
+    .option('--partition <partition>', 'target partition (kept when absent)', '')
+    .action(
+      withClient(async ({ client, json }, user: string, from: string, to: string, options: Record<string, unknown>) => {
+        const response = await client.place('MoveUser', { user, from_server: from, to_server: to, partition: options['partition'] });
+        print(json, response, () => `moved ${(response['mailboxes'] as Message[]).length} mailbox(es) of ${user} to ${to} at revision ${String(response['revision'])}`);
+      }),
+    );
+
+  program
+    .command('status')
+    .description('node id, engine, applied revision')
+    .action(
+      withClient(async ({ client, json }) => {
+        const response = await client.status();
+        print(json, response, () =>
+          [
+            `node ${String(response['node_id'])}  engine ${String(response['engine'])}  version ${String(response['version'])}`,
+            `applied revision ${String(response['applied_revision'])}  mailboxes ${String(response['mailboxes'])}`,
+          ].join('\n'),
+        );
+      }),
+    );
+}

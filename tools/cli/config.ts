@@ -1,0 +1,97 @@
+/**
+ * Settings for `mbdir serve`: each has a flag, an environment variable and a
+ * config-file key, and a default. Precedence: flag > environment > file >
+ * default. Values are checked here, so a bad setting stops start-up with one
+ * line naming it.
+ */
+import { readFileSync } from 'node:fs';
+
+export interface ServeSettings {
+  engine: 'standalone' | 'etcd';
+  dataDir: string;
+  listen: string;
+  synchronous: 'FULL' | 'NORMAL' | 'OFF';
+  nodeId: string;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  tokens: string;
+  tlsCert: string;
+  tlsKey: string;
+  tlsClientCa: string;
+  etcdEndpoints: string;
+  etcdPrefix: string;
+}
+
+export const serveDefaults: ServeSettings = {
+  engine: 'standalone',
+  dataDir: './data',
+  listen: '127.0.0.1:7878',
+  synchronous: 'FULL',
+  nodeId: '',
+  logLevel: 'info',
+  tokens: '',
+  tlsCert: '',
+  tlsKey: '',
+  tlsClientCa: '',
+  etcdEndpoints: 'http://127.0.0.1:2379',
+  etcdPrefix: '/mbdir',
+};
+
+/** Environment variable of each setting: MBDIR_ + the name in upper snake case. */
+export function environmentName(key: keyof ServeSettings): string {
+  return `MBDIR_${key.replace(/[A-Z]/g, (letter) => `_${letter}`).toUpperCase()}`;
+}
+
+const choices: Partial<Record<keyof ServeSettings, readonly string[]>> = {
+  engine: ['standalone', 'etcd'],
+  synchronous: ['FULL', 'NORMAL', 'OFF'],
+  logLevel: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+};
+
+/** Merges flags, environment and config file over the defaults; throws a one-line Error on a bad value. */
+export function resolveServeSettings(
+  flags: Partial<Record<keyof ServeSettings, string>>,
+  environment: NodeJS.ProcessEnv,
+  configPath: string | undefined,
+): ServeSettings {
+  const file = configPath === undefined ? {} : readConfigFile(configPath);
+  const settings = { ...serveDefaults } as Record<keyof ServeSettings, string>;
+  for (const key of Object.keys(serveDefaults) as Array<keyof ServeSettings>) {
+    const value = flags[key] ?? environment[environmentName(key)] ?? file[key];
+    if (value === undefined) continue;
+    if (typeof value !== 'string') throw new Error(`setting ${key} must be a string`);
+    const allowed = choices[key];
+    const normalized = key === 'synchronous' ? value.toUpperCase() : value;
+    if (allowed !== undefined && !allowed.includes(normalized)) {
+      throw new Error(`setting ${key} is ${JSON.stringify(value)}; expected one of ${allowed.join(', ')}`);
+    }
+    settings[key] = normalized;
+  }
+  if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(settings.listen)) {
+    throw new Error(`setting listen is ${JSON.stringify(settings.listen)}; expected HOST:PORT such as 127.0.0.1:7878`);
+  }
+  return settings as unknown as ServeSettings;
+}
+
+function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new Error(`cannot read config file ${path}: ${(error as Error).message}`);
+  }
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not a JSON object');
+    const unknownKeys = Object.keys(parsed).filter((key) => !(key in serveDefaults));
+    if (unknownKeys.length > 0) throw new Error(`unknown keys ${unknownKeys.join(', ')}`);
+    return parsed as Record<string, unknown>;
+  } catch (error) {
+    throw new Error(`config file ${path} is not valid: ${(error as Error).message}`);
+  }
+}
+
+/** True for loopback listen addresses. */
+export function isLoopbackListen(listen: string): boolean {
+  const host = listen.slice(0, listen.lastIndexOf(':')).replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
+}
