@@ -1,0 +1,86 @@
+/**
+ * Starts the real `mbdir serve` process (the built dist/ entry point) on a
+ * loopback port it picks, in a fresh temporary data directory, and stops it.
+ * Integration tests drive it over gRPC exactly as operators would.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MbdirClient } from '../../src/client/client.js';
+
+export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+export const mbdirEntry = join(repoRoot, 'dist', 'tools', 'mbdir.js');
+
+export interface ServerProcess {
+  process: ChildProcess;
+  endpoint: string;
+  dataDir: string;
+  client(token?: string): MbdirClient;
+  stderr(): string;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Starts a node; `args` are extra `serve` flags. Resolves once it prints where it serves. */
+export async function startServer(args: string[] = [], options: { dataDir?: string; env?: NodeJS.ProcessEnv } = {}): Promise<ServerProcess> {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'mbdir-test-'));
+  const child = spawn(
+    process.execPath,
+    [mbdirEntry, 'serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--log-level', 'warn', '--synchronous', 'NORMAL', ...args],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } },
+  );
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const endpoint = await new Promise<string>((resolve, reject) => {
+    let stdout = '';
+    const timer = setTimeout(() => reject(new Error(`mbdir serve did not start in 15 s: ${stderr}`)), 15_000);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const match = /serving gRPC on (\S+)/.exec(stdout);
+      if (match?.[1] !== undefined) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`mbdir serve exited with ${String(code)}: ${stderr}`));
+    });
+  });
+  const clients: MbdirClient[] = [];
+  return {
+    process: child,
+    endpoint,
+    dataDir,
+    client(token?: string) {
+      const client = new MbdirClient({ endpoint, ...(token === undefined ? {} : { token }) });
+      clients.push(client);
+      return client;
+    },
+    stderr: () => stderr,
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      for (const client of clients) client.close();
+      if (child.exitCode !== null) return child.exitCode;
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      child.kill(signal);
+      const code = await exited;
+      if (options.dataDir === undefined) rmSync(dataDir, { recursive: true, force: true });
+      return code;
+    },
+  };
+}
+
+/** Runs the `mbdir` CLI to completion; resolves with its exit code and output. */
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [mbdirEntry, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
