@@ -32,6 +32,46 @@ function watchEventToWire(item: WatchItem): Response {
   return { type: item.type, mailbox: item.mailbox === null ? null : mailboxToWire(item.mailbox), revision: item.revision };
 }
 
+/** Requests a LookupStream reads ahead of its answers before it pauses the reader. */
+const lookupStreamPendingMax = 1000;
+
+/**
+ * Answers each message of a duplex stream in arrival order; resolves when the
+ * client has half-closed and every answer is written. Reading pauses while too
+ * many answers are pending, so a fast writer cannot grow the queue.
+ */
+function answerInOrder(
+  call: grpc.ServerDuplexStream<Request, Response>,
+  answer: (request: Request) => Promise<Response>,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let chain = Promise.resolve();
+    let pending = 0;
+    let failed = false;
+    call.on('data', (request: Request) => {
+      pending += 1;
+      if (pending >= lookupStreamPendingMax) call.pause();
+      chain = chain
+        .then(async () => {
+          if (failed || call.cancelled) return;
+          await writeWithBackpressure(call, await answer(request));
+        })
+        .catch((error: unknown) => {
+          failed = true;
+          reject(error);
+        })
+        .finally(() => {
+          pending -= 1;
+          if (pending < lookupStreamPendingMax / 2 && call.isPaused()) call.resume();
+        });
+    });
+    call.on('end', () => {
+      chain.then(resolve, reject);
+    });
+    call.on('error', reject);
+  });
+}
+
 export function mailboxesService(directory: Directory, context: CallContext): grpc.UntypedServiceImplementation {
   const readAt = async (request: Request, call: { getDeadline(): grpc.Deadline }): Promise<void> =>
     directory.readAt(wireNumber(request['min_revision'], 'min_revision'), timeLeftMs(call));
@@ -76,13 +116,13 @@ export function mailboxesService(directory: Directory, context: CallContext): gr
       return { results: names.map((name, index) => lookupResult(name, found.value[index])), revision: found.revision };
     }),
 
-    LookupStream: bidiStream<Request, Response>(context, 'LookupStream', async (call) => {
-      for await (const request of call as AsyncIterable<Request>) {
+    LookupStream: bidiStream<Request, Response>(context, 'LookupStream', (call) =>
+      answerInOrder(call, async (request) => {
         await readAt(request, call);
         const name = wireString(request['name'], 'name');
-        await writeWithBackpressure(call, lookupResult(name, directory.lookupOne(name)));
-      }
-    }),
+        return lookupResult(name, directory.lookupOne(name));
+      }),
+    ),
 
     RenameMailbox: unary<Request, Response>(context, 'RenameMailbox', async (request) => {
       const renamed = await directory.renameMailbox(

@@ -1,0 +1,170 @@
+/**
+ * The remaining RPCs end to end: lookups (unary and streaming), scans with
+ * filters, SyncServer's difference, the rebalance plan, guarded moves, the
+ * moving mark, status, the gRPC health service and reflection.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ClientError, type MbdirClient, type Message } from '../../src/client/client.js';
+import { startServer, type ServerProcess } from '../helpers/server-process.js';
+
+let server: ServerProcess;
+let client: MbdirClient;
+
+const names = (mailboxes: unknown): unknown[] => (mailboxes as Message[]).map((mailbox) => mailbox['name']);
+
+async function collect(method: 'ScanMailboxes', request: Message): Promise<Message[]> {
+  const out: Message[] = [];
+  for await (const item of client.stream(method, request)) out.push(item);
+  return out;
+}
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  return promise.then(
+    () => 'OK',
+    (error: unknown) => (error instanceof ClientError ? error.codeName : String(error)),
+  );
+}
+
+beforeAll(async () => {
+  server = await startServer();
+  client = server.client();
+  for (const name of ['s1', 's2', 's3']) {
+    await client.place('PutServer', { name, imap_address: `127.0.0.${name.slice(1)}:143`, lmtp_address: `127.0.0.${name.slice(1)}:24` });
+  }
+  const mailboxes = [
+    ['user.amy', 'amy-1', 's1'],
+    ['user.amy.Sent', 'amy-2', 's1'],
+    ['user.ben', 'ben-1', 's2'],
+    ['example.com!user.cat', 'cat-1', 's1'],
+    ['shared.news', 'news-1', 's3'],
+  ];
+  for (const [name, uniqueid, location] of mailboxes) {
+    await client.mailbox('CreateMailbox', { mailbox: { name, uniqueid, server: location, acl: [{ identifier: 'anyone', rights: 'lr' }] } });
+  }
+  await client.mailbox('CreateMailbox', { mailbox: { name: 'user.ben', uniqueid: 'ben-1', server: 's3' } });
+});
+
+afterAll(async () => {
+  await server?.stop();
+});
+
+describe('lookups and scans', () => {
+  it('looks names up in order, found or not', async () => {
+    const response = await client.mailbox('LookupMailboxes', { names: ['user.ben', 'user.nobody', 'user.amy'] });
+    const results = response['results'] as Message[];
+    expect(results.map((result) => [result['name'], result['found']])).toEqual([
+      ['user.ben', true],
+      ['user.nobody', false],
+      ['user.amy', true],
+    ]);
+  });
+
+  it('streams lookups in order', async () => {
+    const stream = client.lookupStream();
+    const answers: Message[] = [];
+    const done = new Promise<void>((resolve, reject) => {
+      stream.on('data', (message: Message) => answers.push(message));
+      stream.on('end', resolve);
+      stream.on('error', reject);
+    });
+    for (const name of ['user.amy.Sent', 'user.none', 'shared.news']) stream.write({ name });
+    stream.end();
+    await done;
+    expect(answers.map((answer) => [answer['name'], answer['found']])).toEqual([
+      ['user.amy.Sent', true],
+      ['user.none', false],
+      ['shared.news', true],
+    ]);
+  });
+
+  it('scans in Cyrus order, by server (replicas included) and by prefix', async () => {
+    expect(names(await collect('ScanMailboxes', {}))).toEqual([
+      'example.com!user.cat',
+      'shared.news',
+      'user.amy',
+      'user.amy.Sent',
+      'user.ben',
+    ]);
+    expect(names(await collect('ScanMailboxes', { server: 's3' }))).toEqual(['shared.news', 'user.ben']);
+    expect(names(await collect('ScanMailboxes', { prefix: 'user.amy' }))).toEqual(['user.amy', 'user.amy.Sent']);
+  });
+
+  it('shows a domain user only their domain', async () => {
+    const listed = await client.mailbox('ListMailboxes', { user: 'cat@example.com', pattern: '*' });
+    expect((listed['mailboxes'] as Message[]).map((entry) => (entry['mailbox'] as Message)['name'])).toEqual(['example.com!user.cat']);
+  });
+});
+
+describe('SyncServer', () => {
+  it('reports the difference on a dry run without applying it, then applies it', async () => {
+    const list = [
+      { name: 'user.amy', uniqueid: 'amy-1', acl: [{ identifier: 'anyone', rights: 'lr' }] },
+      { name: 'user.amy.Drafts', uniqueid: 'amy-3' },
+      { name: 'user.ben', uniqueid: 'ben-9' },
+    ];
+    const dry = await client.syncServer('s1', true, [list as never]);
+    expect(dry).toMatchObject({ applied: false, added_count: 1, removed_count: 2, conflicting_count: 1, unchanged: 1 });
+    expect(names(dry['removed'])).toEqual(['example.com!user.cat', 'user.amy.Sent']);
+    expect(String((dry['conflicting'] as Message[])[0]?.['reason'])).toMatch(/ben-1 on server s2/);
+    expect(await codeOf(client.mailbox('GetMailbox', { name: 'user.amy.Drafts' }))).toBe('NOT_FOUND');
+    const applied = await client.syncServer('s1', false, [list as never]);
+    expect(applied).toMatchObject({ applied: true, added_count: 1, removed_count: 2, conflicting_count: 1 });
+    expect(names(await collect('ScanMailboxes', { server: 's1' }))).toEqual(['user.amy', 'user.amy.Drafts']);
+    expect(((await client.mailbox('GetMailbox', { name: 'user.ben' }))['mailbox'] as Message)['uniqueid']).toBe('ben-1');
+  });
+});
+
+describe('rebalance primitives', () => {
+  it('plans misplaced users, marks a move, refuses a wrong guard and commits a right one', async () => {
+    await client.place('PutBusiness', { id: 'globex', home_server: 's2' });
+    await client.place('SetUserBusiness', { user: 'amy', business: 'globex' });
+    const plan = await client.place('PlanRebalance', {});
+    expect(plan['moves']).toEqual([expect.objectContaining({ user: 'amy', from_server: 's1', to_server: 's2', reason: 'business-home' })]);
+    const mark = await client.place('MarkUserMoving', { user: 'amy', from_server: 's1', to_server: 's2' });
+    expect((await client.place('ResolveUser', { user: 'amy' }))['moving']).toBe(true);
+    expect(await codeOf(client.place('MoveUser', { user: 'amy', from_server: 's3', to_server: 's2' }))).toBe('FAILED_PRECONDITION');
+    await client.mailbox('CreateMailbox', { mailbox: { name: 'user.amy.New', uniqueid: 'amy-4', server: 's1' } });
+    const stale = client.place('MoveUser', {
+      user: 'amy',
+      from_server: 's1',
+      to_server: 's2',
+      expect_revision: mark['hierarchy_revision'],
+      expect_mailboxes: mark['hierarchy_mailboxes'],
+    });
+    expect(await codeOf(stale)).toBe('ALREADY_EXISTS');
+    const moved = await client.place('MoveUser', { user: 'amy', from_server: 's1', to_server: 's2' });
+    expect((moved['mailboxes'] as Message[]).every((mailbox) => mailbox['server'] === 's2')).toBe(true);
+    const resolved = await client.place('ResolveUser', { user: 'amy' });
+    expect(resolved).toMatchObject({ server: 's2', moving: false, imap_address: '127.0.0.2:143' });
+    expect((await client.place('PlanRebalance', {}))['total']).toBe(0);
+  });
+
+  it('plans a DRAINING server empty, to the least-loaded UP server', async () => {
+    await client.mailbox('CreateMailbox', { mailbox: { name: 'user.dan', uniqueid: 'dan-1', server: 's3' } });
+    await client.place('PutServer', { name: 's3', imap_address: '127.0.0.3:143', state: 'DRAINING' });
+    const plan = await client.place('PlanRebalance', {});
+    expect(plan['moves']).toEqual([expect.objectContaining({ user: 'dan', from_server: 's3', to_server: 's1', reason: 'draining' })]);
+    const servers = await client.place('ListServers', {});
+    const loads = Object.fromEntries((servers['servers'] as Message[]).map((load) => [(load['server'] as Message)['name'], load['users']]));
+    expect(loads).toEqual({ s1: 0, s2: 2, s3: 1 });
+  });
+});
+
+describe('service plumbing', () => {
+  it('answers status, the gRPC health check and reflection', async () => {
+    expect(await client.status()).toMatchObject({ engine: 'standalone' });
+    const health = new grpc.Client(server.endpoint, grpc.credentials.createInsecure());
+    const serving = await new Promise<Buffer>((resolve, reject) => {
+      health.makeUnaryRequest(
+        '/grpc.health.v1.Health/Check',
+        (value: Buffer) => value,
+        (value: Buffer) => value,
+        Buffer.alloc(0),
+        (error, value) => (error === null && value !== undefined ? resolve(value) : reject(error)),
+      );
+    });
+    expect([...serving]).toEqual([0x08, 0x01]); // status: SERVING
+    health.close();
+  });
+});
