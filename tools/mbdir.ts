@@ -6,6 +6,7 @@
  */
 import { Command, Option } from 'commander';
 import { ClientError } from '../src/client/client.js';
+import { addToken } from '../src/server/auth/token-file.js';
 import { addClientCommands } from './cli/client-commands.js';
 import { environmentName, resolveServeSettings, serveDefaults, type ServeSettings } from './cli/config.js';
 import { serve, version } from './cli/serve.js';
@@ -37,6 +38,10 @@ const serveFlags: Array<[keyof ServeSettings, string, string]> = [
   ['synchronous', '--synchronous <mode>', 'SQLite synchronous: FULL survives power loss, NORMAL is faster'],
   ['nodeId', '--node-id <id>', 'name of this node in status and logs (default: host name)'],
   ['logLevel', '--log-level <level>', 'fatal, error, warn, info, debug, trace or silent'],
+  ['tokens', '--tokens <file>', 'token file (mbdir token add); required off loopback; SIGHUP reloads it'],
+  ['tlsCert', '--tls-cert <file>', 'PEM certificate chain: serve gRPC over TLS'],
+  ['tlsKey', '--tls-key <file>', 'PEM private key of --tls-cert'],
+  ['tlsClientCa', '--tls-client-ca <file>', 'PEM CA: require client certificates signed by it'],
 ];
 for (const [key, flags, description] of serveFlags) {
   serveCommand.option(flags, `${description} [env ${environmentName(key)}; default ${JSON.stringify(serveDefaults[key])}]`);
@@ -49,6 +54,20 @@ serveCommand.action(async (options: Record<string, string | undefined>) => {
   }
   await serve(resolveServeSettings(flags, process.env, options['config']));
 });
+
+program
+  .command('token')
+  .description('manage the token file')
+  .command('add')
+  .description('add a principal; prints its new token once (only its hash is stored)')
+  .requiredOption('--tokens <file>', 'the token file (created if absent, mode 0600)')
+  .requiredOption('--name <name>', 'who holds the token, e.g. backend1 or nginx-1')
+  .requiredOption('--role <role>', 'admin, proxy, rebalancer or backend:SERVER')
+  .action((options: { tokens: string; name: string; role: string }) => {
+    const token = addToken(options.tokens, options.name, options.role);
+    process.stdout.write(`${token}\n`);
+    process.stderr.write(`added ${options.name} (${options.role}) to ${options.tokens}; send SIGHUP to running nodes\n`);
+  });
 
 addClientCommands(program);
 

@@ -14,6 +14,7 @@ import type { BusinessRecord, Location, MailboxRecord, ServerRecord } from '../m
 import { generateUniqueid, validateUniqueid, type RandomBytes } from '../model/uniqueid.js';
 import type { Engine, EngineStatus } from '../replication/engine.js';
 import type { Store } from '../store/store.js';
+import { scopeToServer } from './backend-scope.js';
 import { listMailboxes, type ListInput, type ListResult } from './list-rules.js';
 import {
   decideActivate,
@@ -84,6 +85,9 @@ export interface ServerLoad {
   mailboxes: number;
 }
 
+/** Backend-scoped views kept for reuse (one per backend server). */
+const scopedDirectoriesMax = 10_000;
+
 /** Mailboxes scanned per page of ScanMailboxes. */
 export const scanPageSize = 1000;
 
@@ -93,17 +97,34 @@ export class Directory {
   readonly nodeId: string;
   private readonly randomBytes: RandomBytes;
   private readonly startedAtMs: number;
+  private readonly scoped = new Map<string, Directory>();
 
   constructor(
     readonly store: Store,
     readonly engine: Engine,
-    options: DirectoryOptions = {},
+    options: DirectoryOptions & { watchHub?: WatchHub } = {},
   ) {
     this.clock = options.clock ?? { nowMs: () => Date.now() };
     this.randomBytes = options.randomBytes ?? ((count) => cryptoRandomBytes(count));
     this.nodeId = options.nodeId ?? 'mbdir';
-    this.watchHub = new WatchHub(store, engine);
+    this.watchHub = options.watchHub ?? new WatchHub(store, engine);
     this.startedAtMs = this.clock.nowMs();
+  }
+
+  /** This directory as a `backend:server` principal uses it: writes confined to that server. */
+  scopedTo(server: string): Directory {
+    const existing = this.scoped.get(server);
+    if (existing !== undefined) return existing;
+    const engine: Engine = Object.create(this.engine) as Engine;
+    engine.commit = (decide, options) => this.engine.commit(scopeToServer(decide, server), options);
+    const directory = new Directory(this.store, engine, {
+      clock: this.clock,
+      randomBytes: this.randomBytes,
+      nodeId: this.nodeId,
+      watchHub: this.watchHub,
+    });
+    if (this.scoped.size < scopedDirectoriesMax) this.scoped.set(server, directory);
+    return directory;
   }
 
   /** Waits until this node has applied `minRevision` (read-your-writes). */

@@ -1,25 +1,79 @@
 /**
  * `mbdir serve`: resolves settings, refuses unsafe ones (a non-loopback listen
- * address without tokens), starts a node and stops it cleanly on SIGINT or
- * SIGTERM. One line on stdout says where it serves; the rest goes to the log.
+ * address without tokens), loads tokens and TLS material, starts a node, reloads
+ * the token file on SIGHUP and stops cleanly on SIGINT or SIGTERM. One line on
+ * stdout says where it serves; the rest goes to the JSON log on stderr.
  */
 import * as grpc from '@grpc/grpc-js';
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { createLogger } from '../../src/logging.js';
+import { createLogger, type Logger } from '../../src/logging.js';
+import { TokenGuard } from '../../src/server/auth/guard.js';
+import { TokenTable } from '../../src/server/auth/token-file.js';
 import { MbdirNode } from '../../src/server/node.js';
 import { isLoopbackListen, type ServeSettings } from './config.js';
 
 export const version = '0.1.0';
 
+function readPem(path: string, what: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    throw new Error(`cannot read ${what} ${path}: ${(error as Error).message}`);
+  }
+}
+
+/** Server credentials: plaintext, TLS, or TLS requiring client certificates. */
+function credentialsOf(settings: ServeSettings): grpc.ServerCredentials {
+  if (settings.tlsCert === '' && settings.tlsKey === '') {
+    if (settings.tlsClientCa !== '') throw new Error('--tls-client-ca needs --tls-cert and --tls-key');
+    return grpc.ServerCredentials.createInsecure();
+  }
+  if (settings.tlsCert === '' || settings.tlsKey === '') throw new Error('--tls-cert and --tls-key go together');
+  const clientCa = settings.tlsClientCa === '' ? null : readPem(settings.tlsClientCa, 'client CA');
+  return grpc.ServerCredentials.createSsl(
+    clientCa,
+    [{ cert_chain: readPem(settings.tlsCert, 'certificate'), private_key: readPem(settings.tlsKey, 'key') }],
+    clientCa !== null,
+  );
+}
+
+function loadTokens(settings: ServeSettings, logger: Logger): TokenGuard {
+  if (settings.tokens === '') {
+    if (!isLoopbackListen(settings.listen)) {
+      throw new Error(
+        `refusing to listen on ${settings.listen} without --tokens: anyone reaching it could redirect mail. ` +
+          'Give --tokens FILE (see mbdir token add) or listen on 127.0.0.1',
+      );
+    }
+    logger.warn('no --tokens: every caller is admin; serving on loopback only');
+    return new TokenGuard(null);
+  }
+  let table: TokenTable;
+  try {
+    table = TokenTable.load(settings.tokens);
+  } catch (error) {
+    throw new Error(`cannot load token file ${settings.tokens}: ${(error as Error).message}`);
+  }
+  logger.info({ tokens: settings.tokens, principals: table.size }, 'loaded token file');
+  const guard = new TokenGuard(table);
+  process.on('SIGHUP', () => {
+    try {
+      const reloaded = TokenTable.load(settings.tokens);
+      guard.replace(reloaded);
+      logger.info({ tokens: settings.tokens, principals: reloaded.size }, 'reloaded token file');
+    } catch (error) {
+      logger.error({ tokens: settings.tokens, err: error }, 'token file reload failed; keeping the previous tokens');
+    }
+  });
+  return guard;
+}
+
 export async function serve(settings: ServeSettings): Promise<void> {
   const logger = createLogger(settings.logLevel);
-  if (settings.tokens === '' && !isLoopbackListen(settings.listen)) {
-    throw new Error(
-      `refusing to listen on ${settings.listen} without --tokens: anyone reaching it could redirect mail. ` +
-        'Give --tokens FILE (see mbdir token add) or listen on 127.0.0.1',
-    );
-  }
-  if (settings.engine === 'etcd') throw new Error('the etcd engine is not built yet in this version; use --engine standalone');
+  if (settings.engine === 'etcd') throw new Error('the etcd engine is not available in this version; use --engine standalone');
+  const guard = loadTokens(settings, logger);
+  const credentials = credentialsOf(settings);
   const node = await MbdirNode.start(
     {
       engine: settings.engine,
@@ -28,18 +82,18 @@ export async function serve(settings: ServeSettings): Promise<void> {
       synchronous: settings.synchronous,
       nodeId: settings.nodeId || hostname(),
       version,
-      guard: () => undefined,
-      credentials: grpc.ServerCredentials.createInsecure(),
+      guard: guard.guard,
+      credentials,
     },
     logger,
   );
   const where = `${settings.listen.slice(0, settings.listen.lastIndexOf(':'))}:${node.port}`;
-  logger.info(
-    { listen: where, engine: settings.engine, dataDir: settings.dataDir, synchronous: settings.synchronous },
-    'serving',
+  const tls = settings.tlsCert === '' ? 'plaintext' : settings.tlsClientCa === '' ? 'TLS' : 'TLS with client certificates';
+  logger.info({ listen: where, engine: settings.engine, dataDir: settings.dataDir, synchronous: settings.synchronous, tls }, 'serving');
+  process.stdout.write(
+    `mbdir ${version} serving gRPC on ${where} (engine ${settings.engine}, data ${settings.dataDir}, ${tls}` +
+      `${settings.tokens === '' ? ', no tokens: loopback only' : ''})\n`,
   );
-  if (settings.tokens === '') logger.warn('no --tokens: every caller is admin; serving on loopback only');
-  process.stdout.write(`mbdir ${version} serving gRPC on ${where} (engine ${settings.engine}, data ${settings.dataDir})\n`);
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;

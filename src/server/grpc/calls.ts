@@ -5,16 +5,20 @@
  * ends and error mapping, so no handler can forget one.
  */
 import * as grpc from '@grpc/grpc-js';
+import type { Directory } from '../../directory/directory.js';
 import type { Logger } from '../../logging.js';
+import type { Principal } from '../auth/roles.js';
 import { limits } from '../../model/limits.js';
 import { toGrpcError } from './errors.js';
 
-/** Called before every handler; throws a typed error to refuse the call. */
-export type CallGuard = (method: string, metadata: grpc.Metadata, request: unknown) => void;
+/** Called before every handler: who is calling; throws a typed error to refuse the call. */
+export type CallGuard = (method: string, metadata: grpc.Metadata) => Principal;
 
 export interface CallContext {
   guard: CallGuard;
   logger: Logger;
+  /** The directory as the principal may use it (a backend's writes are scoped to its server). */
+  directoryFor(principal: Principal): Directory;
 }
 
 /** Milliseconds left before the call's deadline, capped by the min_revision wait bound. */
@@ -28,12 +32,16 @@ export function timeLeftMs(call: { getDeadline(): grpc.Deadline }): number {
 export function unary<Request, Response>(
   context: CallContext,
   method: string,
-  handler: (request: Request, call: grpc.ServerUnaryCall<Request, Response>) => Promise<Response> | Response,
+  handler: (
+    request: Request,
+    call: grpc.ServerUnaryCall<Request, Response>,
+    directory: Directory,
+  ) => Promise<Response> | Response,
 ): grpc.handleUnaryCall<Request, Response> {
   return (call, callback) => {
     (async () => {
-      context.guard(method, call.metadata, call.request);
-      return handler(call.request, call);
+      const principal = context.guard(method, call.metadata);
+      return handler(call.request, call, context.directoryFor(principal));
     })().then(
       (response) => callback(null, response),
       (error: unknown) => callback(toGrpcError(error, method, context.logger)),
@@ -44,12 +52,12 @@ export function unary<Request, Response>(
 export function serverStream<Request, Response>(
   context: CallContext,
   method: string,
-  handler: (request: Request, call: grpc.ServerWritableStream<Request, Response>) => Promise<void>,
+  handler: (request: Request, call: grpc.ServerWritableStream<Request, Response>, directory: Directory) => Promise<void>,
 ): grpc.handleServerStreamingCall<Request, Response> {
   return (call) => {
     (async () => {
-      context.guard(method, call.metadata, call.request);
-      await handler(call.request, call);
+      const principal = context.guard(method, call.metadata);
+      await handler(call.request, call, context.directoryFor(principal));
     })().then(
       () => call.end(),
       (error: unknown) => {
@@ -62,12 +70,12 @@ export function serverStream<Request, Response>(
 export function clientStream<Request, Response>(
   context: CallContext,
   method: string,
-  handler: (call: grpc.ServerReadableStream<Request, Response>) => Promise<Response>,
+  handler: (call: grpc.ServerReadableStream<Request, Response>, directory: Directory) => Promise<Response>,
 ): grpc.handleClientStreamingCall<Request, Response> {
   return (call, callback) => {
     (async () => {
-      context.guard(method, call.metadata, undefined);
-      return handler(call);
+      const principal = context.guard(method, call.metadata);
+      return handler(call, context.directoryFor(principal));
     })().then(
       (response) => callback(null, response),
       (error: unknown) => callback(toGrpcError(error, method, context.logger)),
@@ -78,12 +86,12 @@ export function clientStream<Request, Response>(
 export function bidiStream<Request, Response>(
   context: CallContext,
   method: string,
-  handler: (call: grpc.ServerDuplexStream<Request, Response>) => Promise<void>,
+  handler: (call: grpc.ServerDuplexStream<Request, Response>, directory: Directory) => Promise<void>,
 ): grpc.handleBidiStreamingCall<Request, Response> {
   return (call) => {
     (async () => {
-      context.guard(method, call.metadata, undefined);
-      await handler(call);
+      const principal = context.guard(method, call.metadata);
+      await handler(call, context.directoryFor(principal));
     })().then(
       () => call.end(),
       (error: unknown) => {

@@ -72,12 +72,12 @@ function answerInOrder(
   });
 }
 
-export function mailboxesService(directory: Directory, context: CallContext): grpc.UntypedServiceImplementation {
-  const readAt = async (request: Request, call: { getDeadline(): grpc.Deadline }): Promise<void> =>
+export function mailboxesService(context: CallContext): grpc.UntypedServiceImplementation {
+  const readAt = async (request: Request, call: { getDeadline(): grpc.Deadline }, directory: Directory): Promise<void> =>
     directory.readAt(wireNumber(request['min_revision'], 'min_revision'), timeLeftMs(call));
 
   return {
-    CreateMailbox: unary<Request, Response>(context, 'CreateMailbox', async (request) => {
+    CreateMailbox: unary<Request, Response>(context, 'CreateMailbox', async (request, _call, directory) => {
       if (request['mailbox'] === null || request['mailbox'] === undefined) throw invalidArgument('mailbox is required');
       const mailbox = mailboxFromWire(request['mailbox']);
       const created = await directory.createMailbox({
@@ -88,7 +88,7 @@ export function mailboxesService(directory: Directory, context: CallContext): gr
       return { mailbox: mailboxToWire(created.mailbox), outcome: created.outcome, revision: created.revision };
     }),
 
-    ActivateMailbox: unary<Request, Response>(context, 'ActivateMailbox', async (request) => {
+    ActivateMailbox: unary<Request, Response>(context, 'ActivateMailbox', async (request, _call, directory) => {
       const acl = aclFromWire(request['acl']);
       const activated = await directory.activateMailbox({
         name: wireString(request['name'], 'name'),
@@ -98,8 +98,8 @@ export function mailboxesService(directory: Directory, context: CallContext): gr
       return { mailbox: mailboxToWire(activated.value), revision: activated.revision };
     }),
 
-    GetMailbox: unary<Request, Response>(context, 'GetMailbox', async (request, call) => {
-      await readAt(request, call);
+    GetMailbox: unary<Request, Response>(context, 'GetMailbox', async (request, call, directory) => {
+      await readAt(request, call, directory);
       const key = request['key'] === 'uniqueid'
         ? { uniqueid: wireString(request['uniqueid'], 'uniqueid') }
         : { name: wireString(request['name'], 'name') };
@@ -107,8 +107,8 @@ export function mailboxesService(directory: Directory, context: CallContext): gr
       return { mailbox: mailboxToWire(found.value), revision: found.revision };
     }),
 
-    LookupMailboxes: unary<Request, Response>(context, 'LookupMailboxes', async (request, call) => {
-      await readAt(request, call);
+    LookupMailboxes: unary<Request, Response>(context, 'LookupMailboxes', async (request, call, directory) => {
+      await readAt(request, call, directory);
       const names = wireArray(request['names'], 'names', limits.lookupNamesMax, (name, index) =>
         wireString(name, `names[${index}]`),
       );
@@ -116,15 +116,15 @@ export function mailboxesService(directory: Directory, context: CallContext): gr
       return { results: names.map((name, index) => lookupResult(name, found.value[index])), revision: found.revision };
     }),
 
-    LookupStream: bidiStream<Request, Response>(context, 'LookupStream', (call) =>
+    LookupStream: bidiStream<Request, Response>(context, 'LookupStream', (call, directory) =>
       answerInOrder(call, async (request) => {
-        await readAt(request, call);
+        await readAt(request, call, directory);
         const name = wireString(request['name'], 'name');
         return lookupResult(name, directory.lookupOne(name));
       }),
     ),
 
-    RenameMailbox: unary<Request, Response>(context, 'RenameMailbox', async (request) => {
+    RenameMailbox: unary<Request, Response>(context, 'RenameMailbox', async (request, _call, directory) => {
       const renamed = await directory.renameMailbox(
         wireString(request['name'], 'name'),
         wireString(request['new_name'], 'new_name'),
@@ -132,12 +132,12 @@ export function mailboxesService(directory: Directory, context: CallContext): gr
       return { mailboxes: renamed.value.map(mailboxToWire), revision: renamed.revision };
     }),
 
-    DeleteMailbox: unary<Request, Response>(context, 'DeleteMailbox', async (request) => {
+    DeleteMailbox: unary<Request, Response>(context, 'DeleteMailbox', async (request, _call, directory) => {
       const deleted = await directory.deleteMailbox(wireString(request['name'], 'name'));
       return { mailbox: mailboxToWire(deleted.value), revision: deleted.revision };
     }),
 
-    SetAcl: unary<Request, Response>(context, 'SetAcl', async (request) => {
+    SetAcl: unary<Request, Response>(context, 'SetAcl', async (request, _call, directory) => {
       const updated = await directory.setAcl(
         wireString(request['name'], 'name'),
         wireString(request['identifier'], 'identifier'),
@@ -146,8 +146,8 @@ export function mailboxesService(directory: Directory, context: CallContext): gr
       return { mailbox: mailboxToWire(updated.value), revision: updated.revision };
     }),
 
-    ListMailboxes: unary<Request, Response>(context, 'ListMailboxes', async (request, call) => {
-      await readAt(request, call);
+    ListMailboxes: unary<Request, Response>(context, 'ListMailboxes', async (request, call, directory) => {
+      await readAt(request, call, directory);
       const listed = directory.listMailboxes({
         user: wireString(request['user'], 'user'),
         groups: wireArray(request['groups'], 'groups', limits.listGroupsMax, (group, index) =>
@@ -169,8 +169,8 @@ export function mailboxesService(directory: Directory, context: CallContext): gr
       };
     }),
 
-    ScanMailboxes: serverStream<Request, WireMailbox>(context, 'ScanMailboxes', async (request, call) => {
-      await readAt(request, call);
+    ScanMailboxes: serverStream<Request, WireMailbox>(context, 'ScanMailboxes', async (request, call, directory) => {
+      await readAt(request, call, directory);
       const pages = directory.scanMailboxes({
         server: wireString(request['server'], 'server'),
         prefix: wireString(request['prefix'], 'prefix'),
@@ -182,7 +182,7 @@ export function mailboxesService(directory: Directory, context: CallContext): gr
       }
     }),
 
-    SyncServer: clientStream<Request, Response>(context, 'SyncServer', async (call) => {
+    SyncServer: clientStream<Request, Response>(context, 'SyncServer', async (call, directory) => {
       let session: ReturnType<Directory['startSync']> | null = null;
       for await (const request of call as AsyncIterable<Request>) {
         if (session === null) {
@@ -217,7 +217,7 @@ export function mailboxesService(directory: Directory, context: CallContext): gr
       };
     }),
 
-    Watch: serverStream<Request, Response>(context, 'Watch', async (request, call) => {
+    Watch: serverStream<Request, Response>(context, 'Watch', async (request, call, directory) => {
       const subscription = directory.watch(
         {
           servers: wireArray(request['servers'], 'servers', limits.watchFilterEntriesMax, (server, index) =>

@@ -4,21 +4,20 @@
  * shaping only; placement rules are in src/directory/placement-rules.ts.
  */
 import type * as grpc from '@grpc/grpc-js';
-import type { Directory } from '../../directory/directory.js';
 import { timeLeftMs, unary, type CallContext } from './calls.js';
 import { mailboxToWire, serverFromWire, serverToWire, wireBool, wireNumber, wireString } from './wire.js';
 
 type Request = Record<string, unknown>;
 type Response = Record<string, unknown>;
 
-export function placementService(directory: Directory, context: CallContext): grpc.UntypedServiceImplementation {
+export function placementService(context: CallContext): grpc.UntypedServiceImplementation {
   return {
-    PutServer: unary<Request, Response>(context, 'PutServer', async (request) => {
+    PutServer: unary<Request, Response>(context, 'PutServer', async (request, _call, directory) => {
       const stored = await directory.putServer(serverFromWire(request));
       return { server: serverToWire(stored.value), revision: stored.revision };
     }),
 
-    ListServers: unary<Request, Response>(context, 'ListServers', async (request, call) => {
+    ListServers: unary<Request, Response>(context, 'ListServers', async (request, call, directory) => {
       await directory.readAt(wireNumber(request['min_revision'], 'min_revision'), timeLeftMs(call));
       const listed = directory.listServers();
       return {
@@ -31,7 +30,7 @@ export function placementService(directory: Directory, context: CallContext): gr
       };
     }),
 
-    PutBusiness: unary<Request, Response>(context, 'PutBusiness', async (request) => {
+    PutBusiness: unary<Request, Response>(context, 'PutBusiness', async (request, _call, directory) => {
       const stored = await directory.putBusiness({
         id: wireString(request['id'], 'id'),
         homeServer: wireString(request['home_server'], 'home_server'),
@@ -39,14 +38,14 @@ export function placementService(directory: Directory, context: CallContext): gr
       return { business: { id: stored.value.id, home_server: stored.value.homeServer }, revision: stored.revision };
     }),
 
-    SetUserBusiness: unary<Request, Response>(context, 'SetUserBusiness', async (request) => ({
+    SetUserBusiness: unary<Request, Response>(context, 'SetUserBusiness', async (request, _call, directory) => ({
       revision: await directory.setUserBusiness(
         wireString(request['user'], 'user'),
         wireString(request['business'], 'business'),
       ),
     })),
 
-    ResolveUser: unary<Request, Response>(context, 'ResolveUser', async (request, call) => {
+    ResolveUser: unary<Request, Response>(context, 'ResolveUser', async (request, call, directory) => {
       await directory.readAt(wireNumber(request['min_revision'], 'min_revision'), timeLeftMs(call));
       const resolved = directory.resolveUser(wireString(request['user'], 'user'));
       const { mailbox, server, record } = resolved.value;
@@ -64,7 +63,7 @@ export function placementService(directory: Directory, context: CallContext): gr
       };
     }),
 
-    PlanRebalance: unary<Request, Response>(context, 'PlanRebalance', async (request) => {
+    PlanRebalance: unary<Request, Response>(context, 'PlanRebalance', async (request, _call, directory) => {
       const plan = directory.planRebalance(wireNumber(request['max_users'], 'max_users'));
       return {
         moves: plan.value.moves.map((move) => ({
@@ -80,7 +79,7 @@ export function placementService(directory: Directory, context: CallContext): gr
       };
     }),
 
-    MoveUser: unary<Request, Response>(context, 'MoveUser', async (request) => {
+    MoveUser: unary<Request, Response>(context, 'MoveUser', async (request, _call, directory) => {
       const moved = await directory.moveUser({
         user: wireString(request['user'], 'user'),
         fromServer: wireString(request['from_server'], 'from_server'),
@@ -92,7 +91,7 @@ export function placementService(directory: Directory, context: CallContext): gr
       return { mailboxes: moved.value.map(mailboxToWire), revision: moved.revision };
     }),
 
-    MarkUserMoving: unary<Request, Response>(context, 'MarkUserMoving', async (request) => {
+    MarkUserMoving: unary<Request, Response>(context, 'MarkUserMoving', async (request, _call, directory) => {
       const marked = await directory.markUserMoving({
         user: wireString(request['user'], 'user'),
         fromServer: wireString(request['from_server'], 'from_server'),
@@ -109,9 +108,9 @@ export function placementService(directory: Directory, context: CallContext): gr
   };
 }
 
-export function clusterService(directory: Directory, context: CallContext, version: string): grpc.UntypedServiceImplementation {
+export function clusterService(context: CallContext, version: string): grpc.UntypedServiceImplementation {
   return {
-    Status: unary<Request, Response>(context, 'Status', async () => {
+    Status: unary<Request, Response>(context, 'Status', async (_request, _call, directory) => {
       const status = await directory.status();
       return {
         node_id: status.nodeId,

@@ -9,7 +9,7 @@ import { HealthImplementation } from 'grpc-health-check';
 import type { Directory } from '../../directory/directory.js';
 import type { Logger } from '../../logging.js';
 import { limits } from '../../model/limits.js';
-import type { CallGuard } from './calls.js';
+import type { CallContext, CallGuard } from './calls.js';
 import { mailboxesService } from './mailboxes-service.js';
 import { clusterService, placementService } from './placement-service.js';
 import { packageDefinition, services } from './proto.js';
@@ -37,10 +37,15 @@ export interface MbdirGrpcServer {
 
 export function createGrpcServer(options: GrpcServerOptions): MbdirGrpcServer {
   const server = new grpc.Server(grpcServerOptions);
-  const context = { guard: options.guard, logger: options.logger.child({ component: 'grpc' }) };
-  server.addService(services.Mailboxes.service, mailboxesService(options.directory, context));
-  server.addService(services.Placement.service, placementService(options.directory, context));
-  server.addService(services.Cluster.service, clusterService(options.directory, context, options.version));
+  const context: CallContext = {
+    guard: options.guard,
+    logger: options.logger.child({ component: 'grpc' }),
+    directoryFor: (principal) =>
+      principal.role.kind === 'backend' ? options.directory.scopedTo(principal.role.server) : options.directory,
+  };
+  server.addService(services.Mailboxes.service, mailboxesService(context));
+  server.addService(services.Placement.service, placementService(context));
+  server.addService(services.Cluster.service, clusterService(context, options.version));
   const health = new HealthImplementation({
     '': 'SERVING',
     'mbdir.v1.Mailboxes': 'SERVING',

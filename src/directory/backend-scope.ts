@@ -1,0 +1,57 @@
+/**
+ * The rule for `backend:SERVER` principals: a backend may write only mailboxes
+ * located on its own server. It wraps any decision: every mailbox the changes
+ * touch must be on SERVER before (if it existed) and after, except that a
+ * backend may add itself as a replica of another server's mailbox (a replica
+ * pair). Renaming or moving a mailbox off SERVER, and any change to servers,
+ * businesses or users, is denied. Engines and rules stay unaware of principals.
+ */
+import { permissionDenied, quote } from '../model/errors.js';
+import type { Change, MailboxRecord } from '../model/records.js';
+import type { DecideFunction, Decision } from '../replication/engine.js';
+import type { Store } from '../store/store.js';
+
+function onlyAddsReplica(before: MailboxRecord, after: MailboxRecord, server: string): boolean {
+  const added = after.replicas.filter((replica) => !before.replicas.some((old) => old.server === replica.server));
+  const kept = before.replicas.every((old) => after.replicas.some((replica) => replica.server === old.server));
+  return (
+    after.server === before.server &&
+    after.name === before.name &&
+    kept &&
+    added.length === 1 &&
+    added[0]?.server === server
+  );
+}
+
+function checkChange(store: Store, change: Change, server: string): void {
+  const denied = (what: string): never => {
+    throw permissionDenied(`backend:${server} may write only mailboxes located on ${server}: ${what}`);
+  };
+  switch (change.kind) {
+    case 'mailbox.delete':
+      if (change.mailbox.server !== server) denied(`${quote(change.mailbox.name)} is on ${change.mailbox.server}`);
+      return;
+    case 'mailbox.put': {
+      const before = store.mailboxByUniqueid(change.mailbox.uniqueid);
+      if (before !== undefined && before.server !== server) {
+        if (onlyAddsReplica(before, change.mailbox, server)) return;
+        denied(`${quote(before.name)} is on ${before.server}`);
+      }
+      if (change.mailbox.server !== server) {
+        denied(`${quote(change.mailbox.name)} would be on ${change.mailbox.server}`);
+      }
+      return;
+    }
+    default:
+      denied(`a ${change.kind} change is not a mailbox write`);
+  }
+}
+
+/** Wraps a decision so that it commits only if every change stays within `server`. */
+export function scopeToServer<T>(decide: DecideFunction<T>, server: string): DecideFunction<T> {
+  return (store: Store): Decision<T> => {
+    const decision = decide(store);
+    for (const change of decision.changes) checkChange(store, change, server);
+    return decision;
+  };
+}
