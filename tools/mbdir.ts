@@ -21,8 +21,8 @@ program
   )
   .addOption(new Option('--token <token>', 'bearer token').env('MBDIR_TOKEN'))
   .addOption(new Option('--tls-ca <file>', 'CA to verify the node (enables TLS)').env('MBDIR_TLS_CA'))
-  .option('--tls-cert <file>', 'client certificate (with --tls-key)')
-  .option('--tls-key <file>', 'client key')
+  .option('--client-cert <file>', 'client certificate, for nodes started with --tls-client-ca')
+  .option('--client-key <file>', 'key of --client-cert')
   .option('--timeout <seconds>', 'deadline of each call', '30')
   .option('--json', 'print answers as JSON')
   .showHelpAfterError();

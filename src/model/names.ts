@@ -20,6 +20,7 @@ export interface ParsedName {
 }
 
 const controlCharacter = /[\x00-\x1f\x7f]/;
+const loneSurrogate = /\p{Cs}/u;
 
 /** Parses and validates an internal name; throws InvalidArgument naming the problem. */
 export function parseName(name: string, what = 'mailbox name'): ParsedName {
@@ -29,6 +30,8 @@ export function parseName(name: string, what = 'mailbox name'): ParsedName {
     throw invalidArgument(`${what} is ${bytes} bytes, longer than the limit of ${limits.nameBytesMax}`);
   }
   if (controlCharacter.test(name)) throw invalidArgument(`${what} ${quote(name)} contains a control character`);
+  // A lone surrogate encodes as U+FFFD: two such names would share one sort key.
+  if (loneSurrogate.test(name)) throw invalidArgument(`${what} ${quote(name)} is not valid Unicode (lone surrogate)`);
   let domain: string | null = null;
   let local = name;
   const bang = name.indexOf(domainSeparator);
@@ -78,7 +81,10 @@ export function compareNames(left: string, right: string): number {
 
 /** True when `name` is `root` or lies in its subtree. */
 export function isInSubtree(name: string, root: string): boolean {
-  return name === root || name.startsWith(root + hierarchySeparator);
+  if (name === root) return true;
+  if (!name.startsWith(root + hierarchySeparator)) return false;
+  // A root without a domain does not reach into a domain: `example` vs `example.com!user.x`.
+  return root.includes(domainSeparator) || !name.includes(domainSeparator);
 }
 
 /** The name `name` takes when its ancestor `oldRoot` is renamed to `newRoot`. */
@@ -117,6 +123,8 @@ export function validateUserId(user: string): void {
     throw invalidArgument(`user id ${quote(user)} contains a control or space character`);
   }
   if (user.includes(domainSeparator)) throw invalidArgument(`user id ${quote(user)} contains "!"`);
+  // `^` stands for `.` in mailbox names: `a^b` would own the hierarchy of `a.b`.
+  if (user.includes('^')) throw invalidArgument(`user id ${quote(user)} contains "^"`);
   const at = user.indexOf('@');
   if (at === 0 || at === user.length - 1 || (at >= 0 && user.indexOf('@', at + 1) >= 0)) {
     throw invalidArgument(`user id ${quote(user)} must be "local" or "local@domain"`);

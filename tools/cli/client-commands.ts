@@ -17,18 +17,18 @@ interface GlobalOptions {
   json?: boolean;
   timeout: string;
   tlsCa?: string;
-  tlsCert?: string;
-  tlsKey?: string;
+  clientCert?: string;
+  clientKey?: string;
 }
 
 function clientOf(command: Command): { client: MbdirClient; json: boolean } {
   const options = command.optsWithGlobals<GlobalOptions>();
   const tls =
-    options.tlsCa !== undefined || options.tlsCert !== undefined
+    options.tlsCa !== undefined || options.clientCert !== undefined
       ? {
           ...(options.tlsCa === undefined ? {} : { ca: options.tlsCa }),
-          ...(options.tlsCert === undefined ? {} : { cert: options.tlsCert }),
-          ...(options.tlsKey === undefined ? {} : { key: options.tlsKey }),
+          ...(options.clientCert === undefined ? {} : { cert: options.clientCert }),
+          ...(options.clientKey === undefined ? {} : { key: options.clientKey }),
         }
       : undefined;
   const client = new MbdirClient({

@@ -1,0 +1,73 @@
+/**
+ * gRPC over TLS with certificates this test makes with openssl: a CA, a server
+ * certificate for 127.0.0.1 and a client certificate. Plaintext clients fail,
+ * TLS clients succeed, and with --tls-client-ca a client without a certificate
+ * is refused.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { MbdirClient } from '../../src/client/client.js';
+import { runCli, startServer, type ServerProcess } from '../helpers/server-process.js';
+
+const directory = mkdtempSync(join(tmpdir(), 'mbdir-tls-'));
+const path = (name: string): string => join(directory, name);
+const servers: ServerProcess[] = [];
+
+function openssl(args: string[]): void {
+  execFileSync('openssl', args, { stdio: 'pipe' });
+}
+
+function makeCertificate(name: string, subject: string, extensions: string): void {
+  openssl(['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', path(`${name}.key`), '-subj', subject, '-out', path(`${name}.csr`)]);
+  writeFileSync(path(`${name}.ext`), extensions);
+  openssl(['x509', '-req', '-in', path(`${name}.csr`), '-CA', path('ca.crt'), '-CAkey', path('ca.key'), '-CAcreateserial', '-days', '2', '-out', path(`${name}.crt`), '-extfile', path(`${name}.ext`)]);
+}
+
+beforeAll(() => {
+  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path('ca.key'), '-out', path('ca.crt'), '-days', '2', '-subj', '/CN=mbdir test CA']);
+  makeCertificate('server', '/CN=127.0.0.1', 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
+  makeCertificate('client', '/CN=backend1', 'extendedKeyUsage=clientAuth\n');
+});
+
+afterAll(async () => {
+  for (const server of servers) await server.stop();
+});
+
+it('serves over TLS: TLS clients are answered, plaintext ones are not', async () => {
+  const server = await startServer(['--tls-cert', path('server.crt'), '--tls-key', path('server.key')]);
+  servers.push(server);
+  const tlsClient = new MbdirClient({ endpoint: server.endpoint, tls: { ca: path('ca.crt') }, deadlineMs: 5000 });
+  expect((await tlsClient.status())['engine']).toBe('standalone');
+  tlsClient.close();
+  const plain = new MbdirClient({ endpoint: server.endpoint, deadlineMs: 2000 });
+  await expect(plain.status()).rejects.toThrow(/UNAVAILABLE|DEADLINE_EXCEEDED/);
+  plain.close();
+  const cli = await runCli(['--endpoint', server.endpoint, '--tls-ca', path('ca.crt'), 'status']);
+  expect(cli.stdout).toMatch(/engine standalone/);
+});
+
+it('requires a client certificate signed by --tls-client-ca', async () => {
+  const server = await startServer([
+    '--tls-cert', path('server.crt'), '--tls-key', path('server.key'), '--tls-client-ca', path('ca.crt'),
+  ]);
+  servers.push(server);
+  const anonymous = new MbdirClient({ endpoint: server.endpoint, tls: { ca: path('ca.crt') }, deadlineMs: 3000 });
+  await expect(anonymous.status()).rejects.toThrow(/UNAVAILABLE|DEADLINE_EXCEEDED/);
+  anonymous.close();
+  const certified = new MbdirClient({
+    endpoint: server.endpoint,
+    tls: { ca: path('ca.crt'), cert: path('client.crt'), key: path('client.key') },
+    deadlineMs: 5000,
+  });
+  expect((await certified.status())['engine']).toBe('standalone');
+  certified.close();
+});
+
+it('refuses half a key pair at start-up with one clear line', async () => {
+  const result = await runCli(['serve', '--listen', '127.0.0.1:0', '--data-dir', path('data'), '--tls-cert', path('server.crt')]);
+  expect(result.code).toBe(1);
+  expect(result.stderr).toMatch(/--tls-cert and --tls-key go together/);
+});

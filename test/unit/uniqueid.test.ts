@@ -1,0 +1,70 @@
+// Mailbox uniqueids: validation (1..64 of [A-Za-z0-9._-], Cyrus's 24-char ids
+// and UUIDs accepted) and generation from an injected, seeded byte source.
+import { describe, expect, it } from 'vitest';
+import { limits } from '../../src/model/limits.js';
+import { generateUniqueid, type RandomBytes, validateUniqueid } from '../../src/model/uniqueid.js';
+import { expectInvalid } from './expect-error.js';
+
+/** mulberry32: a small deterministic PRNG, so generated ids replay from the seed. */
+function seededBytes(seed: number): RandomBytes {
+  let state = seed >>> 0;
+  return (count) => {
+    const out = new Uint8Array(count);
+    for (let index = 0; index < count; index += 1) {
+      state = (state + 0x6d2b79f5) >>> 0;
+      let t = state;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      out[index] = ((t ^ (t >>> 14)) >>> 0) & 0xff;
+    }
+    return out;
+  };
+}
+
+describe('validateUniqueid', () => {
+  it('accepts Cyrus ids, UUIDs and anything of 1..64 [A-Za-z0-9._-]', () => {
+    for (const good of ['b370sjdf5ghfctk8ucyuoiy8', '3f2504e0-4f89-11d3-9a0c-0305e82c3301', 'x', 'A.b_C-9', 'u'.repeat(64)]) {
+      validateUniqueid(good);
+    }
+  });
+
+  it(`refuses the empty id and ids over ${limits.uniqueidLengthMax} characters`, () => {
+    expectInvalid(() => validateUniqueid(''), /empty/);
+    expectInvalid(() => validateUniqueid('u'.repeat(limits.uniqueidLengthMax + 1)), /65 characters/);
+  });
+
+  it('refuses characters outside the set, naming the value', () => {
+    for (const bad of ['a/b', 'a b', 'a!b', 'a+b', 'caf\u00e9', 'a\n', '{abc}', 'a:b']) {
+      expectInvalid(() => validateUniqueid(bad), /outside \[A-Za-z0-9._-\]/);
+    }
+    expectInvalid(() => validateUniqueid('a/b'), /"a\/b"/);
+  });
+});
+
+describe('generateUniqueid', () => {
+  it('draws 24 bytes and maps them to lowercase base 36', () => {
+    const requested: number[] = [];
+    const bytes = Uint8Array.from({ length: 24 }, (_, index) => [0, 9, 10, 35, 36, 255][index % 6]!);
+    const id = generateUniqueid((count) => {
+      requested.push(count);
+      return bytes;
+    });
+    expect(requested).toEqual([24]);
+    expect(id).toBe('09az03'.repeat(4));
+  });
+
+  it('is a valid 24-character id of Cyrus shape, replayable from the seed', () => {
+    for (let seed = 1; seed <= 200; seed += 1) {
+      const id = generateUniqueid(seededBytes(seed));
+      expect(id, `seed ${seed}`).toMatch(/^[0-9a-z]{24}$/);
+      validateUniqueid(id);
+      expect(generateUniqueid(seededBytes(seed))).toBe(id);
+    }
+  });
+
+  it('gives distinct ids for distinct draws from one source', () => {
+    const source = seededBytes(20240611);
+    const ids = new Set(Array.from({ length: 1000 }, () => generateUniqueid(source)));
+    expect(ids.size).toBe(1000);
+  });
+});
