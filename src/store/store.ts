@@ -18,6 +18,7 @@ import type {
   BusinessRecord,
   Change,
   ChangeEvent,
+  LockRecord,
   MailboxRecord,
   ServerRecord,
   UserRecord,
@@ -153,6 +154,14 @@ export class Store {
       usersOnServer: db.prepare<[string, number], { user: string }>(
         'SELECT owner AS user FROM mailboxes WHERE server = ? AND is_root = 1 LIMIT ?',
       ),
+      getLock: db.prepare<[string], { name: string; holder: string; expires_at_ms: number }>(
+        'SELECT name, holder, expires_at_ms FROM locks WHERE name = ?',
+      ),
+      putLock: db.prepare(
+        `INSERT INTO locks(name, holder, expires_at_ms) VALUES (?, ?, ?)
+         ON CONFLICT(name) DO UPDATE SET holder = excluded.holder, expires_at_ms = excluded.expires_at_ms`,
+      ),
+      deleteLock: db.prepare('DELETE FROM locks WHERE name = ?'),
       movingUsers: db.prepare<[number], UserRow>('SELECT * FROM users WHERE moving_since_ms > 0 LIMIT ?'),
       insertChange: db.prepare('INSERT INTO changes(revision, seq, change) VALUES (?, ?, ?)'),
       changesSince: db.prepare<[number, number], { revision: number; change: string }>(
@@ -287,6 +296,12 @@ export class Store {
     return this.statements.movingUsers.all(limit).map(decodeUser);
   }
 
+  /** The lease named `name`, expired or not. */
+  lock(name: string): LockRecord | undefined {
+    const row = this.statements.getLock.get(name);
+    return row === undefined ? undefined : { name: row.name, holder: row.holder, expiresAtMs: row.expires_at_ms };
+  }
+
   // ------------------------------------------------------------ change log
 
   /** Committed changes after `revision`, in order, at most `limit`. */
@@ -345,6 +360,12 @@ export class Store {
       }
       case 'user.delete':
         this.statements.deleteUser.run(change.user);
+        return;
+      case 'lock.put':
+        this.statements.putLock.run(change.lock.name, change.lock.holder, change.lock.expiresAtMs);
+        return;
+      case 'lock.delete':
+        this.statements.deleteLock.run(change.name);
         return;
     }
   }
