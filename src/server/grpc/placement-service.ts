@@ -106,7 +106,7 @@ export function placementService(context: CallContext): grpc.UntypedServiceImple
       };
     }),
 
-    AcquireLock: unary<Request, Response>(context, 'AcquireLock', async (request) => {
+    AcquireLock: unary<Request, Response>(context, 'AcquireLock', async (request, _call, directory) => {
       const answer = await directory.acquireLock({
         name: wireString(request['name'], 'name'),
         holder: wireString(request['holder'], 'holder'),
@@ -120,7 +120,7 @@ export function placementService(context: CallContext): grpc.UntypedServiceImple
       };
     }),
 
-    ReleaseLock: unary<Request, Response>(context, 'ReleaseLock', async (request) => {
+    ReleaseLock: unary<Request, Response>(context, 'ReleaseLock', async (request, _call, directory) => {
       const released = await directory.releaseLock({
         name: wireString(request['name'], 'name'),
         holder: wireString(request['holder'], 'holder'),
