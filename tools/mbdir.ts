@@ -9,6 +9,7 @@ import { ClientError } from '../src/client/client.js';
 import { addClientCommands } from './cli/client-commands.js';
 import { environmentName, resolveServeSettings, serveDefaults, type ServeSettings } from './cli/config.js';
 import { serve, version } from './cli/serve.js';
+import { addTransferCommands } from './cli/transfer.js';
 
 const program = new Command();
 program
@@ -51,6 +52,7 @@ serveCommand.action(async (options: Record<string, string | undefined>) => {
 });
 
 addClientCommands(program);
+addTransferCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   const message = error instanceof ClientError ? `${error.codeName}: ${error.details}` : (error as Error).message;
