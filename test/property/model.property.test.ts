@@ -13,6 +13,7 @@ import {
   normalizeAcl,
   normalizeRights,
   rightsOrder,
+  unionRights,
 } from '../../src/model/acl.js';
 import { DirectoryError } from '../../src/model/errors.js';
 import { limits } from '../../src/model/limits.js';
@@ -34,7 +35,7 @@ import { compilePattern, matchPattern } from '../../src/model/pattern.js';
 const seed = process.env.FC_SEED !== undefined ? Number(process.env.FC_SEED) : 20240611;
 const runs = (numRuns: number): fc.Parameters<unknown> => ({ seed, numRuns });
 
-const sign = (value: number): number => Math.sign(value);
+const sign = (value: number): number => (value > 0 ? 1 : value < 0 ? -1 : 0);
 const isValid = (check: () => unknown): boolean => {
   try {
     check();
@@ -96,7 +97,7 @@ describe(`names (seed ${seed})`, () => {
       fc.property(pair, ([left, right]) => {
         const byName = compareNames(left, right);
         expect(sign(byName)).toBe(sign(Buffer.compare(sortKey(left), sortKey(right))));
-        expect(sign(compareNames(right, left))).toBe(-sign(byName));
+        expect(sign(compareNames(right, left))).toBe(0 - sign(byName));
         expect(byName === 0).toBe(left === right);
       }),
       runs(1000),
@@ -116,7 +117,10 @@ describe(`names (seed ${seed})`, () => {
     );
   });
 
-  it('sorting by compareNames is a total order in which every subtree is contiguous after its root', () => {
+  // Not "contiguous right after the root": in Cyrus's dbname order the domain
+  // `b` (`b!a` = b 0x1D a) sorts between the top-level `b` and its child `b.a`
+  // (b 0x1F a). The strict descendants are contiguous, and the root precedes them.
+  it('sorting by compareNames is a total order in which every subtree below a root is contiguous', () => {
     const names = fc.uniqueArray(
       fc.oneof(mailboxName, nameAndCut.map(({ root }) => root)),
       { minLength: 1, maxLength: 25 },
@@ -128,9 +132,10 @@ describe(`names (seed ${seed})`, () => {
           for (let j = i + 1; j < sorted.length; j += 1) expect(compareNames(sorted[i]!, sorted[j]!)).toBeLessThan(0);
         }
         for (const [index, root] of sorted.entries()) {
-          const members = sorted.flatMap((name, at) => (isInSubtree(name, root) ? [at] : []));
-          expect(members[0]).toBe(index);
-          expect(members.at(-1)! - index + 1).toBe(members.length);
+          const below = sorted.flatMap((name, at) => (name !== root && isInSubtree(name, root) ? [at] : []));
+          if (below.length === 0) continue;
+          expect(below[0]).toBeGreaterThan(index);
+          expect(below.at(-1)! - below[0]! + 1).toBe(below.length);
         }
       }),
       runs(300),
@@ -166,7 +171,7 @@ describe(`names (seed ${seed})`, () => {
   it('renamedName refuses exactly the names outside the subtree', () => {
     fc.assert(
       fc.property(nameAndRoot, mailboxName, ({ name, root }, to) => {
-        if (inKeySubtree(name, root)) expect(renamedName(name, root, to).endsWith(name.slice(root.length))).toBe(true);
+        if (inKeySubtree(name, root)) expect(renamedName(name, root, to)).toBe(to + name.slice(root.length));
         else expect(() => renamedName(name, root, to)).toThrow(/not under/);
       }),
       runs(1000),
@@ -243,9 +248,9 @@ describe(`ACL algebra (seed ${seed})`, () => {
         const removed = applyAclEdit(entries, id, `-${rights}`);
         expect(asMap(applyAclEdit(applyAclEdit(entries, id, `+${rights}`), id, `-${rights}`))).toEqual(asMap(removed));
         const added = applyAclEdit(entries, id, `+${rights}`);
-        expect(asMap(applyAclEdit(removed, id, `+${rights}`)).get(id)).toBe(
-          rights === '' && rightsOf(removed, id) === '' ? undefined : normalizeRights(rights + rightsOf(removed, id)),
-        );
+        const removedThenAdded = applyAclEdit(removed, id, `+${rights}`);
+        checkWellFormed(removedThenAdded);
+        expect(rightsOf(removedThenAdded, id)).toBe(rightsOf(added, id));
         for (const edited of [removed, added, applyAclEdit(entries, id, rights)]) {
           checkWellFormed(edited);
           const others = (list: readonly AclEntry[]): Map<string, string> => {
@@ -256,7 +261,7 @@ describe(`ACL algebra (seed ${seed})`, () => {
           expect(others(edited)).toEqual(others(entries));
         }
         expect(rightsOf(applyAclEdit(entries, id, rights), id)).toBe(normalizeRights(rights));
-        expect(rightsOf(added, id)).toBe(normalizeRights(rightsOf(entries, id) + rights));
+        expect(rightsOf(added, id)).toBe(unionRights(rightsOf(entries, id), rights));
       }),
       runs(1000),
     );
@@ -415,12 +420,13 @@ describe(`LIST patterns (seed ${seed})`, () => {
   });
 
   it(`reference + pattern is accepted exactly when at most ${limits.patternBytesMax} bytes`, () => {
-    const text = fc.array(fc.constantFrom('a', '.', '\u00e9', '\u{1F600}'), { minLength: 120, maxLength: 520 }).map((cs) => cs.join(''));
+    // Cut between code points: a cut inside a surrogate pair is not a real input.
+    const characters = fc.array(fc.constantFrom('a', '.', '\u00e9', '\u{1F600}'), { minLength: 120, maxLength: 520 });
     fc.assert(
-      fc.property(text, fc.nat(), (full, at) => {
-        const cut = at % (full.length + 1);
-        const accepted = isValid(() => compilePattern(full.slice(0, cut), full.slice(cut)));
-        expect(accepted).toBe(Buffer.byteLength(full) <= limits.patternBytesMax);
+      fc.property(characters, fc.nat(), (cs, at) => {
+        const cut = at % (cs.length + 1);
+        const accepted = isValid(() => compilePattern(cs.slice(0, cut).join(''), cs.slice(cut).join('')));
+        expect(accepted).toBe(Buffer.byteLength(cs.join('')) <= limits.patternBytesMax);
       }),
       runs(500),
     );
