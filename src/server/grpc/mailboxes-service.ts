@@ -77,7 +77,9 @@ export function mailboxesService(directory: Directory, context: CallContext): gr
     }),
 
     LookupStream: bidiStream<Request, Response>(context, 'LookupStream', async (call) => {
-      for await (const request of call as AsyncIterable<Request>) {
+      // A plain `for await` destroys the duplex when the client half-closes, and
+      // the status (end of the answers) is then never sent: keep it open to end it.
+      for await (const request of call.iterator({ destroyOnReturn: false }) as AsyncIterable<Request>) {
         await readAt(request, call);
         const name = wireString(request['name'], 'name');
         await writeWithBackpressure(call, lookupResult(name, directory.lookupOne(name)));
