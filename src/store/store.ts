@@ -99,7 +99,8 @@ export class Store {
         'SELECT 1 AS one FROM mailboxes WHERE sortkey >= ? AND sortkey < ? AND state = 2 LIMIT 1',
       ),
       byOwner: db.prepare<[string, number], MailboxRow>(
-        'SELECT record, revision FROM mailboxes WHERE owner = ? LIMIT ?',
+        // Sort-key order: a user's hierarchy is answered (MoveUser) in Cyrus order like every other list.
+        'SELECT record, revision FROM mailboxes WHERE owner = ? ORDER BY sortkey LIMIT ?',
       ),
       aclIndexed: db.prepare<[string, number], MailboxRow>(
         `SELECT m.record, m.revision FROM acl_index a JOIN mailboxes m ON m.uniqueid = a.uniqueid
@@ -209,7 +210,7 @@ export class Store {
     return this.statements.hasChild.get(low, high) !== undefined;
   }
 
-  /** Every mailbox in a user's hierarchy (`user.<id>` and below), at most `limit`. */
+  /** Every mailbox in a user's hierarchy (`user.<id>` and below) in sort-key order, at most `limit`. */
   mailboxesOfUser(user: string, limit: number): MailboxRecord[] {
     return this.statements.byOwner.all(user, limit).map(decodeMailbox);
   }
