@@ -4,6 +4,7 @@
  * Watch stream so a test can wait for the events it expects. They talk to the
  * real server only through MbdirClient; they hold no state between tests.
  */
+import { status as grpcStatus } from '@grpc/grpc-js';
 import { expect } from 'vitest';
 import { ClientError, type MbdirClient, type Message } from '../../src/client/client.js';
 
@@ -14,6 +15,11 @@ export async function expectError(call: Promise<unknown>, codeName: string, patt
     await call;
   } catch (error) {
     caught = error;
+  }
+  // Raw grpc-js errors (LookupStream's duplex) carry the same code and details.
+  const raw = caught as { code?: unknown; details?: unknown } | null;
+  if (!(caught instanceof ClientError) && typeof raw?.code === 'number') {
+    caught = new ClientError(raw.code, grpcStatus[raw.code] ?? String(raw.code), String(raw.details ?? ''));
   }
   expect(caught, `expected ${codeName}, the call succeeded`).toBeInstanceOf(ClientError);
   const error = caught as ClientError;
