@@ -47,7 +47,8 @@ export const hotQuerySql = {
   subtree: `SELECT record, revision FROM mailboxes WHERE sortkey = ? OR (sortkey >= ? AND sortkey < ?)
          ORDER BY sortkey LIMIT ?`,
   hasChild: 'SELECT 1 AS one FROM mailboxes WHERE sortkey >= ? AND sortkey < ? AND state = 2 LIMIT 1',
-  byOwner: 'SELECT record, revision FROM mailboxes WHERE owner = ? LIMIT ?',
+  // Sort-key order: a user's hierarchy is answered (MoveUser) in Cyrus order like every other list.
+  byOwner: 'SELECT record, revision FROM mailboxes WHERE owner = ? ORDER BY sortkey LIMIT ?',
   aclIndexed: `SELECT m.record, m.revision FROM acl_index a JOIN mailboxes m ON m.uniqueid = a.uniqueid
          WHERE a.identifier = ? LIMIT ?`,
   scanAll: 'SELECT record, revision, sortkey FROM mailboxes WHERE sortkey > ? ORDER BY sortkey LIMIT ?',
@@ -227,7 +228,7 @@ export class Store {
     return this.statements.hasChild.get(low, high) !== undefined;
   }
 
-  /** Every mailbox in a user's hierarchy (`user.<id>` and below), at most `limit`. */
+  /** Every mailbox in a user's hierarchy (`user.<id>` and below) in sort-key order, at most `limit`. */
   mailboxesOfUser(user: string, limit: number): MailboxRecord[] {
     return this.statements.byOwner.all(user, limit).map(decodeMailbox);
   }

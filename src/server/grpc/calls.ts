@@ -61,7 +61,8 @@ export function serverStream<Request, Response>(
     })().then(
       () => call.end(),
       (error: unknown) => {
-        if (!call.cancelled) call.destroy(toGrpcError(error, method, context.logger) as grpc.ServiceError);
+        // grpc-js sends a stream's status from 'error' (then end); destroy() would drop it.
+        if (!call.cancelled) call.emit('error', toGrpcError(error, method, context.logger));
       },
     );
   };
@@ -95,7 +96,8 @@ export function bidiStream<Request, Response>(
     })().then(
       () => call.end(),
       (error: unknown) => {
-        if (!call.cancelled) call.destroy(toGrpcError(error, method, context.logger) as grpc.ServiceError);
+        // grpc-js sends a stream's status from 'error' (then end); destroy() would drop it.
+        if (!call.cancelled) call.emit('error', toGrpcError(error, method, context.logger));
       },
     );
   };
