@@ -10,6 +10,8 @@ import { addToken } from '../src/server/auth/token-file.js';
 import { addClientCommands } from './cli/client-commands.js';
 import { environmentName, resolveServeSettings, serveDefaults, type ServeSettings } from './cli/config.js';
 import { serve, version } from './cli/serve.js';
+import { addRebalanceCommand } from './rebalance/command.js';
+import { addTransferCommands } from './cli/transfer.js';
 
 const program = new Command();
 program
@@ -70,6 +72,8 @@ program
   });
 
 addClientCommands(program);
+addRebalanceCommand(program);
+addTransferCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   const message = error instanceof ClientError ? `${error.codeName}: ${error.details}` : (error as Error).message;

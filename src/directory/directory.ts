@@ -17,6 +17,7 @@ import type { Engine, EngineStatus } from '../replication/engine.js';
 import type { Store } from '../store/store.js';
 import { scopeToServer } from './backend-scope.js';
 import { listMailboxes, type ListInput, type ListResult } from './list-rules.js';
+import { decideAcquireLock, decideReleaseLock, type LockAnswer } from './lock-rules.js';
 import {
   decideActivate,
   decideCreate,
@@ -321,6 +322,19 @@ export class Directory {
     clear: boolean;
   }): Promise<Revisioned<MarkMovingResult>> {
     const committed = await this.engine.commit((store) => decideMarkMoving(store, input, this.clock.nowMs()));
+    return { value: committed.result, revision: committed.revision };
+  }
+
+  // ------------------------------------------------------------ leases
+
+  /** Grants or renews a lease (see lock-rules); a refusal is an answer, not an error. */
+  async acquireLock(input: { name: string; holder: string; ttlMs: number }): Promise<Revisioned<LockAnswer>> {
+    const committed = await this.engine.commit((store) => decideAcquireLock(store, input, this.clock.nowMs()));
+    return { value: committed.result, revision: committed.revision };
+  }
+
+  async releaseLock(input: { name: string; holder: string }): Promise<Revisioned<boolean>> {
+    const committed = await this.engine.commit((store) => decideReleaseLock(store, input));
     return { value: committed.result, revision: committed.revision };
   }
 

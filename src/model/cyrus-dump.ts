@@ -92,20 +92,48 @@ function historyOf(value: unknown): string[] {
     .filter((item) => item !== '');
 }
 
-/** One dump line for a mailbox, in the backend form (uniqueid) plus `server` when `withServer`. */
-export function formatDumpLine(mailbox: MailboxRecord, withServer: boolean, mtime = '0'): string {
-  const entry: Record<string, unknown> = {
-    name: mailbox.name,
-    mtime,
-    uidvalidity: String(mailbox.uidvalidity),
-    createdmodseq: String(mailbox.createdmodseq),
-    foldermodseq: String(mailbox.foldermodseq),
-    mbtype: mailbox.mbtype,
-    partition: mailbox.partition,
-  };
-  if (withServer) entry['server'] = mailbox.server;
-  entry['acl'] = Object.fromEntries(mailbox.acl.map((item) => [item.identifier, item.rights]));
-  entry['uniqueid'] = mailbox.uniqueid;
-  entry['name_history'] = mailbox.nameHistory;
-  return `${JSON.stringify(mailbox.name)}: ${JSON.stringify(entry).replace(/","/g, '", "').replace(/":"/g, '": "')}`;
+export interface DumpFormat {
+  /** The mupdate master's form carries `server`. */
+  withServer: boolean;
+  /** The backend's form carries `uniqueid`; the master's (Cyrus 3.6) does not. */
+  withUniqueid: boolean;
+  /** Cyrus's `mtime`; the directory does not keep one. */
+  mtime: string;
 }
+
+/** A string as Cyrus writes it: JSON string escaping. */
+function dumpString(value: string): string {
+  return JSON.stringify(value);
+}
+
+/** `{"k": "v", "k2": "v2"}` with Cyrus's separators (`": "` and `", "`), `{}` when empty. */
+function dumpObject(members: ReadonlyArray<readonly [string, string]>): string {
+  return `{${members.map(([key, value]) => `${dumpString(key)}: ${value}`).join(', ')}}`;
+}
+
+/**
+ * One dump line for a mailbox, member and trailing comma excluded, exactly as
+ * Cyrus 3.6 `ctl_mboxlist -d` writes it: fields in Cyrus's order, numbers as
+ * strings, `": "` and `", "` separators.
+ */
+export function formatDumpLine(mailbox: MailboxRecord, format: DumpFormat): string {
+  const members: Array<readonly [string, string]> = [
+    ['name', dumpString(mailbox.name)],
+    ['mtime', dumpString(format.mtime)],
+    ['uidvalidity', dumpString(String(mailbox.uidvalidity))],
+    ['createdmodseq', dumpString(String(mailbox.createdmodseq))],
+    ['foldermodseq', dumpString(String(mailbox.foldermodseq))],
+    ['mbtype', dumpString(mailbox.mbtype)],
+    ['partition', dumpString(mailbox.partition)],
+  ];
+  if (format.withServer) members.push(['server', dumpString(mailbox.server)]);
+  members.push(['acl', dumpObject(mailbox.acl.map((entry) => [entry.identifier, dumpString(entry.rights)] as const))]);
+  if (format.withUniqueid) members.push(['uniqueid', dumpString(mailbox.uniqueid)]);
+  members.push(['name_history', `[${mailbox.nameHistory.map(dumpString).join(', ')}]`]);
+  return `${dumpString(mailbox.name)}: ${dumpObject(members)}`;
+}
+
+/** The first line of a dump. */
+export const dumpHeader = '{';
+/** The last line of a dump. */
+export const dumpFooter = '}';

@@ -70,6 +70,16 @@ export const limits = {
   planUsersDefault: 10_000,
   /** Name history entries kept per mailbox. */
   nameHistoryMax: 16,
+  /** Leases (AcquireLock): the TTL a holder may ask for, and the holder string's length. */
+  lockTtlMsMin: 1000,
+  lockTtlMsMax: 60 * 60 * 1000,
+  lockHolderBytesMax: 255,
+  /** The rebalance job: moves run at once, per server, and how long one mover may run. */
+  rebalanceParallelMax: 64,
+  rebalancePerServerMax: 64,
+  moverTimeoutMsMax: 24 * 60 * 60 * 1000,
+  /** The tail of a mover's output kept to explain a failure. */
+  moverOutputBytesMax: 4096,
 } as const;
 
 /** Asserts the relations between limits; throws at load time if they are off. */
@@ -80,6 +90,7 @@ export function checkLimits(): void {
   assert(limits.pageSizeDefault <= limits.pageSizeMax, 'pageSizeDefault <= pageSizeMax');
   assert(limits.syncBatchMailboxesMax <= limits.syncEntriesMax, 'sync batch <= sync entries');
   assert(limits.planUsersDefault <= limits.planUsersMax, 'planUsersDefault <= planUsersMax');
+  assert(limits.lockTtlMsMin <= limits.lockTtlMsMax, 'lockTtlMsMin <= lockTtlMsMax');
   // A full page of maximal records must fit in one gRPC message.
   assert(limits.pageSizeMax * 400 <= limits.grpcMessageBytesMax, 'page fits a gRPC message');
 }

@@ -57,6 +57,13 @@ export interface UserRecord {
   movingSinceMs: number;
 }
 
+/** A named lease (e.g. the rebalance job's lock): held by `holder` until `expiresAtMs`. */
+export interface LockRecord {
+  name: string;
+  holder: string;
+  expiresAtMs: number;
+}
+
 /** One change of a commit; a commit applies its changes atomically at one revision. */
 export type Change =
   | {
@@ -69,7 +76,9 @@ export type Change =
   | { kind: 'server.put'; server: ServerRecord }
   | { kind: 'business.put'; business: BusinessRecord }
   | { kind: 'user.put'; user: UserRecord }
-  | { kind: 'user.delete'; user: string };
+  | { kind: 'user.delete'; user: string }
+  | { kind: 'lock.put'; lock: LockRecord }
+  | { kind: 'lock.delete'; name: string };
 
 /** A committed change as Watch delivers it. */
 export interface ChangeEvent {

@@ -73,6 +73,14 @@ export const migrations: readonly string[] = [
     PRIMARY KEY (revision, seq)
   ) WITHOUT ROWID;
   `,
+  // 2: leases (the rebalance job's lock), written through the engine like every record.
+  `
+  CREATE TABLE locks (
+    name TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    expires_at_ms INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];
 
 /** Runs the migrations the database has not seen yet, in one transaction. */

@@ -12,12 +12,14 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { indexedIdentifier } from '../model/acl.js';
+import { failedPrecondition } from '../model/errors.js';
 import { limits } from '../model/limits.js';
 import { childKeyRange, isUserRoot, ownerOf, sortKey } from '../model/names.js';
 import type {
   BusinessRecord,
   Change,
   ChangeEvent,
+  LockRecord,
   MailboxRecord,
   ServerRecord,
   UserRecord,
@@ -34,6 +36,30 @@ export interface StoreOptions {
 }
 
 const stateCode = { RESERVED: 1, ACTIVE: 2 } as const;
+
+/**
+ * The SQL of the hot reads, exported so test/perf-guard can check their query
+ * plans (an index search, never a scan) against the real statements.
+ */
+export const hotQuerySql = {
+  byName: 'SELECT record, revision FROM mailboxes WHERE name = ?',
+  byUniqueid: 'SELECT record, revision FROM mailboxes WHERE uniqueid = ?',
+  subtree: `SELECT record, revision FROM mailboxes WHERE sortkey = ? OR (sortkey >= ? AND sortkey < ?)
+         ORDER BY sortkey LIMIT ?`,
+  hasChild: 'SELECT 1 AS one FROM mailboxes WHERE sortkey >= ? AND sortkey < ? AND state = 2 LIMIT 1',
+  byOwner: 'SELECT record, revision FROM mailboxes WHERE owner = ? LIMIT ?',
+  aclIndexed: `SELECT m.record, m.revision FROM acl_index a JOIN mailboxes m ON m.uniqueid = a.uniqueid
+         WHERE a.identifier = ? LIMIT ?`,
+  scanAll: 'SELECT record, revision, sortkey FROM mailboxes WHERE sortkey > ? ORDER BY sortkey LIMIT ?',
+  scanServer: `SELECT record, revision, sortkey FROM mailboxes WHERE server = ? AND sortkey > ?
+         UNION ALL
+         SELECT m.record, m.revision, m.sortkey FROM mailbox_replicas r JOIN mailboxes m ON m.uniqueid = r.uniqueid
+         WHERE r.server = ? AND m.sortkey > ?
+         ORDER BY sortkey LIMIT ?`,
+} as const;
+
+/** Page cache of a store opened for a bulk load (KiB, negative as SQLite wants it). */
+export const bulkLoadCacheKibibytes = 262_144;
 
 interface MailboxRow {
   record: string;
@@ -77,8 +103,8 @@ export class Store {
     return {
       getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
       putMeta: db.prepare('INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
-      byName: db.prepare<[string], MailboxRow>('SELECT record, revision FROM mailboxes WHERE name = ?'),
-      byUniqueid: db.prepare<[string], MailboxRow>('SELECT record, revision FROM mailboxes WHERE uniqueid = ?'),
+      byName: db.prepare<[string], MailboxRow>(hotQuerySql.byName),
+      byUniqueid: db.prepare<[string], MailboxRow>(hotQuerySql.byUniqueid),
       upsertMailbox: db.prepare(
         `INSERT INTO mailboxes(uniqueid, name, sortkey, owner, is_root, server, state, reserved_until_ms, revision, record)
          VALUES (@uniqueid, @name, @sortkey, @owner, @isRoot, @server, @state, @reservedUntilMs, @revision, @record)
@@ -91,29 +117,13 @@ export class Store {
       insertAclIndex: db.prepare('INSERT OR IGNORE INTO acl_index(identifier, uniqueid) VALUES (?, ?)'),
       deleteReplicaIndex: db.prepare('DELETE FROM mailbox_replicas WHERE uniqueid = ?'),
       insertReplicaIndex: db.prepare('INSERT OR IGNORE INTO mailbox_replicas(server, uniqueid) VALUES (?, ?)'),
-      subtree: db.prepare<[Buffer, Buffer, Buffer, number], MailboxRow>(
-        `SELECT record, revision FROM mailboxes WHERE sortkey = ? OR (sortkey >= ? AND sortkey < ?)
-         ORDER BY sortkey LIMIT ?`,
-      ),
-      hasChild: db.prepare<[Buffer, Buffer], { one: number }>(
-        'SELECT 1 AS one FROM mailboxes WHERE sortkey >= ? AND sortkey < ? AND state = 2 LIMIT 1',
-      ),
-      byOwner: db.prepare<[string, number], MailboxRow>(
-        'SELECT record, revision FROM mailboxes WHERE owner = ? LIMIT ?',
-      ),
-      aclIndexed: db.prepare<[string, number], MailboxRow>(
-        `SELECT m.record, m.revision FROM acl_index a JOIN mailboxes m ON m.uniqueid = a.uniqueid
-         WHERE a.identifier = ? LIMIT ?`,
-      ),
-      scanAll: db.prepare<[Buffer, number], MailboxRow>(
-        'SELECT record, revision FROM mailboxes WHERE sortkey > ? ORDER BY sortkey LIMIT ?',
-      ),
-      scanServer: db.prepare<[string, Buffer, string, Buffer, number], MailboxRow>(
-        `SELECT record, revision, sortkey FROM mailboxes WHERE server = ? AND sortkey > ?
-         UNION ALL
-         SELECT m.record, m.revision, m.sortkey FROM mailbox_replicas r JOIN mailboxes m ON m.uniqueid = r.uniqueid
-         WHERE r.server = ? AND m.sortkey > ?
-         ORDER BY sortkey LIMIT ?`,
+      subtree: db.prepare<[Buffer, Buffer, Buffer, number], MailboxRow>(hotQuerySql.subtree),
+      hasChild: db.prepare<[Buffer, Buffer], { one: number }>(hotQuerySql.hasChild),
+      byOwner: db.prepare<[string, number], MailboxRow>(hotQuerySql.byOwner),
+      aclIndexed: db.prepare<[string, number], MailboxRow>(hotQuerySql.aclIndexed),
+      scanAll: db.prepare<[Buffer, number], MailboxRow & { sortkey: Buffer }>(hotQuerySql.scanAll),
+      scanServer: db.prepare<[string, Buffer, string, Buffer, number], MailboxRow & { sortkey: Buffer }>(
+        hotQuerySql.scanServer,
       ),
       usersPerServer: db.prepare<[], { server: string; users: number }>(
         'SELECT server, count(*) AS users FROM mailboxes WHERE is_root = 1 GROUP BY server',
@@ -153,6 +163,14 @@ export class Store {
       usersOnServer: db.prepare<[string, number], { user: string }>(
         'SELECT owner AS user FROM mailboxes WHERE server = ? AND is_root = 1 LIMIT ?',
       ),
+      getLock: db.prepare<[string], { name: string; holder: string; expires_at_ms: number }>(
+        'SELECT name, holder, expires_at_ms FROM locks WHERE name = ?',
+      ),
+      putLock: db.prepare(
+        `INSERT INTO locks(name, holder, expires_at_ms) VALUES (?, ?, ?)
+         ON CONFLICT(name) DO UPDATE SET holder = excluded.holder, expires_at_ms = excluded.expires_at_ms`,
+      ),
+      deleteLock: db.prepare('DELETE FROM locks WHERE name = ?'),
       movingUsers: db.prepare<[number], UserRow>('SELECT * FROM users WHERE moving_since_ms > 0 LIMIT ?'),
       insertChange: db.prepare('INSERT INTO changes(revision, seq, change) VALUES (?, ?, ?)'),
       changesSince: db.prepare<[number, number], { revision: number; change: string }>(
@@ -221,16 +239,10 @@ export class Store {
 
   /** One page of mailboxes after `afterKey` in sort-key order, optionally of one server. */
   scanPage(server: string, afterKey: Buffer, limit: number): { mailboxes: MailboxRecord[]; lastKey: Buffer } {
-    const rows: Array<MailboxRow & { sortkey?: Buffer }> =
+    const rows =
       server === ''
-        ? this.db
-            .prepare<[Buffer, number], MailboxRow & { sortkey: Buffer }>(
-              'SELECT record, revision, sortkey FROM mailboxes WHERE sortkey > ? ORDER BY sortkey LIMIT ?',
-            )
-            .all(afterKey, limit)
-        : (this.statements.scanServer.all(server, afterKey, server, afterKey, limit) as Array<
-            MailboxRow & { sortkey: Buffer }
-          >);
+        ? this.statements.scanAll.all(afterKey, limit)
+        : this.statements.scanServer.all(server, afterKey, server, afterKey, limit);
     const last = rows.at(-1);
     return { mailboxes: rows.map(decodeMailbox), lastKey: last?.sortkey ?? afterKey };
   }
@@ -285,6 +297,12 @@ export class Store {
 
   movingUsers(limit: number): UserRecord[] {
     return this.statements.movingUsers.all(limit).map(decodeUser);
+  }
+
+  /** The lease named `name`, expired or not. */
+  lock(name: string): LockRecord | undefined {
+    const row = this.statements.getLock.get(name);
+    return row === undefined ? undefined : { name: row.name, holder: row.holder, expiresAtMs: row.expires_at_ms };
   }
 
   // ------------------------------------------------------------ change log
@@ -346,6 +364,12 @@ export class Store {
       case 'user.delete':
         this.statements.deleteUser.run(change.user);
         return;
+      case 'lock.put':
+        this.statements.putLock.run(change.lock.name, change.lock.holder, change.lock.expiresAtMs);
+        return;
+      case 'lock.delete':
+        this.statements.deleteLock.run(change.name);
+        return;
     }
   }
 
@@ -369,6 +393,60 @@ export class Store {
     }
     this.statements.deleteReplicaIndex.run(mailbox.uniqueid);
     for (const replica of mailbox.replicas) this.statements.insertReplicaIndex.run(replica.server, mailbox.uniqueid);
+  }
+
+  // ------------------------------------------------------------ bulk load
+
+  /**
+   * Writes mailboxes straight into the tables at `revision`, without the change
+   * log (an import of millions would fill it for nothing), in one transaction.
+   * For a stopped node only (`mbdir import --data-dir`, the bench generator):
+   * the caller has checked names and uniqueids. The change log is emptied, so a
+   * Watch resuming from before the load gets a snapshot instead of a gap.
+   */
+  bulkPutMailboxes(mailboxes: readonly MailboxRecord[], revision: number): void {
+    if (revision < this.revisionCache) {
+      throw new Error(`store: bulk revision ${revision} is below ${this.revisionCache}`);
+    }
+    this.db.transaction(() => {
+      for (const mailbox of mailboxes) {
+        mailbox.revision = revision;
+        this.putMailbox(mailbox);
+      }
+      this.statements.putMeta.run('revision', String(revision));
+      this.statements.pruneChanges.run(revision);
+    })();
+    this.revisionCache = revision;
+  }
+
+  /** Applies non-mailbox changes (servers, businesses, users) of a bulk load at `revision`, without the change log. */
+  bulkApply(changes: readonly Change[], revision: number): void {
+    this.db.transaction(() => {
+      for (const change of changes) this.applyOne(change, revision);
+      this.statements.putMeta.run('revision', String(revision));
+      this.statements.pruneChanges.run(revision);
+    })();
+    this.revisionCache = Math.max(this.revisionCache, revision);
+  }
+
+  /**
+   * Takes the database for this process alone (an exclusive lock held until
+   * close) and raises the page cache for a bulk load. Throws FailedPrecondition
+   * when another process, such as a running node, has it open: in WAL mode a
+   * node holds a shared lock for as long as it runs, so the lock cannot be had.
+   */
+  enterBulkMode(): void {
+    this.db.pragma('busy_timeout = 0');
+    this.db.pragma('locking_mode = EXCLUSIVE');
+    try {
+      this.db.exec('BEGIN EXCLUSIVE');
+      this.db.exec('COMMIT');
+    } catch (error) {
+      throw failedPrecondition(
+        `the data directory ${this.path} is in use (${(error as Error).message}): stop the node first, or go through it with --endpoint`,
+      );
+    }
+    this.db.pragma(`cache_size = -${bulkLoadCacheKibibytes}`);
   }
 
   close(): void {

@@ -147,6 +147,14 @@ describe('sortKey and compareNames', () => {
     expect(compareNames('b!a', 'a!z')).toBeGreaterThan(0);
   });
 
+  it('puts a domain named like a top-level mailbox between that mailbox and its children', () => {
+    // b < b 0x1D a < b 0x1F a: a scan for a subtree must use childKeyRange, not "from the root on".
+    expect(['b.a', 'b!a', 'b', 'b!b.c'].sort(compareNames)).toEqual(['b', 'b!a', 'b!b.c', 'b.a']);
+    const { low } = childKeyRange(sortKey('b'));
+    expect(Buffer.compare(sortKey('b!a'), sortKey('b'))).toBe(1);
+    expect(Buffer.compare(sortKey('b!a'), low)).toBe(-1);
+  });
+
   it('compares UTF-8 bytes, not UTF-16 code units', () => {
     // U+FF61 is EF BD A1 in UTF-8; U+1F600 is F0 9F 98 80, but D83D DE00 in UTF-16.
     expect(compareNames('user.\uff61', 'user.\u{1F600}')).toBeLessThan(0);

@@ -105,6 +105,28 @@ export function placementService(context: CallContext): grpc.UntypedServiceImple
         moving_since_ms: marked.value.movingSinceMs,
       };
     }),
+
+    AcquireLock: unary<Request, Response>(context, 'AcquireLock', async (request, _call, directory) => {
+      const answer = await directory.acquireLock({
+        name: wireString(request['name'], 'name'),
+        holder: wireString(request['holder'], 'holder'),
+        ttlMs: wireNumber(request['ttl_ms'], 'ttl_ms'),
+      });
+      return {
+        granted: answer.value.granted,
+        holder: answer.value.holder,
+        expires_ms: answer.value.expiresAtMs,
+        revision: answer.revision,
+      };
+    }),
+
+    ReleaseLock: unary<Request, Response>(context, 'ReleaseLock', async (request, _call, directory) => {
+      const released = await directory.releaseLock({
+        name: wireString(request['name'], 'name'),
+        holder: wireString(request['holder'], 'holder'),
+      });
+      return { released: released.value, revision: released.revision };
+    }),
   };
 }
 

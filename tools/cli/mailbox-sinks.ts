@@ -1,0 +1,153 @@
+/**
+ * Where `mbdir import` and the bench generator put mailboxes: straight into a
+ * stopped node's data directory (an exclusive SQLite lock, large transactions
+ * without the change log), or through a running node's API (CreateMailbox with
+ * a bounded number of calls in flight). Both count what they did; neither ever
+ * replaces a mailbox held under another uniqueid (that is counted as a conflict).
+ */
+import { ClientError, type MbdirClient } from '../../src/client/client.js';
+import type { MailboxRecord } from '../../src/model/records.js';
+import type { Change } from '../../src/model/records.js';
+import { mailboxToWire } from '../../src/server/grpc/wire.js';
+import { Store, type SynchronousMode } from '../../src/store/store.js';
+
+/** Mailboxes written by one bulk transaction. */
+export const bulkBatchMailboxes = 20_000;
+/** CreateMailbox calls in flight at once by default through the API. */
+export const apiConcurrencyDefault = 32;
+
+export interface SinkCounts {
+  written: number;
+  unchanged: number;
+  conflicts: number;
+  /** The first few conflicts, for the summary. */
+  conflictExamples: string[];
+}
+
+export interface MailboxSink {
+  readonly counts: SinkCounts;
+  add(mailbox: MailboxRecord): Promise<void> | void;
+  finish(): Promise<void>;
+}
+
+const conflictExamplesMax = 5;
+
+function newCounts(): SinkCounts {
+  return { written: 0, unchanged: 0, conflicts: 0, conflictExamples: [] };
+}
+
+function recordConflict(counts: SinkCounts, text: string): void {
+  counts.conflicts += 1;
+  if (counts.conflictExamples.length < conflictExamplesMax) counts.conflictExamples.push(text);
+}
+
+/** Writes into a data directory nobody else has open. */
+export class DataDirSink implements MailboxSink {
+  readonly counts = newCounts();
+  readonly store: Store;
+  private pending: MailboxRecord[] = [];
+  private readonly pendingNames = new Set<string>();
+  private readonly pendingIds = new Set<string>();
+  private readonly revision: number;
+
+  /** `checked: false` skips the conflict lookups (the bench generator writes into an empty directory). */
+  constructor(
+    dataDir: string,
+    synchronous: SynchronousMode,
+    private readonly checked = true,
+  ) {
+    this.store = new Store({ dataDir, synchronous });
+    try {
+      this.store.enterBulkMode();
+    } catch (error) {
+      this.store.close();
+      throw error;
+    }
+    this.revision = this.store.revision() + 1;
+  }
+
+  /** Servers, businesses and users of a bulk load, at the load's revision. */
+  applyOthers(changes: readonly Change[]): void {
+    this.store.bulkApply(changes, this.revision);
+  }
+
+  add(mailbox: MailboxRecord): void {
+    if (this.checked && !this.admit(mailbox)) return;
+    this.pending.push(mailbox);
+    if (this.pending.length >= bulkBatchMailboxes) this.flush();
+  }
+
+  private admit(mailbox: MailboxRecord): boolean {
+    if (this.pendingNames.has(mailbox.name) || this.pendingIds.has(mailbox.uniqueid)) {
+      recordConflict(this.counts, `${mailbox.name} (${mailbox.uniqueid}): appears twice in the input`);
+      return false;
+    }
+    const byName = this.store.mailboxByName(mailbox.name);
+    if (byName !== undefined && byName.uniqueid !== mailbox.uniqueid) {
+      recordConflict(this.counts, `${mailbox.name}: held by uniqueid ${byName.uniqueid}`);
+      return false;
+    }
+    const byId = byName ?? this.store.mailboxByUniqueid(mailbox.uniqueid);
+    if (byId !== undefined && byId.name !== mailbox.name) {
+      recordConflict(this.counts, `${mailbox.name}: uniqueid ${mailbox.uniqueid} is registered as ${byId.name}`);
+      return false;
+    }
+    this.pendingNames.add(mailbox.name);
+    this.pendingIds.add(mailbox.uniqueid);
+    return true;
+  }
+
+  private flush(): void {
+    if (this.pending.length === 0) return;
+    this.store.bulkPutMailboxes(this.pending, this.revision);
+    this.counts.written += this.pending.length;
+    this.pending = [];
+    this.pendingNames.clear();
+    this.pendingIds.clear();
+  }
+
+  async finish(): Promise<void> {
+    this.flush();
+    if (this.store.revision() < this.revision) this.store.bulkApply([], this.revision);
+    this.store.db.pragma('wal_checkpoint(TRUNCATE)');
+    this.store.close();
+  }
+}
+
+/** Creates mailboxes through a running node, `concurrency` calls at a time. */
+export class ApiSink implements MailboxSink {
+  readonly counts = newCounts();
+  private readonly inFlight = new Set<Promise<void>>();
+  private failure: unknown = undefined;
+
+  constructor(
+    private readonly client: MbdirClient,
+    private readonly concurrency = apiConcurrencyDefault,
+  ) {}
+
+  async add(mailbox: MailboxRecord): Promise<void> {
+    if (this.failure !== undefined) throw this.failure;
+    const call = this.create(mailbox).finally(() => this.inFlight.delete(call));
+    this.inFlight.add(call);
+    if (this.inFlight.size >= this.concurrency) await Promise.race(this.inFlight);
+  }
+
+  private async create(mailbox: MailboxRecord): Promise<void> {
+    try {
+      const answer = await this.client.mailbox('CreateMailbox', { mailbox: mailboxToWire(mailbox) });
+      if (answer['outcome'] === 'CREATED' || answer['outcome'] === 'REPLICA_ADDED') this.counts.written += 1;
+      else this.counts.unchanged += 1;
+    } catch (error) {
+      if (error instanceof ClientError && error.codeName === 'ALREADY_EXISTS') {
+        recordConflict(this.counts, `${mailbox.name}: ${error.details}`);
+        return;
+      }
+      this.failure ??= error;
+    }
+  }
+
+  async finish(): Promise<void> {
+    await Promise.all(this.inFlight);
+    if (this.failure !== undefined) throw this.failure;
+  }
+}

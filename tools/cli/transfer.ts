@@ -1,0 +1,273 @@
+/**
+ * `mbdir import FILE` and `mbdir export`: Cyrus `ctl_mboxlist -d` JSON in and
+ * out, one line at a time (node:readline over a file stream; never the whole
+ * dump in memory). Import goes straight into a stopped node's data directory
+ * (`--data-dir`) or through a running node (`--endpoint`); export writes in
+ * sort-key order, so import then export of a Cyrus dump gives its entries back.
+ */
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream, statSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
+import { Command, Option } from 'commander';
+import cliProgress from 'cli-progress';
+import { MbdirClient } from '../../src/client/client.js';
+import { validateCreate } from '../../src/directory/mailbox-rules.js';
+import { dumpFooter, dumpHeader, formatDumpLine, parseDumpLine } from '../../src/model/cyrus-dump.js';
+import { invalidArgument } from '../../src/model/errors.js';
+import type { MailboxRecord } from '../../src/model/records.js';
+import { generateUniqueid } from '../../src/model/uniqueid.js';
+import { mailboxFromWire } from '../../src/server/grpc/wire.js';
+import { Store, type SynchronousMode } from '../../src/store/store.js';
+import { ApiSink, apiConcurrencyDefault, DataDirSink, type MailboxSink, type SinkCounts } from './mailbox-sinks.js';
+
+/** Lines between two progress-bar updates. */
+const progressEveryLines = 5000;
+/** Mailboxes read per page by export from a data directory. */
+const exportPageMailboxes = 5000;
+
+export interface ImportSummary extends SinkCounts {
+  mailboxes: number;
+  tombstones: number;
+  generatedUniqueids: number;
+  serversFromFlag: number;
+  seconds: number;
+  mailboxesPerSecond: number;
+  target: string;
+}
+
+interface ImportOptions {
+  /** Server of entries that carry none (`--server`). */
+  server: string;
+}
+
+/** A dump entry made ready for the directory: uniqueid and server filled, fields normalised. */
+export function importedMailbox(mailbox: MailboxRecord, options: ImportOptions, summary: ImportSummary): MailboxRecord {
+  if (mailbox.uniqueid === '') {
+    mailbox.uniqueid = generateUniqueid((count) => randomBytes(count));
+    summary.generatedUniqueids += 1;
+  }
+  if (mailbox.server === '') {
+    if (options.server === '') throw invalidArgument(`${mailbox.name} has no server in the dump: give --server NAME`);
+    mailbox.server = options.server;
+    summary.serversFromFlag += 1;
+  }
+  const valid = validateCreate({
+    ...mailbox,
+    uniqueidGenerated: false,
+    reserveOnly: false,
+  });
+  return { ...mailbox, partition: valid.partition, replicas: valid.replicas, acl: valid.acl, mbtype: valid.mbtype };
+}
+
+function progressBar(totalBytes: number): cliProgress.SingleBar | null {
+  if (process.stderr.isTTY !== true) return null;
+  const bar = new cliProgress.SingleBar(
+    { format: 'import [{bar}] {percentage}% | {mailboxes} mailboxes | {rate}/s | eta {eta}s', stream: process.stderr },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(totalBytes, 0, { mailboxes: 0, rate: 0 });
+  return bar;
+}
+
+/** Streams a dump file into a sink; returns the summary. */
+export async function importDump(path: string, sink: MailboxSink, options: ImportOptions, target: string): Promise<ImportSummary> {
+  const input = createReadStream(path, { highWaterMark: 1 << 20 });
+  const lines = createInterface({ input, crlfDelay: Infinity });
+  const summary: ImportSummary = {
+    ...sink.counts,
+    mailboxes: 0,
+    tombstones: 0,
+    generatedUniqueids: 0,
+    serversFromFlag: 0,
+    seconds: 0,
+    mailboxesPerSecond: 0,
+    target,
+  };
+  const bar = progressBar(statSync(path).size);
+  const startedMs = performance.now();
+  let lineNumber = 0;
+  try {
+    for await (const line of lines) {
+      lineNumber += 1;
+      const parsed = parseDumpLineAt(line, lineNumber, path);
+      if (parsed.kind === 'tombstone') summary.tombstones += 1;
+      if (parsed.kind !== 'mailbox') continue;
+      summary.mailboxes += 1;
+      await sink.add(importedMailboxAt(parsed.mailbox, options, summary, lineNumber, path));
+      if (bar !== null && lineNumber % progressEveryLines === 0) {
+        const rate = Math.round(summary.mailboxes / ((performance.now() - startedMs) / 1000));
+        bar.update(input.bytesRead, { mailboxes: summary.mailboxes, rate });
+      }
+    }
+    await sink.finish();
+  } finally {
+    bar?.stop();
+    input.destroy();
+  }
+  summary.seconds = (performance.now() - startedMs) / 1000;
+  summary.mailboxesPerSecond = Math.round(summary.mailboxes / Math.max(summary.seconds, 1e-6));
+  return { ...summary, ...sink.counts };
+}
+
+function parseDumpLineAt(line: string, lineNumber: number, path: string): ReturnType<typeof parseDumpLine> {
+  try {
+    return parseDumpLine(line);
+  } catch (error) {
+    throw new Error(`${path}:${lineNumber}: ${(error as Error).message}`);
+  }
+}
+
+function importedMailboxAt(
+  mailbox: MailboxRecord,
+  options: ImportOptions,
+  summary: ImportSummary,
+  lineNumber: number,
+  path: string,
+): MailboxRecord {
+  try {
+    return importedMailbox(mailbox, options, summary);
+  } catch (error) {
+    throw new Error(`${path}:${lineNumber}: ${(error as Error).message}`);
+  }
+}
+
+/** Writes the directory's ACTIVE mailboxes as a Cyrus dump, in sort-key order. */
+export async function exportDump(
+  pages: AsyncIterable<MailboxRecord[]> | Iterable<MailboxRecord[]>,
+  output: Writable,
+  format: Parameters<typeof formatDumpLine>[1],
+): Promise<number> {
+  let count = 0;
+  const write = async (text: string): Promise<void> => {
+    if (!output.write(text)) await once(output, 'drain');
+  };
+  await write(`${dumpHeader}\n`);
+  for await (const page of pages) {
+    let chunk = '';
+    for (const mailbox of page) {
+      if (mailbox.state !== 'ACTIVE') continue;
+      chunk += `${count === 0 ? '' : ',\n'}${formatDumpLine(mailbox, format)}`;
+      count += 1;
+    }
+    if (chunk !== '') await write(chunk);
+  }
+  await write(`${count === 0 ? '' : '\n'}${dumpFooter}\n`);
+  return count;
+}
+
+/** Pages of a data directory in sort-key order (read-only use of the store). */
+function* dataDirPages(dataDir: string, server: string): Generator<MailboxRecord[]> {
+  const store = new Store({ dataDir, synchronous: 'NORMAL' });
+  try {
+    let afterKey: Buffer = Buffer.alloc(0);
+    for (;;) {
+      const page = store.scanPage(server, afterKey, exportPageMailboxes);
+      afterKey = page.lastKey;
+      if (page.mailboxes.length > 0) yield page.mailboxes;
+      if (page.mailboxes.length < exportPageMailboxes) return;
+    }
+  } finally {
+    store.close();
+  }
+}
+
+/** Pages of a running node (ScanMailboxes, already in sort-key order). */
+async function* endpointPages(client: MbdirClient, server: string): AsyncGenerator<MailboxRecord[]> {
+  let page: MailboxRecord[] = [];
+  for await (const message of client.stream('ScanMailboxes', { server, include_reserved: false })) {
+    page.push({ ...mailboxFromWire(message), revision: Number(message['revision'] ?? 0) });
+    if (page.length >= exportPageMailboxes) {
+      yield page;
+      page = [];
+    }
+  }
+  if (page.length > 0) yield page;
+}
+
+interface GlobalOptions {
+  endpoint: string;
+  token?: string;
+  json?: boolean;
+}
+
+function clientFor(command: Command): MbdirClient {
+  const globals = command.optsWithGlobals<GlobalOptions>();
+  return new MbdirClient({ endpoint: globals.endpoint, ...(globals.token === undefined ? {} : { token: globals.token }) });
+}
+
+function printImportSummary(summary: ImportSummary, json: boolean): void {
+  if (json) {
+    process.stdout.write(`${JSON.stringify(summary)}\n`);
+    return;
+  }
+  process.stdout.write(
+    `imported ${summary.written} of ${summary.mailboxes} mailboxes into ${summary.target} in ${summary.seconds.toFixed(2)} s ` +
+      `(${summary.mailboxesPerSecond}/s): ${summary.unchanged} already present, ${summary.conflicts} conflicts, ` +
+      `${summary.tombstones} tombstones skipped, ${summary.generatedUniqueids} uniqueids generated, ` +
+      `${summary.serversFromFlag} servers from --server\n`,
+  );
+  for (const example of summary.conflictExamples) process.stdout.write(`  conflict: ${example}\n`);
+}
+
+function synchronousOf(value: string): SynchronousMode {
+  const upper = value.toUpperCase();
+  if (upper !== 'FULL' && upper !== 'NORMAL' && upper !== 'OFF') throw new Error(`--synchronous ${value}: FULL, NORMAL or OFF`);
+  return upper;
+}
+
+export function addTransferCommands(program: Command): void {
+  program
+    .command('import')
+    .description('load a Cyrus ctl_mboxlist -d dump (backend or mupdate-master form)')
+    .argument('<file>', 'the dump')
+    .option('--data-dir <dir>', 'write straight into this stopped node\'s data directory (fast)')
+    .option('--server <name>', 'server of entries that carry none (the backend form)', '')
+    .option('--concurrency <n>', 'CreateMailbox calls in flight through --endpoint', String(apiConcurrencyDefault))
+    .addOption(new Option('--synchronous <mode>', 'SQLite synchronous for --data-dir').default('NORMAL'))
+    .action(async (file: string, options: Record<string, string | undefined>, command: Command) => {
+      const json = command.optsWithGlobals<GlobalOptions>().json === true;
+      const importOptions = { server: options['server'] ?? '' };
+      const dataDir = options['dataDir'];
+      if (dataDir !== undefined) {
+        const sink = new DataDirSink(dataDir, synchronousOf(options['synchronous'] ?? 'NORMAL'));
+        printImportSummary(await importDump(file, sink, importOptions, dataDir), json);
+        return;
+      }
+      const client = clientFor(command);
+      try {
+        const sink = new ApiSink(client, Number(options['concurrency']));
+        printImportSummary(await importDump(file, sink, importOptions, command.optsWithGlobals<GlobalOptions>().endpoint), json);
+      } finally {
+        client.close();
+      }
+    });
+
+  program
+    .command('export')
+    .description('write the directory as a Cyrus ctl_mboxlist -d dump, in sort-key order')
+    .option('--data-dir <dir>', 'read this data directory instead of asking --endpoint')
+    .option('--server <name>', 'only the mailboxes of this server', '')
+    .addOption(new Option('--form <form>', 'backend (uniqueid) or master (server)').choices(['backend', 'master']).default('backend'))
+    .option('--output <file>', 'write here instead of stdout')
+    .action(async (options: Record<string, string | undefined>, command: Command) => {
+      const master = options['form'] === 'master';
+      const format = { withServer: master, withUniqueid: !master, mtime: '0' };
+      const output = options['output'] === undefined ? process.stdout : createWriteStream(options['output']);
+      const server = options['server'] ?? '';
+      const dataDir = options['dataDir'];
+      const client = dataDir === undefined ? clientFor(command) : null;
+      try {
+        const pages = client === null ? dataDirPages(dataDir ?? '', server) : endpointPages(client, server);
+        const count = await exportDump(pages, output, format);
+        if (output !== process.stdout) {
+          output.end();
+          await once(output, 'finish');
+        }
+        process.stderr.write(`exported ${count} mailboxes\n`);
+      } finally {
+        client?.close();
+      }
+    });
+}
