@@ -8,6 +8,7 @@
 import { randomBytes as cryptoRandomBytes } from 'node:crypto';
 import type { AclEntry } from '../model/acl.js';
 import { invalidArgument, notFound, quote } from '../model/errors.js';
+import { validateLabel } from '../model/labels.js';
 import { limits } from '../model/limits.js';
 import { childKeyRange, sortKey, validateName } from '../model/names.js';
 import type { BusinessRecord, Location, MailboxRecord, ServerRecord } from '../model/records.js';
@@ -231,6 +232,7 @@ export class Directory {
   /** Mailboxes in sort-key order, page by page; optionally one server's or one subtree's. */
   *scanMailboxes(filter: { server: string; prefix: string; includeReserved: boolean }): Generator<MailboxRecord[]> {
     if (filter.prefix !== '') validateName(filter.prefix, 'prefix');
+    if (filter.server !== '') validateLabel(filter.server, 'server');
     const prefixKey = filter.prefix === '' ? null : sortKey(filter.prefix);
     const prefixRange = prefixKey === null ? null : childKeyRange(prefixKey);
     let afterKey: Buffer = prefixKey === null ? Buffer.alloc(0) : Buffer.from(prefixKey.subarray(0, prefixKey.length - 1));

@@ -6,7 +6,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { Directory } from '../../directory/directory.js';
 import type { WatchItem } from '../../directory/watch.js';
-import { invalidArgument } from '../../model/errors.js';
+import { invalidArgument, unavailable } from '../../model/errors.js';
 import { limits } from '../../model/limits.js';
 import type { MailboxRecord } from '../../model/records.js';
 import { bidiStream, clientStream, serverStream, timeLeftMs, unary, writeWithBackpressure, type CallContext } from './calls.js';
@@ -193,6 +193,9 @@ export function mailboxesService(context: CallContext): grpc.UntypedServiceImple
         );
         await session.addBatch(batch);
       }
+      // A cancelled stream also ends the loop: only a half-close says the list is whole,
+      // and finishing an incomplete list would remove every mailbox it did not reach.
+      if (call.cancelled || !call.readableEnded) throw unavailable('SyncServer stream was cancelled before its end; nothing removed');
       if (session === null) throw invalidArgument('SyncServer stream was empty: the first message must name the server');
       const report = await session.finish();
       const mailboxes = (kind: 'added' | 'removed' | 'updated'): WireMailbox[] =>
