@@ -37,6 +37,9 @@ const serveFlags: Array<[keyof ServeSettings, string, string]> = [
   ['synchronous', '--synchronous <mode>', 'SQLite synchronous: FULL survives power loss, NORMAL is faster'],
   ['nodeId', '--node-id <id>', 'name of this node in status and logs (default: host name)'],
   ['logLevel', '--log-level <level>', 'fatal, error, warn, info, debug, trace or silent'],
+  ['etcdEndpoints', '--etcd-endpoints <urls>', 'etcd client URLs, comma-separated (engine etcd)'],
+  ['etcdPrefix', '--etcd-prefix <prefix>', 'key prefix of this directory in etcd (engine etcd)'],
+  ['etcdCompactRetentionRevisions', '--etcd-compact-retention-revisions <n>', 'etcd history kept when compacting'],
 ];
 for (const [key, flags, description] of serveFlags) {
   serveCommand.option(flags, `${description} [env ${environmentName(key)}; default ${JSON.stringify(serveDefaults[key])}]`);

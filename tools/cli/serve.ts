@@ -6,6 +6,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { hostname } from 'node:os';
 import { createLogger } from '../../src/logging.js';
+import { EtcdEngine } from '../../src/replication/etcd-engine.js';
 import { MbdirNode } from '../../src/server/node.js';
 import { isLoopbackListen, type ServeSettings } from './config.js';
 
@@ -19,7 +20,6 @@ export async function serve(settings: ServeSettings): Promise<void> {
         'Give --tokens FILE (see mbdir token add) or listen on 127.0.0.1',
     );
   }
-  if (settings.engine === 'etcd') throw new Error('the etcd engine is not built yet in this version; use --engine standalone');
   const node = await MbdirNode.start(
     {
       engine: settings.engine,
@@ -30,6 +30,16 @@ export async function serve(settings: ServeSettings): Promise<void> {
       version,
       guard: () => undefined,
       credentials: grpc.ServerCredentials.createInsecure(),
+      etcdEngine: (store) =>
+        new EtcdEngine(
+          store,
+          {
+            endpoints: settings.etcdEndpoints.split(','),
+            prefix: settings.etcdPrefix,
+            compactRetentionRevisions: Number(settings.etcdCompactRetentionRevisions),
+          },
+          logger.child({ component: 'etcd' }),
+        ),
     },
     logger,
   );
