@@ -319,14 +319,16 @@ export class Store {
 
   /**
    * Applies one commit's changes at `revision` (the caller holds a transaction).
-   * Mailbox records are stamped with the revision. The revision only grows.
+   * Mailbox records are stamped with the revision, unless `keepMailboxRevisions`
+   * (a relist copies records with the revisions they already have). The revision only grows.
    */
-  apply(changes: readonly Change[], revision: number): void {
+  apply(changes: readonly Change[], revision: number, options: { keepMailboxRevisions?: boolean } = {}): void {
     if (revision <= this.revisionCache) {
       throw new Error(`store: revision ${revision} does not follow ${this.revisionCache}`);
     }
     changes.forEach((change, seq) => {
-      this.applyOne(change, revision);
+      const keep = options.keepMailboxRevisions === true && change.kind === 'mailbox.put';
+      this.applyOne(change, keep ? change.mailbox.revision : revision);
       this.statements.insertChange.run(revision, seq, JSON.stringify(change));
     });
     this.statements.putMeta.run('revision', String(revision));
