@@ -77,6 +77,7 @@ export function placementService(directory: Directory, context: CallContext): gr
         })),
         total: plan.value.total,
         revision: plan.revision,
+        stale_moving: plan.value.staleMoving,
       };
     }),
 
