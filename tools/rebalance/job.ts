@@ -3,8 +3,8 @@
  * planned user (mark moving, run the mover, commit the move guarded on the
  * source server and the hierarchy's fingerprint; clear the mark on any
  * failure), with bounded concurrency, renewing the lease while it runs. It
- * never commits a move whose copy did not finish, and never holds a user in
- * "moving" on purpose past its own end unless it was killed (the next run resumes).
+ * never commits a move whose copy did not finish. Users stay marked moving past
+ * its end only when it was killed or lost its lease: the next run resumes them.
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
