@@ -302,7 +302,7 @@ export class Directory {
     return { value: resolveUser(this.store, user), revision: this.revision() };
   }
 
-  planRebalance(maxUsers: number): Revisioned<{ moves: PlannedMove[]; total: number }> {
+  planRebalance(maxUsers: number): Revisioned<{ moves: PlannedMove[]; total: number; staleMoving: string[] }> {
     if (maxUsers > limits.planUsersMax) {
       throw invalidArgument(`max_users ${maxUsers} is larger than the limit of ${limits.planUsersMax}`);
     }
