@@ -24,7 +24,8 @@ program
   .option('--tls-key <file>', 'client key')
   .option('--timeout <seconds>', 'deadline of each call', '30')
   .option('--json', 'print answers as JSON')
-  .showHelpAfterError();
+  // A usage error is one line like every other error (`mbdir: ...`); --help says more.
+  .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'mbdir: ')) });
 
 const serveCommand = program
   .command('serve')
