@@ -55,6 +55,8 @@ export interface DirectoryOptions {
   clock?: Clock;
   randomBytes?: RandomBytes;
   nodeId?: string;
+  /** How long a reservation holds its name; limits.reservationTtlMs unless a test shortens it. */
+  reservationTtlMs?: number;
 }
 
 /** What a client may give on create; everything but the name is optional. */
@@ -93,6 +95,7 @@ export class Directory {
   readonly nodeId: string;
   private readonly randomBytes: RandomBytes;
   private readonly startedAtMs: number;
+  private readonly reservationTtlMs: number;
 
   constructor(
     readonly store: Store,
@@ -102,6 +105,7 @@ export class Directory {
     this.clock = options.clock ?? { nowMs: () => Date.now() };
     this.randomBytes = options.randomBytes ?? ((count) => cryptoRandomBytes(count));
     this.nodeId = options.nodeId ?? 'mbdir';
+    this.reservationTtlMs = options.reservationTtlMs ?? limits.reservationTtlMs;
     this.watchHub = new WatchHub(store, engine);
     this.startedAtMs = this.clock.nowMs();
   }
@@ -134,7 +138,7 @@ export class Directory {
       reserveOnly: request.reserveOnly ?? false,
       requestId: request.requestId ?? '',
     });
-    const committed = await this.engine.commit((store) => decideCreate(store, input, this.clock.nowMs()), {
+    const committed = await this.engine.commit((store) => decideCreate(store, input, this.clock.nowMs(), this.reservationTtlMs), {
       requestId: input.requestId,
     });
     return { ...committed.result, revision: committed.revision };

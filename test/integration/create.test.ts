@@ -137,3 +137,50 @@ describe('two-phase create (reserve_only, ActivateMailbox)', () => {
     await expectError(client.mailbox('ActivateMailbox', { name: 'user.never-reserved' }), 'NOT_FOUND', /user\.never-reserved/);
   });
 });
+
+describe('reservation expiry (a node started with a short hidden --reservation-ttl-ms)', () => {
+  const ttlMs = 300;
+  let shortNode: ServerProcess;
+  let short: MbdirClient;
+
+  beforeAll(async () => {
+    shortNode = await startServer(['--reservation-ttl-ms', String(ttlMs)]);
+    short = shortNode.client();
+    await short.place('PutServer', { name: 'backend1' });
+  });
+
+  afterAll(async () => {
+    await shortNode?.stop();
+  });
+
+  // The reservation's deadline is set before the answer is sent: once the
+  // client has waited the TTL after the answer, it has lapsed on the server.
+  const waitPastTtl = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, ttlMs * 2));
+
+  it('refuses to activate a lapsed reservation, with NOT_FOUND saying it expired', async () => {
+    await create(short, { name: 'user.lapsed', uniqueid: 'lapsed-id', server: 'backend1' }, { reserve_only: true });
+    await waitPastTtl();
+    await expectError(short.mailbox('ActivateMailbox', { name: 'user.lapsed', uniqueid: 'lapsed-id' }), 'NOT_FOUND', /expired/);
+    expect((await short.mailbox('ListMailboxes', { user: 'lapsed', pattern: '*' }))['mailboxes']).toEqual([]);
+  });
+
+  it('frees the name and the uniqueid of a lapsed reservation for a new create', async () => {
+    await create(short, { name: 'user.freed', uniqueid: 'freed-id', server: 'backend1' }, { reserve_only: true });
+    await expectError(create(short, { name: 'user.freed', uniqueid: 'other-id', server: 'backend1' }), 'ALREADY_EXISTS');
+    await waitPastTtl();
+    const taken = await create(short, { name: 'user.freed', uniqueid: 'other-id', server: 'backend1' });
+    expect(taken['outcome']).toBe('CREATED');
+    expect(((await short.mailbox('GetMailbox', { name: 'user.freed' }))['mailbox'] as Message)).toMatchObject({
+      uniqueid: 'other-id',
+      state: 'ACTIVE',
+    });
+    await expectError(short.mailbox('GetMailbox', { uniqueid: 'freed-id' }), 'NOT_FOUND');
+  });
+
+  it('keeps an activated reservation past the TTL', async () => {
+    await create(short, { name: 'user.kept', uniqueid: 'kept-id', server: 'backend1' }, { reserve_only: true });
+    await short.mailbox('ActivateMailbox', { name: 'user.kept' });
+    await waitPastTtl();
+    await expectError(create(short, { name: 'user.kept', uniqueid: 'other-kept', server: 'backend1' }), 'ALREADY_EXISTS', /kept-id/);
+  });
+});

@@ -11,7 +11,12 @@ import { isLoopbackListen, type ServeSettings } from './config.js';
 
 export const version = '0.1.0';
 
-export async function serve(settings: ServeSettings): Promise<void> {
+/** Settings only tests use (hidden flags), kept out of ServeSettings and the README. */
+export interface ServeTestOverrides {
+  reservationTtlMs?: number;
+}
+
+export async function serve(settings: ServeSettings, overrides: ServeTestOverrides = {}): Promise<void> {
   const logger = createLogger(settings.logLevel);
   if (settings.tokens === '' && !isLoopbackListen(settings.listen)) {
     throw new Error(
@@ -30,6 +35,7 @@ export async function serve(settings: ServeSettings): Promise<void> {
       version,
       guard: () => undefined,
       credentials: grpc.ServerCredentials.createInsecure(),
+      ...overrides,
     },
     logger,
   );
