@@ -79,6 +79,13 @@ describe('the README tour', () => {
     expect(servers).toMatch(/backend2\tUP\tweight 1\timap 127\.0\.0\.1:2143\tlmtp 127\.0\.0\.1:2024\t1 users\t2 mailboxes/);
   });
 
+  it('takes negative identifiers and rights removals as setacl arguments', async () => {
+    expect(await ok('setacl', 'shared.support', 'anyone', '-s')).toMatch(/anyone=lr\b/);
+    expect(await ok('setacl', 'shared.support', '-alicia', 'l')).toMatch(/-alicia=l/);
+    expect(await ok('list', 'alicia')).not.toMatch(/shared\.support/);
+    expect(await ok('list', 'bob')).toMatch(/shared\.support\s+\\HasNoChildren\s+rights lr\s/);
+  });
+
   it('prints JSON on request', async () => {
     const response = JSON.parse(await ok('--json', 'get', 'user.bob')) as { mailbox: { uniqueid: string; replicas: unknown[] } };
     expect(response.mailbox.uniqueid).toBe('bob1');
