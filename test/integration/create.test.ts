@@ -133,6 +133,23 @@ describe('two-phase create (reserve_only, ActivateMailbox)', () => {
     expect((after['mailboxes'] as Message[]).map((entry) => (entry['mailbox'] as Message)['name'])).toEqual(['user.r1']);
   });
 
+  it('replaces the ACL on activation when one is given', async () => {
+    await create(client, { name: 'user.r2', uniqueid: 'r2-id', server: 'backend1', acl: [{ identifier: 'r2', rights: 'lr' }] }, { reserve_only: true });
+    const activated = await client.mailbox('ActivateMailbox', { name: 'user.r2', acl: [{ identifier: 'anyone', rights: 'rl' }] });
+    expect((activated['mailbox'] as Message)['acl']).toEqual([{ identifier: 'anyone', rights: 'lr' }]);
+    expect(await get('user.r2')).toMatchObject({ state: 'ACTIVE', acl: [{ identifier: 'anyone', rights: 'lr' }] });
+  });
+
+  it('records replicas given on create, and drops one naming the primary server', async () => {
+    const response = await create(client, {
+      name: 'user.c8',
+      uniqueid: 'c8-id',
+      server: 'backend1',
+      replicas: [{ server: 'backend2', partition: '' }, { server: 'backend1', partition: 'x' }],
+    });
+    expect((response['mailbox'] as Message)['replicas']).toEqual([{ server: 'backend2', partition: 'default' }]);
+  });
+
   it('answers NOT_FOUND when activating a name never reserved', async () => {
     await expectError(client.mailbox('ActivateMailbox', { name: 'user.never-reserved' }), 'NOT_FOUND', /user\.never-reserved/);
   });
