@@ -21,6 +21,8 @@ export interface NodeConfig {
   version: string;
   guard: CallGuard;
   credentials: grpc.ServerCredentials;
+  /** Overrides limits.reservationTtlMs (tests of reservation expiry). */
+  reservationTtlMs?: number;
   /** Builds the etcd engine when `engine` is etcd (kept out of this module's imports). */
   etcdEngine?: (store: Store) => Engine;
 }
@@ -49,7 +51,10 @@ export class MbdirNode {
       engine = new StandaloneEngine(store);
     }
     await engine.start();
-    const directory = new Directory(store, engine, { nodeId: config.nodeId });
+    const directory = new Directory(store, engine, {
+      nodeId: config.nodeId,
+      ...(config.reservationTtlMs === undefined ? {} : { reservationTtlMs: config.reservationTtlMs }),
+    });
     const { server } = createGrpcServer({ directory, logger, guard: config.guard, version: config.version });
     const port = await bindGrpcServer(server, config.listen, config.credentials);
     const sweeper = setInterval(() => {

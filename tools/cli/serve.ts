@@ -70,7 +70,12 @@ function loadTokens(settings: ServeSettings, logger: Logger): TokenGuard {
   return guard;
 }
 
-export async function serve(settings: ServeSettings): Promise<void> {
+/** Settings only tests use (hidden flags), kept out of ServeSettings and the README. */
+export interface ServeTestOverrides {
+  reservationTtlMs?: number;
+}
+
+export async function serve(settings: ServeSettings, overrides: ServeTestOverrides = {}): Promise<void> {
   const logger = createLogger(settings.logLevel);
   const guard = loadTokens(settings, logger);
   const credentials = credentialsOf(settings);
@@ -94,6 +99,7 @@ export async function serve(settings: ServeSettings): Promise<void> {
           },
           logger.child({ component: 'etcd' }),
         ),
+      ...overrides,
     },
     logger,
   );
