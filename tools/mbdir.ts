@@ -6,6 +6,7 @@
  */
 import { Command, Option } from 'commander';
 import { ClientError } from '../src/client/client.js';
+import { addBenchCommands } from './bench/command.js';
 import { addClientCommands } from './cli/client-commands.js';
 import { environmentName, resolveServeSettings, serveDefaults, type ServeSettings } from './cli/config.js';
 import { serve, version } from './cli/serve.js';
@@ -53,6 +54,7 @@ serveCommand.action(async (options: Record<string, string | undefined>) => {
 
 addClientCommands(program);
 addTransferCommands(program);
+addBenchCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   const message = error instanceof ClientError ? `${error.codeName}: ${error.details}` : (error as Error).message;

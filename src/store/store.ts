@@ -55,6 +55,8 @@ export const hotQuerySql = {
          SELECT m.record, m.revision, m.sortkey FROM mailbox_replicas r JOIN mailboxes m ON m.uniqueid = r.uniqueid
          WHERE r.server = ? AND m.sortkey > ?
          ORDER BY sortkey LIMIT ?`,
+  deleteAclIndex: 'DELETE FROM acl_index WHERE uniqueid = ?',
+  deleteReplicaIndex: 'DELETE FROM mailbox_replicas WHERE uniqueid = ?',
 } as const;
 
 /** Page cache of a store opened for a bulk load (KiB, negative as SQLite wants it). */
@@ -112,9 +114,9 @@ export class Store {
            reserved_until_ms = excluded.reserved_until_ms, revision = excluded.revision, record = excluded.record`,
       ),
       deleteMailbox: db.prepare('DELETE FROM mailboxes WHERE uniqueid = ?'),
-      deleteAclIndex: db.prepare('DELETE FROM acl_index WHERE uniqueid = ?'),
+      deleteAclIndex: db.prepare(hotQuerySql.deleteAclIndex),
       insertAclIndex: db.prepare('INSERT OR IGNORE INTO acl_index(identifier, uniqueid) VALUES (?, ?)'),
-      deleteReplicaIndex: db.prepare('DELETE FROM mailbox_replicas WHERE uniqueid = ?'),
+      deleteReplicaIndex: db.prepare(hotQuerySql.deleteReplicaIndex),
       insertReplicaIndex: db.prepare('INSERT OR IGNORE INTO mailbox_replicas(server, uniqueid) VALUES (?, ?)'),
       subtree: db.prepare<[Buffer, Buffer, Buffer, number], MailboxRow>(hotQuerySql.subtree),
       hasChild: db.prepare<[Buffer, Buffer], { one: number }>(hotQuerySql.hasChild),

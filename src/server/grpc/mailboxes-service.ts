@@ -9,7 +9,7 @@ import type { WatchItem } from '../../directory/watch.js';
 import { invalidArgument } from '../../model/errors.js';
 import { limits } from '../../model/limits.js';
 import type { MailboxRecord } from '../../model/records.js';
-import { bidiStream, clientStream, serverStream, timeLeftMs, unary, writeWithBackpressure, type CallContext } from './calls.js';
+import { answerInOrder, bidiStream, clientStream, serverStream, timeLeftMs, unary, writeWithBackpressure, type CallContext } from './calls.js';
 import {
   aclFromWire,
   mailboxFromWire,
@@ -76,13 +76,16 @@ export function mailboxesService(directory: Directory, context: CallContext): gr
       return { results: names.map((name, index) => lookupResult(name, found.value[index])), revision: found.revision };
     }),
 
-    LookupStream: bidiStream<Request, Response>(context, 'LookupStream', async (call) => {
-      for await (const request of call as AsyncIterable<Request>) {
-        await readAt(request, call);
+    LookupStream: bidiStream<Request, Response>(context, 'LookupStream', (call) =>
+      answerInOrder(call, (request) => {
+        const minRevision = wireNumber(request['min_revision'], 'min_revision');
         const name = wireString(request['name'], 'name');
-        await writeWithBackpressure(call, lookupResult(name, directory.lookupOne(name)));
-      }
-    }),
+        const answer = (): Response => lookupResult(name, directory.lookupOne(name));
+        // No promise unless this node has yet to apply min_revision: the common case stays synchronous.
+        if (minRevision <= directory.revision()) return answer();
+        return directory.readAt(minRevision, timeLeftMs(call)).then(answer);
+      }),
+    ),
 
     RenameMailbox: unary<Request, Response>(context, 'RenameMailbox', async (request) => {
       const renamed = await directory.renameMailbox(
