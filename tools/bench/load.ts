@@ -5,6 +5,7 @@
  * subscribers. It only talks gRPC through MbdirClient; request contents come
  * from the generator's shape and a seeded PRNG.
  */
+import { setMaxListeners } from 'node:events';
 import type { MbdirClient, Message } from '../../src/client/client.js';
 import { businessOf, folderNames, groupOf, userId, type DirectoryShape } from './generate.js';
 import { LatencyRecorder, randomBelow, seededRandom } from './stats.js';
@@ -76,7 +77,9 @@ export async function closedLoop(
     while (performance.now() < endMs) {
       const callStartedMs = performance.now();
       try {
-        measured.names += await call(index);
+        // Read the count after the await: `x += await f()` would read x before and lose concurrent updates.
+        const served = await call(index);
+        measured.names += served;
         measured.operations += 1;
         measured.latency.add(performance.now() - callStartedMs);
       } catch (error) {
@@ -153,6 +156,7 @@ export async function watchDelivery(
   const fromRevision = Number(status['applied_revision'] ?? 0);
   const sentAtMs = new Map<string, number>();
   const abort = new AbortController();
+  setMaxListeners(settings.watchSubscribers + 10, abort.signal);
   let ready = 0;
   const prefix = `user.${userId(0)}.w${runTag}`;
   const subscriber = async (): Promise<void> => {
