@@ -47,7 +47,7 @@ export const hotQuerySql = {
          ORDER BY sortkey LIMIT ?`,
   hasChild: 'SELECT 1 AS one FROM mailboxes WHERE sortkey >= ? AND sortkey < ? AND state = 2 LIMIT 1',
   byOwner: 'SELECT record, revision FROM mailboxes WHERE owner = ? LIMIT ?',
-  aclIndexed: `SELECT m.record, m.revision FROM acl_index a JOIN mailboxes m ON m.uniqueid = a.uniqueid
+  aclIndexed: `SELECT m.uniqueid, m.record, m.revision FROM acl_index a JOIN mailboxes m ON m.uniqueid = a.uniqueid
          WHERE a.identifier = ? LIMIT ?`,
   scanAll: 'SELECT record, revision, sortkey FROM mailboxes WHERE sortkey > ? ORDER BY sortkey LIMIT ?',
   scanServer: `SELECT record, revision, sortkey FROM mailboxes WHERE server = ? AND sortkey > ?
@@ -121,7 +121,7 @@ export class Store {
       subtree: db.prepare<[Buffer, Buffer, Buffer, number], MailboxRow>(hotQuerySql.subtree),
       hasChild: db.prepare<[Buffer, Buffer], { one: number }>(hotQuerySql.hasChild),
       byOwner: db.prepare<[string, number], MailboxRow>(hotQuerySql.byOwner),
-      aclIndexed: db.prepare<[string, number], MailboxRow>(hotQuerySql.aclIndexed),
+      aclIndexed: db.prepare<[string, number], MailboxRow & { uniqueid: string }>(hotQuerySql.aclIndexed),
       scanAll: db.prepare<[Buffer, number], MailboxRow & { sortkey: Buffer }>(hotQuerySql.scanAll),
       scanServer: db.prepare<[string, Buffer, string, Buffer, number], MailboxRow & { sortkey: Buffer }>(
         hotQuerySql.scanServer,
@@ -225,9 +225,17 @@ export class Store {
     return this.statements.byOwner.all(user, limit).map(decodeMailbox);
   }
 
-  /** Mailboxes whose ACL names `identifier` (positively or negatively), at most `limit`. */
-  mailboxesByAclIdentifier(identifier: string, limit: number): MailboxRecord[] {
-    return this.statements.aclIndexed.all(identifier, limit).map(decodeMailbox);
+  /**
+   * Mailboxes whose ACL names `identifier` (positively or negatively), at most
+   * `limit`, except those whose uniqueid is in `known` (the caller has them
+   * already: LIST's own hierarchy), which are not decoded again.
+   */
+  mailboxesByAclIdentifier(identifier: string, limit: number, known?: ReadonlyMap<string, unknown>): MailboxRecord[] {
+    const records: MailboxRecord[] = [];
+    for (const row of this.statements.aclIndexed.all(identifier, limit)) {
+      if (known?.has(row.uniqueid) !== true) records.push(decodeMailbox(row));
+    }
+    return records;
   }
 
   /** One page of mailboxes after `afterKey` in sort-key order, optionally of one server. */
