@@ -62,7 +62,7 @@ export class RequestPicker {
   }
 }
 
-/** Runs `call` from `concurrency` callers for `durationMs`; each call returns how many names it served. */
+/** Runs `call` from `concurrency` callers for `durationMs`; each call returns how many names it served, or -1 to stop its caller. */
 export async function closedLoop(
   concurrency: number,
   durationMs: number,
@@ -79,6 +79,7 @@ export async function closedLoop(
       try {
         // Read the count after the await: `x += await f()` would read x before and lose concurrent updates.
         const served = await call(index);
+        if (served < 0) return; // the caller has nothing left to do (e.g. no more mailboxes to rename)
         measured.names += served;
         measured.operations += 1;
         measured.latency.add(performance.now() - callStartedMs);
