@@ -90,6 +90,7 @@ export class WatchSubscription {
     private readonly filter: WatchFilter,
     fromRevision: number,
     private readonly onClose: () => void,
+    private readonly bufferEventsMax: number = limits.watchBufferEventsMax,
   ) {
     const current = engine.appliedRevision();
     const retained = store.oldestRetainedRevision();
@@ -115,9 +116,9 @@ export class WatchSubscription {
       const item = watchItemFor(this.filter, event);
       if (item !== null) this.live.push(item);
     }
-    if (this.live.length > limits.watchBufferEventsMax) {
+    if (this.live.length > this.bufferEventsMax) {
       this.failure = resourceExhausted(
-        `watch subscriber fell more than ${limits.watchBufferEventsMax} events behind; ` +
+        `watch subscriber fell more than ${this.bufferEventsMax} events behind; ` +
           `resume with from_revision ${this.lastRevision}`,
       );
       this.live.length = 0;
@@ -196,6 +197,17 @@ export class WatchSubscription {
   }
 }
 
+/** Bounds of one node's watchers; the defaults are the limits, tests may shrink them. */
+export interface WatchBounds {
+  subscribersMax: number;
+  bufferEventsMax: number;
+}
+
+export const defaultWatchBounds: WatchBounds = {
+  subscribersMax: limits.watchSubscribersMax,
+  bufferEventsMax: limits.watchBufferEventsMax,
+};
+
 /** Creates subscriptions and bounds their number. */
 export class WatchHub {
   private subscribers = 0;
@@ -203,17 +215,19 @@ export class WatchHub {
   constructor(
     private readonly store: Store,
     private readonly engine: Engine,
+    private readonly bounds: WatchBounds = defaultWatchBounds,
   ) {}
 
   subscribe(filter: WatchFilter, fromRevision: number): WatchSubscription {
     validateWatchFilter(filter);
-    if (this.subscribers >= limits.watchSubscribersMax) {
-      throw resourceExhausted(`this node already serves ${limits.watchSubscribersMax} watch subscribers`);
+    if (this.subscribers >= this.bounds.subscribersMax) {
+      throw resourceExhausted(`this node already serves ${this.bounds.subscribersMax} watch subscribers`);
     }
     this.subscribers += 1;
-    return new WatchSubscription(this.store, this.engine, filter, fromRevision, () => {
+    const release = (): void => {
       this.subscribers -= 1;
-    });
+    };
+    return new WatchSubscription(this.store, this.engine, filter, fromRevision, release, this.bounds.bufferEventsMax);
   }
 
   subscriberCount(): number {

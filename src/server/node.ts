@@ -5,6 +5,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { Directory } from '../directory/directory.js';
+import { defaultWatchBounds, WatchHub, type WatchBounds } from '../directory/watch.js';
 import type { Logger } from '../logging.js';
 import type { Engine } from '../replication/engine.js';
 import { StandaloneEngine } from '../replication/standalone.js';
@@ -21,6 +22,8 @@ export interface NodeConfig {
   version: string;
   guard: CallGuard;
   credentials: grpc.ServerCredentials;
+  /** Watch bounds; the limits when absent (tests shrink them to exercise a cut-off cheaply). */
+  watchBounds?: WatchBounds;
   /** Builds the etcd engine when `engine` is etcd (kept out of this module's imports). */
   etcdEngine?: (store: Store) => Engine;
 }
@@ -49,7 +52,8 @@ export class MbdirNode {
       engine = new StandaloneEngine(store);
     }
     await engine.start();
-    const directory = new Directory(store, engine, { nodeId: config.nodeId });
+    const watchHub = new WatchHub(store, engine, config.watchBounds ?? defaultWatchBounds);
+    const directory = new Directory(store, engine, { nodeId: config.nodeId, watchHub });
     const { server } = createGrpcServer({ directory, logger, guard: config.guard, version: config.version });
     const port = await bindGrpcServer(server, config.listen, config.credentials);
     const sweeper = setInterval(() => {

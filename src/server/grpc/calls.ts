@@ -61,7 +61,7 @@ export function serverStream<Request, Response>(
     })().then(
       () => call.end(),
       (error: unknown) => {
-        if (!call.cancelled) call.destroy(toGrpcError(error, method, context.logger) as grpc.ServiceError);
+        if (!call.cancelled) failStream(call, toGrpcError(error, method, context.logger));
       },
     );
   };
@@ -95,10 +95,22 @@ export function bidiStream<Request, Response>(
     })().then(
       () => call.end(),
       (error: unknown) => {
-        if (!call.cancelled) call.destroy(toGrpcError(error, method, context.logger) as grpc.ServiceError);
+        if (!call.cancelled) failStream(call, toGrpcError(error, method, context.logger));
       },
     );
   };
+}
+
+/**
+ * Ends a server-side stream with an error status. grpc-js sends the status from
+ * its 'error' listener; `destroy(error)` would skip that and leave the caller
+ * waiting for a status that never comes (until its deadline, or forever).
+ */
+function failStream(
+  call: grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>,
+  status: Partial<grpc.StatusObject>,
+): void {
+  call.emit('error', status);
 }
 
 /** Writes to a stream, waiting for the transport to drain when its buffer is full. */
