@@ -129,7 +129,7 @@ describe('watch bounds (lowered on a second node)', () => {
   let small: ServerProcess;
   let smallClient: MbdirClient;
   const subscribersMax = 3;
-  const bufferEventsMax = 200;
+  const bufferEventsMax = 500;
 
   beforeAll(async () => {
     small = await startServer([], {
@@ -174,7 +174,7 @@ describe('watch bounds (lowered on a second node)', () => {
     call.pause();
     await smallClient.place('PutServer', { name: 'b1', imap_address: '127.0.0.1:143' });
     // Concurrent creates in rounds of 100: one group commit never exceeds the buffer by itself.
-    const writes = 1200;
+    const writes = 3000;
     for (let start = 0; start < writes; start += 100) {
       await Promise.all(Array.from({ length: 100 }, (_u, index) => smallClient.mailbox('CreateMailbox', { mailbox: { name: `user.w${start + index}`, uniqueid: `w${start + index}`, server: 'b1' } })));
     }
