@@ -44,6 +44,9 @@ const serveFlags: Array<[keyof ServeSettings, string, string]> = [
   ['tlsCert', '--tls-cert <file>', 'PEM certificate chain: serve gRPC over TLS'],
   ['tlsKey', '--tls-key <file>', 'PEM private key of --tls-cert'],
   ['tlsClientCa', '--tls-client-ca <file>', 'PEM CA: require client certificates signed by it'],
+  ['etcdEndpoints', '--etcd-endpoints <urls>', 'etcd client URLs, comma-separated (engine etcd)'],
+  ['etcdPrefix', '--etcd-prefix <prefix>', 'key prefix of this directory in etcd (engine etcd)'],
+  ['etcdCompactRetentionRevisions', '--etcd-compact-retention-revisions <n>', 'etcd history kept when compacting'],
 ];
 for (const [key, flags, description] of serveFlags) {
   serveCommand.option(flags, `${description} [env ${environmentName(key)}; default ${JSON.stringify(serveDefaults[key])}]`);

@@ -59,9 +59,18 @@ function businessHomeOf(store: Store, user: string): string | null {
 
 /** The UP server with the fewest users per weight, or null when none is UP. */
 export function leastLoadedUpServer(store: Store, exclude: ReadonlySet<string>, extraUsers?: Map<string, number>): string | null {
-  const users = store.usersPerServer();
+  return leastLoadedOf(store.servers(), store.usersPerServer(), exclude, extraUsers);
+}
+
+/** Pure part of leastLoadedUpServer, for callers that count users once and choose many times. */
+export function leastLoadedOf(
+  servers: Iterable<ServerRecord>,
+  users: ReadonlyMap<string, number>,
+  exclude: ReadonlySet<string>,
+  extraUsers?: ReadonlyMap<string, number>,
+): string | null {
   let best: { name: string; load: number } | null = null;
-  for (const server of store.servers()) {
+  for (const server of servers) {
     if (server.state !== 'UP' || exclude.has(server.name)) continue;
     const count = (users.get(server.name) ?? 0) + (extraUsers?.get(server.name) ?? 0);
     const load = count / Math.max(1, server.weight);
@@ -161,6 +170,8 @@ export function planRebalance(store: Store, maxUsers: number): { moves: PlannedM
       moving: (row.moving_since_ms ?? 0) > 0,
     });
   }
+  // Counted once: a GROUP BY over every root per drained user made a 10,000-user drain take minutes.
+  const usersPerServer = store.usersPerServer();
   const extraUsers = new Map<string, number>();
   const draining = [...servers.values()].filter((server) => server.state === 'DRAINING').map((server) => server.name);
   for (const server of draining) {
@@ -170,7 +181,7 @@ export function planRebalance(store: Store, maxUsers: number): { moves: PlannedM
       const home = businessHomeOf(store, user);
       const target = home !== null && home !== server && isUp(servers.get(home))
         ? home
-        : leastLoadedUpServer(store, new Set([server]), extraUsers);
+        : leastLoadedOf(servers.values(), usersPerServer, new Set([server]), extraUsers);
       if (target === null) continue;
       extraUsers.set(target, (extraUsers.get(target) ?? 0) + 1);
       moves.set(user, {

@@ -80,6 +80,24 @@ export const limits = {
   moverTimeoutMsMax: 24 * 60 * 60 * 1000,
   /** The tail of a mover's output kept to explain a failure. */
   moverOutputBytesMax: 4096,
+  /** etcd engine: a request to etcd at most (etcd's --max-request-bytes default, 1.5 MiB). */
+  etcdRequestBytesMax: 1536 * 1024,
+  /** etcd engine: operations per txn list at most (etcd's --max-txn-ops default). */
+  etcdTxnOpsMax: 128,
+  /** etcd engine: deadline of one request to etcd; past it the member is taken as cut off. */
+  etcdRequestTimeoutMs: 3_000,
+  /** etcd engine: attempts of one commit whose guard failed because another node wrote first. */
+  etcdCommitAttemptsMax: 16,
+  /** etcd engine: keys read per page when relisting after a compaction. */
+  etcdRelistPageKeysMax: 500,
+  /** etcd engine: mailboxes in one hierarchy (one etcd value) at most. */
+  etcdHierarchyMailboxesMax: 2_000,
+  /** etcd engine: history kept when compacting (revisions behind the newest). */
+  etcdCompactRetentionRevisionsDefault: 100_000,
+  /** etcd engine: how often each node compacts etcd history. */
+  etcdCompactIntervalMs: 60_000,
+  /** etcd engine: pause before re-opening a broken watch on the next endpoint. */
+  etcdWatchRetryMs: 250,
 } as const;
 
 /** Asserts the relations between limits; throws at load time if they are off. */

@@ -19,7 +19,7 @@ export interface ParsedName {
   readonly segments: readonly string[];
 }
 
-const controlCharacter = /[\x00-\x1f\x7f]/;
+const controlCharacter = /[\x00-\x1f\x7f-\x9f]/;
 const loneSurrogate = /\p{Cs}/u;
 
 /** Parses and validates an internal name; throws InvalidArgument naming the problem. */

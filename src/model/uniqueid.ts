@@ -24,10 +24,17 @@ export type RandomBytes = (count: number) => Uint8Array;
 
 const alphabet = '0123456789abcdefghijklmnopqrstuvwxyz';
 
-/** A fresh 24-character uniqueid drawn from `randomBytes`. */
+/** Bytes at or above this are redrawn, so every character is equally likely (252 = 7 x 36). */
+const unbiasedByteLimit = 252;
+
+/** A fresh 24-character uniqueid drawn from `randomBytes`, uniformly over [0-9a-z]. */
 export function generateUniqueid(randomBytes: RandomBytes): string {
-  const bytes = randomBytes(24);
   let out = '';
-  for (const byte of bytes) out += alphabet[byte % alphabet.length];
+  for (let draws = 0; out.length < 24; draws += 1) {
+    if (draws > 64) throw new Error('generateUniqueid: the random source keeps returning out-of-range bytes');
+    for (const byte of randomBytes(32)) {
+      if (byte < unbiasedByteLimit && out.length < 24) out += alphabet[byte % alphabet.length];
+    }
+  }
   return out;
 }

@@ -73,13 +73,16 @@ export const migrations: readonly string[] = [
     PRIMARY KEY (revision, seq)
   ) WITHOUT ROWID;
   `,
-  // 2: leases (the rebalance job's lock), written through the engine like every record.
+  // 2: leases (the rebalance job's lock), written through the engine like every record,
+  // and an index for the rebalance plan.
   `
   CREATE TABLE locks (
     name TEXT PRIMARY KEY,
     holder TEXT NOT NULL,
     expires_at_ms INTEGER NOT NULL
   ) WITHOUT ROWID;
+  -- Covers the rebalance plan's join (user root -> server) without reading the JSON records.
+  CREATE INDEX mailboxes_root_owner_server ON mailboxes(owner, server) WHERE is_root = 1;
   `,
 ];
 

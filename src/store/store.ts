@@ -47,7 +47,8 @@ export const hotQuerySql = {
   subtree: `SELECT record, revision FROM mailboxes WHERE sortkey = ? OR (sortkey >= ? AND sortkey < ?)
          ORDER BY sortkey LIMIT ?`,
   hasChild: 'SELECT 1 AS one FROM mailboxes WHERE sortkey >= ? AND sortkey < ? AND state = 2 LIMIT 1',
-  byOwner: 'SELECT record, revision FROM mailboxes WHERE owner = ? LIMIT ?',
+  // Sort-key order: a user's hierarchy is answered (MoveUser) in Cyrus order like every other list.
+  byOwner: 'SELECT record, revision FROM mailboxes WHERE owner = ? ORDER BY sortkey LIMIT ?',
   aclIndexed: `SELECT m.record, m.revision FROM acl_index a JOIN mailboxes m ON m.uniqueid = a.uniqueid
          WHERE a.identifier = ? LIMIT ?`,
   scanAll: 'SELECT record, revision, sortkey FROM mailboxes WHERE sortkey > ? ORDER BY sortkey LIMIT ?',
@@ -227,7 +228,7 @@ export class Store {
     return this.statements.hasChild.get(low, high) !== undefined;
   }
 
-  /** Every mailbox in a user's hierarchy (`user.<id>` and below), at most `limit`. */
+  /** Every mailbox in a user's hierarchy (`user.<id>` and below) in sort-key order, at most `limit`. */
   mailboxesOfUser(user: string, limit: number): MailboxRecord[] {
     return this.statements.byOwner.all(user, limit).map(decodeMailbox);
   }
@@ -318,14 +319,16 @@ export class Store {
 
   /**
    * Applies one commit's changes at `revision` (the caller holds a transaction).
-   * Mailbox records are stamped with the revision. The revision only grows.
+   * Mailbox records are stamped with the revision, unless `keepMailboxRevisions`
+   * (a relist copies records with the revisions they already have). The revision only grows.
    */
-  apply(changes: readonly Change[], revision: number): void {
+  apply(changes: readonly Change[], revision: number, options: { keepMailboxRevisions?: boolean } = {}): void {
     if (revision <= this.revisionCache) {
       throw new Error(`store: revision ${revision} does not follow ${this.revisionCache}`);
     }
     changes.forEach((change, seq) => {
-      this.applyOne(change, revision);
+      const keep = options.keepMailboxRevisions === true && change.kind === 'mailbox.put';
+      this.applyOne(change, keep ? change.mailbox.revision : revision);
       this.statements.insertChange.run(revision, seq, JSON.stringify(change));
     });
     this.statements.putMeta.run('revision', String(revision));

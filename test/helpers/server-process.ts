@@ -63,7 +63,8 @@ export async function startServer(args: string[] = [], options: { dataDir?: stri
     stderr: () => stderr,
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       for (const client of clients) client.close();
-      if (child.exitCode !== null) return child.exitCode;
+      // Already exited (also by a signal, when exitCode stays null): nothing to wait for.
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
       child.kill(signal);
       const code = await exited;

@@ -357,3 +357,10 @@ describe('isInSubtree and renamedName', () => {
     expect(() => renamedName('example.com!user.x', 'example', 'other')).toThrow(/not under/);
   });
 });
+
+describe('C1 control characters', () => {
+  it('refuses U+0080..U+009F in names like the C0 ones', () => {
+    expect(() => parseName('user.a\u0085b')).toThrow(/control character/);
+    expect(() => parseName('user.a\u00a0b')).not.toThrow();
+  });
+});

@@ -19,6 +19,7 @@ export interface ServeSettings {
   tlsClientCa: string;
   etcdEndpoints: string;
   etcdPrefix: string;
+  etcdCompactRetentionRevisions: string;
 }
 
 export const serveDefaults: ServeSettings = {
@@ -34,6 +35,7 @@ export const serveDefaults: ServeSettings = {
   tlsClientCa: '',
   etcdEndpoints: 'http://127.0.0.1:2379',
   etcdPrefix: '/mbdir',
+  etcdCompactRetentionRevisions: '100000',
 };
 
 /** Environment variable of each setting: MBDIR_ + the name in upper snake case. */
@@ -68,6 +70,16 @@ export function resolveServeSettings(
   }
   if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(settings.listen)) {
     throw new Error(`setting listen is ${JSON.stringify(settings.listen)}; expected HOST:PORT such as 127.0.0.1:7878`);
+  }
+  if (!/^\d{1,12}$/.test(settings.etcdCompactRetentionRevisions) || Number(settings.etcdCompactRetentionRevisions) < 1) {
+    throw new Error(
+      `setting etcdCompactRetentionRevisions is ${JSON.stringify(settings.etcdCompactRetentionRevisions)}; expected a positive integer`,
+    );
+  }
+  if (settings.engine === 'etcd' && !/^https?:\/\/[^,\s]+(,https?:\/\/[^,\s]+)*$/.test(settings.etcdEndpoints)) {
+    throw new Error(
+      `setting etcdEndpoints is ${JSON.stringify(settings.etcdEndpoints)}; expected URL[,URL...] such as http://127.0.0.1:2379`,
+    );
   }
   return settings as unknown as ServeSettings;
 }

@@ -8,6 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { createLogger, type Logger } from '../../src/logging.js';
+import { EtcdEngine } from '../../src/replication/etcd-engine.js';
 import { TokenGuard } from '../../src/server/auth/guard.js';
 import { TokenTable } from '../../src/server/auth/token-file.js';
 import { MbdirNode } from '../../src/server/node.js';
@@ -92,7 +93,6 @@ function watchBoundsOf(environment: NodeJS.ProcessEnv, logger: Logger): WatchBou
 
 export async function serve(settings: ServeSettings): Promise<void> {
   const logger = createLogger(settings.logLevel);
-  if (settings.engine === 'etcd') throw new Error('the etcd engine is not available in this version; use --engine standalone');
   const guard = loadTokens(settings, logger);
   const credentials = credentialsOf(settings);
   const node = await MbdirNode.start(
@@ -106,6 +106,16 @@ export async function serve(settings: ServeSettings): Promise<void> {
       guard: guard.guard,
       credentials,
       watchBounds: watchBoundsOf(process.env, logger),
+      etcdEngine: (store) =>
+        new EtcdEngine(
+          store,
+          {
+            endpoints: settings.etcdEndpoints.split(','),
+            prefix: settings.etcdPrefix,
+            compactRetentionRevisions: Number(settings.etcdCompactRetentionRevisions),
+          },
+          logger.child({ component: 'etcd' }),
+        ),
     },
     logger,
   );

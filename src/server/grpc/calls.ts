@@ -61,7 +61,12 @@ export function serverStream<Request, Response>(
     })().then(
       () => call.end(),
       (error: unknown) => {
+<<<<<<< HEAD
         if (!call.cancelled) failStream(call, toGrpcError(error, method, context.logger));
+=======
+        // grpc-js sends a stream's status from 'error' (then end); destroy() would drop it.
+        if (!call.cancelled) call.emit('error', toGrpcError(error, method, context.logger));
+>>>>>>> main
       },
     );
   };
@@ -95,7 +100,12 @@ export function bidiStream<Request, Response>(
     })().then(
       () => call.end(),
       (error: unknown) => {
+<<<<<<< HEAD
         if (!call.cancelled) failStream(call, toGrpcError(error, method, context.logger));
+=======
+        // grpc-js sends a stream's status from 'error' (then end); destroy() would drop it.
+        if (!call.cancelled) call.emit('error', toGrpcError(error, method, context.logger));
+>>>>>>> main
       },
     );
   };

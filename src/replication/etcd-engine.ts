@@ -1,0 +1,168 @@
+/**
+ * The etcd engine: etcd is the truth and orders every write; the local SQLite
+ * store is a materialized view that only the watch (this module's follower)
+ * writes, each etcd revision in one SQLite transaction with the rows.
+ *
+ * commit: run the decision on the local view at revision A, send one txn whose
+ * guard proves A was current for every key involved (etcd-keyspace.ts), then
+ * resolve once the watch applied the txn's revision. A failed guard waits for
+ * the view to catch up and decides again (bounded); a txn whose reply was lost
+ * is recognised by its request id. Never writes SQLite outside the follower.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../logging.js';
+import { deadlineExceeded, unavailable } from '../model/errors.js';
+import { limits } from '../model/limits.js';
+import type { Change, ChangeEvent } from '../model/records.js';
+import type { Store } from '../store/store.js';
+import { AppliedNotifier } from './applied-waiters.js';
+import { EtcdClient, isUnreachable, type TxnResponse } from './etcd-client.js';
+import { EtcdFollower } from './etcd-follower.js';
+import { Keyspace, planTxn } from './etcd-keyspace.js';
+import type { CommitOptions, Committed, DecideFunction, Engine, EngineStatus } from './engine.js';
+
+export interface EtcdEngineOptions {
+  endpoints: string[];
+  prefix: string;
+  compactRetentionRevisions: number;
+}
+
+export class EtcdEngine implements Engine {
+  readonly kind = 'etcd' as const;
+  private readonly notifier = new AppliedNotifier();
+  private readonly client: EtcdClient;
+  private readonly keyspace: Keyspace;
+  private readonly follower: EtcdFollower;
+  private compactTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly options: EtcdEngineOptions,
+    private readonly logger: Logger,
+  ) {
+    this.client = new EtcdClient(options.endpoints);
+    this.keyspace = new Keyspace(options.prefix);
+    this.follower = new EtcdFollower(store, this.client, this.keyspace, this.notifier, logger);
+  }
+
+  async start(): Promise<void> {
+    await this.follower.start();
+    this.compactTimer = setInterval(() => {
+      this.compactHistory().catch((error: unknown) => this.logger.warn({ err: error }, 'etcd compaction failed'));
+    }, limits.etcdCompactIntervalMs);
+    this.compactTimer.unref();
+  }
+
+  async commit<T>(decide: DecideFunction<T>, options: CommitOptions = {}): Promise<Committed<T>> {
+    const requestId = options.requestId !== undefined && options.requestId !== '' ? options.requestId : randomUUID();
+    let unreachableFailures = 0;
+    let lastError: unknown;
+    for (let attempt = 0; attempt < limits.etcdCommitAttemptsMax; attempt += 1) {
+      if (this.closed) throw unavailable('this node is stopping');
+      const viewRevision = this.store.revision();
+      const decision = decide(this.store);
+      if (decision.changes.length === 0) return { result: decision.result, revision: viewRevision };
+      const txn = planTxn(this.keyspace, this.store, decision.changes, requestId, viewRevision);
+      let response: TxnResponse;
+      try {
+        response = await this.client.txn(txn);
+      } catch (error) {
+        if (!isUnreachable(error)) throw unavailable(`etcd refused the write: ${(error as Error).message}`);
+        lastError = error;
+        unreachableFailures += 1;
+        this.client.rotate();
+        if (unreachableFailures >= this.options.endpoints.length) break;
+        continue;
+      }
+      const revision = this.committedRevision(response, requestId);
+      if (revision !== undefined) {
+        stampRevision(decision.changes, revision);
+        await this.waitApplied(revision);
+        return { result: decision.result, revision };
+      }
+      // Another node wrote a key this decision read: catch up, then decide again.
+      await this.waitApplied(response.header.revision);
+    }
+    if (lastError !== undefined) throw quorumLost(lastError);
+    throw unavailable(
+      `the write lost ${limits.etcdCommitAttemptsMax} races in a row against concurrent writes to the same names; retry`,
+    );
+  }
+
+  /** The revision our txn committed at: this reply's, or an earlier attempt's found by request id. */
+  private committedRevision(response: TxnResponse, requestId: string): number | undefined {
+    if (response.succeeded) return response.header.revision;
+    const witness = response.responses[0]?.response_range?.kvs[0];
+    if (witness === undefined) return undefined;
+    try {
+      const value = JSON.parse(witness.value.toString()) as { requestId?: string };
+      return value.requestId === requestId ? witness.mod_revision : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private waitApplied(revision: number): Promise<void> {
+    return this.notifier.wait(revision, this.store.revision(), limits.minRevisionWaitMsMax).catch(() => {
+      throw deadlineExceeded(
+        `etcd committed revision ${revision} but this node has not applied it within ` +
+          `${limits.minRevisionWaitMsMax} ms (applied ${this.store.revision()}); its watch of etcd is behind`,
+      );
+    });
+  }
+
+  /** Compacts etcd history older than the retention; idempotent, so every node may run it. */
+  async compactHistory(): Promise<number> {
+    const current = await this.client.range({ key: this.keyspace.root, range_end: this.keyspace.end, limit: 1 });
+    const target = current.header.revision - this.options.compactRetentionRevisions;
+    if (target <= 0) return 0;
+    try {
+      await this.client.compact(target);
+      this.logger.info({ revision: target }, 'compacted etcd history');
+    } catch (error) {
+      // OUT_OF_RANGE: another node already compacted at or past this revision.
+      if ((error as { code?: number }).code !== 11) throw error;
+    }
+    return target;
+  }
+
+  appliedRevision(): number {
+    return this.store.revision();
+  }
+
+  waitForRevision(revision: number, timeoutMs: number): Promise<void> {
+    return this.notifier.wait(revision, this.store.revision(), timeoutMs);
+  }
+
+  onApplied(listener: (events: readonly ChangeEvent[], revision: number) => void): () => void {
+    return this.notifier.onApplied(listener);
+  }
+
+  async status(): Promise<EngineStatus> {
+    const endpoints = await this.client.statusAll();
+    const clusterRevision = Math.max(this.follower.seenRevision(), ...endpoints.map((endpoint) => endpoint.revision));
+    return { engine: 'etcd', appliedRevision: this.store.revision(), endpoints, clusterRevision };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.compactTimer !== undefined) clearInterval(this.compactTimer);
+    this.follower.close();
+    this.notifier.close();
+    this.client.close();
+  }
+}
+
+function stampRevision(changes: readonly Change[], revision: number): void {
+  for (const change of changes) {
+    if (change.kind === 'mailbox.put' || change.kind === 'mailbox.delete') change.mailbox.revision = revision;
+  }
+}
+
+function quorumLost(error: unknown): Error {
+  return unavailable(
+    `etcd quorum lost or no etcd member reachable, writes are refused (reads still answer from this node): ` +
+      (error as Error).message,
+  );
+}

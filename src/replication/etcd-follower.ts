@@ -1,0 +1,210 @@
+/**
+ * The follower of the etcd engine: the only writer of the local SQLite view.
+ * It watches the prefix from the store's own last applied revision + 1 (never
+ * trusting a client library's resume), applies each etcd revision's `log`
+ * changes in one SQLite transaction with that revision, and re-opens the watch
+ * on the next endpoint after any break. When etcd answers that the revision
+ * was compacted, it relists the prefix at one revision, page by page, and
+ * replaces the view in one transaction. Bounded: one stream, one relist at a time.
+ */
+import type { ClientDuplexStream } from '@grpc/grpc-js';
+import type { Logger } from '../logging.js';
+import { limits } from '../model/limits.js';
+import type { Change, ChangeEvent, MailboxRecord } from '../model/records.js';
+import type { Store } from '../store/store.js';
+import type { AppliedNotifier } from './applied-waiters.js';
+import type { EtcdClient, KeyValue, WatchResponse } from './etcd-client.js';
+import type { HierarchyValue, Keyspace, LogValue, RecordValue } from './etcd-keyspace.js';
+
+/** Pages of local mailboxes read when diffing a relist against the view. */
+const relistLocalPageMailboxes = 1000;
+
+export class EtcdFollower {
+  private stream: ClientDuplexStream<unknown, WatchResponse> | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private relisting = false;
+  private closed = false;
+  private latestSeen = 0;
+
+  constructor(
+    private readonly store: Store,
+    private readonly client: EtcdClient,
+    private readonly keyspace: Keyspace,
+    private readonly notifier: AppliedNotifier,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Relists when the view is empty, opens the watch, and waits (bounded) until caught up with etcd. */
+  async start(): Promise<void> {
+    let current = 0;
+    try {
+      if (this.store.revision() === 0) await this.relist();
+      current = (await this.client.range({ key: this.keyspace.root, range_end: this.keyspace.end, limit: 1 })).header.revision;
+    } catch (error) {
+      this.logger.warn({ err: error }, 'etcd unreachable at start; serving reads from the local copy');
+    }
+    this.openWatch();
+    if (current > this.store.revision()) {
+      await this.notifier.wait(current, this.store.revision(), limits.minRevisionWaitMsMax).catch(() => {
+        this.logger.warn({ current, applied: this.store.revision() }, 'not caught up with etcd at start; serving anyway');
+      });
+    }
+  }
+
+  /** The newest etcd revision this follower has heard of. */
+  seenRevision(): number {
+    return this.latestSeen;
+  }
+
+  private openWatch(): void {
+    if (this.closed || this.relisting) return;
+    const stream = this.client.openWatch();
+    this.stream = stream;
+    stream.on('data', (response: WatchResponse) => this.onResponse(stream, response));
+    stream.on('error', (error: Error) => this.restart(stream, error.message));
+    stream.on('end', () => this.restart(stream, 'stream ended'));
+    stream.write({
+      create_request: {
+        key: this.keyspace.root,
+        range_end: this.keyspace.end,
+        start_revision: this.store.revision() + 1,
+        progress_notify: true,
+      },
+    });
+  }
+
+  /** Drops `stream` and opens a new watch on the next endpoint after a pause. */
+  private restart(stream: ClientDuplexStream<unknown, WatchResponse>, reason: string): void {
+    if (this.stream !== stream || this.closed) return;
+    this.stream = undefined;
+    stream.cancel();
+    this.logger.warn({ reason, endpoint: this.client.currentEndpoint() }, 'etcd watch broken; resuming from the applied revision');
+    this.client.rotate();
+    this.retryTimer = setTimeout(() => this.openWatch(), limits.etcdWatchRetryMs);
+  }
+
+  private onResponse(stream: ClientDuplexStream<unknown, WatchResponse>, response: WatchResponse): void {
+    if (this.stream !== stream) return;
+    this.latestSeen = Math.max(this.latestSeen, response.header.revision);
+    if (response.canceled) {
+      if (response.compact_revision > 0) {
+        this.stream = undefined;
+        stream.cancel();
+        this.relistThenWatch(response.compact_revision);
+      } else {
+        this.restart(stream, `watch cancelled: ${response.cancel_reason}`);
+      }
+      return;
+    }
+    this.applyEvents(response.events);
+  }
+
+  private relistThenWatch(compactRevision: number): void {
+    this.logger.warn({ compactRevision, applied: this.store.revision() }, 'etcd history compacted past this node; relisting');
+    this.relist().then(
+      () => this.openWatch(),
+      (error: unknown) => {
+        this.logger.warn({ err: error }, 'relist failed; retrying');
+        this.client.rotate();
+        this.retryTimer = setTimeout(() => this.relistThenWatch(compactRevision), limits.etcdWatchRetryMs);
+      },
+    );
+  }
+
+  /** Applies watch events, one SQLite transaction per etcd revision, skipping revisions already applied. */
+  private applyEvents(events: WatchResponse['events']): void {
+    let index = 0;
+    while (index < events.length) {
+      const revision = events[index]?.kv.mod_revision ?? 0;
+      let changes: Change[] = [];
+      for (; index < events.length && events[index]?.kv.mod_revision === revision; index += 1) {
+        const event = events[index];
+        if (event?.type === 'PUT' && this.keyspace.parse(event.kv.key)?.kind === 'log') {
+          changes = (JSON.parse(event.kv.value.toString()) as LogValue).changes;
+        }
+      }
+      if (revision <= this.store.revision()) continue;
+      this.store.db.transaction(() => this.store.apply(changes, revision))();
+      const applied: ChangeEvent[] = changes.map((change) => ({ revision, change }));
+      this.notifier.applied(applied, revision);
+    }
+  }
+
+  /** Reads the whole prefix at one revision (paginated) and makes the view equal to it. */
+  async relist(): Promise<void> {
+    this.relisting = true;
+    try {
+      const { revision, kvs } = await this.readPrefix();
+      if (revision <= this.store.revision()) return;
+      const changes = this.diff(kvs);
+      this.store.db.transaction(() => this.store.apply(changes, revision, { keepMailboxRevisions: true }))();
+      this.logger.info({ revision, changes: changes.length }, 'relisted etcd into the local copy');
+      this.notifier.applied(changes.map((change) => ({ revision, change })), revision);
+    } finally {
+      this.relisting = false;
+    }
+  }
+
+  private async readPrefix(): Promise<{ revision: number; kvs: KeyValue[] }> {
+    let revision = 0;
+    let from = this.keyspace.root;
+    const kvs: KeyValue[] = [];
+    for (;;) {
+      const page = await this.client.range({
+        key: from,
+        range_end: this.keyspace.end,
+        limit: limits.etcdRelistPageKeysMax,
+        ...(revision > 0 ? { revision } : {}),
+      });
+      if (revision === 0) revision = page.header.revision;
+      kvs.push(...page.kvs);
+      const last = page.kvs.at(-1);
+      if (!page.more || last === undefined) return { revision, kvs };
+      from = Buffer.concat([last.key, Buffer.from([0])]);
+    }
+  }
+
+  /** The changes that turn the local view into the relisted state. */
+  private diff(kvs: readonly KeyValue[]): Change[] {
+    const changes: Change[] = [];
+    const remote = new Map<string, MailboxRecord>();
+    for (const kv of kvs) {
+      const parsed = this.keyspace.parse(kv.key);
+      if (parsed === undefined || parsed.kind === 'log' || parsed.kind === 'uid') continue;
+      if (parsed.kind === 'hier') {
+        for (const mailbox of (JSON.parse(kv.value.toString()) as HierarchyValue).mailboxes) {
+          remote.set(mailbox.uniqueid, { ...mailbox, revision: mailbox.revision === 0 ? kv.mod_revision : mailbox.revision });
+        }
+        continue;
+      }
+      const value = JSON.parse(kv.value.toString()) as RecordValue;
+      if ('server' in value) changes.push({ kind: 'server.put', server: value.server });
+      else if ('business' in value) changes.push({ kind: 'business.put', business: value.business });
+      else if ('user' in value) changes.push({ kind: 'user.put', user: value.user });
+    }
+    let after: Buffer = Buffer.alloc(0);
+    for (;;) {
+      const page = this.store.scanPage('', after, relistLocalPageMailboxes);
+      for (const local of page.mailboxes) {
+        const wanted = remote.get(local.uniqueid);
+        if (wanted !== undefined && wanted.revision === local.revision && wanted.name === local.name) {
+          remote.delete(local.uniqueid);
+        } else {
+          // Changed records are deleted then put again, so names can move between records freely.
+          changes.push({ kind: 'mailbox.delete', mailbox: local });
+        }
+      }
+      if (page.mailboxes.length < relistLocalPageMailboxes) break;
+      after = page.lastKey;
+    }
+    for (const mailbox of remote.values()) changes.push({ kind: 'mailbox.put', mailbox });
+    return changes;
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    this.stream?.cancel();
+    this.stream = undefined;
+  }
+}

@@ -1,0 +1,215 @@
+/**
+ * The etcd keyspace of the etcd engine, and the translation of a decision's
+ * changes into one etcd transaction. Under the prefix: `hier/<hierarchy>` holds
+ * every mailbox record of one hierarchy (DESIGN.md: one value per hierarchy),
+ * `uid/<uniqueid>` marks a registered uniqueid, `server/`, `business/`, `user/`
+ * one record each, and `log` the changes of the latest commit (what the watch
+ * applies). Every value carries the request id that wrote it. The guard of a
+ * txn: every key written or relied upon has mod_revision <= the revision of the
+ * local view the decision read, so a txn commits only if that view was current.
+ * Pure: reads the local store, does no I/O to etcd.
+ */
+import { resourceExhausted } from '../model/errors.js';
+import { limits } from '../model/limits.js';
+import { hierarchyOf, parseName } from '../model/names.js';
+import type { BusinessRecord, Change, MailboxRecord, ServerRecord, UserRecord } from '../model/records.js';
+import type { Store } from '../store/store.js';
+import type { Compare, RequestOp } from './etcd-client.js';
+
+export interface HierarchyValue {
+  requestId: string;
+  /** Records of the hierarchy; revision 0 means "the mod_revision of this key". */
+  mailboxes: MailboxRecord[];
+}
+
+export interface LogValue {
+  requestId: string;
+  changes: Change[];
+}
+
+export type RecordValue =
+  | { requestId: string; server: ServerRecord }
+  | { requestId: string; business: BusinessRecord }
+  | { requestId: string; user: UserRecord }
+  | { requestId: string; uniqueid: string };
+
+export class Keyspace {
+  readonly root: Buffer;
+  readonly end: Buffer;
+
+  constructor(readonly prefix: string) {
+    this.root = Buffer.from(`${prefix.replace(/\/+$/, '')}/`);
+    this.end = Buffer.from(this.root);
+    this.end[this.end.length - 1] = (this.end[this.end.length - 1] ?? 0) + 1;
+  }
+
+  key(kind: 'hier' | 'uid' | 'server' | 'business' | 'user', id: string): string {
+    return `${this.root.toString()}${kind}/${id}`;
+  }
+
+  logKey(): string {
+    return `${this.root.toString()}log`;
+  }
+
+  /** The kind of a key under the prefix and its id, or undefined for foreign keys. */
+  parse(key: Buffer): { kind: string; id: string } | undefined {
+    const text = key.subarray(this.root.length).toString();
+    const slash = text.indexOf('/');
+    if (slash < 0) return text === 'log' ? { kind: 'log', id: '' } : undefined;
+    return { kind: text.slice(0, slash), id: text.slice(slash + 1) };
+  }
+}
+
+export interface PlannedTxn {
+  compare: Compare[];
+  success: RequestOp[];
+  failure: RequestOp[];
+}
+
+/** The current records of hierarchy `hierarchy` in the local view. */
+function hierarchyMailboxes(store: Store, hierarchy: string): MailboxRecord[] {
+  if (parseName(hierarchy, 'hierarchy').segments.length < 2) {
+    const only = store.mailboxByName(hierarchy);
+    return only === undefined ? [] : [only];
+  }
+  const records = store.subtree(hierarchy, limits.etcdHierarchyMailboxesMax + 1);
+  if (records.length > limits.etcdHierarchyMailboxesMax) {
+    throw resourceExhausted(
+      `hierarchy ${hierarchy} holds more than ${limits.etcdHierarchyMailboxesMax} mailboxes, the most one etcd value holds`,
+    );
+  }
+  return records.filter((record) => hierarchyOf(record.name) === hierarchy);
+}
+
+/** Applies the mailbox changes to the hierarchies they touch; returns each hierarchy's new records. */
+function plannedHierarchies(store: Store, changes: readonly Change[]): Map<string, Map<string, MailboxRecord>> {
+  const hierarchies = new Map<string, Map<string, MailboxRecord>>();
+  const homeOf = new Map<string, string | undefined>();
+  const load = (hierarchy: string): Map<string, MailboxRecord> => {
+    let records = hierarchies.get(hierarchy);
+    if (records === undefined) {
+      records = new Map(hierarchyMailboxes(store, hierarchy).map((record) => [record.uniqueid, record]));
+      hierarchies.set(hierarchy, records);
+    }
+    return records;
+  };
+  const currentHome = (uniqueid: string): string | undefined => {
+    if (!homeOf.has(uniqueid)) {
+      const existing = store.mailboxByUniqueid(uniqueid);
+      homeOf.set(uniqueid, existing === undefined ? undefined : hierarchyOf(existing.name));
+    }
+    return homeOf.get(uniqueid);
+  };
+  for (const change of changes) {
+    if (change.kind !== 'mailbox.put' && change.kind !== 'mailbox.delete') continue;
+    const uniqueid = change.mailbox.uniqueid;
+    const home = currentHome(uniqueid);
+    if (home !== undefined) load(home).delete(uniqueid);
+    if (change.kind === 'mailbox.delete') {
+      homeOf.set(uniqueid, undefined);
+      continue;
+    }
+    const target = hierarchyOf(change.mailbox.name);
+    load(target).set(uniqueid, { ...change.mailbox, revision: 0 });
+    homeOf.set(uniqueid, target);
+  }
+  return hierarchies;
+}
+
+/**
+ * Builds the txn committing `changes` decided on the view at `viewRevision`:
+ * puts and deletes of every touched key, the log entry, and the guard.
+ */
+export function planTxn(
+  keyspace: Keyspace,
+  store: Store,
+  changes: readonly Change[],
+  requestId: string,
+  viewRevision: number,
+): PlannedTxn {
+  const writes = new Map<string, unknown>(); // key -> value, or null to delete
+  const guarded = new Set<string>();
+  for (const [hierarchy, records] of plannedHierarchies(store, changes)) {
+    const value: HierarchyValue = { requestId, mailboxes: [...records.values()] };
+    writes.set(keyspace.key('hier', hierarchy), records.size === 0 ? null : value);
+  }
+  for (const change of changes) planRecordChange(keyspace, store, change, requestId, writes, guarded);
+  let bytes = 0;
+  const success: RequestOp[] = [];
+  let firstPut: string | undefined;
+  for (const [key, value] of writes) {
+    guarded.add(key);
+    if (value === null) {
+      success.push({ request_delete_range: { key: Buffer.from(key) } });
+      continue;
+    }
+    firstPut ??= key;
+    const encoded = Buffer.from(JSON.stringify(value));
+    bytes += key.length + encoded.length;
+    success.push({ request_put: { key: Buffer.from(key), value: encoded } });
+  }
+  const log = Buffer.from(JSON.stringify({ requestId, changes: [...changes] } satisfies LogValue));
+  bytes += log.length;
+  success.push({ request_put: { key: Buffer.from(keyspace.logKey()), value: log } });
+  const compare: Compare[] = [...guarded].map((key) => ({
+    result: 'LESS',
+    target: 'MOD',
+    key: Buffer.from(key),
+    mod_revision: viewRevision + 1,
+  }));
+  checkTxnBounds(success.length, compare.length, bytes + compare.length * 64);
+  const witness = Buffer.from(firstPut ?? keyspace.logKey());
+  return { compare, success, failure: [{ request_range: { key: witness } }] };
+}
+
+function planRecordChange(
+  keyspace: Keyspace,
+  store: Store,
+  change: Change,
+  requestId: string,
+  writes: Map<string, unknown>,
+  guarded: Set<string>,
+): void {
+  switch (change.kind) {
+    case 'mailbox.put': {
+      const key = keyspace.key('uid', change.mailbox.uniqueid);
+      if (store.mailboxByUniqueid(change.mailbox.uniqueid) === undefined) {
+        writes.set(key, { requestId, uniqueid: change.mailbox.uniqueid });
+      }
+      guarded.add(key);
+      // The server it is placed on must be as the decision saw it (never DRAINING or DOWN).
+      guarded.add(keyspace.key('server', change.mailbox.server));
+      return;
+    }
+    case 'mailbox.delete':
+      writes.set(keyspace.key('uid', change.mailbox.uniqueid), null);
+      return;
+    case 'server.put':
+      writes.set(keyspace.key('server', change.server.name), { requestId, server: change.server });
+      return;
+    case 'business.put':
+      writes.set(keyspace.key('business', change.business.id), { requestId, business: change.business });
+      return;
+    case 'user.put':
+      writes.set(keyspace.key('user', change.user.user), { requestId, user: change.user });
+      return;
+    case 'user.delete':
+      writes.set(keyspace.key('user', change.user), null);
+      return;
+  }
+}
+
+function checkTxnBounds(operations: number, compares: number, bytes: number): void {
+  if (operations > limits.etcdTxnOpsMax || compares > limits.etcdTxnOpsMax) {
+    throw resourceExhausted(
+      `this change touches ${Math.max(operations, compares)} etcd keys; one etcd transaction holds at most ` +
+        `${limits.etcdTxnOpsMax} (etcd --max-txn-ops): split it`,
+    );
+  }
+  if (bytes > limits.etcdRequestBytesMax) {
+    throw resourceExhausted(
+      `this change needs an etcd request of ${bytes} bytes; etcd accepts at most ${limits.etcdRequestBytesMax} ` +
+        '(etcd --max-request-bytes): split it',
+    );
+  }
+}

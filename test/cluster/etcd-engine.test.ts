@@ -1,0 +1,247 @@
+/**
+ * The etcd engine against a real 3-member etcd cluster and real mbdir node
+ * processes on loopback ports. One etcd cluster serves the whole file; each
+ * test uses its own key prefix, so tests do not see each other's data. Tests
+ * that kill etcd members run last and restore the cluster.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ClientError, type MbdirClient, type Message } from '../../src/client/client.js';
+import { EtcdCluster } from '../helpers/etcd-cluster.js';
+import { startServer, type ServerProcess } from '../helpers/server-process.js';
+
+let etcd: EtcdCluster;
+const started: ServerProcess[] = [];
+
+beforeAll(async () => {
+  etcd = await EtcdCluster.start(3);
+});
+
+afterAll(async () => {
+  for (const node of started) await node.stop('SIGKILL').catch(() => undefined);
+  await etcd?.stop();
+});
+
+async function startNode(prefix: string, options: { dataDir?: string; extra?: string[] } = {}): Promise<ServerProcess> {
+  const node = await startServer(
+    ['--engine', 'etcd', '--etcd-endpoints', etcd.endpoints(), '--etcd-prefix', prefix, ...(options.extra ?? [])],
+    options.dataDir === undefined ? {} : { dataDir: options.dataDir },
+  );
+  started.push(node);
+  return node;
+}
+
+function mailbox(name: string, uniqueid: string, server = 'imap1'): Message {
+  return { mailbox: { name, uniqueid, server, partition: 'default' } };
+}
+
+async function scanAll(client: MbdirClient, minRevision: number): Promise<string[]> {
+  const lines: string[] = [];
+  for await (const record of client.stream('ScanMailboxes', { min_revision: minRevision })) {
+    lines.push(JSON.stringify(record));
+  }
+  return lines;
+}
+
+async function errorOf(promise: Promise<unknown>): Promise<ClientError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof ClientError) return error;
+    throw error;
+  }
+  throw new Error('expected the call to fail');
+}
+
+describe('etcd engine, 3-member etcd cluster', () => {
+  it('a write through node A is read through node B with min_revision, and B streams it on Watch', async () => {
+    const [a, b] = [await startNode('/t-basic'), await startNode('/t-basic')];
+    const clientA = a.client();
+    const clientB = b.client();
+    const watch = new AbortController();
+    const seen: Message[] = [];
+    const watching = (async () => {
+      for await (const event of clientB.stream('Watch', { from_revision: 1 }, watch.signal)) {
+        seen.push(event);
+        if ((event['mailbox'] as Message | undefined)?.['name'] === 'user.alice') break;
+      }
+    })().catch(() => undefined);
+    const created = await clientA.mailbox('CreateMailbox', mailbox('user.alice', 'uid-alice'));
+    const revision = Number(created['revision']);
+    expect(revision).toBeGreaterThan(0);
+    const read = await clientB.mailbox('GetMailbox', { name: 'user.alice', min_revision: revision });
+    expect((read['mailbox'] as Message)['uniqueid']).toBe('uid-alice');
+    expect(Number((read['mailbox'] as Message)['revision'])).toBe(revision);
+    await watching;
+    watch.abort();
+    expect(seen.some((event) => (event['mailbox'] as Message | undefined)?.['name'] === 'user.alice')).toBe(true);
+    const status = await clientB.status();
+    expect(status['engine']).toBe('etcd');
+    expect((status['etcd_endpoints'] as Message[]).length).toBe(3);
+    expect(Number(status['applied_revision'])).toBeGreaterThanOrEqual(revision);
+  });
+
+  it('200 names raced through three nodes: one winner each, losers get ALREADY_EXISTS naming it', async () => {
+    const nodes = [await startNode('/t-race'), await startNode('/t-race'), await startNode('/t-race')];
+    const clients = nodes.map((node) => node.client());
+    const names = Array.from({ length: 200 }, (_, index) => `user.race${index}`);
+    const attempts = names.flatMap((name) =>
+      clients.map(async (client, nodeIndex) => {
+        try {
+          await client.mailbox('CreateMailbox', mailbox(name, `${name.slice(5)}-n${nodeIndex}`));
+          return { name, nodeIndex, won: true, error: '' };
+        } catch (error) {
+          if (!(error instanceof ClientError)) throw error;
+          return { name, nodeIndex, won: false, error: `${error.codeName}: ${error.details}` };
+        }
+      }),
+    );
+    const outcomes = await Promise.all(attempts);
+    let maxRevision = 0;
+    for (const name of names) {
+      const mine = outcomes.filter((outcome) => outcome.name === name);
+      const winners = mine.filter((outcome) => outcome.won);
+      expect(winners.length, name).toBe(1);
+      const winnerId = `${name.slice(5)}-n${winners[0]?.nodeIndex}`;
+      for (const loser of mine.filter((outcome) => !outcome.won)) {
+        expect(loser.error).toMatch(/^ALREADY_EXISTS/);
+        expect(loser.error).toContain(winnerId);
+      }
+      const status = await clients[0]?.status();
+      maxRevision = Math.max(maxRevision, Number(status?.['applied_revision'] ?? 0));
+    }
+    const scans = await Promise.all(clients.map((client) => scanAll(client, maxRevision)));
+    expect(scans[0]?.length).toBe(200);
+    expect(scans[1]).toEqual(scans[0]);
+    expect(scans[2]).toEqual(scans[0]);
+  });
+
+  it('a replica pair registered through two nodes is one mailbox with a replica', async () => {
+    const [a, b] = [await startNode('/t-replica'), await startNode('/t-replica')];
+    await a.client().mailbox('CreateMailbox', mailbox('user.pair', 'uid-pair', 'imap1'));
+    const second = await b.client().mailbox('CreateMailbox', mailbox('user.pair', 'uid-pair', 'imap2'));
+    expect(second['outcome']).toBe('REPLICA_ADDED');
+    const read = await a.client().mailbox('GetMailbox', { name: 'user.pair', min_revision: Number(second['revision']) });
+    const record = read['mailbox'] as Message;
+    expect(record['server']).toBe('imap1');
+    expect((record['replicas'] as Message[]).map((replica) => replica['server'])).toEqual(['imap2']);
+  });
+
+  it('a killed node catches up with changes committed while it was down, and scans equal', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'mbdir-node-'));
+    const [a, b] = [await startNode('/t-catchup'), await startNode('/t-catchup')];
+    let c = await startNode('/t-catchup', { dataDir });
+    await c.client().mailbox('CreateMailbox', mailbox('user.before', 'uid-before'));
+    await c.stop('SIGKILL');
+    const total = changesInCatchUpTest;
+    const writers = [a.client(), b.client()];
+    let latest = 0;
+    await Promise.all(
+      writers.map(async (client, writer) => {
+        for (let index = writer; index < total; index += writers.length) {
+          const created = await client.mailbox('CreateMailbox', mailbox(`user.c${index}`, `uid-c${index}`));
+          latest = Math.max(latest, Number(created['revision']));
+        }
+      }),
+    );
+    c = await startNode('/t-catchup', { dataDir });
+    const [scanA, scanC] = [await scanAll(a.client(), latest), await scanAll(c.client(), latest)];
+    expect(scanA.length).toBe(total + 1);
+    expect(scanC).toEqual(scanA);
+  });
+
+  it('compacting etcd past a stopped node: on restart it relists and converges', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'mbdir-node-'));
+    const a = await startNode('/t-compact');
+    let c = await startNode('/t-compact', { dataDir });
+    await a.client().mailbox('CreateMailbox', mailbox('user.keep', 'uid-keep'));
+    await a.client().mailbox('CreateMailbox', mailbox('user.gone', 'uid-gone'));
+    await a.client().mailbox('CreateMailbox', mailbox('user.moved', 'uid-moved'));
+    const seen = await c.client().mailbox('GetMailbox', { name: 'user.gone', min_revision: 1 });
+    expect((seen['mailbox'] as Message)['uniqueid']).toBe('uid-gone');
+    await c.client().mailbox('GetMailbox', { name: 'user.moved', min_revision: await etcd.revision() });
+    await c.stop('SIGTERM');
+    await a.client().mailbox('DeleteMailbox', { name: 'user.gone' });
+    await a.client().mailbox('RenameMailbox', { name: 'user.moved', new_name: 'user.renamed' });
+    await a.client().mailbox('CreateMailbox', mailbox('user.moved', 'uid-new-moved'));
+    const last = await a.client().mailbox('CreateMailbox', mailbox('user.fresh', 'uid-fresh'));
+    await etcd.compact(await etcd.revision());
+    c = await startNode('/t-compact', { dataDir });
+    const revision = Number(last['revision']);
+    const [scanA, scanC] = [await scanAll(a.client(), revision), await scanAll(c.client(), revision)];
+    expect(scanA.map((line) => (JSON.parse(line) as Message)['name'])).toEqual([
+      'user.fresh', 'user.keep', 'user.moved', 'user.renamed',
+    ]);
+    expect(scanC).toEqual(scanA);
+    expect(c.stderr()).toMatch(/relist/);
+  });
+
+  it('SIGKILL of the etcd leader under write load: writes resume; every acknowledged write is on every node once', async () => {
+    const nodes = [await startNode('/t-leader'), await startNode('/t-leader')];
+    const clients = nodes.map((node) => node.client());
+    const acknowledged: string[] = [];
+    let failed = 0;
+    let stopAt = Number.POSITIVE_INFINITY;
+    let latest = 0;
+    let sequence = 0;
+    const writer = async (client: MbdirClient, writerIndex: number): Promise<void> => {
+      while (acknowledged.length < stopAt) {
+        const name = `user.w${writerIndex}x${(sequence += 1)}`;
+        try {
+          const created = await client.mailbox('CreateMailbox', { ...mailbox(name, `id-${name.slice(5)}`), request_id: `rq-${name}` });
+          acknowledged.push(name);
+          latest = Math.max(latest, Number(created['revision']));
+        } catch (error) {
+          if (!(error instanceof ClientError)) throw error;
+          failed += 1;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      }
+    };
+    const writing = Promise.all([writer(clients[0] as MbdirClient, 0), writer(clients[1] as MbdirClient, 1), writer(clients[0] as MbdirClient, 2), writer(clients[1] as MbdirClient, 3)]);
+    while (acknowledged.length < 50) await new Promise((resolve) => setTimeout(resolve, 20));
+    const leader = await etcd.leader();
+    await etcd.kill(leader);
+    const before = acknowledged.length;
+    stopAt = before + 100; // writes must resume after the election
+    await writing;
+    etcd.startMember(leader);
+    await etcd.waitHealthy();
+    const expected = [...acknowledged].sort();
+    for (const client of clients) {
+      const names = (await scanAll(client, latest)).map((line) => String((JSON.parse(line) as Message)['name']));
+      expect(new Set(names).size).toBe(names.length);
+      for (const name of expected) expect(names).toContain(name);
+    }
+    console.log(`leader kill: ${acknowledged.length} acknowledged, ${failed} failed during the election`);
+  });
+
+  it('lost quorum: reads answer from SQLite, writes fail UNAVAILABLE saying quorum is lost; both recover', async () => {
+    const node = await startNode('/t-quorum');
+    const client = node.client();
+    await client.mailbox('CreateMailbox', mailbox('user.q', 'uid-q'));
+    const leader = await etcd.leader();
+    const others = [0, 1, 2].filter((index) => index !== leader);
+    for (const index of others) await etcd.kill(index);
+    const read = await client.mailbox('GetMailbox', { name: 'user.q' });
+    expect((read['mailbox'] as Message)['uniqueid']).toBe('uid-q');
+    const error = await errorOf(client.mailbox('CreateMailbox', mailbox('user.q2', 'uid-q2')));
+    expect(error.codeName).toBe('UNAVAILABLE');
+    expect(error.details).toMatch(/quorum/);
+    for (const index of others) etcd.startMember(index);
+    await etcd.waitHealthy();
+    let created: Message | undefined;
+    for (let attempt = 0; attempt < 50 && created === undefined; attempt += 1) {
+      created = await client.mailbox('CreateMailbox', mailbox('user.q2', 'uid-q2')).catch(async () => {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        return undefined;
+      });
+    }
+    expect(created?.['outcome']).toMatch(/CREATED|ALREADY_PRESENT/);
+  });
+});
+
+/** Changes committed while a node is down (the issue asks 10,000; MBDIR_CATCHUP_CHANGES=10000 runs that). */
+const changesInCatchUpTest = Number(process.env['MBDIR_CATCHUP_CHANGES'] ?? '1000');

@@ -1,0 +1,168 @@
+/**
+ * Starts a real etcd cluster (Debian's etcd-server binary) of N members on
+ * free loopback ports in a temporary directory, and stops it. Members can be
+ * killed (SIGKILL) and restarted on their data directory, to test failures.
+ * Every process started here is stopped by `stop()`, also after a failure.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface EtcdMember {
+  name: string;
+  clientUrl: string;
+  peerUrl: string;
+  dataDir: string;
+  process: ChildProcess | undefined;
+}
+
+/** A free loopback port (the OS picks it; closed again before use). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export class EtcdCluster {
+  private constructor(
+    readonly members: EtcdMember[],
+    private readonly root: string,
+    private readonly initialCluster: string,
+  ) {}
+
+  static async start(size = 3): Promise<EtcdCluster> {
+    const root = mkdtempSync(join(tmpdir(), 'mbdir-etcd-'));
+    const members: EtcdMember[] = [];
+    for (let index = 0; index < size; index += 1) {
+      const name = `etcd${index}`;
+      members.push({
+        name,
+        clientUrl: `http://127.0.0.1:${await freePort()}`,
+        peerUrl: `http://127.0.0.1:${await freePort()}`,
+        dataDir: join(root, name),
+        process: undefined,
+      });
+    }
+    const initialCluster = members.map((member) => `${member.name}=${member.peerUrl}`).join(',');
+    const cluster = new EtcdCluster(members, root, initialCluster);
+    try {
+      for (let index = 0; index < size; index += 1) cluster.startMember(index);
+      await cluster.waitHealthy();
+    } catch (error) {
+      await cluster.stop();
+      throw error;
+    }
+    return cluster;
+  }
+
+  /** Client URLs, comma-separated, as `--etcd-endpoints` takes them. */
+  endpoints(): string {
+    return this.members.map((member) => member.clientUrl).join(',');
+  }
+
+  startMember(index: number): void {
+    const member = this.members[index];
+    if (member === undefined) throw new Error(`no etcd member ${index}`);
+    const child = spawn(
+      'etcd',
+      [
+        '--name', member.name,
+        '--data-dir', member.dataDir,
+        '--listen-client-urls', member.clientUrl,
+        '--advertise-client-urls', member.clientUrl,
+        '--listen-peer-urls', member.peerUrl,
+        '--initial-advertise-peer-urls', member.peerUrl,
+        '--initial-cluster', this.initialCluster,
+        '--initial-cluster-state', 'new',
+        '--initial-cluster-token', 'mbdir-test',
+        '--heartbeat-interval', '50',
+        '--election-timeout', '500',
+        '--log-level', 'error',
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    child.stderr?.resume();
+    member.process = child;
+  }
+
+  /** SIGKILLs one member and waits until it is gone. */
+  async kill(index: number): Promise<void> {
+    const child = this.members[index]?.process;
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGKILL');
+    await exited;
+    const member = this.members[index];
+    if (member !== undefined) member.process = undefined;
+  }
+
+  /** Index of the member that is leader now (asks etcd's HTTP /v3 maintenance status of each). */
+  async leader(): Promise<number> {
+    for (let index = 0; index < this.members.length; index += 1) {
+      const status = await this.memberStatus(index);
+      if (status !== undefined && status.leader !== undefined && status.leader === status.header?.member_id) return index;
+    }
+    return -1;
+  }
+
+  private async memberStatus(index: number): Promise<{ leader?: string; header?: { member_id?: string } } | undefined> {
+    const member = this.members[index];
+    if (member?.process === undefined) return undefined;
+    try {
+      const response = await fetch(`${member.clientUrl}/v3/maintenance/status`, {
+        method: 'POST',
+        body: '{}',
+        signal: AbortSignal.timeout(1000),
+      });
+      return (await response.json()) as { leader?: string; header?: { member_id?: string } };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Waits until a leader is elected (bounded). */
+  async waitHealthy(timeoutMs = 20_000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (Date.now() < until) {
+      if ((await this.leader()) >= 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error('etcd cluster did not elect a leader in time');
+  }
+
+  /** Compacts etcd history at `revision` (through the HTTP gateway). */
+  async compact(revision: number): Promise<void> {
+    const member = this.members.find((candidate) => candidate.process !== undefined);
+    if (member === undefined) throw new Error('no etcd member running');
+    const response = await fetch(`${member.clientUrl}/v3/kv/compaction`, {
+      method: 'POST',
+      body: JSON.stringify({ revision: String(revision), physical: true }),
+    });
+    if (!response.ok) throw new Error(`compaction failed: ${await response.text()}`);
+  }
+
+  /** The current etcd revision. */
+  async revision(): Promise<number> {
+    const member = this.members.find((candidate) => candidate.process !== undefined);
+    if (member === undefined) throw new Error('no etcd member running');
+    const response = await fetch(`${member.clientUrl}/v3/kv/range`, {
+      method: 'POST',
+      body: JSON.stringify({ key: Buffer.from('/').toString('base64') }),
+    });
+    const body = (await response.json()) as { header: { revision: string } };
+    return Number(body.header.revision);
+  }
+
+  async stop(): Promise<void> {
+    for (let index = 0; index < this.members.length; index += 1) await this.kill(index);
+    rmSync(this.root, { recursive: true, force: true });
+  }
+}
