@@ -61,12 +61,8 @@ export function serverStream<Request, Response>(
     })().then(
       () => call.end(),
       (error: unknown) => {
-<<<<<<< HEAD
-        if (!call.cancelled) failStream(call, toGrpcError(error, method, context.logger));
-=======
         // grpc-js sends a stream's status from 'error' (then end); destroy() would drop it.
         if (!call.cancelled) call.emit('error', toGrpcError(error, method, context.logger));
->>>>>>> main
       },
     );
   };
@@ -100,27 +96,11 @@ export function bidiStream<Request, Response>(
     })().then(
       () => call.end(),
       (error: unknown) => {
-<<<<<<< HEAD
-        if (!call.cancelled) failStream(call, toGrpcError(error, method, context.logger));
-=======
         // grpc-js sends a stream's status from 'error' (then end); destroy() would drop it.
         if (!call.cancelled) call.emit('error', toGrpcError(error, method, context.logger));
->>>>>>> main
       },
     );
   };
-}
-
-/**
- * Ends a server-side stream with an error status. grpc-js sends the status from
- * its 'error' listener; `destroy(error)` would skip that and leave the caller
- * waiting for a status that never comes (until its deadline, or forever).
- */
-function failStream(
-  call: grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>,
-  status: Partial<grpc.StatusObject>,
-): void {
-  call.emit('error', status);
 }
 
 /** Writes to a stream, waiting for the transport to drain when its buffer is full. */
