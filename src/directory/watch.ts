@@ -69,6 +69,23 @@ export function watchItemFor(filter: WatchFilter, event: ChangeEvent): WatchItem
   return null;
 }
 
+/** Changes of one revision at most: a rename of the largest subtree, and its user record. */
+const revisionChangesMax = 2 * limits.renameSubtreeMailboxesMax + 16;
+
+/**
+ * Cuts a full batch of change-log events at a revision boundary, so catch-up
+ * never marks a revision done after reading only part of it (a rename or sync
+ * batch is one revision of many changes). A single revision larger than the
+ * batch is read whole.
+ */
+function wholeRevisions(store: Store, events: ChangeEvent[]): ChangeEvent[] {
+  const last = events.at(-1);
+  if (last === undefined || events.length < watchReadBatch) return events;
+  const complete = events.filter((event) => event.revision < last.revision);
+  if (complete.length > 0) return complete;
+  return store.changesSince(last.revision - 1, revisionChangesMax).filter((event) => event.revision === last.revision);
+}
+
 type Phase =
   | { kind: 'snapshot'; afterKey: Buffer; until: number }
   | { kind: 'catchup'; after: number; until: number }
@@ -169,7 +186,9 @@ export class WatchSubscription {
   }
 
   private readCatchup(phase: Extract<Phase, { kind: 'catchup' }>): WatchItem[] {
-    const events = this.store.changesSince(phase.after, watchReadBatch).filter((event) => event.revision <= phase.until);
+    const events = wholeRevisions(this.store, this.store.changesSince(phase.after, watchReadBatch)).filter(
+      (event) => event.revision <= phase.until,
+    );
     const first = events[0];
     if (first !== undefined && first.revision > phase.after + 1 && phase.after > 0) {
       throw resourceExhausted(`revision ${phase.after + 1} is no longer retained; watch from 0 for a snapshot`);

@@ -106,6 +106,17 @@ describe('each limit: success at the limit, the error one past it', () => {
     await client.mailbox('DeleteMailbox', { name: 'user.big.f0' });
     const renamed = await client.mailbox('RenameMailbox', { name: 'user.big', new_name: 'user.huge' });
     expect(renamed['mailboxes']).toHaveLength(limits.renameSubtreeMailboxesMax);
+    // A watcher resuming just before the rename gets every renamed mailbox, though
+    // the rename is one revision of 10,000 changes (catch-up reads in batches).
+    const revision = Number(renamed['revision']);
+    const seen = new Set<string>();
+    const abort = new AbortController();
+    for await (const event of client.stream('Watch', { from_revision: revision - 1 }, abort.signal)) {
+      if (event['type'] === 'PUT' && Number(event['revision']) === revision) seen.add(String((event['mailbox'] as Message)['name']));
+      if (event['type'] === 'PROGRESS') break;
+    }
+    abort.abort();
+    expect(seen.size).toBe(limits.renameSubtreeMailboxesMax);
   });
 
   it('syncEntriesMax: a SyncServer stream lists at most 1,000,000 mailboxes (in-process: the server would take minutes)', () => {
