@@ -7,6 +7,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
+import * as http2 from 'node:http2';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClientError, type MbdirClient, type Message } from '../../src/client/client.js';
@@ -94,6 +95,29 @@ describe('each limit: success at the limit, the error one past it', () => {
     raw.close();
   });
 
+  it('grpcConcurrentStreamsMax: the node advertises 1000 streams per connection and serves 1000 at once; the next waits for a free one', async () => {
+    const session = http2.connect(`http://${server.endpoint}`);
+    const settings = await new Promise<http2.Settings>((resolve) => session.once('remoteSettings', resolve));
+    expect(settings.maxConcurrentStreams).toBe(limits.grpcConcurrentStreamsMax);
+    session.close();
+    // One client, one connection: 1000 open Watch streams, each answered.
+    const aborts = Array.from({ length: limits.grpcConcurrentStreamsMax + 1 }, () => new AbortController());
+    // A filter no mailbox matches: each stream's first event is SNAPSHOT_END.
+    const iterators = aborts.map((abort) => client.stream('Watch', { prefixes: ['user.none'] }, abort.signal)[Symbol.asyncIterator]());
+    try {
+      const firsts = iterators.map((iterator) => iterator.next());
+      const answered = await Promise.all(firsts.slice(0, limits.grpcConcurrentStreamsMax));
+      for (const first of answered) expect(first.value?.['type']).toBe('SNAPSHOT_END');
+      // The 1001st is queued by HTTP/2, not refused: it is answered once a stream closes.
+      aborts[0]!.abort();
+      await iterators[0]!.return(undefined);
+      expect((await firsts[limits.grpcConcurrentStreamsMax]!).value?.['type']).toBe('SNAPSHOT_END');
+    } finally {
+      for (const abort of aborts) abort.abort();
+      await Promise.all(iterators.map((iterator) => iterator.return(undefined)));
+    }
+  });
+
   it('syncBatchMailboxesMax and renameSubtreeMailboxesMax: 10,000 per message; a subtree of 10,001 is renamed in parts', async () => {
     const entry = (index: number): Message => ({ name: `user.big.f${index}`, uniqueid: `big${index}` });
     const batch = Array.from({ length: limits.syncBatchMailboxesMax + 1 }, (_u, index) => entry(index));
@@ -175,13 +199,25 @@ describe('watch bounds (lowered on a second node)', () => {
   it('watchBufferEventsMax: a subscriber that stops reading is cut off and resumes from its revision without a gap', async () => {
     // A watcher that reads its snapshot, then stops reading while many changes commit.
     const mailboxes = smallClient.mailboxes as unknown as Record<string, (request: Message, metadata: grpc.Metadata) => grpc.ClientReadableStream<Message>>;
-    const call = mailboxes['Watch']!.call(smallClient.mailboxes, {}, smallClient.metadata());
+    // The previous test's watchers free their slots once the node sees them cancelled: retry until one is free.
+    let call!: grpc.ClientReadableStream<Message>;
+    let ended!: Promise<grpc.ServiceError | null>;
     const received: Message[] = [];
-    const ended = new Promise<grpc.ServiceError | null>((resolve) => {
-      call.on('error', (error: grpc.ServiceError) => resolve(error));
-      call.on('end', () => resolve(null));
-    });
-    await new Promise<void>((resolve) => call.once('data', (event: Message) => (received.push(event), resolve())));
+    for (let attempt = 0; attempt < 100 && received.length === 0; attempt += 1) {
+      call = mailboxes['Watch']!.call(smallClient.mailboxes, {}, smallClient.metadata());
+      ended = new Promise<grpc.ServiceError | null>((resolve) => {
+        call.on('error', (error: grpc.ServiceError) => resolve(error));
+        call.on('end', () => resolve(null));
+      });
+      const first = new Promise<Message | null>((resolve) => {
+        call.once('data', (event: Message) => resolve(event));
+        void ended.then(() => resolve(null));
+      });
+      const event = await first;
+      if (event !== null) received.push(event);
+      else await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(received).toHaveLength(1);
     call.pause();
     await smallClient.place('PutServer', { name: 'b1', imap_address: '127.0.0.1:143' });
     // Concurrent creates in rounds of 100: one group commit never exceeds the buffer by itself.
