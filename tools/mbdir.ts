@@ -27,7 +27,8 @@ program
   .option('--client-key <file>', 'key of --client-cert')
   .option('--timeout <seconds>', 'deadline of each call', '30')
   .option('--json', 'print answers as JSON')
-  .showHelpAfterError();
+  // A usage error is one line like every other error (`mbdir: ...`); --help says more.
+  .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'mbdir: ')) });
 
 const serveCommand = program
   .command('serve')
@@ -51,13 +52,17 @@ const serveFlags: Array<[keyof ServeSettings, string, string]> = [
 for (const [key, flags, description] of serveFlags) {
   serveCommand.option(flags, `${description} [env ${environmentName(key)}; default ${JSON.stringify(serveDefaults[key])}]`);
 }
+// Hidden: shortens reservations so tests can see them expire.
+serveCommand.addOption(new Option('--reservation-ttl-ms <ms>').hideHelp());
 serveCommand.action(async (options: Record<string, string | undefined>) => {
   const flags: Partial<Record<keyof ServeSettings, string>> = {};
   for (const [key] of serveFlags) {
     const value = options[key];
     if (value !== undefined) flags[key] = value;
   }
-  await serve(resolveServeSettings(flags, process.env, options['config']));
+  const ttl = options['reservationTtlMs'];
+  if (ttl !== undefined && !/^[1-9][0-9]{0,8}$/.test(ttl)) throw new Error(`--reservation-ttl-ms ${JSON.stringify(ttl)} is not a positive integer`);
+  await serve(resolveServeSettings(flags, process.env, options['config']), ttl === undefined ? {} : { reservationTtlMs: Number(ttl) });
 });
 
 program

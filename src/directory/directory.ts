@@ -58,6 +58,8 @@ export interface DirectoryOptions {
   clock?: Clock;
   randomBytes?: RandomBytes;
   nodeId?: string;
+  /** How long a reservation holds its name; limits.reservationTtlMs unless a test shortens it. */
+  reservationTtlMs?: number;
 }
 
 /** What a client may give on create; everything but the name is optional. */
@@ -100,6 +102,7 @@ export class Directory {
   private readonly randomBytes: RandomBytes;
   private readonly startedAtMs: number;
   private readonly scoped = new Map<string, Directory>();
+  private readonly reservationTtlMs: number;
 
   constructor(
     readonly store: Store,
@@ -109,6 +112,7 @@ export class Directory {
     this.clock = options.clock ?? { nowMs: () => Date.now() };
     this.randomBytes = options.randomBytes ?? ((count) => cryptoRandomBytes(count));
     this.nodeId = options.nodeId ?? 'mbdir';
+    this.reservationTtlMs = options.reservationTtlMs ?? limits.reservationTtlMs;
     this.watchHub = options.watchHub ?? new WatchHub(store, engine);
     this.startedAtMs = this.clock.nowMs();
   }
@@ -124,6 +128,7 @@ export class Directory {
       randomBytes: this.randomBytes,
       nodeId: this.nodeId,
       watchHub: this.watchHub,
+      reservationTtlMs: this.reservationTtlMs,
     });
     if (this.scoped.size < scopedDirectoriesMax) this.scoped.set(server, directory);
     return directory;
@@ -157,7 +162,7 @@ export class Directory {
       reserveOnly: request.reserveOnly ?? false,
       requestId: request.requestId ?? '',
     });
-    const committed = await this.engine.commit((store) => decideCreate(store, input, this.clock.nowMs()), {
+    const committed = await this.engine.commit((store) => decideCreate(store, input, this.clock.nowMs(), this.reservationTtlMs), {
       requestId: input.requestId,
     });
     return { ...committed.result, revision: committed.revision };
@@ -302,7 +307,7 @@ export class Directory {
     return { value: resolveUser(this.store, user), revision: this.revision() };
   }
 
-  planRebalance(maxUsers: number): Revisioned<{ moves: PlannedMove[]; total: number }> {
+  planRebalance(maxUsers: number): Revisioned<{ moves: PlannedMove[]; total: number; staleMoving: string[] }> {
     if (maxUsers > limits.planUsersMax) {
       throw invalidArgument(`max_users ${maxUsers} is larger than the limit of ${limits.planUsersMax}`);
     }

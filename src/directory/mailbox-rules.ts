@@ -71,7 +71,12 @@ function isExpiredReservation(mailbox: MailboxRecord, nowMs: number): boolean {
 }
 
 /** The create rule (DESIGN.md "Rules that matter"). `input` must be validated. */
-export function decideCreate(store: Store, input: CreateInput, nowMs: number): Decision<CreateResult> {
+export function decideCreate(
+  store: Store,
+  input: CreateInput,
+  nowMs: number,
+  reservationTtlMs: number = limits.reservationTtlMs,
+): Decision<CreateResult> {
   const changes: Change[] = [];
   let holder = store.mailboxByName(input.name);
   if (holder !== undefined && isExpiredReservation(holder, nowMs)) {
@@ -105,7 +110,7 @@ export function decideCreate(store: Store, input: CreateInput, nowMs: number): D
     foldermodseq: input.foldermodseq,
     revision: 0,
     nameHistory: [],
-    reservedUntilMs: input.reserveOnly ? nowMs + limits.reservationTtlMs : 0,
+    reservedUntilMs: input.reserveOnly ? nowMs + reservationTtlMs : 0,
     requestId: input.requestId,
   };
   changes.push({ kind: 'mailbox.put', mailbox });

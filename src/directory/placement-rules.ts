@@ -154,9 +154,10 @@ export interface PlannedMove {
 
 /**
  * Users not on their business's home server (when that server is UP), and users
- * on DRAINING servers (to their business's home, else the least-loaded UP server).
+ * on DRAINING servers (to their business's home, else the least-loaded UP server);
+ * also users left marked moving whose move is no longer planned.
  */
-export function planRebalance(store: Store, maxUsers: number): { moves: PlannedMove[]; total: number } {
+export function planRebalance(store: Store, maxUsers: number): { moves: PlannedMove[]; total: number; staleMoving: string[] } {
   const moves = new Map<string, PlannedMove>();
   const servers = new Map(store.servers().map((server) => [server.name, server]));
   for (const row of store.misplacedUsers(limits.planUsersMax)) {
@@ -195,7 +196,9 @@ export function planRebalance(store: Store, maxUsers: number): { moves: PlannedM
     }
   }
   const all = [...moves.values()];
-  return { moves: all.slice(0, maxUsers), total: all.length };
+  // Marked moving by a run that died, but no longer planned (e.g. re-assigned since): the job clears them.
+  const staleMoving = store.movingUsers(limits.planUsersMax).filter((user) => !moves.has(user.user)).map((user) => user.user);
+  return { moves: all.slice(0, maxUsers), total: all.length, staleMoving: staleMoving.slice(0, maxUsers) };
 }
 
 // ------------------------------------------------------------ moves

@@ -12,7 +12,7 @@
 import { resourceExhausted } from '../model/errors.js';
 import { limits } from '../model/limits.js';
 import { hierarchyOf, parseName } from '../model/names.js';
-import type { BusinessRecord, Change, MailboxRecord, ServerRecord, UserRecord } from '../model/records.js';
+import type { BusinessRecord, Change, LockRecord, MailboxRecord, ServerRecord, UserRecord } from '../model/records.js';
 import type { Store } from '../store/store.js';
 import type { Compare, RequestOp } from './etcd-client.js';
 
@@ -31,6 +31,7 @@ export type RecordValue =
   | { requestId: string; server: ServerRecord }
   | { requestId: string; business: BusinessRecord }
   | { requestId: string; user: UserRecord }
+  | { requestId: string; lock: LockRecord }
   | { requestId: string; uniqueid: string };
 
 export class Keyspace {
@@ -43,7 +44,7 @@ export class Keyspace {
     this.end[this.end.length - 1] = (this.end[this.end.length - 1] ?? 0) + 1;
   }
 
-  key(kind: 'hier' | 'uid' | 'server' | 'business' | 'user', id: string): string {
+  key(kind: 'hier' | 'uid' | 'server' | 'business' | 'user' | 'lock', id: string): string {
     return `${this.root.toString()}${kind}/${id}`;
   }
 
@@ -195,6 +196,15 @@ function planRecordChange(
       return;
     case 'user.delete':
       writes.set(keyspace.key('user', change.user), null);
+      return;
+    case 'lock.put':
+      // A lease is granted against the holder the decision saw: guard it like a name.
+      writes.set(keyspace.key('lock', change.lock.name), { requestId, lock: change.lock });
+      guarded.add(keyspace.key('lock', change.lock.name));
+      return;
+    case 'lock.delete':
+      writes.set(keyspace.key('lock', change.name), null);
+      guarded.add(keyspace.key('lock', change.name));
       return;
   }
 }

@@ -24,6 +24,8 @@ export interface NodeConfig {
   credentials: grpc.ServerCredentials;
   /** Watch bounds; the limits when absent (tests shrink them to exercise a cut-off cheaply). */
   watchBounds?: WatchBounds;
+  /** Overrides limits.reservationTtlMs (tests of reservation expiry). */
+  reservationTtlMs?: number;
   /** Builds the etcd engine when `engine` is etcd (kept out of this module's imports). */
   etcdEngine?: (store: Store) => Engine;
 }
@@ -53,7 +55,11 @@ export class MbdirNode {
     }
     await engine.start();
     const watchHub = new WatchHub(store, engine, config.watchBounds ?? defaultWatchBounds);
-    const directory = new Directory(store, engine, { nodeId: config.nodeId, watchHub });
+    const directory = new Directory(store, engine, {
+      nodeId: config.nodeId,
+      watchHub,
+      ...(config.reservationTtlMs === undefined ? {} : { reservationTtlMs: config.reservationTtlMs }),
+    });
     const { server } = createGrpcServer({ directory, logger, guard: config.guard, version: config.version });
     const port = await bindGrpcServer(server, config.listen, config.credentials);
     const sweeper = setInterval(() => {

@@ -133,7 +133,71 @@ describe('two-phase create (reserve_only, ActivateMailbox)', () => {
     expect((after['mailboxes'] as Message[]).map((entry) => (entry['mailbox'] as Message)['name'])).toEqual(['user.r1']);
   });
 
+  it('replaces the ACL on activation when one is given', async () => {
+    await create(client, { name: 'user.r2', uniqueid: 'r2-id', server: 'backend1', acl: [{ identifier: 'r2', rights: 'lr' }] }, { reserve_only: true });
+    const activated = await client.mailbox('ActivateMailbox', { name: 'user.r2', acl: [{ identifier: 'anyone', rights: 'rl' }] });
+    expect((activated['mailbox'] as Message)['acl']).toEqual([{ identifier: 'anyone', rights: 'lr' }]);
+    expect(await get('user.r2')).toMatchObject({ state: 'ACTIVE', acl: [{ identifier: 'anyone', rights: 'lr' }] });
+  });
+
+  it('records replicas given on create, and drops one naming the primary server', async () => {
+    const response = await create(client, {
+      name: 'user.c8',
+      uniqueid: 'c8-id',
+      server: 'backend1',
+      replicas: [{ server: 'backend2', partition: '' }, { server: 'backend1', partition: 'x' }],
+    });
+    expect((response['mailbox'] as Message)['replicas']).toEqual([{ server: 'backend2', partition: 'default' }]);
+  });
+
   it('answers NOT_FOUND when activating a name never reserved', async () => {
     await expectError(client.mailbox('ActivateMailbox', { name: 'user.never-reserved' }), 'NOT_FOUND', /user\.never-reserved/);
+  });
+});
+
+describe('reservation expiry (a node started with a short hidden --reservation-ttl-ms)', () => {
+  const ttlMs = 300;
+  let shortNode: ServerProcess;
+  let short: MbdirClient;
+
+  beforeAll(async () => {
+    shortNode = await startServer(['--reservation-ttl-ms', String(ttlMs)]);
+    short = shortNode.client();
+    await short.place('PutServer', { name: 'backend1' });
+  });
+
+  afterAll(async () => {
+    await shortNode?.stop();
+  });
+
+  // The reservation's deadline is set before the answer is sent: once the
+  // client has waited the TTL after the answer, it has lapsed on the server.
+  const waitPastTtl = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, ttlMs * 2));
+
+  it('refuses to activate a lapsed reservation, with NOT_FOUND saying it expired', async () => {
+    await create(short, { name: 'user.lapsed', uniqueid: 'lapsed-id', server: 'backend1' }, { reserve_only: true });
+    await waitPastTtl();
+    await expectError(short.mailbox('ActivateMailbox', { name: 'user.lapsed', uniqueid: 'lapsed-id' }), 'NOT_FOUND', /expired/);
+    expect((await short.mailbox('ListMailboxes', { user: 'lapsed', pattern: '*' }))['mailboxes']).toEqual([]);
+  });
+
+  it('frees the name and the uniqueid of a lapsed reservation for a new create', async () => {
+    await create(short, { name: 'user.freed', uniqueid: 'freed-id', server: 'backend1' }, { reserve_only: true });
+    await expectError(create(short, { name: 'user.freed', uniqueid: 'other-id', server: 'backend1' }), 'ALREADY_EXISTS');
+    await waitPastTtl();
+    const taken = await create(short, { name: 'user.freed', uniqueid: 'other-id', server: 'backend1' });
+    expect(taken['outcome']).toBe('CREATED');
+    expect(((await short.mailbox('GetMailbox', { name: 'user.freed' }))['mailbox'] as Message)).toMatchObject({
+      uniqueid: 'other-id',
+      state: 'ACTIVE',
+    });
+    await expectError(short.mailbox('GetMailbox', { uniqueid: 'freed-id' }), 'NOT_FOUND');
+  });
+
+  it('keeps an activated reservation past the TTL', async () => {
+    await create(short, { name: 'user.kept', uniqueid: 'kept-id', server: 'backend1' }, { reserve_only: true });
+    await short.mailbox('ActivateMailbox', { name: 'user.kept' });
+    await waitPastTtl();
+    await expectError(create(short, { name: 'user.kept', uniqueid: 'other-kept', server: 'backend1' }), 'ALREADY_EXISTS', /kept-id/);
   });
 });

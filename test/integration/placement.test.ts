@@ -74,6 +74,22 @@ describe('create-on-server placement', () => {
   });
 });
 
+describe('create-on-server for shared folders and domain users', () => {
+  it("places a shared sub-folder on its parent's server", async () => {
+    await create(client, { name: 'shared.placed', server: 'p1' });
+    await create(client, { name: 'shared.placed.child' });
+    expect(await serverOf('shared.placed.child')).toBe('p1');
+  });
+
+  it('resolves a domain user to their domain hierarchy', async () => {
+    await create(client, { name: 'example.com!user.dora', server: 'p2' });
+    await create(client, { name: 'example.com!user.dora.Sent' });
+    expect(await serverOf('example.com!user.dora.Sent')).toBe('p2');
+    expect(await client.place('ResolveUser', { user: 'dora@example.com' })).toMatchObject({ server: 'p2', lmtp_address: '[::1]:2024' });
+    await expectError(client.place('ResolveUser', { user: 'dora' }), 'NOT_FOUND');
+  });
+});
+
 describe('servers, businesses, users', () => {
   it('refuses a business whose home server is unknown, and a user of an unknown business', async () => {
     await expectError(client.place('PutBusiness', { id: 'ghost', home_server: 'nowhere' }), 'NOT_FOUND', /nowhere/);

@@ -84,6 +84,21 @@ describe('SyncServer', () => {
   });
 });
 
+describe('SyncServer renames', () => {
+  it('takes a known uniqueid listed under a new name as a rename of the backend own mailbox', async () => {
+    await create(client, { ...entry('user.sr', 'sr-id'), server: 'scan2' });
+    await create(client, { ...entry('user.sr.Sent', 'sr-sent'), server: 'scan2' });
+    const report = await client.syncServer('scan2', false, [[entry('user.sr2', 'sr-id'), entry('user.sr2.Sent', 'sr-sent')]] as never);
+    expect(report).toMatchObject({ added_count: 0, updated_count: 2, removed_count: 0, conflicting_count: 0 });
+    const renamed = (await client.mailbox('GetMailbox', { uniqueid: 'sr-sent' }))['mailbox'] as Message;
+    expect(renamed).toMatchObject({ name: 'user.sr2.Sent', name_history: ['user.sr.Sent'] });
+    await expectError(client.mailbox('GetMailbox', { name: 'user.sr' }), 'NOT_FOUND');
+    // Clean up: scan2 lists nothing, so its mailboxes go.
+    const emptied = await client.syncServer('scan2', false, [] as never);
+    expect(emptied['removed_count']).toBe(2);
+  });
+});
+
 describe('reads', () => {
   beforeAll(async () => {
     // Created out of order, with names whose Cyrus order differs from plain string order.

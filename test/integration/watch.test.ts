@@ -144,3 +144,18 @@ describe('revisions and min_revision', () => {
     expect((await client.mailbox('GetMailbox', { name: 'shared.late' }))['mailbox']).toMatchObject({ name: 'shared.late' });
   });
 });
+
+describe('Watch and user moves', () => {
+  it('shows a user moved off a watched server as DELETEs there and PUTs on the target', async () => {
+    await create(client, { name: 'user.wmover', server: 'backend1' });
+    await create(client, { name: 'user.wmover.Sent', server: 'backend1' });
+    const from = await revisionNow();
+    const onSource = watch({ from_revision: from, servers: ['backend1'], prefixes: ['user.wmover'] });
+    const onTarget = watch({ from_revision: from, servers: ['backend2'], prefixes: ['user.wmover'] });
+    await client.place('MoveUser', { user: 'wmover', from_server: 'backend1', to_server: 'backend2' });
+    await onSource.until((events) => count('DELETE')(events) === 2);
+    await onTarget.until((events) => count('PUT')(events) === 2);
+    expect(onSource.events.filter((event) => event['type'] === 'DELETE').map(brief)).toEqual(['DELETE user.wmover', 'DELETE user.wmover.Sent']);
+    expect(onTarget.events.filter((event) => event['type'] === 'PUT').map(brief)).toEqual(['PUT user.wmover', 'PUT user.wmover.Sent']);
+  });
+});

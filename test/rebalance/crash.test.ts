@@ -46,6 +46,18 @@ describe('mbdir rebalance: a run killed mid-move, and the lease', () => {
     expect(await fixture.resolve('crashed')).toMatchObject({ server: 'home', moving: false, moving_since_ms: 0 });
   });
 
+  it('clears the mark of a user a dead run left moving whose move is no longer planned', async () => {
+    await fixture.user('reassigned', 'old', 'acme');
+    await fixture.client.place('MarkUserMoving', { user: 'reassigned', from_server: 'old', to_server: 'home' });
+    await fixture.business('local', 'old');
+    await fixture.client.place('SetUserBusiness', { user: 'reassigned', business: 'local' });
+    expect(await fixture.resolve('reassigned')).toMatchObject({ server: 'old', moving: true });
+    const run = await fixture.rebalance(['--mover', 'false']);
+    expect(outcomes(run)).toEqual({ reassigned: 'unmarked' });
+    expect(run.code).toBe(0);
+    expect(await fixture.resolve('reassigned')).toMatchObject({ server: 'old', moving: false, moving_since_ms: 0 });
+  });
+
   it('a run interrupted with SIGTERM kills its mover and clears the mark', async () => {
     await fixture.user('interrupted', 'old', 'acme');
     const started = join(fixture.tmp, 'interrupted.pid');

@@ -209,6 +209,8 @@ export function addClientCommands(program: Command): void {
     .argument('<name>')
     .argument('<identifier>', 'user, group:NAME, anyone, or -identifier for negative rights')
     .argument('[rights]', 'RFC 4314 letters', '')
+    // `-bob` (a negative entry) and `-lr` (remove rights) are arguments here, not options.
+    .allowUnknownOption()
     .action(
       withClient(async ({ client, json }, name: string, identifier: string, rights: string) => {
         const response = await client.mailbox('SetAcl', { name, identifier, rights });

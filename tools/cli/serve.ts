@@ -91,7 +91,12 @@ function watchBoundsOf(environment: NodeJS.ProcessEnv, logger: Logger): WatchBou
   return bounds;
 }
 
-export async function serve(settings: ServeSettings): Promise<void> {
+/** Settings only tests use (hidden flags), kept out of ServeSettings and the README. */
+export interface ServeTestOverrides {
+  reservationTtlMs?: number;
+}
+
+export async function serve(settings: ServeSettings, overrides: ServeTestOverrides = {}): Promise<void> {
   const logger = createLogger(settings.logLevel);
   const guard = loadTokens(settings, logger);
   const credentials = credentialsOf(settings);
@@ -116,6 +121,7 @@ export async function serve(settings: ServeSettings): Promise<void> {
           },
           logger.child({ component: 'etcd' }),
         ),
+      ...overrides,
     },
     logger,
   );

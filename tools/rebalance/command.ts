@@ -89,7 +89,7 @@ async function rebalance(options: Record<string, string | boolean | undefined>, 
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     reporter.done(reports);
-    return reports.every((report) => report.outcome === 'moved') ? exitCodes.ok : exitCodes.someFailed;
+    return reports.every((report) => report.outcome === 'moved' || report.outcome === 'unmarked') ? exitCodes.ok : exitCodes.someFailed;
   } finally {
     client.close();
   }

@@ -3,8 +3,8 @@
  * planned user (mark moving, run the mover, commit the move guarded on the
  * source server and the hierarchy's fingerprint; clear the mark on any
  * failure), with bounded concurrency, renewing the lease while it runs. It
- * never commits a move whose copy did not finish, and never holds a user in
- * "moving" on purpose past its own end unless it was killed (the next run resumes).
+ * never commits a move whose copy did not finish. Users stay marked moving past
+ * its end only when it was killed or lost its lease: the next run resumes them.
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
@@ -28,7 +28,7 @@ export interface JobOptions {
   lockWaitMs: number;
 }
 
-export type Outcome = 'moved' | 'failed' | 'changed' | 'aborted' | 'skipped';
+export type Outcome = 'moved' | 'failed' | 'changed' | 'aborted' | 'skipped' | 'unmarked';
 
 /** One line of the report: what happened to one planned user. */
 export interface MoveReport {
@@ -158,6 +158,23 @@ async function moveOne(client: MbdirClient, move: PlannedMove, options: JobOptio
   }
 }
 
+/** Clears the marks a dead run left on users whose move is no longer planned. */
+async function clearStaleMarks(client: MbdirClient, users: readonly string[], hooks: JobHooks): Promise<MoveReport[]> {
+  const reports: MoveReport[] = [];
+  for (const user of users) {
+    const startedAt = Date.now();
+    const failure = await clearMark(client, { user, from: '', to: '', reason: '', business: '', moving: true });
+    const report: MoveReport = {
+      user, from: '', to: '', outcome: failure === '' ? 'unmarked' : 'failed',
+      reason: `marked moving by an earlier run but no longer planned: mark cleared${failure}`,
+      duration_ms: Date.now() - startedAt, resumed: false,
+    };
+    reports.push(report);
+    hooks.finished(report);
+  }
+  return reports;
+}
+
 interface RunState {
   abort: AbortController;
   stopReason: string;
@@ -184,6 +201,7 @@ export async function runJob(client: MbdirClient, options: JobOptions, hooks: Jo
     const plan = await client.place('PlanRebalance', { max_users: options.maxUsers });
     const moves = planFromWire(plan);
     hooks.planned(moves, Number(plan['total']));
+    reports.push(...(await clearStaleMarks(client, (plan['stale_moving'] as string[] | undefined) ?? [], hooks)));
     const started = new Set<string>();
     const tasks = moves.map((move) => ({
       servers: [move.from, move.to],

@@ -15,7 +15,8 @@ export function summaryLine(reports: readonly MoveReport[], total: number): stri
   const count = (outcome: MoveReport['outcome']): number => reports.filter((report) => report.outcome === outcome).length;
   return (
     `rebalance: ${count('moved')} moved, ${count('failed')} failed, ${count('changed')} changed during the move, ` +
-    `${count('aborted')} aborted, ${count('skipped')} skipped; ${reports.length} planned of ${total} to move`
+    `${count('aborted')} aborted, ${count('skipped')} skipped, ${count('unmarked')} stale marks cleared; ` +
+    `${reports.length - count('unmarked')} planned of ${total} to move`
   );
 }
 
@@ -48,6 +49,7 @@ export function terminalReporter(): Reporter {
     },
     started: (move: PlannedMove) => bar.update({ user: move.user }),
     finished: (report) => {
+      if (report.outcome === 'unmarked') return; // not a planned move: listed at the end
       if (report.outcome === 'moved') moved += 1;
       else notMoved += 1;
       bar.increment(1, { moved, notMoved, user: report.user });

@@ -76,6 +76,7 @@ export function placementService(context: CallContext): grpc.UntypedServiceImple
         })),
         total: plan.value.total,
         revision: plan.revision,
+        stale_moving: plan.value.staleMoving,
       };
     }),
 
