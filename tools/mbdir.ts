@@ -7,6 +7,7 @@
 import { Command, Option } from 'commander';
 import { ClientError } from '../src/client/client.js';
 import { addToken } from '../src/server/auth/token-file.js';
+import { addBenchCommands } from './bench/command.js';
 import { addClientCommands } from './cli/client-commands.js';
 import { environmentName, resolveServeSettings, serveDefaults, type ServeSettings } from './cli/config.js';
 import { serve, version } from './cli/serve.js';
@@ -82,6 +83,7 @@ program
 addClientCommands(program);
 addRebalanceCommand(program);
 addTransferCommands(program);
+addBenchCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   const message = error instanceof ClientError ? `${error.codeName}: ${error.details}` : (error as Error).message;

@@ -64,8 +64,28 @@ function candidatesOf(store: Store, user: string, identifiers: readonly string[]
     }
   };
   add(store.mailboxesOfUser(user, listCandidatesMax + 1));
-  for (const identifier of identifiers) add(store.mailboxesByAclIdentifier(identifier, listCandidatesMax + 1));
+  for (const identifier of identifiers) add(store.mailboxesByAclIdentifier(identifier, listCandidatesMax + 1, candidates));
   return candidates;
+}
+
+/**
+ * Names that have an ACTIVE mailbox strictly below them within the caller's
+ * own hierarchy. The owner's records are the whole of `user.<id>` and below,
+ * so for the caller's own mailboxes this answers "has children" without a
+ * query per listed mailbox; other mailboxes still ask the store.
+ */
+function ownParents(candidates: Iterable<MailboxRecord>, user: string): Set<string> {
+  const parents = new Set<string>();
+  for (const mailbox of candidates) {
+    if (mailbox.state !== 'ACTIVE' || ownerOf(mailbox.name) !== user) continue;
+    let name = mailbox.name;
+    for (let dot = name.lastIndexOf('.'); dot > 0; dot = name.lastIndexOf('.')) {
+      name = name.slice(0, dot);
+      if (parents.has(name)) break;
+      parents.add(name);
+    }
+  }
+  return parents;
 }
 
 /** The LIST rule; a pure read. */
@@ -82,19 +102,25 @@ export function listMailboxes(store: Store, input: ListInput): ListResult {
   const identifiers = callerIdentifiers(input.user, input.groups);
   const userDomain = input.user.includes('@') ? input.user.slice(input.user.indexOf('@') + 1) : '';
 
-  const visible: Array<{ key: Buffer; listed: ListedMailbox }> = [];
-  for (const mailbox of candidatesOf(store, input.user, identifiers).values()) {
+  const visible: Array<{ key: Buffer; listed: ListedMailbox; own: boolean }> = [];
+  const candidates = candidatesOf(store, input.user, identifiers);
+  for (const mailbox of candidates.values()) {
     if (mailbox.state !== 'ACTIVE' || domainOf(mailbox.name) !== userDomain) continue;
     if (!matchPattern(compiled, localPart(mailbox.name))) continue;
-    const myRights = effectiveRights(mailbox.acl, identifiers, ownerOf(mailbox.name) === input.user);
+    const own = ownerOf(mailbox.name) === input.user;
+    const myRights = effectiveRights(mailbox.acl, identifiers, own);
     if (!myRights.includes('l')) continue;
     const key = sortKey(mailbox.name);
     if (after !== null && Buffer.compare(key, after) <= 0) continue;
-    visible.push({ key, listed: { mailbox, myRights, hasChildren: false } });
+    visible.push({ key, listed: { mailbox, myRights, hasChildren: false }, own });
   }
   visible.sort((left, right) => Buffer.compare(left.key, right.key));
   const page = visible.slice(0, pageSize);
-  for (const entry of page) entry.listed.hasChildren = store.hasChildren(entry.listed.mailbox.name);
+  const parents = ownParents(candidates.values(), input.user);
+  for (const entry of page) {
+    const name = entry.listed.mailbox.name;
+    entry.listed.hasChildren = entry.own ? parents.has(name) : store.hasChildren(name);
+  }
   const last = page.at(-1);
   const nextPageToken = visible.length > pageSize && last !== undefined ? last.key.toString('base64url') : '';
   return { mailboxes: page.map((entry) => entry.listed), nextPageToken };

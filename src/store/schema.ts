@@ -84,6 +84,12 @@ export const migrations: readonly string[] = [
   -- Covers the rebalance plan's join (user root -> server) without reading the JSON records.
   CREATE INDEX mailboxes_root_owner_server ON mailboxes(owner, server) WHERE is_root = 1;
   `,
+  // 3: apply() deletes a mailbox's reverse-index rows by uniqueid on every put;
+  // without these indexes each delete scanned both tables (O(N) per write).
+  `
+  CREATE INDEX acl_index_by_uniqueid ON acl_index(uniqueid);
+  CREATE INDEX mailbox_replicas_by_uniqueid ON mailbox_replicas(uniqueid);
+  `,
 ];
 
 /** Runs the migrations the database has not seen yet, in one transaction. */

@@ -49,7 +49,7 @@ export const hotQuerySql = {
   hasChild: 'SELECT 1 AS one FROM mailboxes WHERE sortkey >= ? AND sortkey < ? AND state = 2 LIMIT 1',
   // Sort-key order: a user's hierarchy is answered (MoveUser) in Cyrus order like every other list.
   byOwner: 'SELECT record, revision FROM mailboxes WHERE owner = ? ORDER BY sortkey LIMIT ?',
-  aclIndexed: `SELECT m.record, m.revision FROM acl_index a JOIN mailboxes m ON m.uniqueid = a.uniqueid
+  aclIndexed: `SELECT m.uniqueid, m.record, m.revision FROM acl_index a JOIN mailboxes m ON m.uniqueid = a.uniqueid
          WHERE a.identifier = ? LIMIT ?`,
   scanAll: 'SELECT record, revision, sortkey FROM mailboxes WHERE sortkey > ? ORDER BY sortkey LIMIT ?',
   scanServer: `SELECT record, revision, sortkey FROM mailboxes WHERE server = ? AND sortkey > ?
@@ -57,6 +57,8 @@ export const hotQuerySql = {
          SELECT m.record, m.revision, m.sortkey FROM mailbox_replicas r JOIN mailboxes m ON m.uniqueid = r.uniqueid
          WHERE r.server = ? AND m.sortkey > ?
          ORDER BY sortkey LIMIT ?`,
+  deleteAclIndex: 'DELETE FROM acl_index WHERE uniqueid = ?',
+  deleteReplicaIndex: 'DELETE FROM mailbox_replicas WHERE uniqueid = ?',
 } as const;
 
 /** Page cache of a store opened for a bulk load (KiB, negative as SQLite wants it). */
@@ -114,14 +116,14 @@ export class Store {
            reserved_until_ms = excluded.reserved_until_ms, revision = excluded.revision, record = excluded.record`,
       ),
       deleteMailbox: db.prepare('DELETE FROM mailboxes WHERE uniqueid = ?'),
-      deleteAclIndex: db.prepare('DELETE FROM acl_index WHERE uniqueid = ?'),
+      deleteAclIndex: db.prepare(hotQuerySql.deleteAclIndex),
       insertAclIndex: db.prepare('INSERT OR IGNORE INTO acl_index(identifier, uniqueid) VALUES (?, ?)'),
-      deleteReplicaIndex: db.prepare('DELETE FROM mailbox_replicas WHERE uniqueid = ?'),
+      deleteReplicaIndex: db.prepare(hotQuerySql.deleteReplicaIndex),
       insertReplicaIndex: db.prepare('INSERT OR IGNORE INTO mailbox_replicas(server, uniqueid) VALUES (?, ?)'),
       subtree: db.prepare<[Buffer, Buffer, Buffer, number], MailboxRow>(hotQuerySql.subtree),
       hasChild: db.prepare<[Buffer, Buffer], { one: number }>(hotQuerySql.hasChild),
       byOwner: db.prepare<[string, number], MailboxRow>(hotQuerySql.byOwner),
-      aclIndexed: db.prepare<[string, number], MailboxRow>(hotQuerySql.aclIndexed),
+      aclIndexed: db.prepare<[string, number], MailboxRow & { uniqueid: string }>(hotQuerySql.aclIndexed),
       scanAll: db.prepare<[Buffer, number], MailboxRow & { sortkey: Buffer }>(hotQuerySql.scanAll),
       scanServer: db.prepare<[string, Buffer, string, Buffer, number], MailboxRow & { sortkey: Buffer }>(
         hotQuerySql.scanServer,
@@ -233,9 +235,17 @@ export class Store {
     return this.statements.byOwner.all(user, limit).map(decodeMailbox);
   }
 
-  /** Mailboxes whose ACL names `identifier` (positively or negatively), at most `limit`. */
-  mailboxesByAclIdentifier(identifier: string, limit: number): MailboxRecord[] {
-    return this.statements.aclIndexed.all(identifier, limit).map(decodeMailbox);
+  /**
+   * Mailboxes whose ACL names `identifier` (positively or negatively), at most
+   * `limit`, except those whose uniqueid is in `known` (the caller has them
+   * already: LIST's own hierarchy), which are not decoded again.
+   */
+  mailboxesByAclIdentifier(identifier: string, limit: number, known?: ReadonlyMap<string, unknown>): MailboxRecord[] {
+    const records: MailboxRecord[] = [];
+    for (const row of this.statements.aclIndexed.all(identifier, limit)) {
+      if (known?.has(row.uniqueid) !== true) records.push(decodeMailbox(row));
+    }
+    return records;
   }
 
   /** One page of mailboxes after `afterKey` in sort-key order, optionally of one server. */

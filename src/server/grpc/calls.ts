@@ -121,3 +121,87 @@ export async function writeWithBackpressure<Response>(
     call.on('cancelled', done);
   });
 }
+
+/**
+ * Answers each message of a duplex stream in arrival order. An answer that is
+ * ready (a plain value) is written at once, in the 'data' handler, with no
+ * promise per message: that is what makes a streaming lookup fast. An answer
+ * that must wait (a promise, e.g. for min_revision) holds the ones after it
+ * back until it settles. Reading pauses while the transport asks to drain, so
+ * a client that does not read its answers cannot make the server buffer
+ * without bound. Resolves when the client has ended and every answer is written.
+ */
+export function answerInOrder<Request, Response>(
+  call: grpc.ServerDuplexStream<Request, Response>,
+  answer: (request: Request) => Response | Promise<Response>,
+): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const queue: Array<Response | Promise<Response>> = [];
+    let ended = false;
+    let pumping = false;
+    let draining = false;
+    let settled = false;
+    const finish = (error?: unknown): void => {
+      if (settled) return;
+      if (error === undefined && !(call.cancelled || (ended && queue.length === 0 && !pumping && !draining))) return;
+      settled = true;
+      call.off('data', onData);
+      if (error === undefined) resolve();
+      else reject(error);
+    };
+    const write = (response: Response): void => {
+      if (call.write(response) || draining) return;
+      draining = true;
+      call.pause();
+      call.once('drain', () => {
+        draining = false;
+        call.resume();
+        if (queue.length > 0) void pump();
+        else finish();
+      });
+    };
+    const pump = async (): Promise<void> => {
+      if (pumping) return;
+      pumping = true;
+      try {
+        while (queue.length > 0 && !draining && !settled) {
+          const head = queue[0] as Response | Promise<Response>;
+          const response = head instanceof Promise ? await head : head;
+          queue.shift();
+          write(response);
+        }
+      } catch (error) {
+        finish(error);
+      } finally {
+        pumping = false;
+      }
+      finish();
+    };
+    const onData = (request: Request): void => {
+      let result: Response | Promise<Response>;
+      try {
+        result = answer(request);
+      } catch (error) {
+        finish(error);
+        return;
+      }
+      if (result instanceof Promise) {
+        result.catch(() => undefined); // awaited by pump in order; marked handled here
+        queue.push(result);
+        void pump();
+      } else if (queue.length === 0 && !pumping && !draining) {
+        write(result);
+      } else {
+        queue.push(result);
+        if (!draining) void pump();
+      }
+    };
+    call.on('data', onData);
+    call.once('end', () => {
+      ended = true;
+      finish();
+    });
+    call.once('error', (error: unknown) => finish(error));
+    call.once('cancelled', () => finish());
+  });
+}

@@ -9,7 +9,7 @@ import type { WatchItem } from '../../directory/watch.js';
 import { invalidArgument, unavailable } from '../../model/errors.js';
 import { limits } from '../../model/limits.js';
 import type { MailboxRecord } from '../../model/records.js';
-import { bidiStream, clientStream, serverStream, timeLeftMs, unary, writeWithBackpressure, type CallContext } from './calls.js';
+import { answerInOrder, bidiStream, clientStream, serverStream, timeLeftMs, unary, writeWithBackpressure, type CallContext } from './calls.js';
 import {
   aclFromWire,
   mailboxFromWire,
@@ -30,46 +30,6 @@ function lookupResult(name: string, mailbox: MailboxRecord | undefined): Respons
 
 function watchEventToWire(item: WatchItem): Response {
   return { type: item.type, mailbox: item.mailbox === null ? null : mailboxToWire(item.mailbox), revision: item.revision };
-}
-
-/** Requests a LookupStream reads ahead of its answers before it pauses the reader. */
-const lookupStreamPendingMax = 1000;
-
-/**
- * Answers each message of a duplex stream in arrival order; resolves when the
- * client has half-closed and every answer is written. Reading pauses while too
- * many answers are pending, so a fast writer cannot grow the queue.
- */
-function answerInOrder(
-  call: grpc.ServerDuplexStream<Request, Response>,
-  answer: (request: Request) => Promise<Response>,
-): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let chain = Promise.resolve();
-    let pending = 0;
-    let failed = false;
-    call.on('data', (request: Request) => {
-      pending += 1;
-      if (pending >= lookupStreamPendingMax) call.pause();
-      chain = chain
-        .then(async () => {
-          if (failed || call.cancelled) return;
-          await writeWithBackpressure(call, await answer(request));
-        })
-        .catch((error: unknown) => {
-          failed = true;
-          reject(error);
-        })
-        .finally(() => {
-          pending -= 1;
-          if (pending < lookupStreamPendingMax / 2 && call.isPaused()) call.resume();
-        });
-    });
-    call.on('end', () => {
-      chain.then(resolve, reject);
-    });
-    call.on('error', reject);
-  });
 }
 
 export function mailboxesService(context: CallContext): grpc.UntypedServiceImplementation {
@@ -117,10 +77,13 @@ export function mailboxesService(context: CallContext): grpc.UntypedServiceImple
     }),
 
     LookupStream: bidiStream<Request, Response>(context, 'LookupStream', (call, directory) =>
-      answerInOrder(call, async (request) => {
-        await readAt(request, call, directory);
+      answerInOrder(call, (request) => {
+        const minRevision = wireNumber(request['min_revision'], 'min_revision');
         const name = wireString(request['name'], 'name');
-        return lookupResult(name, directory.lookupOne(name));
+        const answer = (): Response => lookupResult(name, directory.lookupOne(name));
+        // No promise unless this node has yet to apply min_revision: the common case stays synchronous.
+        if (minRevision <= directory.revision()) return answer();
+        return directory.readAt(minRevision, timeLeftMs(call)).then(answer);
       }),
     ),
 

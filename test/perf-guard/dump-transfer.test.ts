@@ -1,0 +1,103 @@
+/**
+ * `mbdir import` and `mbdir export` on real Cyrus 3.6 dumps: import then export
+ * gives the dump's entries back (tombstones skipped and counted, uniqueids
+ * generated for the master's form), through a data directory and through a
+ * running node; a data directory in use by a node is refused. Also a tiny
+ * `mbdir bench` run, so the harness keeps working (a few hundred mailboxes).
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli, startServer } from '../helpers/server-process.js';
+
+const fixtures = fileURLToPath(new URL('../../../shared/fixtures/cyrus-3.6/', import.meta.url));
+const backendDump = join(fixtures, 'ctl_mboxlist-d-backend.json');
+const masterDump = join(fixtures, 'ctl_mboxlist-d-mupdate-master.json');
+const scratch = mkdtempSync(join(tmpdir(), 'mbdir-transfer-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** The dump's lines without tombstones, `mtime` zeroed (the directory keeps none). */
+function expectedLines(path: string): string[] {
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((line) => !line.includes('"mbtype": "ed"'))
+    .map((line) => line.replace(/"mtime": "\d+"/, '"mtime": "0"').replace(/,$/, ''))
+    .filter((line) => line !== '');
+}
+
+function lines(text: string): string[] {
+  return text.split('\n').map((line) => line.replace(/,$/, '')).filter((line) => line !== '');
+}
+
+describe('mbdir import / export', () => {
+  it('round-trips the backend dump through a data directory', async () => {
+    const dataDir = join(scratch, 'backend');
+    const imported = await runCli(['--json', 'import', backendDump, '--data-dir', dataDir, '--server', 'backend1']);
+    expect(imported.code, imported.stderr).toBe(0);
+    const summary = JSON.parse(imported.stdout) as Record<string, number>;
+    expect(summary).toMatchObject({ mailboxes: 107, written: 107, tombstones: 2, generatedUniqueids: 0, serversFromFlag: 107 });
+    const exported = await runCli(['export', '--data-dir', dataDir]);
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(lines(exported.stdout)).toEqual(expectedLines(backendDump));
+  });
+
+  it('round-trips the mupdate master dump, generating uniqueids', async () => {
+    const dataDir = join(scratch, 'master');
+    const imported = await runCli(['--json', 'import', masterDump, '--data-dir', dataDir]);
+    expect(imported.code, imported.stderr).toBe(0);
+    expect(JSON.parse(imported.stdout)).toMatchObject({ mailboxes: 111, written: 111, tombstones: 0, generatedUniqueids: 111 });
+    const exported = await runCli(['export', '--data-dir', dataDir, '--form', 'master']);
+    expect(lines(exported.stdout)).toEqual(expectedLines(masterDump));
+    const again = await runCli(['--json', 'import', masterDump, '--data-dir', dataDir]);
+    expect(JSON.parse(again.stdout)).toMatchObject({ written: 0, conflicts: 111 });
+  });
+
+  it('refuses a backend dump without --server', async () => {
+    const result = await runCli(['import', backendDump, '--data-dir', join(scratch, 'noserver')]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/--server/);
+  });
+
+  it('imports through a running node, refuses its data directory, and exports through it', async () => {
+    const server = await startServer();
+    try {
+      const refused = await runCli(['import', backendDump, '--data-dir', server.dataDir, '--server', 'backend1']);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/in use/);
+      const imported = await runCli(['--json', '--endpoint', server.endpoint, 'import', backendDump, '--server', 'backend1']);
+      expect(imported.code, imported.stderr).toBe(0);
+      expect(JSON.parse(imported.stdout)).toMatchObject({ mailboxes: 107, written: 107, tombstones: 2 });
+      const exported = await runCli(['--endpoint', server.endpoint, 'export']);
+      expect(lines(exported.stdout)).toEqual(expectedLines(backendDump));
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe('mbdir bench', () => {
+  it('generates a small seeded directory and measures every operation', async () => {
+    const dataDir = join(scratch, 'bench');
+    const generated = await runCli(['bench', 'generate', '--data-dir', dataDir, '--users', '30', '--folders', '5', '--businesses', '3', '--seed', '7']);
+    expect(generated.code, generated.stderr).toBe(0);
+    expect(generated.stderr).toMatch(/seed 7/);
+    const run = await runCli([
+      '--json', 'bench', 'run', '--data-dir', dataDir, '--duration', '0.3', '--concurrency', '4',
+      '--watch-subscribers', '3', '--stream-window', '20', '--lookup-batch', '10', '--synchronous', 'NORMAL',
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    const report = JSON.parse(run.stdout) as { mailboxes: number; results: Array<Record<string, number | string | null>> };
+    expect(report.mailboxes).toBe(20 + 30 * 5);
+    expect(report.results.map((result) => result['operation'])).toEqual([
+      'GetMailbox', 'LookupMailboxes', 'LookupStream', 'ListMailboxes', 'ResolveUser', 'CreateMailbox', 'RenameMailbox', 'Watch x3',
+    ]);
+    for (const result of report.results) {
+      expect(result['errors'], `${String(result['operation'])}: ${String(result['firstError'])}`).toBe(0);
+      expect(Number(result['operations'])).toBeGreaterThan(0);
+      expect(Number(result['serverRssMb'])).toBeGreaterThan(0);
+    }
+    expect(report.results[0]?.['echoOpsPerSecond']).toBeGreaterThan(0);
+  }, 120_000);
+});

@@ -1,0 +1,374 @@
+/**
+ * `mbdir bench`: `generate` writes a seeded directory straight into a stopped
+ * node's data directory (or through `--endpoint`); `run` starts a node on it
+ * (or uses a running one), starts the bare echo server, drives each operation
+ * for a fixed time and prints ops/s, p50/p99/p99.9, the ratio to the echo and
+ * the server's RSS, as a table or as JSON (`--json`). It never runs in the
+ * test suite at full size: the tests use a few hundred mailboxes.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync, mkdtempSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import cliProgress from 'cli-progress';
+import { MbdirClient, type Message } from '../../src/client/client.js';
+import { ApiSink, DataDirSink, type MailboxSink } from '../cli/mailbox-sinks.js';
+import { runEchoServer, type CannedResponses } from './echo.js';
+import { defaultShape, generateMailboxes, generatePlacement, mailboxTotal, userId, type DirectoryShape } from './generate.js';
+import { closedLoop, RequestPicker, streamLookups, watchDelivery, type LoadSettings, type Measured } from './load.js';
+import { printTable, resultOf, type OperationResult } from './report.js';
+
+const mbdirEntry = fileURLToPath(new URL('../mbdir.js', import.meta.url));
+/** The shape of a generated directory, kept beside its database. */
+export const shapeFileName = 'bench-shape.json';
+
+// ------------------------------------------------------------ generate
+
+function progress(label: string, total: number): cliProgress.SingleBar | null {
+  if (process.stderr.isTTY !== true) return null;
+  const bar = new cliProgress.SingleBar(
+    { format: `${label} [{bar}] {percentage}% | {value}/{total} | eta {eta}s`, stream: process.stderr },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(total, 0);
+  return bar;
+}
+
+async function putPlacementThroughApi(client: MbdirClient, shape: DirectoryShape): Promise<void> {
+  for (const change of generatePlacement(shape)) {
+    if (change.kind === 'server.put') {
+      const server = change.server;
+      await client.place('PutServer', { name: server.name, imap_address: server.imapAddress, lmtp_address: server.lmtpAddress, state: 'UP', weight: 1, datacenter: server.datacenter });
+    } else if (change.kind === 'business.put') {
+      await client.place('PutBusiness', { id: change.business.id, home_server: change.business.homeServer });
+    } else if (change.kind === 'user.put') {
+      await client.place('SetUserBusiness', { user: change.user.user, business: change.user.business });
+    }
+  }
+}
+
+/** Generates the shape into a data directory or a running node; returns mailboxes/s. */
+export async function generateDirectory(shape: DirectoryShape, target: { dataDir?: string; client?: MbdirClient }): Promise<number> {
+  let sink: MailboxSink;
+  if (target.dataDir !== undefined) {
+    const dataSink = new DataDirSink(target.dataDir, 'NORMAL', false);
+    if (dataSink.store.mailboxCount() > 0) {
+      await dataSink.finish();
+      throw new Error(`${target.dataDir} already holds mailboxes: generate into an empty data directory`);
+    }
+    dataSink.applyOthers(generatePlacement(shape));
+    sink = dataSink;
+    writeFileSync(join(target.dataDir, shapeFileName), `${JSON.stringify(shape)}\n`);
+  } else if (target.client !== undefined) {
+    await putPlacementThroughApi(target.client, shape);
+    sink = new ApiSink(target.client);
+  } else {
+    throw new Error('generate needs --data-dir or --endpoint');
+  }
+  const total = mailboxTotal(shape);
+  const bar = progress('generate', total);
+  const startedMs = performance.now();
+  let count = 0;
+  for (const mailbox of generateMailboxes(shape)) {
+    await sink.add(mailbox);
+    count += 1;
+    if (bar !== null && count % 10_000 === 0) bar.update(count);
+  }
+  await sink.finish();
+  bar?.stop();
+  const rate = Math.round(count / ((performance.now() - startedMs) / 1000));
+  process.stderr.write(`generated ${count} mailboxes (${shape.users} users x ${shape.foldersPerUser}) at ${rate}/s\n`);
+  return rate;
+}
+
+// ------------------------------------------------------------ processes
+
+interface Child {
+  process: ChildProcess;
+  endpoint: string;
+  stop(): Promise<void>;
+}
+
+/** Spawns `node mbdir.js ARGS` and waits for its "serving gRPC on HOST:PORT" line. */
+function spawnServing(args: string[]): Promise<Child> {
+  const child = spawn(process.execPath, [mbdirEntry, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
+  return new Promise<Child>((resolve, reject) => {
+    let stdout = '';
+    const timer = setTimeout(() => reject(new Error(`${args[0] ?? ''} did not start in 60 s: ${stderr}`)), 60_000);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const match = /serving gRPC on (\S+)/.exec(stdout);
+      if (match?.[1] === undefined) return;
+      clearTimeout(timer);
+      resolve({
+        process: child,
+        endpoint: match[1],
+        stop: async () => {
+          if (child.exitCode !== null) return;
+          const exited = new Promise((done) => child.once('exit', done));
+          child.kill('SIGTERM');
+          await exited;
+        },
+      });
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${args[0] ?? ''} exited with ${String(code)}: ${stderr}`));
+    });
+  });
+}
+
+/** VmRSS of a process in MiB, from /proc (0 when unknown). */
+export function rssMebibytes(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match?.[1] === undefined ? 0 : Math.round(Number(match[1]) / 1024);
+  } catch {
+    return 0;
+  }
+}
+
+// ------------------------------------------------------------ run
+
+type UnaryOperation = 'GetMailbox' | 'LookupMailboxes' | 'ListMailboxes' | 'ResolveUser' | 'CreateMailbox' | 'RenameMailbox';
+export const operationNames = ['GetMailbox', 'LookupMailboxes', 'LookupStream', 'ListMailboxes', 'ResolveUser', 'CreateMailbox', 'RenameMailbox', 'Watch'] as const;
+
+interface RunContext {
+  client: MbdirClient;
+  shape: DirectoryShape;
+  settings: LoadSettings;
+  runTag: string;
+  created: string[];
+}
+
+/** One request of a unary operation against the real node; returns [method, request, names served]. */
+function requestOf(operation: UnaryOperation, context: RunContext, picker: RequestPicker, sequence: number): [string, Message, number] {
+  switch (operation) {
+    case 'GetMailbox':
+      return ['GetMailbox', { name: picker.name() }, 1];
+    case 'LookupMailboxes':
+      return ['LookupMailboxes', { names: picker.names(context.settings.lookupBatchNames) }, context.settings.lookupBatchNames];
+    case 'ListMailboxes':
+      return ['ListMailboxes', picker.listRequest(), 1];
+    case 'ResolveUser':
+      return ['ResolveUser', { user: userId(picker.userIndex()) }, 1];
+    case 'CreateMailbox': {
+      const name = `user.${userId(picker.userIndex())}.b${context.runTag}c${sequence}`;
+      return ['CreateMailbox', { mailbox: { name }, request_id: `${context.runTag}-${sequence}` }, 1];
+    }
+    case 'RenameMailbox': {
+      const name = context.created[sequence] ?? '';
+      return ['RenameMailbox', { name, new_name: `${name}r` }, 1];
+    }
+  }
+}
+
+function call(client: MbdirClient, method: string, request: Message): Promise<Message> {
+  return method === 'ResolveUser' ? client.place(method, request) : client.mailbox(method, request);
+}
+
+async function runUnary(operation: UnaryOperation, context: RunContext, echo: MbdirClient | null, canned: CannedResponses, serverPid: number | undefined): Promise<OperationResult> {
+  const picker = new RequestPicker(context.shape, context.settings.seed);
+  let sequence = 0;
+  const concurrency = operation === 'RenameMailbox' ? Math.min(context.settings.concurrency, 32) : context.settings.concurrency;
+  const bar = progress(operation.padEnd(16), Math.round(context.settings.durationMs / 1000));
+  const tick = (measured: Measured): void => bar?.update(Math.min(Math.round(measured.seconds || 0), 1e9));
+  const startedMs = performance.now();
+  const measured = await closedLoop(concurrency, context.settings.durationMs, async () => {
+    const mine = sequence;
+    sequence += 1;
+    if (operation === 'RenameMailbox' && mine >= context.created.length) return -1;
+    const [method, request, names] = requestOf(operation, context, picker, mine);
+    const answer = await call(context.client, method, request);
+    if (canned[method] === undefined) canned[method] = answer;
+    if (operation === 'CreateMailbox') context.created.push(String((request['mailbox'] as Message)['name']));
+    return names;
+  }, (m) => {
+    m.seconds = (performance.now() - startedMs) / 1000;
+    tick(m);
+  });
+  bar?.stop();
+  const rss = rssMebibytes(serverPid);
+  let echoMeasured: Measured | null = null;
+  if (echo !== null && canned[requestOf(operation, context, picker, 0)[0]] !== undefined) {
+    const echoPicker = new RequestPicker(context.shape, context.settings.seed);
+    let echoSequence = 0;
+    echoMeasured = await closedLoop(concurrency, context.settings.durationMs, async () => {
+      const [method, request, names] = requestOf(operation, { ...context, created: context.created }, echoPicker, echoSequence++ % Math.max(1, context.created.length));
+      await call(echo, method, request);
+      return names;
+    });
+  }
+  return resultOf(operation, measured, echoMeasured, rss, operation === 'LookupMailboxes');
+}
+
+export interface RunOptions {
+  shape: DirectoryShape;
+  settings: LoadSettings;
+  operations: string[];
+  endpoint?: string;
+  serverPid?: number;
+  dataDir?: string;
+  synchronous: string;
+  echo: boolean;
+}
+
+export async function runBench(options: RunOptions): Promise<{ results: OperationResult[]; serverRssMb: number }> {
+  const children: Child[] = [];
+  try {
+    let endpoint = options.endpoint;
+    let serverPid = options.serverPid;
+    if (options.dataDir !== undefined) {
+      const node = await spawnServing(['serve', '--data-dir', options.dataDir, '--listen', '127.0.0.1:0', '--log-level', 'warn', '--synchronous', options.synchronous]);
+      children.push(node);
+      endpoint = node.endpoint;
+      serverPid = node.process.pid;
+    }
+    if (endpoint === undefined) throw new Error('bench run needs --data-dir (it starts the node) or --endpoint');
+    const client = new MbdirClient({ endpoint, deadlineMs: 30_000 });
+    const context: RunContext = { client, shape: options.shape, settings: options.settings, runTag: Date.now().toString(36), created: [] };
+    const canned: CannedResponses = {};
+    const results: OperationResult[] = [];
+    const unary = options.operations.filter((operation): operation is UnaryOperation => !['LookupStream', 'Watch'].includes(operation));
+    // Warm-up calls fill the canned responses the echo server answers with.
+    for (const operation of unary.filter((name) => name !== 'RenameMailbox')) {
+      const [method, request] = requestOf(operation, context, new RequestPicker(options.shape, options.settings.seed + 1), 1_000_000_000);
+      canned[method] = await call(client, method, request);
+    }
+    let echoClient: MbdirClient | null = null;
+    const startEcho = async (): Promise<void> => {
+      if (!options.echo || echoClient !== null) return;
+      const file = join(mkdtempSync(join(tmpdir(), 'mbdir-bench-')), 'responses.json');
+      writeFileSync(file, JSON.stringify(canned));
+      const echo = await spawnServing(['bench', 'echo', '--responses', file]);
+      children.push(echo);
+      echoClient = new MbdirClient({ endpoint: echo.endpoint, deadlineMs: 30_000 });
+    };
+    for (const operation of options.operations) {
+      if (operation === 'LookupStream') {
+        const picker = new RequestPicker(options.shape, options.settings.seed);
+        results.push(resultOf(operation, await streamLookups(client, picker, options.settings), null, rssMebibytes(serverPid), true));
+      } else if (operation === 'Watch') {
+        results.push(resultOf(`Watch x${options.settings.watchSubscribers}`, await watchDelivery(client, options.settings, context.runTag), null, rssMebibytes(serverPid), false));
+      } else if ((operationNames as readonly string[]).includes(operation)) {
+        if (operation !== 'RenameMailbox') await startEcho();
+        results.push(await runUnary(operation as UnaryOperation, context, operation === 'RenameMailbox' ? null : echoClient, canned, serverPid));
+      } else {
+        throw new Error(`unknown operation ${operation}; known: ${operationNames.join(', ')}`);
+      }
+    }
+    const serverRssMb = rssMebibytes(serverPid);
+    (echoClient as MbdirClient | null)?.close();
+    client.close();
+    return { results, serverRssMb };
+  } finally {
+    for (const child of children.reverse()) await child.stop();
+  }
+}
+
+// ------------------------------------------------------------ command line
+
+function shapeOf(options: Record<string, string | undefined>, dataDir: string | undefined): DirectoryShape {
+  const stored = dataDir !== undefined && existsSync(join(dataDir, shapeFileName))
+    ? (JSON.parse(readFileSync(join(dataDir, shapeFileName), 'utf8')) as DirectoryShape)
+    : defaultShape;
+  const number = (key: string, fallback: number): number => (options[key] === undefined ? fallback : Number(options[key]));
+  return {
+    users: number('users', stored.users),
+    foldersPerUser: number('folders', stored.foldersPerUser),
+    businesses: number('businesses', stored.businesses),
+    servers: number('servers', stored.servers),
+    userShareRate: number('shareRate', stored.userShareRate),
+    groupShareRate: number('groupShareRate', stored.groupShareRate),
+    publicFolders: number('publicFolders', stored.publicFolders),
+    seed: number('seed', stored.seed),
+  };
+}
+
+function addShapeOptions(command: Command): Command {
+  return command
+    .option('--users <n>', `users [${defaultShape.users}]`)
+    .option('--folders <n>', `mailboxes per user, root included [${defaultShape.foldersPerUser}]`)
+    .option('--businesses <n>', `businesses [${defaultShape.businesses}]`)
+    .option('--servers <n>', `backend servers [${defaultShape.servers}]`)
+    .option('--share-rate <r>', `share of folders shared with a colleague [${defaultShape.userShareRate}]`)
+    .option('--group-share-rate <r>', `share of folders shared with the business group [${defaultShape.groupShareRate}]`)
+    .option('--public-folders <n>', `folders shared with anyone [${defaultShape.publicFolders}]`)
+    .option('--seed <n>', `PRNG seed [${defaultShape.seed}]`);
+}
+
+export function addBenchCommands(program: Command): void {
+  const bench = program.command('bench').description('benchmark harness: generate a directory, then measure a node');
+  addShapeOptions(bench.command('generate').description('write a seeded directory into a stopped node\'s --data-dir, or through --endpoint'))
+    .option('--data-dir <dir>', 'the data directory (fast path; the node must be stopped)')
+    .action(async (options: Record<string, string | undefined>, command: Command) => {
+      const shape = shapeOf(options, undefined);
+      process.stderr.write(`seed ${shape.seed}\n`);
+      const dataDir = options['dataDir'];
+      if (dataDir !== undefined) {
+        await generateDirectory(shape, { dataDir });
+        return;
+      }
+      const client = new MbdirClient({ endpoint: command.optsWithGlobals<{ endpoint: string }>().endpoint });
+      try {
+        await generateDirectory(shape, { client });
+      } finally {
+        client.close();
+      }
+    });
+  addShapeOptions(bench.command('run').description('measure every operation against a node (started on --data-dir, or at --endpoint)'))
+    .option('--data-dir <dir>', 'start a node on this data directory (made by bench generate)')
+    .option('--server-pid <pid>', 'pid of the node at --endpoint, for its RSS')
+    .option('--concurrency <n>', 'concurrent callers of unary operations', '32')
+    .option('--duration <seconds>', 'seconds per operation', '5')
+    .option('--ops <list>', 'operations, comma-separated', operationNames.join(','))
+    .option('--lookup-batch <n>', 'names per LookupMailboxes call', '100')
+    .option('--stream-window <n>', 'names in flight on the LookupStream', '1000')
+    .option('--watch-subscribers <n>', 'Watch subscribers', '500')
+    .option('--watch-interval <ms>', 'pause between writes while measuring Watch', '20')
+    .option('--synchronous <mode>', 'synchronous of the node bench starts', 'FULL')
+    .option('--no-echo', 'skip the bare grpc-js echo server')
+    .action(async (options: Record<string, string | boolean | undefined>, command: Command) => {
+      const globals = command.optsWithGlobals<{ endpoint: string; json?: boolean }>();
+      const text = options as Record<string, string | undefined>;
+      const dataDir = text['dataDir'];
+      const shape = shapeOf(text, dataDir);
+      const settings: LoadSettings = {
+        concurrency: Number(text['concurrency']),
+        durationMs: Number(text['duration']) * 1000,
+        seed: shape.seed,
+        lookupBatchNames: Number(text['lookupBatch']),
+        streamWindowNames: Number(text['streamWindow']),
+        watchSubscribers: Number(text['watchSubscribers']),
+        watchWriteIntervalMs: Number(text['watchInterval']),
+      };
+      process.stderr.write(`seed ${shape.seed}; ${mailboxTotal(shape)} mailboxes (${shape.users} users x ${shape.foldersPerUser})\n`);
+      const run = await runBench({
+        shape,
+        settings,
+        operations: String(text['ops']).split(',').filter((name) => name !== ''),
+        ...(dataDir === undefined ? { endpoint: globals.endpoint } : { dataDir }),
+        ...(text['serverPid'] === undefined ? {} : { serverPid: Number(text['serverPid']) }),
+        synchronous: String(text['synchronous']),
+        echo: options['echo'] !== false,
+      });
+      const report = { shape, settings, mailboxes: mailboxTotal(shape), ...run };
+      if (globals.json === true) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      else printTable(run.results, run.serverRssMb);
+    });
+  bench
+    .command('echo', { hidden: true })
+    .description('the bare grpc-js echo server bench run starts')
+    .requiredOption('--responses <file>', 'canned responses by method (JSON)')
+    .option('--listen <host:port>', 'where to listen', '127.0.0.1:0')
+    .action(async (options: { responses: string; listen: string }) => {
+      await runEchoServer(options.responses, options.listen);
+    });
+}

@@ -1,0 +1,199 @@
+/**
+ * The bench's load: closed loops of N concurrent callers for a fixed time, one
+ * operation at a time, recording each call's latency; a streaming lookup with a
+ * bounded window of names in flight; and Watch delivery latency to S
+ * subscribers. It only talks gRPC through MbdirClient; request contents come
+ * from the generator's shape and a seeded PRNG.
+ */
+import { setMaxListeners } from 'node:events';
+import type { MbdirClient, Message } from '../../src/client/client.js';
+import { businessOf, folderNames, groupOf, userId, type DirectoryShape } from './generate.js';
+import { LatencyRecorder, randomBelow, seededRandom } from './stats.js';
+
+export interface LoadSettings {
+  concurrency: number;
+  durationMs: number;
+  seed: number;
+  /** Names per LookupMailboxes call. */
+  lookupBatchNames: number;
+  /** Names in flight on the LookupStream. */
+  streamWindowNames: number;
+  watchSubscribers: number;
+  /** Pause between two writes while measuring Watch delivery. */
+  watchWriteIntervalMs: number;
+}
+
+export interface Measured {
+  operations: number;
+  names: number;
+  errors: number;
+  firstError: string;
+  seconds: number;
+  latency: LatencyRecorder;
+}
+
+/** Picks existing names, users and their groups for requests. */
+export class RequestPicker {
+  private readonly random: () => number;
+  private readonly folders: string[];
+
+  constructor(private readonly shape: DirectoryShape, seed: number) {
+    this.random = seededRandom(seed);
+    this.folders = folderNames(shape.foldersPerUser);
+  }
+
+  userIndex(): number {
+    return randomBelow(this.random, this.shape.users);
+  }
+
+  name(): string {
+    const user = userId(this.userIndex());
+    const folder = randomBelow(this.random, this.folders.length + 1);
+    return folder === this.folders.length ? `user.${user}` : `user.${user}.${this.folders[folder] ?? ''}`;
+  }
+
+  names(count: number): string[] {
+    return Array.from({ length: count }, () => this.name());
+  }
+
+  listRequest(): Message {
+    const index = this.userIndex();
+    return { user: userId(index), groups: [groupOf(businessOf(this.shape, index))], reference: '', pattern: '*' };
+  }
+}
+
+/** Runs `call` from `concurrency` callers for `durationMs`; each call returns how many names it served, or -1 to stop its caller. */
+export async function closedLoop(
+  concurrency: number,
+  durationMs: number,
+  call: (worker: number) => Promise<number>,
+  onTick?: (measured: Measured) => void,
+): Promise<Measured> {
+  const measured: Measured = { operations: 0, names: 0, errors: 0, firstError: '', seconds: 0, latency: new LatencyRecorder() };
+  const startedMs = performance.now();
+  const endMs = startedMs + durationMs;
+  const ticker = onTick === undefined ? null : setInterval(() => onTick(measured), 250);
+  const worker = async (index: number): Promise<void> => {
+    while (performance.now() < endMs) {
+      const callStartedMs = performance.now();
+      try {
+        // Read the count after the await: `x += await f()` would read x before and lose concurrent updates.
+        const served = await call(index);
+        if (served < 0) return; // the caller has nothing left to do (e.g. no more mailboxes to rename)
+        measured.names += served;
+        measured.operations += 1;
+        measured.latency.add(performance.now() - callStartedMs);
+      } catch (error) {
+        measured.errors += 1;
+        if (measured.firstError === '') measured.firstError = (error as Error).message;
+        if (measured.errors > 1000 && measured.operations === 0) return;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, (_, index) => worker(index)));
+  if (ticker !== null) clearInterval(ticker);
+  measured.seconds = (performance.now() - startedMs) / 1000;
+  return measured;
+}
+
+/** LookupStream: one stream, `windowNames` names in flight, for `durationMs`. */
+export function streamLookups(client: MbdirClient, picker: RequestPicker, settings: LoadSettings): Promise<Measured> {
+  const measured: Measured = { operations: 0, names: 0, errors: 0, firstError: '', seconds: 0, latency: new LatencyRecorder() };
+  const stream = client.lookupStream();
+  const sentAtMs: number[] = [];
+  let head = 0;
+  const startedMs = performance.now();
+  const endMs = startedMs + settings.durationMs;
+  let writing = true;
+  const send = (): void => {
+    sentAtMs.push(performance.now());
+    stream.write({ name: picker.name() });
+  };
+  return new Promise<Measured>((resolve) => {
+    stream.on('data', () => {
+      const sent = sentAtMs[head] ?? performance.now();
+      head += 1;
+      measured.names += 1;
+      measured.operations += 1;
+      measured.latency.add(performance.now() - sent);
+      if (head > 100_000) {
+        sentAtMs.splice(0, head);
+        head = 0;
+      }
+      if (writing && performance.now() < endMs) send();
+      else if (writing) {
+        writing = false;
+        stream.end();
+      }
+    });
+    stream.on('error', (error: Error) => {
+      measured.errors += 1;
+      measured.firstError ||= error.message;
+    });
+    stream.on('close', () => {
+      measured.seconds = (performance.now() - startedMs) / 1000;
+      resolve(measured);
+    });
+    stream.on('end', () => {
+      measured.seconds = (performance.now() - startedMs) / 1000;
+      resolve(measured);
+    });
+    for (let index = 0; index < settings.streamWindowNames; index += 1) send();
+  });
+}
+
+/**
+ * Watch delivery: S subscribers from the current revision, one write every
+ * `watchWriteIntervalMs`; latency is from sending the write to each
+ * subscriber's receipt of its PUT (so it includes the commit itself).
+ */
+export async function watchDelivery(
+  client: MbdirClient,
+  settings: LoadSettings,
+  runTag: string,
+): Promise<Measured> {
+  const measured: Measured = { operations: 0, names: 0, errors: 0, firstError: '', seconds: 0, latency: new LatencyRecorder() };
+  const status = await client.status();
+  const fromRevision = Number(status['applied_revision'] ?? 0);
+  const sentAtMs = new Map<string, number>();
+  const abort = new AbortController();
+  setMaxListeners(settings.watchSubscribers + 10, abort.signal);
+  let ready = 0;
+  const prefix = `user.${userId(0)}.w${runTag}`;
+  const subscriber = async (): Promise<void> => {
+    try {
+      for await (const event of client.stream('Watch', { from_revision: fromRevision, prefixes: [prefix] }, abort.signal)) {
+        if (event['type'] === 'PROGRESS' || event['type'] === 'SNAPSHOT_END') continue;
+        const name = String((event['mailbox'] as Message | null)?.['name'] ?? '');
+        const sent = sentAtMs.get(name);
+        if (sent !== undefined) {
+          measured.latency.add(performance.now() - sent);
+          measured.operations += 1;
+        }
+      }
+    } catch (error) {
+      measured.errors += 1;
+      measured.firstError ||= (error as Error).message;
+    }
+  };
+  const subscribers = Array.from({ length: settings.watchSubscribers }, () => {
+    ready += 1;
+    return subscriber();
+  });
+  await new Promise((resolve) => setTimeout(resolve, 500 + settings.watchSubscribers * 2));
+  const startedMs = performance.now();
+  let writes = 0;
+  while (performance.now() - startedMs < settings.durationMs) {
+    const name = `${prefix}.x${writes}`;
+    sentAtMs.set(name, performance.now());
+    await client.mailbox('CreateMailbox', { mailbox: { name } });
+    writes += 1;
+    await new Promise((resolve) => setTimeout(resolve, settings.watchWriteIntervalMs));
+  }
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  measured.seconds = (performance.now() - startedMs) / 1000;
+  measured.names = writes * ready;
+  abort.abort();
+  await Promise.all(subscribers);
+  return measured;
+}

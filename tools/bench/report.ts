@@ -1,0 +1,73 @@
+/**
+ * The bench's figures per operation and how they print: a fixed-width table
+ * for people, the same objects as JSON for machines. Pure formatting.
+ */
+import type { Measured } from './load.js';
+
+export interface OperationResult {
+  operation: string;
+  operations: number;
+  errors: number;
+  firstError: string;
+  seconds: number;
+  opsPerSecond: number;
+  namesPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  p999Ms: number;
+  echoOpsPerSecond: number | null;
+  /** ops/s divided by the echo's ops/s in the same run. */
+  ratioToEcho: number | null;
+  serverRssMb: number;
+  /** Watch only: deliveries expected (writes x subscribers). */
+  expected?: number;
+}
+
+const round = (value: number, digits: number): number => Number(value.toFixed(digits));
+
+export function resultOf(operation: string, measured: Measured, echo: Measured | null, serverRssMb: number, countsNames: boolean): OperationResult {
+  const [p50 = 0, p99 = 0, p999 = 0] = measured.latency.quantiles([0.5, 0.99, 0.999]);
+  const seconds = Math.max(measured.seconds, 1e-6);
+  const opsPerSecond = measured.operations / seconds;
+  const echoOpsPerSecond = echo === null ? null : echo.operations / Math.max(echo.seconds, 1e-6);
+  return {
+    operation,
+    operations: measured.operations,
+    errors: measured.errors,
+    firstError: measured.firstError,
+    seconds: round(seconds, 2),
+    opsPerSecond: Math.round(opsPerSecond),
+    namesPerSecond: countsNames ? Math.round(measured.names / seconds) : 0,
+    p50Ms: round(p50, 3),
+    p99Ms: round(p99, 3),
+    p999Ms: round(p999, 3),
+    echoOpsPerSecond: echoOpsPerSecond === null ? null : Math.round(echoOpsPerSecond),
+    ratioToEcho: echoOpsPerSecond === null || echoOpsPerSecond === 0 ? null : round(opsPerSecond / echoOpsPerSecond, 2),
+    serverRssMb,
+    ...(operation.startsWith('Watch') ? { expected: measured.names } : {}),
+  };
+}
+
+export function printTable(results: readonly OperationResult[], serverRssMb: number): void {
+  const header = ['operation', 'ops/s', 'names/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'echo ops/s', 'x echo', 'RSS MB', 'errors'];
+  const rows = results.map((result) => [
+    result.operation,
+    String(result.opsPerSecond),
+    result.namesPerSecond === 0 ? '' : String(result.namesPerSecond),
+    result.p50Ms.toFixed(2),
+    result.p99Ms.toFixed(2),
+    result.p999Ms.toFixed(2),
+    result.echoOpsPerSecond === null ? '' : String(result.echoOpsPerSecond),
+    result.ratioToEcho === null ? '' : result.ratioToEcho.toFixed(2),
+    String(result.serverRssMb),
+    result.expected === undefined ? String(result.errors) : `${result.errors} (${result.operations}/${result.expected} delivered)`,
+  ]);
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
+  const line = (cells: string[]): string => `| ${cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join(' | ')} |`;
+  process.stdout.write(`${line(header)}\n${line(widths.map((width) => '-'.repeat(width)))}\n`);
+  for (const row of rows) process.stdout.write(`${line(row)}\n`);
+  process.stdout.write(`server RSS at the end: ${serverRssMb} MB\n`);
+  for (const result of results) {
+    if (result.firstError !== '') process.stdout.write(`${result.operation}: first error: ${result.firstError}\n`);
+  }
+}
