@@ -167,7 +167,7 @@ export function answerInOrder<Request, Response>(
         while (queue.length > 0 && !draining && !settled) {
           const head = queue[0] as Response | Promise<Response>;
           const response = head instanceof Promise ? await head : head;
-          queue.shift();
+          void queue.shift(); // already awaited above
           write(response);
         }
       } catch (error) {
