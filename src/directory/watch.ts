@@ -69,6 +69,23 @@ export function watchItemFor(filter: WatchFilter, event: ChangeEvent): WatchItem
   return null;
 }
 
+/** Changes of one revision at most: a rename of the largest subtree, and its user record. */
+const revisionChangesMax = 2 * limits.renameSubtreeMailboxesMax + 16;
+
+/**
+ * Cuts a full batch of change-log events at a revision boundary, so catch-up
+ * never marks a revision done after reading only part of it (a rename or sync
+ * batch is one revision of many changes). A single revision larger than the
+ * batch is read whole.
+ */
+function wholeRevisions(store: Store, events: ChangeEvent[]): ChangeEvent[] {
+  const last = events.at(-1);
+  if (last === undefined || events.length < watchReadBatch) return events;
+  const complete = events.filter((event) => event.revision < last.revision);
+  if (complete.length > 0) return complete;
+  return store.changesSince(last.revision - 1, revisionChangesMax).filter((event) => event.revision === last.revision);
+}
+
 type Phase =
   | { kind: 'snapshot'; afterKey: Buffer; until: number }
   | { kind: 'catchup'; after: number; until: number }
@@ -90,6 +107,7 @@ export class WatchSubscription {
     private readonly filter: WatchFilter,
     fromRevision: number,
     private readonly onClose: () => void,
+    private readonly bufferEventsMax: number = limits.watchBufferEventsMax,
   ) {
     const current = engine.appliedRevision();
     const retained = store.oldestRetainedRevision();
@@ -115,9 +133,9 @@ export class WatchSubscription {
       const item = watchItemFor(this.filter, event);
       if (item !== null) this.live.push(item);
     }
-    if (this.live.length > limits.watchBufferEventsMax) {
+    if (this.live.length > this.bufferEventsMax) {
       this.failure = resourceExhausted(
-        `watch subscriber fell more than ${limits.watchBufferEventsMax} events behind; ` +
+        `watch subscriber fell more than ${this.bufferEventsMax} events behind; ` +
           `resume with from_revision ${this.lastRevision}`,
       );
       this.live.length = 0;
@@ -168,7 +186,9 @@ export class WatchSubscription {
   }
 
   private readCatchup(phase: Extract<Phase, { kind: 'catchup' }>): WatchItem[] {
-    const events = this.store.changesSince(phase.after, watchReadBatch).filter((event) => event.revision <= phase.until);
+    const events = wholeRevisions(this.store, this.store.changesSince(phase.after, watchReadBatch)).filter(
+      (event) => event.revision <= phase.until,
+    );
     const first = events[0];
     if (first !== undefined && first.revision > phase.after + 1 && phase.after > 0) {
       throw resourceExhausted(`revision ${phase.after + 1} is no longer retained; watch from 0 for a snapshot`);
@@ -196,6 +216,17 @@ export class WatchSubscription {
   }
 }
 
+/** Bounds of one node's watchers; the defaults are the limits, tests may shrink them. */
+export interface WatchBounds {
+  subscribersMax: number;
+  bufferEventsMax: number;
+}
+
+export const defaultWatchBounds: WatchBounds = {
+  subscribersMax: limits.watchSubscribersMax,
+  bufferEventsMax: limits.watchBufferEventsMax,
+};
+
 /** Creates subscriptions and bounds their number. */
 export class WatchHub {
   private subscribers = 0;
@@ -203,17 +234,19 @@ export class WatchHub {
   constructor(
     private readonly store: Store,
     private readonly engine: Engine,
+    private readonly bounds: WatchBounds = defaultWatchBounds,
   ) {}
 
   subscribe(filter: WatchFilter, fromRevision: number): WatchSubscription {
     validateWatchFilter(filter);
-    if (this.subscribers >= limits.watchSubscribersMax) {
-      throw resourceExhausted(`this node already serves ${limits.watchSubscribersMax} watch subscribers`);
+    if (this.subscribers >= this.bounds.subscribersMax) {
+      throw resourceExhausted(`this node already serves ${this.bounds.subscribersMax} watch subscribers`);
     }
     this.subscribers += 1;
-    return new WatchSubscription(this.store, this.engine, filter, fromRevision, () => {
+    const release = (): void => {
       this.subscribers -= 1;
-    });
+    };
+    return new WatchSubscription(this.store, this.engine, filter, fromRevision, release, this.bounds.bufferEventsMax);
   }
 
   subscriberCount(): number {

@@ -109,6 +109,10 @@ export function checkLimits(): void {
   assert(limits.syncBatchMailboxesMax <= limits.syncEntriesMax, 'sync batch <= sync entries');
   assert(limits.planUsersDefault <= limits.planUsersMax, 'planUsersDefault <= planUsersMax');
   assert(limits.lockTtlMsMin <= limits.lockTtlMsMax, 'lockTtlMsMin <= lockTtlMsMax');
+  // One commit's events must fit a watcher's buffer, or a large rename or sync batch would
+  // cut off even watchers that keep up.
+  assert(limits.renameSubtreeMailboxesMax <= limits.watchBufferEventsMax, 'a subtree rename fits a watch buffer');
+  assert(limits.syncCommitBatchMax <= limits.watchBufferEventsMax, 'a sync commit fits a watch buffer');
   // A full page of maximal records must fit in one gRPC message.
   assert(limits.pageSizeMax * 400 <= limits.grpcMessageBytesMax, 'page fits a gRPC message');
 }

@@ -5,6 +5,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { Directory } from '../directory/directory.js';
+import { defaultWatchBounds, WatchHub, type WatchBounds } from '../directory/watch.js';
 import type { Logger } from '../logging.js';
 import type { Engine } from '../replication/engine.js';
 import { StandaloneEngine } from '../replication/standalone.js';
@@ -21,6 +22,8 @@ export interface NodeConfig {
   version: string;
   guard: CallGuard;
   credentials: grpc.ServerCredentials;
+  /** Watch bounds; the limits when absent (tests shrink them to exercise a cut-off cheaply). */
+  watchBounds?: WatchBounds;
   /** Overrides limits.reservationTtlMs (tests of reservation expiry). */
   reservationTtlMs?: number;
   /** Builds the etcd engine when `engine` is etcd (kept out of this module's imports). */
@@ -51,8 +54,10 @@ export class MbdirNode {
       engine = new StandaloneEngine(store);
     }
     await engine.start();
+    const watchHub = new WatchHub(store, engine, config.watchBounds ?? defaultWatchBounds);
     const directory = new Directory(store, engine, {
       nodeId: config.nodeId,
+      watchHub,
       ...(config.reservationTtlMs === undefined ? {} : { reservationTtlMs: config.reservationTtlMs }),
     });
     const { server } = createGrpcServer({ directory, logger, guard: config.guard, version: config.version });

@@ -105,7 +105,10 @@ describe('malformed and mistyped messages', () => {
       expect((await raw.unary(mailboxesPath(method), bytes)).code).not.toBe(grpc.status.OK);
     }
     expect((await raw.unary(placementPath('PutServer'), bytes)).code).not.toBe(grpc.status.OK);
-    expect((await raw.serverStream(mailboxesPath('ScanMailboxes'), bytes)).code).not.toBe(grpc.status.OK);
+    // protobufjs decodes leniently (a field of wire type 7 reads as an empty string), so a
+    // read may succeed as the empty request would: it must then answer exactly that.
+    const scan = await raw.serverStream(mailboxesPath('ScanMailboxes'), bytes);
+    if (scan.code === grpc.status.OK) expect(scan.messages).toBe(scanBefore.length);
     expect((await raw.clientStream(mailboxesPath('SyncServer'), [bytes])).code).not.toBe(grpc.status.OK);
   });
 

@@ -12,6 +12,7 @@ import { EtcdEngine } from '../../src/replication/etcd-engine.js';
 import { TokenGuard } from '../../src/server/auth/guard.js';
 import { TokenTable } from '../../src/server/auth/token-file.js';
 import { MbdirNode } from '../../src/server/node.js';
+import { defaultWatchBounds, type WatchBounds } from '../../src/directory/watch.js';
 import { isLoopbackListen, type ServeSettings } from './config.js';
 
 export const version = '0.1.0';
@@ -70,6 +71,26 @@ function loadTokens(settings: ServeSettings, logger: Logger): TokenGuard {
   return guard;
 }
 
+/**
+ * Watch bounds from two undocumented variables, for tests only: they shrink the
+ * bounds so a slow subscriber's cut-off is cheap to exercise. Never raised above
+ * the limits, and logged when set.
+ */
+function watchBoundsOf(environment: NodeJS.ProcessEnv, logger: Logger): WatchBounds {
+  const bound = (name: string, limit: number): number => {
+    const value = Number(environment[name] ?? limit);
+    return Number.isSafeInteger(value) && value > 0 ? Math.min(value, limit) : limit;
+  };
+  const bounds = {
+    subscribersMax: bound('MBDIR_TEST_WATCH_SUBSCRIBERS_MAX', defaultWatchBounds.subscribersMax),
+    bufferEventsMax: bound('MBDIR_TEST_WATCH_BUFFER_EVENTS_MAX', defaultWatchBounds.bufferEventsMax),
+  };
+  if (bounds.subscribersMax !== defaultWatchBounds.subscribersMax || bounds.bufferEventsMax !== defaultWatchBounds.bufferEventsMax) {
+    logger.warn(bounds, 'watch bounds lowered for testing');
+  }
+  return bounds;
+}
+
 /** Settings only tests use (hidden flags), kept out of ServeSettings and the README. */
 export interface ServeTestOverrides {
   reservationTtlMs?: number;
@@ -89,6 +110,7 @@ export async function serve(settings: ServeSettings, overrides: ServeTestOverrid
       version,
       guard: guard.guard,
       credentials,
+      watchBounds: watchBoundsOf(process.env, logger),
       etcdEngine: (store) =>
         new EtcdEngine(
           store,

@@ -82,7 +82,8 @@ function allows(role: Role, access: Access): boolean {
 
 /** Throws PermissionDenied, naming the role that would be needed, unless `principal` may call `method`. */
 export function authorize(principal: Principal, method: string): void {
-  const access = methodAccess[method];
+  // Own keys only: `toString` and the like are not methods of the policy.
+  const access = Object.hasOwn(methodAccess, method) ? methodAccess[method] : undefined;
   if (access === undefined) throw permissionDenied(`method ${method} is not open to any role`);
   if (!allows(principal.role, access)) {
     throw permissionDenied(

@@ -39,6 +39,9 @@ export class TokenTable {
       } catch {
         throw invalidArgument(`${where} is not JSON`);
       }
+      if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
+        throw invalidArgument(`${where} is not a JSON object`);
+      }
       const name = String(entry['name'] ?? '');
       const hash = String(entry['sha256'] ?? '');
       validateLabel(name, `${where}: name`);

@@ -1,0 +1,254 @@
+/**
+ * Every input limit of src/model/limits.ts through the real server: the
+ * request at the limit succeeds, the one just past it gets the error. Watch
+ * bounds run on a second node whose bounds are lowered through the test-only
+ * environment variables, so a slow subscriber's cut-off and resumption are
+ * cheap to exercise. The README's Limits table must name every limit.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { readFileSync } from 'node:fs';
+import * as http2 from 'node:http2';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ClientError, type MbdirClient, type Message } from '../../src/client/client.js';
+import { limits } from '../../src/model/limits.js';
+import { SyncListing } from '../../src/directory/sync-rules.js';
+import type { MailboxRecord } from '../../src/model/records.js';
+import { field, mailboxesPath, padTo, RawClient, wireType } from '../helpers/raw-grpc.js';
+import { repoRoot, startServer, type ServerProcess } from '../helpers/server-process.js';
+
+let server: ServerProcess;
+let client: MbdirClient;
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  return promise.then(
+    () => 'OK',
+    (error: unknown) => (error instanceof ClientError ? error.codeName : String(error)),
+  );
+}
+
+const create = (mailbox: Message, extra: Message = {}): Promise<Message> =>
+  client.mailbox('CreateMailbox', { mailbox: { server: 'b1', ...mailbox }, ...extra });
+const list = (request: Message): Promise<Message> => client.mailbox('ListMailboxes', { user: 'amy', ...request });
+const letters = (count: number, letter = 'a'): string => letter.repeat(count);
+const acl = (count: number): Message[] => Array.from({ length: count }, (_unused, index) => ({ identifier: `id${index}`, rights: 'lr' }));
+
+beforeAll(async () => {
+  server = await startServer();
+  client = server.client();
+  await client.place('PutServer', { name: 'b1', imap_address: '127.0.0.1:143' });
+  await create({ name: 'user.amy', uniqueid: 'amy' });
+});
+
+afterAll(async () => {
+  await server?.stop();
+});
+
+/** [limit, call at the limit, call one past it, the status code past it]. */
+const cases: Array<[keyof typeof limits, () => Promise<unknown>, () => Promise<unknown>, string]> = [
+  ['nameBytesMax', () => create({ name: `user.${letters(limits.nameBytesMax - 5)}` }), () => create({ name: `user.${letters(limits.nameBytesMax - 4, 'b')}` }), 'INVALID_ARGUMENT'],
+  ['uniqueidLengthMax', () => create({ name: 'user.u1', uniqueid: letters(limits.uniqueidLengthMax, 'u') }), () => create({ name: 'user.u2', uniqueid: letters(limits.uniqueidLengthMax + 1, 'v') }), 'INVALID_ARGUMENT'],
+  ['aclEntriesMax', () => create({ name: 'user.acl1', acl: acl(limits.aclEntriesMax) }), () => create({ name: 'user.acl2', acl: acl(limits.aclEntriesMax + 1) }), 'INVALID_ARGUMENT'],
+  ['identifierBytesMax', () => client.mailbox('SetAcl', { name: 'user.amy', identifier: letters(limits.identifierBytesMax, 'i'), rights: 'lr' }), () => client.mailbox('SetAcl', { name: 'user.amy', identifier: letters(limits.identifierBytesMax + 1, 'j'), rights: 'lr' }), 'INVALID_ARGUMENT'],
+  ['rightsLengthMax', () => client.mailbox('SetAcl', { name: 'user.amy', identifier: 'bob', rights: letters(limits.rightsLengthMax, 'l') }), () => client.mailbox('SetAcl', { name: 'user.amy', identifier: 'bob', rights: letters(limits.rightsLengthMax + 1, 'l') }), 'INVALID_ARGUMENT'],
+  ['userIdBytesMax', () => list({ user: letters(limits.userIdBytesMax), pattern: '*' }), () => list({ user: letters(limits.userIdBytesMax + 1), pattern: '*' }), 'INVALID_ARGUMENT'],
+  ['listGroupsMax', () => list({ groups: Array.from({ length: limits.listGroupsMax }, (_u, index) => `group:g${index}`), pattern: '*' }), () => list({ groups: Array.from({ length: limits.listGroupsMax + 1 }, (_u, index) => `group:g${index}`), pattern: '*' }), 'INVALID_ARGUMENT'],
+  ['patternBytesMax', () => list({ reference: 'user.', pattern: letters(limits.patternBytesMax - 5) }), () => list({ reference: 'user.', pattern: letters(limits.patternBytesMax - 4) }), 'INVALID_ARGUMENT'],
+  ['patternWildcardsMax', () => list({ pattern: '*a'.repeat(limits.patternWildcardsMax) }), () => list({ pattern: '*a'.repeat(limits.patternWildcardsMax + 1) }), 'INVALID_ARGUMENT'],
+  ['pageSizeMax', () => list({ pattern: '*', page_size: limits.pageSizeMax }), () => list({ pattern: '*', page_size: limits.pageSizeMax + 1 }), 'INVALID_ARGUMENT'],
+  ['pageTokenBytesMax', () => list({ pattern: '*', page_token: letters(limits.pageTokenBytesMax, 'A') }), () => list({ pattern: '*', page_token: letters(limits.pageTokenBytesMax + 1, 'A') }), 'INVALID_ARGUMENT'],
+  ['lookupNamesMax', () => client.mailbox('LookupMailboxes', { names: Array.from({ length: limits.lookupNamesMax }, (_u, index) => `user.n${index}`) }), () => client.mailbox('LookupMailboxes', { names: Array.from({ length: limits.lookupNamesMax + 1 }, (_u, index) => `user.n${index}`) }), 'INVALID_ARGUMENT'],
+  ['labelBytesMax', () => client.place('PutServer', { name: letters(limits.labelBytesMax, 's') }), () => client.place('PutServer', { name: letters(limits.labelBytesMax + 1, 's') }), 'INVALID_ARGUMENT'],
+  ['mbtypeLengthMax', () => create({ name: 'user.mb1', mbtype: letters(limits.mbtypeLengthMax, 'e') }), () => create({ name: 'user.mb2', mbtype: letters(limits.mbtypeLengthMax + 1, 'e') }), 'INVALID_ARGUMENT'],
+  ['partitionBytesMax', () => create({ name: 'user.p1', partition: letters(limits.partitionBytesMax, 'p') }), () => create({ name: 'user.p2', partition: letters(limits.partitionBytesMax + 1, 'p') }), 'INVALID_ARGUMENT'],
+  ['requestIdBytesMax', () => create({ name: 'user.r1' }, { request_id: letters(limits.requestIdBytesMax, 'r') }), () => create({ name: 'user.r2' }, { request_id: letters(limits.requestIdBytesMax + 1, 'r') }), 'INVALID_ARGUMENT'],
+  ['replicasMax', () => create({ name: 'user.rep1', replicas: Array.from({ length: limits.replicasMax }, (_u, index) => ({ server: `r${index}` })) }), () => create({ name: 'user.rep2', replicas: Array.from({ length: limits.replicasMax + 1 }, (_u, index) => ({ server: `r${index}` })) }), 'INVALID_ARGUMENT'],
+  ['planUsersMax', () => client.place('PlanRebalance', { max_users: limits.planUsersMax }), () => client.place('PlanRebalance', { max_users: limits.planUsersMax + 1 }), 'INVALID_ARGUMENT'],
+];
+
+describe('each limit: success at the limit, the error one past it', () => {
+  it.each(cases)('%s', async (_limit, atLimit, pastLimit, code) => {
+    expect(await codeOf(atLimit())).toBe('OK');
+    expect(await codeOf(pastLimit())).toBe(code);
+  });
+
+  it('watchFilterEntriesMax: a Watch filter of the limit starts, one more is refused', async () => {
+    const servers = (count: number): string[] => Array.from({ length: count }, (_u, index) => `w${index}`);
+    for await (const event of client.stream('Watch', { servers: servers(limits.watchFilterEntriesMax) })) {
+      expect(event['type']).toBe('SNAPSHOT_END');
+      break;
+    }
+    const refused = (async () => {
+      for await (const _event of client.stream('Watch', { servers: servers(limits.watchFilterEntriesMax + 1) })) return 'OK';
+      return 'OK';
+    })();
+    expect(await codeOf(refused)).toBe('INVALID_ARGUMENT');
+  });
+
+  it('grpcMessageBytesMax: a message of exactly 4 MiB is read, one byte more is refused', async () => {
+    const raw = new RawClient(server.endpoint);
+    const request = field(1, wireType.lengthDelimited, 'user.amy');
+    const atLimit = await raw.unary(mailboxesPath('GetMailbox'), padTo(request, limits.grpcMessageBytesMax));
+    expect(atLimit.code).toBe(grpc.status.OK);
+    const pastLimit = await raw.unary(mailboxesPath('GetMailbox'), padTo(request, limits.grpcMessageBytesMax + 1));
+    expect(pastLimit.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+    raw.close();
+  });
+
+  it('grpcConcurrentStreamsMax: the node advertises 1000 streams per connection and serves 1000 at once; the next waits for a free one', async () => {
+    const session = http2.connect(`http://${server.endpoint}`);
+    const settings = await new Promise<http2.Settings>((resolve) => session.once('remoteSettings', resolve));
+    expect(settings.maxConcurrentStreams).toBe(limits.grpcConcurrentStreamsMax);
+    session.close();
+    // One client, one connection: 1000 open Watch streams, each answered.
+    const aborts = Array.from({ length: limits.grpcConcurrentStreamsMax + 1 }, () => new AbortController());
+    // A filter no mailbox matches: each stream's first event is SNAPSHOT_END.
+    const iterators = aborts.map((abort) => client.stream('Watch', { prefixes: ['user.none'] }, abort.signal)[Symbol.asyncIterator]());
+    try {
+      const firsts = iterators.map((iterator) => iterator.next());
+      const answered = await Promise.all(firsts.slice(0, limits.grpcConcurrentStreamsMax));
+      for (const first of answered) expect(first.value?.['type']).toBe('SNAPSHOT_END');
+      // The 1001st is queued by HTTP/2, not refused: it is answered once a stream closes.
+      aborts[0]!.abort();
+      await iterators[0]!.return(undefined);
+      expect((await firsts[limits.grpcConcurrentStreamsMax]!).value?.['type']).toBe('SNAPSHOT_END');
+    } finally {
+      for (const abort of aborts) abort.abort();
+      await Promise.all(iterators.map((iterator) => iterator.return(undefined)));
+    }
+  });
+
+  it('syncBatchMailboxesMax and renameSubtreeMailboxesMax: 10,000 per message; a subtree of 10,001 is renamed in parts', async () => {
+    const entry = (index: number): Message => ({ name: `user.big.f${index}`, uniqueid: `big${index}` });
+    const batch = Array.from({ length: limits.syncBatchMailboxesMax + 1 }, (_u, index) => entry(index));
+    expect(await codeOf(client.syncServer('b2', false, [batch]))).toBe('INVALID_ARGUMENT');
+    // The root plus 10,000 below it: 10,001 in the subtree, in two messages.
+    const root = { name: 'user.big', uniqueid: 'big-root' };
+    const report = await client.syncServer('b2', false, [batch.slice(0, limits.syncBatchMailboxesMax), [root]]);
+    expect(report['added_count']).toBe(limits.syncBatchMailboxesMax + 1);
+    expect(await codeOf(client.mailbox('RenameMailbox', { name: 'user.big', new_name: 'user.huge' }))).toBe('RESOURCE_EXHAUSTED');
+    await client.mailbox('DeleteMailbox', { name: 'user.big.f0' });
+    const renamed = await client.mailbox('RenameMailbox', { name: 'user.big', new_name: 'user.huge' });
+    expect(renamed['mailboxes']).toHaveLength(limits.renameSubtreeMailboxesMax);
+    // A watcher resuming just before the rename gets every renamed mailbox, though
+    // the rename is one revision of 10,000 changes (catch-up reads in batches).
+    const revision = Number(renamed['revision']);
+    const seen = new Set<string>();
+    const abort = new AbortController();
+    for await (const event of client.stream('Watch', { from_revision: revision - 1 }, abort.signal)) {
+      if (event['type'] === 'PUT' && Number(event['revision']) === revision) seen.add(String((event['mailbox'] as Message)['name']));
+      if (event['type'] === 'PROGRESS') break;
+    }
+    abort.abort();
+    expect(seen.size).toBe(limits.renameSubtreeMailboxesMax);
+  });
+
+  it('syncEntriesMax: a SyncServer stream lists at most 1,000,000 mailboxes (in-process: the server would take minutes)', () => {
+    const listing = new SyncListing('b3');
+    const batch = (start: number, count: number): MailboxRecord[] =>
+      Array.from({ length: count }, (_u, index) => ({ name: `m${start + index}`, uniqueid: `u${start + index}` }) as MailboxRecord);
+    for (let start = 0; start < limits.syncEntriesMax; start += limits.syncBatchMailboxesMax) {
+      listing.add(batch(start, limits.syncBatchMailboxesMax));
+    }
+    expect(() => listing.add(batch(limits.syncEntriesMax, 1))).toThrow(/more than 1000000 mailboxes/);
+  });
+
+  it('minRevisionWaitMsMax: a read for a revision never reached ends at the deadline, not later', async () => {
+    const status = await client.status();
+    const far = Number(status['applied_revision']) + 1_000_000;
+    expect(await codeOf(client.mailbox('GetMailbox', { name: 'user.amy', min_revision: far }, 300))).toBe('DEADLINE_EXCEEDED');
+  });
+});
+
+describe('watch bounds (lowered on a second node)', () => {
+  let small: ServerProcess;
+  let smallClient: MbdirClient;
+  const subscribersMax = 3;
+  const bufferEventsMax = 500;
+
+  beforeAll(async () => {
+    small = await startServer([], {
+      env: { MBDIR_TEST_WATCH_SUBSCRIBERS_MAX: String(subscribersMax), MBDIR_TEST_WATCH_BUFFER_EVENTS_MAX: String(bufferEventsMax) },
+    });
+    smallClient = small.client();
+  });
+
+  afterAll(async () => {
+    await small?.stop();
+  });
+
+  it('watchSubscribersMax: the limit of watchers is served, one more gets RESOURCE_EXHAUSTED', async () => {
+    const aborts: AbortController[] = [];
+    const first = async (): Promise<string> => {
+      const abort = new AbortController();
+      aborts.push(abort);
+      for await (const event of smallClient.stream('Watch', {}, abort.signal)) return String(event['type']);
+      return 'ended';
+    };
+    for (let index = 0; index < subscribersMax; index += 1) expect(await first()).toBe('SNAPSHOT_END');
+    // The earlier generators returned after one event, which cancels their calls:
+    // hold the slots with streams that stay open instead.
+    const held = Array.from({ length: subscribersMax }, () => new AbortController());
+    const iterators = held.map((abort) => smallClient.stream('Watch', {}, abort.signal)[Symbol.asyncIterator]());
+    for (const iterator of iterators) expect((await iterator.next()).value?.['type']).toBe('SNAPSHOT_END');
+    expect(await codeOf(first())).toBe('RESOURCE_EXHAUSTED');
+    for (const abort of held) abort.abort();
+    await Promise.all(iterators.map((iterator) => iterator.return(undefined)));
+  });
+
+  it('watchBufferEventsMax: a subscriber that stops reading is cut off and resumes from its revision without a gap', async () => {
+    // A watcher that reads its snapshot, then stops reading while many changes commit.
+    const mailboxes = smallClient.mailboxes as unknown as Record<string, (request: Message, metadata: grpc.Metadata) => grpc.ClientReadableStream<Message>>;
+    // The previous test's watchers free their slots once the node sees them cancelled: retry until one is free.
+    let call!: grpc.ClientReadableStream<Message>;
+    let ended!: Promise<grpc.ServiceError | null>;
+    const received: Message[] = [];
+    for (let attempt = 0; attempt < 100 && received.length === 0; attempt += 1) {
+      call = mailboxes['Watch']!.call(smallClient.mailboxes, {}, smallClient.metadata());
+      ended = new Promise<grpc.ServiceError | null>((resolve) => {
+        call.on('error', (error: grpc.ServiceError) => resolve(error));
+        call.on('end', () => resolve(null));
+      });
+      const first = new Promise<Message | null>((resolve) => {
+        call.once('data', (event: Message) => resolve(event));
+        void ended.then(() => resolve(null));
+      });
+      const event = await first;
+      if (event !== null) received.push(event);
+      else await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(received).toHaveLength(1);
+    call.pause();
+    await smallClient.place('PutServer', { name: 'b1', imap_address: '127.0.0.1:143' });
+    // Concurrent creates in rounds of 100: one group commit never exceeds the buffer by itself.
+    const writes = 3000;
+    for (let start = 0; start < writes; start += 100) {
+      await Promise.all(Array.from({ length: 100 }, (_u, index) => smallClient.mailbox('CreateMailbox', { mailbox: { name: `user.w${start + index}`, uniqueid: `w${start + index}`, server: 'b1' } })));
+    }
+    call.on('data', (event: Message) => received.push(event));
+    call.resume();
+    const error = await ended;
+    expect(error?.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+    expect(error?.details).toMatch(new RegExp(`more than ${bufferEventsMax} events behind; resume with from_revision \\d+`));
+    // Resume from the last revision received: every create arrives exactly once overall.
+    const lastSeen = Math.max(...received.map((event) => Number(event['revision'])));
+    const names = new Set(received.filter((event) => event['type'] === 'PUT').map((event) => String((event['mailbox'] as Message)['name'])));
+    const abort = new AbortController();
+    for await (const event of smallClient.stream('Watch', { from_revision: lastSeen }, abort.signal)) {
+      if (event['type'] === 'PUT') names.add(String((event['mailbox'] as Message)['name']));
+      if (event['type'] === 'PROGRESS' || names.size === writes) break;
+    }
+    abort.abort();
+    expect(names.size).toBe(writes);
+  });
+});
+
+describe('the README', () => {
+  it('lists every limit with its value in the Limits table', () => {
+    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+    const table = readme.slice(readme.indexOf('### Limits'));
+    for (const [name, value] of Object.entries(limits)) {
+      expect(table, `README Limits table lacks ${name}`).toMatch(new RegExp(`\\| \`${name}\` \\| ${value} \\|`));
+    }
+  });
+});
