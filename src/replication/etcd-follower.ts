@@ -181,6 +181,7 @@ export class EtcdFollower {
       if ('server' in value) changes.push({ kind: 'server.put', server: value.server });
       else if ('business' in value) changes.push({ kind: 'business.put', business: value.business });
       else if ('user' in value) changes.push({ kind: 'user.put', user: value.user });
+      else if ('deletedUser' in value) changes.push({ kind: 'user.delete', user: value.deletedUser });
     }
     let after: Buffer = Buffer.alloc(0);
     for (;;) {

@@ -4,7 +4,9 @@
  * every mailbox record of one hierarchy (DESIGN.md: one value per hierarchy),
  * `uid/<uniqueid>` marks a registered uniqueid, `server/`, `business/`, `user/`
  * one record each, and `log` the changes of the latest commit (what the watch
- * applies). Every value carries the request id that wrote it. The guard of a
+ * applies). Every value carries the request id that wrote it. Keys are never
+ * deleted, only overwritten with a tombstone (an empty hierarchy, a deleted
+ * marker): a deleted key's mod_revision reads 0, which would defeat the guard. The guard of a
  * txn: every key written or relied upon has mod_revision <= the revision of the
  * local view the decision read, so a txn commits only if that view was current.
  * Pure: reads the local store, does no I/O to etcd.
@@ -31,7 +33,8 @@ export type RecordValue =
   | { requestId: string; server: ServerRecord }
   | { requestId: string; business: BusinessRecord }
   | { requestId: string; user: UserRecord }
-  | { requestId: string; uniqueid: string };
+  | { requestId: string; deletedUser: string }
+  | { requestId: string; uniqueid: string; deleted?: boolean };
 
 export class Keyspace {
   readonly root: Buffer;
@@ -127,11 +130,11 @@ export function planTxn(
   requestId: string,
   viewRevision: number,
 ): PlannedTxn {
-  const writes = new Map<string, unknown>(); // key -> value, or null to delete
+  const writes = new Map<string, unknown>(); // key -> value
   const guarded = new Set<string>();
   for (const [hierarchy, records] of plannedHierarchies(store, changes)) {
     const value: HierarchyValue = { requestId, mailboxes: [...records.values()] };
-    writes.set(keyspace.key('hier', hierarchy), records.size === 0 ? null : value);
+    writes.set(keyspace.key('hier', hierarchy), value);
   }
   for (const change of changes) planRecordChange(keyspace, store, change, requestId, writes, guarded);
   let bytes = 0;
@@ -139,10 +142,6 @@ export function planTxn(
   let firstPut: string | undefined;
   for (const [key, value] of writes) {
     guarded.add(key);
-    if (value === null) {
-      success.push({ request_delete_range: { key: Buffer.from(key) } });
-      continue;
-    }
     firstPut ??= key;
     const encoded = Buffer.from(JSON.stringify(value));
     bytes += key.length + encoded.length;
@@ -182,7 +181,7 @@ function planRecordChange(
       return;
     }
     case 'mailbox.delete':
-      writes.set(keyspace.key('uid', change.mailbox.uniqueid), null);
+      writes.set(keyspace.key('uid', change.mailbox.uniqueid), { requestId, uniqueid: change.mailbox.uniqueid, deleted: true });
       return;
     case 'server.put':
       writes.set(keyspace.key('server', change.server.name), { requestId, server: change.server });
@@ -194,7 +193,7 @@ function planRecordChange(
       writes.set(keyspace.key('user', change.user.user), { requestId, user: change.user });
       return;
     case 'user.delete':
-      writes.set(keyspace.key('user', change.user), null);
+      writes.set(keyspace.key('user', change.user), { requestId, deletedUser: change.user });
       return;
   }
 }

@@ -129,6 +129,22 @@ describe('etcd engine, 3-member etcd cluster', () => {
     expect((record['replicas'] as Message[]).map((replica) => replica['server'])).toEqual(['imap2']);
   });
 
+  it('a delete raced through two nodes succeeds once (a deleted key keeps guarding: tombstones)', async () => {
+    const [a, b] = [await startNode('/t-delete'), await startNode('/t-delete')];
+    for (let round = 0; round < 20; round += 1) {
+      const created = await a.client().mailbox('CreateMailbox', mailbox('user.del', `uid-del-${round}`));
+      await b.client().mailbox('GetMailbox', { name: 'user.del', min_revision: Number(created['revision']) });
+      const outcomes = await Promise.allSettled([
+        a.client().mailbox('DeleteMailbox', { name: 'user.del' }),
+        b.client().mailbox('DeleteMailbox', { name: 'user.del' }),
+      ]);
+      const succeeded = outcomes.filter((outcome) => outcome.status === 'fulfilled').length;
+      expect(succeeded, `round ${round}`).toBe(1);
+      const failure = outcomes.find((outcome) => outcome.status === 'rejected');
+      expect(String((failure as PromiseRejectedResult).reason)).toMatch(/NOT_FOUND/);
+    }
+  });
+
   it('a killed node catches up with changes committed while it was down, and scans equal', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'mbdir-node-'));
     const [a, b] = [await startNode('/t-catchup'), await startNode('/t-catchup')];
