@@ -48,9 +48,11 @@ export class EtcdEngine implements Engine {
 
   async start(): Promise<void> {
     await this.follower.start();
-    this.compactTimer = setInterval(() => {
+    const compact = (): void => {
       this.compactHistory().catch((error: unknown) => this.logger.warn({ err: error }, 'etcd compaction failed'));
-    }, limits.etcdCompactIntervalMs);
+    };
+    compact();
+    this.compactTimer = setInterval(compact, limits.etcdCompactIntervalMs);
     this.compactTimer.unref();
   }
 
@@ -112,7 +114,11 @@ export class EtcdEngine implements Engine {
     });
   }
 
-  /** Compacts etcd history older than the retention; idempotent, so every node may run it. */
+  /**
+   * Compacts etcd history older than the retention (at start, then every interval).
+   * Idempotent, so every node runs it and no election is needed; a node that was
+   * down longer than the retention relists on restart.
+   */
   async compactHistory(): Promise<number> {
     const current = await this.client.range({ key: this.keyspace.root, range_end: this.keyspace.end, limit: 1 });
     const target = current.header.revision - this.options.compactRetentionRevisions;
