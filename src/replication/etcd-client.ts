@@ -56,7 +56,7 @@ export interface RangeResponse {
 export type RequestOp =
   | { request_put: { key: Buffer; value: Buffer } }
   | { request_delete_range: { key: Buffer } }
-  | { request_range: { key: Buffer } };
+  | { request_range: { key: Buffer; keys_only?: boolean } };
 
 export interface Compare {
   result: 'EQUAL' | 'GREATER' | 'LESS' | 'NOT_EQUAL';
@@ -171,7 +171,14 @@ export class EtcdClient {
     throw lastError;
   }
 
-  range(request: { key: Buffer; range_end?: Buffer; limit?: number; revision?: number }): Promise<RangeResponse> {
+  range(request: {
+    key: Buffer;
+    range_end?: Buffer;
+    limit?: number;
+    revision?: number;
+    sort_order?: 'DESCEND';
+    sort_target?: 'MOD';
+  }): Promise<RangeResponse> {
     return this.withFailover('kv', 'Range', request);
   }
 

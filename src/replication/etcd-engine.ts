@@ -83,8 +83,8 @@ export class EtcdEngine implements Engine {
         await this.waitApplied(revision);
         return { result: decision.result, revision };
       }
-      // Another node wrote a key this decision read: catch up, then decide again.
-      await this.waitApplied(response.header.revision);
+      // Another node wrote a key this decision read: catch up with those keys, then decide again.
+      await this.waitApplied(newestGuardedRevision(response));
     }
     if (lastError !== undefined) throw quorumLost(lastError);
     throw unavailable(
@@ -158,6 +158,15 @@ export class EtcdEngine implements Engine {
     this.notifier.close();
     this.client.close();
   }
+}
+
+/** The newest mod_revision among the guarded keys a failed txn read back (never etcd's head, which may be another prefix's). */
+function newestGuardedRevision(response: TxnResponse): number {
+  let newest = 0;
+  for (const op of response.responses.slice(1)) {
+    for (const kv of op.response_range?.kvs ?? []) newest = Math.max(newest, kv.mod_revision);
+  }
+  return newest;
 }
 
 function stampRevision(changes: readonly Change[], revision: number): void {

@@ -39,7 +39,15 @@ export class EtcdFollower {
     let current = 0;
     try {
       if (this.store.revision() === 0) await this.relist();
-      current = (await this.client.range({ key: this.keyspace.root, range_end: this.keyspace.end, limit: 1 })).header.revision;
+      // The newest revision of this prefix (etcd's head may be a write to another prefix).
+      const newest = await this.client.range({
+        key: this.keyspace.root,
+        range_end: this.keyspace.end,
+        limit: 1,
+        sort_order: 'DESCEND',
+        sort_target: 'MOD',
+      });
+      current = newest.kvs[0]?.mod_revision ?? 0;
     } catch (error) {
       this.logger.warn({ err: error }, 'etcd unreachable at start; serving reads from the local copy');
     }

@@ -156,9 +156,13 @@ export function planTxn(
     key: Buffer.from(key),
     mod_revision: viewRevision + 1,
   }));
-  checkTxnBounds(success.length, compare.length, bytes + compare.length * 64);
+  checkTxnBounds(success.length, compare.length + 1, bytes + compare.length * 128);
+  // On a failed guard: the first written key (does it carry our request id, from a lost
+  // reply?) and the revisions of the guarded keys (how far the local copy must catch up).
   const witness = Buffer.from(firstPut ?? keyspace.logKey());
-  return { compare, success, failure: [{ request_range: { key: witness } }] };
+  const failure: RequestOp[] = [{ request_range: { key: witness } }];
+  for (const key of guarded) failure.push({ request_range: { key: Buffer.from(key), keys_only: true } });
+  return { compare, success, failure };
 }
 
 function planRecordChange(

@@ -4,7 +4,7 @@
  * test uses its own key prefix, so tests do not see each other's data. Tests
  * that kill etcd members run last and restore the cluster.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +14,14 @@ import { startServer, type ServerProcess } from '../helpers/server-process.js';
 
 let etcd: EtcdCluster;
 const started: ServerProcess[] = [];
+const dataDirs: string[] = [];
+
+/** A data directory that outlives one node process (removed after the file's tests). */
+function keptDataDir(): string {
+  const dataDir = keptDataDir();
+  dataDirs.push(dataDir);
+  return dataDir;
+}
 
 beforeAll(async () => {
   etcd = await EtcdCluster.start(3);
@@ -22,6 +30,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const node of started) await node.stop('SIGKILL').catch(() => undefined);
   await etcd?.stop();
+  for (const dataDir of dataDirs) rmSync(dataDir, { recursive: true, force: true });
 });
 
 async function startNode(prefix: string, options: { dataDir?: string; extra?: string[] } = {}): Promise<ServerProcess> {
@@ -145,8 +154,31 @@ describe('etcd engine, 3-member etcd cluster', () => {
     }
   });
 
+  it('two directories share one etcd: races in one are not held up by writes to the other', async () => {
+    const [a, b] = [await startNode('/t-shared-a'), await startNode('/t-shared-a')];
+    const other = await startNode('/t-shared-b');
+    let writing = true;
+    const noise = (async () => {
+      for (let index = 0; writing; index += 1) {
+        await other.client().mailbox('CreateMailbox', mailbox(`user.noise${index}`, `uid-noise${index}`));
+      }
+    })();
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 30 }, (_, index) =>
+        [a, b].map((node, nodeIndex) =>
+          node.client().mailbox('CreateMailbox', mailbox(`user.s${index}`, `uid-s${index}-${nodeIndex}`)),
+        ),
+      ).flat(),
+    );
+    writing = false;
+    await noise;
+    const reasons = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [String(outcome.reason)] : []));
+    expect(reasons.length).toBe(30);
+    for (const reason of reasons) expect(reason).toMatch(/ALREADY_EXISTS/);
+  });
+
   it('a killed node catches up with changes committed while it was down, and scans equal', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'mbdir-node-'));
+    const dataDir = keptDataDir();
     const [a, b] = [await startNode('/t-catchup'), await startNode('/t-catchup')];
     let c = await startNode('/t-catchup', { dataDir });
     await c.client().mailbox('CreateMailbox', mailbox('user.before', 'uid-before'));
@@ -169,7 +201,7 @@ describe('etcd engine, 3-member etcd cluster', () => {
   });
 
   it('compacting etcd past a stopped node: on restart it relists and converges', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'mbdir-node-'));
+    const dataDir = keptDataDir();
     const a = await startNode('/t-compact');
     let c = await startNode('/t-compact', { dataDir });
     await a.client().mailbox('CreateMailbox', mailbox('user.keep', 'uid-keep'));
