@@ -18,7 +18,7 @@ const dataDirs: string[] = [];
 
 /** A data directory that outlives one node process (removed after the file's tests). */
 function keptDataDir(): string {
-  const dataDir = keptDataDir();
+  const dataDir = mkdtempSync(join(tmpdir(), 'mbdir-node-'));
   dataDirs.push(dataDir);
   return dataDir;
 }
