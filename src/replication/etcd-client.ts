@@ -77,6 +77,7 @@ export interface WatchResponse {
   canceled: boolean;
   compact_revision: number;
   cancel_reason: string;
+  fragment: boolean;
   events: Array<{ type: 'PUT' | 'DELETE'; kv: KeyValue }>;
 }
 
@@ -89,6 +90,7 @@ export interface EndpointStatus {
 }
 
 const channelOptions: grpc.ChannelOptions = {
+  // etcd fragments watch responses at its request size; replies to our requests are bounded alike.
   'grpc.max_receive_message_length': limits.etcdRequestBytesMax * 4,
   'grpc.max_send_message_length': limits.etcdRequestBytesMax,
   'grpc.keepalive_time_ms': 10_000,

@@ -25,6 +25,8 @@ export class EtcdFollower {
   private relisting = false;
   private closed = false;
   private latestSeen = 0;
+  /** Events of a watch response etcd split into fragments, until its last fragment arrives. */
+  private fragments: WatchResponse['events'] = [];
 
   constructor(
     private readonly store: Store,
@@ -68,6 +70,7 @@ export class EtcdFollower {
     if (this.closed || this.relisting) return;
     const stream = this.client.openWatch();
     this.stream = stream;
+    this.fragments = [];
     stream.on('data', (response: WatchResponse) => this.onResponse(stream, response));
     stream.on('error', (error: Error) => this.restart(stream, error.message));
     stream.on('end', () => this.restart(stream, 'stream ended'));
@@ -77,6 +80,8 @@ export class EtcdFollower {
         range_end: this.keyspace.end,
         start_revision: this.store.revision() + 1,
         progress_notify: true,
+        // Large responses (catching up over many revisions) come in fragments under etcd's request size.
+        fragment: true,
       },
     });
   }
@@ -104,7 +109,13 @@ export class EtcdFollower {
       }
       return;
     }
-    this.applyEvents(response.events);
+    if (response.fragment) {
+      this.fragments.push(...response.events);
+      return;
+    }
+    const events = this.fragments.length === 0 ? response.events : [...this.fragments, ...response.events];
+    this.fragments = [];
+    this.applyEvents(events);
   }
 
   private relistThenWatch(compactRevision: number): void {
