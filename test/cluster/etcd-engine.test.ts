@@ -296,6 +296,9 @@ describe('etcd engine, 3-member etcd cluster', () => {
     const error = await errorOf(client.mailbox('CreateMailbox', mailbox('user.q2', 'uid-q2')));
     expect(error.codeName).toBe('UNAVAILABLE');
     expect(error.details).toMatch(/quorum/);
+    const status = await client.status();
+    const unhealthy = (status['etcd_endpoints'] as Message[]).filter((endpoint) => endpoint['healthy'] !== true);
+    expect(unhealthy.length).toBeGreaterThanOrEqual(2);
     for (const index of others) etcd.startMember(index);
     await etcd.waitHealthy();
     let created: Message | undefined;
