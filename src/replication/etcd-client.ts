@@ -90,8 +90,9 @@ export interface EndpointStatus {
 }
 
 const channelOptions: grpc.ChannelOptions = {
-  // etcd fragments watch responses at its request size; replies to our requests are bounded alike.
-  'grpc.max_receive_message_length': limits.etcdRequestBytesMax * 4,
+  // etcd fragments watch responses at its request size; a relist page holds at most
+  // etcdRelistPageKeysMax hierarchies.
+  'grpc.max_receive_message_length': limits.etcdResponseBytesMax,
   'grpc.max_send_message_length': limits.etcdRequestBytesMax,
   'grpc.keepalive_time_ms': 10_000,
   'grpc.keepalive_timeout_ms': 5_000,

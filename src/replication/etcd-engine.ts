@@ -18,7 +18,7 @@ import type { Store } from '../store/store.js';
 import { AppliedNotifier } from './applied-waiters.js';
 import { EtcdClient, isUnreachable, type TxnResponse } from './etcd-client.js';
 import { EtcdFollower } from './etcd-follower.js';
-import { Keyspace, planTxn } from './etcd-keyspace.js';
+import { Keyspace, planTxn, type PlannedTxn } from './etcd-keyspace.js';
 import type { CommitOptions, Committed, DecideFunction, Engine, EngineStatus } from './engine.js';
 
 export interface EtcdEngineOptions {
@@ -60,8 +60,19 @@ export class EtcdEngine implements Engine {
     const requestId = options.requestId !== undefined && options.requestId !== '' ? options.requestId : randomUUID();
     let unreachableFailures = 0;
     let lastError: unknown;
+    let inDoubt: { keys: Buffer[]; result: T; changes: Change[] } | undefined;
     for (let attempt = 0; attempt < limits.etcdCommitAttemptsMax; attempt += 1) {
       if (this.closed) throw unavailable('this node is stopping');
+      if (inDoubt !== undefined) {
+        // The last attempt failed without an answer: it may have committed. Deciding again
+        // would then see our own write (a delete would answer NotFound), so look first.
+        const earlier = await this.findCommitted(inDoubt.keys, requestId).catch(() => undefined);
+        if (earlier !== undefined) {
+          stampRevision(inDoubt.changes, earlier);
+          await this.waitApplied(earlier);
+          return { result: inDoubt.result, revision: earlier };
+        }
+      }
       const viewRevision = this.store.revision();
       const decision = decide(this.store);
       if (decision.changes.length === 0) return { result: decision.result, revision: viewRevision };
@@ -72,6 +83,7 @@ export class EtcdEngine implements Engine {
       } catch (error) {
         if (!isUnreachable(error)) throw unavailable(`etcd refused the write: ${(error as Error).message}`);
         lastError = error;
+        inDoubt = { keys: writtenKeys(txn), result: decision.result, changes: decision.changes };
         unreachableFailures += 1;
         this.client.rotate();
         if (unreachableFailures >= this.options.endpoints.length) break;
@@ -103,6 +115,25 @@ export class EtcdEngine implements Engine {
     } catch {
       return undefined;
     }
+  }
+
+  /** The revision at which a txn with `requestId` wrote one of `keys`, if one did and it still shows. */
+  private async findCommitted(keys: readonly Buffer[], requestId: string): Promise<number | undefined> {
+    const response = await this.client.txn({
+      compare: [],
+      success: keys.map((key) => ({ request_range: { key } })),
+      failure: [],
+    });
+    for (const op of response.responses) {
+      const kv = op.response_range?.kvs[0];
+      if (kv === undefined) continue;
+      try {
+        if ((JSON.parse(kv.value.toString()) as { requestId?: string }).requestId === requestId) return kv.mod_revision;
+      } catch {
+        continue;
+      }
+    }
+    return undefined;
   }
 
   private waitApplied(revision: number): Promise<void> {
@@ -167,6 +198,11 @@ function newestGuardedRevision(response: TxnResponse): number {
     for (const kv of op.response_range?.kvs ?? []) newest = Math.max(newest, kv.mod_revision);
   }
   return newest;
+}
+
+/** The keys a planned txn puts. */
+function writtenKeys(txn: PlannedTxn): Buffer[] {
+  return txn.success.flatMap((op) => ('request_put' in op ? [op.request_put.key] : []));
 }
 
 function stampRevision(changes: readonly Change[], revision: number): void {
