@@ -5,7 +5,9 @@
  *
  * commit: run the decision on the local view at revision A, send one txn whose
  * guard proves A was current for every key involved (etcd-keyspace.ts), then
- * resolve once the watch applied the txn's revision. A failed guard waits for
+ * resolve once the watch applied the txn's revision. A refusal, or a decision
+ * that changes nothing, is answered only after etcd confirms the view was
+ * current (a read of the `log` key), so it is never stale. A failed guard waits for
  * the view to catch up and decides again (bounded); a txn whose reply was lost
  * is recognised by its request id. Never writes SQLite outside the follower.
  */
@@ -19,7 +21,7 @@ import { AppliedNotifier } from './applied-waiters.js';
 import { EtcdClient, isUnreachable, type TxnResponse } from './etcd-client.js';
 import { EtcdFollower } from './etcd-follower.js';
 import { Keyspace, planTxn, type PlannedTxn } from './etcd-keyspace.js';
-import type { CommitOptions, Committed, DecideFunction, Engine, EngineStatus } from './engine.js';
+import type { CommitOptions, Committed, Decision, DecideFunction, Engine, EngineStatus } from './engine.js';
 
 export interface EtcdEngineOptions {
   endpoints: string[];
@@ -74,8 +76,18 @@ export class EtcdEngine implements Engine {
         }
       }
       const viewRevision = this.store.revision();
-      const decision = decide(this.store);
-      if (decision.changes.length === 0) return { result: decision.result, revision: viewRevision };
+      let decision: Decision<T>;
+      try {
+        decision = decide(this.store);
+      } catch (error) {
+        // A refusal read the local copy: answer it only once etcd confirms the copy was current.
+        if (await this.isViewCurrent(viewRevision)) throw error;
+        continue;
+      }
+      if (decision.changes.length === 0) {
+        if (await this.isViewCurrent(viewRevision)) return { result: decision.result, revision: viewRevision };
+        continue;
+      }
       const txn = planTxn(this.keyspace, this.store, decision.changes, requestId, viewRevision);
       let response: TxnResponse;
       try {
@@ -115,6 +127,23 @@ export class EtcdEngine implements Engine {
     } catch {
       return undefined;
     }
+  }
+
+  /**
+   * True when no mbdir write newer than `viewRevision` exists in etcd (a linearizable read of
+   * the `log` key every write puts); otherwise waits until the copy has it and returns false.
+   */
+  private async isViewCurrent(viewRevision: number): Promise<boolean> {
+    let newest: number;
+    try {
+      const log = await this.client.range({ key: Buffer.from(this.keyspace.logKey()) });
+      newest = log.kvs[0]?.mod_revision ?? 0;
+    } catch (error) {
+      throw quorumLost(error);
+    }
+    if (newest <= viewRevision) return true;
+    await this.waitApplied(newest);
+    return false;
   }
 
   /** The revision at which a txn with `requestId` wrote one of `keys`, if one did and it still shows. */

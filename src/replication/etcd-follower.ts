@@ -41,14 +41,9 @@ export class EtcdFollower {
     let current = 0;
     try {
       if (this.store.revision() === 0) await this.relist();
-      // The newest revision of this prefix (etcd's head may be a write to another prefix).
-      const newest = await this.client.range({
-        key: this.keyspace.root,
-        range_end: this.keyspace.end,
-        limit: 1,
-        sort_order: 'DESCEND',
-        sort_target: 'MOD',
-      });
+      // The newest mbdir write of this prefix: every write puts the log key (etcd's head
+      // revision may be a write to another prefix).
+      const newest = await this.client.range({ key: Buffer.from(this.keyspace.logKey()) });
       current = newest.kvs[0]?.mod_revision ?? 0;
     } catch (error) {
       this.logger.warn({ err: error }, 'etcd unreachable at start; serving reads from the local copy');
