@@ -68,12 +68,23 @@ export class EtcdEngine implements Engine {
       if (inDoubt !== undefined) {
         // The last attempt failed without an answer: it may have committed. Deciding again
         // would then see our own write (a delete would answer NotFound), so look first.
-        const earlier = await this.findCommitted(inDoubt.keys, requestId).catch(() => undefined);
+        let earlier: number | undefined;
+        try {
+          earlier = await this.findCommitted(inDoubt.keys, requestId);
+        } catch (error) {
+          throw quorumLost(error, 'whether this write committed is unknown; retry it');
+        }
         if (earlier !== undefined) {
           stampRevision(inDoubt.changes, earlier);
           await this.waitApplied(earlier);
           return { result: inDoubt.result, revision: earlier };
         }
+        // No proof either way (its keys may have been overwritten since): deciding again could
+        // apply the write twice or refuse a write that happened. Say so; the caller retries.
+        throw unavailable(
+          'etcd did not answer this write in time and whether it committed cannot be told; retry it ' +
+            '(a create with the same request id is recognised)',
+        );
       }
       const viewRevision = this.store.revision();
       let decision: Decision<T>;
@@ -95,7 +106,7 @@ export class EtcdEngine implements Engine {
       } catch (error) {
         if (!isUnreachable(error)) throw unavailable(`etcd refused the write: ${(error as Error).message}`);
         lastError = error;
-        inDoubt = { keys: writtenKeys(txn), result: decision.result, changes: decision.changes };
+        if (mayHaveCommitted(error)) inDoubt = { keys: writtenKeys(txn), result: decision.result, changes: decision.changes };
         unreachableFailures += 1;
         this.client.rotate();
         if (unreachableFailures >= this.options.endpoints.length) break;
@@ -229,6 +240,12 @@ function newestGuardedRevision(response: TxnResponse): number {
   return newest;
 }
 
+/** False only for failures that prove the txn never reached a leader (refused connection, no leader). */
+function mayHaveCommitted(error: unknown): boolean {
+  const details = String((error as { details?: string }).details ?? (error as Error).message);
+  return !/no leader|ECONNREFUSED|No connection established|failed to connect/i.test(details);
+}
+
 /** The keys a planned txn puts. */
 function writtenKeys(txn: PlannedTxn): Buffer[] {
   return txn.success.flatMap((op) => ('request_put' in op ? [op.request_put.key] : []));
@@ -240,9 +257,9 @@ function stampRevision(changes: readonly Change[], revision: number): void {
   }
 }
 
-function quorumLost(error: unknown): Error {
+function quorumLost(error: unknown, outcome = 'writes are refused'): Error {
   return unavailable(
-    `etcd quorum lost or no etcd member reachable, writes are refused (reads still answer from this node): ` +
+    `etcd quorum lost or no etcd member reachable, ${outcome} (reads still answer from this node): ` +
       (error as Error).message,
   );
 }
