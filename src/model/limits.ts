@@ -88,8 +88,10 @@ export const limits = {
   etcdRequestTimeoutMs: 3_000,
   /** etcd engine: attempts of one commit whose guard failed because another node wrote first. */
   etcdCommitAttemptsMax: 16,
-  /** etcd engine: keys read per page when relisting after a compaction. */
-  etcdRelistPageKeysMax: 500,
+  /** etcd engine: keys read per page when relisting after a compaction (each a whole hierarchy). */
+  etcdRelistPageKeysMax: 100,
+  /** etcd engine: one message from etcd at most (a relist page of large hierarchies, a watch fragment). */
+  etcdResponseBytesMax: 64 * 1024 * 1024,
   /** etcd engine: mailboxes in one hierarchy (one etcd value) at most. */
   etcdHierarchyMailboxesMax: 2_000,
   /** etcd engine: history kept when compacting (revisions behind the newest). */

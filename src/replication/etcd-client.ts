@@ -56,7 +56,7 @@ export interface RangeResponse {
 export type RequestOp =
   | { request_put: { key: Buffer; value: Buffer } }
   | { request_delete_range: { key: Buffer } }
-  | { request_range: { key: Buffer } };
+  | { request_range: { key: Buffer; keys_only?: boolean } };
 
 export interface Compare {
   result: 'EQUAL' | 'GREATER' | 'LESS' | 'NOT_EQUAL';
@@ -77,6 +77,7 @@ export interface WatchResponse {
   canceled: boolean;
   compact_revision: number;
   cancel_reason: string;
+  fragment: boolean;
   events: Array<{ type: 'PUT' | 'DELETE'; kv: KeyValue }>;
 }
 
@@ -89,7 +90,9 @@ export interface EndpointStatus {
 }
 
 const channelOptions: grpc.ChannelOptions = {
-  'grpc.max_receive_message_length': limits.etcdRequestBytesMax * 4,
+  // etcd fragments watch responses at its request size; a relist page holds at most
+  // etcdRelistPageKeysMax hierarchies.
+  'grpc.max_receive_message_length': limits.etcdResponseBytesMax,
   'grpc.max_send_message_length': limits.etcdRequestBytesMax,
   'grpc.keepalive_time_ms': 10_000,
   'grpc.keepalive_timeout_ms': 5_000,
@@ -171,7 +174,14 @@ export class EtcdClient {
     throw lastError;
   }
 
-  range(request: { key: Buffer; range_end?: Buffer; limit?: number; revision?: number }): Promise<RangeResponse> {
+  range(request: {
+    key: Buffer;
+    range_end?: Buffer;
+    limit?: number;
+    revision?: number;
+    sort_order?: 'DESCEND';
+    sort_target?: 'MOD';
+  }): Promise<RangeResponse> {
     return this.withFailover('kv', 'Range', request);
   }
 

@@ -5,7 +5,9 @@
  *
  * commit: run the decision on the local view at revision A, send one txn whose
  * guard proves A was current for every key involved (etcd-keyspace.ts), then
- * resolve once the watch applied the txn's revision. A failed guard waits for
+ * resolve once the watch applied the txn's revision. A refusal, or a decision
+ * that changes nothing, is answered only after etcd confirms the view was
+ * current (a read of the `log` key), so it is never stale. A failed guard waits for
  * the view to catch up and decides again (bounded); a txn whose reply was lost
  * is recognised by its request id. Never writes SQLite outside the follower.
  */
@@ -18,8 +20,8 @@ import type { Store } from '../store/store.js';
 import { AppliedNotifier } from './applied-waiters.js';
 import { EtcdClient, isUnreachable, type TxnResponse } from './etcd-client.js';
 import { EtcdFollower } from './etcd-follower.js';
-import { Keyspace, planTxn } from './etcd-keyspace.js';
-import type { CommitOptions, Committed, DecideFunction, Engine, EngineStatus } from './engine.js';
+import { Keyspace, planTxn, type PlannedTxn } from './etcd-keyspace.js';
+import type { CommitOptions, Committed, Decision, DecideFunction, Engine, EngineStatus } from './engine.js';
 
 export interface EtcdEngineOptions {
   endpoints: string[];
@@ -48,9 +50,11 @@ export class EtcdEngine implements Engine {
 
   async start(): Promise<void> {
     await this.follower.start();
-    this.compactTimer = setInterval(() => {
+    const compact = (): void => {
       this.compactHistory().catch((error: unknown) => this.logger.warn({ err: error }, 'etcd compaction failed'));
-    }, limits.etcdCompactIntervalMs);
+    };
+    compact();
+    this.compactTimer = setInterval(compact, limits.etcdCompactIntervalMs);
     this.compactTimer.unref();
   }
 
@@ -58,11 +62,43 @@ export class EtcdEngine implements Engine {
     const requestId = options.requestId !== undefined && options.requestId !== '' ? options.requestId : randomUUID();
     let unreachableFailures = 0;
     let lastError: unknown;
+    let inDoubt: { keys: Buffer[]; result: T; changes: Change[] } | undefined;
     for (let attempt = 0; attempt < limits.etcdCommitAttemptsMax; attempt += 1) {
       if (this.closed) throw unavailable('this node is stopping');
+      if (inDoubt !== undefined) {
+        // The last attempt failed without an answer: it may have committed. Deciding again
+        // would then see our own write (a delete would answer NotFound), so look first.
+        let earlier: number | undefined;
+        try {
+          earlier = await this.findCommitted(inDoubt.keys, requestId);
+        } catch (error) {
+          throw quorumLost(error, 'whether this write committed is unknown; retry it');
+        }
+        if (earlier !== undefined) {
+          stampRevision(inDoubt.changes, earlier);
+          await this.waitApplied(earlier);
+          return { result: inDoubt.result, revision: earlier };
+        }
+        // No proof either way (its keys may have been overwritten since): deciding again could
+        // apply the write twice or refuse a write that happened. Say so; the caller retries.
+        throw unavailable(
+          'etcd did not answer this write in time and whether it committed cannot be told; retry it ' +
+            '(a create with the same request id is recognised)',
+        );
+      }
       const viewRevision = this.store.revision();
-      const decision = decide(this.store);
-      if (decision.changes.length === 0) return { result: decision.result, revision: viewRevision };
+      let decision: Decision<T>;
+      try {
+        decision = decide(this.store);
+      } catch (error) {
+        // A refusal read the local copy: answer it only once etcd confirms the copy was current.
+        if (await this.isViewCurrent(viewRevision)) throw error;
+        continue;
+      }
+      if (decision.changes.length === 0) {
+        if (await this.isViewCurrent(viewRevision)) return { result: decision.result, revision: viewRevision };
+        continue;
+      }
       const txn = planTxn(this.keyspace, this.store, decision.changes, requestId, viewRevision);
       let response: TxnResponse;
       try {
@@ -70,6 +106,7 @@ export class EtcdEngine implements Engine {
       } catch (error) {
         if (!isUnreachable(error)) throw unavailable(`etcd refused the write: ${(error as Error).message}`);
         lastError = error;
+        if (mayHaveCommitted(error)) inDoubt = { keys: writtenKeys(txn), result: decision.result, changes: decision.changes };
         unreachableFailures += 1;
         this.client.rotate();
         if (unreachableFailures >= this.options.endpoints.length) break;
@@ -81,8 +118,8 @@ export class EtcdEngine implements Engine {
         await this.waitApplied(revision);
         return { result: decision.result, revision };
       }
-      // Another node wrote a key this decision read: catch up, then decide again.
-      await this.waitApplied(response.header.revision);
+      // Another node wrote a key this decision read: catch up with those keys, then decide again.
+      await this.waitApplied(newestGuardedRevision(response));
     }
     if (lastError !== undefined) throw quorumLost(lastError);
     throw unavailable(
@@ -103,6 +140,42 @@ export class EtcdEngine implements Engine {
     }
   }
 
+  /**
+   * True when no mbdir write newer than `viewRevision` exists in etcd (a linearizable read of
+   * the `log` key every write puts); otherwise waits until the copy has it and returns false.
+   */
+  private async isViewCurrent(viewRevision: number): Promise<boolean> {
+    let newest: number;
+    try {
+      const log = await this.client.range({ key: Buffer.from(this.keyspace.logKey()) });
+      newest = log.kvs[0]?.mod_revision ?? 0;
+    } catch (error) {
+      throw quorumLost(error);
+    }
+    if (newest <= viewRevision) return true;
+    await this.waitApplied(newest);
+    return false;
+  }
+
+  /** The revision at which a txn with `requestId` wrote one of `keys`, if one did and it still shows. */
+  private async findCommitted(keys: readonly Buffer[], requestId: string): Promise<number | undefined> {
+    const response = await this.client.txn({
+      compare: [],
+      success: keys.map((key) => ({ request_range: { key } })),
+      failure: [],
+    });
+    for (const op of response.responses) {
+      const kv = op.response_range?.kvs[0];
+      if (kv === undefined) continue;
+      try {
+        if ((JSON.parse(kv.value.toString()) as { requestId?: string }).requestId === requestId) return kv.mod_revision;
+      } catch {
+        continue;
+      }
+    }
+    return undefined;
+  }
+
   private waitApplied(revision: number): Promise<void> {
     return this.notifier.wait(revision, this.store.revision(), limits.minRevisionWaitMsMax).catch(() => {
       throw deadlineExceeded(
@@ -112,7 +185,11 @@ export class EtcdEngine implements Engine {
     });
   }
 
-  /** Compacts etcd history older than the retention; idempotent, so every node may run it. */
+  /**
+   * Compacts etcd history older than the retention (at start, then every interval).
+   * Idempotent, so every node runs it and no election is needed; a node that was
+   * down longer than the retention relists on restart.
+   */
   async compactHistory(): Promise<number> {
     const current = await this.client.range({ key: this.keyspace.root, range_end: this.keyspace.end, limit: 1 });
     const target = current.header.revision - this.options.compactRetentionRevisions;
@@ -154,15 +231,35 @@ export class EtcdEngine implements Engine {
   }
 }
 
+/** The newest mod_revision among the guarded keys a failed txn read back (never etcd's head, which may be another prefix's). */
+function newestGuardedRevision(response: TxnResponse): number {
+  let newest = 0;
+  for (const op of response.responses.slice(1)) {
+    for (const kv of op.response_range?.kvs ?? []) newest = Math.max(newest, kv.mod_revision);
+  }
+  return newest;
+}
+
+/** False only for failures that prove the txn never reached a leader (refused connection, no leader). */
+function mayHaveCommitted(error: unknown): boolean {
+  const details = String((error as { details?: string }).details ?? (error as Error).message);
+  return !/no leader|ECONNREFUSED|No connection established|failed to connect/i.test(details);
+}
+
+/** The keys a planned txn puts. */
+function writtenKeys(txn: PlannedTxn): Buffer[] {
+  return txn.success.flatMap((op) => ('request_put' in op ? [op.request_put.key] : []));
+}
+
 function stampRevision(changes: readonly Change[], revision: number): void {
   for (const change of changes) {
     if (change.kind === 'mailbox.put' || change.kind === 'mailbox.delete') change.mailbox.revision = revision;
   }
 }
 
-function quorumLost(error: unknown): Error {
+function quorumLost(error: unknown, outcome = 'writes are refused'): Error {
   return unavailable(
-    `etcd quorum lost or no etcd member reachable, writes are refused (reads still answer from this node): ` +
+    `etcd quorum lost or no etcd member reachable, ${outcome} (reads still answer from this node): ` +
       (error as Error).message,
   );
 }

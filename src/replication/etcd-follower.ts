@@ -25,6 +25,8 @@ export class EtcdFollower {
   private relisting = false;
   private closed = false;
   private latestSeen = 0;
+  /** Events of a watch response etcd split into fragments, until its last fragment arrives. */
+  private fragments: WatchResponse['events'] = [];
 
   constructor(
     private readonly store: Store,
@@ -39,7 +41,10 @@ export class EtcdFollower {
     let current = 0;
     try {
       if (this.store.revision() === 0) await this.relist();
-      current = (await this.client.range({ key: this.keyspace.root, range_end: this.keyspace.end, limit: 1 })).header.revision;
+      // The newest mbdir write of this prefix: every write puts the log key (etcd's head
+      // revision may be a write to another prefix).
+      const newest = await this.client.range({ key: Buffer.from(this.keyspace.logKey()) });
+      current = newest.kvs[0]?.mod_revision ?? 0;
     } catch (error) {
       this.logger.warn({ err: error }, 'etcd unreachable at start; serving reads from the local copy');
     }
@@ -60,6 +65,7 @@ export class EtcdFollower {
     if (this.closed || this.relisting) return;
     const stream = this.client.openWatch();
     this.stream = stream;
+    this.fragments = [];
     stream.on('data', (response: WatchResponse) => this.onResponse(stream, response));
     stream.on('error', (error: Error) => this.restart(stream, error.message));
     stream.on('end', () => this.restart(stream, 'stream ended'));
@@ -69,6 +75,8 @@ export class EtcdFollower {
         range_end: this.keyspace.end,
         start_revision: this.store.revision() + 1,
         progress_notify: true,
+        // Large responses (catching up over many revisions) come in fragments under etcd's request size.
+        fragment: true,
       },
     });
   }
@@ -96,7 +104,13 @@ export class EtcdFollower {
       }
       return;
     }
-    this.applyEvents(response.events);
+    if (response.fragment) {
+      this.fragments.push(...response.events);
+      return;
+    }
+    const events = this.fragments.length === 0 ? response.events : [...this.fragments, ...response.events];
+    this.fragments = [];
+    this.applyEvents(events);
   }
 
   private relistThenWatch(compactRevision: number): void {
@@ -182,6 +196,8 @@ export class EtcdFollower {
       else if ('business' in value) changes.push({ kind: 'business.put', business: value.business });
       else if ('user' in value) changes.push({ kind: 'user.put', user: value.user });
       else if ('lock' in value) changes.push({ kind: 'lock.put', lock: value.lock });
+      else if ('deletedLock' in value) changes.push({ kind: 'lock.delete', name: value.deletedLock });
+      else if ('deletedUser' in value) changes.push({ kind: 'user.delete', user: value.deletedUser });
     }
     let after: Buffer = Buffer.alloc(0);
     for (;;) {

@@ -4,7 +4,9 @@
  * every mailbox record of one hierarchy (DESIGN.md: one value per hierarchy),
  * `uid/<uniqueid>` marks a registered uniqueid, `server/`, `business/`, `user/`
  * one record each, and `log` the changes of the latest commit (what the watch
- * applies). Every value carries the request id that wrote it. The guard of a
+ * applies). Every value carries the request id that wrote it. Keys are never
+ * deleted, only overwritten with a tombstone (an empty hierarchy, a deleted
+ * marker): a deleted key's mod_revision reads 0, which would defeat the guard. The guard of a
  * txn: every key written or relied upon has mod_revision <= the revision of the
  * local view the decision read, so a txn commits only if that view was current.
  * Pure: reads the local store, does no I/O to etcd.
@@ -32,7 +34,9 @@ export type RecordValue =
   | { requestId: string; business: BusinessRecord }
   | { requestId: string; user: UserRecord }
   | { requestId: string; lock: LockRecord }
-  | { requestId: string; uniqueid: string };
+  | { requestId: string; deletedLock: string }
+  | { requestId: string; deletedUser: string }
+  | { requestId: string; uniqueid: string; deleted?: boolean };
 
 export class Keyspace {
   readonly root: Buffer;
@@ -128,11 +132,11 @@ export function planTxn(
   requestId: string,
   viewRevision: number,
 ): PlannedTxn {
-  const writes = new Map<string, unknown>(); // key -> value, or null to delete
+  const writes = new Map<string, unknown>(); // key -> value
   const guarded = new Set<string>();
   for (const [hierarchy, records] of plannedHierarchies(store, changes)) {
     const value: HierarchyValue = { requestId, mailboxes: [...records.values()] };
-    writes.set(keyspace.key('hier', hierarchy), records.size === 0 ? null : value);
+    writes.set(keyspace.key('hier', hierarchy), value);
   }
   for (const change of changes) planRecordChange(keyspace, store, change, requestId, writes, guarded);
   let bytes = 0;
@@ -140,10 +144,6 @@ export function planTxn(
   let firstPut: string | undefined;
   for (const [key, value] of writes) {
     guarded.add(key);
-    if (value === null) {
-      success.push({ request_delete_range: { key: Buffer.from(key) } });
-      continue;
-    }
     firstPut ??= key;
     const encoded = Buffer.from(JSON.stringify(value));
     bytes += key.length + encoded.length;
@@ -158,9 +158,13 @@ export function planTxn(
     key: Buffer.from(key),
     mod_revision: viewRevision + 1,
   }));
-  checkTxnBounds(success.length, compare.length, bytes + compare.length * 64);
+  checkTxnBounds(success.length, compare.length + 1, bytes + compare.length * 128);
+  // On a failed guard: the first written key (does it carry our request id, from a lost
+  // reply?) and the revisions of the guarded keys (how far the local copy must catch up).
   const witness = Buffer.from(firstPut ?? keyspace.logKey());
-  return { compare, success, failure: [{ request_range: { key: witness } }] };
+  const failure: RequestOp[] = [{ request_range: { key: witness } }];
+  for (const key of guarded) failure.push({ request_range: { key: Buffer.from(key), keys_only: true } });
+  return { compare, success, failure };
 }
 
 function planRecordChange(
@@ -183,7 +187,7 @@ function planRecordChange(
       return;
     }
     case 'mailbox.delete':
-      writes.set(keyspace.key('uid', change.mailbox.uniqueid), null);
+      writes.set(keyspace.key('uid', change.mailbox.uniqueid), { requestId, uniqueid: change.mailbox.uniqueid, deleted: true });
       return;
     case 'server.put':
       writes.set(keyspace.key('server', change.server.name), { requestId, server: change.server });
@@ -195,7 +199,7 @@ function planRecordChange(
       writes.set(keyspace.key('user', change.user.user), { requestId, user: change.user });
       return;
     case 'user.delete':
-      writes.set(keyspace.key('user', change.user), null);
+      writes.set(keyspace.key('user', change.user), { requestId, deletedUser: change.user });
       return;
     case 'lock.put':
       // A lease is granted against the holder the decision saw: guard it like a name.
@@ -203,7 +207,8 @@ function planRecordChange(
       guarded.add(keyspace.key('lock', change.lock.name));
       return;
     case 'lock.delete':
-      writes.set(keyspace.key('lock', change.name), null);
+      // A tombstone, never a delete: a deleted key would read as never written and stop guarding.
+      writes.set(keyspace.key('lock', change.name), { requestId, deletedLock: change.name });
       guarded.add(keyspace.key('lock', change.name));
       return;
   }

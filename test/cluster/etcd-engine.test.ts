@@ -4,7 +4,7 @@
  * test uses its own key prefix, so tests do not see each other's data. Tests
  * that kill etcd members run last and restore the cluster.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +14,14 @@ import { startServer, type ServerProcess } from '../helpers/server-process.js';
 
 let etcd: EtcdCluster;
 const started: ServerProcess[] = [];
+const dataDirs: string[] = [];
+
+/** A data directory that outlives one node process (removed after the file's tests). */
+function keptDataDir(): string {
+  const dataDir = mkdtempSync(join(tmpdir(), 'mbdir-node-'));
+  dataDirs.push(dataDir);
+  return dataDir;
+}
 
 beforeAll(async () => {
   etcd = await EtcdCluster.start(3);
@@ -22,6 +30,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const node of started) await node.stop('SIGKILL').catch(() => undefined);
   await etcd?.stop();
+  for (const dataDir of dataDirs) rmSync(dataDir, { recursive: true, force: true });
 });
 
 async function startNode(prefix: string, options: { dataDir?: string; extra?: string[] } = {}): Promise<ServerProcess> {
@@ -129,8 +138,47 @@ describe('etcd engine, 3-member etcd cluster', () => {
     expect((record['replicas'] as Message[]).map((replica) => replica['server'])).toEqual(['imap2']);
   });
 
+  it('a delete raced through two nodes succeeds once (a deleted key keeps guarding: tombstones)', async () => {
+    const [a, b] = [await startNode('/t-delete'), await startNode('/t-delete')];
+    for (let round = 0; round < 20; round += 1) {
+      const created = await a.client().mailbox('CreateMailbox', mailbox('user.del', `uid-del-${round}`));
+      await b.client().mailbox('GetMailbox', { name: 'user.del', min_revision: Number(created['revision']) });
+      const outcomes = await Promise.allSettled([
+        a.client().mailbox('DeleteMailbox', { name: 'user.del' }),
+        b.client().mailbox('DeleteMailbox', { name: 'user.del' }),
+      ]);
+      const succeeded = outcomes.filter((outcome) => outcome.status === 'fulfilled').length;
+      expect(succeeded, `round ${round}`).toBe(1);
+      const failure = outcomes.find((outcome) => outcome.status === 'rejected');
+      expect(String((failure as PromiseRejectedResult).reason)).toMatch(/NOT_FOUND/);
+    }
+  });
+
+  it('two directories share one etcd: races in one are not held up by writes to the other', async () => {
+    const [a, b] = [await startNode('/t-shared-a'), await startNode('/t-shared-a')];
+    const other = await startNode('/t-shared-b');
+    let writing = true;
+    const noise = (async () => {
+      for (let index = 0; writing; index += 1) {
+        await other.client().mailbox('CreateMailbox', mailbox(`user.noise${index}`, `uid-noise${index}`));
+      }
+    })();
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 30 }, (_, index) =>
+        [a, b].map((node, nodeIndex) =>
+          node.client().mailbox('CreateMailbox', mailbox(`user.s${index}`, `uid-s${index}-${nodeIndex}`)),
+        ),
+      ).flat(),
+    );
+    writing = false;
+    await noise;
+    const reasons = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [String(outcome.reason)] : []));
+    expect(reasons.length).toBe(30);
+    for (const reason of reasons) expect(reason).toMatch(/ALREADY_EXISTS/);
+  });
+
   it('a killed node catches up with changes committed while it was down, and scans equal', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'mbdir-node-'));
+    const dataDir = keptDataDir();
     const [a, b] = [await startNode('/t-catchup'), await startNode('/t-catchup')];
     let c = await startNode('/t-catchup', { dataDir });
     await c.client().mailbox('CreateMailbox', mailbox('user.before', 'uid-before'));
@@ -153,7 +201,7 @@ describe('etcd engine, 3-member etcd cluster', () => {
   });
 
   it('compacting etcd past a stopped node: on restart it relists and converges', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'mbdir-node-'));
+    const dataDir = keptDataDir();
     const a = await startNode('/t-compact');
     let c = await startNode('/t-compact', { dataDir });
     await a.client().mailbox('CreateMailbox', mailbox('user.keep', 'uid-keep'));
@@ -176,6 +224,24 @@ describe('etcd engine, 3-member etcd cluster', () => {
     ]);
     expect(scanC).toEqual(scanA);
     expect(c.stderr()).toMatch(/relist/);
+  });
+
+  it('a node compacts etcd history older than --etcd-compact-retention-revisions', async () => {
+    const a = await startNode('/t-retention');
+    for (let index = 0; index < 5; index += 1) {
+      await a.client().mailbox('CreateMailbox', mailbox(`user.r${index}`, `uid-r${index}`));
+    }
+    const current = await etcd.revision();
+    expect(await etcd.isCompacted(current - 3)).toBe(false);
+    await startNode('/t-retention', { extra: ['--etcd-compact-retention-revisions', '2'] });
+    // The node compacts as it starts, without holding up start-up: poll (bounded) for it.
+    let compacted = false;
+    for (let attempt = 0; attempt < 50 && !compacted; attempt += 1) {
+      compacted = await etcd.isCompacted(current - 3);
+      if (!compacted) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(compacted).toBe(true);
+    expect(await etcd.isCompacted(current)).toBe(false);
   });
 
   it('SIGKILL of the etcd leader under write load: writes resume; every acknowledged write is on every node once', async () => {
@@ -230,6 +296,9 @@ describe('etcd engine, 3-member etcd cluster', () => {
     const error = await errorOf(client.mailbox('CreateMailbox', mailbox('user.q2', 'uid-q2')));
     expect(error.codeName).toBe('UNAVAILABLE');
     expect(error.details).toMatch(/quorum/);
+    const status = await client.status();
+    const unhealthy = (status['etcd_endpoints'] as Message[]).filter((endpoint) => endpoint['healthy'] !== true);
+    expect(unhealthy.length).toBeGreaterThanOrEqual(2);
     for (const index of others) etcd.startMember(index);
     await etcd.waitHealthy();
     let created: Message | undefined;

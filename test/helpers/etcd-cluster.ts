@@ -149,6 +149,17 @@ export class EtcdCluster {
     if (!response.ok) throw new Error(`compaction failed: ${await response.text()}`);
   }
 
+  /** True when etcd refuses to read at `revision` because history before it was compacted. */
+  async isCompacted(revision: number): Promise<boolean> {
+    const member = this.members.find((candidate) => candidate.process !== undefined);
+    if (member === undefined) throw new Error('no etcd member running');
+    const response = await fetch(`${member.clientUrl}/v3/kv/range`, {
+      method: 'POST',
+      body: JSON.stringify({ key: Buffer.from('/').toString('base64'), revision: String(revision) }),
+    });
+    return /compacted/.test(await response.text());
+  }
+
   /** The current etcd revision. */
   async revision(): Promise<number> {
     const member = this.members.find((candidate) => candidate.process !== undefined);
