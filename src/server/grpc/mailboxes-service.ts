@@ -147,7 +147,9 @@ export function mailboxesService(context: CallContext): grpc.UntypedServiceImple
 
     SyncServer: clientStream<Request, Response>(context, 'SyncServer', async (call, directory) => {
       let session: ReturnType<Directory['startSync']> | null = null;
-      for await (const request of call as AsyncIterable<Request>) {
+      // Leaving a plain `for await` early (a refused batch) destroys the call, and the
+      // reset can overtake the status: the client then sees INTERNAL instead of the error.
+      for await (const request of call.iterator({ destroyOnReturn: false }) as AsyncIterable<Request>) {
         if (session === null) {
           session = directory.startSync(wireString(request['server'], 'server'), wireBool(request['dry_run']));
         }
