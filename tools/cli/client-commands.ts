@@ -6,38 +6,14 @@
  */
 import { Command, Option } from 'commander';
 import { readFileSync } from 'node:fs';
-import { MbdirClient, type Message } from '../../src/client/client.js';
+import type { MbdirClient, Message } from '../../src/client/client.js';
 import { parseDumpLine } from '../../src/model/cyrus-dump.js';
 import { mailboxToWire } from '../../src/server/grpc/wire.js';
+import { clientFromCommand, type GlobalOptions } from './global-options.js';
 import { formatListed, formatMailbox, formatServer, printJson } from './format.js';
 
-interface GlobalOptions {
-  endpoint: string;
-  token?: string;
-  json?: boolean;
-  timeout: string;
-  tlsCa?: string;
-  clientCert?: string;
-  clientKey?: string;
-}
-
 function clientOf(command: Command): { client: MbdirClient; json: boolean } {
-  const options = command.optsWithGlobals<GlobalOptions>();
-  const tls =
-    options.tlsCa !== undefined || options.clientCert !== undefined
-      ? {
-          ...(options.tlsCa === undefined ? {} : { ca: options.tlsCa }),
-          ...(options.clientCert === undefined ? {} : { cert: options.clientCert }),
-          ...(options.clientKey === undefined ? {} : { key: options.clientKey }),
-        }
-      : undefined;
-  const client = new MbdirClient({
-    endpoint: options.endpoint,
-    ...(options.token === undefined ? {} : { token: options.token }),
-    ...(tls === undefined ? {} : { tls }),
-    deadlineMs: Number(options.timeout) * 1000,
-  });
-  return { client, json: options.json === true };
+  return { client: clientFromCommand(command), json: command.optsWithGlobals<GlobalOptions>().json === true };
 }
 
 /** Runs an action with a client, closing it afterwards. */

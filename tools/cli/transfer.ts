@@ -12,7 +12,8 @@ import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
-import { MbdirClient } from '../../src/client/client.js';
+import { clientFromCommand, type GlobalOptions } from './global-options.js';
+import type { MbdirClient } from '../../src/client/client.js';
 import { validateCreate } from '../../src/directory/mailbox-rules.js';
 import { dumpFooter, dumpHeader, formatDumpLine, parseDumpLine } from '../../src/model/cyrus-dump.js';
 import { invalidArgument } from '../../src/model/errors.js';
@@ -186,15 +187,8 @@ async function* endpointPages(client: MbdirClient, server: string): AsyncGenerat
   if (page.length > 0) yield page;
 }
 
-interface GlobalOptions {
-  endpoint: string;
-  token?: string;
-  json?: boolean;
-}
-
 function clientFor(command: Command): MbdirClient {
-  const globals = command.optsWithGlobals<GlobalOptions>();
-  return new MbdirClient({ endpoint: globals.endpoint, ...(globals.token === undefined ? {} : { token: globals.token }) });
+  return clientFromCommand(command);
 }
 
 function printImportSummary(summary: ImportSummary, json: boolean): void {

@@ -6,8 +6,9 @@
  * 2 a usage or connection error, 3 another run holds the lock.
  */
 import { Command } from 'commander';
-import { ClientError, MbdirClient } from '../../src/client/client.js';
+import { ClientError } from '../../src/client/client.js';
 import { limits } from '../../src/model/limits.js';
+import { clientFromCommand, type GlobalOptions } from '../cli/global-options.js';
 import { LockBusyError, planFromWire, runJob, type JobOptions } from './job.js';
 import { splitTemplate } from './mover.js';
 import { jsonReporter, printPlan, terminalReporter } from './report.js';
@@ -15,32 +16,6 @@ import { jsonReporter, printPlan, terminalReporter } from './report.js';
 export const exitCodes = { ok: 0, someFailed: 1, usage: 2, lockBusy: 3 } as const;
 
 class UsageError extends Error {}
-
-interface GlobalOptions {
-  endpoint: string;
-  token?: string;
-  json?: boolean;
-  timeout: string;
-  tlsCa?: string;
-  tlsCert?: string;
-  tlsKey?: string;
-}
-
-function clientFrom(options: GlobalOptions): MbdirClient {
-  const tls = options.tlsCa !== undefined || options.tlsCert !== undefined
-    ? {
-        ...(options.tlsCa === undefined ? {} : { ca: options.tlsCa }),
-        ...(options.tlsCert === undefined ? {} : { cert: options.tlsCert }),
-        ...(options.tlsKey === undefined ? {} : { key: options.tlsKey }),
-      }
-    : undefined;
-  return new MbdirClient({
-    endpoint: options.endpoint,
-    ...(options.token === undefined ? {} : { token: options.token }),
-    ...(tls === undefined ? {} : { tls }),
-    deadlineMs: Number(options.timeout) * 1000,
-  });
-}
 
 function bounded(value: string, name: string, min: number, max: number): number {
   const parsed = Number(value);
@@ -71,7 +46,7 @@ function jobOptions(options: Record<string, string | boolean | undefined>): JobO
 async function rebalance(options: Record<string, string | boolean | undefined>, command: Command): Promise<number> {
   const globals = command.optsWithGlobals<GlobalOptions>();
   const json = globals.json === true || process.stdout.isTTY !== true;
-  const client = clientFrom(globals);
+  const client = clientFromCommand(command);
   try {
     if (options['dryRun'] === true) {
       const maxUsers = Math.floor(bounded(String(options['maxUsers']), '--max-users', 0, limits.planUsersMax));
