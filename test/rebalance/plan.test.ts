@@ -7,18 +7,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Fixture, outcomes } from './fixture.js';
+import { seededRandom as seeded } from '../../tools/bench/stats.js';
 
-/** A small seeded generator (mulberry32), so the spread of users is reproducible. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Highest number of moves in flight at once, overall and per server, from the movers' start/end log. */
 function concurrencyOf(log: string): { overall: number; perServer: number } {

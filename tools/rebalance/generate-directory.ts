@@ -11,20 +11,11 @@ import { existsSync } from 'node:fs';
 import { Directory } from '../../src/directory/directory.js';
 import { StandaloneEngine } from '../../src/replication/standalone.js';
 import { Store } from '../../src/store/store.js';
+import { seededRandom as seeded } from '../bench/stats.js';
 
 /** Writes in flight at once; the engine batches them into group commits. */
 const writesInFlight = 2000;
 
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function inBatches(count: number, write: (index: number) => Promise<unknown>): Promise<void> {
   for (let start = 0; start < count; start += writesInFlight) {
