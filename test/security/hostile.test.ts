@@ -15,25 +15,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Message } from '../../src/client/client.js';
 import { mailboxesPath, message, field, padTo, placementPath, RawClient, wireType } from '../helpers/raw-grpc.js';
 import { runCli, startServer, type ServerProcess } from '../helpers/server-process.js';
+import { seededBytes as randomBytesFrom } from '../../tools/bench/stats.js';
 
 const seed = Number(process.env['MBDIR_TEST_SEED'] ?? Date.now() % 1_000_000);
 console.log(`hostile.test.ts seed ${seed} (MBDIR_TEST_SEED=${seed} replays it)`);
 
-/** mulberry32: a small seeded generator, so a failing byte string can be replayed. */
-function randomBytesFrom(seedValue: number): (count: number) => Buffer {
-  let state = seedValue >>> 0;
-  return (count) => {
-    const out = Buffer.alloc(count);
-    for (let index = 0; index < count; index += 1) {
-      state = (state + 0x6d2b79f5) >>> 0;
-      let t = state;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      out[index] = ((t ^ (t >>> 14)) >>> 0) & 0xff;
-    }
-    return out;
-  };
-}
 const random = randomBytesFrom(seed);
 
 let server: ServerProcess;

@@ -2,24 +2,10 @@
 // and UUIDs accepted) and generation from an injected, seeded byte source.
 import { describe, expect, it } from 'vitest';
 import { limits } from '../../src/model/limits.js';
-import { generateUniqueid, type RandomBytes, validateUniqueid } from '../../src/model/uniqueid.js';
+import { generateUniqueid, validateUniqueid } from '../../src/model/uniqueid.js';
+import { seededBytes } from '../../tools/bench/stats.js';
 import { expectInvalid } from './expect-error.js';
 
-/** mulberry32: a small deterministic PRNG, so generated ids replay from the seed. */
-function seededBytes(seed: number): RandomBytes {
-  let state = seed >>> 0;
-  return (count) => {
-    const out = new Uint8Array(count);
-    for (let index = 0; index < count; index += 1) {
-      state = (state + 0x6d2b79f5) >>> 0;
-      let t = state;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      out[index] = ((t ^ (t >>> 14)) >>> 0) & 0xff;
-    }
-    return out;
-  };
-}
 
 describe('validateUniqueid', () => {
   it('accepts Cyrus ids, UUIDs and anything of 1..64 [A-Za-z0-9._-]', () => {

@@ -37,6 +37,12 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
+/** A seeded source of bytes (each the top 8 bits of a `seededRandom` draw), for replayable tests. */
+export function seededBytes(seed: number): (count: number) => Buffer {
+  const random = seededRandom(seed);
+  return (count) => Buffer.from(Array.from({ length: count }, () => Math.floor(random() * 256)));
+}
+
 /** An integer in [0, bound) from `random`. */
 export function randomBelow(random: () => number, bound: number): number {
   return Math.floor(random() * bound);
