@@ -220,14 +220,11 @@ export class Directory {
     if (names.length > limits.lookupNamesMax) {
       throw invalidArgument(`${names.length} names in one lookup, more than the limit of ${limits.lookupNamesMax}`);
     }
+    for (const name of names) validateName(name);
     const revision = this.revision();
-    return { value: names.map((name) => this.lookupOne(name)), revision };
+    return { value: this.store.mailboxesByNames(names), revision };
   }
 
-  lookupOne(name: string): MailboxRecord | undefined {
-    validateName(name);
-    return this.store.mailboxByName(name);
-  }
 
   listMailboxes(input: ListInput): Revisioned<ListResult> {
     const revision = this.revision();

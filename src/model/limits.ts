@@ -31,7 +31,7 @@ export const limits = {
   pageSizeMax: 10000,
   /** Page tokens are opaque and short. */
   pageTokenBytesMax: 1024,
-  /** LookupMailboxes names per call. */
+  /** Names per LookupMailboxes call and per LookupStream message. */
   lookupNamesMax: 1000,
   /** Mailboxes moved by one rename (a subtree) or one user move. */
   renameSubtreeMailboxesMax: 10000,

@@ -109,7 +109,7 @@ describe('bad uniqueids, rights and fields', () => {
     const lookups = client.lookupStream();
     const results: Message[] = [];
     const ended = new Promise<void>((resolve, reject) => {
-      lookups.on('data', (result: Message) => results.push(result));
+      lookups.on('data', (message: Message) => results.push(...(message['results'] as Message[])));
       lookups.on('error', reject);
       lookups.on('status', () => resolve());
     });

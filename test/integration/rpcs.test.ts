@@ -64,7 +64,7 @@ describe('lookups and scans', () => {
     const stream = client.lookupStream();
     const answers: Message[] = [];
     const done = new Promise<void>((resolve, reject) => {
-      stream.on('data', (message: Message) => answers.push(message));
+      stream.on('data', (message: Message) => answers.push(...(message['results'] as Message[])));
       stream.on('end', resolve);
       stream.on('error', reject);
     });

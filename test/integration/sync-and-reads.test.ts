@@ -1,6 +1,7 @@
 // SyncServer (added / removed / updated / conflicting, dry run) and the
 // reads: GetMailbox by name and uniqueid, LookupMailboxes, LookupStream, and
 // ScanMailboxes in Cyrus sort-key order with --server and --prefix.
+import type * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MbdirClient, Message } from '../../src/client/client.js';
 import { compareNames } from '../../src/model/names.js';
@@ -140,7 +141,7 @@ describe('reads', () => {
     const stream = client.lookupStream();
     const results: Message[] = [];
     const done = new Promise<void>((resolve, reject) => {
-      stream.on('data', (message: Message) => results.push(message));
+      stream.on('data', (message: Message) => results.push(...(message['results'] as Message[])));
       stream.on('status', () => resolve());
       stream.on('error', reject);
     });
@@ -153,6 +154,24 @@ describe('reads', () => {
       ['user.nobody', false],
       ['shared.scan', true],
       ['user.ann-b', true],
+    ]);
+  }, 10_000);
+
+  it('answers batched LookupStream messages one response each, in order, and refuses name with names', async () => {
+    const stream = client.lookupStream();
+    const responses: Message[] = [];
+    const done = new Promise<grpc.ServiceError>((resolve) => {
+      stream.on('data', (message: Message) => responses.push(message));
+      stream.on('error', resolve);
+    });
+    stream.write({ names: ['shared.scan', 'user.nobody', 'user.ann'] });
+    stream.write({ name: 'user.ann-b' });
+    stream.write({ name: 'user.ann', names: ['user.ann'] });
+    const error = await done;
+    expect(error.details).toMatch(/name or names, not both/);
+    expect(responses.map((response) => (response['results'] as Message[]).map((result) => [result['name'], result['found']]))).toEqual([
+      [['shared.scan', true], ['user.nobody', false], ['user.ann', true]],
+      [['user.ann-b', true]],
     ]);
   }, 10_000);
 

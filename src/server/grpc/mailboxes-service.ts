@@ -32,6 +32,15 @@ function watchEventToWire(item: WatchItem): Response {
   return { type: item.type, mailbox: item.mailbox === null ? null : mailboxToWire(item.mailbox), revision: item.revision };
 }
 
+/** The names of one LookupStream message: its `name`, or its `names` batch (not both). */
+function lookupStreamNames(request: Request): string[] {
+  const name = wireString(request['name'], 'name');
+  const names = wireArray(request['names'], 'names', limits.lookupNamesMax, (item, index) => wireString(item, `names[${index}]`));
+  if (name !== '' && names.length > 0) throw invalidArgument('a LookupStream message carries name or names, not both');
+  if (name === '' && names.length === 0) throw invalidArgument('a LookupStream message needs name or names');
+  return name === '' ? names : [name];
+}
+
 export function mailboxesService(context: CallContext): grpc.UntypedServiceImplementation {
   const readAt = async (request: Request, call: { getDeadline(): grpc.Deadline }, directory: Directory): Promise<void> =>
     directory.readAt(wireNumber(request['min_revision'], 'min_revision'), timeLeftMs(call));
@@ -79,8 +88,11 @@ export function mailboxesService(context: CallContext): grpc.UntypedServiceImple
     LookupStream: bidiStream<Request, Response>(context, 'LookupStream', (call, directory) =>
       answerInOrder(call, (request) => {
         const minRevision = wireNumber(request['min_revision'], 'min_revision');
-        const name = wireString(request['name'], 'name');
-        const answer = (): Response => lookupResult(name, directory.lookupOne(name));
+        const names = lookupStreamNames(request);
+        const answer = (): Response => {
+          const found = directory.lookupMailboxes(names);
+          return { results: names.map((name, index) => lookupResult(name, found.value[index])), revision: found.revision };
+        };
         // No promise unless this node has yet to apply min_revision: the common case stays synchronous.
         if (minRevision <= directory.revision()) return answer();
         return directory.readAt(minRevision, timeLeftMs(call)).then(answer);
