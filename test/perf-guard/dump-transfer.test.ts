@@ -85,19 +85,28 @@ describe('mbdir bench', () => {
     expect(generated.stderr).toMatch(/seed 7/);
     const run = await runCli([
       '--json', 'bench', 'run', '--data-dir', dataDir, '--duration', '0.3', '--concurrency', '4',
-      '--watch-subscribers', '3', '--stream-window', '20', '--lookup-batch', '10', '--synchronous', 'NORMAL',
+      '--watch-subscribers', '3', '--stream-window', '20', '--stream-batch', '5', '--lookup-batch', '10', '--synchronous', 'NORMAL',
+      '--warmup', '0.1',
     ]);
     expect(run.code, run.stderr).toBe(0);
     const report = JSON.parse(run.stdout) as { mailboxes: number; results: Array<Record<string, number | string | null>> };
     expect(report.mailboxes).toBe(20 + 30 * 5);
     expect(report.results.map((result) => result['operation'])).toEqual([
-      'GetMailbox', 'LookupMailboxes', 'LookupStream', 'ListMailboxes', 'ResolveUser', 'CreateMailbox', 'RenameMailbox', 'Watch x3',
+      'GetMailbox', 'LookupMailboxes x10', 'LookupStream x5', 'ListMailboxes', 'ListMailboxes @1', 'ResolveUser', 'CreateMailbox', 'RenameMailbox', 'Watch x3',
     ]);
     for (const result of report.results) {
       expect(result['errors'], `${String(result['operation'])}: ${String(result['firstError'])}`).toBe(0);
       expect(Number(result['operations'])).toBeGreaterThan(0);
       expect(Number(result['serverRssMb'])).toBeGreaterThan(0);
+      expect(Number(result['serverCpuUsPerOp'])).toBeGreaterThan(0);
     }
-    expect(report.results[0]?.['echoOpsPerSecond']).toBeGreaterThan(0);
+    const byOperation = new Map(report.results.map((result) => [result['operation'], result]));
+    // The echo answers the same unary calls and the same stream messages: every figure has its floor beside it.
+    for (const operation of ['GetMailbox', 'LookupStream x5', 'ListMailboxes @1']) {
+      expect(byOperation.get(operation)?.['echoOpsPerSecond'], operation).toBeGreaterThan(0);
+    }
+    // A LookupStream message of 5 names gets one answer of 5 results.
+    const stream = byOperation.get('LookupStream x5');
+    expect(Number(stream?.['namesPerSecond'])).toBeGreaterThan(Number(stream?.['opsPerSecond']) * 4);
   }, 120_000);
 });

@@ -18,7 +18,7 @@ import { ApiSink, DataDirSink, type MailboxSink } from '../cli/mailbox-sinks.js'
 import { runEchoServer, type CannedResponses } from './echo.js';
 import { defaultShape, generateMailboxes, generatePlacement, mailboxTotal, userId, type DirectoryShape } from './generate.js';
 import { closedLoop, RequestPicker, streamLookups, watchDelivery, type LoadSettings, type Measured } from './load.js';
-import { printTable, resultOf, type OperationResult } from './report.js';
+import { printTable, resultOf, type OperationResult, type Phase } from './report.js';
 
 const mbdirEntry = fileURLToPath(new URL('../mbdir.js', import.meta.url));
 /** The shape of a generated directory, kept beside its database. */
@@ -135,10 +135,24 @@ export function rssMebibytes(pid: number | undefined): number {
   }
 }
 
+/** User plus system CPU seconds a process has used, from /proc (0 when unknown). */
+export function cpuSecondsOf(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+    // After "(comm) ", utime and stime are fields 12 and 13 (0-based), in clock ticks (100 per second on Linux).
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
 // ------------------------------------------------------------ run
 
 type UnaryOperation = 'GetMailbox' | 'LookupMailboxes' | 'ListMailboxes' | 'ResolveUser' | 'CreateMailbox' | 'RenameMailbox';
 export const operationNames = ['GetMailbox', 'LookupMailboxes', 'LookupStream', 'ListMailboxes', 'ResolveUser', 'CreateMailbox', 'RenameMailbox', 'Watch'] as const;
+/** What `bench run` measures unless --ops says otherwise; `OP@N` runs OP with N callers (ListMailboxes@1: latency without queueing). */
+export const defaultOperations = ['GetMailbox', 'LookupMailboxes', 'LookupStream', 'ListMailboxes', 'ListMailboxes@1', 'ResolveUser', 'CreateMailbox', 'RenameMailbox', 'Watch'];
 
 interface RunContext {
   client: MbdirClient;
@@ -146,6 +160,7 @@ interface RunContext {
   settings: LoadSettings;
   runTag: string;
   created: string[];
+  serverPid: number | undefined;
 }
 
 /** One request of a unary operation against the real node; returns [method, request, names served]. */
@@ -174,39 +189,98 @@ function call(client: MbdirClient, method: string, request: Message): Promise<Me
   return method === 'ResolveUser' ? client.place(method, request) : client.mailbox(method, request);
 }
 
-async function runUnary(operation: UnaryOperation, context: RunContext, echo: MbdirClient | null, canned: CannedResponses, serverPid: number | undefined): Promise<OperationResult> {
+/** A measured run and the CPU the server (or echo) and this load generator spent on it. */
+async function withCpu(pid: number | undefined, run: () => Promise<Measured>): Promise<Phase> {
+  const serverBefore = cpuSecondsOf(pid);
+  const clientBefore = process.cpuUsage();
+  const measured = await run();
+  const client = process.cpuUsage(clientBefore);
+  return { measured, serverCpuSeconds: cpuSecondsOf(pid) - serverBefore, clientCpuSeconds: (client.user + client.system) / 1e6 };
+}
+
+interface Target {
+  client: MbdirClient;
+  pid: number | undefined;
+}
+
+/** Warms up, then measures one unary operation against `target` with `concurrency` callers. */
+async function measureUnary(operation: UnaryOperation, context: RunContext, target: Target, concurrency: number, canned: CannedResponses | null): Promise<Phase> {
   const picker = new RequestPicker(context.shape, context.settings.seed);
   let sequence = 0;
-  const concurrency = operation === 'RenameMailbox' ? Math.min(context.settings.concurrency, 32) : context.settings.concurrency;
-  const bar = progress(operation.padEnd(16), Math.round(context.settings.durationMs / 1000));
-  const tick = (measured: Measured): void => bar?.update(Math.min(Math.round(measured.seconds || 0), 1e9));
-  const startedMs = performance.now();
-  const measured = await closedLoop(concurrency, context.settings.durationMs, async () => {
+  const isEcho = canned === null;
+  const once = async (): Promise<number> => {
     const mine = sequence;
     sequence += 1;
     if (operation === 'RenameMailbox' && mine >= context.created.length) return -1;
-    const [method, request, names] = requestOf(operation, context, picker, mine);
-    const answer = await call(context.client, method, request);
-    if (canned[method] === undefined) canned[method] = answer;
-    if (operation === 'CreateMailbox') context.created.push(String((request['mailbox'] as Message)['name']));
+    const [method, request, names] = requestOf(operation, context, picker, isEcho ? mine % Math.max(1, context.created.length) : mine);
+    const answer = await call(target.client, method, request);
+    if (!isEcho && canned[method] === undefined) canned[method] = answer;
+    if (!isEcho && operation === 'CreateMailbox') context.created.push(String((request['mailbox'] as Message)['name']));
     return names;
-  }, (m) => {
-    m.seconds = (performance.now() - startedMs) / 1000;
-    tick(m);
-  });
+  };
+  // Renames consume what CreateMailbox made: the write path is warm by then.
+  if (operation !== 'RenameMailbox' && context.settings.warmupMs > 0) await closedLoop(concurrency, context.settings.warmupMs, once);
+  const bar = progress(`${operation}@${concurrency}${isEcho ? ' echo' : ''}`.padEnd(22), Math.round(context.settings.durationMs / 1000));
+  const startedMs = performance.now();
+  const phase = await withCpu(target.pid, () =>
+    closedLoop(concurrency, context.settings.durationMs, once, () => bar?.update(Math.round((performance.now() - startedMs) / 1000))),
+  );
   bar?.stop();
-  const rss = rssMebibytes(serverPid);
-  let echoMeasured: Measured | null = null;
-  if (echo !== null && canned[requestOf(operation, context, picker, 0)[0]] !== undefined) {
-    const echoPicker = new RequestPicker(context.shape, context.settings.seed);
-    let echoSequence = 0;
-    echoMeasured = await closedLoop(concurrency, context.settings.durationMs, async () => {
-      const [method, request, names] = requestOf(operation, { ...context, created: context.created }, echoPicker, echoSequence++ % Math.max(1, context.created.length));
-      await call(echo, method, request);
-      return names;
-    });
+  return phase;
+}
+
+async function runUnary(operation: UnaryOperation, concurrency: number, context: RunContext, echo: Target | null, canned: CannedResponses): Promise<OperationResult> {
+  const real = await measureUnary(operation, context, { client: context.client, pid: context.serverPid }, concurrency, canned);
+  const rss = rssMebibytes(context.serverPid);
+  const echoPhase = echo !== null && canned[requestOf(operation, context, new RequestPicker(context.shape, 0), 0)[0]] !== undefined
+    ? await measureUnary(operation, context, echo, concurrency, null)
+    : null;
+  return resultOf(labelOf(operation, concurrency, context.settings), real, echoPhase, rss, operation === 'LookupMailboxes');
+}
+
+async function runStream(context: RunContext, echo: Target | null, canned: CannedResponses): Promise<OperationResult> {
+  const { settings } = context;
+  const measure = async (target: Target): Promise<Phase> => {
+    if (settings.warmupMs > 0) await streamLookups(target.client, new RequestPicker(context.shape, settings.seed + 2), settings, settings.warmupMs);
+    return withCpu(target.pid, () => streamLookups(target.client, new RequestPicker(context.shape, settings.seed), settings));
+  };
+  const real = await measure({ client: context.client, pid: context.serverPid });
+  const rss = rssMebibytes(context.serverPid);
+  const echoPhase = echo !== null && canned['LookupStream'] !== undefined ? await measure(echo) : null;
+  return resultOf(`LookupStream x${settings.streamBatchNames}`, real, echoPhase, rss, true);
+}
+
+function labelOf(operation: UnaryOperation, concurrency: number, settings: LoadSettings): string {
+  const base = operation === 'LookupMailboxes' ? `LookupMailboxes x${settings.lookupBatchNames}` : operation;
+  return concurrency === settings.concurrency ? base : `${base} @${concurrency}`;
+}
+
+/** The first LookupStream response for the echo to answer with (the same batch size as the run). */
+async function cannedStreamResponse(context: RunContext): Promise<Message> {
+  const stream = context.client.lookupStream();
+  const picker = new RequestPicker(context.shape, context.settings.seed + 1);
+  const batch = Math.max(1, context.settings.streamBatchNames);
+  const response = new Promise<Message>((resolve, reject) => {
+    stream.once('data', resolve);
+    stream.once('error', reject);
+  });
+  stream.write(batch === 1 ? { name: picker.name() } : { names: picker.names(batch) });
+  const answer = await response;
+  stream.end();
+  return answer;
+}
+
+/** `OP` or `OP@N` from --ops. */
+function parseOperation(text: string, defaultConcurrency: number): { operation: string; concurrency: number } {
+  const [operation = '', concurrencyText] = text.split('@');
+  if (!(operationNames as readonly string[]).includes(operation)) {
+    throw new Error(`unknown operation ${operation}; known: ${operationNames.join(', ')} (OP@N sets N callers)`);
   }
-  return resultOf(operation, measured, echoMeasured, rss, operation === 'LookupMailboxes');
+  const concurrency = concurrencyText === undefined ? defaultConcurrency : Number(concurrencyText);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 10_000) {
+    throw new Error(`${text}: callers after @ must be a whole number from 1 to 10000`);
+  }
+  return { operation, concurrency };
 }
 
 export interface RunOptions {
@@ -221,6 +295,7 @@ export interface RunOptions {
 }
 
 export async function runBench(options: RunOptions): Promise<{ results: OperationResult[]; serverRssMb: number }> {
+  const planned = options.operations.map((text) => parseOperation(text, options.settings.concurrency));
   const children: Child[] = [];
   try {
     let endpoint = options.endpoint;
@@ -233,39 +308,35 @@ export async function runBench(options: RunOptions): Promise<{ results: Operatio
     }
     if (endpoint === undefined) throw new Error('bench run needs --data-dir (it starts the node) or --endpoint');
     const client = new MbdirClient({ endpoint, deadlineMs: 30_000 });
-    const context: RunContext = { client, shape: options.shape, settings: options.settings, runTag: Date.now().toString(36), created: [] };
+    const context: RunContext = { client, shape: options.shape, settings: options.settings, runTag: Date.now().toString(36), created: [], serverPid };
     const canned: CannedResponses = {};
     const results: OperationResult[] = [];
-    const unary = options.operations.filter((operation): operation is UnaryOperation => !['LookupStream', 'Watch'].includes(operation));
     // Warm-up calls fill the canned responses the echo server answers with.
-    for (const operation of unary.filter((name) => name !== 'RenameMailbox')) {
-      const [method, request] = requestOf(operation, context, new RequestPicker(options.shape, options.settings.seed + 1), 1_000_000_000);
+    for (const { operation } of planned) {
+      if (operation === 'LookupStream') canned['LookupStream'] = await cannedStreamResponse(context);
+      if (operation === 'Watch' || operation === 'RenameMailbox' || operation === 'LookupStream') continue;
+      const [method, request] = requestOf(operation as UnaryOperation, context, new RequestPicker(options.shape, options.settings.seed + 1), 1_000_000_000);
       canned[method] = await call(client, method, request);
     }
-    let echoClient: MbdirClient | null = null;
-    const startEcho = async (): Promise<void> => {
-      if (!options.echo || echoClient !== null) return;
+    let echo: Target | null = null;
+    if (options.echo) {
       const file = join(mkdtempSync(join(tmpdir(), 'mbdir-bench-')), 'responses.json');
       writeFileSync(file, JSON.stringify(canned));
-      const echo = await spawnServing(['bench', 'echo', '--responses', file]);
-      children.push(echo);
-      echoClient = new MbdirClient({ endpoint: echo.endpoint, deadlineMs: 30_000 });
-    };
-    for (const operation of options.operations) {
-      if (operation === 'LookupStream') {
-        const picker = new RequestPicker(options.shape, options.settings.seed);
-        results.push(resultOf(operation, await streamLookups(client, picker, options.settings), null, rssMebibytes(serverPid), true));
-      } else if (operation === 'Watch') {
-        results.push(resultOf(`Watch x${options.settings.watchSubscribers}`, await watchDelivery(client, options.settings, context.runTag), null, rssMebibytes(serverPid), false));
-      } else if ((operationNames as readonly string[]).includes(operation)) {
-        if (operation !== 'RenameMailbox') await startEcho();
-        results.push(await runUnary(operation as UnaryOperation, context, operation === 'RenameMailbox' ? null : echoClient, canned, serverPid));
+      const echoChild = await spawnServing(['bench', 'echo', '--responses', file]);
+      children.push(echoChild);
+      echo = { client: new MbdirClient({ endpoint: echoChild.endpoint, deadlineMs: 30_000 }), pid: echoChild.process.pid };
+    }
+    for (const { operation, concurrency } of planned) {
+      if (operation === 'LookupStream') results.push(await runStream(context, echo, canned));
+      else if (operation === 'Watch') {
+        const phase = await withCpu(serverPid, () => watchDelivery(client, options.settings, context.runTag));
+        results.push(resultOf(`Watch x${options.settings.watchSubscribers}`, phase, null, rssMebibytes(serverPid), false));
       } else {
-        throw new Error(`unknown operation ${operation}; known: ${operationNames.join(', ')}`);
+        results.push(await runUnary(operation as UnaryOperation, concurrency, context, operation === 'RenameMailbox' ? null : echo, canned));
       }
     }
     const serverRssMb = rssMebibytes(serverPid);
-    (echoClient as MbdirClient | null)?.close();
+    echo?.client.close();
     client.close();
     return { results, serverRssMb };
   } finally {
@@ -328,9 +399,11 @@ export function addBenchCommands(program: Command): void {
     .option('--server-pid <pid>', 'pid of the node at --endpoint, for its RSS')
     .option('--concurrency <n>', 'concurrent callers of unary operations', '32')
     .option('--duration <seconds>', 'seconds per operation', '5')
-    .option('--ops <list>', 'operations, comma-separated', operationNames.join(','))
+    .option('--ops <list>', `operations, comma-separated; OP@N runs OP with N callers (${operationNames.join(', ')})`, defaultOperations.join(','))
     .option('--lookup-batch <n>', 'names per LookupMailboxes call', '100')
-    .option('--stream-window <n>', 'names in flight on the LookupStream', '1000')
+    .option('--stream-window <n>', 'names in flight on the LookupStream', '2000')
+    .option('--stream-batch <n>', 'names per LookupStream message (1: a message per name)', '100')
+    .option('--warmup <seconds>', 'unmeasured seconds before each operation (JIT, caches)', '2')
     .option('--watch-subscribers <n>', 'Watch subscribers', '500')
     .option('--watch-interval <ms>', 'pause between writes while measuring Watch', '20')
     .option('--synchronous <mode>', 'synchronous of the node bench starts', 'FULL')
@@ -346,6 +419,8 @@ export function addBenchCommands(program: Command): void {
         seed: shape.seed,
         lookupBatchNames: Number(text['lookupBatch']),
         streamWindowNames: Number(text['streamWindow']),
+        streamBatchNames: Number(text['streamBatch']),
+        warmupMs: Number(text['warmup']) * 1000,
         watchSubscribers: Number(text['watchSubscribers']),
         watchWriteIntervalMs: Number(text['watchInterval']),
       };

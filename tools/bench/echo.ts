@@ -16,6 +16,14 @@ function canned(response: Record<string, unknown>): grpc.handleUnaryCall<unknown
   return (_call, callback) => callback(null, response);
 }
 
+/** A duplex that answers every message with the same response, as LookupStream answers each message with one. */
+function cannedStream(response: Record<string, unknown>): grpc.handleBidiStreamingCall<unknown, unknown> {
+  return (call) => {
+    call.on('data', () => call.write(response));
+    call.on('end', () => call.end());
+  };
+}
+
 /** Starts the echo server on `listen`; resolves with its port. */
 export async function startEchoServer(responses: CannedResponses, listen: string): Promise<{ server: grpc.Server; port: number }> {
   const server = new grpc.Server(grpcServerOptions);
@@ -23,6 +31,7 @@ export async function startEchoServer(responses: CannedResponses, listen: string
   const placement: grpc.UntypedServiceImplementation = {};
   for (const [method, response] of Object.entries(responses)) {
     if (method === 'ResolveUser') placement[method] = canned(response);
+    else if (method === 'LookupStream') mailboxes[method] = cannedStream(response);
     else mailboxes[method] = canned(response);
   }
   server.addService(services.Mailboxes.service, mailboxes);

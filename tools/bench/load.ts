@@ -18,6 +18,10 @@ export interface LoadSettings {
   lookupBatchNames: number;
   /** Names in flight on the LookupStream. */
   streamWindowNames: number;
+  /** Names per LookupStream message (1: one message per name). */
+  streamBatchNames: number;
+  /** Seconds each operation runs unmeasured first (JIT, caches, connections). */
+  warmupMs: number;
   watchSubscribers: number;
   /** Pause between two writes while measuring Watch delivery. */
   watchWriteIntervalMs: number;
@@ -96,24 +100,32 @@ export async function closedLoop(
   return measured;
 }
 
-/** LookupStream: one stream, `windowNames` names in flight, for `durationMs`. */
-export function streamLookups(client: MbdirClient, picker: RequestPicker, settings: LoadSettings): Promise<Measured> {
+/**
+ * LookupStream: one stream for `durationMs`, `streamWindowNames` names in
+ * flight in messages of `streamBatchNames` names; latency is per message.
+ */
+export function streamLookups(client: MbdirClient, picker: RequestPicker, settings: LoadSettings, durationMs = settings.durationMs): Promise<Measured> {
   const measured: Measured = { operations: 0, names: 0, errors: 0, firstError: '', seconds: 0, latency: new LatencyRecorder() };
   const stream = client.lookupStream();
+  const batch = Math.max(1, settings.streamBatchNames);
   const sentAtMs: number[] = [];
   let head = 0;
   const startedMs = performance.now();
-  const endMs = startedMs + settings.durationMs;
+  const endMs = startedMs + durationMs;
   let writing = true;
   const send = (): void => {
     sentAtMs.push(performance.now());
-    stream.write({ name: picker.name() });
+    stream.write(batch === 1 ? { name: picker.name() } : { names: picker.names(batch) });
   };
   return new Promise<Measured>((resolve) => {
-    stream.on('data', () => {
+    const done = (): void => {
+      measured.seconds = (performance.now() - startedMs) / 1000;
+      resolve(measured);
+    };
+    stream.on('data', (response: Message) => {
       const sent = sentAtMs[head] ?? performance.now();
       head += 1;
-      measured.names += 1;
+      measured.names += Array.isArray(response['results']) ? response['results'].length : 0;
       measured.operations += 1;
       measured.latency.add(performance.now() - sent);
       if (head > 100_000) {
@@ -130,15 +142,9 @@ export function streamLookups(client: MbdirClient, picker: RequestPicker, settin
       measured.errors += 1;
       measured.firstError ||= error.message;
     });
-    stream.on('close', () => {
-      measured.seconds = (performance.now() - startedMs) / 1000;
-      resolve(measured);
-    });
-    stream.on('end', () => {
-      measured.seconds = (performance.now() - startedMs) / 1000;
-      resolve(measured);
-    });
-    for (let index = 0; index < settings.streamWindowNames; index += 1) send();
+    stream.on('close', done);
+    stream.on('end', done);
+    for (let sent = 0; sent < settings.streamWindowNames; sent += batch) send();
   });
 }
 

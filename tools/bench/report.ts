@@ -4,6 +4,13 @@
  */
 import type { Measured } from './load.js';
 
+/** One measured run, with the CPU its server (the node or the echo) and the load generator spent. */
+export interface Phase {
+  measured: Measured;
+  serverCpuSeconds: number;
+  clientCpuSeconds: number;
+}
+
 export interface OperationResult {
   operation: string;
   operations: number;
@@ -19,13 +26,23 @@ export interface OperationResult {
   /** ops/s divided by the echo's ops/s in the same run. */
   ratioToEcho: number | null;
   serverRssMb: number;
+  /** Server CPU (user + system) per operation, microseconds: what one call costs the node. */
+  serverCpuUsPerOp: number;
+  /** The same for the echo server: the transport's own cost per call. */
+  echoCpuUsPerOp: number | null;
+  /** CPU of this load generator per operation (it shares the machine with the server). */
+  clientCpuUsPerOp: number;
   /** Watch only: deliveries expected (writes x subscribers). */
   expected?: number;
 }
 
 const round = (value: number, digits: number): number => Number(value.toFixed(digits));
 
-export function resultOf(operation: string, measured: Measured, echo: Measured | null, serverRssMb: number, countsNames: boolean): OperationResult {
+const perOperationUs = (cpuSeconds: number, operations: number): number => (operations === 0 ? 0 : Math.round((cpuSeconds * 1e6) / operations));
+
+export function resultOf(operation: string, phase: Phase, echoPhase: Phase | null, serverRssMb: number, countsNames: boolean): OperationResult {
+  const measured = phase.measured;
+  const echo = echoPhase?.measured ?? null;
   const [p50 = 0, p99 = 0, p999 = 0] = measured.latency.quantiles([0.5, 0.99, 0.999]);
   const seconds = Math.max(measured.seconds, 1e-6);
   const opsPerSecond = measured.operations / seconds;
@@ -44,12 +61,15 @@ export function resultOf(operation: string, measured: Measured, echo: Measured |
     echoOpsPerSecond: echoOpsPerSecond === null ? null : Math.round(echoOpsPerSecond),
     ratioToEcho: echoOpsPerSecond === null || echoOpsPerSecond === 0 ? null : round(opsPerSecond / echoOpsPerSecond, 2),
     serverRssMb,
+    serverCpuUsPerOp: perOperationUs(phase.serverCpuSeconds, measured.operations),
+    echoCpuUsPerOp: echoPhase === null || echo === null ? null : perOperationUs(echoPhase.serverCpuSeconds, echo.operations),
+    clientCpuUsPerOp: perOperationUs(phase.clientCpuSeconds, measured.operations),
     ...(operation.startsWith('Watch') ? { expected: measured.names } : {}),
   };
 }
 
 export function printTable(results: readonly OperationResult[], serverRssMb: number): void {
-  const header = ['operation', 'ops/s', 'names/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'echo ops/s', 'x echo', 'RSS MB', 'errors'];
+  const header = ['operation', 'ops/s', 'names/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'echo ops/s', 'x echo', 'cpu us/op', 'echo us/op', 'load us/op', 'RSS MB', 'errors'];
   const rows = results.map((result) => [
     result.operation,
     String(result.opsPerSecond),
@@ -59,6 +79,9 @@ export function printTable(results: readonly OperationResult[], serverRssMb: num
     result.p999Ms.toFixed(2),
     result.echoOpsPerSecond === null ? '' : String(result.echoOpsPerSecond),
     result.ratioToEcho === null ? '' : result.ratioToEcho.toFixed(2),
+    String(result.serverCpuUsPerOp),
+    result.echoCpuUsPerOp === null ? '' : String(result.echoCpuUsPerOp),
+    String(result.clientCpuUsPerOp),
     String(result.serverRssMb),
     result.expected === undefined ? String(result.errors) : `${result.errors} (${result.operations}/${result.expected} delivered)`,
   ]);
@@ -66,7 +89,7 @@ export function printTable(results: readonly OperationResult[], serverRssMb: num
   const line = (cells: string[]): string => `| ${cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join(' | ')} |`;
   process.stdout.write(`${line(header)}\n${line(widths.map((width) => '-'.repeat(width)))}\n`);
   for (const row of rows) process.stdout.write(`${line(row)}\n`);
-  process.stdout.write(`server RSS at the end: ${serverRssMb} MB\n`);
+  process.stdout.write(`server RSS at the end: ${serverRssMb} MB; cpu us/op: the node's CPU per operation (echo us/op: the bare echo's), load us/op: the load generator's\n`);
   for (const result of results) {
     if (result.firstError !== '') process.stdout.write(`${result.operation}: first error: ${result.firstError}\n`);
   }
