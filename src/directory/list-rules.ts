@@ -11,9 +11,9 @@ import { callerIdentifiers, effectiveRights, validateIdentifier } from '../model
 import { invalidArgument, resourceExhausted } from '../model/errors.js';
 import { limits } from '../model/limits.js';
 import { compilePattern, matchPattern } from '../model/pattern.js';
-import { domainOf, localPart, ownerOf, sortKey, userRootName, validateUserId } from '../model/names.js';
+import { domainOfValidName, localPart, userRootName, validateUserId } from '../model/names.js';
 import type { MailboxRecord } from '../model/records.js';
-import type { Store } from '../store/store.js';
+import type { ListCandidate, Store } from '../store/store.js';
 
 /** Candidate records LIST may consider for one caller before it refuses. */
 export const listCandidatesMax = 200_000;
@@ -54,18 +54,19 @@ function pageSizeOf(requested: number): number {
   return requested;
 }
 
-/** Gathers the caller's candidates: own hierarchy plus reverse-index rows. */
-function candidatesOf(store: Store, user: string, identifiers: readonly string[]): Map<string, MailboxRecord> {
-  const candidates = new Map<string, MailboxRecord>();
-  const add = (records: MailboxRecord[]): void => {
-    for (const record of records) candidates.set(record.uniqueid, record);
-    if (candidates.size > listCandidatesMax) {
-      throw resourceExhausted(`LIST would consider more than ${listCandidatesMax} mailboxes for this caller`);
-    }
-  };
-  add(store.mailboxesOfUser(user, listCandidatesMax + 1));
-  for (const identifier of identifiers) add(store.mailboxesByAclIdentifier(identifier, listCandidatesMax + 1, candidates));
-  return candidates;
+/** The caller's candidates: own hierarchy plus reverse-index rows, each mailbox once. */
+function candidatesOf(store: Store, user: string, identifiers: readonly string[]): ListCandidate[] {
+  const tooMany = (): Error => resourceExhausted(`LIST would consider more than ${listCandidatesMax} mailboxes for this caller`);
+  const rows = store.listCandidates(user, identifiers, listCandidatesMax, tooMany);
+  // A mailbox shared with several of the caller's identifiers comes once per identifier: keep the first.
+  const seen = new Set<string>();
+  const unique: ListCandidate[] = [];
+  for (const row of rows) {
+    if (seen.has(row.mailbox.uniqueid)) continue;
+    seen.add(row.mailbox.uniqueid);
+    unique.push(row);
+  }
+  return unique;
 }
 
 /**
@@ -74,10 +75,10 @@ function candidatesOf(store: Store, user: string, identifiers: readonly string[]
  * so for the caller's own mailboxes this answers "has children" without a
  * query per listed mailbox; other mailboxes still ask the store.
  */
-function ownParents(candidates: Iterable<MailboxRecord>, user: string): Set<string> {
+function ownParents(candidates: readonly ListCandidate[]): Set<string> {
   const parents = new Set<string>();
-  for (const mailbox of candidates) {
-    if (mailbox.state !== 'ACTIVE' || ownerOf(mailbox.name) !== user) continue;
+  for (const { mailbox, own } of candidates) {
+    if (mailbox.state !== 'ACTIVE' || !own) continue;
     let name = mailbox.name;
     for (let dot = name.lastIndexOf('.'); dot > 0; dot = name.lastIndexOf('.')) {
       name = name.slice(0, dot);
@@ -104,22 +105,21 @@ export function listMailboxes(store: Store, input: ListInput): ListResult {
 
   const visible: Array<{ key: Buffer; listed: ListedMailbox; own: boolean }> = [];
   const candidates = candidatesOf(store, input.user, identifiers);
-  for (const mailbox of candidates.values()) {
-    if (mailbox.state !== 'ACTIVE' || domainOf(mailbox.name) !== userDomain) continue;
+  for (const { mailbox, key, own } of candidates) {
+    // Stored names are valid: their domain and local part are plain string slices.
+    if (mailbox.state !== 'ACTIVE' || domainOfValidName(mailbox.name) !== userDomain) continue;
     if (!matchPattern(compiled, localPart(mailbox.name))) continue;
-    const own = ownerOf(mailbox.name) === input.user;
     const myRights = effectiveRights(mailbox.acl, identifiers, own);
     if (!myRights.includes('l')) continue;
-    const key = sortKey(mailbox.name);
     if (after !== null && Buffer.compare(key, after) <= 0) continue;
     visible.push({ key, listed: { mailbox, myRights, hasChildren: false }, own });
   }
   visible.sort((left, right) => Buffer.compare(left.key, right.key));
   const page = visible.slice(0, pageSize);
-  const parents = ownParents(candidates.values(), input.user);
+  const parents = ownParents(candidates);
   for (const entry of page) {
     const name = entry.listed.mailbox.name;
-    entry.listed.hasChildren = entry.own ? parents.has(name) : store.hasChildren(name);
+    entry.listed.hasChildren = entry.own ? parents.has(name) : store.hasChildrenOfKey(entry.key);
   }
   const last = page.at(-1);
   const nextPageToken = visible.length > pageSize && last !== undefined ? last.key.toString('base64url') : '';

@@ -106,6 +106,12 @@ export function domainOf(name: string): string {
   return parseName(name).domain ?? '';
 }
 
+/** `domainOf` for a name already validated (read from the store): a slice, no re-parse. */
+export function domainOfValidName(name: string): string {
+  const bang = name.indexOf(domainSeparator);
+  return bang < 0 ? '' : name.slice(0, bang);
+}
+
 /** The name without its `domain!` part. */
 export function localPart(name: string): string {
   const bang = name.indexOf(domainSeparator);

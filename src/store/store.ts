@@ -49,8 +49,11 @@ export const hotQuerySql = {
   hasChild: 'SELECT 1 AS one FROM mailboxes WHERE sortkey >= ? AND sortkey < ? AND state = 2 LIMIT 1',
   // Sort-key order: a user's hierarchy is answered (MoveUser) in Cyrus order like every other list.
   byOwner: 'SELECT record, revision FROM mailboxes WHERE owner = ? ORDER BY sortkey LIMIT ?',
-  aclIndexed: `SELECT m.uniqueid, m.record, m.revision FROM acl_index a JOIN mailboxes m ON m.uniqueid = a.uniqueid
-         WHERE a.identifier = ? LIMIT ?`,
+  // LIST's two reads: they also return the sort key (no recomputation), and the
+  // reverse-ACL read leaves out the caller's own mailboxes, which LIST has from the first.
+  listOwn: 'SELECT record, revision, sortkey FROM mailboxes WHERE owner = ? LIMIT ?',
+  listShared: `SELECT m.record, m.revision, m.sortkey FROM acl_index a JOIN mailboxes m ON m.uniqueid = a.uniqueid
+         WHERE a.identifier = ? AND m.owner IS NOT ? LIMIT ?`,
   scanAll: 'SELECT record, revision, sortkey FROM mailboxes WHERE sortkey > ? ORDER BY sortkey LIMIT ?',
   scanServer: `SELECT record, revision, sortkey FROM mailboxes WHERE server = ? AND sortkey > ?
          UNION ALL
@@ -67,6 +70,13 @@ export const bulkLoadCacheKibibytes = 262_144;
 interface MailboxRow {
   record: string;
   revision: number;
+}
+
+/** A LIST candidate: a mailbox with its sort key as stored, and whether it is in the caller's own hierarchy. */
+export interface ListCandidate {
+  mailbox: MailboxRecord;
+  key: Buffer;
+  own: boolean;
 }
 
 function decodeMailbox(row: MailboxRow): MailboxRecord {
@@ -123,7 +133,8 @@ export class Store {
       subtree: db.prepare<[Buffer, Buffer, Buffer, number], MailboxRow>(hotQuerySql.subtree),
       hasChild: db.prepare<[Buffer, Buffer], { one: number }>(hotQuerySql.hasChild),
       byOwner: db.prepare<[string, number], MailboxRow>(hotQuerySql.byOwner),
-      aclIndexed: db.prepare<[string, number], MailboxRow & { uniqueid: string }>(hotQuerySql.aclIndexed),
+      listOwn: db.prepare<[string, number], MailboxRow & { sortkey: Buffer }>(hotQuerySql.listOwn),
+      listShared: db.prepare<[string, string, number], MailboxRow & { sortkey: Buffer }>(hotQuerySql.listShared),
       scanAll: db.prepare<[Buffer, number], MailboxRow & { sortkey: Buffer }>(hotQuerySql.scanAll),
       scanServer: db.prepare<[string, Buffer, string, Buffer, number], MailboxRow & { sortkey: Buffer }>(
         hotQuerySql.scanServer,
@@ -236,7 +247,12 @@ export class Store {
 
   /** True when an ACTIVE mailbox exists strictly under `name`. */
   hasChildren(name: string): boolean {
-    const { low, high } = childKeyRange(sortKey(name));
+    return this.hasChildrenOfKey(sortKey(name));
+  }
+
+  /** `hasChildren` for a mailbox whose sort key is at hand. */
+  hasChildrenOfKey(key: Buffer): boolean {
+    const { low, high } = childKeyRange(key);
     return this.statements.hasChild.get(low, high) !== undefined;
   }
 
@@ -246,16 +262,21 @@ export class Store {
   }
 
   /**
-   * Mailboxes whose ACL names `identifier` (positively or negatively), at most
-   * `limit`, except those whose uniqueid is in `known` (the caller has them
-   * already: LIST's own hierarchy), which are not decoded again.
+   * LIST's candidates for `user`: their own hierarchy, then for each identifier
+   * the mailboxes of others whose ACL names it, each with its sort key, in one
+   * read transaction, at most `limit` in all (more and it throws `tooMany()`).
    */
-  mailboxesByAclIdentifier(identifier: string, limit: number, known?: ReadonlyMap<string, unknown>): MailboxRecord[] {
-    const records: MailboxRecord[] = [];
-    for (const row of this.statements.aclIndexed.all(identifier, limit)) {
-      if (known?.has(row.uniqueid) !== true) records.push(decodeMailbox(row));
-    }
-    return records;
+  listCandidates(user: string, identifiers: readonly string[], limit: number, tooMany: () => Error): ListCandidate[] {
+    return this.readBatch(() => {
+      const rows = this.statements.listOwn.all(user, limit + 1);
+      const ownCount = rows.length;
+      for (const identifier of identifiers) {
+        if (rows.length > limit) break;
+        for (const row of this.statements.listShared.iterate(identifier, user, limit + 1 - rows.length)) rows.push(row);
+      }
+      if (rows.length > limit) throw tooMany();
+      return rows.map((row, index) => ({ mailbox: decodeMailbox(row), key: row.sortkey, own: index < ownCount }));
+    });
   }
 
   /** One page of mailboxes after `afterKey` in sort-key order, optionally of one server. */

@@ -36,7 +36,9 @@ describe('hot query plans', () => {
 
   it('LIST reads the subtree and the reverse ACL index through indexes', () => {
     expect(planOf(hotQuerySql.byOwner).join(' ')).toMatch(/mailboxes_by_owner/);
-    expect(planOf(hotQuerySql.aclIndexed).join(' ')).toMatch(/SEARCH a USING (COVERING INDEX|PRIMARY KEY)/);
+    expect(planOf(hotQuerySql.listShared).join(' ')).toMatch(/SEARCH a USING (COVERING INDEX|PRIMARY KEY)/);
+    expect(planOf(hotQuerySql.listShared).join(' ')).toMatch(/SEARCH m USING PRIMARY KEY/);
+    expect(planOf(hotQuerySql.listOwn).join(' ')).toMatch(/mailboxes_by_owner/);
     expect(planOf(hotQuerySql.deleteAclIndex).join(' ')).toMatch(/acl_index_by_uniqueid/);
   });
 
