@@ -9,7 +9,7 @@ import type { WatchItem } from '../../directory/watch.js';
 import { invalidArgument, unavailable } from '../../model/errors.js';
 import { limits } from '../../model/limits.js';
 import type { MailboxRecord } from '../../model/records.js';
-import { answerInOrder, bidiStream, clientStream, serverStream, timeLeftMs, unary, writeWithBackpressure, type CallContext } from './calls.js';
+import { answerInOrder, bidiStream, clientStream, readAfterRevision, serverStream, timeLeftMs, unary, writeWithBackpressure, type CallContext } from './calls.js';
 import {
   aclFromWire,
   mailboxFromWire,
@@ -67,35 +67,33 @@ export function mailboxesService(context: CallContext): grpc.UntypedServiceImple
       return { mailbox: mailboxToWire(activated.value), revision: activated.revision };
     }),
 
-    GetMailbox: unary<Request, Response>(context, 'GetMailbox', async (request, call, directory) => {
-      await readAt(request, call, directory);
-      const key = request['key'] === 'uniqueid'
-        ? { uniqueid: wireString(request['uniqueid'], 'uniqueid') }
-        : { name: wireString(request['name'], 'name') };
-      const found = directory.getMailbox(key);
-      return { mailbox: mailboxToWire(found.value), revision: found.revision };
-    }),
+    GetMailbox: unary<Request, Response>(context, 'GetMailbox', (request, call, directory) =>
+      readAfterRevision(request, call, directory, () => {
+        const key = request['key'] === 'uniqueid'
+          ? { uniqueid: wireString(request['uniqueid'], 'uniqueid') }
+          : { name: wireString(request['name'], 'name') };
+        const found = directory.getMailbox(key);
+        return { mailbox: mailboxToWire(found.value), revision: found.revision };
+      }),
+    ),
 
-    LookupMailboxes: unary<Request, Response>(context, 'LookupMailboxes', async (request, call, directory) => {
-      await readAt(request, call, directory);
-      const names = wireArray(request['names'], 'names', limits.lookupNamesMax, (name, index) =>
-        wireString(name, `names[${index}]`),
-      );
-      const found = directory.lookupMailboxes(names);
-      return { results: names.map((name, index) => lookupResult(name, found.value[index])), revision: found.revision };
-    }),
+    LookupMailboxes: unary<Request, Response>(context, 'LookupMailboxes', (request, call, directory) =>
+      readAfterRevision(request, call, directory, () => {
+        const names = wireArray(request['names'], 'names', limits.lookupNamesMax, (name, index) =>
+          wireString(name, `names[${index}]`),
+        );
+        const found = directory.lookupMailboxes(names);
+        return { results: names.map((name, index) => lookupResult(name, found.value[index])), revision: found.revision };
+      }),
+    ),
 
     LookupStream: bidiStream<Request, Response>(context, 'LookupStream', (call, directory) =>
       answerInOrder(call, (request) => {
-        const minRevision = wireNumber(request['min_revision'], 'min_revision');
         const names = lookupStreamNames(request);
-        const answer = (): Response => {
+        return readAfterRevision(request, call, directory, () => {
           const found = directory.lookupMailboxes(names);
           return { results: names.map((name, index) => lookupResult(name, found.value[index])), revision: found.revision };
-        };
-        // No promise unless this node has yet to apply min_revision: the common case stays synchronous.
-        if (minRevision <= directory.revision()) return answer();
-        return directory.readAt(minRevision, timeLeftMs(call)).then(answer);
+        });
       }),
     ),
 
@@ -121,28 +119,29 @@ export function mailboxesService(context: CallContext): grpc.UntypedServiceImple
       return { mailbox: mailboxToWire(updated.value), revision: updated.revision };
     }),
 
-    ListMailboxes: unary<Request, Response>(context, 'ListMailboxes', async (request, call, directory) => {
-      await readAt(request, call, directory);
-      const listed = directory.listMailboxes({
-        user: wireString(request['user'], 'user'),
-        groups: wireArray(request['groups'], 'groups', limits.listGroupsMax, (group, index) =>
-          wireString(group, `groups[${index}]`),
-        ),
-        reference: wireString(request['reference'], 'reference'),
-        pattern: wireString(request['pattern'], 'pattern'),
-        pageSize: wireNumber(request['page_size'], 'page_size'),
-        pageToken: wireString(request['page_token'], 'page_token'),
-      });
-      return {
-        mailboxes: listed.value.mailboxes.map((entry) => ({
-          mailbox: mailboxToWire(entry.mailbox),
-          my_rights: entry.myRights,
-          has_children: entry.hasChildren,
-        })),
-        next_page_token: listed.value.nextPageToken,
-        revision: listed.revision,
-      };
-    }),
+    ListMailboxes: unary<Request, Response>(context, 'ListMailboxes', (request, call, directory) =>
+      readAfterRevision(request, call, directory, () => {
+        const listed = directory.listMailboxes({
+          user: wireString(request['user'], 'user'),
+          groups: wireArray(request['groups'], 'groups', limits.listGroupsMax, (group, index) =>
+            wireString(group, `groups[${index}]`),
+          ),
+          reference: wireString(request['reference'], 'reference'),
+          pattern: wireString(request['pattern'], 'pattern'),
+          pageSize: wireNumber(request['page_size'], 'page_size'),
+          pageToken: wireString(request['page_token'], 'page_token'),
+        });
+        return {
+          mailboxes: listed.value.mailboxes.map((entry) => ({
+            mailbox: mailboxToWire(entry.mailbox),
+            my_rights: entry.myRights,
+            has_children: entry.hasChildren,
+          })),
+          next_page_token: listed.value.nextPageToken,
+          revision: listed.revision,
+        };
+      }),
+    ),
 
     ScanMailboxes: serverStream<Request, WireMailbox>(context, 'ScanMailboxes', async (request, call, directory) => {
       await readAt(request, call, directory);

@@ -4,7 +4,7 @@
  * shaping only; placement rules are in src/directory/placement-rules.ts.
  */
 import type * as grpc from '@grpc/grpc-js';
-import { timeLeftMs, unary, type CallContext } from './calls.js';
+import { readAfterRevision, timeLeftMs, unary, type CallContext } from './calls.js';
 import { mailboxToWire, serverFromWire, serverToWire, wireBool, wireNumber, wireString } from './wire.js';
 
 type Request = Record<string, unknown>;
@@ -45,23 +45,24 @@ export function placementService(context: CallContext): grpc.UntypedServiceImple
       ),
     })),
 
-    ResolveUser: unary<Request, Response>(context, 'ResolveUser', async (request, call, directory) => {
-      await directory.readAt(wireNumber(request['min_revision'], 'min_revision'), timeLeftMs(call));
-      const resolved = directory.resolveUser(wireString(request['user'], 'user'));
-      const { mailbox, server, record } = resolved.value;
-      return {
-        user: resolved.value.user,
-        server: mailbox.server,
-        imap_address: server?.imapAddress ?? '',
-        lmtp_address: server?.lmtpAddress ?? '',
-        moving: (record?.movingSinceMs ?? 0) > 0,
-        revision: resolved.revision,
-        partition: mailbox.partition,
-        business: record?.business ?? '',
-        moving_to: record?.movingTo ?? '',
-        moving_since_ms: record?.movingSinceMs ?? 0,
-      };
-    }),
+    ResolveUser: unary<Request, Response>(context, 'ResolveUser', (request, call, directory) =>
+      readAfterRevision(request, call, directory, () => {
+        const resolved = directory.resolveUser(wireString(request['user'], 'user'));
+        const { mailbox, server, record } = resolved.value;
+        return {
+          user: resolved.value.user,
+          server: mailbox.server,
+          imap_address: server?.imapAddress ?? '',
+          lmtp_address: server?.lmtpAddress ?? '',
+          moving: (record?.movingSinceMs ?? 0) > 0,
+          revision: resolved.revision,
+          partition: mailbox.partition,
+          business: record?.business ?? '',
+          moving_to: record?.movingTo ?? '',
+          moving_since_ms: record?.movingSinceMs ?? 0,
+        };
+      }),
+    ),
 
     PlanRebalance: unary<Request, Response>(context, 'PlanRebalance', async (request, _call, directory) => {
       const plan = directory.planRebalance(wireNumber(request['max_users'], 'max_users'));
