@@ -101,6 +101,16 @@ describe('ListMailboxes', () => {
     expect(await listNames({ user: 'bob', pattern: 'user.bob*' })).toEqual(['user.bob', 'user.bob.Private', 'user.bob.Projects']);
   });
 
+  it('lists a mailbox reached through several identifiers once, with the union of their rights', async () => {
+    await create(client, {
+      name: 'team.twice',
+      server: 'backend1',
+      acl: [{ identifier: 'anyone', rights: 'l' }, { identifier: 'carol', rights: 'lr' }, { identifier: 'group:ops', rights: 'ls' }],
+    });
+    const entries = await list({ user: 'carol', groups: ['group:ops'], pattern: 'team.*' });
+    expect(entries.map((entry) => [(entry['mailbox'] as Message)['name'], entry['my_rights']])).toEqual([['team.twice', 'lrs']]);
+  });
+
   it('answers my_rights and has_children', async () => {
     const entries = await list({ user: 'alice', pattern: '*' });
     const byName = new Map(entries.map((entry) => [String((entry['mailbox'] as Message)['name']), entry]));
