@@ -9,6 +9,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { encodeListResponse, encodeLookupResponse, encodeMailboxResponse } from './fast-encode.js';
 
 /** Finds proto/ above this file, whether it runs from src/ (tests) or dist/src/ (built). */
 function findProto(): string {
@@ -32,6 +33,32 @@ export const loaderOptions: protoLoader.Options = {
 };
 
 export const packageDefinition = protoLoader.loadSync(protoPath, loaderOptions);
+
+/** Responses written by the hand-written encoders of fast-encode.ts (the generic one stays the fallback). */
+const fastEncoders: Record<string, (response: Record<string, unknown>) => Buffer> = {
+  GetMailbox: encodeMailboxResponse,
+  LookupMailboxes: encodeLookupResponse,
+  LookupStream: encodeLookupResponse,
+  ListMailboxes: encodeListResponse,
+};
+
+function useFastEncoders(definition: protoLoader.PackageDefinition): void {
+  const mailboxes = definition['mbdir.v1.Mailboxes'] as Record<string, protoLoader.MethodDefinition<unknown, unknown>>;
+  for (const [method, encode] of Object.entries(fastEncoders)) {
+    const original = mailboxes[method];
+    if (original === undefined) throw new Error(`proto: no method mbdir.v1.Mailboxes.${method}`);
+    const generic = original.responseSerialize;
+    original.responseSerialize = (response: unknown): Buffer => {
+      try {
+        return encode(response as Record<string, unknown>);
+      } catch {
+        return generic(response); // a shape the fast path does not know: the generic encoder decides
+      }
+    };
+  }
+}
+
+useFastEncoders(packageDefinition);
 
 interface MbdirPackage {
   mbdir: {
