@@ -38,6 +38,7 @@ describe('hot query plans', () => {
     expect(planOf(hotQuerySql.byOwner).join(' ')).toMatch(/mailboxes_by_owner/);
     expect(planOf(hotQuerySql.listShared).join(' ')).toMatch(/SEARCH a USING (COVERING INDEX|PRIMARY KEY)/);
     expect(planOf(hotQuerySql.listShared).join(' ')).toMatch(/SEARCH m USING PRIMARY KEY/);
+    expect(planOf(hotQuerySql.listShared).join(' ')).toMatch(/COVERING INDEX mailboxes_by_owner/);
     expect(planOf(hotQuerySql.listOwn).join(' ')).toMatch(/mailboxes_by_owner/);
     expect(planOf(hotQuerySql.deleteAclIndex).join(' ')).toMatch(/acl_index_by_uniqueid/);
   });
