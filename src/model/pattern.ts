@@ -59,7 +59,15 @@ function collapseWildcards(source: string): string {
 
 /** True when `name` matches the compiled pattern. */
 export function matchPattern(compiled: CompiledPattern, name: string): boolean {
-  const tokens = [...compiled.tokens];
+  // The patterns clients send most: `*`, `prefix*` and plain names need no automaton.
+  const { tokens: source, literalPrefix } = compiled;
+  if (literalPrefix.length === source.length) return name === source;
+  if (literalPrefix.length === source.length - 1 && source.endsWith('*')) return name.startsWith(literalPrefix);
+  return matchByAutomaton(source, name);
+}
+
+function matchByAutomaton(source: string, name: string): boolean {
+  const tokens = [...source];
   const states = tokens.length + 1;
   let current = new Uint8Array(states);
   let next = new Uint8Array(states);
