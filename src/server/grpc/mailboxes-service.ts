@@ -3,7 +3,7 @@
  * calls the directory, and shapes the answer. No rule lives here: anything
  * about what a mailbox may be or become is in src/directory.
  */
-import type * as grpc from '@grpc/grpc-js';
+import * as grpc from '@grpc/grpc-js';
 import type { Directory } from '../../directory/directory.js';
 import type { WatchFilter, WatchItem } from '../../directory/watch.js';
 import { invalidArgument, unavailable } from '../../model/errors.js';
@@ -228,6 +228,8 @@ export function mailboxesService(context: CallContext): grpc.UntypedServiceImple
         call.on('close', stop);
         call.on('drain', () => subscription.drained());
         if (call.cancelled) stop();
+        // Headers now, not with the first event: the client knows it is subscribed, and a commit's fan-out sends data only.
+        else call.sendMetadata(new grpc.Metadata());
       }),
     ),
   };
