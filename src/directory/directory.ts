@@ -48,7 +48,7 @@ import {
   SyncListing,
   SyncReport,
 } from './sync-rules.js';
-import { WatchHub, type WatchFilter, type WatchSubscription } from './watch.js';
+import { WatchHub, type WatchFilter, type WatchSink, type WatchSubscription } from './watch.js';
 
 export interface Clock {
   nowMs(): number;
@@ -268,8 +268,9 @@ export class Directory {
 
   // ------------------------------------------------------------ watch
 
-  watch(filter: WatchFilter, fromRevision: number): WatchSubscription {
-    return this.watchHub.subscribe(filter, fromRevision);
+  /** Subscribes `sink` to the changes `filter` selects, from `fromRevision` (0: a snapshot first). */
+  watch(filter: WatchFilter, fromRevision: number, sink: WatchSink): WatchSubscription {
+    return this.watchHub.subscribe(filter, fromRevision, sink);
   }
 
   // ------------------------------------------------------------ placement

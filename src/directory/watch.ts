@@ -3,11 +3,14 @@
  *
  * A subscription starts with a snapshot (from revision 0, or from a revision
  * the change log no longer holds), or with the retained changes after the
- * requested revision, then follows live commits. Live events are queued from
- * the moment of subscribing, so nothing falls between catch-up and live. Each
- * subscriber's queue is bounded: one that falls `watchBufferEventsMax` behind
- * is cut off with ResourceExhausted and resumes from the revision it reached.
- * Records renamed or moved out of a filter arrive as a DELETE of the old record.
+ * requested revision, then follows live commits, queued from the moment of
+ * subscribing so nothing falls between. One engine listener serves every
+ * subscriber: a commit is filtered once per distinct filter into item objects
+ * shared by all (an adapter encodes each once) and pushed to all in the same
+ * tick, with no timer or promise per subscriber. A subscriber whose transport
+ * stops taking items queues them; past `watchBufferEventsMax` it is cut off with
+ * ResourceExhausted naming the revision to resume from. Records renamed or
+ * moved out of a filter arrive as a DELETE of the old record.
  */
 import { invalidArgument, resourceExhausted } from '../model/errors.js';
 import { validateLabel } from '../model/labels.js';
@@ -49,24 +52,61 @@ function matches(filter: WatchFilter, name: string, servers: readonly string[]):
   return serverOk && prefixOk;
 }
 
-/** Turns one committed change into what a filtered subscriber must see, if anything. */
-export function watchItemFor(filter: WatchFilter, event: ChangeEvent): WatchItem | null {
+/** What a filter sees of one change: the record itself, the record leaving the filter, or nothing. */
+type Selection = 'record' | 'departed' | null;
+
+function selectionOf(filter: WatchFilter, event: ChangeEvent): Selection {
   const change = event.change;
   if (change.kind === 'mailbox.delete') {
-    return matches(filter, change.mailbox.name, serversOf(change.mailbox))
-      ? { type: 'DELETE', mailbox: change.mailbox, revision: event.revision }
-      : null;
+    return matches(filter, change.mailbox.name, serversOf(change.mailbox)) ? 'record' : null;
   }
   if (change.kind !== 'mailbox.put') return null;
-  if (matches(filter, change.mailbox.name, serversOf(change.mailbox))) {
-    return { type: 'PUT', mailbox: change.mailbox, revision: event.revision };
-  }
+  if (matches(filter, change.mailbox.name, serversOf(change.mailbox))) return 'record';
   const previous = change.previous;
-  if (previous !== undefined && matches(filter, previous.name, previous.servers)) {
-    const gone: MailboxRecord = { ...change.mailbox, name: previous.name };
-    return { type: 'DELETE', mailbox: gone, revision: event.revision };
+  return previous !== undefined && matches(filter, previous.name, previous.servers) ? 'departed' : null;
+}
+
+/** The item of a selected change: a PUT or DELETE of the record, or a DELETE under the name it left. */
+function itemOf(event: ChangeEvent, selection: 'record' | 'departed'): WatchItem {
+  const change = event.change;
+  if (change.kind !== 'mailbox.put' && change.kind !== 'mailbox.delete') {
+    throw new Error(`watch: change ${change.kind} has no mailbox item`);
   }
-  return null;
+  if (selection === 'record') {
+    return { type: change.kind === 'mailbox.put' ? 'PUT' : 'DELETE', mailbox: change.mailbox, revision: event.revision };
+  }
+  const name = change.kind === 'mailbox.put' ? (change.previous?.name ?? change.mailbox.name) : change.mailbox.name;
+  return { type: 'DELETE', mailbox: { ...change.mailbox, name }, revision: event.revision };
+}
+
+/** Turns one committed change into what a filtered subscriber must see, if anything. */
+export function watchItemFor(filter: WatchFilter, event: ChangeEvent): WatchItem | null {
+  const selection = selectionOf(filter, event);
+  return selection === null ? null : itemOf(event, selection);
+}
+
+/**
+ * The items of one commit, each made at most once and shared by every filter
+ * that selects it: subscribers of different filters get the same objects.
+ */
+class CommitItems {
+  private readonly records: Array<WatchItem | undefined> = [];
+  private readonly departures: Array<WatchItem | undefined> = [];
+
+  constructor(private readonly events: readonly ChangeEvent[]) {}
+
+  selectedBy(filter: WatchFilter): WatchItem[] {
+    const items: WatchItem[] = [];
+    this.events.forEach((event, index) => {
+      const selection = selectionOf(filter, event);
+      if (selection === null) return;
+      const made = selection === 'record' ? this.records : this.departures;
+      const item = made[index] ?? itemOf(event, selection);
+      made[index] = item;
+      items.push(item);
+    });
+    return items;
+  }
 }
 
 /** Changes of one revision at most: a rename of the largest subtree, and its user record. */
@@ -86,86 +126,168 @@ function wholeRevisions(store: Store, events: ChangeEvent[]): ChangeEvent[] {
   return store.changesSince(last.revision - 1, revisionChangesMax).filter((event) => event.revision === last.revision);
 }
 
+
 type Phase =
   | { kind: 'snapshot'; afterKey: Buffer; until: number }
   | { kind: 'catchup'; after: number; until: number }
   | { kind: 'live' };
 
-/** One subscriber: pull items with `next()`; `close()` when the client goes. */
+/** Where a subscription sends its items: the adapter's stream. */
+export interface WatchSink {
+  /** Sends one item; false asks for no more until the subscription is told `drained()`. */
+  send(item: WatchItem): boolean;
+  /** The subscription ended on its own: cut off, or its catch-up failed. Called at most once. */
+  end(error: Error): void;
+}
+
+/** Where a subscription starts, read in the same synchronous step as it joins the hub. */
+interface Start {
+  currentRevision: number;
+  oldestRetainedRevision: number;
+  fromRevision: number;
+}
+
+function phaseOf(start: Start): Phase {
+  const { currentRevision, fromRevision } = start;
+  if (fromRevision === 0 || fromRevision < start.oldestRetainedRevision) {
+    return { kind: 'snapshot', afterKey: Buffer.alloc(0), until: currentRevision };
+  }
+  if (fromRevision < currentRevision) return { kind: 'catchup', after: fromRevision, until: currentRevision };
+  return { kind: 'live' };
+}
+
+/**
+ * One subscriber. Items go out in order: the rest of the page read last
+ * (snapshot or catch-up), further pages, then live items queued since
+ * subscribing. While the phase is live and nothing is queued, pushed items go
+ * straight to the sink.
+ */
 export class WatchSubscription {
-  private readonly live: WatchItem[] = [];
   private phase: Phase;
-  private failure: Error | null = null;
-  private wake: (() => void) | null = null;
+  private readonly floor: number;
+  private page: WatchItem[] = [];
+  private pageHead = 0;
+  private readonly live: WatchItem[] = [];
+  private liveHead = 0;
+  private blocked = false;
   private closed = false;
-  private lastRevision: number;
-  private readonly unsubscribe: () => void;
+  private inSnapshot: boolean;
+  private pageScheduled = false;
 
   constructor(
     private readonly store: Store,
-    engine: Engine,
     private readonly filter: WatchFilter,
-    fromRevision: number,
+    start: Start,
+    private readonly sink: WatchSink,
+    private readonly bufferEventsMax: number,
     private readonly onClose: () => void,
-    private readonly bufferEventsMax: number = limits.watchBufferEventsMax,
   ) {
-    const current = engine.appliedRevision();
-    const retained = store.oldestRetainedRevision();
-    if (fromRevision === 0 || fromRevision < retained) {
-      this.phase = { kind: 'snapshot', afterKey: Buffer.alloc(0), until: current };
-      this.lastRevision = current;
-    } else if (fromRevision < current) {
-      this.phase = { kind: 'catchup', after: fromRevision, until: current };
-      this.lastRevision = fromRevision;
-    } else {
-      this.phase = { kind: 'live' };
-      this.lastRevision = fromRevision;
-    }
-    const floor = Math.max(current, fromRevision);
-    // Subscribing and reading `current` happen in one synchronous step: no commit falls between.
-    this.unsubscribe = engine.onApplied((events) => this.enqueue(events, floor));
+    this.phase = phaseOf(start);
+    this.inSnapshot = this.phase.kind === 'snapshot';
+    this.floor = Math.max(start.currentRevision, start.fromRevision);
   }
 
-  private enqueue(events: readonly ChangeEvent[], floor: number): void {
-    if (this.closed || this.failure !== null) return;
-    for (const event of events) {
-      if (event.revision <= floor) continue;
-      const item = watchItemFor(this.filter, event);
-      if (item !== null) this.live.push(item);
-    }
-    if (this.live.length > this.bufferEventsMax) {
-      this.failure = resourceExhausted(
-        `watch subscriber fell more than ${this.bufferEventsMax} events behind; ` +
-          `resume with from_revision ${this.lastRevision}`,
-      );
-      this.live.length = 0;
-    }
-    this.wake?.();
-  }
-
-  /** The next items, waiting for live ones when none are ready; null once closed. */
-  async next(): Promise<WatchItem[] | null> {
-    for (;;) {
-      if (this.failure !== null) throw this.failure;
-      if (this.closed) return null;
-      const items = this.readReady();
-      if (items.length > 0) {
-        this.lastRevision = Math.max(this.lastRevision, items.at(-1)?.revision ?? 0);
-        return items;
+  /** Hub: the items of one commit this subscriber's filter selects, in order. Never throws. */
+  push(items: readonly WatchItem[]): void {
+    if (this.closed) return;
+    try {
+      for (const item of items) {
+        if (item.revision <= this.floor) continue;
+        if (this.idle()) this.send(item);
+        else this.live.push(item);
       }
-      if (this.phase.kind !== 'live') continue; // a page with no match: read on
-      await new Promise<void>((resolve) => {
-        this.wake = resolve;
-      });
-      this.wake = null;
+      if (this.live.length - this.liveHead > this.bufferEventsMax) this.cutOff();
+    } catch (error) {
+      this.fail(error);
     }
   }
 
-  private readReady(): WatchItem[] {
-    const phase = this.phase;
-    if (phase.kind === 'snapshot') return this.readSnapshot(phase);
-    if (phase.kind === 'catchup') return this.readCatchup(phase);
-    return this.live.splice(0, watchReadBatch);
+  /** The transport takes items again after `send` returned false. */
+  drained(): void {
+    this.blocked = false;
+    this.flush();
+  }
+
+  /** Ends the subscription (the client went); the sink hears nothing more. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.page = [];
+    this.live.length = 0;
+    this.onClose();
+  }
+
+  /** Sends what is ready until the sink asks to wait; reads one page of snapshot or catch-up per turn. */
+  flush(): void {
+    let pagesRead = 0;
+    try {
+      while (!this.closed && !this.blocked) {
+        if (this.pageHead < this.page.length) {
+          this.send(this.page[this.pageHead++] as WatchItem);
+        } else if (this.phase.kind !== 'live') {
+          if (pagesRead > 0) return this.flushNextTurn(); // a long snapshot yields to other work between pages
+          this.readPage(this.phase);
+          pagesRead += 1;
+        } else if (this.liveHead < this.live.length) {
+          this.send(this.live[this.liveHead++] as WatchItem);
+        } else {
+          this.live.length = 0;
+          this.liveHead = 0;
+          return;
+        }
+      }
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  private flushNextTurn(): void {
+    if (this.pageScheduled) return;
+    this.pageScheduled = true;
+    setImmediate(() => {
+      this.pageScheduled = false;
+      this.flush();
+    });
+  }
+
+  private idle(): boolean {
+    return !this.blocked && this.phase.kind === 'live' && this.pageHead === this.page.length && this.liveHead === this.live.length;
+  }
+
+  private send(item: WatchItem): void {
+    if (item.type === 'SNAPSHOT_END') this.inSnapshot = false;
+    if (!this.sink.send(item)) this.blocked = true;
+  }
+
+  private readPage(phase: Exclude<Phase, { kind: 'live' }>): void {
+    this.page = phase.kind === 'snapshot' ? this.readSnapshot(phase) : this.readCatchup(phase);
+    this.pageHead = 0;
+  }
+
+  /**
+   * Where a client cut off now resumes without a gap: before the first item it
+   * did not get, or 0 while its snapshot is incomplete (a snapshot does not resume).
+   */
+  private resumeRevision(): number {
+    if (this.inSnapshot) return 0;
+    const next = this.page[this.pageHead] ?? (this.phase.kind === 'catchup' ? undefined : this.live[this.liveHead]);
+    if (next === undefined) return this.phase.kind === 'catchup' ? this.phase.after : this.floor;
+    return next.type === 'PROGRESS' ? next.revision : next.revision - 1;
+  }
+
+  private cutOff(): void {
+    this.fail(
+      resourceExhausted(
+        `watch subscriber fell more than ${this.bufferEventsMax} events behind; ` +
+          `resume with from_revision ${this.resumeRevision()}`,
+      ),
+    );
+  }
+
+  private fail(error: unknown): void {
+    if (this.closed) return;
+    this.close();
+    this.sink.end(error instanceof Error ? error : new Error(String(error)));
   }
 
   private readSnapshot(phase: Extract<Phase, { kind: 'snapshot' }>): WatchItem[] {
@@ -205,15 +327,6 @@ export class WatchSubscription {
     }
     return items;
   }
-
-  /** Ends the subscription; a pending `next()` resolves with null. */
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.unsubscribe();
-    this.onClose();
-    this.wake?.();
-  }
 }
 
 /** Bounds of one node's watchers; the defaults are the limits, tests may shrink them. */
@@ -227,9 +340,22 @@ export const defaultWatchBounds: WatchBounds = {
   bufferEventsMax: limits.watchBufferEventsMax,
 };
 
-/** Creates subscriptions and bounds their number. */
+/** Subscribers that share one filter, so each commit is filtered once for all of them. */
+interface WatchGroup {
+  filter: WatchFilter;
+  subscribers: Set<WatchSubscription>;
+}
+
+/** The same filter however its entries are ordered. */
+function filterKey(filter: WatchFilter): string {
+  return JSON.stringify([[...filter.servers].sort(), [...filter.prefixes].sort()]);
+}
+
+/** Creates subscriptions, bounds their number, and fans every commit out to them. */
 export class WatchHub {
+  private readonly groups = new Map<string, WatchGroup>();
   private subscribers = 0;
+  private stopListening: (() => void) | null = null;
 
   constructor(
     private readonly store: Store,
@@ -237,19 +363,53 @@ export class WatchHub {
     private readonly bounds: WatchBounds = defaultWatchBounds,
   ) {}
 
-  subscribe(filter: WatchFilter, fromRevision: number): WatchSubscription {
+  /** Starts a subscription that sends to `sink`; its first items may be sent before this returns. */
+  subscribe(filter: WatchFilter, fromRevision: number, sink: WatchSink): WatchSubscription {
     validateWatchFilter(filter);
     if (this.subscribers >= this.bounds.subscribersMax) {
       throw resourceExhausted(`this node already serves ${this.bounds.subscribersMax} watch subscribers`);
     }
-    this.subscribers += 1;
-    const release = (): void => {
-      this.subscribers -= 1;
+    const key = filterKey(filter);
+    const group = this.groups.get(key) ?? { filter, subscribers: new Set<WatchSubscription>() };
+    this.groups.set(key, group);
+    this.stopListening ??= this.engine.onApplied((events) => this.fanOut(events));
+    // Joining the group and reading the current revision happen in one synchronous step: no commit falls between.
+    const start: Start = {
+      currentRevision: this.engine.appliedRevision(),
+      oldestRetainedRevision: this.store.oldestRetainedRevision(),
+      fromRevision,
     };
-    return new WatchSubscription(this.store, this.engine, filter, fromRevision, release, this.bounds.bufferEventsMax);
+    const subscription: WatchSubscription = new WatchSubscription(this.store, group.filter, start, sink, this.bounds.bufferEventsMax, () =>
+      this.release(key, subscription),
+    );
+    group.subscribers.add(subscription);
+    this.subscribers += 1;
+    subscription.flush();
+    return subscription;
   }
 
   subscriberCount(): number {
     return this.subscribers;
+  }
+
+  private release(key: string, subscription: WatchSubscription): void {
+    const group = this.groups.get(key);
+    if (group === undefined || !group.subscribers.delete(subscription)) return;
+    this.subscribers -= 1;
+    if (group.subscribers.size === 0) this.groups.delete(key);
+    if (this.subscribers === 0) {
+      this.stopListening?.();
+      this.stopListening = null;
+    }
+  }
+
+  /** One commit to every subscriber, in this tick: filtered once per group, items shared. */
+  private fanOut(events: readonly ChangeEvent[]): void {
+    const commit = new CommitItems(events);
+    for (const group of this.groups.values()) {
+      const items = commit.selectedBy(group.filter);
+      if (items.length === 0) continue;
+      for (const subscription of group.subscribers) subscription.push(items);
+    }
   }
 }

@@ -101,6 +101,36 @@ describe('Watch', () => {
   });
 });
 
+describe('Watch with many subscribers', () => {
+  it('gives each filter its own view of a commit that every subscriber shares', async () => {
+    await create(client, { name: 'shared.we.a', server: 'backend1' });
+    await create(client, { name: 'shared.we.a.sub', server: 'backend1' });
+    const from = await revisionNow();
+    // Two subscribers per filter; the last two filters are one filter written in two orders.
+    const filters = { a: ['shared.we.a'], b: ['shared.we.b'], both: ['shared.we.b', 'shared.we.a'], bothReversed: ['shared.we.a', 'shared.we.b'] };
+    const views = Object.entries(filters).map(([label, prefixes]) => ({
+      label,
+      recordings: [watch({ from_revision: from, prefixes }), watch({ from_revision: from, prefixes })],
+    }));
+    await client.mailbox('RenameMailbox', { name: 'shared.we.a', new_name: 'shared.we.b' });
+    await create(client, { name: 'shared.we.b.new', server: 'backend1' });
+    const changes = (events: readonly Message[]): string[] => events.filter((event) => event['type'] !== 'PROGRESS').map(brief);
+    const expected: Record<string, string[]> = {
+      a: ['DELETE shared.we.a', 'DELETE shared.we.a.sub'],
+      b: ['PUT shared.we.b', 'PUT shared.we.b.sub', 'PUT shared.we.b.new'],
+      both: ['PUT shared.we.b', 'PUT shared.we.b.sub', 'PUT shared.we.b.new'],
+      bothReversed: ['PUT shared.we.b', 'PUT shared.we.b.sub', 'PUT shared.we.b.new'],
+    };
+    for (const { label, recordings } of views) {
+      for (const recording of recordings) {
+        const want = expected[label] ?? [];
+        await recording.until((events) => changes(events).length >= want.length);
+        expect(changes(recording.events), label).toEqual(want);
+      }
+    }
+  });
+});
+
 describe('revisions and min_revision', () => {
   it('answers a strictly growing revision on every write', async () => {
     const revisions: number[] = [];

@@ -14,6 +14,7 @@ import { ClientError, type MbdirClient, type Message } from '../../src/client/cl
 import { limits } from '../../src/model/limits.js';
 import { SyncListing } from '../../src/directory/sync-rules.js';
 import type { MailboxRecord } from '../../src/model/records.js';
+import { recordWatch, type WatchRecording } from '../helpers/integration.js';
 import { field, mailboxesPath, padTo, RawClient, wireType } from '../helpers/raw-grpc.js';
 import { repoRoot, startServer, type ServerProcess } from '../helpers/server-process.js';
 
@@ -196,7 +197,22 @@ describe('watch bounds (lowered on a second node)', () => {
     await Promise.all(iterators.map((iterator) => iterator.return(undefined)));
   });
 
-  it('watchBufferEventsMax: a subscriber that stops reading is cut off and resumes from its revision without a gap', async () => {
+  /** A watcher of everything that reads as fast as it can, once the node has a free slot for it. */
+  async function activeWatcher(): Promise<WatchRecording> {
+    for (let attempt = 0; ; attempt += 1) {
+      const recording = recordWatch(smallClient, {});
+      try {
+        await recording.until((events) => events.some((event) => event['type'] === 'SNAPSHOT_END'));
+        return recording;
+      } catch (error) {
+        recording.stop();
+        if (attempt === 100) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    }
+  }
+
+  it('watchBufferEventsMax: a subscriber that stops reading is cut off and resumes from its revision without a gap, holding back no other', async () => {
     // A watcher that reads its snapshot, then stops reading while many changes commit.
     const mailboxes = smallClient.mailboxes as unknown as Record<string, (request: Message, metadata: grpc.Metadata) => grpc.ClientReadableStream<Message>>;
     // The previous test's watchers free their slots once the node sees them cancelled: retry until one is free.
@@ -218,6 +234,8 @@ describe('watch bounds (lowered on a second node)', () => {
       else await new Promise((resolve) => setTimeout(resolve, 20));
     }
     expect(received).toHaveLength(1);
+    // Another watcher of the same filter reads on: the one that stopped must not hold it back.
+    const active = await activeWatcher();
     call.pause();
     await smallClient.place('PutServer', { name: 'b1', imap_address: '127.0.0.1:143' });
     // Concurrent creates in rounds of 100: one group commit never exceeds the buffer by itself.
@@ -240,6 +258,11 @@ describe('watch bounds (lowered on a second node)', () => {
     }
     abort.abort();
     expect(names.size).toBe(writes);
+    await active.until((events) => events.filter((event) => event['type'] === 'PUT').length >= writes);
+    active.stop();
+    expect(active.error()).toBeNull();
+    const revisions = active.events.map((event) => Number(event['revision']));
+    expect(revisions.slice(1)).toEqual([...revisions.slice(1)].sort((left, right) => left - right));
   });
 });
 

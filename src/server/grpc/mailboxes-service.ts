@@ -3,13 +3,14 @@
  * calls the directory, and shapes the answer. No rule lives here: anything
  * about what a mailbox may be or become is in src/directory.
  */
-import type * as grpc from '@grpc/grpc-js';
+import * as grpc from '@grpc/grpc-js';
 import type { Directory } from '../../directory/directory.js';
-import type { WatchItem } from '../../directory/watch.js';
+import type { WatchFilter, WatchItem } from '../../directory/watch.js';
 import { invalidArgument, unavailable } from '../../model/errors.js';
 import { limits } from '../../model/limits.js';
 import type { MailboxRecord } from '../../model/records.js';
 import { answerInOrder, bidiStream, clientStream, readAfterRevision, serverStream, timeLeftMs, unary, writeWithBackpressure, type CallContext } from './calls.js';
+import { services } from './proto.js';
 import {
   aclFromWire,
   mailboxFromWire,
@@ -39,6 +40,33 @@ function lookupStreamNames(request: Request): string[] {
   if (name !== '' && names.length > 0) throw invalidArgument('a LookupStream message carries name or names, not both');
   if (name === '' && names.length === 0) throw invalidArgument('a LookupStream message needs name or names');
   return name === '' ? names : [name];
+}
+
+const serializeWatchEvent = (services.Mailboxes.service['Watch'] as { responseSerialize(value: object): Buffer }).responseSerialize;
+/** Live items are one object shared by every subscriber of a commit: encoded once, kept while the item lives. */
+const encodedWatchEvents = new WeakMap<WatchItem, Buffer>();
+
+/** The WatchEvent message of an item as bytes, which the server's Watch definition sends as they are. */
+function encodeWatchEvent(item: WatchItem): Buffer {
+  // A snapshot item goes to one subscriber only: nothing to share.
+  if (item.type === 'SNAPSHOT') return serializeWatchEvent(watchEventToWire(item));
+  let encoded = encodedWatchEvents.get(item);
+  if (encoded === undefined) {
+    encoded = serializeWatchEvent(watchEventToWire(item));
+    encodedWatchEvents.set(item, encoded);
+  }
+  return encoded;
+}
+
+function watchFilterFromWire(request: Request): WatchFilter {
+  return {
+    servers: wireArray(request['servers'], 'servers', limits.watchFilterEntriesMax, (server, index) =>
+      wireString(server, `servers[${index}]`),
+    ),
+    prefixes: wireArray(request['prefixes'], 'prefixes', limits.watchFilterEntriesMax, (prefix, index) =>
+      wireString(prefix, `prefixes[${index}]`),
+    ),
+  };
 }
 
 export function mailboxesService(context: CallContext): grpc.UntypedServiceImplementation {
@@ -196,30 +224,24 @@ export function mailboxesService(context: CallContext): grpc.UntypedServiceImple
       };
     }),
 
-    Watch: serverStream<Request, Response>(context, 'Watch', async (request, call, directory) => {
-      const subscription = directory.watch(
-        {
-          servers: wireArray(request['servers'], 'servers', limits.watchFilterEntriesMax, (server, index) =>
-            wireString(server, `servers[${index}]`),
-          ),
-          prefixes: wireArray(request['prefixes'], 'prefixes', limits.watchFilterEntriesMax, (prefix, index) =>
-            wireString(prefix, `prefixes[${index}]`),
-          ),
-        },
-        wireNumber(request['from_revision'], 'from_revision'),
-      );
-      const stop = (): void => subscription.close();
-      call.on('cancelled', stop);
-      call.on('close', stop);
-      try {
-        for (;;) {
-          const items = await subscription.next();
-          if (items === null || call.cancelled) return;
-          for (const item of items) await writeWithBackpressure(call, watchEventToWire(item));
-        }
-      } finally {
-        subscription.close();
-      }
-    }),
+    // The directory pushes items as commits land; the stream only asks it to hold them while the transport drains.
+    Watch: serverStream<Request, Buffer>(context, 'Watch', (request, call, directory) =>
+      new Promise<void>((resolve, reject) => {
+        const subscription = directory.watch(watchFilterFromWire(request), wireNumber(request['from_revision'], 'from_revision'), {
+          send: (item) => call.write(encodeWatchEvent(item)),
+          end: reject,
+        });
+        const stop = (): void => {
+          subscription.close();
+          resolve();
+        };
+        call.on('cancelled', stop);
+        call.on('close', stop);
+        call.on('drain', () => subscription.drained());
+        if (call.cancelled) stop();
+        // Headers now, not with the first event: the client knows it is subscribed, and a commit's fan-out sends data only.
+        else call.sendMetadata(new grpc.Metadata());
+      }),
+    ),
   };
 }

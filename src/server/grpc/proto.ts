@@ -2,7 +2,8 @@
  * Loads the mbdir.v1 contract from proto/ at run time (@grpc/proto-loader) with
  * the options every adapter and client of this project relies on: field names
  * as written (snake_case), 64-bit integers as JS numbers (revisions stay far
- * below 2^53), enums as their names, defaults filled in, oneofs named.
+ * below 2^53), enums as their names, defaults filled in, oneofs named; and the
+ * server-side variant of a service whose streams may write messages encoded once.
  */
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
@@ -72,3 +73,20 @@ interface MbdirPackage {
 
 export const mbdirPackage = grpc.loadPackageDefinition(packageDefinition) as unknown as MbdirPackage;
 export const services = mbdirPackage.mbdir.v1;
+
+/**
+ * A copy of `service` whose `methods` send a response given as a Buffer as it
+ * is, already encoded; any other value is serialized as usual. A stream that
+ * writes one message to many callers (Watch) encodes it once. The shared
+ * definitions in `services` are left as they are.
+ */
+export function passEncodedResponses(service: grpc.ServiceDefinition, methods: readonly string[]): grpc.ServiceDefinition {
+  const copy: Record<string, grpc.MethodDefinition<object, object>> = { ...service };
+  for (const method of methods) {
+    const definition = service[method];
+    if (definition === undefined) throw new Error(`passEncodedResponses: no method ${method}`);
+    const serialize = definition.responseSerialize;
+    copy[method] = { ...definition, responseSerialize: (value: object) => (Buffer.isBuffer(value) ? value : serialize(value)) };
+  }
+  return copy;
+}

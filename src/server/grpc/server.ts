@@ -12,7 +12,7 @@ import { limits } from '../../model/limits.js';
 import type { CallContext, CallGuard } from './calls.js';
 import { mailboxesService } from './mailboxes-service.js';
 import { clusterService, placementService } from './placement-service.js';
-import { packageDefinition, services } from './proto.js';
+import { packageDefinition, passEncodedResponses, services } from './proto.js';
 
 export interface GrpcServerOptions {
   directory: Directory;
@@ -43,7 +43,8 @@ export function createGrpcServer(options: GrpcServerOptions): MbdirGrpcServer {
     directoryFor: (principal) =>
       principal.role.kind === 'backend' ? options.directory.scopedTo(principal.role.server) : options.directory,
   };
-  server.addService(services.Mailboxes.service, mailboxesService(context));
+  // Watch writes each change event encoded once for all its subscribers (mailboxes-service.ts).
+  server.addService(passEncodedResponses(services.Mailboxes.service, ['Watch']), mailboxesService(context));
   server.addService(services.Placement.service, placementService(context));
   server.addService(services.Cluster.service, clusterService(context, options.version));
   const health = new HealthImplementation({
