@@ -7,7 +7,7 @@
 import { conflict, failedPrecondition, invalidArgument, notFound, quote, resourceExhausted } from '../model/errors.js';
 import { normalizePartition, validateAddress, validateLabel } from '../model/labels.js';
 import { limits } from '../model/limits.js';
-import { ownerOf, parentName, userRootName, validateUserId } from '../model/names.js';
+import { hierarchyOf, ownerOf, parentName, userRootName, validateUserId } from '../model/names.js';
 import type {
   BusinessRecord,
   Change,
@@ -31,8 +31,10 @@ export const serverWeightMax = 1000;
 export function choosePlacement(store: Store, name: string): string {
   const owner = ownerOf(name);
   if (owner !== null) {
-    const existing = store.mailboxesOfUser(owner, 1)[0];
-    if (existing !== undefined) return existing.server;
+    // The root `user.<id>` sorts first in the hierarchy: found by name (one index search) it is the
+    // answer; only a hierarchy without its root reads the user's mailboxes in sort-key order.
+    const existing = store.serverOfMailbox(hierarchyOf(name)) ?? store.mailboxesOfUser(owner, 1)[0]?.server;
+    if (existing !== undefined) return existing;
     const home = businessHomeOf(store, owner);
     if (home !== null && isUp(store.server(home))) return home;
   } else {

@@ -3,16 +3,16 @@
  * is a local counter committed in the same transaction as the change.
  *
  * Group commit: writes that arrive while one transaction is being prepared are
- * batched into the next one, each inside its own SAVEPOINT so that a refused
- * write rolls back alone; one COMMIT (one fsync under synchronous=FULL) then
- * makes the whole batch durable. Each write still gets its own revision.
- * Nothing is acknowledged before its COMMIT returns.
+ * batched into the next one; one COMMIT (one fsync under synchronous=FULL) makes
+ * the whole batch durable. Each write still gets its own revision, and a refused
+ * write never takes the others with it. Nothing is acknowledged before its
+ * COMMIT returns.
  */
 import { resourceExhausted } from '../model/errors.js';
 import type { ChangeEvent } from '../model/records.js';
 import type { Store } from '../store/store.js';
 import { AppliedNotifier } from './applied-waiters.js';
-import type { Committed, DecideFunction, Engine, EngineStatus } from './engine.js';
+import type { Committed, Decision, DecideFunction, Engine, EngineStatus } from './engine.js';
 
 /** Writes committed by one SQLite transaction at most. */
 export const groupCommitWritesMax = 256;
@@ -32,7 +32,16 @@ export class StandaloneEngine implements Engine {
   private flushScheduled = false;
   private closed = false;
 
-  constructor(private readonly store: Store) {}
+  /** Transaction control, prepared once: exec() would parse the SQL on every batch. */
+  private readonly statements;
+
+  constructor(private readonly store: Store) {
+    this.statements = {
+      begin: store.db.prepare('BEGIN IMMEDIATE'),
+      commit: store.db.prepare('COMMIT'),
+      rollback: store.db.prepare('ROLLBACK'),
+    };
+  }
 
   async start(): Promise<void> {}
 
@@ -63,46 +72,65 @@ export class StandaloneEngine implements Engine {
     });
   }
 
-  /** Runs a batch of decisions in one transaction; each write in its own savepoint. */
+  /** Commits a batch; a write whose changes fail to apply is refused alone and the rest run again. */
   private flush(batch: PendingWrite[]): void {
-    const db = this.store.db;
+    let pending = batch;
+    // Each pass either commits what is left or refuses one write: at most batch.length passes.
+    while (pending.length > 0) pending = this.runTransaction(pending);
+  }
+
+  /**
+   * Runs a batch of decisions in one transaction (one COMMIT, one fsync under
+   * synchronous=FULL). A decision that throws has written nothing (decisions only
+   * read), so it is refused without a rollback; a write whose changes fail to
+   * apply rolls the transaction back and is refused, and the others are returned
+   * to run again on the state they saw. Nothing is acknowledged before COMMIT returns.
+   */
+  private runTransaction(batch: PendingWrite[]): PendingWrite[] {
     const outcomes: Array<{ write: PendingWrite; committed?: Committed<unknown>; error?: unknown }> = [];
     const events: ChangeEvent[] = [];
     const revisionBefore = this.store.revision();
     try {
-      db.exec('BEGIN IMMEDIATE');
+      this.statements.begin.run();
       for (const write of batch) {
-        const revisionAtSavepoint = this.store.revision();
-        db.exec('SAVEPOINT write');
+        let decision: Decision<unknown>;
         try {
-          const decision = write.decide(this.store);
-          let revision = revisionAtSavepoint;
-          if (decision.changes.length > 0) {
-            revision = revisionAtSavepoint + 1;
-            this.store.apply(decision.changes, revision);
-            for (const change of decision.changes) events.push({ revision, change });
-          }
-          db.exec('RELEASE write');
-          outcomes.push({ write, committed: { result: decision.result, revision } });
+          decision = write.decide(this.store);
         } catch (error) {
-          db.exec('ROLLBACK TO write');
-          db.exec('RELEASE write');
-          this.store.resetRevisionCache();
           outcomes.push({ write, error });
+          continue;
         }
+        let revision = this.store.revision();
+        if (decision.changes.length > 0) {
+          revision += 1;
+          try {
+            this.store.apply(decision.changes, revision);
+          } catch (error) {
+            this.rollback();
+            write.reject(error);
+            return batch.filter((other) => other !== write);
+          }
+          for (const change of decision.changes) events.push({ revision, change });
+        }
+        outcomes.push({ write, committed: { result: decision.result, revision } });
       }
-      db.exec('COMMIT');
+      this.statements.commit.run();
     } catch (error) {
-      if (db.inTransaction) db.exec('ROLLBACK');
-      this.store.resetRevisionCache();
+      this.rollback();
       for (const write of batch) write.reject(error);
-      return;
+      return [];
     }
     if (this.store.revision() > revisionBefore) this.notifier.applied(events, this.store.revision());
     for (const outcome of outcomes) {
       if (outcome.committed !== undefined) outcome.write.resolve(outcome.committed);
       else outcome.write.reject(outcome.error);
     }
+    return [];
+  }
+
+  private rollback(): void {
+    if (this.store.db.inTransaction) this.statements.rollback.run();
+    this.store.resetRevisionCache();
   }
 
   appliedRevision(): number {

@@ -44,6 +44,7 @@ const stateCode = { RESERVED: 1, ACTIVE: 2 } as const;
 export const hotQuerySql = {
   byName: 'SELECT record, revision FROM mailboxes WHERE name = ?',
   byUniqueid: 'SELECT record, revision FROM mailboxes WHERE uniqueid = ?',
+  serverByName: 'SELECT server FROM mailboxes WHERE name = ?',
   subtree: `SELECT record, revision FROM mailboxes WHERE sortkey = ? OR (sortkey >= ? AND sortkey < ?)
          ORDER BY sortkey LIMIT ?`,
   hasChild: 'SELECT 1 AS one FROM mailboxes WHERE sortkey >= ? AND sortkey < ? AND state = 2 LIMIT 1',
@@ -120,6 +121,7 @@ export class Store {
       putMeta: db.prepare('INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
       byName: db.prepare<[string], MailboxRow>(hotQuerySql.byName),
       byUniqueid: db.prepare<[string], MailboxRow>(hotQuerySql.byUniqueid),
+      serverByName: db.prepare<[string], { server: string }>(hotQuerySql.serverByName),
       upsertMailbox: db.prepare(
         `INSERT INTO mailboxes(uniqueid, name, sortkey, owner, is_root, server, state, reserved_until_ms, revision, record)
          VALUES (@uniqueid, @name, @sortkey, @owner, @isRoot, @server, @state, @reservedUntilMs, @revision, @record)
@@ -238,6 +240,11 @@ export class Store {
   mailboxByUniqueid(uniqueid: string): MailboxRecord | undefined {
     const row = this.statements.byUniqueid.get(uniqueid);
     return row === undefined ? undefined : decodeMailbox(row);
+  }
+
+  /** The server of the mailbox named `name`, without decoding its record. */
+  serverOfMailbox(name: string): string | undefined {
+    return this.statements.serverByName.get(name)?.server;
   }
 
   /** `root` and its subtree in sort-key order, at most `limit` records. */

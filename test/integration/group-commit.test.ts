@@ -1,0 +1,94 @@
+/**
+ * The standalone engine's group commit on a real SQLite file (synchronous=FULL):
+ * writes that arrive together share one transaction, each gets its own
+ * revision, and a write that is refused (its decision throws, or its changes
+ * fail to apply) takes nothing of the others with it, even when a later write
+ * in the batch depends on an earlier one.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Directory } from '../../src/directory/directory.js';
+import { conflict } from '../../src/model/errors.js';
+import type { ChangeEvent, MailboxRecord } from '../../src/model/records.js';
+import { StandaloneEngine } from '../../src/replication/standalone.js';
+import { Store } from '../../src/store/store.js';
+
+function record(name: string, uniqueid: string): MailboxRecord {
+  return {
+    uniqueid, name, server: 'backend1', partition: 'default', replicas: [], acl: [], mbtype: 'e', state: 'ACTIVE',
+    uidvalidity: 1, createdmodseq: 0, foldermodseq: 0, revision: 0, nameHistory: [], reservedUntilMs: 0, requestId: '',
+  };
+}
+
+describe('group commit', () => {
+  let dataDir: string;
+  let store: Store;
+  let engine: StandaloneEngine;
+  let directory: Directory;
+
+  beforeEach(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'mbdir-group-commit-'));
+    store = new Store({ dataDir, synchronous: 'FULL' });
+    engine = new StandaloneEngine(store);
+    directory = new Directory(store, engine);
+    await directory.putServer({ name: 'backend1', imapAddress: '127.0.0.1:143', lmtpAddress: '127.0.0.1:24', state: 'UP', weight: 1, datacenter: '' });
+  });
+
+  afterEach(async () => {
+    await engine.close();
+    store.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('refuses a failed decision and a failed apply alone; the others commit at consecutive revisions', async () => {
+    const before = engine.appliedRevision();
+    const applied: ChangeEvent[] = [];
+    engine.onApplied((events) => applied.push(...events));
+    // Issued in one tick: one batch. The fourth write fails inside SQLite (two records of one name)
+    // after its first change was written, so the batch is rolled back and run again without it.
+    const settled = await Promise.allSettled([
+      directory.createMailbox({ name: 'user.a', uniqueid: 'a-id' }),
+      directory.createMailbox({ name: 'user.e', uniqueid: 'e-id' }),
+      engine.commit(() => {
+        throw conflict('refused by its decision');
+      }),
+      engine.commit(() => ({
+        changes: [
+          { kind: 'mailbox.put', mailbox: record('user.twice', 'twice-1') },
+          { kind: 'mailbox.put', mailbox: record('user.twice', 'twice-2') },
+        ],
+        result: null,
+      })),
+      directory.createMailbox({ name: 'user.e', uniqueid: 'e-other-id' }),
+      directory.createMailbox({ name: 'user.d', uniqueid: 'd-id' }),
+    ]);
+    expect(settled.map((outcome) => outcome.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'rejected', 'rejected', 'fulfilled']);
+    const revisions = settled.map((outcome) => (outcome.status === 'fulfilled' ? (outcome.value as { revision: number }).revision : null));
+    expect(revisions).toEqual([before + 1, before + 2, null, null, null, before + 3]);
+    expect(String((settled[2] as PromiseRejectedResult).reason)).toMatch(/refused by its decision/);
+    expect(String((settled[3] as PromiseRejectedResult).reason)).toMatch(/UNIQUE constraint failed/);
+    // The second create of user.e saw the first one, committed in the same batch.
+    expect(String((settled[4] as PromiseRejectedResult).reason)).toMatch(/held by uniqueid e-id/);
+
+    expect(engine.appliedRevision()).toBe(before + 3);
+    expect(store.mailboxByName('user.twice')).toBeUndefined();
+    expect(store.mailboxByUniqueid('twice-1')).toBeUndefined();
+    expect(['user.a', 'user.e', 'user.d'].map((name) => store.mailboxByName(name)?.revision)).toEqual([before + 1, before + 2, before + 3]);
+    expect(applied.map((event) => [event.revision, event.change.kind === 'mailbox.put' ? event.change.mailbox.name : ''])).toEqual([
+      [before + 1, 'user.a'],
+      [before + 2, 'user.e'],
+      [before + 3, 'user.d'],
+    ]);
+    expect(store.changesSince(before, 10).map((event) => event.revision)).toEqual([before + 1, before + 2, before + 3]);
+
+    // What was acknowledged is on disk: a fresh store on the same file reads it back.
+    await engine.close();
+    store.close();
+    store = new Store({ dataDir, synchronous: 'FULL' });
+    engine = new StandaloneEngine(store);
+    expect(store.revision()).toBe(before + 3);
+    expect(store.mailboxByName('user.d')?.uniqueid).toBe('d-id');
+  });
+});
