@@ -8,7 +8,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdtempSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
@@ -346,6 +346,16 @@ export async function runBench(options: RunOptions): Promise<{ results: Operatio
 
 // ------------------------------------------------------------ command line
 
+/** What the figures were measured on: a benchmark on a busy or small machine must say so. */
+function machineNow(): { cores: number; cpu: string; memoryGb: number; loadAverageAtStart: string[] } {
+  return {
+    cores: cpus().length,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    memoryGb: Math.round(totalmem() / 2 ** 30),
+    loadAverageAtStart: loadavg().map((load) => load.toFixed(2)),
+  };
+}
+
 function shapeOf(options: Record<string, string | undefined>, dataDir: string | undefined): DirectoryShape {
   const stored = dataDir !== undefined && existsSync(join(dataDir, shapeFileName))
     ? (JSON.parse(readFileSync(join(dataDir, shapeFileName), 'utf8')) as DirectoryShape)
@@ -425,6 +435,7 @@ export function addBenchCommands(program: Command): void {
         watchWriteIntervalMs: Number(text['watchInterval']),
       };
       process.stderr.write(`seed ${shape.seed}; ${mailboxTotal(shape)} mailboxes (${shape.users} users x ${shape.foldersPerUser})\n`);
+      const machineBefore = machineNow();
       const run = await runBench({
         shape,
         settings,
@@ -434,9 +445,15 @@ export function addBenchCommands(program: Command): void {
         synchronous: String(text['synchronous']),
         echo: options['echo'] !== false,
       });
-      const report = { shape, settings, mailboxes: mailboxTotal(shape), ...run };
+      const machine = { ...machineBefore, loadAverageAtEnd: machineNow().loadAverageAtStart };
+      const report = { shape, settings, mailboxes: mailboxTotal(shape), machine, ...run };
       if (globals.json === true) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-      else printTable(run.results, run.serverRssMb);
+      else {
+        printTable(run.results, run.serverRssMb);
+        process.stdout.write(
+          `machine: ${machine.cores} x ${machine.cpu}, ${machine.memoryGb} GB; load average ${machine.loadAverageAtStart.join(' ')} at start, ${machine.loadAverageAtEnd.join(' ')} at end (other load makes every figure lower)\n`,
+        );
+      }
     });
   bench
     .command('echo', { hidden: true })
