@@ -24,6 +24,7 @@ import type {
   ServerRecord,
   UserRecord,
 } from '../model/records.js';
+import { BackgroundCheckpointer, walAutocheckpointPages, walBackstopCheckpointPages } from './checkpointer.js';
 import { migrate } from './schema.js';
 
 export type SynchronousMode = 'FULL' | 'NORMAL' | 'OFF';
@@ -81,7 +82,9 @@ export class Store {
   readonly path: string;
   private readonly retention: number;
   private readonly statements;
+  private readonly synchronous: SynchronousMode;
   private revisionCache: number;
+  private checkpointer: BackgroundCheckpointer | null = null;
 
   constructor(options: StoreOptions) {
     if (options.dataDir === ':memory:') this.path = ':memory:';
@@ -93,6 +96,7 @@ export class Store {
     this.db.pragma('journal_mode = WAL');
     // FULL: an acknowledged write survives a power cut (DESIGN.md, Replication).
     this.db.pragma(`synchronous = ${options.synchronous}`);
+    this.synchronous = options.synchronous;
     this.db.pragma('foreign_keys = OFF');
     this.db.pragma('cache_size = -65536'); // 64 MiB page cache
     this.db.pragma('busy_timeout = 5000');
@@ -467,6 +471,33 @@ export class Store {
       );
     }
     this.db.pragma(`cache_size = -${bulkLoadCacheKibibytes}`);
+  }
+
+  /**
+   * Moves WAL checkpoints off this connection's commits to a worker thread (a
+   * serving node; see checkpointer.ts). Should the worker die, commits checkpoint
+   * again as SQLite does by default.
+   */
+  startBackgroundCheckpoints(): void {
+    if (this.path === ':memory:' || this.checkpointer !== null) return;
+    this.db.pragma(`wal_autocheckpoint = ${walBackstopCheckpointPages}`);
+    this.checkpointer = new BackgroundCheckpointer(this.path, this.synchronous, () => {
+      this.checkpointer = null;
+      if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${walAutocheckpointPages}`);
+    });
+  }
+
+  /** Tells the background checkpointer (if any) that a transaction committed `changes` changes. */
+  committed(changes: number): void {
+    this.checkpointer?.committed(changes);
+  }
+
+  /** Stops the background checkpoints and waits for the worker's connection to close. */
+  async stopBackgroundCheckpoints(): Promise<void> {
+    const checkpointer = this.checkpointer;
+    this.checkpointer = null;
+    await checkpointer?.stop();
+    if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${walAutocheckpointPages}`);
   }
 
   close(): void {
