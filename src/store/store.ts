@@ -114,12 +114,16 @@ export class Store {
       byName: db.prepare<[string], MailboxRow>(hotQuerySql.byName),
       byUniqueid: db.prepare<[string], MailboxRow>(hotQuerySql.byUniqueid),
       serverByName: db.prepare<[string], { server: string }>(hotQuerySql.serverByName),
-      upsertMailbox: db.prepare(
+      // A new uniqueid is inserted; a known one is updated (and its reverse-index rows rewritten).
+      insertMailbox: db.prepare(
         `INSERT INTO mailboxes(uniqueid, name, sortkey, owner, is_root, server, state, reserved_until_ms, revision, record)
          VALUES (@uniqueid, @name, @sortkey, @owner, @isRoot, @server, @state, @reservedUntilMs, @revision, @record)
-         ON CONFLICT(uniqueid) DO UPDATE SET name = excluded.name, sortkey = excluded.sortkey, owner = excluded.owner,
-           is_root = excluded.is_root, server = excluded.server, state = excluded.state,
-           reserved_until_ms = excluded.reserved_until_ms, revision = excluded.revision, record = excluded.record`,
+         ON CONFLICT(uniqueid) DO NOTHING`,
+      ),
+      updateMailbox: db.prepare(
+        `UPDATE mailboxes SET name = @name, sortkey = @sortkey, owner = @owner, is_root = @isRoot, server = @server,
+           state = @state, reserved_until_ms = @reservedUntilMs, revision = @revision, record = @record
+         WHERE uniqueid = @uniqueid`,
       ),
       deleteMailbox: db.prepare('DELETE FROM mailboxes WHERE uniqueid = ?'),
       deleteAclIndex: db.prepare(hotQuerySql.deleteAclIndex),
@@ -399,7 +403,7 @@ export class Store {
 
   private putMailbox(mailbox: MailboxRecord): void {
     const { revision: _revision, ...stored } = mailbox;
-    this.statements.upsertMailbox.run({
+    const row = {
       uniqueid: mailbox.uniqueid,
       name: mailbox.name,
       sortkey: sortKey(mailbox.name),
@@ -410,12 +414,16 @@ export class Store {
       reservedUntilMs: mailbox.reservedUntilMs,
       revision: mailbox.revision,
       record: JSON.stringify(stored),
-    });
-    this.statements.deleteAclIndex.run(mailbox.uniqueid);
+    };
+    // A create (the common write) is one insert: it has no reverse-index rows to delete.
+    if (this.statements.insertMailbox.run(row).changes === 0) {
+      this.statements.updateMailbox.run(row);
+      this.statements.deleteAclIndex.run(mailbox.uniqueid);
+      this.statements.deleteReplicaIndex.run(mailbox.uniqueid);
+    }
     for (const entry of mailbox.acl) {
       this.statements.insertAclIndex.run(indexedIdentifier(entry.identifier), mailbox.uniqueid);
     }
-    this.statements.deleteReplicaIndex.run(mailbox.uniqueid);
     for (const replica of mailbox.replicas) this.statements.insertReplicaIndex.run(replica.server, mailbox.uniqueid);
   }
 
