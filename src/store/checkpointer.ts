@@ -2,16 +2,17 @@
  * Background WAL checkpoints for a serving node. SQLite's own auto-checkpoint
  * runs inside the COMMIT that crosses its threshold, on the event loop: it
  * copies up to a thousand pages into the database file and fsyncs it while
- * every caller waits. Here a worker thread with its own connection runs PASSIVE
- * checkpoints (they never block the writer, nor wait for it) every few
- * milliseconds, and the writer keeps SQLite's auto-checkpoint only as a backstop
- * at a larger threshold. The worker never writes a row; it only checkpoints.
+ * every caller waits. Here a worker thread with its own connection runs a
+ * PASSIVE checkpoint (it never blocks the writer, nor waits for it) after every
+ * thousand or so committed changes, one at a time; the writer keeps SQLite's
+ * auto-checkpoint only as a backstop at a larger threshold, for a worker that
+ * falls behind. The worker never writes a row; it only checkpoints.
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 
-/** Changes committed between two background checkpoints (about 8 WAL pages each for a create). */
-export const checkpointEveryChanges = 256;
+/** Changes committed between two background checkpoints (5-8 WAL pages each for a create): two fsyncs per 1,024 changes. */
+export const checkpointEveryChanges = 1024;
 /** WAL pages at which the writer checkpoints itself, should the worker fall behind (SQLite's default is 1000). */
 export const walBackstopCheckpointPages = 16_000;
 /** WAL pages at which the writer checkpoints without a worker (SQLite's default). */

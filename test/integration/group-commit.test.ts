@@ -14,6 +14,7 @@ import { Directory } from '../../src/directory/directory.js';
 import { conflict } from '../../src/model/errors.js';
 import type { ChangeEvent, MailboxRecord } from '../../src/model/records.js';
 import { StandaloneEngine } from '../../src/replication/standalone.js';
+import { checkpointEveryChanges } from '../../src/store/checkpointer.js';
 import { Store } from '../../src/store/store.js';
 
 function record(name: string, uniqueid: string): MailboxRecord {
@@ -98,7 +99,8 @@ describe('group commit', () => {
     const databaseFile = join(dataDir, 'mbdir.sqlite');
     const sizeBefore = statSync(databaseFile).size;
     // More changes than one background checkpoint waits for, far fewer WAL pages than SQLite's own backstop.
-    for (let round = 0; round < 6; round += 1) {
+    expect(1100).toBeGreaterThan(checkpointEveryChanges);
+    for (let round = 0; round < 11; round += 1) {
       await Promise.all(Array.from({ length: 100 }, (_, index) => directory.createMailbox({ name: `user.w${round}x${index}` })));
     }
     const deadline = Date.now() + 20_000;
@@ -110,6 +112,6 @@ describe('group commit', () => {
     store.close();
     store = new Store({ dataDir, synchronous: 'FULL' });
     engine = new StandaloneEngine(store);
-    expect(store.mailboxCount()).toBe(600);
+    expect(store.mailboxCount()).toBe(1100);
   });
 });
