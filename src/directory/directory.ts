@@ -89,6 +89,24 @@ export interface ServerLoad {
   mailboxes: number;
 }
 
+/** Bytes drawn from the system's random source at once; a draw per generated uniqueid cost as much as its rules. */
+const randomPoolBytes = 4096;
+
+/** The system's random source, read a pool at a time; no byte is handed out twice. */
+function pooledRandomBytes(): RandomBytes {
+  let pool = Buffer.alloc(0);
+  let offset = 0;
+  return (count) => {
+    if (offset + count > pool.length) {
+      pool = cryptoRandomBytes(Math.max(randomPoolBytes, count));
+      offset = 0;
+    }
+    const bytes = pool.subarray(offset, offset + count);
+    offset += count;
+    return bytes;
+  };
+}
+
 /** Backend-scoped views kept for reuse (one per backend server). */
 const scopedDirectoriesMax = 10_000;
 
@@ -110,7 +128,7 @@ export class Directory {
     options: DirectoryOptions & { watchHub?: WatchHub } = {},
   ) {
     this.clock = options.clock ?? { nowMs: () => Date.now() };
-    this.randomBytes = options.randomBytes ?? ((count) => cryptoRandomBytes(count));
+    this.randomBytes = options.randomBytes ?? pooledRandomBytes();
     this.nodeId = options.nodeId ?? 'mbdir';
     this.reservationTtlMs = options.reservationTtlMs ?? limits.reservationTtlMs;
     this.watchHub = options.watchHub ?? new WatchHub(store, engine);

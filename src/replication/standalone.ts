@@ -43,7 +43,10 @@ export class StandaloneEngine implements Engine {
     };
   }
 
-  async start(): Promise<void> {}
+  /** Serving: WAL checkpoints move to a worker, so no COMMIT on the event loop copies pages for them. */
+  async start(): Promise<void> {
+    this.store.startBackgroundCheckpoints();
+  }
 
   commit<T>(decide: DecideFunction<T>): Promise<Committed<T>> {
     if (this.closed) return Promise.reject(new Error('engine closed'));
@@ -115,6 +118,7 @@ export class StandaloneEngine implements Engine {
         outcomes.push({ write, committed: { result: decision.result, revision } });
       }
       this.statements.commit.run();
+      this.store.committed(events.length);
     } catch (error) {
       this.rollback();
       for (const write of batch) write.reject(error);
@@ -154,5 +158,6 @@ export class StandaloneEngine implements Engine {
     const pending = this.queue.splice(0);
     if (pending.length > 0) this.flush(pending);
     this.notifier.close();
+    await this.store.stopBackgroundCheckpoints();
   }
 }

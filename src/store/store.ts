@@ -24,6 +24,7 @@ import type {
   ServerRecord,
   UserRecord,
 } from '../model/records.js';
+import { BackgroundCheckpointer, walAutocheckpointPages, walBackstopCheckpointPages } from './checkpointer.js';
 import { migrate } from './schema.js';
 
 export type SynchronousMode = 'FULL' | 'NORMAL' | 'OFF';
@@ -93,7 +94,9 @@ export class Store {
   readonly path: string;
   private readonly retention: number;
   private readonly statements;
+  private readonly synchronous: SynchronousMode;
   private revisionCache: number;
+  private checkpointer: BackgroundCheckpointer | null = null;
 
   constructor(options: StoreOptions) {
     if (options.dataDir === ':memory:') this.path = ':memory:';
@@ -105,6 +108,7 @@ export class Store {
     this.db.pragma('journal_mode = WAL');
     // FULL: an acknowledged write survives a power cut (DESIGN.md, Replication).
     this.db.pragma(`synchronous = ${options.synchronous}`);
+    this.synchronous = options.synchronous;
     this.db.pragma('foreign_keys = OFF');
     this.db.pragma('cache_size = -65536'); // 64 MiB page cache
     this.db.pragma('busy_timeout = 5000');
@@ -122,12 +126,16 @@ export class Store {
       byName: db.prepare<[string], MailboxRow>(hotQuerySql.byName),
       byUniqueid: db.prepare<[string], MailboxRow>(hotQuerySql.byUniqueid),
       serverByName: db.prepare<[string], { server: string }>(hotQuerySql.serverByName),
-      upsertMailbox: db.prepare(
+      // A new uniqueid is inserted; a known one is updated (and its reverse-index rows rewritten).
+      insertMailbox: db.prepare(
         `INSERT INTO mailboxes(uniqueid, name, sortkey, owner, is_root, server, state, reserved_until_ms, revision, record)
          VALUES (@uniqueid, @name, @sortkey, @owner, @isRoot, @server, @state, @reservedUntilMs, @revision, @record)
-         ON CONFLICT(uniqueid) DO UPDATE SET name = excluded.name, sortkey = excluded.sortkey, owner = excluded.owner,
-           is_root = excluded.is_root, server = excluded.server, state = excluded.state,
-           reserved_until_ms = excluded.reserved_until_ms, revision = excluded.revision, record = excluded.record`,
+         ON CONFLICT(uniqueid) DO NOTHING`,
+      ),
+      updateMailbox: db.prepare(
+        `UPDATE mailboxes SET name = @name, sortkey = @sortkey, owner = @owner, is_root = @isRoot, server = @server,
+           state = @state, reserved_until_ms = @reservedUntilMs, revision = @revision, record = @record
+         WHERE uniqueid = @uniqueid`,
       ),
       deleteMailbox: db.prepare('DELETE FROM mailboxes WHERE uniqueid = ?'),
       deleteAclIndex: db.prepare(hotQuerySql.deleteAclIndex),
@@ -428,7 +436,7 @@ export class Store {
 
   private putMailbox(mailbox: MailboxRecord): void {
     const { revision: _revision, ...stored } = mailbox;
-    this.statements.upsertMailbox.run({
+    const row = {
       uniqueid: mailbox.uniqueid,
       name: mailbox.name,
       sortkey: sortKey(mailbox.name),
@@ -439,12 +447,16 @@ export class Store {
       reservedUntilMs: mailbox.reservedUntilMs,
       revision: mailbox.revision,
       record: JSON.stringify(stored),
-    });
-    this.statements.deleteAclIndex.run(mailbox.uniqueid);
+    };
+    // A create (the common write) is one insert: it has no reverse-index rows to delete.
+    if (this.statements.insertMailbox.run(row).changes === 0) {
+      this.statements.updateMailbox.run(row);
+      this.statements.deleteAclIndex.run(mailbox.uniqueid);
+      this.statements.deleteReplicaIndex.run(mailbox.uniqueid);
+    }
     for (const entry of mailbox.acl) {
       this.statements.insertAclIndex.run(indexedIdentifier(entry.identifier), mailbox.uniqueid);
     }
-    this.statements.deleteReplicaIndex.run(mailbox.uniqueid);
     for (const replica of mailbox.replicas) this.statements.insertReplicaIndex.run(replica.server, mailbox.uniqueid);
   }
 
@@ -500,6 +512,33 @@ export class Store {
       );
     }
     this.db.pragma(`cache_size = -${bulkLoadCacheKibibytes}`);
+  }
+
+  /**
+   * Moves WAL checkpoints off this connection's commits to a worker thread (a
+   * serving node; see checkpointer.ts). Should the worker die, commits checkpoint
+   * again as SQLite does by default.
+   */
+  startBackgroundCheckpoints(): void {
+    if (this.path === ':memory:' || this.checkpointer !== null) return;
+    this.db.pragma(`wal_autocheckpoint = ${walBackstopCheckpointPages}`);
+    this.checkpointer = new BackgroundCheckpointer(this.path, this.synchronous, () => {
+      this.checkpointer = null;
+      if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${walAutocheckpointPages}`);
+    });
+  }
+
+  /** Tells the background checkpointer (if any) that a transaction committed `changes` changes. */
+  committed(changes: number): void {
+    this.checkpointer?.committed(changes);
+  }
+
+  /** Stops the background checkpoints and waits for the worker's connection to close. */
+  async stopBackgroundCheckpoints(): Promise<void> {
+    const checkpointer = this.checkpointer;
+    this.checkpointer = null;
+    await checkpointer?.stop();
+    if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${walAutocheckpointPages}`);
   }
 
   close(): void {

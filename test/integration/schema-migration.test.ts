@@ -1,0 +1,76 @@
+/**
+ * Migration 4 rebuilds `mailboxes` as a rowid table. A data directory written
+ * by the previous schema (version 3, uniqueid as a WITHOUT ROWID primary key)
+ * must open with every record, index and rule intact: lookups by name and
+ * uniqueid, subtree order, the reverse ACL index, and a create that must not
+ * reuse a held name or uniqueid.
+ */
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Directory } from '../../src/directory/directory.js';
+import { sortKey } from '../../src/model/names.js';
+import { StandaloneEngine } from '../../src/replication/standalone.js';
+import { migrations } from '../../src/store/schema.js';
+import { Store } from '../../src/store/store.js';
+
+const directories: string[] = [];
+afterEach(() => {
+  for (const directory of directories.splice(0)) rmSync(directory, { recursive: true, force: true });
+});
+
+/** A version-3 data directory holding `names`, each with uniqueid `<name>-id` and an ACL for `alice`. */
+function versionThreeDirectory(names: readonly string[]): string {
+  const dataDir = mkdtempSync(join(tmpdir(), 'mbdir-schema-v3-'));
+  directories.push(dataDir);
+  const db = new Database(join(dataDir, 'mbdir.sqlite'));
+  db.pragma('journal_mode = WAL');
+  for (const migration of migrations.slice(0, 3)) db.exec(migration);
+  db.pragma('user_version = 3');
+  const insert = db.prepare(
+    `INSERT INTO mailboxes(uniqueid, name, sortkey, owner, is_root, server, state, reserved_until_ms, revision, record)
+     VALUES (?, ?, ?, 'alice', ?, 'backend1', 2, 0, 1, ?)`,
+  );
+  for (const name of names) {
+    const record = {
+      uniqueid: `${name}-id`, name, server: 'backend1', partition: 'default', replicas: [],
+      acl: [{ identifier: 'alice', rights: 'lrs' }], mbtype: 'e', state: 'ACTIVE', uidvalidity: 1,
+      createdmodseq: 0, foldermodseq: 0, nameHistory: [], reservedUntilMs: 0, requestId: '',
+    };
+    insert.run(`${name}-id`, name, sortKey(name), name === 'user.alice' ? 1 : 0, JSON.stringify(record));
+    db.prepare('INSERT INTO acl_index(identifier, uniqueid) VALUES (?, ?)').run('alice', `${name}-id`);
+  }
+  db.prepare("INSERT INTO meta(key, value) VALUES ('revision', '1')").run();
+  db.close();
+  return dataDir;
+}
+
+describe('schema migration 4 (mailboxes as a rowid table)', () => {
+  it('keeps every record and index of a version-3 directory, and the create rules on top of them', async () => {
+    const names = ['user.alice', 'user.alice.Sent', 'user.alice.Archive', 'user.alice.Archive.2024'];
+    const dataDir = versionThreeDirectory(names);
+    const store = new Store({ dataDir, synchronous: 'FULL' });
+    const engine = new StandaloneEngine(store);
+    const directory = new Directory(store, engine);
+    try {
+      expect(store.db.pragma('user_version', { simple: true })).toBe(migrations.length);
+      expect(store.mailboxCount()).toBe(4);
+      expect(store.mailboxByUniqueid('user.alice.Sent-id')?.name).toBe('user.alice.Sent');
+      expect(store.subtree('user.alice', 10).map((mailbox) => mailbox.name)).toEqual([
+        'user.alice', 'user.alice.Archive', 'user.alice.Archive.2024', 'user.alice.Sent',
+      ]);
+      expect(store.mailboxesByAclIdentifier('alice', 10)).toHaveLength(4);
+
+      await expect(directory.createMailbox({ name: 'user.alice.Sent', uniqueid: 'another-id' })).rejects.toThrow(/held by uniqueid/);
+      await expect(directory.createMailbox({ name: 'user.alice.Other', uniqueid: 'user.alice.Sent-id' })).rejects.toThrow(/already registered/);
+      const created = await directory.createMailbox({ name: 'user.alice.Drafts' });
+      expect(created).toMatchObject({ outcome: 'CREATED', revision: 2, mailbox: { server: 'backend1' } });
+      expect(store.mailboxByName('user.alice.Drafts')?.uniqueid).toBe(created.mailbox.uniqueid);
+    } finally {
+      await engine.close();
+      store.close();
+    }
+  });
+});
