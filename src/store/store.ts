@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { indexedIdentifier } from '../model/acl.js';
 import { failedPrecondition } from '../model/errors.js';
 import { limits } from '../model/limits.js';
-import { childKeyRange, isUserRoot, ownerOf, sortKey } from '../model/names.js';
+import { childKeyRange, nameColumns, sortKey } from '../model/names.js';
 import type {
   BusinessRecord,
   Change,
@@ -64,6 +64,34 @@ export const hotQuerySql = {
 /** Page cache of a store opened for a bulk load (KiB, negative as SQLite wants it). */
 export const bulkLoadCacheKibibytes = 262_144;
 
+/**
+ * Meta key written (durably) before an unjournaled bulk load of an empty data
+ * directory starts and deleted in the load's last, durable commit. A store that
+ * finds it refuses to open: the load was interrupted and the file may be torn.
+ */
+export const bulkLoadIncompleteKey = 'bulk_load_incomplete';
+
+/** The columns of `mailboxes`, in order, for `INSERT INTO mailboxes(...)`. */
+export const mailboxColumnsSql = 'uniqueid, name, sortkey, owner, is_root, server, state, reserved_until_ms, revision, record';
+
+/** The row of `mailboxes` for a record, in `mailboxColumnsSql` order (the record JSON without its revision). */
+export function mailboxRow(mailbox: MailboxRecord): unknown[] {
+  const { revision, ...stored } = mailbox;
+  const columns = nameColumns(mailbox.name);
+  return [
+    mailbox.uniqueid,
+    mailbox.name,
+    columns.sortkey,
+    columns.owner,
+    columns.isRoot ? 1 : 0,
+    mailbox.server,
+    stateCode[mailbox.state],
+    mailbox.reservedUntilMs,
+    revision,
+    JSON.stringify(stored),
+  ];
+}
+
 interface MailboxRow {
   record: string;
   revision: number;
@@ -96,6 +124,7 @@ export class Store {
     this.db.pragma('cache_size = -65536'); // 64 MiB page cache
     this.db.pragma('busy_timeout = 5000');
     migrate(this.db);
+    this.refuseInterruptedBulkLoad();
     this.retention = options.changeLogRetentionRevisions ?? limits.changeLogRetentionRevisions;
     this.statements = this.prepare();
     this.revisionCache = Number(this.getMeta('revision') ?? '0');
@@ -109,8 +138,7 @@ export class Store {
       byName: db.prepare<[string], MailboxRow>(hotQuerySql.byName),
       byUniqueid: db.prepare<[string], MailboxRow>(hotQuerySql.byUniqueid),
       upsertMailbox: db.prepare(
-        `INSERT INTO mailboxes(uniqueid, name, sortkey, owner, is_root, server, state, reserved_until_ms, revision, record)
-         VALUES (@uniqueid, @name, @sortkey, @owner, @isRoot, @server, @state, @reservedUntilMs, @revision, @record)
+        `INSERT INTO mailboxes(${mailboxColumnsSql}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT(uniqueid) DO UPDATE SET name = excluded.name, sortkey = excluded.sortkey, owner = excluded.owner,
            is_root = excluded.is_root, server = excluded.server, state = excluded.state,
            reserved_until_ms = excluded.reserved_until_ms, revision = excluded.revision, record = excluded.record`,
@@ -203,6 +231,17 @@ export class Store {
   oldestRetainedRevision(): number {
     const oldest = this.statements.oldestChange.get()?.revision ?? null;
     return oldest === null ? this.revisionCache : oldest - 1;
+  }
+
+  private refuseInterruptedBulkLoad(): void {
+    const started = this.getMeta(bulkLoadIncompleteKey);
+    if (started === undefined) return;
+    this.db.close();
+    throw failedPrecondition(
+      `the data directory ${this.path} holds a bulk load that did not finish (mbdir import --data-dir or ` +
+        `mbdir bench generate, started ${started}): it was written without a journal, so it may be incomplete or torn. ` +
+        'Remove the data directory and run the load again',
+    );
   }
 
   // ------------------------------------------------------------ mailbox reads
@@ -387,19 +426,7 @@ export class Store {
   }
 
   private putMailbox(mailbox: MailboxRecord): void {
-    const { revision: _revision, ...stored } = mailbox;
-    this.statements.upsertMailbox.run({
-      uniqueid: mailbox.uniqueid,
-      name: mailbox.name,
-      sortkey: sortKey(mailbox.name),
-      owner: ownerOf(mailbox.name),
-      isRoot: isUserRoot(mailbox.name) ? 1 : 0,
-      server: mailbox.server,
-      state: stateCode[mailbox.state],
-      reservedUntilMs: mailbox.reservedUntilMs,
-      revision: mailbox.revision,
-      record: JSON.stringify(stored),
-    });
+    this.statements.upsertMailbox.run(mailboxRow(mailbox));
     this.statements.deleteAclIndex.run(mailbox.uniqueid);
     for (const entry of mailbox.acl) {
       this.statements.insertAclIndex.run(indexedIdentifier(entry.identifier), mailbox.uniqueid);
