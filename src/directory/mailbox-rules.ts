@@ -39,26 +39,35 @@ export interface CreateResult {
   outcome: CreateOutcome;
 }
 
-/** Checks a create request's fields; returns the normalised input. */
-export function validateCreate(input: CreateInput): CreateInput {
-  validateName(input.name);
-  validateUniqueid(input.uniqueid);
-  validateRequestId(input.requestId);
-  if (input.server !== '') validateLabel(input.server, 'server');
-  if (input.replicas.length > limits.replicasMax) {
-    throw invalidArgument(`mailbox has ${input.replicas.length} replicas, more than the limit of ${limits.replicasMax}`);
+/** The fields of a mailbox that a create checks and normalises. */
+export type CreatedFields = Pick<CreateInput, 'name' | 'uniqueid' | 'requestId' | 'server' | 'partition' | 'replicas' | 'acl' | 'mbtype'>;
+
+/**
+ * Checks a new mailbox's fields and normalises them in place (a bulk import
+ * checks millions of records this way without copying them).
+ */
+export function normalizeCreatedFields(fields: CreatedFields): void {
+  validateName(fields.name);
+  validateUniqueid(fields.uniqueid);
+  validateRequestId(fields.requestId);
+  if (fields.server !== '') validateLabel(fields.server, 'server');
+  if (fields.replicas.length > limits.replicasMax) {
+    throw invalidArgument(`mailbox has ${fields.replicas.length} replicas, more than the limit of ${limits.replicasMax}`);
   }
-  const replicas = input.replicas.map((replica) => {
+  fields.replicas = fields.replicas.map((replica) => {
     validateLabel(replica.server, 'replica server');
     return { server: replica.server, partition: normalizePartition(replica.partition) };
   });
-  return {
-    ...input,
-    partition: normalizePartition(input.partition),
-    replicas,
-    acl: normalizeAcl(input.acl),
-    mbtype: normalizeMbtype(input.mbtype),
-  };
+  fields.partition = normalizePartition(fields.partition);
+  fields.acl = normalizeAcl(fields.acl);
+  fields.mbtype = normalizeMbtype(fields.mbtype);
+}
+
+/** Checks a create request's fields; returns the normalised input. */
+export function validateCreate(input: CreateInput): CreateInput {
+  const normalized = { ...input };
+  normalizeCreatedFields(normalized);
+  return normalized;
 }
 
 /** Describes the record holding a name, for Conflict messages. */

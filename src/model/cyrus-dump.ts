@@ -47,7 +47,12 @@ export function parseDumpLine(line: string): DumpLine {
   } catch (error) {
     throw invalidArgument(`dump line is not a "name": {...} member: ${(error as Error).message}`);
   }
-  const [key, entry] = Object.entries(parsed)[0] ?? [];
+  let key: string | undefined;
+  for (const member in parsed) {
+    key = member;
+    break;
+  }
+  const entry = key === undefined ? undefined : parsed[key];
   if (key === undefined || entry === undefined || typeof entry !== 'object' || entry === null) {
     throw invalidArgument('dump line holds no mailbox entry');
   }

@@ -66,6 +66,33 @@ export function sortKey(name: string): Buffer {
   return Buffer.concat(parts);
 }
 
+/** What the store keeps beside a name, from one parse: its sort key, owner and whether it is a user root. */
+export interface NameColumns {
+  readonly sortkey: Buffer;
+  readonly owner: string | null;
+  readonly isRoot: boolean;
+}
+
+/**
+ * `sortKey`, `ownerOf` and `isUserRoot` of a valid name from a single parse (a
+ * bulk load computes them for millions of names). A segment holds neither `.`
+ * nor a control character, so the key is the name with `!` and `.` mapped to
+ * the dbname separators, encoded once.
+ */
+export function nameColumns(name: string): NameColumns {
+  const { domain, segments } = parseName(name);
+  const local = domain === null ? name : name.slice(domain.length + 1);
+  const dbLocal = local.replaceAll(hierarchySeparator, String.fromCharCode(dbHierarchySeparatorByte));
+  const dbName = domain === null ? dbLocal : `${domain}${String.fromCharCode(dbDomainSeparatorByte)}${dbLocal}`;
+  const isUser = segments.length >= 2 && segments[0] === 'user';
+  const userLocal = isUser ? (segments[1] ?? '').replace(/\^/g, '.') : '';
+  return {
+    sortkey: Buffer.from(dbName, 'utf8'),
+    owner: !isUser ? null : domain === null ? userLocal : `${userLocal}@${domain}`,
+    isRoot: isUser && segments.length === 2,
+  };
+}
+
 /** Sort keys strictly inside the subtree of `key`: [low, high). */
 export function childKeyRange(key: Buffer): { low: Buffer; high: Buffer } {
   return {

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { indexedIdentifier } from '../model/acl.js';
 import { failedPrecondition } from '../model/errors.js';
 import { limits } from '../model/limits.js';
-import { childKeyRange, isUserRoot, ownerOf, sortKey } from '../model/names.js';
+import { childKeyRange, nameColumns, sortKey } from '../model/names.js';
 import type {
   BusinessRecord,
   Change,
@@ -71,6 +71,34 @@ export const hotQuerySql = {
 /** Page cache of a store opened for a bulk load (KiB, negative as SQLite wants it). */
 export const bulkLoadCacheKibibytes = 262_144;
 
+/**
+ * Meta key written (durably) before an unjournaled bulk load of an empty data
+ * directory starts and deleted in the load's last, durable commit. A store that
+ * finds it refuses to open: the load was interrupted and the file may be torn.
+ */
+export const bulkLoadIncompleteKey = 'bulk_load_incomplete';
+
+/** The columns of `mailboxes`, in order, for `INSERT INTO mailboxes(...)`. */
+export const mailboxColumnsSql = 'uniqueid, name, sortkey, owner, is_root, server, state, reserved_until_ms, revision, record';
+
+/** The row of `mailboxes` for a record, in `mailboxColumnsSql` order (the record JSON without its revision). */
+export function mailboxRow(mailbox: MailboxRecord): unknown[] {
+  const { revision, ...stored } = mailbox;
+  const columns = nameColumns(mailbox.name);
+  return [
+    mailbox.uniqueid,
+    mailbox.name,
+    columns.sortkey,
+    columns.owner,
+    columns.isRoot ? 1 : 0,
+    mailbox.server,
+    stateCode[mailbox.state],
+    mailbox.reservedUntilMs,
+    revision,
+    JSON.stringify(stored),
+  ];
+}
+
 interface MailboxRow {
   record: string;
   revision: number;
@@ -113,6 +141,7 @@ export class Store {
     this.db.pragma('cache_size = -65536'); // 64 MiB page cache
     this.db.pragma('busy_timeout = 5000');
     migrate(this.db);
+    this.refuseInterruptedBulkLoad();
     this.retention = options.changeLogRetentionRevisions ?? limits.changeLogRetentionRevisions;
     this.statements = this.prepare();
     this.revisionCache = Number(this.getMeta('revision') ?? '0');
@@ -128,14 +157,13 @@ export class Store {
       serverByName: db.prepare<[string], { server: string }>(hotQuerySql.serverByName),
       // A new uniqueid is inserted; a known one is updated (and its reverse-index rows rewritten).
       insertMailbox: db.prepare(
-        `INSERT INTO mailboxes(uniqueid, name, sortkey, owner, is_root, server, state, reserved_until_ms, revision, record)
-         VALUES (@uniqueid, @name, @sortkey, @owner, @isRoot, @server, @state, @reservedUntilMs, @revision, @record)
-         ON CONFLICT(uniqueid) DO NOTHING`,
+        `INSERT INTO mailboxes(${mailboxColumnsSql}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(uniqueid) DO NOTHING`,
       ),
+      // Parameters: mailboxRow's columns after uniqueid, then uniqueid.
       updateMailbox: db.prepare(
-        `UPDATE mailboxes SET name = @name, sortkey = @sortkey, owner = @owner, is_root = @isRoot, server = @server,
-           state = @state, reserved_until_ms = @reservedUntilMs, revision = @revision, record = @record
-         WHERE uniqueid = @uniqueid`,
+        `UPDATE mailboxes SET name = ?, sortkey = ?, owner = ?, is_root = ?, server = ?,
+           state = ?, reserved_until_ms = ?, revision = ?, record = ?
+         WHERE uniqueid = ?`,
       ),
       deleteMailbox: db.prepare('DELETE FROM mailboxes WHERE uniqueid = ?'),
       deleteAclIndex: db.prepare(hotQuerySql.deleteAclIndex),
@@ -226,6 +254,17 @@ export class Store {
   oldestRetainedRevision(): number {
     const oldest = this.statements.oldestChange.get()?.revision ?? null;
     return oldest === null ? this.revisionCache : oldest - 1;
+  }
+
+  private refuseInterruptedBulkLoad(): void {
+    const started = this.getMeta(bulkLoadIncompleteKey);
+    if (started === undefined) return;
+    this.db.close();
+    throw failedPrecondition(
+      `the data directory ${this.path} holds a bulk load that did not finish (mbdir import --data-dir or ` +
+        `mbdir bench generate, started ${started}): it was written without a journal, so it may be incomplete or torn. ` +
+        'Remove the data directory and run the load again',
+    );
   }
 
   // ------------------------------------------------------------ mailbox reads
@@ -435,22 +474,10 @@ export class Store {
   }
 
   private putMailbox(mailbox: MailboxRecord): void {
-    const { revision: _revision, ...stored } = mailbox;
-    const row = {
-      uniqueid: mailbox.uniqueid,
-      name: mailbox.name,
-      sortkey: sortKey(mailbox.name),
-      owner: ownerOf(mailbox.name),
-      isRoot: isUserRoot(mailbox.name) ? 1 : 0,
-      server: mailbox.server,
-      state: stateCode[mailbox.state],
-      reservedUntilMs: mailbox.reservedUntilMs,
-      revision: mailbox.revision,
-      record: JSON.stringify(stored),
-    };
+    const row = mailboxRow(mailbox);
     // A create (the common write) is one insert: it has no reverse-index rows to delete.
     if (this.statements.insertMailbox.run(row).changes === 0) {
-      this.statements.updateMailbox.run(row);
+      this.statements.updateMailbox.run([...row.slice(1), row[0]]);
       this.statements.deleteAclIndex.run(mailbox.uniqueid);
       this.statements.deleteReplicaIndex.run(mailbox.uniqueid);
     }

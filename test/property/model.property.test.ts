@@ -22,6 +22,8 @@ import {
   compareNames,
   domainOf,
   isInSubtree,
+  isUserRoot,
+  nameColumns,
   ownerOf,
   parentName,
   renamedName,
@@ -139,6 +141,18 @@ describe(`names (seed ${seed})`, () => {
         }
       }),
       runs(300),
+    );
+  });
+
+  it('nameColumns gives what sortKey, ownerOf and isUserRoot give, from one parse', () => {
+    const userName = fc
+      .tuple(fc.option(domain, { nil: null }), fc.constantFrom('a', 'b^c', 'x^'), fc.option(localName, { nil: null }))
+      .map(([d, user, below]) => `${d === null ? '' : `${d}!`}user.${user}${below === null ? '' : `.${below}`}`);
+    fc.assert(
+      fc.property(fc.oneof(mailboxName, userName), (name) => {
+        expect(nameColumns(name)).toEqual({ sortkey: sortKey(name), owner: ownerOf(name), isRoot: isUserRoot(name) });
+      }),
+      runs(1000),
     );
   });
 

@@ -1,7 +1,8 @@
 /**
  * Where `mbdir import` and the bench generator put mailboxes: straight into a
  * stopped node's data directory (an exclusive SQLite lock, large transactions
- * without the change log), or through a running node's API (CreateMailbox with
+ * without the change log; an empty directory takes the unjournaled fast path of
+ * src/store/bulk-load.ts), or through a running node's API (CreateMailbox with
  * a bounded number of calls in flight). Both count what they did; neither ever
  * replaces a mailbox held under another uniqueid (that is counted as a conflict).
  */
@@ -9,9 +10,10 @@ import { ClientError, type MbdirClient } from '../../src/client/client.js';
 import type { MailboxRecord } from '../../src/model/records.js';
 import type { Change } from '../../src/model/records.js';
 import { mailboxToWire } from '../../src/server/grpc/wire.js';
+import { EmptyDirectoryLoad, isEmptyForBulkLoad } from '../../src/store/bulk-load.js';
 import { Store, type SynchronousMode } from '../../src/store/store.js';
 
-/** Mailboxes written by one bulk transaction. */
+/** Mailboxes written by one bulk transaction into a directory that holds mailboxes already. */
 export const bulkBatchMailboxes = 20_000;
 /** CreateMailbox calls in flight at once by default through the API. */
 export const apiConcurrencyDefault = 32;
@@ -49,11 +51,18 @@ export class DataDirSink implements MailboxSink {
   private readonly pendingNames = new Set<string>();
   private readonly pendingIds = new Set<string>();
   private readonly revision: number;
+  /** The directory held no mailbox when opened: the first mailbox starts the fast load. */
+  private readonly empty: boolean;
+  private fastLoad: EmptyDirectoryLoad | null = null;
 
-  /** `checked: false` skips the conflict lookups (the bench generator writes into an empty directory). */
+  /**
+   * `checked: false` skips the conflict lookups of a directory that holds
+   * mailboxes (the bench generator writes into an empty one, where a conflict
+   * is caught by the insert itself).
+   */
   constructor(
     dataDir: string,
-    synchronous: SynchronousMode,
+    private readonly synchronous: SynchronousMode,
     private readonly checked = true,
   ) {
     this.store = new Store({ dataDir, synchronous });
@@ -64,17 +73,36 @@ export class DataDirSink implements MailboxSink {
       throw error;
     }
     this.revision = this.store.revision() + 1;
+    this.empty = isEmptyForBulkLoad(this.store);
   }
 
-  /** Servers, businesses and users of a bulk load, at the load's revision. */
+  /** Servers, businesses and users of a bulk load, at the load's revision (before the first mailbox). */
   applyOthers(changes: readonly Change[]): void {
+    if (this.fastLoad !== null) throw new Error('DataDirSink.applyOthers: call it before the first mailbox');
     this.store.bulkApply(changes, this.revision);
   }
 
   add(mailbox: MailboxRecord): void {
+    if (this.empty) {
+      this.fastLoad ??= EmptyDirectoryLoad.begin(this.store, this.revision, this.synchronous);
+      if (this.fastLoad.put(mailbox)) this.counts.written += 1;
+      else recordConflict(this.counts, this.describeLoaded(mailbox));
+      return;
+    }
     if (this.checked && !this.admit(mailbox)) return;
     this.pending.push(mailbox);
     if (this.pending.length >= bulkBatchMailboxes) this.flush();
+  }
+
+  /** Why the fast load refused a mailbox: its name or its uniqueid came earlier in the input. */
+  private describeLoaded(mailbox: MailboxRecord): string {
+    const byName = this.store.mailboxByName(mailbox.name);
+    if (byName !== undefined && byName.uniqueid === mailbox.uniqueid) {
+      return `${mailbox.name} (${mailbox.uniqueid}): appears twice in the input`;
+    }
+    if (byName !== undefined) return `${mailbox.name}: held by uniqueid ${byName.uniqueid}`;
+    const byId = this.store.mailboxByUniqueid(mailbox.uniqueid);
+    return `${mailbox.name}: uniqueid ${mailbox.uniqueid} is registered as ${byId?.name ?? '?'}`;
   }
 
   private admit(mailbox: MailboxRecord): boolean {
@@ -106,7 +134,10 @@ export class DataDirSink implements MailboxSink {
     this.pendingIds.clear();
   }
 
+  /** Writes what is pending, makes the load durable (the fast load's indexes, fsync, WAL) and closes the store. */
   async finish(): Promise<void> {
+    if (!this.store.db.open) return;
+    this.fastLoad?.finish();
     this.flush();
     if (this.store.revision() < this.revision) this.store.bulkApply([], this.revision);
     this.store.db.pragma('wal_checkpoint(TRUNCATE)');

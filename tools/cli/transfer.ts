@@ -1,21 +1,21 @@
 /**
  * `mbdir import FILE` and `mbdir export`: Cyrus `ctl_mboxlist -d` JSON in and
- * out, one line at a time (node:readline over a file stream; never the whole
- * dump in memory). Import goes straight into a stopped node's data directory
+ * out, one line at a time (chunks of a file stream split into lines, at most one
+ * chunk and one line held; never the whole dump in memory). Import goes straight into a stopped node's data directory
  * (`--data-dir`) or through a running node (`--endpoint`); export writes in
  * sort-key order, so import then export of a Cyrus dump gives its entries back.
  */
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, statSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { StringDecoder } from 'node:string_decoder';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { clientFromCommand, type GlobalOptions } from './global-options.js';
 import type { MbdirClient } from '../../src/client/client.js';
-import { validateCreate } from '../../src/directory/mailbox-rules.js';
-import { dumpFooter, dumpHeader, formatDumpLine, parseDumpLine } from '../../src/model/cyrus-dump.js';
+import { normalizeCreatedFields } from '../../src/directory/mailbox-rules.js';
+import { dumpFooter, dumpHeader, dumpLineBytesMax, formatDumpLine, parseDumpLine } from '../../src/model/cyrus-dump.js';
 import { invalidArgument } from '../../src/model/errors.js';
 import type { MailboxRecord } from '../../src/model/records.js';
 import { generateUniqueid } from '../../src/model/uniqueid.js';
@@ -25,6 +25,8 @@ import { ApiSink, apiConcurrencyDefault, DataDirSink, type MailboxSink, type Sin
 
 /** Lines between two progress-bar updates. */
 const progressEveryLines = 5000;
+/** Bytes read from the dump at a time. */
+const importChunkBytes = 1 << 20;
 /** Mailboxes read per page by export from a data directory. */
 const exportPageMailboxes = 5000;
 
@@ -54,12 +56,26 @@ export function importedMailbox(mailbox: MailboxRecord, options: ImportOptions, 
     mailbox.server = options.server;
     summary.serversFromFlag += 1;
   }
-  const valid = validateCreate({
-    ...mailbox,
-    uniqueidGenerated: false,
-    reserveOnly: false,
-  });
-  return { ...mailbox, partition: valid.partition, replicas: valid.replicas, acl: valid.acl, mbtype: valid.mbtype };
+  normalizeCreatedFields(mailbox);
+  return mailbox;
+}
+
+/**
+ * The lines of a byte stream, a chunk's worth at a time (so a synchronous sink
+ * takes them without an await per line). A line longer than `lineCharactersMax`
+ * is refused as soon as that much of it is held, never buffered further.
+ */
+export async function* linesOf(input: AsyncIterable<Buffer>, lineCharactersMax: number): AsyncGenerator<string[]> {
+  const decoder = new StringDecoder('utf8');
+  let carry = '';
+  for await (const chunk of input) {
+    const lines = (carry + decoder.write(chunk)).split('\n');
+    carry = lines.pop() ?? '';
+    if (carry.length > lineCharactersMax) throw invalidArgument(`dump line longer than ${lineCharactersMax} bytes`);
+    yield lines;
+  }
+  const last = carry + decoder.end();
+  if (last !== '') yield [last];
 }
 
 function progressBar(totalBytes: number): cliProgress.SingleBar | null {
@@ -74,8 +90,7 @@ function progressBar(totalBytes: number): cliProgress.SingleBar | null {
 
 /** Streams a dump file into a sink; returns the summary. */
 export async function importDump(path: string, sink: MailboxSink, options: ImportOptions, target: string): Promise<ImportSummary> {
-  const input = createReadStream(path, { highWaterMark: 1 << 20 });
-  const lines = createInterface({ input, crlfDelay: Infinity });
+  const input = createReadStream(path, { highWaterMark: importChunkBytes });
   const summary: ImportSummary = {
     ...sink.counts,
     mailboxes: 0,
@@ -90,26 +105,41 @@ export async function importDump(path: string, sink: MailboxSink, options: Impor
   const startedMs = performance.now();
   let lineNumber = 0;
   try {
-    for await (const line of lines) {
-      lineNumber += 1;
-      const parsed = parseDumpLineAt(line, lineNumber, path);
-      if (parsed.kind === 'tombstone') summary.tombstones += 1;
-      if (parsed.kind !== 'mailbox') continue;
-      summary.mailboxes += 1;
-      await sink.add(importedMailboxAt(parsed.mailbox, options, summary, lineNumber, path));
-      if (bar !== null && lineNumber % progressEveryLines === 0) {
-        const rate = Math.round(summary.mailboxes / ((performance.now() - startedMs) / 1000));
-        bar.update(input.bytesRead, { mailboxes: summary.mailboxes, rate });
+    for await (const lines of linesOfAt(input, path)) {
+      for (const line of lines) {
+        lineNumber += 1;
+        const parsed = parseDumpLineAt(line, lineNumber, path);
+        if (parsed.kind === 'tombstone') summary.tombstones += 1;
+        if (parsed.kind !== 'mailbox') continue;
+        summary.mailboxes += 1;
+        const added = sink.add(importedMailboxAt(parsed.mailbox, options, summary, lineNumber, path));
+        if (added !== undefined) await added;
+        if (bar !== null && lineNumber % progressEveryLines === 0) {
+          const rate = Math.round(summary.mailboxes / ((performance.now() - startedMs) / 1000));
+          bar.update(input.bytesRead, { mailboxes: summary.mailboxes, rate });
+        }
       }
     }
-    await sink.finish();
+  } catch (error) {
+    // What came before the bad line stays loaded, and a data directory is left complete and durable.
+    await sink.finish().catch(() => undefined);
+    throw error;
   } finally {
     bar?.stop();
     input.destroy();
   }
+  await sink.finish();
   summary.seconds = (performance.now() - startedMs) / 1000;
   summary.mailboxesPerSecond = Math.round(summary.mailboxes / Math.max(summary.seconds, 1e-6));
   return { ...summary, ...sink.counts };
+}
+
+async function* linesOfAt(input: AsyncIterable<Buffer>, path: string): AsyncGenerator<string[]> {
+  try {
+    yield* linesOf(input, dumpLineBytesMax);
+  } catch (error) {
+    throw new Error(`${path}: ${(error as Error).message}`);
+  }
 }
 
 function parseDumpLineAt(line: string, lineNumber: number, path: string): ReturnType<typeof parseDumpLine> {
