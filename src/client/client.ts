@@ -48,6 +48,115 @@ function credentialsOf(options: ClientOptions): grpc.ChannelCredentials {
   return grpc.credentials.createSsl(read(options.tls.ca), read(options.tls.key), read(options.tls.cert));
 }
 
+/** A server stream's messages; `return()` (also leaving a for-await loop early) cancels the call. */
+export interface MessageStream extends AsyncIterableIterator<Message> {
+  return(value?: unknown): Promise<IteratorResult<Message>>;
+}
+
+/**
+ * Reads a server stream with one promise per message taken, none per message
+ * queued (an async generator over the call's own iterator costs several): a
+ * proxy following hundreds of Watch streams spends its time on them. The call
+ * starts at the first `next()`. Past `limits.clientStreamBufferMessagesMax`
+ * unread messages the call is paused, so a slow reader slows the server's
+ * sending (which cuts off a Watch that falls too far behind) instead of
+ * growing this queue.
+ */
+class ServerStreamReader implements MessageStream {
+  private call: grpc.ClientReadableStream<Message> | null = null;
+  private readonly queue: Message[] = [];
+  private head = 0;
+  private waiter: { resolve(result: IteratorResult<Message>): void; reject(error: Error): void } | null = null;
+  /** Returned or aborted: nothing more is read. */
+  private closed = false;
+  private ended = false;
+  private failure: Error | null = null;
+  private readonly abort = (): void => {
+    void this.return();
+  };
+
+  constructor(
+    private readonly open: () => grpc.ClientReadableStream<Message>,
+    private readonly signal: AbortSignal | undefined,
+  ) {}
+
+  [Symbol.asyncIterator](): MessageStream {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<Message>> {
+    if (this.call === null && !this.closed) this.start();
+    if (this.head < this.queue.length) return Promise.resolve({ value: this.take(), done: false });
+    if (this.closed || (this.ended && this.failure === null)) return Promise.resolve({ value: undefined, done: true });
+    // A failed call's status can come before the messages it sent are read: those first.
+    if (this.failure !== null && (this.ended || this.call?.readableLength === 0)) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      this.waiter = { resolve, reject };
+    });
+  }
+
+  return(): Promise<IteratorResult<Message>> {
+    if (!this.closed) {
+      this.closed = true;
+      this.signal?.removeEventListener('abort', this.abort);
+      this.call?.cancel();
+      this.queue.length = 0;
+      this.head = 0;
+      this.settle({ value: undefined, done: true });
+    }
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  private start(): void {
+    if (this.signal?.aborted === true) {
+      this.closed = true;
+      return;
+    }
+    const call = this.open();
+    this.call = call;
+    this.signal?.addEventListener('abort', this.abort);
+    call.on('data', (message: Message) => this.onMessage(message));
+    call.on('end', () => {
+      this.ended = true;
+      this.settle(this.failure ?? { value: undefined, done: true });
+    });
+    call.on('error', (error: unknown) => {
+      if (this.closed) return; // cancelled by return() or the abort signal
+      this.failure = toClientError(error);
+      if (call.readableLength === 0) this.settle(this.failure);
+    });
+  }
+
+  private take(): Message {
+    const value = this.queue[this.head] as Message;
+    this.head += 1;
+    if (this.head === this.queue.length) {
+      this.queue.length = 0;
+      this.head = 0;
+      this.call?.resume();
+    }
+    return value;
+  }
+
+  private onMessage(message: Message): void {
+    if (this.closed) return;
+    if (this.waiter !== null) {
+      this.settle({ value: message, done: false });
+      return;
+    }
+    this.queue.push(message);
+    if (this.queue.length - this.head >= limits.clientStreamBufferMessagesMax) this.call?.pause();
+  }
+
+  private settle(outcome: IteratorResult<Message> | Error): void {
+    const waiter = this.waiter;
+    if (waiter === null) return;
+    this.waiter = null;
+    if (outcome instanceof Error) waiter.reject(outcome);
+    else waiter.resolve(outcome);
+  }
+}
+
 type UnaryMethod = (
   request: Message,
   metadata: grpc.Metadata,
@@ -108,22 +217,11 @@ export class MbdirClient {
     return this.unary(this.cluster, 'Status', {});
   }
 
-  /** A server stream (ScanMailboxes, Watch) as an async iterable; errors become ClientError. */
-  async *stream(method: 'ScanMailboxes' | 'Watch', request: Message, signal?: AbortSignal): AsyncGenerator<Message> {
+  /** A server stream (ScanMailboxes, Watch) as an async iterator; errors become ClientError; aborting ends it. */
+  stream(method: 'ScanMailboxes' | 'Watch', request: Message, signal?: AbortSignal): MessageStream {
     const start = (this.mailboxes as unknown as Record<string, (r: Message, m: grpc.Metadata) => grpc.ClientReadableStream<Message>>)[method];
     if (start === undefined) throw new Error(`no method ${method}`);
-    const call = start.call(this.mailboxes, request, this.metadata());
-    const abort = (): void => call.cancel();
-    signal?.addEventListener('abort', abort);
-    try {
-      for await (const message of call) yield message as Message;
-    } catch (error) {
-      if ((error as Partial<grpc.ServiceError>).code === grpc.status.CANCELLED && signal?.aborted === true) return;
-      throw toClientError(error);
-    } finally {
-      signal?.removeEventListener('abort', abort);
-      call.cancel();
-    }
+    return new ServerStreamReader(() => start.call(this.mailboxes, request, this.metadata()), signal);
   }
 
   /** SyncServer: sends the batches, then resolves with the directory's answer. */

@@ -1,16 +1,12 @@
 /**
- * Watch: a stream of mailbox changes in revision order for proxies' caches.
- *
- * A subscription starts with a snapshot (from revision 0, or from a revision
- * the change log no longer holds), or with the retained changes after the
- * requested revision, then follows live commits, queued from the moment of
- * subscribing so nothing falls between. One engine listener serves every
- * subscriber: a commit is filtered once per distinct filter into item objects
- * shared by all (an adapter encodes each once) and pushed to all in the same
- * tick, with no timer or promise per subscriber. A subscriber whose transport
- * stops taking items queues them; past `watchBufferEventsMax` it is cut off with
- * ResourceExhausted naming the revision to resume from. Records renamed or
- * moved out of a filter arrive as a DELETE of the old record.
+ * Watch: mailbox changes in revision order for proxies' caches. A subscription
+ * starts with a snapshot (from 0, or from a revision no longer retained) or the
+ * retained changes after its revision, then follows live commits, queued from
+ * the moment it subscribes. One engine listener fans each commit out in the same
+ * tick, filtered once per distinct filter into items all subscribers share (the
+ * adapter encodes each once); no timer or promise per subscriber. One that falls
+ * `watchBufferEventsMax` behind is cut off, told where to resume. A record that
+ * leaves a filter (rename, move) arrives as a DELETE under its old name.
  */
 import { invalidArgument, resourceExhausted } from '../model/errors.js';
 import { validateLabel } from '../model/labels.js';

@@ -47,6 +47,8 @@ export const limits = {
   watchBufferEventsMax: 10000,
   /** Watch: prefixes and servers in one filter. */
   watchFilterEntriesMax: 256,
+  /** Client: messages of a server stream received and not yet read before the client pauses the call. */
+  clientStreamBufferMessagesMax: 256,
   /** Change log: revisions kept for Watch resumption. */
   changeLogRetentionRevisions: 100_000,
   /** gRPC: one message, in bytes, both ways. */

@@ -118,12 +118,12 @@ export class StandaloneEngine implements Engine {
         outcomes.push({ write, committed: { result: decision.result, revision } });
       }
       this.statements.commit.run();
-      this.store.committed(events.length);
     } catch (error) {
       this.rollback();
       for (const write of batch) write.reject(error);
       return [];
     }
+    this.store.committed(events.length);
     if (this.store.revision() > revisionBefore) this.notifier.applied(events, this.store.revision());
     for (const outcome of outcomes) {
       if (outcome.committed !== undefined) outcome.write.resolve(outcome.committed);
