@@ -112,7 +112,8 @@ export const migrations: readonly string[] = [
     SELECT uniqueid, name, sortkey, owner, is_root, server, state, reserved_until_ms, revision, record
     FROM mailboxes_without_rowid;
   DROP TABLE mailboxes_without_rowid;
-  CREATE INDEX mailboxes_by_owner ON mailboxes(owner) WHERE owner IS NOT NULL;
+  -- uniqueid in the owner index: LIST leaves out the caller's own mailboxes from this index alone.
+  CREATE INDEX mailboxes_by_owner ON mailboxes(owner, uniqueid) WHERE owner IS NOT NULL;
   CREATE INDEX mailboxes_by_server ON mailboxes(server, sortkey);
   CREATE INDEX mailboxes_roots_by_server ON mailboxes(server) WHERE is_root = 1;
   CREATE INDEX mailboxes_reservations ON mailboxes(reserved_until_ms) WHERE state = 1;

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EmptyDirectoryLoad } from '../../src/store/bulk-load.js';
+import { migrations } from '../../src/store/schema.js';
 import { Store, bulkLoadIncompleteKey } from '../../src/store/store.js';
 import { runCli, startServer } from '../helpers/server-process.js';
 
@@ -76,7 +77,7 @@ describe('bulk load of an empty data directory', () => {
     for (const dataDir of [imported, generated]) {
       const seen = inspect(dataDir);
       expect(seen.schema).toEqual(expected);
-      expect(seen.userVersion).toBe(3);
+      expect(seen.userVersion).toBe(migrations.length);
       expect(seen.journalMode).toBe('wal');
       expect(seen.marker).toBeUndefined();
       expect(seen.integrity).toBe('ok');
