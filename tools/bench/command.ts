@@ -17,7 +17,8 @@ import { MbdirClient, type Message } from '../../src/client/client.js';
 import { ApiSink, DataDirSink, type MailboxSink } from '../cli/mailbox-sinks.js';
 import { runEchoServer, type CannedResponses } from './echo.js';
 import { defaultShape, generateMailboxes, generatePlacement, mailboxTotal, userId, type DirectoryShape } from './generate.js';
-import { closedLoop, RequestPicker, streamLookups, watchDelivery, type LoadSettings, type Measured } from './load.js';
+import { closedLoop, RequestPicker, streamLookups, type LoadSettings, type Measured } from './load.js';
+import { runWatchSubscribers, watchDelivery } from './watch-delivery.js';
 import { printTable, resultOf, type OperationResult, type Phase } from './report.js';
 
 const mbdirEntry = fileURLToPath(new URL('../mbdir.js', import.meta.url));
@@ -329,7 +330,7 @@ export async function runBench(options: RunOptions): Promise<{ results: Operatio
     for (const { operation, concurrency } of planned) {
       if (operation === 'LookupStream') results.push(await runStream(context, echo, canned));
       else if (operation === 'Watch') {
-        const phase = await withCpu(serverPid, () => watchDelivery(client, options.settings, context.runTag));
+        const phase = await withCpu(serverPid, () => watchDelivery(client, endpoint, options.settings, context.runTag));
         results.push(resultOf(`Watch x${options.settings.watchSubscribers}`, phase, null, rssMebibytes(serverPid), false));
       } else {
         results.push(await runUnary(operation as UnaryOperation, concurrency, context, operation === 'RenameMailbox' ? null : echo, canned));
@@ -416,6 +417,7 @@ export function addBenchCommands(program: Command): void {
     .option('--warmup <seconds>', 'unmeasured seconds before each operation (JIT, caches)', '2')
     .option('--watch-subscribers <n>', 'Watch subscribers', '500')
     .option('--watch-interval <ms>', 'pause between writes while measuring Watch', '20')
+    .option('--watch-processes <n>', 'processes the Watch subscribers are spread over', '2')
     .option('--synchronous <mode>', 'synchronous of the node bench starts', 'FULL')
     .option('--no-echo', 'skip the bare grpc-js echo server')
     .action(async (options: Record<string, string | boolean | undefined>, command: Command) => {
@@ -433,6 +435,7 @@ export function addBenchCommands(program: Command): void {
         warmupMs: Number(text['warmup']) * 1000,
         watchSubscribers: Number(text['watchSubscribers']),
         watchWriteIntervalMs: Number(text['watchInterval']),
+        watchProcesses: Number(text['watchProcesses']),
       };
       process.stderr.write(`seed ${shape.seed}; ${mailboxTotal(shape)} mailboxes (${shape.users} users x ${shape.foldersPerUser})\n`);
       const machineBefore = machineNow();
@@ -454,6 +457,16 @@ export function addBenchCommands(program: Command): void {
           `machine: ${machine.cores} x ${machine.cpu}, ${machine.memoryGb} GB; load average ${machine.loadAverageAtStart.join(' ')} at start, ${machine.loadAverageAtEnd.join(' ')} at end (other load makes every figure lower)\n`,
         );
       }
+    });
+  bench
+    .command('watch-subscribers', { hidden: true })
+    .description('Watch subscribers for bench run; receipts printed when stdin closes')
+    .requiredOption('--prefix <name>', 'the prefix watched')
+    .requiredOption('--from <revision>', 'watch from this revision')
+    .requiredOption('--count <n>', 'subscribers')
+    .action(async (options: { prefix: string; from: string; count: string }, command: Command) => {
+      const { endpoint } = command.optsWithGlobals<{ endpoint: string }>();
+      await runWatchSubscribers(endpoint, options.prefix, Number(options.from), Number(options.count));
     });
   bench
     .command('echo', { hidden: true })

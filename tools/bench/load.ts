@@ -1,11 +1,9 @@
 /**
  * The bench's load: closed loops of N concurrent callers for a fixed time, one
  * operation at a time, recording each call's latency; a streaming lookup with a
- * bounded window of names in flight; and Watch delivery latency to S
- * subscribers. It only talks gRPC through MbdirClient; request contents come
+ * bounded window of names in flight (Watch delivery is in watch-delivery.ts). It only talks gRPC through MbdirClient; request contents come
  * from the generator's shape and a seeded PRNG.
  */
-import { setMaxListeners } from 'node:events';
 import type { MbdirClient, Message } from '../../src/client/client.js';
 import { businessOf, folderNames, groupOf, userId, type DirectoryShape } from './generate.js';
 import { LatencyRecorder, randomBelow, seededRandom } from './stats.js';
@@ -25,6 +23,8 @@ export interface LoadSettings {
   watchSubscribers: number;
   /** Pause between two writes while measuring Watch delivery. */
   watchWriteIntervalMs: number;
+  /** Processes the Watch subscribers are spread over. */
+  watchProcesses: number;
 }
 
 export interface Measured {
@@ -146,60 +146,4 @@ export function streamLookups(client: MbdirClient, picker: RequestPicker, settin
     stream.on('end', done);
     for (let sent = 0; sent < settings.streamWindowNames; sent += batch) send();
   });
-}
-
-/**
- * Watch delivery: S subscribers from the current revision, one write every
- * `watchWriteIntervalMs`; latency is from sending the write to each
- * subscriber's receipt of its PUT (so it includes the commit itself).
- */
-export async function watchDelivery(
-  client: MbdirClient,
-  settings: LoadSettings,
-  runTag: string,
-): Promise<Measured> {
-  const measured: Measured = { operations: 0, names: 0, errors: 0, firstError: '', seconds: 0, latency: new LatencyRecorder() };
-  const status = await client.status();
-  const fromRevision = Number(status['applied_revision'] ?? 0);
-  const sentAtMs = new Map<string, number>();
-  const abort = new AbortController();
-  setMaxListeners(settings.watchSubscribers + 10, abort.signal);
-  let ready = 0;
-  const prefix = `user.${userId(0)}.w${runTag}`;
-  const subscriber = async (): Promise<void> => {
-    try {
-      for await (const event of client.stream('Watch', { from_revision: fromRevision, prefixes: [prefix] }, abort.signal)) {
-        if (event['type'] === 'PROGRESS' || event['type'] === 'SNAPSHOT_END') continue;
-        const name = String((event['mailbox'] as Message | null)?.['name'] ?? '');
-        const sent = sentAtMs.get(name);
-        if (sent !== undefined) {
-          measured.latency.add(performance.now() - sent);
-          measured.operations += 1;
-        }
-      }
-    } catch (error) {
-      measured.errors += 1;
-      measured.firstError ||= (error as Error).message;
-    }
-  };
-  const subscribers = Array.from({ length: settings.watchSubscribers }, () => {
-    ready += 1;
-    return subscriber();
-  });
-  await new Promise((resolve) => setTimeout(resolve, 500 + settings.watchSubscribers * 2));
-  const startedMs = performance.now();
-  let writes = 0;
-  while (performance.now() - startedMs < settings.durationMs) {
-    const name = `${prefix}.x${writes}`;
-    sentAtMs.set(name, performance.now());
-    await client.mailbox('CreateMailbox', { mailbox: { name } });
-    writes += 1;
-    await new Promise((resolve) => setTimeout(resolve, settings.watchWriteIntervalMs));
-  }
-  await new Promise((resolve) => setTimeout(resolve, 1000));
-  measured.seconds = (performance.now() - startedMs) / 1000;
-  measured.names = writes * ready;
-  abort.abort();
-  await Promise.all(subscribers);
-  return measured;
 }
