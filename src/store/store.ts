@@ -25,6 +25,7 @@ import type {
   UserRecord,
 } from '../model/records.js';
 import { BackgroundCheckpointer, walAutocheckpointPages, walBackstopCheckpointPages } from './checkpointer.js';
+import { AclReadCache, type CachedAclRow } from './acl-read-cache.js';
 import { migrate } from './schema.js';
 
 export type SynchronousMode = 'FULL' | 'NORMAL' | 'OFF';
@@ -56,6 +57,9 @@ export const hotQuerySql = {
   listOwn: 'SELECT record, revision, sortkey FROM mailboxes WHERE owner = ? LIMIT ?',
   // NOT IN reads the owner index alone (it covers uniqueid): the caller's own rows are
   // dropped before the join, not fetched and then filtered (a third of the cost).
+  // Every mailbox whose ACL names a group or `anyone`: read once, then kept by the AclReadCache.
+  aclRows: `SELECT m.record, m.revision, m.sortkey FROM acl_index a JOIN mailboxes m ON m.uniqueid = a.uniqueid
+         WHERE a.identifier = ? LIMIT ?`,
   listShared: `SELECT m.record, m.revision, m.sortkey FROM acl_index a JOIN mailboxes m ON m.uniqueid = a.uniqueid
          WHERE a.identifier = ? AND a.uniqueid NOT IN (SELECT uniqueid FROM mailboxes WHERE owner = ?) LIMIT ?`,
   scanAll: 'SELECT record, revision, sortkey FROM mailboxes WHERE sortkey > ? ORDER BY sortkey LIMIT ?',
@@ -124,6 +128,7 @@ export class Store {
   private readonly statements;
   private readonly synchronous: SynchronousMode;
   private revisionCache: number;
+  private readonly aclReadCache = new AclReadCache();
   private checkpointer: BackgroundCheckpointer | null = null;
 
   constructor(options: StoreOptions) {
@@ -175,6 +180,7 @@ export class Store {
       byOwner: db.prepare<[string, number], MailboxRow>(hotQuerySql.byOwner),
       listOwn: db.prepare<[string, number], MailboxRow & { sortkey: Buffer }>(hotQuerySql.listOwn),
       listShared: db.prepare<[string, string, number], MailboxRow & { sortkey: Buffer }>(hotQuerySql.listShared),
+      aclRows: db.prepare<[string, number], MailboxRow & { sortkey: Buffer }>(hotQuerySql.aclRows),
       scanAll: db.prepare<[Buffer, number], MailboxRow & { sortkey: Buffer }>(hotQuerySql.scanAll),
       scanServer: db.prepare<[string, Buffer, string, Buffer, number], MailboxRow & { sortkey: Buffer }>(
         hotQuerySql.scanServer,
@@ -324,15 +330,31 @@ export class Store {
    */
   listCandidates(user: string, identifiers: readonly string[], limit: number, tooMany: () => Error): ListCandidate[] {
     return this.readBatch(() => {
-      const rows = this.statements.listOwn.all(user, limit + 1);
-      const ownCount = rows.length;
+      const candidates: ListCandidate[] = [];
+      const add = (mailbox: MailboxRecord, key: Buffer, own: boolean): void => {
+        candidates.push({ mailbox, key, own });
+        if (candidates.length > limit) throw tooMany();
+      };
+      for (const row of this.statements.listOwn.all(user, limit + 1)) add(decodeMailbox(row), row.sortkey, true);
       for (const identifier of identifiers) {
-        if (rows.length > limit) break;
-        for (const row of this.statements.listShared.iterate(identifier, user, limit + 1 - rows.length)) rows.push(row);
+        if (identifier === user) {
+          // The caller's own identifier: the shares of others only (their own rows are above), never cached.
+          for (const row of this.statements.listShared.iterate(identifier, user, limit + 1)) add(decodeMailbox(row), row.sortkey, false);
+        } else {
+          for (const row of this.aclRows(identifier, limit + 1)) add(row.mailbox, row.key, false);
+        }
       }
-      if (rows.length > limit) throw tooMany();
-      return rows.map((row, index) => ({ mailbox: decodeMailbox(row), key: row.sortkey, own: index < ownCount }));
+      return candidates;
     });
+  }
+
+  /** Every mailbox whose ACL names `identifier`, at most `limit`, from the cache when it has them. */
+  private aclRows(identifier: string, limit: number): readonly CachedAclRow[] {
+    const cached = this.aclReadCache.get(identifier);
+    if (cached !== undefined) return cached;
+    const rows = this.statements.aclRows.all(identifier, limit).map((row) => ({ mailbox: decodeMailbox(row), key: row.sortkey }));
+    if (rows.length < limit) this.aclReadCache.put(identifier, rows); // only a complete set is kept
+    return rows;
   }
 
   /** One page of mailboxes after `afterKey` in sort-key order, optionally of one server. */
@@ -435,6 +457,7 @@ export class Store {
 
   /** Moves the revision counter after a rolled-back transaction restored the old value. */
   resetRevisionCache(): void {
+    this.aclReadCache.clear(); // what a rolled-back transaction dropped from it is simply read again
     this.revisionCache = Number(this.getMeta('revision') ?? '0');
   }
 
@@ -446,6 +469,7 @@ export class Store {
         return;
       case 'mailbox.delete':
         change.mailbox.revision = revision;
+        this.aclReadCache.forget(change.mailbox.uniqueid, change.mailbox.acl);
         this.statements.deleteMailbox.run(change.mailbox.uniqueid);
         this.statements.deleteAclIndex.run(change.mailbox.uniqueid);
         this.statements.deleteReplicaIndex.run(change.mailbox.uniqueid);
@@ -474,6 +498,7 @@ export class Store {
   }
 
   private putMailbox(mailbox: MailboxRecord): void {
+    this.aclReadCache.forget(mailbox.uniqueid, mailbox.acl);
     const row = mailboxRow(mailbox);
     // A create (the common write) is one insert: it has no reverse-index rows to delete.
     if (this.statements.insertMailbox.run(row).changes === 0) {
@@ -497,6 +522,7 @@ export class Store {
    * Watch resuming from before the load gets a snapshot instead of a gap.
    */
   bulkPutMailboxes(mailboxes: readonly MailboxRecord[], revision: number): void {
+    this.aclReadCache.clear();
     if (revision < this.revisionCache) {
       throw new Error(`store: bulk revision ${revision} is below ${this.revisionCache}`);
     }

@@ -111,6 +111,23 @@ describe('ListMailboxes', () => {
     expect(entries.map((entry) => [(entry['mailbox'] as Message)['name'], entry['my_rights']])).toEqual([['team.twice', 'lrs']]);
   });
 
+  it('sees at once a group or anyone mailbox shared, unshared, renamed and deleted (nothing stale is kept between LISTs)', async () => {
+    const names = (): Promise<string[]> => listNames({ user: 'dave', groups: ['group:cache'], pattern: 'cache.*' });
+    await create(client, { name: 'cache.team', server: 'backend1', acl: [{ identifier: 'group:cache', rights: 'lr' }] });
+    expect(await names()).toEqual(['cache.team']);
+    await client.mailbox('SetAcl', { name: 'cache.team', identifier: 'group:cache', rights: '' });
+    expect(await names()).toEqual([]);
+    await client.mailbox('SetAcl', { name: 'cache.team', identifier: 'group:cache', rights: 'lr' });
+    expect(await names()).toEqual(['cache.team']);
+    await client.mailbox('RenameMailbox', { name: 'cache.team', new_name: 'cache.renamed' });
+    expect(await names()).toEqual(['cache.renamed']);
+    await create(client, { name: 'cache.public', server: 'backend1', acl: [{ identifier: 'anyone', rights: 'l' }] });
+    expect(await names()).toEqual(['cache.public', 'cache.renamed']);
+    await client.mailbox('DeleteMailbox', { name: 'cache.renamed' });
+    await client.mailbox('SetAcl', { name: 'cache.public', identifier: 'anyone', rights: '' });
+    expect(await names()).toEqual([]);
+  });
+
   it('answers my_rights and has_children', async () => {
     const entries = await list({ user: 'alice', pattern: '*' });
     const byName = new Map(entries.map((entry) => [String((entry['mailbox'] as Message)['name']), entry]));
