@@ -1,9 +1,10 @@
 /**
  * `mbdir import FILE` and `mbdir export`: Cyrus `ctl_mboxlist -d` JSON in and
- * out, one line at a time (chunks of a file stream split into lines, at most one
- * chunk and one line held; never the whole dump in memory). Import goes straight into a stopped node's data directory
- * (`--data-dir`) or through a running node (`--endpoint`); export writes in
- * sort-key order, so import then export of a Cyrus dump gives its entries back.
+ * out, one line at a time (a file stream's chunks split into lines, at most one
+ * chunk and one line held; never the whole dump in memory). Import goes straight
+ * into a stopped node's data directory (`--data-dir`) or through a running node
+ * (`--endpoint`); export writes in sort-key order, so import then export of a
+ * Cyrus dump gives its entries back.
  */
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, statSync } from 'node:fs';
