@@ -176,6 +176,7 @@ export class MbdirClient {
     const channelOptions: grpc.ChannelOptions = {
       'grpc.max_receive_message_length': limits.grpcMessageBytesMax,
       'grpc.max_send_message_length': limits.grpcMessageBytesMax,
+      'grpc-node.flow_control_window': limits.clientFlowControlWindowBytes,
       ...options.channelOptions,
     };
     this.mailboxes = new services.Mailboxes(options.endpoint, credentials, channelOptions);

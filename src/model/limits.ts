@@ -49,6 +49,12 @@ export const limits = {
   watchFilterEntriesMax: 256,
   /** Client: messages of a server stream received and not yet read before the client pauses the call. */
   clientStreamBufferMessagesMax: 256,
+  /**
+   * HTTP/2 flow-control window of mbdir's client (per stream and per connection): how many
+   * response bytes the node may send before the client acknowledges them. gRPC's 64 KiB
+   * default stalls a node answering 32 lookups of 100 mailboxes at once.
+   */
+  clientFlowControlWindowBytes: 8 * 1024 * 1024,
   /** Change log: revisions kept for Watch resumption. */
   changeLogRetentionRevisions: 100_000,
   /** gRPC: one message, in bytes, both ways. */

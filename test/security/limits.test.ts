@@ -184,10 +184,13 @@ describe('watch bounds (lowered on a second node)', () => {
     small = await startServer([], {
       env: { MBDIR_TEST_WATCH_SUBSCRIBERS_MAX: String(subscribersMax), MBDIR_TEST_WATCH_BUFFER_EVENTS_MAX: String(bufferEventsMax) },
     });
-    smallClient = small.client();
+    // gRPC's default 64 KiB window (not mbdir's 8 MiB): a watcher that stops reading fills the
+    // node's buffer after a few thousand events, not after 8 MiB of them.
+    smallClient = new MbdirClient({ endpoint: small.endpoint, channelOptions: { 'grpc-node.flow_control_window': 65_535 } });
   });
 
   afterAll(async () => {
+    smallClient?.close();
     await small?.stop();
   });
 
