@@ -157,6 +157,15 @@ export class Directory {
     if (minRevision > 0) await this.engine.waitForRevision(minRevision, Math.min(timeoutMs, limits.minRevisionWaitMsMax));
   }
 
+  /**
+   * Runs `read` once this node has applied `minRevision`: at once, with no
+   * promise, in the common case where it already has (what keeps lookups cheap).
+   */
+  readAfter<T>(minRevision: number, timeoutMs: number, read: () => T): T | Promise<T> {
+    if (minRevision <= this.revision()) return read();
+    return this.readAt(minRevision, timeoutMs).then(read);
+  }
+
   revision(): number {
     return this.engine.appliedRevision();
   }

@@ -307,12 +307,7 @@ export class Store {
     return this.statements.subtree.all(key, low, high, limit).map(decodeMailbox);
   }
 
-  /** True when an ACTIVE mailbox exists strictly under `name`. */
-  hasChildren(name: string): boolean {
-    return this.hasChildrenOfKey(sortKey(name));
-  }
-
-  /** `hasChildren` for a mailbox whose sort key is at hand. */
+  /** True when an ACTIVE mailbox exists strictly under the mailbox whose sort key is `key`. */
   hasChildrenOfKey(key: Buffer): boolean {
     const { low, high } = childKeyRange(key);
     return this.statements.hasChild.get(low, high) !== undefined;

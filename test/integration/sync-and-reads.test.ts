@@ -4,6 +4,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MbdirClient, Message } from '../../src/client/client.js';
+import { limits } from '../../src/model/limits.js';
 import { compareNames } from '../../src/model/names.js';
 import { startServer, type ServerProcess } from '../helpers/server-process.js';
 import { create, expectError, scanAll, scanNames } from '../helpers/integration.js';
@@ -173,6 +174,19 @@ describe('reads', () => {
       [['shared.scan', true], ['user.nobody', false], ['user.ann', true]],
       [['user.ann-b', true]],
     ]);
+  }, 10_000);
+
+  it('refuses a LookupStream message of more than lookupNamesMax names, and one with no name at all', async () => {
+    const refusal = async (message: Message): Promise<string> => {
+      const stream = client.lookupStream();
+      const error = new Promise<grpc.ServiceError>((resolve) => stream.on('error', resolve));
+      stream.on('data', () => undefined);
+      stream.write(message);
+      return (await error).details;
+    };
+    const tooMany = Array.from({ length: limits.lookupNamesMax + 1 }, (_u, index) => `user.ann.f${index}`);
+    expect(await refusal({ names: tooMany })).toMatch(/names has 1001 entries, more than the limit of 1000/);
+    expect(await refusal({})).toMatch(/needs name or names/);
   }, 10_000);
 
   it('scans in Cyrus sort-key order, filtered by server (replicas included) and prefix', async () => {

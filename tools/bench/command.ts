@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdtempSync, existsSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { mbdirEntry } from './entry.js';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { MbdirClient, type Message } from '../../src/client/client.js';
@@ -21,7 +21,6 @@ import { closedLoop, RequestPicker, streamLookups, type LoadSettings, type Measu
 import { runWatchSubscribers, watchDelivery } from './watch-delivery.js';
 import { printTable, resultOf, type OperationResult, type Phase } from './report.js';
 
-const mbdirEntry = fileURLToPath(new URL('../mbdir.js', import.meta.url));
 /** The shape of a generated directory, kept beside its database. */
 export const shapeFileName = 'bench-shape.json';
 

@@ -10,13 +10,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { mbdirEntry } from './entry.js';
 import { MbdirClient, type Message } from '../../src/client/client.js';
 import { userId } from './generate.js';
 import type { LoadSettings, Measured } from './load.js';
 import { LatencyRecorder } from './stats.js';
 
-const mbdirEntry = fileURLToPath(new URL('../mbdir.js', import.meta.url));
 
 /** The name of the unmeasured event every subscriber waits for before timing starts. */
 const readyLeaf = 'ready';

@@ -55,19 +55,14 @@ export function unary<Request, Response>(
   };
 }
 
-/**
- * Runs `read` once this node has applied the request's `min_revision`: at once,
- * with no promise, in the common case where it already has.
- */
+/** Runs `read` once this node has applied the request's `min_revision` (Directory.readAfter). */
 export function readAfterRevision<Response>(
   request: Record<string, unknown>,
   call: { getDeadline(): grpc.Deadline },
   directory: Directory,
   read: () => Response,
 ): Response | Promise<Response> {
-  const minRevision = wireNumber(request['min_revision'], 'min_revision');
-  if (minRevision <= directory.revision()) return read();
-  return directory.readAt(minRevision, timeLeftMs(call)).then(read);
+  return directory.readAfter(wireNumber(request['min_revision'], 'min_revision'), timeLeftMs(call), read);
 }
 
 export function serverStream<Request, Response>(

@@ -162,10 +162,8 @@ function planMailbox(mailbox: Plain): MailboxPlan {
 
 function writeMailbox(writer: Writer, plan: MailboxPlan): void {
   const { mailbox } = plan;
-  for (let index = 0; index < 4; index += 1) {
-    const [key, field] = mailboxStringFields[index] ?? mailboxStringFields[0];
-    writer.string(field, text(mailbox[key]), plan.lengths[index] ?? 0);
-  }
+  // Fields may come in any order on the wire: the strings first, then the rest.
+  mailboxStringFields.forEach(([key, field], index) => writer.string(field, text(mailbox[key]), plan.lengths[index] ?? 0));
   for (const replica of plan.replicas) {
     writer.header(5, replica.size);
     writer.string(1, replica.server, replica.serverBytes);
@@ -176,7 +174,6 @@ function writeMailbox(writer: Writer, plan: MailboxPlan): void {
     writer.string(1, ace.identifier, ace.identifierBytes);
     writer.string(2, ace.rights, ace.rightsBytes);
   }
-  writer.string(7, text(mailbox['mbtype']), plan.lengths[4] ?? 0);
   writer.number(8, stateNumber(mailbox['state']));
   for (const [key, field] of mailboxNumberFields) writer.number(field, whole(mailbox[key]));
   for (const entry of plan.history) {
