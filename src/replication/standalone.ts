@@ -3,14 +3,23 @@
  * is a local counter committed in the same transaction as the change.
  *
  * Group commit: writes that arrive while one transaction is being prepared are
- * batched into the next one; one COMMIT (one fsync under synchronous=FULL) makes
- * the whole batch durable. Each write still gets its own revision, and a refused
- * write never takes the others with it. Nothing is acknowledged before its
- * COMMIT returns.
+ * batched into the next one; one COMMIT makes the whole batch durable. Each
+ * write still gets its own revision, and a refused write never takes the others
+ * with it. Nothing is acknowledged before its COMMIT returns.
+ *
+ * Serving under synchronous=FULL, the fsync leaves the COMMIT: the engine
+ * flushes the WAL in libuv's thread pool (WalSync) while the event loop goes on
+ * serving reads and committing the next batches, and a batch's writers are
+ * answered, and its changes announced to Watch and min_revision waiters, only
+ * once a flush that started after its COMMIT has returned. One flush covers
+ * every batch committed before it started. A read may see a write up to one
+ * flush before its writer is answered. A failed flush fails its writes and
+ * every later one: the node must be restarted (the frames may not be on disk).
  */
-import { resourceExhausted } from '../model/errors.js';
+import { resourceExhausted, unavailable } from '../model/errors.js';
 import type { ChangeEvent } from '../model/records.js';
 import type { Store } from '../store/store.js';
+import type { WalSync } from '../store/wal-sync.js';
 import { AppliedNotifier } from './applied-waiters.js';
 import type { Committed, Decision, DecideFunction, Engine, EngineStatus } from './engine.js';
 
@@ -25,12 +34,26 @@ interface PendingWrite {
   reject: (error: unknown) => void;
 }
 
+/** A committed transaction whose writers have not been answered yet. */
+interface CommittedBatch {
+  outcomes: Array<{ write: PendingWrite; committed?: Committed<unknown>; error?: unknown }>;
+  events: ChangeEvent[];
+  revision: number;
+}
+
 export class StandaloneEngine implements Engine {
   readonly kind = 'standalone' as const;
   private readonly notifier = new AppliedNotifier();
   private queue: PendingWrite[] = [];
   private flushScheduled = false;
   private closed = false;
+  /** Set while serving under synchronous=FULL: commits are flushed off the event loop. */
+  private walSync: WalSync | null = null;
+  /** Committed, waiting for a flush that has not started yet. */
+  private awaitingFlush: CommittedBatch[] = [];
+  private flushing: Promise<void> | null = null;
+  /** Set when a flush failed: no later write may be acknowledged. */
+  private flushFailure: Error | null = null;
 
   /** Transaction control, prepared once: exec() would parse the SQL on every batch. */
   private readonly statements;
@@ -43,13 +66,18 @@ export class StandaloneEngine implements Engine {
     };
   }
 
-  /** Serving: WAL checkpoints move to a worker, so no COMMIT on the event loop copies pages for them. */
+  /**
+   * Serving: WAL checkpoints move to a worker, so no COMMIT on the event loop
+   * copies pages for them, and under FULL the per-commit fsync leaves the loop.
+   */
   async start(): Promise<void> {
     this.store.startBackgroundCheckpoints();
+    this.walSync ??= this.store.deferCommitSyncs();
   }
 
   commit<T>(decide: DecideFunction<T>): Promise<Committed<T>> {
     if (this.closed) return Promise.reject(new Error('engine closed'));
+    if (this.flushFailure !== null) return Promise.reject(this.refusalAfterFailedFlush());
     return new Promise<Committed<T>>((resolve, reject) => {
       if (this.queue.length >= commitQueueWritesMax) {
         reject(resourceExhausted(`commit queue full (${commitQueueWritesMax} writes waiting); retry later`));
@@ -124,12 +152,53 @@ export class StandaloneEngine implements Engine {
       return [];
     }
     this.store.committed(events.length);
-    if (this.store.revision() > revisionBefore) this.notifier.applied(events, this.store.revision());
-    for (const outcome of outcomes) {
+    const committed: CommittedBatch = { outcomes, events, revision: this.store.revision() };
+    // A batch that changed nothing still waits behind unflushed ones: its answers may rest on their changes.
+    const unflushed = committed.revision > revisionBefore || this.flushing !== null;
+    if (this.walSync !== null && unflushed) this.awaitFlush(committed);
+    else this.acknowledge(committed);
+    return [];
+  }
+
+  /** Announces a durable batch's changes, then answers its writers. */
+  private acknowledge(batch: CommittedBatch): void {
+    if (batch.events.length > 0) this.notifier.applied(batch.events, batch.revision);
+    for (const outcome of batch.outcomes) {
       if (outcome.committed !== undefined) outcome.write.resolve(outcome.committed);
       else outcome.write.reject(outcome.error);
     }
-    return [];
+  }
+
+  private awaitFlush(batch: CommittedBatch): void {
+    this.awaitingFlush.push(batch);
+    if (this.flushing === null) this.flushing = this.flushCommitted();
+  }
+
+  /** Flushes the WAL until no committed batch is left waiting, answering each batch in commit order. */
+  private async flushCommitted(): Promise<void> {
+    while (this.awaitingFlush.length > 0) {
+      const covered = this.awaitingFlush;
+      this.awaitingFlush = [];
+      const error = await new Promise<Error | null>((resolve) => (this.walSync as WalSync).sync(resolve));
+      if (error !== null) this.flushFailure ??= error;
+      for (const batch of covered) {
+        if (this.flushFailure === null) this.acknowledge(batch);
+        else this.refuseUnflushed(batch);
+      }
+    }
+    this.flushing = null;
+  }
+
+  private refuseUnflushed(batch: CommittedBatch): void {
+    const refusal = this.refusalAfterFailedFlush();
+    for (const outcome of batch.outcomes) outcome.write.reject(outcome.committed !== undefined ? refusal : outcome.error);
+  }
+
+  private refusalAfterFailedFlush(): Error {
+    return unavailable(
+      `could not flush the directory's write-ahead log to disk (${this.flushFailure?.message ?? 'unknown error'}); ` +
+        'writes since then may not be durable and are refused: restart the node',
+    );
   }
 
   private rollback(): void {
@@ -157,6 +226,8 @@ export class StandaloneEngine implements Engine {
     this.closed = true;
     const pending = this.queue.splice(0);
     if (pending.length > 0) this.flush(pending);
+    await this.flushing;
+    this.walSync?.close();
     this.notifier.close();
     await this.store.stopBackgroundCheckpoints();
   }

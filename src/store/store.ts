@@ -26,6 +26,7 @@ import type {
 } from '../model/records.js';
 import { BackgroundCheckpointer, walAutocheckpointPages, walBackstopCheckpointPages } from './checkpointer.js';
 import { AclReadCache, type CachedAclRow } from './acl-read-cache.js';
+import { WalSync } from './wal-sync.js';
 import { migrate } from './schema.js';
 
 export type SynchronousMode = 'FULL' | 'NORMAL' | 'OFF';
@@ -574,6 +575,18 @@ export class Store {
       this.checkpointer = null;
       if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${walAutocheckpointPages}`);
     });
+  }
+
+  /**
+   * Serving under synchronous=FULL: hands the per-commit WAL flush to the caller,
+   * who must not acknowledge a commit before `WalSync.sync` reports it durable.
+   * The connection drops to NORMAL, which still syncs around checkpoints. Null
+   * (nothing changes) under NORMAL or OFF, or in memory.
+   */
+  deferCommitSyncs(): WalSync | null {
+    if (this.path === ':memory:' || this.synchronous !== 'FULL') return null;
+    this.db.pragma('synchronous = NORMAL');
+    return new WalSync(`${this.path}-wal`);
   }
 
   /** Tells the background checkpointer (if any) that a transaction committed `changes` changes. */

@@ -4,7 +4,8 @@
  * revision, and a write that is refused (its decision throws, or its changes
  * fail to apply) takes nothing of the others with it, even when a later write
  * in the batch depends on an earlier one. A started engine checkpoints the WAL
- * from a worker thread, not inside the writers' COMMIT.
+ * from a worker thread, not inside the writers' COMMIT, and flushes it off the
+ * event loop before answering; a flush that fails stops every later write.
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -92,6 +93,39 @@ describe('group commit', () => {
     engine = new StandaloneEngine(store);
     expect(store.revision()).toBe(before + 3);
     expect(store.mailboxByName('user.d')?.uniqueid).toBe('d-id');
+  });
+
+  it('once started under FULL, answers writes after an off-loop flush, in revision order, and keeps them', async () => {
+    await engine.start();
+    const before = engine.appliedRevision();
+    const applied: number[] = [];
+    engine.onApplied((events) => applied.push(...events.map((event) => event.revision)));
+    // Three waves that overlap: later batches commit while an earlier flush is still running.
+    const waves = [0, 1, 2].map(async (wave) => {
+      await new Promise((resolve) => setTimeout(resolve, wave));
+      return Promise.all(Array.from({ length: 100 }, (_, index) => directory.createMailbox({ name: `user.f${wave}x${index}` })));
+    });
+    const revisions = (await Promise.all(waves)).flat().map((created) => created.revision);
+    const expected = Array.from({ length: 300 }, (_, index) => before + 1 + index);
+    expect([...revisions].sort((a, b) => a - b)).toEqual(expected);
+    expect(applied).toEqual(expected);
+    await engine.close();
+    store.close();
+    store = new Store({ dataDir, synchronous: 'FULL' });
+    engine = new StandaloneEngine(store);
+    expect(store.revision()).toBe(before + 300);
+    expect(store.mailboxCount()).toBe(300);
+  });
+
+  it('refuses every write, naming the cause, once the WAL cannot be flushed; reads go on', async () => {
+    await engine.start();
+    await directory.createMailbox({ name: 'user.kept' });
+    // The WAL file vanishing under a serving node (an operator's rm, a broken disk): nothing committed
+    // from now on may be acknowledged as durable.
+    rmSync(join(dataDir, 'mbdir.sqlite-wal'));
+    await expect(directory.createMailbox({ name: 'user.lost' })).rejects.toThrow(/could not flush the directory's write-ahead log to disk.*restart the node/);
+    await expect(directory.createMailbox({ name: 'user.later' })).rejects.toMatchObject({ kind: 'Unavailable' });
+    expect(store.mailboxByName('user.kept')?.name).toBe('user.kept');
   });
 
   it('copies committed pages into the database file from the background once started', async () => {
