@@ -26,6 +26,7 @@ import type {
 } from '../model/records.js';
 import { BackgroundCheckpointer, walAutocheckpointPages, walBackstopCheckpointPages } from './checkpointer.js';
 import { AclReadCache, type CachedAclRow } from './acl-read-cache.js';
+import { ChildrenMemo } from './children-memo.js';
 import { WalSync } from './wal-sync.js';
 import { migrate } from './schema.js';
 
@@ -130,6 +131,7 @@ export class Store {
   private readonly synchronous: SynchronousMode;
   private revisionCache: number;
   private readonly aclReadCache = new AclReadCache();
+  private readonly childrenMemo = new ChildrenMemo();
   private checkpointer: BackgroundCheckpointer | null = null;
 
   constructor(options: StoreOptions) {
@@ -308,8 +310,12 @@ export class Store {
     return this.statements.subtree.all(key, low, high, limit).map(decodeMailbox);
   }
 
-  /** True when an ACTIVE mailbox exists strictly under the mailbox whose sort key is `key`. */
+  /** True when an ACTIVE mailbox exists strictly under the mailbox whose sort key is `key` (remembered between reads). */
   hasChildrenOfKey(key: Buffer): boolean {
+    return this.childrenMemo.hasChildren(key, () => this.probeChildren(key));
+  }
+
+  private probeChildren(key: Buffer): boolean {
     const { low, high } = childKeyRange(key);
     return this.statements.hasChild.get(low, high) !== undefined;
   }
@@ -454,6 +460,7 @@ export class Store {
   /** Moves the revision counter after a rolled-back transaction restored the old value. */
   resetRevisionCache(): void {
     this.aclReadCache.clear(); // what a rolled-back transaction dropped from it is simply read again
+    this.childrenMemo.clear();
     this.revisionCache = Number(this.getMeta('revision') ?? '0');
   }
 
@@ -466,6 +473,7 @@ export class Store {
       case 'mailbox.delete':
         change.mailbox.revision = revision;
         this.aclReadCache.forget(change.mailbox.uniqueid, change.mailbox.acl);
+        this.childrenMemo.clear();
         this.statements.deleteMailbox.run(change.mailbox.uniqueid);
         this.statements.deleteAclIndex.run(change.mailbox.uniqueid);
         this.statements.deleteReplicaIndex.run(change.mailbox.uniqueid);
@@ -495,6 +503,7 @@ export class Store {
 
   private putMailbox(mailbox: MailboxRecord): void {
     this.aclReadCache.forget(mailbox.uniqueid, mailbox.acl);
+    this.childrenMemo.clear();
     const row = mailboxRow(mailbox);
     // A create (the common write) is one insert: it has no reverse-index rows to delete.
     if (this.statements.insertMailbox.run(row).changes === 0) {
@@ -519,6 +528,7 @@ export class Store {
    */
   bulkPutMailboxes(mailboxes: readonly MailboxRecord[], revision: number): void {
     this.aclReadCache.clear();
+    this.childrenMemo.clear();
     if (revision < this.revisionCache) {
       throw new Error(`store: bulk revision ${revision} is below ${this.revisionCache}`);
     }

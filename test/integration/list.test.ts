@@ -141,6 +141,24 @@ describe('ListMailboxes', () => {
     expect(byName.get('user.bob.Projects')?.['has_children']).toBe(false);
   });
 
+  it("keeps a shared mailbox's has_children current as children come, go, move and get renamed", async () => {
+    const hasChildren = async (): Promise<unknown> => {
+      const entries = await list({ user: 'erin', groups: ['group:kids'], pattern: 'kids.*' });
+      return entries.find((entry) => (entry['mailbox'] as Message)['name'] === 'kids.parent')?.['has_children'];
+    };
+    await create(client, { name: 'kids.parent', server: 'backend1', acl: [{ identifier: 'group:kids', rights: 'lr' }] });
+    expect(await hasChildren()).toBe(false);
+    // A child erin cannot see still makes the parent \HasChildren, as in Cyrus.
+    await create(client, { name: 'kids.parent.hidden', server: 'backend1', acl: [] });
+    expect(await hasChildren()).toBe(true);
+    await client.mailbox('RenameMailbox', { name: 'kids.parent.hidden', new_name: 'kids.elsewhere' });
+    expect(await hasChildren()).toBe(false);
+    await client.mailbox('RenameMailbox', { name: 'kids.elsewhere', new_name: 'kids.parent.back' });
+    expect(await hasChildren()).toBe(true);
+    await client.mailbox('DeleteMailbox', { name: 'kids.parent.back' });
+    expect(await hasChildren()).toBe(false);
+  });
+
   it('pages with page_size and page_token, covering the whole list exactly once', async () => {
     const whole = await listNames({ user: 'alice', pattern: '*' });
     const paged: string[] = [];
