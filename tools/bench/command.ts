@@ -7,9 +7,9 @@
  * test suite at full size: the tests use a few hundred mailboxes.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync, mkdtempSync, existsSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdtempSync, existsSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { mbdirEntry } from './entry.js';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
@@ -322,7 +322,9 @@ export async function runBench(options: RunOptions): Promise<{ results: Operatio
     if (options.echo) {
       const file = join(mkdtempSync(join(tmpdir(), 'mbdir-bench-')), 'responses.json');
       writeFileSync(file, JSON.stringify(canned));
-      const echoChild = await spawnServing(['bench', 'echo', '--responses', file]);
+      const echoChild = await spawnServing(['bench', 'echo', '--responses', file]).finally(() =>
+        rmSync(dirname(file), { recursive: true, force: true }), // read at start-up: no trace left in /tmp
+      );
       children.push(echoChild);
       echo = { client: new MbdirClient({ endpoint: echoChild.endpoint, deadlineMs: 30_000 }), pid: echoChild.process.pid };
     }
