@@ -104,6 +104,9 @@ describe('mbdir bench', () => {
     // The echo answers the same unary calls and the same stream messages: every figure has its floor beside it.
     for (const operation of ['GetMailbox', 'LookupStream x5', 'ListMailboxes @1']) {
       expect(byOperation.get(operation)?.['echoOpsPerSecond'], operation).toBeGreaterThan(0);
+      const echoP50 = Number(byOperation.get(operation)?.['echoP50Ms']);
+      expect(echoP50, operation).toBeGreaterThan(0);
+      expect(Number(byOperation.get(operation)?.['echoP99Ms']), operation).toBeGreaterThanOrEqual(echoP50);
     }
     // A LookupStream message of 5 names gets one answer of 5 results.
     const stream = byOperation.get('LookupStream x5');

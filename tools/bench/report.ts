@@ -23,6 +23,9 @@ export interface OperationResult {
   p99Ms: number;
   p999Ms: number;
   echoOpsPerSecond: number | null;
+  /** The echo's own latency for the same call: the part of p50/p99 that is the transport's and the load generator's. */
+  echoP50Ms: number | null;
+  echoP99Ms: number | null;
   /** ops/s divided by the echo's ops/s in the same run. */
   ratioToEcho: number | null;
   serverRssMb: number;
@@ -47,6 +50,7 @@ export function resultOf(operation: string, phase: Phase, echoPhase: Phase | nul
   const seconds = Math.max(measured.seconds, 1e-6);
   const opsPerSecond = measured.operations / seconds;
   const echoOpsPerSecond = echo === null ? null : echo.operations / Math.max(echo.seconds, 1e-6);
+  const [echoP50, echoP99] = echo === null ? [null, null] : echo.latency.quantiles([0.5, 0.99]);
   return {
     operation,
     operations: measured.operations,
@@ -59,6 +63,8 @@ export function resultOf(operation: string, phase: Phase, echoPhase: Phase | nul
     p99Ms: round(p99, 3),
     p999Ms: round(p999, 3),
     echoOpsPerSecond: echoOpsPerSecond === null ? null : Math.round(echoOpsPerSecond),
+    echoP50Ms: echoP50 === null || echoP50 === undefined ? null : round(echoP50, 3),
+    echoP99Ms: echoP99 === null || echoP99 === undefined ? null : round(echoP99, 3),
     ratioToEcho: echoOpsPerSecond === null || echoOpsPerSecond === 0 ? null : round(opsPerSecond / echoOpsPerSecond, 2),
     serverRssMb,
     serverCpuUsPerOp: perOperationUs(phase.serverCpuSeconds, measured.operations),
@@ -69,7 +75,7 @@ export function resultOf(operation: string, phase: Phase, echoPhase: Phase | nul
 }
 
 export function printTable(results: readonly OperationResult[], serverRssMb: number): void {
-  const header = ['operation', 'ops/s', 'names/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'echo ops/s', 'x echo', 'cpu us/op', 'echo us/op', 'load us/op', 'RSS MB', 'errors'];
+  const header = ['operation', 'ops/s', 'names/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'echo ops/s', 'x echo', 'echo p50/p99', 'cpu us/op', 'echo us/op', 'load us/op', 'RSS MB', 'errors'];
   const rows = results.map((result) => [
     result.operation,
     String(result.opsPerSecond),
@@ -79,6 +85,7 @@ export function printTable(results: readonly OperationResult[], serverRssMb: num
     result.p999Ms.toFixed(2),
     result.echoOpsPerSecond === null ? '' : String(result.echoOpsPerSecond),
     result.ratioToEcho === null ? '' : result.ratioToEcho.toFixed(2),
+    result.echoP50Ms === null || result.echoP99Ms === null ? '' : `${result.echoP50Ms.toFixed(2)}/${result.echoP99Ms.toFixed(2)}`,
     String(result.serverCpuUsPerOp),
     result.echoCpuUsPerOp === null ? '' : String(result.echoCpuUsPerOp),
     String(result.clientCpuUsPerOp),
