@@ -19,6 +19,7 @@ import { runEchoServer, type CannedResponses } from './echo.js';
 import { defaultShape, generateMailboxes, generatePlacement, mailboxTotal, userId, type DirectoryShape } from './generate.js';
 import { closedLoop, RequestPicker, streamLookups, type LoadSettings, type Measured } from './load.js';
 import { runWatchSubscribers, watchDelivery } from './watch-delivery.js';
+import { cpuSecondsOf, rssMebibytes } from './proc.js';
 import { printTable, resultOf, type OperationResult, type Phase } from './report.js';
 
 /** The shape of a generated directory, kept beside its database. */
@@ -124,29 +125,6 @@ function spawnServing(args: string[]): Promise<Child> {
   });
 }
 
-/** VmRSS of a process in MiB, from /proc (0 when unknown). */
-export function rssMebibytes(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  try {
-    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match?.[1] === undefined ? 0 : Math.round(Number(match[1]) / 1024);
-  } catch {
-    return 0;
-  }
-}
-
-/** User plus system CPU seconds a process has used, from /proc (0 when unknown). */
-export function cpuSecondsOf(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
-    // After "(comm) ", utime and stime are fields 12 and 13 (0-based), in clock ticks (100 per second on Linux).
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0;
-  }
-}
-
 // ------------------------------------------------------------ run
 
 type UnaryOperation = 'GetMailbox' | 'LookupMailboxes' | 'ListMailboxes' | 'ResolveUser' | 'CreateMailbox' | 'RenameMailbox';
@@ -195,6 +173,8 @@ async function withCpu(pid: number | undefined, run: () => Promise<Measured>): P
   const clientBefore = process.cpuUsage();
   const measured = await run();
   const client = process.cpuUsage(clientBefore);
+  const window = measured.windowCpuSeconds;
+  if (window !== undefined) return { measured, serverCpuSeconds: window.server, clientCpuSeconds: window.load };
   return { measured, serverCpuSeconds: cpuSecondsOf(pid) - serverBefore, clientCpuSeconds: (client.user + client.system) / 1e6 };
 }
 
@@ -331,7 +311,7 @@ export async function runBench(options: RunOptions): Promise<{ results: Operatio
     for (const { operation, concurrency } of planned) {
       if (operation === 'LookupStream') results.push(await runStream(context, echo, canned));
       else if (operation === 'Watch') {
-        const phase = await withCpu(serverPid, () => watchDelivery(client, endpoint, options.settings, context.runTag));
+        const phase = await withCpu(serverPid, () => watchDelivery(client, endpoint, serverPid, options.settings, context.runTag));
         results.push(resultOf(`Watch x${options.settings.watchSubscribers}`, phase, null, rssMebibytes(serverPid), false));
       } else {
         results.push(await runUnary(operation as UnaryOperation, concurrency, context, operation === 'RenameMailbox' ? null : echo, canned));

@@ -34,6 +34,11 @@ export interface Measured {
   firstError: string;
   seconds: number;
   latency: LatencyRecorder;
+  /**
+   * Watch: CPU seconds of the node and of the subscriber processes over the measured
+   * window only (not the attaching, not the tallying), which the report then shows.
+   */
+  windowCpuSeconds?: { server: number; load: number };
 }
 
 /** Picks existing names, users and their groups for requests. */

@@ -14,6 +14,7 @@ import { mbdirEntry } from './entry.js';
 import { MbdirClient, type Message } from '../../src/client/client.js';
 import { userId } from './generate.js';
 import type { LoadSettings, Measured } from './load.js';
+import { cpuSecondsOf } from './proc.js';
 import { LatencyRecorder } from './stats.js';
 
 
@@ -41,7 +42,10 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 export async function runWatchSubscribers(endpoint: string, prefix: string, fromRevision: number, count: number): Promise<void> {
   const client = new MbdirClient({ endpoint });
   const abort = new AbortController();
-  const receipts: string[] = [];
+  // Receipts as they come (name, monotonic time), formatted once the run is over: a subscriber
+  // that formats a line per event measures its own bookkeeping, not the delivery.
+  const receiptNames: string[] = [];
+  const receiptTimes: bigint[] = [];
   let ready = 0;
   const subscriber = async (): Promise<void> => {
     let sawReady = false;
@@ -56,7 +60,8 @@ export async function runWatchSubscribers(endpoint: string, prefix: string, from
           if (ready === count) process.stdout.write('ready\n');
           continue;
         }
-        receipts.push(`${name} ${at}`);
+        receiptNames.push(name);
+        receiptTimes.push(at);
       }
     } catch (error) {
       process.stderr.write(`watch subscriber: ${(error as Error).message}\n`);
@@ -71,7 +76,7 @@ export async function runWatchSubscribers(endpoint: string, prefix: string, from
   abort.abort();
   await Promise.all(subscribers);
   client.close();
-  process.stdout.write(`${receipts.join('\n')}\n`);
+  process.stdout.write(`${receiptNames.map((name, index) => `${name} ${receiptTimes[index] ?? 0n}`).join('\n')}\n`);
 }
 
 // ------------------------------------------------------------ writer (the bench)
@@ -108,7 +113,7 @@ function startSubscribers(endpoint: string, prefix: string, fromRevision: number
  * Watch delivery: `watchSubscribers` subscribers over `watchProcesses`
  * processes, one CreateMailbox every `watchWriteIntervalMs` for `durationMs`.
  */
-export async function watchDelivery(client: MbdirClient, endpoint: string, settings: LoadSettings, runTag: string): Promise<Measured> {
+export async function watchDelivery(client: MbdirClient, endpoint: string, serverPid: number | undefined, settings: LoadSettings, runTag: string): Promise<Measured> {
   const measured: Measured = { operations: 0, names: 0, errors: 0, firstError: '', seconds: 0, latency: new LatencyRecorder() };
   const status = await client.status();
   const fromRevision = Number(status['applied_revision'] ?? 0);
@@ -122,6 +127,8 @@ export async function watchDelivery(client: MbdirClient, endpoint: string, setti
     await client.mailbox('CreateMailbox', { mailbox: { name: `${prefix}.${readyLeaf}` } });
     await withTimeout(Promise.all(group.map((subscribers) => subscribers.ready)), readyTimeoutMs, 'Watch subscribers were not all attached');
     const sentAt = new Map<string, bigint>();
+    const subscriberCpuSeconds = (): number => group.reduce((sum, subscribers) => sum + cpuSecondsOf(subscribers.child.pid), 0);
+    const cpuBefore = { server: cpuSecondsOf(serverPid), load: subscriberCpuSeconds() };
     const startedMs = performance.now();
     let writes = 0;
     while (performance.now() - startedMs < settings.durationMs) {
@@ -133,6 +140,8 @@ export async function watchDelivery(client: MbdirClient, endpoint: string, setti
     }
     await new Promise((resolve) => setTimeout(resolve, 1000));
     measured.seconds = (performance.now() - startedMs) / 1000;
+    // Read before stdin closes: printing and tallying the receipts is not part of delivering.
+    measured.windowCpuSeconds = { server: cpuSecondsOf(serverPid) - cpuBefore.server, load: subscriberCpuSeconds() - cpuBefore.load };
     measured.names = writes * settings.watchSubscribers;
     for (const subscribers of group) subscribers.child.stdin?.end();
     for (const receipts of await Promise.all(group.map((subscribers) => subscribers.receipts))) {

@@ -1,0 +1,239 @@
+/**
+ * A hand-written protobuf decoder for mbdir.v1.WatchEvent (clients use it as
+ * grpc-js's deserializer for Watch, see proto.ts), the message a proxy
+ * receives hundreds of times per second per connection. proto-loader's generic
+ * path (protobufjs decode, then toObject) builds every message twice; this reads
+ * the bytes once into the same plain object proto-loader gives (snake_case
+ * fields, enums as names, 64-bit integers as numbers, defaults filled in).
+ * test/property/watch-decode.property.test.ts checks it against proto-loader.
+ * Malformed input throws; it never reads past the message it is given.
+ */
+
+type Plain = Record<string, unknown>;
+
+const watchEventTypes = ['WATCH_EVENT_TYPE_UNSPECIFIED', 'SNAPSHOT', 'SNAPSHOT_END', 'PUT', 'DELETE', 'PROGRESS'];
+const mailboxStates = ['MAILBOX_STATE_UNSPECIFIED', 'RESERVED', 'ACTIVE'];
+
+const wireVarint = 0;
+const wire64Bit = 1;
+const wireBytes = 2;
+const wireGroupStart = 3;
+const wireGroupEnd = 4;
+const wire32Bit = 5;
+
+/** Node's Buffer method behind toString('utf8', start, end), without its argument checks. */
+interface Utf8Slicer {
+  utf8Slice(start: number, end: number): string;
+}
+
+/** A cursor over one message's bytes, `end` excluded. */
+class Reader {
+  constructor(
+    readonly bytes: Buffer,
+    public position: number,
+    readonly end: number,
+  ) {}
+
+  /** The low 32 bits of the last varint read, unsigned. */
+  private low = 0;
+
+  /** A varint as an unsigned 64-bit value, as protobufjs turns one into a number (high * 2^32 + low). */
+  varint(): number {
+    let low = 0;
+    let high = 0;
+    for (let shift = 0; shift < 70; shift += 7) {
+      if (this.position >= this.end) throw new Error('watch event: varint runs past the message');
+      const byte = this.bytes[this.position++] as number;
+      const bits = byte & 127;
+      if (shift < 28) low |= bits << shift;
+      else if (shift === 28) {
+        low |= bits << 28;
+        high |= bits >>> 4;
+      } else high |= bits << (shift - 32);
+      if (byte < 128) {
+        this.low = low >>> 0;
+        return (high >>> 0) * 4294967296 + this.low;
+      }
+    }
+    throw new Error('watch event: varint longer than 10 bytes');
+  }
+
+  /** A varint as int32 (enum values): its low 32 bits, signed, as protobufjs reads one. */
+  int32(): number {
+    this.varint();
+    return this.low | 0;
+  }
+
+  /** A length-delimited field's end, checked against the message's. */
+  lengthEnd(): number {
+    const length = this.varint();
+    const end = this.position + length;
+    if (end > this.end) throw new Error('watch event: field runs past the message');
+    return end;
+  }
+
+  string(): string {
+    const end = this.lengthEnd();
+    const start = this.position;
+    this.position = end;
+    // Buffer's own utf8Slice, as protobufjs calls it: toString(encoding, start, end) checks and slices first.
+    return (this.bytes as unknown as Utf8Slicer).utf8Slice(start, end);
+  }
+
+  /** Skips a field of an unknown number (protobuf's rule: unknown fields are ignored). */
+  skip(wireType: number): void {
+    if (wireType === wireVarint) this.varint();
+    else if (wireType === wire64Bit) this.advance(8);
+    else if (wireType === wireBytes) this.position = this.lengthEnd();
+    else if (wireType === wire32Bit) this.advance(4);
+    else if (wireType === wireGroupStart) this.skipGroup();
+    else throw new Error(`watch event: wire type ${wireType} where a field was expected`);
+  }
+
+  private advance(bytes: number): void {
+    if (this.position + bytes > this.end) throw new Error('watch event: field runs past the message');
+    this.position += bytes;
+  }
+
+  /** A deprecated group: fields up to its end tag, nested groups counted (no recursion). */
+  private skipGroup(): void {
+    let depth = 1;
+    while (depth > 0) {
+      const wireType = this.varint() & 7;
+      if (wireType === wireGroupStart) depth += 1;
+      else if (wireType === wireGroupEnd) depth -= 1;
+      else this.skip(wireType);
+    }
+  }
+}
+
+/** Field numbers up to these are the contract's: one of them with another wire type is malformed. */
+const pairFieldsMax = 2;
+const mailboxFieldsMax = 13;
+const watchEventFieldsMax = 3;
+
+/** A tag no case took: an unknown field (skipped by the caller), or a known one of the wrong wire type. */
+function checkUnknown(tag: number, fieldsMax: number, message: string): void {
+  const field = Math.floor(tag / 8);
+  if (field >= 1 && field <= fieldsMax) throw new Error(`watch event: ${message} field ${field} has wire type ${tag & 7}`);
+}
+
+/** Two strings, fields 1 and 2: Location { server, partition } and AclEntry { identifier, rights }. */
+function decodePair(reader: Reader, first: string, second: string): Plain {
+  const end = reader.lengthEnd();
+  const pair: Plain = { [first]: '', [second]: '' };
+  const inner = new Reader(reader.bytes, reader.position, end);
+  while (inner.position < end) {
+    const tag = inner.varint();
+    if (tag === ((1 << 3) | wireBytes)) pair[first] = inner.string();
+    else if (tag === ((2 << 3) | wireBytes)) pair[second] = inner.string();
+    else {
+      checkUnknown(tag, pairFieldsMax, first);
+      inner.skip(tag & 7);
+    }
+  }
+  reader.position = end;
+  return pair;
+}
+
+function emptyMailbox(): Plain {
+  return {
+    uniqueid: '',
+    name: '',
+    server: '',
+    partition: '',
+    replicas: [],
+    acl: [],
+    mbtype: '',
+    state: 'MAILBOX_STATE_UNSPECIFIED',
+    uidvalidity: 0,
+    createdmodseq: 0,
+    foldermodseq: 0,
+    revision: 0,
+    name_history: [],
+  };
+}
+
+function decodeMailbox(reader: Reader): Plain {
+  const end = reader.lengthEnd();
+  const inner = new Reader(reader.bytes, reader.position, end);
+  const mailbox = emptyMailbox();
+  while (inner.position < end) {
+    const tag = inner.varint();
+    const wireType = tag & 7;
+    switch (tag) {
+      case (1 << 3) | wireBytes:
+        mailbox['uniqueid'] = inner.string();
+        break;
+      case (2 << 3) | wireBytes:
+        mailbox['name'] = inner.string();
+        break;
+      case (3 << 3) | wireBytes:
+        mailbox['server'] = inner.string();
+        break;
+      case (4 << 3) | wireBytes:
+        mailbox['partition'] = inner.string();
+        break;
+      case (5 << 3) | wireBytes:
+        (mailbox['replicas'] as Plain[]).push(decodePair(inner, 'server', 'partition'));
+        break;
+      case (6 << 3) | wireBytes:
+        (mailbox['acl'] as Plain[]).push(decodePair(inner, 'identifier', 'rights'));
+        break;
+      case (7 << 3) | wireBytes:
+        mailbox['mbtype'] = inner.string();
+        break;
+      case (8 << 3) | wireVarint: {
+        const state = inner.int32();
+        mailbox['state'] = mailboxStates[state] ?? state;
+        break;
+      }
+      case (9 << 3) | wireVarint:
+        mailbox['uidvalidity'] = inner.varint();
+        break;
+      case (10 << 3) | wireVarint:
+        mailbox['createdmodseq'] = inner.varint();
+        break;
+      case (11 << 3) | wireVarint:
+        mailbox['foldermodseq'] = inner.varint();
+        break;
+      case (12 << 3) | wireVarint:
+        mailbox['revision'] = inner.varint();
+        break;
+      case (13 << 3) | wireBytes:
+        (mailbox['name_history'] as string[]).push(inner.string());
+        break;
+      default:
+        checkUnknown(tag, mailboxFieldsMax, 'mailbox');
+        inner.skip(wireType);
+    }
+  }
+  reader.position = end;
+  return mailbox;
+}
+
+/**
+ * mbdir.v1.WatchEvent { WatchEventType type = 1; Mailbox mailbox = 2; uint64 revision = 3; } as
+ * proto-loader gives it, from `bytes` between `start` and `end` (the whole buffer by default).
+ */
+export function decodeWatchEvent(bytes: Buffer, start = 0, end = bytes.length): Plain {
+  if (start < 0 || end > bytes.length || start > end) throw new Error('watch event: bounds outside the buffer');
+  const reader = new Reader(bytes, start, end);
+  const event: Plain = { type: 'WATCH_EVENT_TYPE_UNSPECIFIED', mailbox: null, revision: 0 };
+  while (reader.position < reader.end) {
+    const tag = reader.varint();
+    if (tag === ((1 << 3) | wireVarint)) {
+      const type = reader.int32();
+      event['type'] = watchEventTypes[type] ?? type;
+    } else if (tag === ((2 << 3) | wireBytes)) {
+      // A repeated embedded message replaces the earlier one, as protobufjs does.
+      event['mailbox'] = decodeMailbox(reader);
+    } else if (tag === ((3 << 3) | wireVarint)) {
+      event['revision'] = reader.varint();
+    } else {
+      checkUnknown(tag, watchEventFieldsMax, 'event');
+      reader.skip(tag & 7);
+    }
+  }
+  return event;
+}

@@ -1,0 +1,124 @@
+// The hand-written WatchEvent decoder of src/client/watch-decode.ts against proto-loader's
+// (protobufjs): for seeded random events (unicode names, empty and long lists, numbers up to
+// 2^53 - 1, enum values outside the contract, no mailbox), encoded by protobufjs, with unknown
+// fields of every wire type appended, both decoders give the same object. Random bytes make it
+// throw an Error or return an event, never anything else.
+// Replay a failure with FC_SEED=<seed printed by fast-check>.
+import fc from 'fast-check';
+import * as protoLoader from '@grpc/proto-loader';
+import { describe, expect, it } from 'vitest';
+import { decodeWatchEvent } from '../../src/server/grpc/fast-decode.js';
+import { loaderOptions, protoPath } from '../../src/server/grpc/proto.js';
+
+const seed = process.env.FC_SEED !== undefined ? Number(process.env.FC_SEED) : 20261123;
+const watchMethod = (protoLoader.loadSync(protoPath, loaderOptions)['mbdir.v1.Mailboxes'] as Record<string, protoLoader.MethodDefinition<object, object>>)['Watch'];
+if (watchMethod === undefined) throw new Error('no method Watch');
+const generic = watchMethod;
+
+const text = fc.oneof(fc.constant(''), fc.string({ maxLength: 30 }), fc.string({ unit: 'grapheme', maxLength: 200 }), fc.string({ unit: 'binary', maxLength: 70 }));
+const count = fc.oneof(fc.constant(0), fc.nat(127), fc.nat(), fc.maxSafeNat());
+const mailbox = fc.record({
+  uniqueid: text,
+  name: text,
+  server: text,
+  partition: text,
+  replicas: fc.array(fc.record({ server: text, partition: text }), { maxLength: 3 }),
+  acl: fc.array(fc.record({ identifier: text, rights: text }), { maxLength: 40 }),
+  mbtype: text,
+  state: fc.oneof(fc.constantFrom('MAILBOX_STATE_UNSPECIFIED', 'RESERVED', 'ACTIVE'), fc.integer({ min: -5, max: 10 })),
+  uidvalidity: count,
+  createdmodseq: count,
+  foldermodseq: count,
+  revision: count,
+  name_history: fc.array(text, { maxLength: 3 }),
+});
+const event = fc.record({
+  type: fc.oneof(fc.constantFrom('WATCH_EVENT_TYPE_UNSPECIFIED', 'SNAPSHOT', 'SNAPSHOT_END', 'PUT', 'DELETE', 'PROGRESS'), fc.integer({ min: -3, max: 20 })),
+  mailbox: fc.option(mailbox, { nil: null }),
+  revision: count,
+});
+
+/** A varint's bytes (non-negative, below 2^53). */
+function varint(value: number): number[] {
+  const bytes: number[] = [];
+  while (value >= 128) {
+    bytes.push((value % 128) | 128);
+    value = Math.floor(value / 128);
+  }
+  bytes.push(value);
+  return bytes;
+}
+
+/** An unknown field (number 14 and above) of any wire type, as another version of the contract may send. */
+const unknownField = fc.record({ field: fc.integer({ min: 14, max: 5000 }), kind: fc.integer({ min: 0, max: 4 }), value: fc.maxSafeNat(), bytes: fc.uint8Array({ maxLength: 40 }) }).map(({ field, kind, value, bytes }) => {
+  const tag = (wireType: number): number[] => varint(field * 8 + wireType);
+  if (kind === 0) return [...tag(0), ...varint(value)];
+  if (kind === 1) return [...tag(1), ...bytes.slice(0, 8), ...new Array<number>(Math.max(0, 8 - bytes.length)).fill(0)];
+  if (kind === 2) return [...tag(2), ...varint(bytes.length), ...bytes];
+  if (kind === 3) return [...tag(3), ...varint(8), ...varint(value), ...tag(4)]; // a group holding field 1
+  return [...tag(5), 1, 2, 3, 4];
+});
+
+describe('WatchEvent decoder', () => {
+  it('decodes what protobufjs encodes to what proto-loader decodes, unknown fields ignored', () => {
+    fc.assert(
+      fc.property(event, fc.array(unknownField, { maxLength: 3 }), (value, unknown) => {
+        const bytes = Buffer.concat([generic.responseSerialize(value), Buffer.from(unknown.flat())]);
+        expect(decodeWatchEvent(bytes)).toEqual(generic.responseDeserialize(bytes));
+      }),
+      { seed, numRuns: 500 },
+    );
+  });
+
+  it('decodes a message in the middle of a larger buffer (a DATA chunk) as the message alone', () => {
+    fc.assert(
+      fc.property(event, fc.uint8Array({ maxLength: 20 }), fc.uint8Array({ maxLength: 20 }), (value, before, after) => {
+        const message = generic.responseSerialize(value);
+        const chunk = Buffer.concat([Buffer.from(before), message, Buffer.from(after)]);
+        expect(decodeWatchEvent(chunk, before.length, before.length + message.length)).toEqual(generic.responseDeserialize(message));
+      }),
+      { seed, numRuns: 200 },
+    );
+  });
+
+  it('reads 64-bit values above 2^53 as protobufjs does', () => {
+    // uint64 revision = 3, 2^64 - 1: ten bytes.
+    const bytes = Buffer.from([0x18, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]);
+    expect(decodeWatchEvent(bytes)).toEqual(generic.responseDeserialize(bytes));
+  });
+
+  it('throws an Error on bytes that are no WatchEvent, never anything else', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
+        try {
+          const decoded = decodeWatchEvent(Buffer.from(bytes));
+          expect(typeof decoded['type'] === 'string' || typeof decoded['type'] === 'number').toBe(true);
+        } catch (error) {
+          expect(error).toBeInstanceOf(Error);
+        }
+      }),
+      { seed, numRuns: 2000 },
+    );
+  });
+
+  it('refuses a message cut short', () => {
+    const bytes = generic.responseSerialize({ type: 'PUT', mailbox: { name: 'user.ann.Sent', uniqueid: 'u1' }, revision: 9 });
+    for (let length = 1; length < bytes.length; length += 1) {
+      const cut = bytes.subarray(0, length);
+      let decodedOrThrown: 'decoded' | 'thrown' = 'decoded';
+      try {
+        decodeWatchEvent(cut);
+      } catch {
+        decodedOrThrown = 'thrown';
+      }
+      // A cut at a field boundary is a valid shorter message; anywhere else it must throw, as protobufjs does.
+      let generic_: 'decoded' | 'thrown' = 'decoded';
+      try {
+        generic.responseDeserialize(cut);
+      } catch {
+        generic_ = 'thrown';
+      }
+      expect(decodedOrThrown, `cut at ${length}`).toBe(generic_);
+    }
+  });
+});

@@ -1,0 +1,29 @@
+/**
+ * What the bench reads of other processes (the node, the echo, the Watch
+ * subscribers) from /proc: resident memory and CPU time. Reads only; a process
+ * that is gone or unknown reads as 0.
+ */
+import { readFileSync } from 'node:fs';
+
+/** VmRSS of a process in MiB, from /proc (0 when unknown). */
+export function rssMebibytes(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match?.[1] === undefined ? 0 : Math.round(Number(match[1]) / 1024);
+  } catch {
+    return 0;
+  }
+}
+
+/** User plus system CPU seconds a process has used, from /proc (0 when unknown). */
+export function cpuSecondsOf(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+    // After "(comm) ", utime and stime are fields 12 and 13 (0-based), in clock ticks (100 per second on Linux).
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
