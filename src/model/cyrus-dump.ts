@@ -41,18 +41,7 @@ export function parseDumpLine(line: string): DumpLine {
   if (trimmed === '' || trimmed === '{' || trimmed === '}') return { kind: 'structure' };
   if (trimmed.length > dumpLineBytesMax) throw invalidArgument(`dump line longer than ${dumpLineBytesMax} bytes`);
   const member = trimmed.endsWith(',') ? trimmed.slice(0, -1) : trimmed;
-  let parsed: Record<string, Record<string, unknown>>;
-  try {
-    parsed = JSON.parse(`{${member}}`) as Record<string, Record<string, unknown>>;
-  } catch (error) {
-    throw invalidArgument(`dump line is not a "name": {...} member: ${(error as Error).message}`);
-  }
-  let key: string | undefined;
-  for (const member in parsed) {
-    key = member;
-    break;
-  }
-  const entry = key === undefined ? undefined : parsed[key];
+  const { key, entry } = parseMemberFast(member) ?? parseMember(member);
   if (key === undefined || entry === undefined || typeof entry !== 'object' || entry === null) {
     throw invalidArgument('dump line holds no mailbox entry');
   }
@@ -79,6 +68,48 @@ export function parseDumpLine(line: string): DumpLine {
     requestId: '',
   };
   return { kind: 'mailbox', mailbox, mtime: text(entry['mtime'], 'mtime', name), hasUniqueid: uniqueid !== '', hasServer: server !== '' };
+}
+
+interface Member {
+  key: string | undefined;
+  entry: Record<string, unknown> | undefined;
+}
+
+/** `"name": {...}` as JSON.parse reads `{` + member + `}`: its first key and that key's value. */
+function parseMember(member: string): Member {
+  let parsed: Record<string, Record<string, unknown>>;
+  try {
+    parsed = JSON.parse(`{${member}}`) as Record<string, Record<string, unknown>>;
+  } catch (error) {
+    throw invalidArgument(`dump line is not a "name": {...} member: ${(error as Error).message}`);
+  }
+  let key: string | undefined;
+  for (const name in parsed) {
+    key = name;
+    break;
+  }
+  return { key, entry: key === undefined ? undefined : parsed[key] };
+}
+
+/** A key that JSON.parse takes as written: no escape, no control character. */
+const plainKey = /^[^\\\x00-\x1f]*$/;
+
+/**
+ * `parseMember` for the member Cyrus writes (`"plain key": {...}`) without
+ * wrapping it in braces: the key is cut out and only the value parsed. Gives
+ * the same answer as `parseMember`, or null when the member looks otherwise
+ * (then `parseMember` reads it, and words the error).
+ */
+function parseMemberFast(member: string): Member | null {
+  const close = member.indexOf('"', 1);
+  if (member.charCodeAt(0) !== 0x22 || close < 0 || !member.startsWith(': {', close + 1)) return null;
+  const key = member.slice(1, close);
+  if (!plainKey.test(key)) return null;
+  try {
+    return { key, entry: JSON.parse(member.slice(close + 3)) as Record<string, unknown> };
+  } catch {
+    return null;
+  }
 }
 
 function aclOf(value: unknown, name: string): AclEntry[] {
