@@ -47,9 +47,9 @@ class ParseWorkers {
   private next = 0;
   private closing = false;
 
-  constructor(count: number, options: ImportOptions) {
+  constructor(count: number, options: ImportOptions, script: URL) {
     for (let index = 0; index < count; index += 1) {
-      const worker = new Worker(new URL('./import-worker.js', import.meta.url), { workerData: { options } });
+      const worker = new Worker(script, { workerData: { options } });
       const waiters: Waiter[] = [];
       worker.on('message', (chunk: ParsedChunk) => waiters.shift()?.resolve(chunk));
       worker.on('error', (error) => this.fail(waiters, `import parsing thread failed: ${error.message}`));
@@ -105,6 +105,9 @@ export async function* wholeLineChunks(input: AsyncIterable<Buffer>, lineBytesMa
   if (carry.length > 0) yield new Uint8Array(carry);
 }
 
+/** The parsing thread's script, beside this module once compiled. */
+export const importWorkerScript = new URL('./import-worker.js', import.meta.url);
+
 /** Parsing threads for this machine: one per core left beside this thread, at least one, at most the maximum. */
 export function parseWorkersFor(cores = availableParallelism()): number {
   return Math.max(1, Math.min(importParseWorkersMax, cores - 1));
@@ -121,9 +124,10 @@ export async function loadPackedDump(
   options: ImportOptions,
   counts: LoadCounts,
   progress: LoadProgress,
-  workerCount = parseWorkersFor(),
+  threads: { count: number; script: URL } = { count: parseWorkersFor(), script: importWorkerScript },
 ): Promise<void> {
-  const workers = new ParseWorkers(workerCount, options);
+  const workerCount = threads.count;
+  const workers = new ParseWorkers(workerCount, options, threads.script);
   const pending: Array<{ chunk: Promise<ParsedChunk>; bytes: number }> = [];
   let lineBase = 0;
   let bytesDone = 0;
@@ -142,16 +146,21 @@ export async function loadPackedDump(
     progress(bytesDone, counts.mailboxes);
   };
   const input = createReadStream(path, { highWaterMark: importChunkBytes });
+  const reading = wholeLineChunks(input, dumpLineBytesMax);
   try {
     let readFailure: Error | null = null;
-    try {
-      for await (const piece of wholeLineChunks(input, dumpLineBytesMax)) {
-        pending.push({ chunk: workers.parse(piece), bytes: piece.length });
-        while (pending.length >= workerCount * chunksInFlightPerWorker) await loadNext();
+    for (;;) {
+      let next: IteratorResult<Uint8Array>;
+      try {
+        next = await reading.next();
+      } catch (error) {
+        // The lines read before the one refused are loaded first, as line by line.
+        readFailure = new Error(`${path}: ${(error as Error).message}`);
+        break;
       }
-    } catch (error) {
-      // The lines read before the one refused are loaded first, as line by line.
-      readFailure = new Error(`${path}: ${(error as Error).message}`);
+      if (next.done === true) break;
+      pending.push({ chunk: workers.parse(next.value), bytes: next.value.length });
+      while (pending.length >= workerCount * chunksInFlightPerWorker) await loadNext();
     }
     while (pending.length > 0) await loadNext();
     if (readFailure !== null) throw readFailure;
