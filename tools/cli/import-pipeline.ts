@@ -58,9 +58,14 @@ class ParseWorkers {
       const worker = new Worker(script, { workerData: { options }, resourceLimits: { maxYoungGenerationSizeMb: parseWorkerYoungGenerationMb } });
       const waiters: Waiter[] = [];
       worker.on('message', (chunk: ParsedChunk) => waiters.shift()?.resolve(chunk));
-      worker.on('error', (error) => this.fail(waiters, `import parsing thread failed: ${error.message}`));
+      // A thread's error comes before its last messages may have been read: the chunks it
+      // answered still load, and what waits is failed once it has exited.
+      let failure: string | null = null;
+      worker.on('error', (error) => {
+        failure ??= `import parsing thread failed: ${error.message}`;
+      });
       worker.on('exit', (code) => {
-        if (!this.closing) this.fail(waiters, `import parsing thread exited (code ${code}) before it answered`);
+        if (!this.closing) this.fail(waiters, failure ?? `import parsing thread exited (code ${code}) before it answered`);
       });
       this.workers.push(worker);
       this.waiters.push(waiters);
