@@ -11,7 +11,7 @@
  * the directory. It never runs on a directory that holds mailboxes.
  */
 import type Database from 'better-sqlite3';
-import { closeSync, fsyncSync, openSync } from 'node:fs';
+import { closeSync, fsync, fsyncSync, openSync } from 'node:fs';
 import { indexedIdentifier } from '../model/acl.js';
 import type { MailboxRecord } from '../model/records.js';
 import { packedField, packedFieldSeparator, packedList, packedRowFields } from './packed-rows.js';
@@ -58,6 +58,8 @@ export class EmptyDirectoryLoad {
   private readonly loadedByName: Database.Statement<[string], { rowid: number; uniqueid: string }>;
   private readonly loadedByUniqueid: Database.Statement<[string], { rowid: number; name: string }>;
   private inTransaction = 0;
+  /** A background fsync of the pages committed so far is running (see `flushCommittedPages`). */
+  private flushing = false;
   /** Mailboxes inserted so far: the table was empty, so also the largest rowid. */
   private loadedRows = 0;
 
@@ -237,7 +239,24 @@ export class EmptyDirectoryLoad {
       this.store.db.exec('COMMIT');
       this.store.db.exec('BEGIN');
       this.inTransaction = 0;
+      this.flushCommittedPages();
     }
+  }
+
+  /**
+   * Starts an fsync of the database file on libuv's thread pool, one at a
+   * time, so the pages committed so far reach the disk while the load goes on
+   * and the durable fsync of `finish` finds little left to write. Only a head
+   * start: its outcome does not matter, `finish` fsyncs on its own.
+   */
+  private flushCommittedPages(): void {
+    if (this.flushing) return;
+    this.flushing = true;
+    const descriptor = openSync(this.store.path, 'r+');
+    fsync(descriptor, () => {
+      closeSync(descriptor);
+      this.flushing = false;
+    });
   }
 
   /**
