@@ -10,7 +10,7 @@
  * what came before.
  */
 import Database from 'better-sqlite3';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -196,6 +196,23 @@ describe('import on parsing threads', () => {
       conflicts: 1,
       conflictExamples: ['shared.other: uniqueid b370sjdf5ghfctk8ucyuoiy8 is registered as shared'],
     });
+  });
+
+  it('reports progress by the bytes of the dump loaded, up to the whole file', async () => {
+    const dump = join(scratch, 'progress.json');
+    writeFileSync(dump, `${bigDump(8000).join('\n')}\n`);
+    const sink = new DataDirSink(join(scratch, 'progress'), 'NORMAL');
+    const counts = { mailboxes: 0, tombstones: 0, generatedUniqueids: 0, serversFromFlag: 0 };
+    const reports: Array<[number, number]> = [];
+    const script = new URL('../../dist/tools/cli/import-worker.js', import.meta.url);
+    await loadPackedDump(dump, sink, { server: 'backend1' }, counts, (bytes, mailboxes) => reports.push([bytes, mailboxes]), { count: 2, script });
+    await sink.finish();
+    expect(reports.length).toBeGreaterThan(1);
+    expect(reports.at(-1)).toEqual([statSync(dump).size, 8000]);
+    for (let index = 1; index < reports.length; index += 1) {
+      expect(reports[index]?.[0]).toBeGreaterThan(reports[index - 1]?.[0] ?? 0);
+    }
+    expect(inspect(join(scratch, 'progress')).indexedCounts.mailboxes).toBe(8000);
   });
 
   it('stops with a clear error when a parsing thread dies, leaving the chunks before it loaded and the directory usable', async () => {

@@ -170,7 +170,9 @@ export async function loadPackedDump(
         break;
       }
       if (next.done === true) break;
-      pending.push({ chunk: workers.parse(next.value), bytes: next.value.length });
+      // Its length first: handing the chunk over detaches its bytes from this thread.
+      const bytes = next.value.length;
+      pending.push({ chunk: workers.parse(next.value), bytes });
       while (pending.length >= workerCount * chunksInFlightPerWorker) await loadNext();
     }
     while (pending.length > 0) await loadNext();
