@@ -3,8 +3,9 @@
  * bench generator), for a store already taken with `Store.enterBulkMode`.
  *
  * It writes a `bulk_load_incomplete` marker durably, drops the secondary
- * indexes, turns the journal and fsync off and inserts rows in large
- * transactions; `finish` rebuilds the indexes from the same SQL (CREATE INDEX
+ * indexes (but a few partial ones over few rows), turns the journal and fsync
+ * off and inserts rows in large transactions, one record at a time (`put`) or
+ * packed rows 16 to a statement (`putPacked`); `finish` rebuilds the indexes from the same SQL (CREATE INDEX
  * over the loaded table sorts once instead of millions of random inserts),
  * fsyncs the file, goes back to WAL and deletes the marker in a durable commit.
  * A load that dies in between leaves the marker, and `Store` refuses to open
