@@ -19,8 +19,25 @@ export interface AclEntry {
   readonly rights: string;
 }
 
+/**
+ * Rights strings normalised already, and their canonical form: a mailbox list holds
+ * a handful of distinct strings, and a bulk load normalises millions of them. Only
+ * valid strings enter; the map is emptied when it reaches its bound.
+ */
+const normalizedRights = new Map<string, string>();
+const normalizedRightsMax = 4096;
+
 /** Normalises a string of rights letters; throws InvalidArgument on unknown letters. */
 export function normalizeRights(rights: string): string {
+  const known = normalizedRights.get(rights);
+  if (known !== undefined) return known;
+  const normalized = normalizeRightsUncached(rights);
+  if (normalizedRights.size >= normalizedRightsMax) normalizedRights.clear();
+  normalizedRights.set(rights, normalized);
+  return normalized;
+}
+
+function normalizeRightsUncached(rights: string): string {
   if (rights.length > limits.rightsLengthMax) {
     throw invalidArgument(`rights ${quote(rights)} are longer than ${limits.rightsLengthMax} letters`);
   }
@@ -49,7 +66,8 @@ export function subtractRights(left: string, right: string): string {
 /** Validates an identifier (`alice`, `-bob`, `anyone`, `group:staff`). */
 export function validateIdentifier(identifier: string): void {
   if (identifier.length === 0 || identifier === '-') throw invalidArgument('ACL identifier is empty');
-  const bytes = Buffer.byteLength(identifier, 'utf8');
+  // A UTF-16 code unit is at most 3 UTF-8 bytes: short identifiers need no count.
+  const bytes = identifier.length * 3 <= limits.identifierBytesMax ? 0 : Buffer.byteLength(identifier, 'utf8');
   if (bytes > limits.identifierBytesMax) {
     throw invalidArgument(`ACL identifier is ${bytes} bytes, longer than the limit of ${limits.identifierBytesMax}`);
   }
@@ -67,9 +85,12 @@ export function normalizeAcl(entries: readonly AclEntry[]): AclEntry[] {
   for (const entry of entries) {
     validateIdentifier(entry.identifier);
     const rights = normalizeRights(entry.rights);
-    byIdentifier.set(entry.identifier, unionRights(byIdentifier.get(entry.identifier) ?? '', rights));
+    const before = byIdentifier.get(entry.identifier);
+    byIdentifier.set(entry.identifier, before === undefined ? rights : unionRights(before, rights));
   }
-  return [...byIdentifier].filter(([, rights]) => rights.length > 0).map(([identifier, rights]) => ({ identifier, rights }));
+  const normalized: AclEntry[] = [];
+  for (const [identifier, rights] of byIdentifier) if (rights.length > 0) normalized.push({ identifier, rights });
+  return normalized;
 }
 
 /**

@@ -21,17 +21,20 @@ export interface ParsedName {
 
 const controlCharacter = /[\x00-\x1f\x7f-\x9f]/;
 const loneSurrogate = /\p{Cs}/u;
+/** Printable ASCII only: one byte a character, no control character, no surrogate (most names; checked faster). */
+const printableAscii = /^[\x20-\x7e]*$/;
 
 /** Parses and validates an internal name; throws InvalidArgument naming the problem. */
 export function parseName(name: string, what = 'mailbox name'): ParsedName {
   if (name.length === 0) throw invalidArgument(`${what} is empty`);
-  const bytes = Buffer.byteLength(name, 'utf8');
+  const ascii = printableAscii.test(name);
+  const bytes = ascii ? name.length : Buffer.byteLength(name, 'utf8');
   if (bytes > limits.nameBytesMax) {
     throw invalidArgument(`${what} is ${bytes} bytes, longer than the limit of ${limits.nameBytesMax}`);
   }
-  if (controlCharacter.test(name)) throw invalidArgument(`${what} ${quote(name)} contains a control character`);
+  if (!ascii && controlCharacter.test(name)) throw invalidArgument(`${what} ${quote(name)} contains a control character`);
   // A lone surrogate encodes as U+FFFD: two such names would share one sort key.
-  if (loneSurrogate.test(name)) throw invalidArgument(`${what} ${quote(name)} is not valid Unicode (lone surrogate)`);
+  if (!ascii && loneSurrogate.test(name)) throw invalidArgument(`${what} ${quote(name)} is not valid Unicode (lone surrogate)`);
   let domain: string | null = null;
   let local = name;
   const bang = name.indexOf(domainSeparator);
@@ -73,13 +76,20 @@ export interface NameColumns {
   readonly isRoot: boolean;
 }
 
+/** `NameColumns` with the sort key as text: Cyrus's dbname, whose UTF-8 encoding is the key's bytes. */
+export interface NameTextColumns {
+  readonly dbName: string;
+  readonly owner: string | null;
+  readonly isRoot: boolean;
+}
+
 /**
- * `sortKey`, `ownerOf` and `isUserRoot` of a valid name from a single parse (a
- * bulk load computes them for millions of names). A segment holds neither `.`
- * nor a control character, so the key is the name with `!` and `.` mapped to
- * the dbname separators, encoded once.
+ * `sortKey` (as text), `ownerOf` and `isUserRoot` of a name from a single parse,
+ * which also validates it (throws InvalidArgument). A bulk load computes them
+ * for millions of names. A segment holds neither `.` nor a control character,
+ * so the key is the name with `!` and `.` mapped to the dbname separators.
  */
-export function nameColumns(name: string): NameColumns {
+export function nameTextColumns(name: string): NameTextColumns {
   const { domain, segments } = parseName(name);
   const local = domain === null ? name : name.slice(domain.length + 1);
   const dbLocal = local.replaceAll(hierarchySeparator, String.fromCharCode(dbHierarchySeparatorByte));
@@ -87,10 +97,16 @@ export function nameColumns(name: string): NameColumns {
   const isUser = segments.length >= 2 && segments[0] === 'user';
   const userLocal = isUser ? (segments[1] ?? '').replace(/\^/g, '.') : '';
   return {
-    sortkey: Buffer.from(dbName, 'utf8'),
+    dbName,
     owner: !isUser ? null : domain === null ? userLocal : `${userLocal}@${domain}`,
     isRoot: isUser && segments.length === 2,
   };
+}
+
+/** `nameTextColumns` with the sort key as the bytes the store keeps. */
+export function nameColumns(name: string): NameColumns {
+  const columns = nameTextColumns(name);
+  return { sortkey: Buffer.from(columns.dbName, 'utf8'), owner: columns.owner, isRoot: columns.isRoot };
 }
 
 /** Sort keys strictly inside the subtree of `key`: [low, high). */

@@ -3,24 +3,42 @@
  * bench generator), for a store already taken with `Store.enterBulkMode`.
  *
  * It writes a `bulk_load_incomplete` marker durably, drops the secondary
- * indexes, turns the journal and fsync off and inserts rows in large
- * transactions; `finish` rebuilds the indexes from the same SQL (CREATE INDEX
+ * indexes (but a few partial ones over few rows), turns the journal and fsync
+ * off and inserts rows in large transactions, one record at a time (`put`) or
+ * packed rows 16 to a statement (`putPacked`); `finish` rebuilds the indexes from the same SQL (CREATE INDEX
  * over the loaded table sorts once instead of millions of random inserts),
  * fsyncs the file, goes back to WAL and deletes the marker in a durable commit.
  * A load that dies in between leaves the marker, and `Store` refuses to open
  * the directory. It never runs on a directory that holds mailboxes.
  */
 import type Database from 'better-sqlite3';
-import { closeSync, fsyncSync, openSync } from 'node:fs';
+import { closeSync, fsync, fsyncSync, openSync } from 'node:fs';
 import { indexedIdentifier } from '../model/acl.js';
 import type { MailboxRecord } from '../model/records.js';
-import { bulkLoadIncompleteKey, mailboxColumnsSql, mailboxRow, type Store, type SynchronousMode } from './store.js';
+import { packedField, packedFieldSeparator, packedList, packedRowFields } from './packed-rows.js';
+import { bulkLoadIncompleteKey, mailboxColumnsSql, mailboxRow, stateCode, type Store, type SynchronousMode } from './store.js';
 
 /** Mailboxes inserted by one transaction of an unjournaled load (commits only write pages, no fsync). */
 export const bulkLoadTransactionMailboxes = 200_000;
+/** Mailboxes per INSERT of packed rows: one statement run binds 16 rows (7 parameters each) instead of one. */
+export const packedInsertRows = 16;
+/** Reverse-index rows (2 parameters each) per INSERT of a packed load. */
+const packedIndexInsertRows = 32;
+/** The mailbox columns a packed row binds, in `mailboxColumnsSql` order; state, reservation and revision are constants. */
+const packedMailboxParameters = 7;
+/** Told, for each packed row not written, why (`describeRefused`). */
+export type RefusedRow = (description: string) => void;
 
-/** Tables whose secondary indexes are dropped during the load and rebuilt after it. */
+/** Tables whose secondary indexes are dropped during the load and rebuilt after it (but those below). */
 const loadedTables = ['mailboxes', 'acl_index', 'mailbox_replicas'] as const;
+/**
+ * Partial indexes over few rows (reservations: none in a load; user roots: one
+ * mailbox in twenty or so), kept up row by row for almost nothing, where
+ * rebuilding each would read the whole table once more.
+ */
+const indexesKeptDuringLoad: ReadonlySet<string> = new Set(['mailboxes_reservations', 'mailboxes_roots_by_server', 'mailboxes_root_owner_server']);
+/** Helper threads SQLite's sorter may use to build the indexes after the load (the parsing threads are done by then). */
+const indexBuildSorterThreads = 2;
 
 interface IndexDefinition {
   name: string;
@@ -36,7 +54,15 @@ export class EmptyDirectoryLoad {
   private readonly insertMailbox: Database.Statement;
   private readonly insertAcl: Database.Statement;
   private readonly insertReplica: Database.Statement;
+  /** Multi-row INSERTs of packed rows, by row count (made when first needed). */
+  private readonly packedInserts = new Map<string, Database.Statement>();
+  private readonly loadedByName: Database.Statement<[string], { rowid: number; uniqueid: string }>;
+  private readonly loadedByUniqueid: Database.Statement<[string], { rowid: number; name: string }>;
   private inTransaction = 0;
+  /** A background fsync of the pages committed so far is running (see `flushCommittedPages`). */
+  private flushing = false;
+  /** Mailboxes inserted so far: the table was empty, so also the largest rowid. */
+  private loadedRows = 0;
 
   private constructor(
     private readonly store: Store,
@@ -44,11 +70,14 @@ export class EmptyDirectoryLoad {
     private readonly revision: number,
     private readonly synchronous: SynchronousMode,
   ) {
+    if (!Number.isSafeInteger(revision)) throw new Error(`bulk load: revision ${revision} is not an integer`);
     const db = store.db;
     // OR IGNORE: a name or uniqueid loaded already is a conflict, reported by `put`, never a replacement.
     this.insertMailbox = db.prepare(`INSERT OR IGNORE INTO mailboxes(${mailboxColumnsSql}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.insertAcl = db.prepare('INSERT OR IGNORE INTO acl_index(identifier, uniqueid) VALUES (?, ?)');
     this.insertReplica = db.prepare('INSERT OR IGNORE INTO mailbox_replicas(server, uniqueid) VALUES (?, ?)');
+    this.loadedByName = db.prepare('SELECT rowid, uniqueid FROM mailboxes WHERE name = ?');
+    this.loadedByUniqueid = db.prepare('SELECT rowid, name FROM mailboxes WHERE uniqueid = ?');
   }
 
   /**
@@ -63,7 +92,8 @@ export class EmptyDirectoryLoad {
         `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL
          AND tbl_name IN (${loadedTables.map(() => '?').join(', ')}) ORDER BY name`,
       )
-      .all(...loadedTables);
+      .all(...loadedTables)
+      .filter((index) => !indexesKeptDuringLoad.has(index.name));
     db.pragma('synchronous = FULL');
     db.transaction(() => {
       store.putMeta(bulkLoadIncompleteKey, new Date().toISOString());
@@ -83,15 +113,151 @@ export class EmptyDirectoryLoad {
   put(mailbox: MailboxRecord): boolean {
     mailbox.revision = this.revision;
     if (this.insertMailbox.run(mailboxRow(mailbox)).changes === 0) return false;
+    this.loadedRows += 1;
     for (const entry of mailbox.acl) this.insertAcl.run(indexedIdentifier(entry.identifier), mailbox.uniqueid);
     for (const replica of mailbox.replicas) this.insertReplica.run(replica.server, mailbox.uniqueid);
-    this.inTransaction += 1;
+    this.countTowardsCommit(1);
+    return true;
+  }
+
+  /**
+   * Inserts packed rows (src/store/packed-rows.ts) in their order, 16 to a
+   * statement, at the load's revision; returns how many were written. A row
+   * whose name or uniqueid is taken is not written, and `refused` is told, in
+   * input order, as `put` would have answered false.
+   */
+  putPacked(packed: string, refused: RefusedRow): number {
+    const fields = packed.split(packedFieldSeparator);
+    if (fields.length % packedRowFields !== 0) throw new Error(`putPacked: ${fields.length} fields is not whole rows`);
+    const rows = fields.length / packedRowFields;
+    const aclRows: string[] = [];
+    const replicaRows: string[] = [];
+    let written = 0;
+    for (let first = 0; first < rows; first += packedInsertRows) {
+      const count = Math.min(packedInsertRows, rows - first);
+      const inserted = this.insertPackedMailboxes(fields, first, count, refused);
+      written += inserted.length;
+      for (const row of inserted) {
+        const uniqueid = fields[row * packedRowFields + packedField.uniqueid] ?? '';
+        for (const identifier of packedList(fields[row * packedRowFields + packedField.aclIdentifiers] ?? '')) aclRows.push(identifier, uniqueid);
+        for (const server of packedList(fields[row * packedRowFields + packedField.replicaServers] ?? '')) replicaRows.push(server, uniqueid);
+      }
+    }
+    this.insertIndexRows('acl_index(identifier, uniqueid)', this.insertAcl, aclRows);
+    this.insertIndexRows('mailbox_replicas(server, uniqueid)', this.insertReplica, replicaRows);
+    this.countTowardsCommit(written);
+    return written;
+  }
+
+  /** One multi-row INSERT of `count` packed rows from `first`; returns the rows it wrote. */
+  private insertPackedMailboxes(fields: readonly string[], first: number, count: number, refused: RefusedRow): number[] {
+    const parameters: Array<string | number> = new Array<string | number>(count * packedMailboxParameters);
+    for (let row = 0; row < count; row += 1) {
+      const at = (first + row) * packedRowFields;
+      const to = row * packedMailboxParameters;
+      parameters[to] = fields[at + packedField.uniqueid] ?? '';
+      parameters[to + 1] = fields[at + packedField.name] ?? '';
+      parameters[to + 2] = fields[at + packedField.sortkey] ?? '';
+      parameters[to + 3] = fields[at + packedField.owner] ?? '';
+      parameters[to + 4] = fields[at + packedField.isRoot] === '1' ? 1 : 0;
+      parameters[to + 5] = fields[at + packedField.server] ?? '';
+      parameters[to + 6] = fields[at + packedField.record] ?? '';
+    }
+    const loadedBefore = this.loadedRows;
+    const changes = this.packedInsert('mailboxes', count).run(parameters).changes;
+    this.loadedRows += changes;
+    const rows = Array.from({ length: count }, (_, row) => first + row);
+    if (changes === count) return rows;
+    return this.sortRefused(fields, rows, loadedBefore, refused);
+  }
+
+  /**
+   * After an INSERT OR IGNORE that skipped rows, which it wrote: the rows it
+   * wrote took the rowids after `loadedBefore` in order, so a row was written
+   * when its name holds the next such rowid under its uniqueid. The others are
+   * described to `refused`, in order, as they stood when their turn came.
+   */
+  private sortRefused(fields: readonly string[], rows: number[], loadedBefore: number, refused: RefusedRow): number[] {
+    const written: number[] = [];
+    for (const row of rows) {
+      const name = fields[row * packedRowFields + packedField.name] ?? '';
+      const uniqueid = fields[row * packedRowFields + packedField.uniqueid] ?? '';
+      const nextRowid = loadedBefore + written.length + 1;
+      const holder = this.loadedByName.get(name);
+      if (holder !== undefined && holder.rowid === nextRowid && holder.uniqueid === uniqueid) written.push(row);
+      else refused(this.describeRefused(name, uniqueid, nextRowid - 1));
+    }
+    return written;
+  }
+
+  /**
+   * Why a mailbox was refused: its name or its uniqueid came earlier in the
+   * input (among the rows up to `lastRowid`, the rows loaded before it).
+   */
+  describeRefused(name: string, uniqueid: string, lastRowid = Number.MAX_SAFE_INTEGER): string {
+    const byName = this.loadedByName.get(name);
+    if (byName !== undefined && byName.rowid <= lastRowid) {
+      if (byName.uniqueid === uniqueid) return `${name} (${uniqueid}): appears twice in the input`;
+      return `${name}: held by uniqueid ${byName.uniqueid}`;
+    }
+    const byId = this.loadedByUniqueid.get(uniqueid);
+    const holderName = byId !== undefined && byId.rowid <= lastRowid ? byId.name : '?';
+    return `${name}: uniqueid ${uniqueid} is registered as ${holderName}`;
+  }
+
+  /** Inserts (key, uniqueid) pairs into a reverse index, 32 to a statement. */
+  private insertIndexRows(table: string, single: Database.Statement, pairs: readonly string[]): void {
+    const rows = pairs.length / 2;
+    const whole = rows - (rows % packedIndexInsertRows);
+    if (whole > 0) {
+      const statement = this.packedInsert(table, packedIndexInsertRows);
+      for (let row = 0; row < whole; row += packedIndexInsertRows) {
+        statement.run(pairs.slice(row * 2, (row + packedIndexInsertRows) * 2));
+      }
+    }
+    for (let row = whole; row < rows; row += 1) single.run(pairs[row * 2], pairs[row * 2 + 1]);
+  }
+
+  /** The INSERT OR IGNORE of `rows` rows into `target` ('mailboxes' or 'table(columns)'), prepared once. */
+  private packedInsert(target: string, rows: number): Database.Statement {
+    const key = `${target} ${rows}`;
+    let statement = this.packedInserts.get(key);
+    if (statement === undefined) {
+      const sql =
+        target === 'mailboxes'
+          ? `INSERT OR IGNORE INTO mailboxes(${mailboxColumnsSql}) VALUES ` +
+            Array(rows).fill(`(?, ?, CAST(? AS BLOB), nullif(?, ''), ?, ?, ${stateCode.ACTIVE}, 0, ${this.revision}, ?)`).join(', ')
+          : `INSERT OR IGNORE INTO ${target} VALUES ${Array(rows).fill('(?, ?)').join(', ')}`;
+      statement = this.store.db.prepare(sql);
+      this.packedInserts.set(key, statement);
+    }
+    return statement;
+  }
+
+  private countTowardsCommit(mailboxes: number): void {
+    this.inTransaction += mailboxes;
     if (this.inTransaction >= bulkLoadTransactionMailboxes) {
       this.store.db.exec('COMMIT');
       this.store.db.exec('BEGIN');
       this.inTransaction = 0;
+      this.flushCommittedPages();
     }
-    return true;
+  }
+
+  /**
+   * Starts an fsync of the database file on libuv's thread pool, one at a
+   * time, so the pages committed so far reach the disk while the load goes on
+   * and the durable fsync of `finish` finds little left to write. Only a head
+   * start: its outcome does not matter, `finish` fsyncs on its own.
+   */
+  private flushCommittedPages(): void {
+    if (this.flushing) return;
+    this.flushing = true;
+    const descriptor = openSync(this.store.path, 'r+');
+    fsync(descriptor, () => {
+      closeSync(descriptor);
+      this.flushing = false;
+    });
   }
 
   /**
@@ -102,7 +268,9 @@ export class EmptyDirectoryLoad {
   finish(): void {
     const db = this.store.db;
     db.exec('COMMIT');
+    db.pragma(`threads = ${indexBuildSorterThreads}`);
     for (const index of this.indexes) db.exec(index.sql);
+    db.pragma('threads = 0');
     fsyncFile(this.store.path);
     if (db.pragma('journal_mode = WAL', { simple: true }) !== 'wal') throw new Error('bulk load: SQLite refused journal_mode=WAL');
     db.unsafeMode(false);

@@ -39,7 +39,7 @@ export interface StoreOptions {
   changeLogRetentionRevisions?: number;
 }
 
-const stateCode = { RESERVED: 1, ACTIVE: 2 } as const;
+export const stateCode = { RESERVED: 1, ACTIVE: 2 } as const;
 
 /**
  * The SQL of the hot reads, exported so test/perf-guard can check their query

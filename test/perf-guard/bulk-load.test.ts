@@ -5,13 +5,18 @@
  * must have exactly the schema of a migrated one (indexes included, every index
  * complete, WAL back on), conflicts in the input must still be caught, and a
  * load that dies half-way must be refused by `serve`, `import` and `export`.
+ * Import parses on worker threads there: a bad line deep in a chunk, or a
+ * parsing thread that dies, must stop it as clearly as line by line, keeping
+ * what came before.
  */
 import Database from 'better-sqlite3';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { DataDirSink } from '../../tools/cli/mailbox-sinks.js';
+import { loadPackedDump } from '../../tools/cli/import-pipeline.js';
 import { EmptyDirectoryLoad } from '../../src/store/bulk-load.js';
 import { migrations } from '../../src/store/schema.js';
 import { Store, bulkLoadIncompleteKey } from '../../src/store/store.js';
@@ -128,5 +133,115 @@ describe('bulk load of an empty data directory', () => {
     const exported = await runCli(['export', '--data-dir', dataDir]);
     expect(exported.code).toBe(1);
     expect(exported.stderr).toMatch(refusal);
+  });
+});
+
+/** A backend dump of `count` mailboxes (several 1 MiB chunks for a few thousand), the fixture's first entry as the model. */
+function bigDump(count: number): string[] {
+  const model = readFileSync(backendDump, 'utf8').split('\n')[1] ?? '';
+  const lines = ['{'];
+  for (let index = 0; index < count; index += 1) {
+    const name = `user.u${String(index).padStart(6, '0')}`;
+    const line = model
+      .replaceAll('"shared"', JSON.stringify(name))
+      .replace(/"uniqueid": "[^"]+"/, `"uniqueid": "big${String(index).padStart(21, '0')}"`)
+      .replace(/"mtime": "\d+"/, `"mtime": "${'1'.repeat(200)}"`);
+    lines.push(line);
+  }
+  lines.push('}');
+  return lines;
+}
+
+describe('import on parsing threads', () => {
+  it('stops at a bad line deep in a chunk with the line-at-a-time message, keeping the lines before it', async () => {
+    const lines = bigDump(8000);
+    lines[6000] = '"user.broken": {"name": "user.broken", "uidvalidity": "-3"},';
+    const dump = join(scratch, 'bad-line.json');
+    writeFileSync(dump, `${lines.join('\n')}\n`);
+    const fast = await runCli(['import', dump, '--data-dir', join(scratch, 'bad-fast'), '--server', 'backend1']);
+    // The same dump into a directory that holds a mailbox already goes line by line.
+    const checkedDir = join(scratch, 'bad-checked');
+    const seeded = await runCli(['import', backendDump, '--data-dir', checkedDir, '--server', 'backend1']);
+    expect(seeded.code, seeded.stderr).toBe(0);
+    const checked = await runCli(['import', dump, '--data-dir', checkedDir, '--server', 'backend1']);
+    expect(fast.code).toBe(1);
+    expect(checked.code).toBe(1);
+    expect(fast.stderr).toContain(`${dump}:6001: dump entry "user.broken": uidvalidity "-3" is not a non-negative integer`);
+    expect(fast.stderr).toBe(checked.stderr);
+    const exported = await runCli(['export', '--data-dir', join(scratch, 'bad-fast')]);
+    expect(exported.stderr).toBe('exported 5999 mailboxes\n');
+    expect(inspect(join(scratch, 'bad-fast'))).toMatchObject({ marker: undefined, integrity: 'ok', journalMode: 'wal' });
+  });
+
+  it('refuses an over-long line with the line-at-a-time message', async () => {
+    const dump = join(scratch, 'long-line.json');
+    writeFileSync(dump, `{\n"user.long": {"name": "${'x'.repeat(3 * 1024 * 1024)}"}\n}\n`);
+    const fast = await runCli(['import', dump, '--data-dir', join(scratch, 'long-fast'), '--server', 'backend1']);
+    const checked = await runCli(['import', dump, '--data-dir', join(scratch, 'bad-checked'), '--server', 'backend1']);
+    expect(fast.code).toBe(1);
+    expect(fast.stderr).toContain(`${dump}: dump line longer than 1048576 bytes`);
+    expect(fast.stderr).toBe(checked.stderr);
+  });
+
+  it('describes a refused entry as it stood at its turn, when a later entry of the same statement takes its name', async () => {
+    const [, first = ''] = readFileSync(backendDump, 'utf8').split('\n');
+    const sameIdOtherName = first.replace(/"shared"/g, '"shared.other"');
+    const otherIdSameName = sameIdOtherName.replace(/"uniqueid": "[^"]+"/, '"uniqueid": "anotherid000000000000002"');
+    const dump = join(scratch, 'taken-later.json');
+    writeFileSync(dump, ['{', first, sameIdOtherName, otherIdSameName, '}', ''].join('\n'));
+    const run = await runCli(['--json', 'import', dump, '--data-dir', join(scratch, 'taken-later'), '--server', 'backend1']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      written: 2,
+      conflicts: 1,
+      conflictExamples: ['shared.other: uniqueid b370sjdf5ghfctk8ucyuoiy8 is registered as shared'],
+    });
+  });
+
+  it('reports progress by the bytes of the dump loaded, up to the whole file', async () => {
+    const dump = join(scratch, 'progress.json');
+    writeFileSync(dump, `${bigDump(8000).join('\n')}\n`);
+    const sink = new DataDirSink(join(scratch, 'progress'), 'NORMAL');
+    const counts = { mailboxes: 0, tombstones: 0, generatedUniqueids: 0, serversFromFlag: 0 };
+    const reports: Array<[number, number]> = [];
+    const script = new URL('../../dist/tools/cli/import-worker.js', import.meta.url);
+    await loadPackedDump(dump, sink, { server: 'backend1' }, counts, (bytes, mailboxes) => reports.push([bytes, mailboxes]), { count: 2, script });
+    await sink.finish();
+    expect(reports.length).toBeGreaterThan(1);
+    expect(reports.at(-1)).toEqual([statSync(dump).size, 8000]);
+    for (let index = 1; index < reports.length; index += 1) {
+      expect(reports[index]?.[0]).toBeGreaterThan(reports[index - 1]?.[0] ?? 0);
+    }
+    expect(inspect(join(scratch, 'progress')).indexedCounts.mailboxes).toBe(8000);
+  });
+
+  it('stops with a clear error when a parsing thread dies, leaving the chunks before it loaded and the directory usable', async () => {
+    const dump = join(scratch, 'thread-dies.json');
+    writeFileSync(dump, `${bigDump(8000).join('\n')}\n`);
+    // A parsing thread that answers its first chunk, then throws.
+    const parser = new URL('../../dist/tools/cli/import-parse.js', import.meta.url).href;
+    const script = new URL(
+      `data:text/javascript,${encodeURIComponent(`
+        import { parentPort, workerData } from 'node:worker_threads';
+        import { parseDumpChunk } from ${JSON.stringify(parser)};
+        let chunks = 0;
+        parentPort.on('message', ({ bytes }) => {
+          chunks += 1;
+          if (chunks > 1) throw new Error('parser exploded');
+          parentPort.postMessage(parseDumpChunk(new TextDecoder().decode(bytes), workerData.options));
+        });`)}`,
+    );
+    const dataDir = join(scratch, 'thread-dies');
+    const sink = new DataDirSink(dataDir, 'NORMAL');
+    const counts = { mailboxes: 0, tombstones: 0, generatedUniqueids: 0, serversFromFlag: 0 };
+    await expect(loadPackedDump(dump, sink, { server: 'backend1' }, counts, () => undefined, { count: 1, script })).rejects.toThrow(
+      'import parsing thread failed: parser exploded',
+    );
+    await sink.finish();
+    const seen = inspect(dataDir);
+    expect(seen).toMatchObject({ marker: undefined, integrity: 'ok', journalMode: 'wal' });
+    expect(seen.indexedCounts.mailboxes).toBe(counts.mailboxes);
+    expect(counts.mailboxes).toBeGreaterThan(0);
+    expect(counts.mailboxes).toBeLessThan(8000);
   });
 });

@@ -86,7 +86,7 @@ export class DataDirSink implements MailboxSink {
     if (this.empty) {
       this.fastLoad ??= EmptyDirectoryLoad.begin(this.store, this.revision, this.synchronous);
       if (this.fastLoad.put(mailbox)) this.counts.written += 1;
-      else recordConflict(this.counts, this.describeLoaded(mailbox));
+      else recordConflict(this.counts, this.fastLoad.describeRefused(mailbox.name, mailbox.uniqueid));
       return;
     }
     if (this.checked && !this.admit(mailbox)) return;
@@ -94,15 +94,16 @@ export class DataDirSink implements MailboxSink {
     if (this.pending.length >= bulkBatchMailboxes) this.flush();
   }
 
-  /** Why the fast load refused a mailbox: its name or its uniqueid came earlier in the input. */
-  private describeLoaded(mailbox: MailboxRecord): string {
-    const byName = this.store.mailboxByName(mailbox.name);
-    if (byName !== undefined && byName.uniqueid === mailbox.uniqueid) {
-      return `${mailbox.name} (${mailbox.uniqueid}): appears twice in the input`;
-    }
-    if (byName !== undefined) return `${mailbox.name}: held by uniqueid ${byName.uniqueid}`;
-    const byId = this.store.mailboxByUniqueid(mailbox.uniqueid);
-    return `${mailbox.name}: uniqueid ${mailbox.uniqueid} is registered as ${byId?.name ?? '?'}`;
+  /** True when the directory held no mailbox: it takes packed rows (`addPacked`), the fast load's input. */
+  get takesPackedRows(): boolean {
+    return this.empty;
+  }
+
+  /** Loads packed rows (src/store/packed-rows.ts) into the empty directory, counting what was written and refused. */
+  addPacked(packed: string): void {
+    if (!this.empty) throw new Error('DataDirSink.addPacked: the directory held mailboxes when opened');
+    this.fastLoad ??= EmptyDirectoryLoad.begin(this.store, this.revision, this.synchronous);
+    this.counts.written += this.fastLoad.putPacked(packed, (description) => recordConflict(this.counts, description));
   }
 
   private admit(mailbox: MailboxRecord): boolean {

@@ -6,7 +6,6 @@
  * (`--endpoint`); export writes in sort-key order, so import then export of a
  * Cyrus dump gives its entries back.
  */
-import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, statSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { once } from 'node:events';
@@ -15,19 +14,17 @@ import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { clientFromCommand, type GlobalOptions } from './global-options.js';
 import type { MbdirClient } from '../../src/client/client.js';
-import { normalizeCreatedFields } from '../../src/directory/mailbox-rules.js';
 import { dumpFooter, dumpHeader, dumpLineBytesMax, formatDumpLine, parseDumpLine } from '../../src/model/cyrus-dump.js';
 import { invalidArgument } from '../../src/model/errors.js';
 import type { MailboxRecord } from '../../src/model/records.js';
-import { generateUniqueid } from '../../src/model/uniqueid.js';
 import { mailboxFromWire } from '../../src/server/grpc/wire.js';
 import { Store, type SynchronousMode } from '../../src/store/store.js';
+import { importedMailbox, type ImportOptions } from './import-parse.js';
+import { importChunkBytes, loadPackedDump } from './import-pipeline.js';
 import { ApiSink, apiConcurrencyDefault, DataDirSink, type MailboxSink, type SinkCounts } from './mailbox-sinks.js';
 
 /** Lines between two progress-bar updates. */
 const progressEveryLines = 5000;
-/** Bytes read from the dump at a time. */
-const importChunkBytes = 1 << 20;
 /** Mailboxes read per page by export from a data directory. */
 const exportPageMailboxes = 5000;
 
@@ -39,26 +36,6 @@ export interface ImportSummary extends SinkCounts {
   seconds: number;
   mailboxesPerSecond: number;
   target: string;
-}
-
-interface ImportOptions {
-  /** Server of entries that carry none (`--server`). */
-  server: string;
-}
-
-/** A dump entry made ready for the directory: uniqueid and server filled, fields normalised. */
-export function importedMailbox(mailbox: MailboxRecord, options: ImportOptions, summary: ImportSummary): MailboxRecord {
-  if (mailbox.uniqueid === '') {
-    mailbox.uniqueid = generateUniqueid((count) => randomBytes(count));
-    summary.generatedUniqueids += 1;
-  }
-  if (mailbox.server === '') {
-    if (options.server === '') throw invalidArgument(`${mailbox.name} has no server in the dump: give --server NAME`);
-    mailbox.server = options.server;
-    summary.serversFromFlag += 1;
-  }
-  normalizeCreatedFields(mailbox);
-  return mailbox;
 }
 
 /**
@@ -89,9 +66,12 @@ function progressBar(totalBytes: number): cliProgress.SingleBar | null {
   return bar;
 }
 
-/** Streams a dump file into a sink; returns the summary. */
+/**
+ * Streams a dump file into a sink; returns the summary. An empty data
+ * directory takes the packed rows of the parsing threads (import-pipeline.ts);
+ * any other sink takes the mailboxes line by line.
+ */
 export async function importDump(path: string, sink: MailboxSink, options: ImportOptions, target: string): Promise<ImportSummary> {
-  const input = createReadStream(path, { highWaterMark: importChunkBytes });
   const summary: ImportSummary = {
     ...sink.counts,
     mailboxes: 0,
@@ -104,6 +84,34 @@ export async function importDump(path: string, sink: MailboxSink, options: Impor
   };
   const bar = progressBar(statSync(path).size);
   const startedMs = performance.now();
+  const progress = (bytesDone: number, mailboxes: number): void => {
+    bar?.update(bytesDone, { mailboxes, rate: Math.round(mailboxes / ((performance.now() - startedMs) / 1000)) });
+  };
+  try {
+    if (sink instanceof DataDirSink && sink.takesPackedRows) await loadPackedDump(path, sink, options, summary, progress);
+    else await importLineByLine(path, sink, options, summary, bar === null ? null : progress);
+  } catch (error) {
+    // What came before the bad line stays loaded, and a data directory is left complete and durable.
+    await sink.finish().catch(() => undefined);
+    throw error;
+  } finally {
+    bar?.stop();
+  }
+  await sink.finish();
+  summary.seconds = (performance.now() - startedMs) / 1000;
+  summary.mailboxesPerSecond = Math.round(summary.mailboxes / Math.max(summary.seconds, 1e-6));
+  return { ...summary, ...sink.counts };
+}
+
+/** One mailbox at a time into the sink (a directory holding mailboxes, or a running node). */
+async function importLineByLine(
+  path: string,
+  sink: MailboxSink,
+  options: ImportOptions,
+  summary: ImportSummary,
+  progress: ((bytesDone: number, mailboxes: number) => void) | null,
+): Promise<void> {
+  const input = createReadStream(path, { highWaterMark: importChunkBytes });
   let lineNumber = 0;
   try {
     for await (const lines of linesOfAt(input, path)) {
@@ -115,24 +123,12 @@ export async function importDump(path: string, sink: MailboxSink, options: Impor
         summary.mailboxes += 1;
         const added = sink.add(importedMailboxAt(parsed.mailbox, options, summary, lineNumber, path));
         if (added !== undefined) await added;
-        if (bar !== null && lineNumber % progressEveryLines === 0) {
-          const rate = Math.round(summary.mailboxes / ((performance.now() - startedMs) / 1000));
-          bar.update(input.bytesRead, { mailboxes: summary.mailboxes, rate });
-        }
+        if (progress !== null && lineNumber % progressEveryLines === 0) progress(input.bytesRead, summary.mailboxes);
       }
     }
-  } catch (error) {
-    // What came before the bad line stays loaded, and a data directory is left complete and durable.
-    await sink.finish().catch(() => undefined);
-    throw error;
   } finally {
-    bar?.stop();
     input.destroy();
   }
-  await sink.finish();
-  summary.seconds = (performance.now() - startedMs) / 1000;
-  summary.mailboxesPerSecond = Math.round(summary.mailboxes / Math.max(summary.seconds, 1e-6));
-  return { ...summary, ...sink.counts };
 }
 
 async function* linesOfAt(input: AsyncIterable<Buffer>, path: string): AsyncGenerator<string[]> {
