@@ -9,6 +9,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { describe, expect, it } from 'vitest';
 import { encodeListResponse, encodeLookupResponse, encodeMailboxResponse } from '../../src/server/grpc/fast-encode.js';
 import { loaderOptions, protoPath, services } from '../../src/server/grpc/proto.js';
+import { wireCount, wireMailbox, wireText } from '../helpers/wire-arbitraries.js';
 
 const seed = process.env.FC_SEED !== undefined ? Number(process.env.FC_SEED) : 20261123;
 // A second load of the contract: its methods keep proto-loader's generic (protobufjs) serializers.
@@ -21,23 +22,9 @@ function sameAsGeneric(method: string, fast: (value: Record<string, unknown>) =>
   expect(decode(fast(value))).toEqual(decode(definition.responseSerialize(value)));
 }
 
-const text = fc.oneof(fc.constant(''), fc.string({ maxLength: 30 }), fc.string({ unit: 'grapheme', maxLength: 200 }));
-const count = fc.oneof(fc.constant(0), fc.nat(127), fc.nat(), fc.maxSafeNat());
-const mailbox = fc.record({
-  uniqueid: text,
-  name: text,
-  server: text,
-  partition: text,
-  replicas: fc.array(fc.record({ server: text, partition: text }), { maxLength: 3 }),
-  acl: fc.array(fc.record({ identifier: text, rights: text }), { maxLength: 40 }),
-  mbtype: text,
-  state: fc.constantFrom('MAILBOX_STATE_UNSPECIFIED', 'RESERVED', 'ACTIVE'),
-  uidvalidity: count,
-  createdmodseq: count,
-  foldermodseq: count,
-  revision: count,
-  name_history: fc.array(text, { maxLength: 3 }),
-});
+const text = wireText({ binaryText: false, numericStates: false });
+const count = wireCount;
+const mailbox = wireMailbox({ binaryText: false, numericStates: false });
 const maybeMailbox = fc.option(mailbox, { nil: null });
 
 describe('fast protobuf encoders', () => {

@@ -1,4 +1,4 @@
-// The hand-written WatchEvent decoder of src/client/watch-decode.ts against proto-loader's
+// The hand-written WatchEvent decoder of src/server/grpc/fast-decode.ts against proto-loader's
 // (protobufjs): for seeded random events (unicode names, empty and long lists, numbers up to
 // 2^53 - 1, enum values outside the contract, no mailbox), encoded by protobufjs, with unknown
 // fields of every wire type appended, both decoders give the same object. Random bytes make it
@@ -9,29 +9,16 @@ import * as protoLoader from '@grpc/proto-loader';
 import { describe, expect, it } from 'vitest';
 import { decodeWatchEvent } from '../../src/server/grpc/fast-decode.js';
 import { loaderOptions, protoPath } from '../../src/server/grpc/proto.js';
+import { wireCount, wireMailbox, wireText } from '../helpers/wire-arbitraries.js';
 
 const seed = process.env.FC_SEED !== undefined ? Number(process.env.FC_SEED) : 20261123;
 const watchMethod = (protoLoader.loadSync(protoPath, loaderOptions)['mbdir.v1.Mailboxes'] as Record<string, protoLoader.MethodDefinition<object, object>>)['Watch'];
 if (watchMethod === undefined) throw new Error('no method Watch');
 const generic = watchMethod;
 
-const text = fc.oneof(fc.constant(''), fc.string({ maxLength: 30 }), fc.string({ unit: 'grapheme', maxLength: 200 }), fc.string({ unit: 'binary', maxLength: 70 }));
-const count = fc.oneof(fc.constant(0), fc.nat(127), fc.nat(), fc.maxSafeNat());
-const mailbox = fc.record({
-  uniqueid: text,
-  name: text,
-  server: text,
-  partition: text,
-  replicas: fc.array(fc.record({ server: text, partition: text }), { maxLength: 3 }),
-  acl: fc.array(fc.record({ identifier: text, rights: text }), { maxLength: 40 }),
-  mbtype: text,
-  state: fc.oneof(fc.constantFrom('MAILBOX_STATE_UNSPECIFIED', 'RESERVED', 'ACTIVE'), fc.integer({ min: -5, max: 10 })),
-  uidvalidity: count,
-  createdmodseq: count,
-  foldermodseq: count,
-  revision: count,
-  name_history: fc.array(text, { maxLength: 3 }),
-});
+const text = wireText({ binaryText: true, numericStates: true });
+const count = wireCount;
+const mailbox = wireMailbox({ binaryText: true, numericStates: true });
 const event = fc.record({
   type: fc.oneof(fc.constantFrom('WATCH_EVENT_TYPE_UNSPECIFIED', 'SNAPSHOT', 'SNAPSHOT_END', 'PUT', 'DELETE', 'PROGRESS'), fc.integer({ min: -3, max: 20 })),
   mailbox: fc.option(mailbox, { nil: null }),
