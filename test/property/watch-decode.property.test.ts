@@ -7,12 +7,13 @@
 import fc from 'fast-check';
 import * as protoLoader from '@grpc/proto-loader';
 import { describe, expect, it } from 'vitest';
-import { decodeWatchEvent } from '../../src/server/grpc/fast-decode.js';
-import { loaderOptions, protoPath } from '../../src/server/grpc/proto.js';
+import { decodeListResponse, decodeLookupResponse, decodeMailboxResponse, decodeWatchEvent } from '../../src/server/grpc/fast-decode.js';
+import { loaderOptions, protoPath, services } from '../../src/server/grpc/proto.js';
 import { wireCount, wireMailbox, wireText } from '../helpers/wire-arbitraries.js';
 
 const seed = process.env.FC_SEED !== undefined ? Number(process.env.FC_SEED) : 20261123;
-const watchMethod = (protoLoader.loadSync(protoPath, loaderOptions)['mbdir.v1.Mailboxes'] as Record<string, protoLoader.MethodDefinition<object, object>>)['Watch'];
+const genericMethods = protoLoader.loadSync(protoPath, loaderOptions)['mbdir.v1.Mailboxes'] as Record<string, protoLoader.MethodDefinition<object, object>>;
+const watchMethod = genericMethods['Watch'];
 if (watchMethod === undefined) throw new Error('no method Watch');
 const generic = watchMethod;
 
@@ -107,5 +108,70 @@ describe('WatchEvent decoder', () => {
       }
       expect(decodedOrThrown, `cut at ${length}`).toBe(generic_);
     }
+  });
+});
+
+/** proto-loader's own (generic) method definition of `method`, for reference. */
+function genericOf(method: string): protoLoader.MethodDefinition<object, object> {
+  const definition = genericMethods[method];
+  if (definition === undefined) throw new Error(`no method ${method}`);
+  return definition;
+}
+
+const optionalMailbox = fc.option(mailbox, { nil: null });
+const responses: Array<[string, (bytes: Buffer) => unknown, fc.Arbitrary<Record<string, unknown>>]> = [
+  ['GetMailbox', decodeMailboxResponse, fc.record({ mailbox: optionalMailbox, revision: count })],
+  [
+    'LookupMailboxes',
+    decodeLookupResponse,
+    fc.record({ results: fc.array(fc.record({ name: text, found: fc.boolean(), mailbox: optionalMailbox }), { maxLength: 30 }), revision: count }),
+  ],
+  [
+    'ListMailboxes',
+    decodeListResponse,
+    fc.record({
+      mailboxes: fc.array(fc.record({ mailbox: optionalMailbox, my_rights: text, has_children: fc.boolean() }), { maxLength: 30 }),
+      next_page_token: text,
+      revision: count,
+    }),
+  ],
+];
+
+describe('response decoders (GetMailbox, LookupMailboxes and LookupStream, ListMailboxes)', () => {
+  for (const [method, decode, response] of responses) {
+    it(`${method}: decodes what protobufjs encodes to what proto-loader decodes, unknown fields ignored`, () => {
+      const generic = genericOf(method);
+      fc.assert(
+        fc.property(response, fc.array(unknownField, { maxLength: 3 }), (value, unknown) => {
+          const bytes = Buffer.concat([generic.responseSerialize(value), Buffer.from(unknown.flat())]);
+          expect(decode(bytes)).toEqual(generic.responseDeserialize(bytes));
+        }),
+        { seed, numRuns: 300 },
+      );
+    });
+
+    it(`${method}: throws an Error on bytes that are not its response, never anything else`, () => {
+      fc.assert(
+        fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
+          try {
+            expect(typeof decode(Buffer.from(bytes))).toBe('object');
+          } catch (error) {
+            expect(error).toBeInstanceOf(Error);
+          }
+        }),
+        { seed, numRuns: 1000 },
+      );
+    });
+  }
+
+  it('is what the mbdir client deserializes with, falling back to proto-loader on bytes it refuses', () => {
+    const definitions = services.Mailboxes.service;
+    const listed = { mailboxes: [{ mailbox: { name: 'user.ann', uniqueid: 'u1', state: 'ACTIVE' }, my_rights: 'lr', has_children: true }], next_page_token: 't', revision: 7 };
+    const bytes = genericOf('ListMailboxes').responseSerialize(listed);
+    expect(definitions['ListMailboxes']?.responseDeserialize(bytes)).toEqual(genericOf('ListMailboxes').responseDeserialize(bytes));
+    // Field 1 as a varint: malformed for the fast path, and for protobufjs too, which names the problem.
+    const malformed = Buffer.from([0x08, 0x01]);
+    expect(() => decodeListResponse(malformed)).toThrow(/field 1 has wire type 0/);
+    expect(() => definitions['ListMailboxes']?.responseDeserialize(malformed)).toThrow(Error);
   });
 });

@@ -1,12 +1,14 @@
 /**
- * A hand-written protobuf decoder for mbdir.v1.WatchEvent (clients use it as
- * grpc-js's deserializer for Watch, see proto.ts), the message a proxy
- * receives hundreds of times per second per connection. proto-loader's generic
- * path (protobufjs decode, then toObject) builds every message twice; this reads
- * the bytes once into the same plain object proto-loader gives (snake_case
- * fields, enums as names, 64-bit integers as numbers, defaults filled in).
- * test/property/watch-decode.property.test.ts checks it against proto-loader.
- * Malformed input throws; it never reads past the message it is given.
+ * Hand-written protobuf decoders for the messages that carry mailboxes to a
+ * client: WatchEvent (a proxy receives them by the hundred per second on one
+ * connection) and the responses of GetMailbox, LookupMailboxes, LookupStream and
+ * ListMailboxes (up to thousands of mailboxes each). Clients use them as
+ * grpc-js's deserializers (see proto.ts). proto-loader's generic path (protobufjs
+ * decode, then toObject) builds every message twice; these read the bytes once
+ * into the same plain object proto-loader gives (snake_case fields, enums as
+ * names, 64-bit integers as numbers, defaults filled in).
+ * test/property/watch-decode.property.test.ts checks them against proto-loader.
+ * Malformed input throws; they never read past the message they are given.
  */
 
 type Plain = Record<string, unknown>;
@@ -42,7 +44,7 @@ class Reader {
     let low = 0;
     let high = 0;
     for (let shift = 0; shift < 70; shift += 7) {
-      if (this.position >= this.end) throw new Error('watch event: varint runs past the message');
+      if (this.position >= this.end) throw new Error('protobuf: varint runs past the message');
       const byte = this.bytes[this.position++] as number;
       const bits = byte & 127;
       if (shift < 28) low |= bits << shift;
@@ -55,7 +57,7 @@ class Reader {
         return (high >>> 0) * 4294967296 + this.low;
       }
     }
-    throw new Error('watch event: varint longer than 10 bytes');
+    throw new Error('protobuf: varint longer than 10 bytes');
   }
 
   /** A varint as int32 (enum values): its low 32 bits, signed, as protobufjs reads one. */
@@ -68,7 +70,7 @@ class Reader {
   lengthEnd(): number {
     const length = this.varint();
     const end = this.position + length;
-    if (end > this.end) throw new Error('watch event: field runs past the message');
+    if (end > this.end) throw new Error('protobuf: field runs past the message');
     return end;
   }
 
@@ -87,11 +89,11 @@ class Reader {
     else if (wireType === wireBytes) this.position = this.lengthEnd();
     else if (wireType === wire32Bit) this.advance(4);
     else if (wireType === wireGroupStart) this.skipGroup();
-    else throw new Error(`watch event: wire type ${wireType} where a field was expected`);
+    else throw new Error(`protobuf: wire type ${wireType} where a field was expected`);
   }
 
   private advance(bytes: number): void {
-    if (this.position + bytes > this.end) throw new Error('watch event: field runs past the message');
+    if (this.position + bytes > this.end) throw new Error('protobuf: field runs past the message');
     this.position += bytes;
   }
 
@@ -111,11 +113,12 @@ class Reader {
 const pairFieldsMax = 2;
 const mailboxFieldsMax = 13;
 const watchEventFieldsMax = 3;
+const responseFieldsMax = 3;
 
 /** A tag no case took: an unknown field (skipped by the caller), or a known one of the wrong wire type. */
 function checkUnknown(tag: number, fieldsMax: number, message: string): void {
   const field = Math.floor(tag / 8);
-  if (field >= 1 && field <= fieldsMax) throw new Error(`watch event: ${message} field ${field} has wire type ${tag & 7}`);
+  if (field >= 1 && field <= fieldsMax) throw new Error(`protobuf: ${message} field ${field} has wire type ${tag & 7}`);
 }
 
 /** Two strings, fields 1 and 2: Location { server, partition } and AclEntry { identifier, rights }. */
@@ -217,7 +220,7 @@ function decodeMailbox(reader: Reader): Plain {
  * proto-loader gives it, from `bytes` between `start` and `end` (the whole buffer by default).
  */
 export function decodeWatchEvent(bytes: Buffer, start = 0, end = bytes.length): Plain {
-  if (start < 0 || end > bytes.length || start > end) throw new Error('watch event: bounds outside the buffer');
+  if (start < 0 || end > bytes.length || start > end) throw new Error('protobuf: bounds outside the buffer');
   const reader = new Reader(bytes, start, end);
   const event: Plain = { type: 'WATCH_EVENT_TYPE_UNSPECIFIED', mailbox: null, revision: 0 };
   while (reader.position < reader.end) {
@@ -236,4 +239,93 @@ export function decodeWatchEvent(bytes: Buffer, start = 0, end = bytes.length): 
     }
   }
   return event;
+}
+
+/** A length-delimited field holding a message: `decodeField` is given each tag; false means unknown. */
+function decodeEmbedded(reader: Reader, what: string, fieldsMax: number, decodeField: (inner: Reader, tag: number) => boolean): void {
+  const end = reader.lengthEnd();
+  const inner = new Reader(reader.bytes, reader.position, end);
+  while (inner.position < end) {
+    const tag = inner.varint();
+    if (decodeField(inner, tag)) continue;
+    checkUnknown(tag, fieldsMax, what);
+    inner.skip(tag & 7);
+  }
+  reader.position = end;
+}
+
+/** The fields of a top-level message; `decodeField` as in decodeEmbedded. */
+function decodeTop(bytes: Buffer, what: string, fieldsMax: number, decodeField: (reader: Reader, tag: number) => boolean): void {
+  const reader = new Reader(bytes, 0, bytes.length);
+  while (reader.position < reader.end) {
+    const tag = reader.varint();
+    if (decodeField(reader, tag)) continue;
+    checkUnknown(tag, fieldsMax, what);
+    reader.skip(tag & 7);
+  }
+}
+
+/** LookupResult { string name = 1; bool found = 2; Mailbox mailbox = 3; } */
+function decodeLookupResult(reader: Reader): Plain {
+  const result: Plain = { name: '', found: false, mailbox: null };
+  decodeEmbedded(reader, 'lookup result', responseFieldsMax, (inner, tag) => {
+    if (tag === ((1 << 3) | wireBytes)) result['name'] = inner.string();
+    else if (tag === ((2 << 3) | wireVarint)) result['found'] = inner.varint() !== 0;
+    else if (tag === ((3 << 3) | wireBytes)) result['mailbox'] = decodeMailbox(inner);
+    else return false;
+    return true;
+  });
+  return result;
+}
+
+/** ListedMailbox { Mailbox mailbox = 1; string my_rights = 2; bool has_children = 3; } */
+function decodeListedMailbox(reader: Reader): Plain {
+  const listed: Plain = { mailbox: null, my_rights: '', has_children: false };
+  decodeEmbedded(reader, 'listed mailbox', responseFieldsMax, (inner, tag) => {
+    if (tag === ((1 << 3) | wireBytes)) listed['mailbox'] = decodeMailbox(inner);
+    else if (tag === ((2 << 3) | wireBytes)) listed['my_rights'] = inner.string();
+    else if (tag === ((3 << 3) | wireVarint)) listed['has_children'] = inner.varint() !== 0;
+    else return false;
+    return true;
+  });
+  return listed;
+}
+
+/** MailboxResponse { Mailbox mailbox = 1; uint64 revision = 2; } (GetMailbox's answer). */
+export function decodeMailboxResponse(bytes: Buffer): Plain {
+  const response: Plain = { mailbox: null, revision: 0 };
+  decodeTop(bytes, 'mailbox response', responseFieldsMax, (reader, tag) => {
+    if (tag === ((1 << 3) | wireBytes)) response['mailbox'] = decodeMailbox(reader);
+    else if (tag === ((2 << 3) | wireVarint)) response['revision'] = reader.varint();
+    else return false;
+    return true;
+  });
+  return response;
+}
+
+/** LookupMailboxesResponse and LookupStreamResponse { repeated LookupResult results = 1; uint64 revision = 2; } */
+export function decodeLookupResponse(bytes: Buffer): Plain {
+  const results: Plain[] = [];
+  const response: Plain = { results, revision: 0 };
+  decodeTop(bytes, 'lookup response', responseFieldsMax, (reader, tag) => {
+    if (tag === ((1 << 3) | wireBytes)) results.push(decodeLookupResult(reader));
+    else if (tag === ((2 << 3) | wireVarint)) response['revision'] = reader.varint();
+    else return false;
+    return true;
+  });
+  return response;
+}
+
+/** ListMailboxesResponse { repeated ListedMailbox mailboxes = 1; string next_page_token = 2; uint64 revision = 3; } */
+export function decodeListResponse(bytes: Buffer): Plain {
+  const mailboxes: Plain[] = [];
+  const response: Plain = { mailboxes, next_page_token: '', revision: 0 };
+  decodeTop(bytes, 'list response', responseFieldsMax, (reader, tag) => {
+    if (tag === ((1 << 3) | wireBytes)) mailboxes.push(decodeListedMailbox(reader));
+    else if (tag === ((2 << 3) | wireBytes)) response['next_page_token'] = reader.string();
+    else if (tag === ((3 << 3) | wireVarint)) response['revision'] = reader.varint();
+    else return false;
+    return true;
+  });
+  return response;
 }

@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodeListResponse, encodeLookupResponse, encodeMailboxResponse } from './fast-encode.js';
-import { decodeWatchEvent } from './fast-decode.js';
+import { decodeListResponse, decodeLookupResponse, decodeMailboxResponse, decodeWatchEvent } from './fast-decode.js';
 
 /** Finds proto/ above this file, whether it runs from src/ (tests) or dist/src/ (built). */
 function findProto(): string {
@@ -63,20 +63,32 @@ function useFastEncoders(definition: protoLoader.PackageDefinition): void {
 useFastEncoders(packageDefinition);
 
 /**
- * Clients decode Watch events by hand (fast-decode.ts): a proxy receives them by
- * the hundred per second on one connection. The server side is untouched.
+ * Clients decode Watch events and the responses that carry mailboxes by hand
+ * (fast-decode.ts): a proxy receives events by the hundred per second, and a
+ * LIST or a lookup batch can carry thousands of mailboxes. Servers are untouched.
  */
+const fastDecoders: Record<string, (bytes: Buffer) => unknown> = {
+  Watch: decodeWatchEvent,
+  GetMailbox: decodeMailboxResponse,
+  LookupMailboxes: decodeLookupResponse,
+  LookupStream: decodeLookupResponse,
+  ListMailboxes: decodeListResponse,
+};
+
 function useFastDecoders(definition: protoLoader.PackageDefinition): void {
-  const watch = (definition['mbdir.v1.Mailboxes'] as Record<string, protoLoader.MethodDefinition<unknown, unknown>>)['Watch'];
-  if (watch === undefined) throw new Error('proto: no method mbdir.v1.Mailboxes.Watch');
-  const generic = watch.responseDeserialize;
-  watch.responseDeserialize = (bytes: Buffer): unknown => {
-    try {
-      return decodeWatchEvent(bytes);
-    } catch {
-      return generic(bytes); // malformed for the fast path: the generic decoder decides (and names the problem)
-    }
-  };
+  const mailboxes = definition['mbdir.v1.Mailboxes'] as Record<string, protoLoader.MethodDefinition<unknown, unknown>>;
+  for (const [method, decode] of Object.entries(fastDecoders)) {
+    const original = mailboxes[method];
+    if (original === undefined) throw new Error(`proto: no method mbdir.v1.Mailboxes.${method}`);
+    const generic = original.responseDeserialize;
+    original.responseDeserialize = (bytes: Buffer): unknown => {
+      try {
+        return decode(bytes);
+      } catch {
+        return generic(bytes); // malformed for the fast path: the generic decoder decides (and names the problem)
+      }
+    };
+  }
 }
 
 useFastDecoders(packageDefinition);
