@@ -155,7 +155,8 @@ export class StandaloneEngine implements Engine {
     const committed: CommittedBatch = { outcomes, events, revision: this.store.revision() };
     // A batch that changed nothing still waits behind unflushed ones: its answers may rest on their changes.
     const unflushed = committed.revision > revisionBefore || this.flushing !== null;
-    if (this.walSync !== null && unflushed) this.awaitFlush(committed);
+    const walSync = this.walSync;
+    if (walSync !== null && unflushed) this.awaitFlush(walSync, committed);
     else this.acknowledge(committed);
     return [];
   }
@@ -169,17 +170,17 @@ export class StandaloneEngine implements Engine {
     }
   }
 
-  private awaitFlush(batch: CommittedBatch): void {
+  private awaitFlush(walSync: WalSync, batch: CommittedBatch): void {
     this.awaitingFlush.push(batch);
-    if (this.flushing === null) this.flushing = this.flushCommitted();
+    if (this.flushing === null) this.flushing = this.flushCommitted(walSync);
   }
 
   /** Flushes the WAL until no committed batch is left waiting, answering each batch in commit order. */
-  private async flushCommitted(): Promise<void> {
+  private async flushCommitted(walSync: WalSync): Promise<void> {
     while (this.awaitingFlush.length > 0) {
       const covered = this.awaitingFlush;
       this.awaitingFlush = [];
-      const error = await new Promise<Error | null>((resolve) => (this.walSync as WalSync).sync(resolve));
+      const error = await new Promise<Error | null>((resolve) => walSync.sync(resolve));
       if (error !== null) this.flushFailure ??= error;
       for (const batch of covered) {
         if (this.flushFailure === null) this.acknowledge(batch);

@@ -11,7 +11,8 @@
 import { closeSync, fdatasync, fstatSync, openSync, statSync } from 'node:fs';
 
 export class WalSync {
-  private fd: number | null = null;
+  /** The WAL SQLite writes (opened at the first flush, when it surely exists) and its inode. */
+  private opened: { fd: number; inode: number } | null = null;
 
   constructor(private readonly walPath: string) {}
 
@@ -32,19 +33,23 @@ export class WalSync {
   }
 
   /**
-   * The WAL's descriptor, reopened if SQLite replaced the file (it deletes it when
-   * its last connection closes, so a serving store keeps the same one).
+   * The WAL's descriptor. SQLite keeps one WAL file while a connection is open; if
+   * the path no longer names it (removed, replaced), flushing it would not make
+   * the frames reachable on disk, so that is an error, never a reopen.
    */
   private descriptor(): number {
-    const onDisk = statSync(this.walPath).ino;
-    if (this.fd !== null && fstatSync(this.fd).ino === onDisk) return this.fd;
-    this.close();
-    this.fd = openSync(this.walPath, 'r+');
-    return this.fd;
+    if (this.opened === null) {
+      const fd = openSync(this.walPath, 'r+');
+      this.opened = { fd, inode: fstatSync(fd).ino };
+    }
+    if (statSync(this.walPath).ino !== this.opened.inode) {
+      throw new Error(`${this.walPath} is no longer the write-ahead log this node writes`);
+    }
+    return this.opened.fd;
   }
 
   close(): void {
-    if (this.fd !== null) closeSync(this.fd);
-    this.fd = null;
+    if (this.opened !== null) closeSync(this.opened.fd);
+    this.opened = null;
   }
 }

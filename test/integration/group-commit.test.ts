@@ -7,7 +7,7 @@
  * from a worker thread, not inside the writers' COMMIT, and flushes it off the
  * event loop before answering; a flush that fails stops every later write.
  */
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -126,6 +126,15 @@ describe('group commit', () => {
     await expect(directory.createMailbox({ name: 'user.lost' })).rejects.toThrow(/could not flush the directory's write-ahead log to disk.*restart the node/);
     await expect(directory.createMailbox({ name: 'user.later' })).rejects.toMatchObject({ kind: 'Unavailable' });
     expect(store.mailboxByName('user.kept')?.name).toBe('user.kept');
+  });
+
+  it('refuses writes when the WAL path names another file than the one SQLite writes', async () => {
+    await engine.start();
+    await directory.createMailbox({ name: 'user.before' });
+    const wal = join(dataDir, 'mbdir.sqlite-wal');
+    rmSync(wal);
+    writeFileSync(wal, ''); // a new, empty file at the same path: flushing it would save nothing
+    await expect(directory.createMailbox({ name: 'user.after' })).rejects.toThrow(/no longer the write-ahead log this node writes/);
   });
 
   it('copies committed pages into the database file from the background once started', async () => {

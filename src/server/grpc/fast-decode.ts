@@ -121,21 +121,34 @@ function checkUnknown(tag: number, fieldsMax: number, message: string): void {
   if (field >= 1 && field <= fieldsMax) throw new Error(`protobuf: ${message} field ${field} has wire type ${tag & 7}`);
 }
 
+/** Reads fields up to `reader.end`, each through `decodeField` (false: not one it knows, skipped as protobuf says). */
+type FieldDecoder = (reader: Reader, tag: number) => boolean;
+
+function readFields(reader: Reader, what: string, fieldsMax: number, decodeField: FieldDecoder): void {
+  while (reader.position < reader.end) {
+    const tag = reader.varint();
+    if (decodeField(reader, tag)) continue;
+    checkUnknown(tag, fieldsMax, what);
+    reader.skip(tag & 7);
+  }
+}
+
+/** A length-delimited field holding a message, read through `decodeField`. */
+function readEmbedded(reader: Reader, what: string, fieldsMax: number, decodeField: FieldDecoder): void {
+  const end = reader.lengthEnd();
+  readFields(new Reader(reader.bytes, reader.position, end), what, fieldsMax, decodeField);
+  reader.position = end;
+}
+
 /** Two strings, fields 1 and 2: Location { server, partition } and AclEntry { identifier, rights }. */
 function decodePair(reader: Reader, first: string, second: string): Plain {
-  const end = reader.lengthEnd();
   const pair: Plain = { [first]: '', [second]: '' };
-  const inner = new Reader(reader.bytes, reader.position, end);
-  while (inner.position < end) {
-    const tag = inner.varint();
+  readEmbedded(reader, first, pairFieldsMax, (inner, tag) => {
     if (tag === ((1 << 3) | wireBytes)) pair[first] = inner.string();
     else if (tag === ((2 << 3) | wireBytes)) pair[second] = inner.string();
-    else {
-      checkUnknown(tag, pairFieldsMax, first);
-      inner.skip(tag & 7);
-    }
-  }
-  reader.position = end;
+    else return false;
+    return true;
+  });
   return pair;
 }
 
@@ -157,61 +170,59 @@ function emptyMailbox(): Plain {
   };
 }
 
-function decodeMailbox(reader: Reader): Plain {
-  const end = reader.lengthEnd();
-  const inner = new Reader(reader.bytes, reader.position, end);
-  const mailbox = emptyMailbox();
-  while (inner.position < end) {
-    const tag = inner.varint();
-    const wireType = tag & 7;
-    switch (tag) {
-      case (1 << 3) | wireBytes:
-        mailbox['uniqueid'] = inner.string();
-        break;
-      case (2 << 3) | wireBytes:
-        mailbox['name'] = inner.string();
-        break;
-      case (3 << 3) | wireBytes:
-        mailbox['server'] = inner.string();
-        break;
-      case (4 << 3) | wireBytes:
-        mailbox['partition'] = inner.string();
-        break;
-      case (5 << 3) | wireBytes:
-        (mailbox['replicas'] as Plain[]).push(decodePair(inner, 'server', 'partition'));
-        break;
-      case (6 << 3) | wireBytes:
-        (mailbox['acl'] as Plain[]).push(decodePair(inner, 'identifier', 'rights'));
-        break;
-      case (7 << 3) | wireBytes:
-        mailbox['mbtype'] = inner.string();
-        break;
-      case (8 << 3) | wireVarint: {
-        const state = inner.int32();
-        mailbox['state'] = mailboxStates[state] ?? state;
-        break;
-      }
-      case (9 << 3) | wireVarint:
-        mailbox['uidvalidity'] = inner.varint();
-        break;
-      case (10 << 3) | wireVarint:
-        mailbox['createdmodseq'] = inner.varint();
-        break;
-      case (11 << 3) | wireVarint:
-        mailbox['foldermodseq'] = inner.varint();
-        break;
-      case (12 << 3) | wireVarint:
-        mailbox['revision'] = inner.varint();
-        break;
-      case (13 << 3) | wireBytes:
-        (mailbox['name_history'] as string[]).push(inner.string());
-        break;
-      default:
-        checkUnknown(tag, mailboxFieldsMax, 'mailbox');
-        inner.skip(wireType);
+/** The fields of a Mailbox (a tag of none of them answers false). */
+function decodeMailboxField(mailbox: Plain, inner: Reader, tag: number): boolean {
+  switch (tag) {
+    case (1 << 3) | wireBytes:
+      mailbox['uniqueid'] = inner.string();
+      break;
+    case (2 << 3) | wireBytes:
+      mailbox['name'] = inner.string();
+      break;
+    case (3 << 3) | wireBytes:
+      mailbox['server'] = inner.string();
+      break;
+    case (4 << 3) | wireBytes:
+      mailbox['partition'] = inner.string();
+      break;
+    case (5 << 3) | wireBytes:
+      (mailbox['replicas'] as Plain[]).push(decodePair(inner, 'server', 'partition'));
+      break;
+    case (6 << 3) | wireBytes:
+      (mailbox['acl'] as Plain[]).push(decodePair(inner, 'identifier', 'rights'));
+      break;
+    case (7 << 3) | wireBytes:
+      mailbox['mbtype'] = inner.string();
+      break;
+    case (8 << 3) | wireVarint: {
+      const state = inner.int32();
+      mailbox['state'] = mailboxStates[state] ?? state;
+      break;
     }
+    case (9 << 3) | wireVarint:
+      mailbox['uidvalidity'] = inner.varint();
+      break;
+    case (10 << 3) | wireVarint:
+      mailbox['createdmodseq'] = inner.varint();
+      break;
+    case (11 << 3) | wireVarint:
+      mailbox['foldermodseq'] = inner.varint();
+      break;
+    case (12 << 3) | wireVarint:
+      mailbox['revision'] = inner.varint();
+      break;
+    case (13 << 3) | wireBytes:
+      (mailbox['name_history'] as string[]).push(inner.string());
+      break;
+    default:
+      return false;
   }
-  reader.position = end;
+  return true;
+}
+
+function decodeMailbox(reader: Reader): Plain {
+  const mailbox = emptyMailbox();
+  readEmbedded(reader, 'mailbox', mailboxFieldsMax, (inner, tag) => decodeMailboxField(mailbox, inner, tag));
   return mailbox;
 }
 
@@ -221,54 +232,30 @@ function decodeMailbox(reader: Reader): Plain {
  */
 export function decodeWatchEvent(bytes: Buffer, start = 0, end = bytes.length): Plain {
   if (start < 0 || end > bytes.length || start > end) throw new Error('protobuf: bounds outside the buffer');
-  const reader = new Reader(bytes, start, end);
   const event: Plain = { type: 'WATCH_EVENT_TYPE_UNSPECIFIED', mailbox: null, revision: 0 };
-  while (reader.position < reader.end) {
-    const tag = reader.varint();
+  readFields(new Reader(bytes, start, end), 'event', watchEventFieldsMax, (reader, tag) => {
     if (tag === ((1 << 3) | wireVarint)) {
       const type = reader.int32();
       event['type'] = watchEventTypes[type] ?? type;
     } else if (tag === ((2 << 3) | wireBytes)) {
-      // A repeated embedded message replaces the earlier one, as protobufjs does.
-      event['mailbox'] = decodeMailbox(reader);
+      event['mailbox'] = decodeMailbox(reader); // a repeated embedded message replaces the earlier one, as protobufjs does
     } else if (tag === ((3 << 3) | wireVarint)) {
       event['revision'] = reader.varint();
-    } else {
-      checkUnknown(tag, watchEventFieldsMax, 'event');
-      reader.skip(tag & 7);
-    }
-  }
+    } else return false;
+    return true;
+  });
   return event;
 }
 
-/** A length-delimited field holding a message: `decodeField` is given each tag; false means unknown. */
-function decodeEmbedded(reader: Reader, what: string, fieldsMax: number, decodeField: (inner: Reader, tag: number) => boolean): void {
-  const end = reader.lengthEnd();
-  const inner = new Reader(reader.bytes, reader.position, end);
-  while (inner.position < end) {
-    const tag = inner.varint();
-    if (decodeField(inner, tag)) continue;
-    checkUnknown(tag, fieldsMax, what);
-    inner.skip(tag & 7);
-  }
-  reader.position = end;
-}
-
-/** The fields of a top-level message; `decodeField` as in decodeEmbedded. */
-function decodeTop(bytes: Buffer, what: string, fieldsMax: number, decodeField: (reader: Reader, tag: number) => boolean): void {
-  const reader = new Reader(bytes, 0, bytes.length);
-  while (reader.position < reader.end) {
-    const tag = reader.varint();
-    if (decodeField(reader, tag)) continue;
-    checkUnknown(tag, fieldsMax, what);
-    reader.skip(tag & 7);
-  }
+/** The fields of a whole message in `bytes`. */
+function readMessage(bytes: Buffer, what: string, fieldsMax: number, decodeField: FieldDecoder): void {
+  readFields(new Reader(bytes, 0, bytes.length), what, fieldsMax, decodeField);
 }
 
 /** LookupResult { string name = 1; bool found = 2; Mailbox mailbox = 3; } */
 function decodeLookupResult(reader: Reader): Plain {
   const result: Plain = { name: '', found: false, mailbox: null };
-  decodeEmbedded(reader, 'lookup result', responseFieldsMax, (inner, tag) => {
+  readEmbedded(reader, 'lookup result', responseFieldsMax, (inner, tag) => {
     if (tag === ((1 << 3) | wireBytes)) result['name'] = inner.string();
     else if (tag === ((2 << 3) | wireVarint)) result['found'] = inner.varint() !== 0;
     else if (tag === ((3 << 3) | wireBytes)) result['mailbox'] = decodeMailbox(inner);
@@ -281,7 +268,7 @@ function decodeLookupResult(reader: Reader): Plain {
 /** ListedMailbox { Mailbox mailbox = 1; string my_rights = 2; bool has_children = 3; } */
 function decodeListedMailbox(reader: Reader): Plain {
   const listed: Plain = { mailbox: null, my_rights: '', has_children: false };
-  decodeEmbedded(reader, 'listed mailbox', responseFieldsMax, (inner, tag) => {
+  readEmbedded(reader, 'listed mailbox', responseFieldsMax, (inner, tag) => {
     if (tag === ((1 << 3) | wireBytes)) listed['mailbox'] = decodeMailbox(inner);
     else if (tag === ((2 << 3) | wireBytes)) listed['my_rights'] = inner.string();
     else if (tag === ((3 << 3) | wireVarint)) listed['has_children'] = inner.varint() !== 0;
@@ -294,7 +281,7 @@ function decodeListedMailbox(reader: Reader): Plain {
 /** MailboxResponse { Mailbox mailbox = 1; uint64 revision = 2; } (GetMailbox's answer). */
 export function decodeMailboxResponse(bytes: Buffer): Plain {
   const response: Plain = { mailbox: null, revision: 0 };
-  decodeTop(bytes, 'mailbox response', responseFieldsMax, (reader, tag) => {
+  readMessage(bytes, 'mailbox response', responseFieldsMax, (reader, tag) => {
     if (tag === ((1 << 3) | wireBytes)) response['mailbox'] = decodeMailbox(reader);
     else if (tag === ((2 << 3) | wireVarint)) response['revision'] = reader.varint();
     else return false;
@@ -307,7 +294,7 @@ export function decodeMailboxResponse(bytes: Buffer): Plain {
 export function decodeLookupResponse(bytes: Buffer): Plain {
   const results: Plain[] = [];
   const response: Plain = { results, revision: 0 };
-  decodeTop(bytes, 'lookup response', responseFieldsMax, (reader, tag) => {
+  readMessage(bytes, 'lookup response', responseFieldsMax, (reader, tag) => {
     if (tag === ((1 << 3) | wireBytes)) results.push(decodeLookupResult(reader));
     else if (tag === ((2 << 3) | wireVarint)) response['revision'] = reader.varint();
     else return false;
@@ -320,7 +307,7 @@ export function decodeLookupResponse(bytes: Buffer): Plain {
 export function decodeListResponse(bytes: Buffer): Plain {
   const mailboxes: Plain[] = [];
   const response: Plain = { mailboxes, next_page_token: '', revision: 0 };
-  decodeTop(bytes, 'list response', responseFieldsMax, (reader, tag) => {
+  readMessage(bytes, 'list response', responseFieldsMax, (reader, tag) => {
     if (tag === ((1 << 3) | wireBytes)) mailboxes.push(decodeListedMailbox(reader));
     else if (tag === ((2 << 3) | wireBytes)) response['next_page_token'] = reader.string();
     else if (tag === ((3 << 3) | wireVarint)) response['revision'] = reader.varint();

@@ -97,12 +97,35 @@ const stringField = (field: number, bytes: number): number => (bytes === 0 ? 0 :
 const numberField = (field: number, value: number): number => (value === 0 ? 0 : varintSize(field * 8) + varintSize(value));
 const messageField = (field: number, bytes: number): number => varintSize(field * 8) + varintSize(bytes) + bytes;
 
+/** A message of two strings, fields 1 and 2 (Location, AclEntry), with their UTF-8 lengths and its size. */
+interface PairPlan {
+  first: string;
+  second: string;
+  firstBytes: number;
+  secondBytes: number;
+  size: number;
+}
+
+function planPair(entry: unknown, firstKey: string, secondKey: string): PairPlan {
+  const first = text((entry as Plain)[firstKey]);
+  const second = text((entry as Plain)[secondKey]);
+  const firstBytes = utf8Length(first);
+  const secondBytes = utf8Length(second);
+  return { first, second, firstBytes, secondBytes, size: stringField(1, firstBytes) + stringField(2, secondBytes) };
+}
+
+function writePair(writer: Writer, field: number, pair: PairPlan): void {
+  writer.header(field, pair.size);
+  writer.string(1, pair.first, pair.firstBytes);
+  writer.string(2, pair.second, pair.secondBytes);
+}
+
 /** A Mailbox's strings' UTF-8 lengths, measured once for sizing and writing. */
 interface MailboxPlan {
   mailbox: Plain;
   lengths: number[];
-  replicas: Array<{ server: string; partition: string; serverBytes: number; partitionBytes: number; size: number }>;
-  acl: Array<{ identifier: string; rights: string; identifierBytes: number; rightsBytes: number; size: number }>;
+  replicas: PairPlan[];
+  acl: PairPlan[];
   history: Array<{ name: string; bytes: number }>;
   size: number;
 }
@@ -128,26 +151,10 @@ function planMailbox(mailbox: Plain): MailboxPlan {
     size += stringField(field, bytes);
     return bytes;
   });
-  const replicas = list(mailbox['replicas']).map((entry) => {
-    const replica = entry as Plain;
-    const server = text(replica['server']);
-    const partition = text(replica['partition']);
-    const serverBytes = utf8Length(server);
-    const partitionBytes = utf8Length(partition);
-    const inner = stringField(1, serverBytes) + stringField(2, partitionBytes);
-    size += messageField(5, inner);
-    return { server, partition, serverBytes, partitionBytes, size: inner };
-  });
-  const acl = list(mailbox['acl']).map((entry) => {
-    const ace = entry as Plain;
-    const identifier = text(ace['identifier']);
-    const rights = text(ace['rights']);
-    const identifierBytes = utf8Length(identifier);
-    const rightsBytes = utf8Length(rights);
-    const inner = stringField(1, identifierBytes) + stringField(2, rightsBytes);
-    size += messageField(6, inner);
-    return { identifier, rights, identifierBytes, rightsBytes, size: inner };
-  });
+  const replicas = list(mailbox['replicas']).map((entry) => planPair(entry, 'server', 'partition'));
+  const acl = list(mailbox['acl']).map((entry) => planPair(entry, 'identifier', 'rights'));
+  for (const replica of replicas) size += messageField(5, replica.size);
+  for (const ace of acl) size += messageField(6, ace.size);
   size += numberField(8, stateNumber(mailbox['state']));
   for (const [key, field] of mailboxNumberFields) size += numberField(field, whole(mailbox[key]));
   const history = list(mailbox['name_history']).map((entry) => {
@@ -164,16 +171,8 @@ function writeMailbox(writer: Writer, plan: MailboxPlan): void {
   const { mailbox } = plan;
   // Fields may come in any order on the wire: the strings first, then the rest.
   mailboxStringFields.forEach(([key, field], index) => writer.string(field, text(mailbox[key]), plan.lengths[index] ?? 0));
-  for (const replica of plan.replicas) {
-    writer.header(5, replica.size);
-    writer.string(1, replica.server, replica.serverBytes);
-    writer.string(2, replica.partition, replica.partitionBytes);
-  }
-  for (const ace of plan.acl) {
-    writer.header(6, ace.size);
-    writer.string(1, ace.identifier, ace.identifierBytes);
-    writer.string(2, ace.rights, ace.rightsBytes);
-  }
+  for (const replica of plan.replicas) writePair(writer, 5, replica);
+  for (const ace of plan.acl) writePair(writer, 6, ace);
   writer.number(8, stateNumber(mailbox['state']));
   for (const [key, field] of mailboxNumberFields) writer.number(field, whole(mailbox[key]));
   for (const entry of plan.history) {

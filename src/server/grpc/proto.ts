@@ -44,23 +44,27 @@ const fastEncoders: Record<string, (response: Record<string, unknown>) => Buffer
   ListMailboxes: encodeListResponse,
 };
 
-function useFastEncoders(definition: protoLoader.PackageDefinition): void {
-  const mailboxes = definition['mbdir.v1.Mailboxes'] as Record<string, protoLoader.MethodDefinition<unknown, unknown>>;
-  for (const [method, encode] of Object.entries(fastEncoders)) {
-    const original = mailboxes[method];
-    if (original === undefined) throw new Error(`proto: no method mbdir.v1.Mailboxes.${method}`);
-    const generic = original.responseSerialize;
-    original.responseSerialize = (response: unknown): Buffer => {
-      try {
-        return encode(response as Record<string, unknown>);
-      } catch {
-        return generic(response); // a shape the fast path does not know: the generic encoder decides
-      }
-    };
-  }
+/** `fast`, or `generic` when `fast` throws: a value or bytes the hand-written path does not take. */
+function withFallback<In, Out>(fast: (value: In) => Out, generic: (value: In) => Out): (value: In) => Out {
+  return (value) => {
+    try {
+      return fast(value);
+    } catch {
+      return generic(value); // the generic codec decides (and names the problem)
+    }
+  };
 }
 
-useFastEncoders(packageDefinition);
+function mailboxesMethod(definition: protoLoader.PackageDefinition, method: string): protoLoader.MethodDefinition<unknown, unknown> {
+  const found = (definition['mbdir.v1.Mailboxes'] as Record<string, protoLoader.MethodDefinition<unknown, unknown>>)[method];
+  if (found === undefined) throw new Error(`proto: no method mbdir.v1.Mailboxes.${method}`);
+  return found;
+}
+
+for (const [method, encode] of Object.entries(fastEncoders)) {
+  const definition = mailboxesMethod(packageDefinition, method);
+  definition.responseSerialize = withFallback((response: unknown) => encode(response as Record<string, unknown>), definition.responseSerialize);
+}
 
 /**
  * Clients decode Watch events and the responses that carry mailboxes by hand
@@ -75,23 +79,10 @@ const fastDecoders: Record<string, (bytes: Buffer) => unknown> = {
   ListMailboxes: decodeListResponse,
 };
 
-function useFastDecoders(definition: protoLoader.PackageDefinition): void {
-  const mailboxes = definition['mbdir.v1.Mailboxes'] as Record<string, protoLoader.MethodDefinition<unknown, unknown>>;
-  for (const [method, decode] of Object.entries(fastDecoders)) {
-    const original = mailboxes[method];
-    if (original === undefined) throw new Error(`proto: no method mbdir.v1.Mailboxes.${method}`);
-    const generic = original.responseDeserialize;
-    original.responseDeserialize = (bytes: Buffer): unknown => {
-      try {
-        return decode(bytes);
-      } catch {
-        return generic(bytes); // malformed for the fast path: the generic decoder decides (and names the problem)
-      }
-    };
-  }
+for (const [method, decode] of Object.entries(fastDecoders)) {
+  const definition = mailboxesMethod(packageDefinition, method);
+  definition.responseDeserialize = withFallback(decode, definition.responseDeserialize);
 }
-
-useFastDecoders(packageDefinition);
 
 interface MbdirPackage {
   mbdir: {
