@@ -133,7 +133,9 @@ export const operationNames = ['GetMailbox', 'LookupMailboxes', 'LookupStream', 
 export const defaultOperations = ['GetMailbox', 'LookupMailboxes', 'LookupStream', 'ListMailboxes', 'ListMailboxes@1', 'ResolveUser', 'CreateMailbox', 'RenameMailbox', 'Watch'];
 
 interface RunContext {
+  /** The first connection's client, for setup calls and the LookupStream. */
   client: MbdirClient;
+  clients: MbdirClient[];
   shape: DirectoryShape;
   settings: LoadSettings;
   runTag: string;
@@ -179,8 +181,27 @@ async function withCpu(pid: number | undefined, run: () => Promise<Measured>): P
 }
 
 interface Target {
-  client: MbdirClient;
+  /** One client per connection; caller i uses clients[i % clients.length]. */
+  clients: MbdirClient[];
   pid: number | undefined;
+}
+
+/**
+ * `count` clients of `endpoint`, each on its own HTTP/2 connection (grpc-js
+ * shares one connection among clients of a target unless told otherwise). On
+ * one connection the node and the load generator take turns: the node answers
+ * a burst of calls, then the generator reads the burst and sends the next. With
+ * several, one side works on a connection while the other works on another, as
+ * with the many proxies and backends that call a node.
+ */
+function connect(endpoint: string, count: number): MbdirClient[] {
+  return Array.from({ length: count }, () =>
+    new MbdirClient({ endpoint, deadlineMs: 30_000, channelOptions: { 'grpc.use_local_subchannel_pool': 1 } }),
+  );
+}
+
+function clientOf(target: Target, worker: number): MbdirClient {
+  return target.clients[worker % target.clients.length] as MbdirClient;
 }
 
 /** Warms up, then measures one unary operation against `target` with `concurrency` callers. */
@@ -188,12 +209,12 @@ async function measureUnary(operation: UnaryOperation, context: RunContext, targ
   const picker = new RequestPicker(context.shape, context.settings.seed);
   let sequence = 0;
   const isEcho = canned === null;
-  const once = async (): Promise<number> => {
+  const once = async (worker: number): Promise<number> => {
     const mine = sequence;
     sequence += 1;
     if (operation === 'RenameMailbox' && mine >= context.created.length) return -1;
     const [method, request, names] = requestOf(operation, context, picker, isEcho ? mine % Math.max(1, context.created.length) : mine);
-    const answer = await call(target.client, method, request);
+    const answer = await call(clientOf(target, worker), method, request);
     if (!isEcho && canned[method] === undefined) canned[method] = answer;
     if (!isEcho && operation === 'CreateMailbox') context.created.push(String((request['mailbox'] as Message)['name']));
     return names;
@@ -210,7 +231,7 @@ async function measureUnary(operation: UnaryOperation, context: RunContext, targ
 }
 
 async function runUnary(operation: UnaryOperation, concurrency: number, context: RunContext, echo: Target | null, canned: CannedResponses): Promise<OperationResult> {
-  const real = await measureUnary(operation, context, { client: context.client, pid: context.serverPid }, concurrency, canned);
+  const real = await measureUnary(operation, context, { clients: context.clients, pid: context.serverPid }, concurrency, canned);
   const rss = rssMebibytes(context.serverPid);
   const echoPhase = echo !== null && canned[requestOf(operation, context, new RequestPicker(context.shape, 0), 0)[0]] !== undefined
     ? await measureUnary(operation, context, echo, concurrency, null)
@@ -221,10 +242,10 @@ async function runUnary(operation: UnaryOperation, concurrency: number, context:
 async function runStream(context: RunContext, echo: Target | null, canned: CannedResponses): Promise<OperationResult> {
   const { settings } = context;
   const measure = async (target: Target): Promise<Phase> => {
-    if (settings.warmupMs > 0) await streamLookups(target.client, new RequestPicker(context.shape, settings.seed + 2), settings, settings.warmupMs);
-    return withCpu(target.pid, () => streamLookups(target.client, new RequestPicker(context.shape, settings.seed), settings));
+    if (settings.warmupMs > 0) await streamLookups(clientOf(target, 0), new RequestPicker(context.shape, settings.seed + 2), settings, settings.warmupMs);
+    return withCpu(target.pid, () => streamLookups(clientOf(target, 0), new RequestPicker(context.shape, settings.seed), settings));
   };
-  const real = await measure({ client: context.client, pid: context.serverPid });
+  const real = await measure({ clients: context.clients, pid: context.serverPid });
   const rss = rssMebibytes(context.serverPid);
   const echoPhase = echo !== null && canned['LookupStream'] !== undefined ? await measure(echo) : null;
   return resultOf(`LookupStream x${settings.streamBatchNames}`, real, echoPhase, rss, true);
@@ -287,8 +308,9 @@ export async function runBench(options: RunOptions): Promise<{ results: Operatio
       serverPid = node.process.pid;
     }
     if (endpoint === undefined) throw new Error('bench run needs --data-dir (it starts the node) or --endpoint');
-    const client = new MbdirClient({ endpoint, deadlineMs: 30_000 });
-    const context: RunContext = { client, shape: options.shape, settings: options.settings, runTag: Date.now().toString(36), created: [], serverPid };
+    const clients = connect(endpoint, options.settings.connections);
+    const client = clients[0] as MbdirClient;
+    const context: RunContext = { client, clients, shape: options.shape, settings: options.settings, runTag: Date.now().toString(36), created: [], serverPid };
     const canned: CannedResponses = {};
     const results: OperationResult[] = [];
     // Warm-up calls fill the canned responses the echo server answers with.
@@ -306,7 +328,7 @@ export async function runBench(options: RunOptions): Promise<{ results: Operatio
         rmSync(dirname(file), { recursive: true, force: true }), // read at start-up: no trace left in /tmp
       );
       children.push(echoChild);
-      echo = { client: new MbdirClient({ endpoint: echoChild.endpoint, deadlineMs: 30_000 }), pid: echoChild.process.pid };
+      echo = { clients: connect(echoChild.endpoint, options.settings.connections), pid: echoChild.process.pid };
     }
     for (const { operation, concurrency } of planned) {
       if (operation === 'LookupStream') results.push(await runStream(context, echo, canned));
@@ -318,8 +340,7 @@ export async function runBench(options: RunOptions): Promise<{ results: Operatio
       }
     }
     const serverRssMb = rssMebibytes(serverPid);
-    echo?.client.close();
-    client.close();
+    for (const open of [...clients, ...(echo?.clients ?? [])]) open.close();
     return { results, serverRssMb };
   } finally {
     for (const child of children.reverse()) await child.stop();
@@ -390,6 +411,7 @@ export function addBenchCommands(program: Command): void {
     .option('--data-dir <dir>', 'start a node on this data directory (made by bench generate)')
     .option('--server-pid <pid>', 'pid of the node at --endpoint, for its RSS')
     .option('--concurrency <n>', 'concurrent callers of unary operations', '32')
+    .option('--connections <n>', 'HTTP/2 connections the unary callers are spread over', '4')
     .option('--duration <seconds>', 'seconds per operation', '5')
     .option('--ops <list>', `operations, comma-separated; OP@N runs OP with N callers (${operationNames.join(', ')})`, defaultOperations.join(','))
     .option('--lookup-batch <n>', 'names per LookupMailboxes call', '100')
@@ -408,6 +430,7 @@ export function addBenchCommands(program: Command): void {
       const shape = shapeOf(text, dataDir);
       const settings: LoadSettings = {
         concurrency: Number(text['concurrency']),
+        connections: Number(text['connections']),
         durationMs: Number(text['duration']) * 1000,
         seed: shape.seed,
         lookupBatchNames: Number(text['lookupBatch']),

@@ -10,6 +10,8 @@ import { LatencyRecorder, randomBelow, seededRandom } from './stats.js';
 
 export interface LoadSettings {
   concurrency: number;
+  /** HTTP/2 connections the unary callers are spread over (caller i on connection i mod n). */
+  connections: number;
   durationMs: number;
   seed: number;
   /** Names per LookupMailboxes call. */
