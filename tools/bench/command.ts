@@ -11,9 +11,10 @@ import { readFileSync, writeFileSync, mkdtempSync, existsSync, rmSync } from 'no
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { mbdirEntry } from './entry.js';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { MbdirClient, type Message } from '../../src/client/client.js';
+import { limits } from '../../src/model/limits.js';
 import { ApiSink, DataDirSink, type MailboxSink } from '../cli/mailbox-sinks.js';
 import { runEchoServer, type CannedResponses } from './echo.js';
 import { defaultShape, generateMailboxes, generatePlacement, mailboxTotal, userId, type DirectoryShape } from './generate.js';
@@ -376,6 +377,15 @@ function shapeOf(options: Record<string, string | undefined>, dataDir: string | 
   };
 }
 
+/** Parses a numeric option as a whole number within bounds; anything else is refused with the option's name. */
+function wholeNumber(min: number, max: number): (text: string) => number {
+  return (text) => {
+    const value = Number(text);
+    if (!/^\d+$/.test(text) || value < min || value > max) throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}`);
+    return value;
+  };
+}
+
 function addShapeOptions(command: Command): Command {
   return command
     .option('--users <n>', `users [${defaultShape.users}]`)
@@ -410,17 +420,17 @@ export function addBenchCommands(program: Command): void {
   addShapeOptions(bench.command('run').description('measure every operation against a node (started on --data-dir, or at --endpoint)'))
     .option('--data-dir <dir>', 'start a node on this data directory (made by bench generate)')
     .option('--server-pid <pid>', 'pid of the node at --endpoint, for its RSS')
-    .option('--concurrency <n>', 'concurrent callers of unary operations', '32')
-    .option('--connections <n>', 'HTTP/2 connections the unary callers are spread over', '4')
-    .option('--duration <seconds>', 'seconds per operation', '5')
+    .option('--concurrency <n>', 'concurrent callers of unary operations', wholeNumber(1, 10_000), 32)
+    .option('--connections <n>', 'HTTP/2 connections the unary callers are spread over', wholeNumber(1, 64), 4)
+    .option('--duration <seconds>', 'seconds per operation', wholeNumber(1, 3600), 5)
     .option('--ops <list>', `operations, comma-separated; OP@N runs OP with N callers (${operationNames.join(', ')})`, defaultOperations.join(','))
-    .option('--lookup-batch <n>', 'names per LookupMailboxes call', '100')
-    .option('--stream-window <n>', 'names in flight on the LookupStream', '2000')
-    .option('--stream-batch <n>', 'names per LookupStream message (1: a message per name)', '100')
-    .option('--warmup <seconds>', 'unmeasured seconds before each operation (JIT, caches)', '2')
-    .option('--watch-subscribers <n>', 'Watch subscribers', '500')
-    .option('--watch-interval <ms>', 'pause between writes while measuring Watch', '20')
-    .option('--watch-processes <n>', 'processes the Watch subscribers are spread over', '2')
+    .option('--lookup-batch <n>', 'names per LookupMailboxes call', wholeNumber(1, limits.lookupNamesMax), 100)
+    .option('--stream-window <n>', 'names in flight on the LookupStream', wholeNumber(1, 1_000_000), 2000)
+    .option('--stream-batch <n>', 'names per LookupStream message (1: a message per name)', wholeNumber(1, limits.lookupNamesMax), 100)
+    .option('--warmup <seconds>', 'unmeasured seconds before each operation (JIT, caches)', wholeNumber(0, 600), 2)
+    .option('--watch-subscribers <n>', 'Watch subscribers', wholeNumber(1, 10_000), 500)
+    .option('--watch-interval <ms>', 'pause between writes while measuring Watch', wholeNumber(0, 60_000), 20)
+    .option('--watch-processes <n>', 'processes the Watch subscribers are spread over', wholeNumber(1, 64), 2)
     .option('--synchronous <mode>', 'synchronous of the node bench starts', 'FULL')
     .option('--no-echo', 'skip the bare grpc-js echo server')
     .action(async (options: Record<string, string | boolean | undefined>, command: Command) => {
