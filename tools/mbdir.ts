@@ -40,6 +40,7 @@ const serveFlags: Array<[keyof ServeSettings, string, string]> = [
   ['dataDir', '--data-dir <dir>', 'where the SQLite database lives'],
   ['listen', '--listen <host:port>', 'gRPC address (port 0 picks one)'],
   ['synchronous', '--synchronous <mode>', 'SQLite synchronous: FULL survives power loss, NORMAL is faster'],
+  ['cacheMib', '--cache-mib <n>', 'SQLite page cache in MiB (part of the resident memory; see README Performance)'],
   ['nodeId', '--node-id <id>', 'name of this node in status and logs (default: host name)'],
   ['logLevel', '--log-level <level>', 'fatal, error, warn, info, debug, trace or silent'],
   ['tokens', '--tokens <file>', 'token file (mbdir token add); required off loopback; SIGHUP reloads it'],

@@ -18,6 +18,8 @@ export interface NodeConfig {
   dataDir: string;
   listen: string;
   synchronous: SynchronousMode;
+  /** SQLite page cache; defaultCacheMebibytes when absent. */
+  cacheMebibytes?: number;
   nodeId: string;
   version: string;
   guard: CallGuard;
@@ -45,7 +47,11 @@ export class MbdirNode {
   ) {}
 
   static async start(config: NodeConfig, logger: Logger): Promise<MbdirNode> {
-    const store = new Store({ dataDir: config.dataDir, synchronous: config.synchronous });
+    const store = new Store({
+      dataDir: config.dataDir,
+      synchronous: config.synchronous,
+      ...(config.cacheMebibytes === undefined ? {} : { cacheMebibytes: config.cacheMebibytes }),
+    });
     let engine: Engine;
     if (config.engine === 'etcd') {
       if (config.etcdEngine === undefined) throw new Error('the etcd engine is not available in this build');

@@ -37,7 +37,18 @@ export interface StoreOptions {
   dataDir: string;
   synchronous: SynchronousMode;
   changeLogRetentionRevisions?: number;
+  /** SQLite page cache in MiB; defaultCacheMebibytes when absent. */
+  cacheMebibytes?: number;
 }
+
+/**
+ * The page cache a node keeps by default. It holds every interior B-tree page
+ * and the recently used leaves. At millions of mailboxes a random lookup's
+ * leaves are mostly not cached whatever the size (measured at 2M: the same
+ * 14 us per read with 2 and with 64 MiB), and each MiB is resident memory.
+ */
+export const defaultCacheMebibytes = 32;
+export const cacheMebibytesMax = 65_536;
 
 export const stateCode = { RESERVED: 1, ACTIVE: 2 } as const;
 
@@ -146,7 +157,7 @@ export class Store {
     this.db.pragma(`synchronous = ${options.synchronous}`);
     this.synchronous = options.synchronous;
     this.db.pragma('foreign_keys = OFF');
-    this.db.pragma('cache_size = -65536'); // 64 MiB page cache
+    this.db.pragma(`cache_size = -${(options.cacheMebibytes ?? defaultCacheMebibytes) * 1024}`);
     this.db.pragma('busy_timeout = 5000');
     migrate(this.db);
     this.refuseInterruptedBulkLoad();

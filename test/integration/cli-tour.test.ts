@@ -113,7 +113,7 @@ describe('help and usage errors', () => {
   });
 
   it('reports a bad flag value as one line and a non-zero exit', async () => {
-    const cases = [['server-put', 'x', '--state', 'BOGUS'], ['list', 'alice', '--page-size', 'abc'], ['serve', '--synchronous', 'bogus'], ['create']];
+    const cases = [['server-put', 'x', '--state', 'BOGUS'], ['list', 'alice', '--page-size', 'abc'], ['serve', '--synchronous', 'bogus'], ['serve', '--cache-mib', '0'], ['serve', '--cache-mib', 'lots'], ['create']];
     const results = await Promise.all(cases.map((args) => mbdir(...args)));
     for (const [index, result] of results.entries()) {
       const args = cases[index] ?? [];
@@ -121,5 +121,6 @@ describe('help and usage errors', () => {
       expect(result.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
       expect(result.stderr, args.join(' ')).toMatch(/^mbdir: /);
     }
+    expect(results[3]?.stderr).toContain('setting cacheMib is "0"; expected MiB from 1 to');
   });
 });

@@ -5,7 +5,7 @@
  * running node; a data directory in use by a node is refused. Also a tiny
  * `mbdir bench` run, so the harness keeps working (a few hundred mailboxes).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -112,4 +112,13 @@ describe('mbdir bench', () => {
     const stream = byOperation.get('LookupStream x5');
     expect(Number(stream?.['namesPerSecond'])).toBeGreaterThan(Number(stream?.['opsPerSecond']) * 4);
   }, 120_000);
+
+  it('refuses a bad number with the option it came from, before starting anything', async () => {
+    for (const [option, value] of [['--connections', '0'], ['--duration', 'soon'], ['--concurrency', '2.5']] as const) {
+      const run = await runCli(['bench', 'run', '--data-dir', join(scratch, 'never-made'), option, value]);
+      expect(run.code, option).not.toBe(0);
+      expect(run.stderr, option).toContain(`option '${option}`);
+      expect(existsSync(join(scratch, 'never-made')), option).toBe(false);
+    }
+  });
 });

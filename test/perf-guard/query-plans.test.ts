@@ -57,3 +57,15 @@ describe('hot query plans', () => {
     }
   });
 });
+
+describe('page cache', () => {
+  it('is 32 MiB unless the node is told otherwise (--cache-mib)', () => {
+    const sized = new Store({ dataDir: ':memory:', synchronous: 'OFF', cacheMebibytes: 8 });
+    try {
+      expect(store.db.pragma('cache_size', { simple: true })).toBe(-32 * 1024);
+      expect(sized.db.pragma('cache_size', { simple: true })).toBe(-8 * 1024);
+    } finally {
+      sized.close();
+    }
+  });
+});

@@ -386,6 +386,15 @@ function wholeNumber(min: number, max: number): (text: string) => number {
   };
 }
 
+/** Parses a duration in seconds (fractions allowed) within bounds. */
+function seconds(min: number, max: number): (text: string) => number {
+  return (text) => {
+    const value = Number(text);
+    if (!/^\d+(\.\d+)?$/.test(text) || value < min || value > max) throw new InvalidArgumentError(`expected seconds from ${min} to ${max}`);
+    return value;
+  };
+}
+
 function addShapeOptions(command: Command): Command {
   return command
     .option('--users <n>', `users [${defaultShape.users}]`)
@@ -422,12 +431,12 @@ export function addBenchCommands(program: Command): void {
     .option('--server-pid <pid>', 'pid of the node at --endpoint, for its RSS')
     .option('--concurrency <n>', 'concurrent callers of unary operations', wholeNumber(1, 10_000), 32)
     .option('--connections <n>', 'HTTP/2 connections the unary callers are spread over', wholeNumber(1, 64), 4)
-    .option('--duration <seconds>', 'seconds per operation', wholeNumber(1, 3600), 5)
+    .option('--duration <seconds>', 'seconds per operation', seconds(0.1, 3600), 5)
     .option('--ops <list>', `operations, comma-separated; OP@N runs OP with N callers (${operationNames.join(', ')})`, defaultOperations.join(','))
     .option('--lookup-batch <n>', 'names per LookupMailboxes call', wholeNumber(1, limits.lookupNamesMax), 100)
     .option('--stream-window <n>', 'names in flight on the LookupStream', wholeNumber(1, 1_000_000), 2000)
     .option('--stream-batch <n>', 'names per LookupStream message (1: a message per name)', wholeNumber(1, limits.lookupNamesMax), 100)
-    .option('--warmup <seconds>', 'unmeasured seconds before each operation (JIT, caches)', wholeNumber(0, 600), 2)
+    .option('--warmup <seconds>', 'unmeasured seconds before each operation (JIT, caches)', seconds(0, 600), 2)
     .option('--watch-subscribers <n>', 'Watch subscribers', wholeNumber(1, 10_000), 500)
     .option('--watch-interval <ms>', 'pause between writes while measuring Watch', wholeNumber(0, 60_000), 20)
     .option('--watch-processes <n>', 'processes the Watch subscribers are spread over', wholeNumber(1, 64), 2)

@@ -5,12 +5,14 @@
  * line naming it.
  */
 import { readFileSync } from 'node:fs';
+import { cacheMebibytesMax, defaultCacheMebibytes } from '../../src/store/store.js';
 
 export interface ServeSettings {
   engine: 'standalone' | 'etcd';
   dataDir: string;
   listen: string;
   synchronous: 'FULL' | 'NORMAL' | 'OFF';
+  cacheMib: string;
   nodeId: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   tokens: string;
@@ -27,6 +29,7 @@ export const serveDefaults: ServeSettings = {
   dataDir: './data',
   listen: '127.0.0.1:7878',
   synchronous: 'FULL',
+  cacheMib: String(defaultCacheMebibytes),
   nodeId: '',
   logLevel: 'info',
   tokens: '',
@@ -70,6 +73,9 @@ export function resolveServeSettings(
   }
   if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(settings.listen)) {
     throw new Error(`setting listen is ${JSON.stringify(settings.listen)}; expected HOST:PORT such as 127.0.0.1:7878`);
+  }
+  if (!/^\d{1,6}$/.test(settings.cacheMib) || Number(settings.cacheMib) < 1 || Number(settings.cacheMib) > cacheMebibytesMax) {
+    throw new Error(`setting cacheMib is ${JSON.stringify(settings.cacheMib)}; expected MiB from 1 to ${cacheMebibytesMax}`);
   }
   if (!/^\d{1,12}$/.test(settings.etcdCompactRetentionRevisions) || Number(settings.etcdCompactRetentionRevisions) < 1) {
     throw new Error(

@@ -106,6 +106,7 @@ export async function serve(settings: ServeSettings, overrides: ServeTestOverrid
       dataDir: settings.dataDir,
       listen: settings.listen,
       synchronous: settings.synchronous,
+      cacheMebibytes: Number(settings.cacheMib),
       nodeId: settings.nodeId || hostname(),
       version,
       guard: guard.guard,
