@@ -95,12 +95,15 @@ export class StandaloneEngine implements Engine {
   private scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    setImmediate(() => {
-      this.flushScheduled = false;
-      const batch = this.queue.splice(0, groupCommitWritesMax);
-      this.flush(batch);
-      if (this.queue.length > 0) this.scheduleFlush();
-    });
+    setImmediate(() =>
+      // A checkpoint that lets the WAL restart may hold the writes for a moment (checkpointer.ts).
+      this.store.whenWritesMayStart(() => {
+        this.flushScheduled = false;
+        const batch = this.queue.splice(0, groupCommitWritesMax);
+        this.flush(batch);
+        if (this.queue.length > 0) this.scheduleFlush();
+      }),
+    );
   }
 
   /** Commits a batch; a write whose changes fail to apply is refused alone and the rest run again. */

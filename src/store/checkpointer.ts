@@ -7,6 +7,22 @@
  * thousand or so committed changes, one at a time; the writer keeps SQLite's
  * auto-checkpoint only as a backstop at a larger threshold, for a worker that
  * falls behind. The worker never writes a row; it only checkpoints.
+ *
+ * Restarting the WAL. SQLite writes the WAL from its start again only when a
+ * checkpoint has copied every frame before the next write begins. Under steady
+ * writes each checkpoint ends with the frames written while it ran still to
+ * copy, so the WAL would grow to the backstop, and the backstop's checkpoint on
+ * the event loop stalled every call for about 300 ms. So once the WAL is past
+ * `walRestartFrames`, checkpoints run back to back, each copying what the last
+ * one left (less each time), and when what is left is small the writes are held
+ * for one more checkpoint: it copies everything, and the next write restarts
+ * the WAL. Only a checkpoint that reaches the WAL's end fsyncs the database
+ * file, and that fsync would write back every page copied since the last one
+ * (115-170 ms held, measured); so while catching up, the worker writes them back
+ * itself (fdatasync) after each checkpoint, while the writes go on, and the held
+ * checkpoint finds little left (11-19 ms). Reads go on meanwhile; a hold is only an optimisation (writing during
+ * a PASSIVE checkpoint is always safe) and is released after `writeHoldMsMax`
+ * whatever happens.
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
@@ -17,12 +33,22 @@ export const checkpointEveryChanges = 1024;
 export const walBackstopCheckpointPages = 16_000;
 /** WAL pages at which the writer checkpoints without a worker (SQLite's default). */
 export const walAutocheckpointPages = 1000;
+/** WAL frames past which checkpoints work towards a restart of the WAL (16 MiB of 4 KiB pages). */
+export const walRestartFrames = 4096;
+/** Changes committed during a catch-up checkpoint below which the next one holds the writes. */
+export const catchUpHoldChanges = 64;
+/** Longest hold of the writes for a checkpoint; past it they go on and the restart waits. */
+export const writeHoldMsMax = 500;
 
 // CommonJS, evaluated in the worker: the driver path comes from the parent, so the worker
 // resolves nothing itself (it runs the same from dist/ and from the TypeScript sources).
-// Each 'checkpoint' message runs one PASSIVE checkpoint and is answered when done.
+// Each message runs one PASSIVE checkpoint and is answered with the WAL's frames and the
+// frames copied (-1, -1 when a writer's lock made it skip). 'catch-up' then writes the
+// database file's pages back (fdatasync on the parent's descriptor, which it never closes:
+// closing a descriptor of the file would drop SQLite's locks on it for the whole process).
 const workerSource = `
 const { parentPort, workerData } = require('node:worker_threads');
+const { fdatasyncSync } = require('node:fs');
 const Database = require(workerData.driverPath);
 const db = new Database(workerData.databasePath, { fileMustExist: true });
 db.pragma('synchronous = ' + workerData.synchronous);
@@ -33,35 +59,57 @@ parentPort.on('message', (message) => {
     parentPort.close();
     return;
   }
+  let result = { log: -1, checkpointed: -1 };
   try {
-    db.pragma('wal_checkpoint(PASSIVE)');
+    const [row] = db.pragma('wal_checkpoint(PASSIVE)');
+    result = { log: row.log, checkpointed: row.checkpointed };
+    if (message === 'catch-up') fdatasyncSync(workerData.databaseFd);
   } catch (error) {
     if (!/SQLITE_BUSY|database is locked/.test(String(error))) throw error;
   }
-  parentPort.postMessage('done');
+  parentPort.postMessage(result);
 });
 `;
+
+/** What the worker reports of one checkpoint: WAL frames and frames copied (-1 if skipped). */
+interface CheckpointResult {
+  log: number;
+  checkpointed: number;
+}
 
 export class BackgroundCheckpointer {
   private readonly worker: Worker;
   private readonly exited: Promise<void>;
   private changesSinceCheckpoint = 0;
   private running = false;
+  private lastKind: 'checkpoint' | 'catch-up' = 'checkpoint';
+  /** Set while the writes are held for a checkpoint that should let the WAL restart. */
+  private holdTimer: NodeJS.Timeout | null = null;
+  private readonly released: Array<() => void> = [];
+  /** Checkpoints run and WAL restarts prepared by a hold, for the node's log and tests. */
+  readonly counts = { checkpoints: 0, holds: 0 };
 
-  /** Starts checkpointing `databasePath`; `onFailure` is told if the worker dies (the writer must checkpoint again). */
-  constructor(databasePath: string, synchronous: string, onFailure: (error: Error) => void) {
+  /**
+   * Starts checkpointing `databasePath`; `onFailure` is told if the worker dies (the writer must checkpoint again).
+   * `databaseFd` is a descriptor of the database file that the caller closes after its own connection.
+   */
+  constructor(databasePath: string, databaseFd: number, synchronous: string, onFailure: (error: Error) => void) {
     const driverPath = createRequire(import.meta.url).resolve('better-sqlite3');
     this.worker = new Worker(workerSource, {
       eval: true,
-      workerData: { driverPath, databasePath, synchronous },
+      workerData: { driverPath, databasePath, databaseFd, synchronous },
     });
     this.worker.unref();
-    this.worker.on('message', () => {
-      this.running = false;
-    });
+    this.worker.on('message', (result: CheckpointResult) => this.finished(result));
     this.exited = new Promise<void>((resolve) => {
-      this.worker.once('error', (error) => onFailure(error));
-      this.worker.once('exit', () => resolve());
+      this.worker.once('error', (error) => {
+        this.releaseWrites();
+        onFailure(error);
+      });
+      this.worker.once('exit', () => {
+        this.releaseWrites();
+        resolve();
+      });
     });
   }
 
@@ -69,9 +117,51 @@ export class BackgroundCheckpointer {
   committed(changes: number): void {
     this.changesSinceCheckpoint += changes;
     if (this.running || this.changesSinceCheckpoint < checkpointEveryChanges) return;
+    this.run();
+  }
+
+  /** True while writes should wait (a restart-preparing checkpoint runs); `whenReleased` says when they may go on. */
+  writesHeld(): boolean {
+    return this.holdTimer !== null;
+  }
+
+  whenReleased(callback: () => void): void {
+    if (this.holdTimer === null) callback();
+    else this.released.push(callback);
+  }
+
+  private run(kind: 'checkpoint' | 'catch-up' = 'checkpoint'): void {
     this.changesSinceCheckpoint = 0;
     this.running = true;
-    this.worker.postMessage('checkpoint');
+    this.lastKind = kind;
+    this.worker.postMessage(kind);
+  }
+
+  private finished(result: CheckpointResult): void {
+    this.running = false;
+    this.counts.checkpoints += 1;
+    if (this.holdTimer !== null) {
+      this.releaseWrites(); // everything was copied: the next write restarts the WAL
+      return;
+    }
+    if (result.log < walRestartFrames) return; // the WAL restarts on its own
+    // Catching up: copy what was written meanwhile and write the pages back, until what is
+    // left after a write-back is little; then hold the writes for the last checkpoint.
+    if (this.lastKind !== 'catch-up' || this.changesSinceCheckpoint > catchUpHoldChanges) {
+      this.run('catch-up');
+      return;
+    }
+    this.counts.holds += 1;
+    this.holdTimer = setTimeout(() => this.releaseWrites(), writeHoldMsMax);
+    this.holdTimer.unref();
+    this.run();
+  }
+
+  private releaseWrites(): void {
+    if (this.holdTimer === null) return;
+    clearTimeout(this.holdTimer);
+    this.holdTimer = null;
+    for (const callback of this.released.splice(0)) callback();
   }
 
   /** Stops the worker after its current checkpoint and waits for it to close its connection. */

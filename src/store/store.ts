@@ -9,7 +9,7 @@
  * table except the exports, which page through it by sort key.
  */
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { indexedIdentifier } from '../model/acl.js';
 import { failedPrecondition } from '../model/errors.js';
@@ -144,6 +144,8 @@ export class Store {
   private readonly aclReadCache = new AclReadCache();
   private readonly childrenMemo = new ChildrenMemo();
   private checkpointer: BackgroundCheckpointer | null = null;
+  /** A read-only descriptor of the database file for the checkpointer's write-back. */
+  private databaseFd: number | null = null;
 
   constructor(options: StoreOptions) {
     if (options.dataDir === ':memory:') this.path = ':memory:';
@@ -592,7 +594,9 @@ export class Store {
   startBackgroundCheckpoints(): void {
     if (this.path === ':memory:' || this.checkpointer !== null) return;
     this.db.pragma(`wal_autocheckpoint = ${walBackstopCheckpointPages}`);
-    this.checkpointer = new BackgroundCheckpointer(this.path, this.synchronous, () => {
+    // Closed by close(), after the connection: see checkpointer.ts on descriptors and locks.
+    this.databaseFd ??= openSync(this.path, 'r');
+    this.checkpointer = new BackgroundCheckpointer(this.path, this.databaseFd, this.synchronous, () => {
       this.checkpointer = null;
       if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${walAutocheckpointPages}`);
     });
@@ -610,6 +614,20 @@ export class Store {
     return new WalSync(`${this.path}-wal`);
   }
 
+  /**
+   * Calls `start` at once, or, while the background checkpointer holds the writes
+   * for a checkpoint that lets the WAL restart, when it releases them.
+   */
+  whenWritesMayStart(start: () => void): void {
+    if (this.checkpointer === null) start();
+    else this.checkpointer.whenReleased(start);
+  }
+
+  /** Checkpoints run by the worker and writes holds for a WAL restart (zeros without a worker). */
+  checkpointCounts(): { checkpoints: number; holds: number } {
+    return { ...(this.checkpointer?.counts ?? { checkpoints: 0, holds: 0 }) };
+  }
+
   /** Tells the background checkpointer (if any) that a transaction committed `changes` changes. */
   committed(changes: number): void {
     this.checkpointer?.committed(changes);
@@ -625,6 +643,8 @@ export class Store {
 
   close(): void {
     if (this.db.open) this.db.close();
+    if (this.databaseFd !== null) closeSync(this.databaseFd);
+    this.databaseFd = null;
   }
 }
 

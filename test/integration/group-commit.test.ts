@@ -7,6 +7,7 @@
  * from a worker thread, not inside the writers' COMMIT, and flushes it off the
  * event loop before answering; a flush that fails stops every later write.
  */
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +16,7 @@ import { Directory } from '../../src/directory/directory.js';
 import { conflict } from '../../src/model/errors.js';
 import type { ChangeEvent, MailboxRecord } from '../../src/model/records.js';
 import { StandaloneEngine } from '../../src/replication/standalone.js';
-import { checkpointEveryChanges } from '../../src/store/checkpointer.js';
+import { checkpointEveryChanges, walBackstopCheckpointPages, walRestartFrames } from '../../src/store/checkpointer.js';
 import { Store } from '../../src/store/store.js';
 
 function record(name: string, uniqueid: string): MailboxRecord {
@@ -157,4 +158,21 @@ describe('group commit', () => {
     engine = new StandaloneEngine(store);
     expect(store.mailboxCount()).toBe(1100);
   });
+
+  it('restarts the WAL under steady writes instead of letting it grow to the backstop', async () => {
+    await engine.start();
+    const wal = join(dataDir, 'mbdir.sqlite-wal');
+    let largestWal = 0;
+    // Names spread over the whole index, as real users' are: each create touches pages of its own.
+    // 8,000 such creates write about four times the backstop's pages: without restarts the WAL reaches it.
+    const name = (index: number): string => `user.${createHash('sha256').update(String(index)).digest('hex').slice(0, 12)}`;
+    for (let created = 0; created < 8000; created += 32) {
+      await Promise.all(Array.from({ length: 32 }, (_, index) => directory.createMailbox({ name: name(created + index) })));
+      largestWal = Math.max(largestWal, statSync(wal).size);
+    }
+    expect(largestWal).toBeGreaterThan(walRestartFrames * 4096); // far enough for restarts to be prepared
+    expect(largestWal).toBeLessThan((walBackstopCheckpointPages * 4096) / 2);
+    expect(store.checkpointCounts().holds).toBeGreaterThanOrEqual(2);
+    expect(store.mailboxCount()).toBe(8000);
+  }, 90_000);
 });
