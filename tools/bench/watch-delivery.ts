@@ -9,6 +9,7 @@
  * received a first, unmeasured event: all of them are attached by then.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { setMaxListeners } from 'node:events';
 import { createInterface } from 'node:readline';
 import { mbdirEntry } from './entry.js';
 import { MbdirClient, type Message } from '../../src/client/client.js';
@@ -42,6 +43,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 export async function runWatchSubscribers(endpoint: string, prefix: string, fromRevision: number, count: number): Promise<void> {
   const client = new MbdirClient({ endpoint });
   const abort = new AbortController();
+  setMaxListeners(count + 1, abort.signal); // one listener per stream: not a leak
   // Receipts as they come (name, monotonic time), formatted once the run is over: a subscriber
   // that formats a line per event measures its own bookkeeping, not the delivery.
   const receiptNames: string[] = [];

@@ -128,7 +128,10 @@ export async function serve(settings: ServeSettings, overrides: ServeTestOverrid
   );
   const where = `${settings.listen.slice(0, settings.listen.lastIndexOf(':'))}:${node.port}`;
   const tls = settings.tlsCert === '' ? 'plaintext' : settings.tlsClientCa === '' ? 'TLS' : 'TLS with client certificates';
-  logger.info({ listen: where, engine: settings.engine, dataDir: settings.dataDir, synchronous: settings.synchronous, tls }, 'serving');
+  logger.info(
+    { listen: where, engine: settings.engine, dataDir: settings.dataDir, synchronous: settings.synchronous, cacheMib: Number(settings.cacheMib), tls },
+    'serving',
+  );
   process.stdout.write(
     `mbdir ${version} serving gRPC on ${where} (engine ${settings.engine}, data ${settings.dataDir}, ${tls}` +
       `${settings.tokens === '' ? ', no tokens: loopback only' : ''})\n`,
