@@ -14,7 +14,8 @@
  * copy, so the WAL grew to the backstop (62 MiB), where the writer checkpoints
  * inside its COMMIT, on the event loop. So once the WAL is past
  * `walRestartFrames`, checkpoints run back to back, each copying what the last
- * one left (less each time), and when what is left is small the writes are held
+ * one left (less each time), and when what is left is small (or after
+ * `catchUpRoundsMax` of them, should the writes outpace them) the writes are held
  * for one more checkpoint: it copies everything, and the next write restarts
  * the WAL. Only a checkpoint that reaches the WAL's end fsyncs the database
  * file, and that fsync writes back every page copied since the last one (writes
@@ -37,6 +38,8 @@ export const walAutocheckpointPages = 1000;
 export const walRestartFrames = 4096;
 /** Changes committed during a catch-up checkpoint below which the next one holds the writes. */
 export const catchUpHoldChanges = 64;
+/** Catch-up checkpoints in a row after which the writes are held even if more than catchUpHoldChanges came meanwhile. */
+export const catchUpRoundsMax = 4;
 /** Longest hold of the writes for a checkpoint; past it they go on and the restart waits. */
 export const writeHoldMsMax = 500;
 
@@ -83,6 +86,8 @@ export class BackgroundCheckpointer {
   private changesSinceCheckpoint = 0;
   private running = false;
   private lastKind: 'checkpoint' | 'catch-up' = 'checkpoint';
+  /** Catch-up checkpoints run since the WAL last restarted or the writes were last held. */
+  private catchUpRounds = 0;
   /** Set while the writes are held for a checkpoint that should let the WAL restart. */
   private holdTimer: NodeJS.Timeout | null = null;
   private readonly released: Array<() => void> = [];
@@ -140,13 +145,20 @@ export class BackgroundCheckpointer {
       this.releaseWrites(); // everything was copied: the next write restarts the WAL
       return;
     }
-    if (result.log < walRestartFrames) return; // the WAL restarts on its own
+    if (result.log < walRestartFrames) {
+      this.catchUpRounds = 0; // the WAL restarts on its own
+      return;
+    }
     // Catching up: copy what was written meanwhile and write the pages back, until what is
-    // left after a write-back is little; then hold the writes for the last checkpoint.
-    if (this.lastKind !== 'catch-up' || this.changesSinceCheckpoint > catchUpHoldChanges) {
+    // left after a write-back is little (or the writes outpace the catch-up); then hold the
+    // writes for the last checkpoint.
+    const caughtUp = this.changesSinceCheckpoint <= catchUpHoldChanges || this.catchUpRounds >= catchUpRoundsMax;
+    if (this.lastKind !== 'catch-up' || !caughtUp) {
+      this.catchUpRounds += 1;
       this.run('catch-up');
       return;
     }
+    this.catchUpRounds = 0;
     this.counts.holds += 1;
     this.holdTimer = setTimeout(() => this.releaseWrites(), writeHoldMsMax);
     this.holdTimer.unref();
