@@ -19,7 +19,8 @@
  * for one more checkpoint: it copies everything, and the next write restarts
  * the WAL. Only a checkpoint that reaches the WAL's end fsyncs the database
  * file, and that fsync writes back every page copied since the last one (writes
- * were held 115-170 ms for it, measured at 2M); so while catching up the worker
+ * were held 115-170 ms for it: the checkpointer timed during the CreateMailbox
+ * bench at 2M); so while catching up the worker
  * writes the pages back itself (fdatasync) after each checkpoint, while the
  * writes go on, and the held checkpoint finds little left (11-19 ms). Reads are
  * never held. A hold is only an optimisation (writing during a PASSIVE

@@ -44,8 +44,9 @@ export interface StoreOptions {
 /**
  * The page cache a node keeps by default. It holds every interior B-tree page
  * and the recently used leaves. At millions of mailboxes a random lookup's
- * leaves are mostly not cached whatever the size (measured at 2M: the same
- * 14 us per read with 2 and with 64 MiB), and each MiB is resident memory.
+ * leaves are mostly not cached whatever the size (a scratch loop of random
+ * reads at 2M, not tools/bench: 14 us each with 2 MiB and with 64 MiB), and
+ * each MiB is resident memory.
  */
 export const defaultCacheMebibytes = 32;
 export const cacheMebibytesMax = 65_536;

@@ -134,14 +134,12 @@ export const operationNames = ['GetMailbox', 'LookupMailboxes', 'LookupStream', 
 export const defaultOperations = ['GetMailbox', 'LookupMailboxes', 'LookupStream', 'ListMailboxes', 'ListMailboxes@1', 'ResolveUser', 'CreateMailbox', 'RenameMailbox', 'Watch'];
 
 interface RunContext {
-  /** The first connection's client, for setup calls and the LookupStream. */
-  client: MbdirClient;
-  clients: MbdirClient[];
+  /** The node measured: its connections and its pid (for CPU and RSS). */
+  node: Target;
   shape: DirectoryShape;
   settings: LoadSettings;
   runTag: string;
   created: string[];
-  serverPid: number | undefined;
 }
 
 /** One request of a unary operation against the real node; returns [method, request, names served]. */
@@ -232,8 +230,8 @@ async function measureUnary(operation: UnaryOperation, context: RunContext, targ
 }
 
 async function runUnary(operation: UnaryOperation, concurrency: number, context: RunContext, echo: Target | null, canned: CannedResponses): Promise<OperationResult> {
-  const real = await measureUnary(operation, context, { clients: context.clients, pid: context.serverPid }, concurrency, canned);
-  const rss = rssMebibytes(context.serverPid);
+  const real = await measureUnary(operation, context, context.node, concurrency, canned);
+  const rss = rssMebibytes(context.node.pid);
   const echoPhase = echo !== null && canned[requestOf(operation, context, new RequestPicker(context.shape, 0), 0)[0]] !== undefined
     ? await measureUnary(operation, context, echo, concurrency, null)
     : null;
@@ -246,8 +244,8 @@ async function runStream(context: RunContext, echo: Target | null, canned: Canne
     if (settings.warmupMs > 0) await streamLookups(clientOf(target, 0), new RequestPicker(context.shape, settings.seed + 2), settings, settings.warmupMs);
     return withCpu(target.pid, () => streamLookups(clientOf(target, 0), new RequestPicker(context.shape, settings.seed), settings));
   };
-  const real = await measure({ clients: context.clients, pid: context.serverPid });
-  const rss = rssMebibytes(context.serverPid);
+  const real = await measure(context.node);
+  const rss = rssMebibytes(context.node.pid);
   const echoPhase = echo !== null && canned['LookupStream'] !== undefined ? await measure(echo) : null;
   return resultOf(`LookupStream x${settings.streamBatchNames}`, real, echoPhase, rss, true);
 }
@@ -259,7 +257,7 @@ function labelOf(operation: UnaryOperation, concurrency: number, settings: LoadS
 
 /** The first LookupStream response for the echo to answer with (the same batch size as the run). */
 async function cannedStreamResponse(context: RunContext): Promise<Message> {
-  const stream = context.client.lookupStream();
+  const stream = clientOf(context.node, 0).lookupStream();
   const picker = new RequestPicker(context.shape, context.settings.seed + 1);
   const batch = Math.max(1, context.settings.streamBatchNames);
   const response = new Promise<Message>((resolve, reject) => {
@@ -309,9 +307,9 @@ export async function runBench(options: RunOptions): Promise<{ results: Operatio
       serverPid = node.process.pid;
     }
     if (endpoint === undefined) throw new Error('bench run needs --data-dir (it starts the node) or --endpoint');
-    const clients = connect(endpoint, options.settings.connections);
-    const client = clients[0] as MbdirClient;
-    const context: RunContext = { client, clients, shape: options.shape, settings: options.settings, runTag: Date.now().toString(36), created: [], serverPid };
+    const node: Target = { clients: connect(endpoint, options.settings.connections), pid: serverPid };
+    const client = clientOf(node, 0); // setup calls and Watch's writes
+    const context: RunContext = { node, shape: options.shape, settings: options.settings, runTag: Date.now().toString(36), created: [] };
     const canned: CannedResponses = {};
     const results: OperationResult[] = [];
     // Warm-up calls fill the canned responses the echo server answers with.
@@ -341,7 +339,7 @@ export async function runBench(options: RunOptions): Promise<{ results: Operatio
       }
     }
     const serverRssMb = rssMebibytes(serverPid);
-    for (const open of [...clients, ...(echo?.clients ?? [])]) open.close();
+    for (const open of [...node.clients, ...(echo?.clients ?? [])]) open.close();
     return { results, serverRssMb };
   } finally {
     for (const child of children.reverse()) await child.stop();
@@ -377,20 +375,17 @@ function shapeOf(options: Record<string, string | undefined>, dataDir: string | 
   };
 }
 
-/** Parses a numeric option as a whole number within bounds; anything else is refused with the option's name. */
-function wholeNumber(min: number, max: number): (text: string) => number {
+/**
+ * A commander parser for a numeric option within bounds, whole unless `fractions`;
+ * anything else is refused with the option's name before the run starts.
+ */
+function numberIn(min: number, max: number, fractions = false): (text: string) => number {
+  const pattern = fractions ? /^\d+(\.\d+)?$/ : /^\d+$/;
   return (text) => {
     const value = Number(text);
-    if (!/^\d+$/.test(text) || value < min || value > max) throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}`);
-    return value;
-  };
-}
-
-/** Parses a duration in seconds (fractions allowed) within bounds. */
-function seconds(min: number, max: number): (text: string) => number {
-  return (text) => {
-    const value = Number(text);
-    if (!/^\d+(\.\d+)?$/.test(text) || value < min || value > max) throw new InvalidArgumentError(`expected seconds from ${min} to ${max}`);
+    if (!pattern.test(text) || value < min || value > max) {
+      throw new InvalidArgumentError(`expected ${fractions ? 'a number' : 'a whole number'} from ${min} to ${max}`);
+    }
     return value;
   };
 }
@@ -429,17 +424,17 @@ export function addBenchCommands(program: Command): void {
   addShapeOptions(bench.command('run').description('measure every operation against a node (started on --data-dir, or at --endpoint)'))
     .option('--data-dir <dir>', 'start a node on this data directory (made by bench generate)')
     .option('--server-pid <pid>', 'pid of the node at --endpoint, for its RSS')
-    .option('--concurrency <n>', 'concurrent callers of unary operations', wholeNumber(1, 10_000), 32)
-    .option('--connections <n>', 'HTTP/2 connections the unary callers are spread over', wholeNumber(1, 64), 4)
-    .option('--duration <seconds>', 'seconds per operation', seconds(0.1, 3600), 5)
+    .option('--concurrency <n>', 'concurrent callers of unary operations', numberIn(1, 10_000), 32)
+    .option('--connections <n>', 'HTTP/2 connections the unary callers are spread over', numberIn(1, 64), 4)
+    .option('--duration <seconds>', 'seconds per operation', numberIn(0.1, 3600, true), 5)
     .option('--ops <list>', `operations, comma-separated; OP@N runs OP with N callers (${operationNames.join(', ')})`, defaultOperations.join(','))
-    .option('--lookup-batch <n>', 'names per LookupMailboxes call', wholeNumber(1, limits.lookupNamesMax), 100)
-    .option('--stream-window <n>', 'names in flight on the LookupStream', wholeNumber(1, 1_000_000), 2000)
-    .option('--stream-batch <n>', 'names per LookupStream message (1: a message per name)', wholeNumber(1, limits.lookupNamesMax), 100)
-    .option('--warmup <seconds>', 'unmeasured seconds before each operation (JIT, caches)', seconds(0, 600), 2)
-    .option('--watch-subscribers <n>', 'Watch subscribers', wholeNumber(1, 10_000), 500)
-    .option('--watch-interval <ms>', 'pause between writes while measuring Watch', wholeNumber(0, 60_000), 20)
-    .option('--watch-processes <n>', 'processes the Watch subscribers are spread over', wholeNumber(1, 64), 2)
+    .option('--lookup-batch <n>', 'names per LookupMailboxes call', numberIn(1, limits.lookupNamesMax), 100)
+    .option('--stream-window <n>', 'names in flight on the LookupStream', numberIn(1, 1_000_000), 2000)
+    .option('--stream-batch <n>', 'names per LookupStream message (1: a message per name)', numberIn(1, limits.lookupNamesMax), 100)
+    .option('--warmup <seconds>', 'unmeasured seconds before each operation (JIT, caches)', numberIn(0, 600, true), 2)
+    .option('--watch-subscribers <n>', 'Watch subscribers', numberIn(1, 10_000), 500)
+    .option('--watch-interval <ms>', 'pause between writes while measuring Watch', numberIn(0, 60_000), 20)
+    .option('--watch-processes <n>', 'processes the Watch subscribers are spread over', numberIn(1, 64), 2)
     .option('--synchronous <mode>', 'synchronous of the node bench starts', 'FULL')
     .option('--no-echo', 'skip the bare grpc-js echo server')
     .action(async (options: Record<string, string | boolean | undefined>, command: Command) => {
