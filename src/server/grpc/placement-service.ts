@@ -5,6 +5,7 @@
  */
 import type * as grpc from '@grpc/grpc-js';
 import { readAfterRevision, timeLeftMs, unary, type CallContext } from './calls.js';
+import { planWithinMessage } from './plan-message.js';
 import { mailboxToWire, serverFromWire, serverToWire, wireBool, wireNumber, wireString } from './wire.js';
 
 type Request = Record<string, unknown>;
@@ -66,19 +67,22 @@ export function placementService(context: CallContext): grpc.UntypedServiceImple
 
     PlanRebalance: unary<Request, Response>(context, 'PlanRebalance', async (request, _call, directory) => {
       const plan = directory.planRebalance(wireNumber(request['max_users'], 'max_users'));
-      return {
-        moves: plan.value.moves.map((move) => ({
-          user: move.user,
-          from_server: move.fromServer,
-          to_server: move.toServer,
-          reason: move.reason,
-          business: move.business,
-          moving: move.moving,
-        })),
-        total: plan.value.total,
-        revision: plan.revision,
-        stale_moving: plan.value.staleMoving,
-      };
+      const moves = plan.value.moves.map((move) => ({
+        user: move.user,
+        from_server: move.fromServer,
+        to_server: move.toServer,
+        reason: move.reason,
+        business: move.business,
+        moving: move.moving,
+      }));
+      const fitting = planWithinMessage(moves, plan.value.staleMoving);
+      if (fitting.moves.length < moves.length || fitting.staleMoving.length < plan.value.staleMoving.length) {
+        context.logger.info(
+          { planned: moves.length, answered: fitting.moves.length, staleMoving: plan.value.staleMoving.length, staleAnswered: fitting.staleMoving.length },
+          'rebalance plan cut to one gRPC message; the next plan takes the rest',
+        );
+      }
+      return { moves: fitting.moves, total: plan.value.total, revision: plan.revision, stale_moving: fitting.staleMoving };
     }),
 
     MoveUser: unary<Request, Response>(context, 'MoveUser', async (request, _call, directory) => {
