@@ -121,4 +121,16 @@ describe('mbdir bench', () => {
       expect(existsSync(join(scratch, 'never-made')), option).toBe(false);
     }
   });
+
+  it("refuses a directory shape out of bounds, in generate and in run, before writing anything", async () => {
+    const bad = [['--users', '0'], ['--folders', '100000'], ['--share-rate', '1.5'], ['--seed', '-1'], ['--servers', 'many']] as const;
+    for (const [option, value] of bad) {
+      for (const command of ['generate', 'run'] as const) {
+        const run = await runCli(['bench', command, '--data-dir', join(scratch, 'never-shaped'), option, value]);
+        expect(run.code, `${command} ${option}`).not.toBe(0);
+        expect(run.stderr, `${command} ${option}`).toContain(`option '${option}`);
+        expect(existsSync(join(scratch, 'never-shaped')), `${command} ${option}`).toBe(false);
+      }
+    }
+  });
 });

@@ -358,7 +358,7 @@ function machineNow(): { cores: number; cpu: string; memoryGb: number; loadAvera
   };
 }
 
-function shapeOf(options: Record<string, string | undefined>, dataDir: string | undefined): DirectoryShape {
+function shapeOf(options: Record<string, unknown>, dataDir: string | undefined): DirectoryShape {
   const stored = dataDir !== undefined && existsSync(join(dataDir, shapeFileName))
     ? (JSON.parse(readFileSync(join(dataDir, shapeFileName), 'utf8')) as DirectoryShape)
     : defaultShape;
@@ -390,16 +390,26 @@ function numberIn(min: number, max: number, fractions = false): (text: string) =
   };
 }
 
+/** Bounds of the directory shape options: beyond them a run would exhaust the machine, or mean nothing. */
+const shapeBounds = {
+  users: 10_000_000,
+  foldersPerUser: 1_000,
+  businesses: 1_000_000,
+  servers: 1_000,
+  publicFolders: 1_000_000,
+  seed: 2 ** 31 - 1,
+} as const;
+
 function addShapeOptions(command: Command): Command {
   return command
-    .option('--users <n>', `users [${defaultShape.users}]`)
-    .option('--folders <n>', `mailboxes per user, root included [${defaultShape.foldersPerUser}]`)
-    .option('--businesses <n>', `businesses [${defaultShape.businesses}]`)
-    .option('--servers <n>', `backend servers [${defaultShape.servers}]`)
-    .option('--share-rate <r>', `share of folders shared with a colleague [${defaultShape.userShareRate}]`)
-    .option('--group-share-rate <r>', `share of folders shared with the business group [${defaultShape.groupShareRate}]`)
-    .option('--public-folders <n>', `folders shared with anyone [${defaultShape.publicFolders}]`)
-    .option('--seed <n>', `PRNG seed [${defaultShape.seed}]`);
+    .option('--users <n>', `users [${defaultShape.users}]`, numberIn(1, shapeBounds.users))
+    .option('--folders <n>', `mailboxes per user, root included [${defaultShape.foldersPerUser}]`, numberIn(1, shapeBounds.foldersPerUser))
+    .option('--businesses <n>', `businesses [${defaultShape.businesses}]`, numberIn(1, shapeBounds.businesses))
+    .option('--servers <n>', `backend servers [${defaultShape.servers}]`, numberIn(1, shapeBounds.servers))
+    .option('--share-rate <r>', `share of folders shared with a colleague, 0 to 1 [${defaultShape.userShareRate}]`, numberIn(0, 1, true))
+    .option('--group-share-rate <r>', `share of folders shared with the business group, 0 to 1 [${defaultShape.groupShareRate}]`, numberIn(0, 1, true))
+    .option('--public-folders <n>', `folders shared with anyone [${defaultShape.publicFolders}]`, numberIn(0, shapeBounds.publicFolders))
+    .option('--seed <n>', `PRNG seed [${defaultShape.seed}]`, numberIn(0, shapeBounds.seed));
 }
 
 export function addBenchCommands(program: Command): void {
@@ -423,7 +433,7 @@ export function addBenchCommands(program: Command): void {
     });
   addShapeOptions(bench.command('run').description('measure every operation against a node (started on --data-dir, or at --endpoint)'))
     .option('--data-dir <dir>', 'start a node on this data directory (made by bench generate)')
-    .option('--server-pid <pid>', 'pid of the node at --endpoint, for its RSS')
+    .option('--server-pid <pid>', 'pid of the node at --endpoint, for its RSS', numberIn(1, 2 ** 31 - 1))
     .option('--concurrency <n>', 'concurrent callers of unary operations', numberIn(1, 10_000), 32)
     .option('--connections <n>', 'HTTP/2 connections the unary callers are spread over', numberIn(1, 64), 4)
     .option('--duration <seconds>', 'seconds per operation', numberIn(0.1, 3600, true), 5)
