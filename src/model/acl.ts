@@ -81,6 +81,13 @@ export function normalizeAcl(entries: readonly AclEntry[]): AclEntry[] {
   if (entries.length > limits.aclEntriesMax) {
     throw invalidArgument(`ACL has ${entries.length} entries, more than the limit of ${limits.aclEntriesMax}`);
   }
+  if (entries.length === 1) {
+    // Most mailboxes have one entry (their owner's, or "anyone" on a public folder): no merging to do.
+    const [only] = entries as [AclEntry];
+    validateIdentifier(only.identifier);
+    const rights = normalizeRights(only.rights);
+    return rights.length > 0 ? [{ identifier: only.identifier, rights }] : [];
+  }
   const byIdentifier = new Map<string, string>();
   for (const entry of entries) {
     validateIdentifier(entry.identifier);

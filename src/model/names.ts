@@ -20,12 +20,18 @@ export interface ParsedName {
 }
 
 const controlCharacter = /[\x00-\x1f\x7f-\x9f]/;
+/** How a user's hierarchy starts: its first segment. */
+const userPrefix = `user${hierarchySeparator}`;
 const loneSurrogate = /\p{Cs}/u;
 /** Printable ASCII only: one byte a character, no control character, no surrogate (most names; checked faster). */
 const printableAscii = /^[\x20-\x7e]*$/;
 
-/** Parses and validates an internal name; throws InvalidArgument naming the problem. */
-export function parseName(name: string, what = 'mailbox name'): ParsedName {
+/**
+ * Validates an internal name, throwing InvalidArgument naming the problem;
+ * returns the index of its "!" (-1 without a domain). Allocates nothing for a
+ * valid printable-ASCII name: a bulk load checks millions of them.
+ */
+function checkName(name: string, what: string): number {
   if (name.length === 0) throw invalidArgument(`${what} is empty`);
   const ascii = printableAscii.test(name);
   const bytes = ascii ? name.length : Buffer.byteLength(name, 'utf8');
@@ -35,26 +41,32 @@ export function parseName(name: string, what = 'mailbox name'): ParsedName {
   if (!ascii && controlCharacter.test(name)) throw invalidArgument(`${what} ${quote(name)} contains a control character`);
   // A lone surrogate encodes as U+FFFD: two such names would share one sort key.
   if (!ascii && loneSurrogate.test(name)) throw invalidArgument(`${what} ${quote(name)} is not valid Unicode (lone surrogate)`);
-  let domain: string | null = null;
-  let local = name;
   const bang = name.indexOf(domainSeparator);
   if (bang >= 0) {
-    domain = name.slice(0, bang);
-    local = name.slice(bang + 1);
-    if (domain.length === 0) throw invalidArgument(`${what} ${quote(name)} has an empty domain before "!"`);
-    if (local.includes(domainSeparator)) throw invalidArgument(`${what} ${quote(name)} has more than one "!"`);
-    if (local.length === 0) throw invalidArgument(`${what} ${quote(name)} has nothing after "!"`);
+    if (bang === 0) throw invalidArgument(`${what} ${quote(name)} has an empty domain before "!"`);
+    if (name.includes(domainSeparator, bang + 1)) throw invalidArgument(`${what} ${quote(name)} has more than one "!"`);
+    if (bang === name.length - 1) throw invalidArgument(`${what} ${quote(name)} has nothing after "!"`);
   }
-  const segments = local.split(hierarchySeparator);
-  if (segments.some((segment) => segment.length === 0)) {
+  const localStart = bang + 1;
+  if (
+    name.startsWith(hierarchySeparator, localStart) ||
+    name.endsWith(hierarchySeparator) ||
+    name.includes(`${hierarchySeparator}${hierarchySeparator}`, localStart)
+  ) {
     throw invalidArgument(`${what} ${quote(name)} has an empty hierarchy segment`);
   }
-  return { domain, segments };
+  return bang;
+}
+
+/** Parses and validates an internal name; throws InvalidArgument naming the problem. */
+export function parseName(name: string, what = 'mailbox name'): ParsedName {
+  const bang = checkName(name, what);
+  return { domain: bang < 0 ? null : name.slice(0, bang), segments: name.slice(bang + 1).split(hierarchySeparator) };
 }
 
 /** Throws InvalidArgument unless `name` is a valid internal name. */
 export function validateName(name: string, what = 'mailbox name'): void {
-  parseName(name, what);
+  checkName(name, what);
 }
 
 /** The Cyrus dbname of a valid name: the key every ordered output sorts by. */
@@ -90,17 +102,16 @@ export interface NameTextColumns {
  * so the key is the name with `!` and `.` mapped to the dbname separators.
  */
 export function nameTextColumns(name: string): NameTextColumns {
-  const { domain, segments } = parseName(name);
-  const local = domain === null ? name : name.slice(domain.length + 1);
+  const bang = checkName(name, 'mailbox name');
+  const local = bang < 0 ? name : name.slice(bang + 1);
   const dbLocal = local.replaceAll(hierarchySeparator, String.fromCharCode(dbHierarchySeparatorByte));
-  const dbName = domain === null ? dbLocal : `${domain}${String.fromCharCode(dbDomainSeparatorByte)}${dbLocal}`;
-  const isUser = segments.length >= 2 && segments[0] === 'user';
-  const userLocal = isUser ? (segments[1] ?? '').replace(/\^/g, '.') : '';
-  return {
-    dbName,
-    owner: !isUser ? null : domain === null ? userLocal : `${userLocal}@${domain}`,
-    isRoot: isUser && segments.length === 2,
-  };
+  const dbName = bang < 0 ? dbLocal : `${name.slice(0, bang)}${String.fromCharCode(dbDomainSeparatorByte)}${dbLocal}`;
+  // No segment is empty, so "user." starts a name of two segments or more whose first is "user".
+  const isUser = local.startsWith(userPrefix);
+  if (!isUser) return { dbName, owner: null, isRoot: false };
+  const userEnd = local.indexOf(hierarchySeparator, userPrefix.length);
+  const userLocal = local.slice(userPrefix.length, userEnd < 0 ? local.length : userEnd).replace(/\^/g, '.');
+  return { dbName, owner: bang < 0 ? userLocal : `${userLocal}@${name.slice(0, bang)}`, isRoot: userEnd < 0 };
 }
 
 /** `nameTextColumns` with the sort key as the bytes the store keeps. */

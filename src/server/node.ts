@@ -51,6 +51,8 @@ export class MbdirNode {
       dataDir: config.dataDir,
       synchronous: config.synchronous,
       ...(config.cacheMebibytes === undefined ? {} : { cacheMebibytes: config.cacheMebibytes }),
+      onSchemaUpgrade: (from, to) =>
+        logger.warn({ dataDir: config.dataDir, from, to }, 'upgrading the data directory schema before serving (a table rebuild takes about a minute per 2M mailboxes)'),
     });
     let engine: Engine;
     if (config.engine === 'etcd') {

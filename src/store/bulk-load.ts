@@ -3,7 +3,8 @@
  * bench generator), for a store already taken with `Store.enterBulkMode`.
  *
  * It writes a `bulk_load_incomplete` marker durably, drops the secondary
- * indexes (but a few partial ones over few rows), turns the journal and fsync
+ * indexes (but a few partial ones over few rows; the unique index on uniqueid
+ * too, whose duplicates `LoadedUniqueids` catches meanwhile), turns the journal and fsync
  * off and inserts rows in large transactions, one record at a time (`put`) or
  * packed rows 16 to a statement (`putPacked`); `finish` rebuilds the indexes from the same SQL (CREATE INDEX
  * over the loaded table sorts once instead of millions of random inserts),
@@ -15,6 +16,7 @@ import type Database from 'better-sqlite3';
 import { closeSync, fsync, fsyncSync, openSync } from 'node:fs';
 import { indexedIdentifier } from '../model/acl.js';
 import type { MailboxRecord } from '../model/records.js';
+import { LoadedUniqueids } from './loaded-uniqueids.js';
 import { packedField, packedFieldSeparator, packedList, packedRowFields } from './packed-rows.js';
 import { bulkLoadIncompleteKey, mailboxColumnsSql, mailboxRow, stateCode, type Store, type SynchronousMode } from './store.js';
 
@@ -25,7 +27,7 @@ export const packedInsertRows = 16;
 /** Reverse-index rows (2 parameters each) per INSERT of a packed load. */
 const packedIndexInsertRows = 32;
 /** The mailbox columns a packed row binds, in `mailboxColumnsSql` order; state, reservation and revision are constants. */
-const packedMailboxParameters = 7;
+const packedMailboxParameterCount = 7;
 /** Told, for each packed row not written, why (`describeRefused`). */
 export type RefusedRow = (description: string) => void;
 
@@ -57,7 +59,11 @@ export class EmptyDirectoryLoad {
   /** Multi-row INSERTs of packed rows, by row count (made when first needed). */
   private readonly packedInserts = new Map<string, Database.Statement>();
   private readonly loadedByName: Database.Statement<[string], { rowid: number; uniqueid: string }>;
-  private readonly loadedByUniqueid: Database.Statement<[string], { rowid: number; name: string }>;
+  private readonly loadedRow: (rowid: number) => { uniqueid: string; name: string } | undefined;
+  /** Which row holds each uniqueid: the unique index on uniqueid is dropped during the load (see loaded-uniqueids.ts). */
+  private readonly loadedUniqueids: LoadedUniqueids;
+  /** The uniqueid hashes of the packed rows being inserted. */
+  private readonly batchHashes = new Int32Array(packedInsertRows);
   private inTransaction = 0;
   /** A background fsync of the pages committed so far is running (see `flushCommittedPages`). */
   private flushing = false;
@@ -72,12 +78,15 @@ export class EmptyDirectoryLoad {
   ) {
     if (!Number.isSafeInteger(revision)) throw new Error(`bulk load: revision ${revision} is not an integer`);
     const db = store.db;
-    // OR IGNORE: a name or uniqueid loaded already is a conflict, reported by `put`, never a replacement.
+    // OR IGNORE: a name loaded already is a conflict, reported by `put`, never a replacement
+    // (a uniqueid loaded already is refused before the insert: `loadedUniqueids`).
     this.insertMailbox = db.prepare(`INSERT OR IGNORE INTO mailboxes(${mailboxColumnsSql}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.insertAcl = db.prepare('INSERT OR IGNORE INTO acl_index(identifier, uniqueid) VALUES (?, ?)');
     this.insertReplica = db.prepare('INSERT OR IGNORE INTO mailbox_replicas(server, uniqueid) VALUES (?, ?)');
     this.loadedByName = db.prepare('SELECT rowid, uniqueid FROM mailboxes WHERE name = ?');
-    this.loadedByUniqueid = db.prepare('SELECT rowid, name FROM mailboxes WHERE uniqueid = ?');
+    const loadedRow = db.prepare<[number], { uniqueid: string; name: string }>('SELECT uniqueid, name FROM mailboxes WHERE rowid = ?');
+    this.loadedRow = (rowid) => loadedRow.get(rowid);
+    this.loadedUniqueids = new LoadedUniqueids((rowid) => this.loadedRow(rowid)?.uniqueid);
   }
 
   /**
@@ -112,8 +121,10 @@ export class EmptyDirectoryLoad {
   /** Inserts one mailbox at the load's revision; false (nothing written) when its name or uniqueid is taken. */
   put(mailbox: MailboxRecord): boolean {
     mailbox.revision = this.revision;
+    if (this.loadedUniqueids.rowidOf(mailbox.uniqueid) !== 0) return false;
     if (this.insertMailbox.run(mailboxRow(mailbox)).changes === 0) return false;
     this.loadedRows += 1;
+    this.loadedUniqueids.add(mailbox.uniqueid, this.loadedRows);
     for (const entry of mailbox.acl) this.insertAcl.run(indexedIdentifier(entry.identifier), mailbox.uniqueid);
     for (const replica of mailbox.replicas) this.insertReplica.run(replica.server, mailbox.uniqueid);
     this.countTowardsCommit(1);
@@ -149,26 +160,57 @@ export class EmptyDirectoryLoad {
     return written;
   }
 
-  /** One multi-row INSERT of `count` packed rows from `first`; returns the rows it wrote. */
+  /**
+   * One multi-row INSERT of `count` packed rows from `first`; returns the rows
+   * it wrote. Rows one of whose uniqueids is taken (by a loaded row, or by an
+   * earlier row among them) go one at a time instead.
+   */
   private insertPackedMailboxes(fields: readonly string[], first: number, count: number, refused: RefusedRow): number[] {
-    const parameters: Array<string | number> = new Array<string | number>(count * packedMailboxParameters);
-    for (let row = 0; row < count; row += 1) {
-      const at = (first + row) * packedRowFields;
-      const to = row * packedMailboxParameters;
-      parameters[to] = fields[at + packedField.uniqueid] ?? '';
-      parameters[to + 1] = fields[at + packedField.name] ?? '';
-      parameters[to + 2] = fields[at + packedField.sortkey] ?? '';
-      parameters[to + 3] = fields[at + packedField.owner] ?? '';
-      parameters[to + 4] = fields[at + packedField.isRoot] === '1' ? 1 : 0;
-      parameters[to + 5] = fields[at + packedField.server] ?? '';
-      parameters[to + 6] = fields[at + packedField.record] ?? '';
-    }
+    const hashes = this.batchHashes;
+    for (let row = 0; row < count; row += 1) hashes[row] = this.loadedUniqueids.hashOf(packedUniqueid(fields, first + row));
+    if (this.holdsTakenUniqueid(fields, first, count)) return this.insertPackedOneByOne(fields, first, count, refused);
     const loadedBefore = this.loadedRows;
-    const changes = this.packedInsert('mailboxes', count).run(parameters).changes;
+    const changes = this.packedInsert('mailboxes', count).run(packedMailboxParameters(fields, first, count)).changes;
     this.loadedRows += changes;
     const rows = Array.from({ length: count }, (_, row) => first + row);
-    if (changes === count) return rows;
-    return this.sortRefused(fields, rows, loadedBefore, refused);
+    const written = changes === count ? rows : this.sortRefused(fields, rows, loadedBefore, refused);
+    // The rows written took the rowids after `loadedBefore`, in order.
+    written.forEach((row, index) => this.loadedUniqueids.add(packedUniqueid(fields, row), loadedBefore + index + 1, hashes[row - first]));
+    return written;
+  }
+
+  /**
+   * True when a uniqueid of these rows is held by a loaded row, or by an
+   * earlier row among them (`batchHashes` holds their hashes, in order).
+   */
+  private holdsTakenUniqueid(fields: readonly string[], first: number, count: number): boolean {
+    const hashes = this.batchHashes;
+    for (let index = 0; index < count; index += 1) {
+      const uniqueid = packedUniqueid(fields, first + index);
+      const hash = hashes[index];
+      if (this.loadedUniqueids.rowidOf(uniqueid, hash) !== 0) return true;
+      for (let earlier = 0; earlier < index; earlier += 1) {
+        if (hashes[earlier] === hash && packedUniqueid(fields, first + earlier) === uniqueid) return true;
+      }
+    }
+    return false;
+  }
+
+  /** `insertPackedMailboxes` a row at a time, each checked as `put` checks it; `refused` is told of the others in order. */
+  private insertPackedOneByOne(fields: readonly string[], first: number, count: number, refused: RefusedRow): number[] {
+    const written: number[] = [];
+    const insertOne = this.packedInsert('mailboxes', 1);
+    for (let row = first; row < first + count; row += 1) {
+      const uniqueid = packedUniqueid(fields, row);
+      if (this.loadedUniqueids.rowidOf(uniqueid) === 0 && insertOne.run(packedMailboxParameters(fields, row, 1)).changes === 1) {
+        this.loadedRows += 1;
+        this.loadedUniqueids.add(uniqueid, this.loadedRows);
+        written.push(row);
+      } else {
+        refused(this.describeRefused(fields[row * packedRowFields + packedField.name] ?? '', uniqueid));
+      }
+    }
+    return written;
   }
 
   /**
@@ -200,8 +242,8 @@ export class EmptyDirectoryLoad {
       if (byName.uniqueid === uniqueid) return `${name} (${uniqueid}): appears twice in the input`;
       return `${name}: held by uniqueid ${byName.uniqueid}`;
     }
-    const byId = this.loadedByUniqueid.get(uniqueid);
-    const holderName = byId !== undefined && byId.rowid <= lastRowid ? byId.name : '?';
+    const byId = this.loadedUniqueids.rowidOf(uniqueid);
+    const holderName = byId !== 0 && byId <= lastRowid ? (this.loadedRow(byId)?.name ?? '?') : '?';
     return `${name}: uniqueid ${uniqueid} is registered as ${holderName}`;
   }
 
@@ -284,6 +326,27 @@ export class EmptyDirectoryLoad {
     db.pragma(`synchronous = ${this.synchronous}`);
     this.store.resetRevisionCache();
   }
+}
+
+function packedUniqueid(fields: readonly string[], row: number): string {
+  return fields[row * packedRowFields + packedField.uniqueid] ?? '';
+}
+
+/** The parameters of a packed INSERT of `count` rows from `first`, `packedMailboxParameterCount` a row. */
+function packedMailboxParameters(fields: readonly string[], first: number, count: number): Array<string | number> {
+  const parameters: Array<string | number> = new Array<string | number>(count * packedMailboxParameterCount);
+  for (let row = 0; row < count; row += 1) {
+    const at = (first + row) * packedRowFields;
+    const to = row * packedMailboxParameterCount;
+    parameters[to] = fields[at + packedField.uniqueid] ?? '';
+    parameters[to + 1] = fields[at + packedField.name] ?? '';
+    parameters[to + 2] = fields[at + packedField.sortkey] ?? '';
+    parameters[to + 3] = fields[at + packedField.owner] ?? '';
+    parameters[to + 4] = fields[at + packedField.isRoot] === '1' ? 1 : 0;
+    parameters[to + 5] = fields[at + packedField.server] ?? '';
+    parameters[to + 6] = fields[at + packedField.record] ?? '';
+  }
+  return parameters;
 }
 
 function quoteIdentifier(name: string): string {

@@ -40,28 +40,27 @@ export const packedRowFields = 9;
 
 /**
  * The JSON text of a record as the `record` column keeps it: every field but
- * `revision`, in MailboxRecord's order (what JSON.stringify gives for a record
- * built in that order), without building the intermediate object.
+ * `revision`, in MailboxRecord's order (what `mailboxRow` stores). One
+ * JSON.stringify of a fresh object writes it flat in native code: faster than
+ * joining pieces in JavaScript, and its flat string is cheap to pack.
  */
 export function mailboxRecordText(mailbox: MailboxRecord): string {
-  let replicas = '';
-  for (const replica of mailbox.replicas) {
-    replicas += `${replicas === '' ? '' : ','}{"server":${JSON.stringify(replica.server)},"partition":${JSON.stringify(replica.partition)}}`;
-  }
-  let acl = '';
-  for (const entry of mailbox.acl) {
-    acl += `${acl === '' ? '' : ','}{"identifier":${JSON.stringify(entry.identifier)},"rights":${JSON.stringify(entry.rights)}}`;
-  }
-  let history = '';
-  for (const name of mailbox.nameHistory) history += `${history === '' ? '' : ','}${JSON.stringify(name)}`;
-  return (
-    `{"uniqueid":${JSON.stringify(mailbox.uniqueid)},"name":${JSON.stringify(mailbox.name)},` +
-    `"server":${JSON.stringify(mailbox.server)},"partition":${JSON.stringify(mailbox.partition)},` +
-    `"replicas":[${replicas}],"acl":[${acl}],"mbtype":${JSON.stringify(mailbox.mbtype)},` +
-    `"state":${JSON.stringify(mailbox.state)},"uidvalidity":${mailbox.uidvalidity},` +
-    `"createdmodseq":${mailbox.createdmodseq},"foldermodseq":${mailbox.foldermodseq},` +
-    `"nameHistory":[${history}],"reservedUntilMs":${mailbox.reservedUntilMs},"requestId":${JSON.stringify(mailbox.requestId)}}`
-  );
+  return JSON.stringify({
+    uniqueid: mailbox.uniqueid,
+    name: mailbox.name,
+    server: mailbox.server,
+    partition: mailbox.partition,
+    replicas: mailbox.replicas.map((replica) => ({ server: replica.server, partition: replica.partition })),
+    acl: mailbox.acl.map((entry) => ({ identifier: entry.identifier, rights: entry.rights })),
+    mbtype: mailbox.mbtype,
+    state: mailbox.state,
+    uidvalidity: mailbox.uidvalidity,
+    createdmodseq: mailbox.createdmodseq,
+    foldermodseq: mailbox.foldermodseq,
+    nameHistory: mailbox.nameHistory,
+    reservedUntilMs: mailbox.reservedUntilMs,
+    requestId: mailbox.requestId,
+  });
 }
 
 /** One packed row (no trailing separator) for a validated ACTIVE record; throws InvalidArgument on an invalid name. */

@@ -39,6 +39,8 @@ export interface StoreOptions {
   changeLogRetentionRevisions?: number;
   /** SQLite page cache in MiB; defaultCacheMebibytes when absent. */
   cacheMebibytes?: number;
+  /** Told before the schema of an existing directory is upgraded (which may rebuild a table: minutes at millions of mailboxes). */
+  onSchemaUpgrade?: (from: number, to: number) => void;
 }
 
 /**
@@ -162,7 +164,7 @@ export class Store {
     this.db.pragma('foreign_keys = OFF');
     this.db.pragma(`cache_size = -${(options.cacheMebibytes ?? defaultCacheMebibytes) * 1024}`);
     this.db.pragma('busy_timeout = 5000');
-    migrate(this.db);
+    migrate(this.db, options.onSchemaUpgrade);
     this.refuseInterruptedBulkLoad();
     this.retention = options.changeLogRetentionRevisions ?? limits.changeLogRetentionRevisions;
     this.statements = this.prepare();

@@ -1,9 +1,10 @@
 /**
- * Migration 4 rebuilds `mailboxes` as a rowid table. A data directory written
- * by the previous schema (version 3, uniqueid as a WITHOUT ROWID primary key)
- * must open with every record, index and rule intact: lookups by name and
- * uniqueid, subtree order, the reverse ACL index, and a create that must not
- * reuse a held name or uniqueid.
+ * Migrations 4 and 5 rebuild `mailboxes`: 4 as a rowid table, 5 with
+ * uniqueid's uniqueness as an index of its own (which a bulk load may drop).
+ * A data directory written by an older schema must open with every record,
+ * index and rule intact: lookups by name and uniqueid, subtree order, the
+ * reverse ACL index, and a create that must not reuse a held name or
+ * uniqueid; after 5, rowids are kept and the schema is a fresh directory's.
  */
 import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -74,6 +75,52 @@ describe('schema migration 4 (mailboxes as a rowid table)', () => {
     } finally {
       await engine.close();
       store.close();
+    }
+  });
+});
+
+/** The schema SQLite keeps for a database (tables and indexes, by name). */
+function schemaOf(db: Database.Database): Array<{ type: string; name: string; sql: string | null }> {
+  return db.prepare<[], { type: string; name: string; sql: string | null }>('SELECT type, name, sql FROM sqlite_master ORDER BY name').all();
+}
+
+describe('schema migration 5 (uniqueid unique by an index of its own)', () => {
+  it('keeps rowids and records, tells before upgrading, and leaves the schema of a fresh directory', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'mbdir-schema-v4-'));
+    directories.push(dataDir);
+    const old = new Database(join(dataDir, 'mbdir.sqlite'));
+    old.pragma('journal_mode = WAL');
+    for (const migration of migrations.slice(0, 4)) old.exec(migration);
+    old.pragma('user_version = 4');
+    const insert = old.prepare(
+      `INSERT INTO mailboxes(uniqueid, name, sortkey, owner, is_root, server, state, reserved_until_ms, revision, record)
+       VALUES (?, ?, ?, 'bob', 0, 'backend1', 2, 0, 1, ?)`,
+    );
+    for (let index = 0; index < 50; index += 1) {
+      const name = `user.bob.f${index}`;
+      insert.run(`bob-${index}`, name, sortKey(name), JSON.stringify({ uniqueid: `bob-${index}`, name, server: 'backend1' }));
+    }
+    old.exec("DELETE FROM mailboxes WHERE name IN ('user.bob.f3', 'user.bob.f17')"); // gaps in the rowids
+    const before = old.prepare('SELECT rowid, uniqueid, name, record FROM mailboxes ORDER BY rowid').all();
+    old.close();
+
+    const upgrades: Array<[number, number]> = [];
+    const store = new Store({ dataDir, synchronous: 'FULL', onSchemaUpgrade: (from, to) => upgrades.push([from, to]) });
+    const fresh = new Store({ dataDir: ':memory:', synchronous: 'OFF', onSchemaUpgrade: (from, to) => upgrades.push([from, to]) });
+    try {
+      expect(upgrades).toEqual([[4, migrations.length]]);
+      expect(store.db.prepare('SELECT rowid, uniqueid, name, record FROM mailboxes ORDER BY rowid').all()).toEqual(before);
+      expect(schemaOf(store.db)).toEqual(schemaOf(fresh.db));
+      expect(store.mailboxByUniqueid('bob-49')?.name).toBe('user.bob.f49');
+      const plan = store.db.prepare("EXPLAIN QUERY PLAN SELECT record FROM mailboxes WHERE uniqueid = 'bob-1'").all() as Array<{ detail: string }>;
+      expect(plan.map((row) => row.detail).join(' ')).toMatch(/USING INDEX mailboxes_by_uniqueid/);
+      expect(() => store.db.prepare(
+        `INSERT INTO mailboxes(uniqueid, name, sortkey, owner, is_root, server, state, reserved_until_ms, revision, record)
+         VALUES ('bob-1', 'user.bob.other', x'00', 'bob', 0, 'backend1', 2, 0, 1, '{}')`,
+      ).run()).toThrow(/UNIQUE constraint failed: mailboxes.uniqueid/);
+    } finally {
+      store.close();
+      fresh.close();
     }
   });
 });

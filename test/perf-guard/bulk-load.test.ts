@@ -183,6 +183,29 @@ describe('import on parsing threads', () => {
     expect(fast.stderr).toBe(checked.stderr);
   });
 
+  it('refuses a uniqueid loaded thousands of lines earlier, while its unique index is dropped', async () => {
+    const lines = bigDump(8000);
+    // user.u006999 takes the uniqueid of user.u000009, loaded in an earlier chunk; user.u007000 that
+    // of user.u006998, two rows before it (the same 16-row statement, or the one before).
+    lines[7000] = (lines[7000] ?? '').replace(/"uniqueid": "[^"]+"/, `"uniqueid": "big${String(9).padStart(21, '0')}"`);
+    lines[7001] = (lines[7001] ?? '').replace(/"uniqueid": "[^"]+"/, `"uniqueid": "big${String(6998).padStart(21, '0')}"`);
+    const dump = join(scratch, 'far-duplicate.json');
+    writeFileSync(dump, `${lines.join('\n')}\n`);
+    const dataDir = join(scratch, 'far-duplicate');
+    const run = await runCli(['--json', 'import', dump, '--data-dir', dataDir, '--server', 'backend1']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      written: 7998,
+      conflicts: 2,
+      conflictExamples: [
+        `user.u006999: uniqueid big${String(9).padStart(21, '0')} is registered as user.u000009`,
+        `user.u007000: uniqueid big${String(6998).padStart(21, '0')} is registered as user.u006998`,
+      ],
+    });
+    expect(inspect(dataDir)).toMatchObject({ integrity: 'ok', marker: undefined });
+    expect(inspect(dataDir).schema).toEqual(migratedSchema());
+  });
+
   it('describes a refused entry as it stood at its turn, when a later entry of the same statement takes its name', async () => {
     const [, first = ''] = readFileSync(backendDump, 'utf8').split('\n');
     const sameIdOtherName = first.replace(/"shared"/g, '"shared.other"');

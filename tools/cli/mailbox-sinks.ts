@@ -43,6 +43,11 @@ function recordConflict(counts: SinkCounts, text: string): void {
   if (counts.conflictExamples.length < conflictExamplesMax) counts.conflictExamples.push(text);
 }
 
+/** Says on stderr that opening `dataDir` upgrades its schema first (it may take minutes at millions of mailboxes). */
+export function reportSchemaUpgrade(dataDir: string): (from: number, to: number) => void {
+  return (from, to) => process.stderr.write(`upgrading the schema of ${dataDir} from version ${from} to ${to} (about a minute per 2M mailboxes)\n`);
+}
+
 /** Writes into a data directory nobody else has open. */
 export class DataDirSink implements MailboxSink {
   readonly counts = newCounts();
@@ -65,7 +70,7 @@ export class DataDirSink implements MailboxSink {
     private readonly synchronous: SynchronousMode,
     private readonly checked = true,
   ) {
-    this.store = new Store({ dataDir, synchronous });
+    this.store = new Store({ dataDir, synchronous, onSchemaUpgrade: reportSchemaUpgrade(dataDir) });
     try {
       this.store.enterBulkMode();
     } catch (error) {

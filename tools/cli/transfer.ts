@@ -21,7 +21,7 @@ import { mailboxFromWire } from '../../src/server/grpc/wire.js';
 import { Store, type SynchronousMode } from '../../src/store/store.js';
 import { importedMailbox, type ImportOptions } from './import-parse.js';
 import { importChunkBytes, loadPackedDump } from './import-pipeline.js';
-import { ApiSink, apiConcurrencyDefault, DataDirSink, type MailboxSink, type SinkCounts } from './mailbox-sinks.js';
+import { ApiSink, apiConcurrencyDefault, DataDirSink, reportSchemaUpgrade, type MailboxSink, type SinkCounts } from './mailbox-sinks.js';
 
 /** Lines between two progress-bar updates. */
 const progressEveryLines = 5000;
@@ -187,7 +187,7 @@ export async function exportDump(
 
 /** Pages of a data directory in sort-key order (read-only use of the store). */
 function* dataDirPages(dataDir: string, server: string): Generator<MailboxRecord[]> {
-  const store = new Store({ dataDir, synchronous: 'NORMAL' });
+  const store = new Store({ dataDir, synchronous: 'NORMAL', onSchemaUpgrade: reportSchemaUpgrade(dataDir) });
   try {
     let afterKey: Buffer = Buffer.alloc(0);
     for (;;) {
