@@ -295,9 +295,7 @@ export class EmptyDirectoryLoad {
   private flushCommittedPages(): void {
     if (this.flushing) return;
     this.flushing = true;
-    const descriptor = openSync(this.store.path, 'r+');
-    fsync(descriptor, () => {
-      closeSync(descriptor);
+    startFsync(this.store.path, () => {
       this.flushing = false;
     });
   }
@@ -311,7 +309,12 @@ export class EmptyDirectoryLoad {
     const db = this.store.db;
     db.exec('COMMIT');
     db.pragma(`threads = ${indexBuildSorterThreads}`);
-    for (const index of this.indexes) db.exec(index.sql);
+    for (const index of this.indexes) {
+      db.exec(index.sql);
+      // Its pages reach the disk while the next index is built: the final fsync then found
+      // 0.3 s of writing left instead of 1.6 s at 2M (one import each way, scratch timing).
+      startFsync(this.store.path);
+    }
     db.pragma('threads = 0');
     fsyncFile(this.store.path);
     if (db.pragma('journal_mode = WAL', { simple: true }) !== 'wal') throw new Error('bulk load: SQLite refused journal_mode=WAL');
@@ -351,6 +354,21 @@ function packedMailboxParameters(fields: readonly string[], first: number, count
 
 function quoteIdentifier(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
+}
+
+/**
+ * Starts an fsync of a file on libuv's thread pool and closes its descriptor
+ * when done. Only a head start for `fsyncFile`, which makes the load durable:
+ * the outcome does not matter. (Closing a descriptor of the database drops
+ * this process's POSIX locks on it; the bulk load's marker is what keeps other
+ * processes out of an unfinished load.)
+ */
+function startFsync(path: string, done: () => void = () => undefined): void {
+  const descriptor = openSync(path, 'r+');
+  fsync(descriptor, () => {
+    closeSync(descriptor);
+    done();
+  });
 }
 
 /** Flushes a file's written pages to the disk (SQLite wrote them with synchronous=OFF). */
