@@ -22,14 +22,20 @@ afterEach(() => {
   for (const directory of directories.splice(0)) rmSync(directory, { recursive: true, force: true });
 });
 
-/** A version-3 data directory holding `names`, each with uniqueid `<name>-id` and an ACL for `alice`. */
-function versionThreeDirectory(names: readonly string[]): string {
-  const dataDir = mkdtempSync(join(tmpdir(), 'mbdir-schema-v3-'));
+/** A data directory (removed after the test) whose database has run the first `version` migrations. */
+function directoryAtVersion(version: number): { dataDir: string; db: Database.Database } {
+  const dataDir = mkdtempSync(join(tmpdir(), `mbdir-schema-v${version}-`));
   directories.push(dataDir);
   const db = new Database(join(dataDir, 'mbdir.sqlite'));
   db.pragma('journal_mode = WAL');
-  for (const migration of migrations.slice(0, 3)) db.exec(migration);
-  db.pragma('user_version = 3');
+  for (const migration of migrations.slice(0, version)) db.exec(migration);
+  db.pragma(`user_version = ${version}`);
+  return { dataDir, db };
+}
+
+/** A version-3 data directory holding `names`, each with uniqueid `<name>-id` and an ACL for `alice`. */
+function versionThreeDirectory(names: readonly string[]): string {
+  const { dataDir, db } = directoryAtVersion(3);
   const insert = db.prepare(
     `INSERT INTO mailboxes(uniqueid, name, sortkey, owner, is_root, server, state, reserved_until_ms, revision, record)
      VALUES (?, ?, ?, 'alice', ?, 'backend1', 2, 0, 1, ?)`,
@@ -86,12 +92,7 @@ function schemaOf(db: Database.Database): Array<{ type: string; name: string; sq
 
 describe('schema migration 5 (uniqueid unique by an index of its own)', () => {
   it('keeps rowids and records, tells before upgrading, and leaves the schema of a fresh directory', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'mbdir-schema-v4-'));
-    directories.push(dataDir);
-    const old = new Database(join(dataDir, 'mbdir.sqlite'));
-    old.pragma('journal_mode = WAL');
-    for (const migration of migrations.slice(0, 4)) old.exec(migration);
-    old.pragma('user_version = 4');
+    const { dataDir, db: old } = directoryAtVersion(4);
     const insert = old.prepare(
       `INSERT INTO mailboxes(uniqueid, name, sortkey, owner, is_root, server, state, reserved_until_ms, revision, record)
        VALUES (?, ?, ?, 'bob', 0, 'backend1', 2, 0, 1, ?)`,
