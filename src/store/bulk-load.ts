@@ -67,6 +67,8 @@ export class EmptyDirectoryLoad {
   private inTransaction = 0;
   /** A background fsync of the pages committed so far is running (see `flushCommittedPages`). */
   private flushing = false;
+  /** Background fsyncs not done yet (`startBackgroundFsync`). */
+  private readonly pendingFsyncs = new Set<Promise<void>>();
   /** Mailboxes inserted so far: the table was empty, so also the largest rowid. */
   private loadedRows = 0;
 
@@ -295,9 +297,29 @@ export class EmptyDirectoryLoad {
   private flushCommittedPages(): void {
     if (this.flushing) return;
     this.flushing = true;
-    startFsync(this.store.path, () => {
+    void this.startBackgroundFsync().then(() => {
       this.flushing = false;
     });
+  }
+
+  /**
+   * Starts an fsync of the database file on libuv's thread pool, on a
+   * descriptor of its own that is closed when done; `finish` waits for every
+   * one. Closing a descriptor of the file drops this process's POSIX locks on
+   * it: harmless while the load's marker keeps other processes out, not once
+   * the database is live again.
+   */
+  private startBackgroundFsync(): Promise<void> {
+    const descriptor = openSync(this.store.path, 'r+');
+    const done = new Promise<void>((resolve) => {
+      fsync(descriptor, () => {
+        closeSync(descriptor);
+        resolve();
+      });
+    });
+    this.pendingFsyncs.add(done);
+    void done.then(() => this.pendingFsyncs.delete(done));
+    return done;
   }
 
   /**
@@ -305,7 +327,7 @@ export class EmptyDirectoryLoad {
    * to WAL with the store's synchronous mode, then records the revision and
    * deletes the marker in one durable commit. The store stays open.
    */
-  finish(): void {
+  async finish(): Promise<void> {
     const db = this.store.db;
     db.exec('COMMIT');
     db.pragma(`threads = ${indexBuildSorterThreads}`);
@@ -313,9 +335,11 @@ export class EmptyDirectoryLoad {
       db.exec(index.sql);
       // Its pages reach the disk while the next index is built: the final fsync then found
       // 0.3 s of writing left instead of 1.6 s at 2M (one import each way, scratch timing).
-      startFsync(this.store.path);
+      void this.startBackgroundFsync();
     }
     db.pragma('threads = 0');
+    // Every descriptor of ours is closed before the database goes live again (see startBackgroundFsync).
+    await Promise.all(this.pendingFsyncs);
     fsyncFile(this.store.path);
     if (db.pragma('journal_mode = WAL', { simple: true }) !== 'wal') throw new Error('bulk load: SQLite refused journal_mode=WAL');
     db.unsafeMode(false);
@@ -354,21 +378,6 @@ function packedMailboxParameters(fields: readonly string[], first: number, count
 
 function quoteIdentifier(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
-}
-
-/**
- * Starts an fsync of a file on libuv's thread pool and closes its descriptor
- * when done. Only a head start for `fsyncFile`, which makes the load durable:
- * the outcome does not matter. (Closing a descriptor of the database drops
- * this process's POSIX locks on it; the bulk load's marker is what keeps other
- * processes out of an unfinished load.)
- */
-function startFsync(path: string, done: () => void = () => undefined): void {
-  const descriptor = openSync(path, 'r+');
-  fsync(descriptor, () => {
-    closeSync(descriptor);
-    done();
-  });
 }
 
 /** Flushes a file's written pages to the disk (SQLite wrote them with synchronous=OFF). */

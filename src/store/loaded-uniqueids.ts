@@ -30,11 +30,16 @@ export class LoadedUniqueids {
   private rowids = new Uint32Array(initialSlots);
   private count = 0;
 
+  /** The hash, as the Int32Array keeps it (a hash outside int32 would never match itself). */
+  private readonly hash: (uniqueid: string) => number;
+
   constructor(
     /** The uniqueid of a row the load wrote. */
     private readonly uniqueidAt: (rowid: number) => string | undefined,
-    private readonly hash: (uniqueid: string) => number = uniqueidHash,
-  ) {}
+    hash: (uniqueid: string) => number = uniqueidHash,
+  ) {
+    this.hash = (uniqueid) => hash(uniqueid) | 0;
+  }
 
   get size(): number {
     return this.count;

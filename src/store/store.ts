@@ -164,6 +164,8 @@ export class Store {
     this.db.pragma('foreign_keys = OFF');
     this.db.pragma(`cache_size = -${(options.cacheMebibytes ?? defaultCacheMebibytes) * 1024}`);
     this.db.pragma('busy_timeout = 5000');
+    // An unfinished bulk load is refused before any migration rewrites its unjournaled file.
+    if ((this.db.pragma('user_version', { simple: true }) as number) > 0) this.refuseInterruptedBulkLoad();
     migrate(this.db, options.onSchemaUpgrade);
     this.refuseInterruptedBulkLoad();
     this.retention = options.changeLogRetentionRevisions ?? limits.changeLogRetentionRevisions;

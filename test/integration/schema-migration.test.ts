@@ -15,7 +15,7 @@ import { Directory } from '../../src/directory/directory.js';
 import { sortKey } from '../../src/model/names.js';
 import { StandaloneEngine } from '../../src/replication/standalone.js';
 import { migrations } from '../../src/store/schema.js';
-import { Store } from '../../src/store/store.js';
+import { bulkLoadIncompleteKey, Store } from '../../src/store/store.js';
 
 const directories: string[] = [];
 afterEach(() => {
@@ -123,5 +123,19 @@ describe('schema migration 5 (uniqueid unique by an index of its own)', () => {
       store.close();
       fresh.close();
     }
+  });
+
+  it('refuses an older directory holding an unfinished bulk load before upgrading it', () => {
+    const { dataDir, db } = directoryAtVersion(4);
+    db.prepare('INSERT INTO meta(key, value) VALUES (?, ?)').run(bulkLoadIncompleteKey, '2026-11-23T00:00:00Z');
+    db.close();
+    const upgrades: Array<[number, number]> = [];
+    expect(() => new Store({ dataDir, synchronous: 'FULL', onSchemaUpgrade: (from, to) => upgrades.push([from, to]) })).toThrow(
+      /holds a bulk load that did not finish/,
+    );
+    expect(upgrades).toEqual([]);
+    const after = new Database(join(dataDir, 'mbdir.sqlite'), { readonly: true });
+    expect(after.pragma('user_version', { simple: true })).toBe(4);
+    after.close();
   });
 });

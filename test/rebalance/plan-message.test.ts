@@ -34,8 +34,10 @@ describe('a plan answer within one gRPC message', () => {
     const encoded = serializePlan({ moves, stale_moving: staleMoving }).length;
     const counted = moves.reduce((sum, each) => sum + plannedMoveBytes(each), 0) + (2 + 5) + (3 + 200);
     expect(encoded).toBe(counted);
-    const cut = planWithinMessage(moves, staleMoving, plannedMoveBytes(moves[0] as WirePlannedMove) + plannedMoveBytes(moves[1] as WirePlannedMove) + 7);
-    expect(cut).toEqual({ moves: moves.slice(0, 2), staleMoving: ['carol'] });
+    // Stale marks first (7 + 203 bytes), then the moves that fit in what is left.
+    const cut = planWithinMessage(moves, staleMoving, 7 + 203 + plannedMoveBytes(moves[0] as WirePlannedMove) + plannedMoveBytes(moves[1] as WirePlannedMove) + 5);
+    expect(cut).toEqual({ moves: moves.slice(0, 2), staleMoving });
+    expect(planWithinMessage(moves, staleMoving, 7 + 202)).toEqual({ moves: [], staleMoving: ['carol'] });
   });
 
   it('answers the moves that fit from a node whose plan is larger than 4 MiB, and the total of them all', async () => {

@@ -143,7 +143,7 @@ export class DataDirSink implements MailboxSink {
   /** Writes what is pending, makes the load durable (the fast load's indexes, fsync, WAL) and closes the store. */
   async finish(): Promise<void> {
     if (!this.store.db.open) return;
-    this.fastLoad?.finish();
+    await this.fastLoad?.finish();
     this.flush();
     if (this.store.revision() < this.revision) this.store.bulkApply([], this.revision);
     this.store.db.pragma('wal_checkpoint(TRUNCATE)');

@@ -57,8 +57,10 @@ export function plannedMoveBytes(move: WirePlannedMove): number {
 }
 
 /**
- * The longest prefixes of `moves`, then of `staleMoving`, whose encoding fits
- * in `budgetBytes` (by default one gRPC message, less the answer's other fields).
+ * The longest prefixes of `staleMoving`, then of `moves`, whose encoding fits
+ * in `budgetBytes` (by default one gRPC message, less the answer's other
+ * fields). Stale marks come first: they are few and short, and a full plan
+ * must not keep the job from clearing them.
  */
 export function planWithinMessage(
   moves: readonly WirePlannedMove[],
@@ -66,19 +68,19 @@ export function planWithinMessage(
   budgetBytes = planAnswerListsBytesMax,
 ): { moves: WirePlannedMove[]; staleMoving: string[] } {
   let left = budgetBytes;
-  let movesFitting = 0;
-  for (const move of moves) {
-    const bytes = plannedMoveBytes(move);
-    if (bytes > left) break;
-    left -= bytes;
-    movesFitting += 1;
-  }
   let staleFitting = 0;
   for (const user of staleMoving) {
     const bytes = stringFieldBytes(user);
     if (bytes > left) break;
     left -= bytes;
     staleFitting += 1;
+  }
+  let movesFitting = 0;
+  for (const move of moves) {
+    const bytes = plannedMoveBytes(move);
+    if (bytes > left) break;
+    left -= bytes;
+    movesFitting += 1;
   }
   return { moves: moves.slice(0, movesFitting), staleMoving: staleMoving.slice(0, staleFitting) };
 }
