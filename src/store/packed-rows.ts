@@ -39,10 +39,11 @@ export const packedField = {
 export const packedRowFields = 9;
 
 /**
- * The JSON text of a record as the `record` column keeps it: every field but
- * `revision`, in MailboxRecord's order (what `mailboxRow` stores). One
- * JSON.stringify of a fresh object writes it flat in native code: faster than
- * joining pieces in JavaScript, and its flat string is cheap to pack.
+ * The JSON text of a record as the `record` column keeps it, for every write
+ * (`mailboxRow`) and packed row alike: every field but `revision`, in
+ * MailboxRecord's order. One JSON.stringify of a fresh object writes it flat in
+ * native code: faster than joining pieces in JavaScript (and than copying the
+ * record without `revision` by a rest pattern), and cheap to pack.
  */
 export function mailboxRecordText(mailbox: MailboxRecord): string {
   return JSON.stringify({

@@ -28,6 +28,7 @@ import { BackgroundCheckpointer, walAutocheckpointPages, walBackstopCheckpointPa
 import { AclReadCache, type CachedAclRow } from './acl-read-cache.js';
 import { ChildrenMemo } from './children-memo.js';
 import { WalSync } from './wal-sync.js';
+import { mailboxRecordText } from './packed-rows.js';
 import { migrate } from './schema.js';
 
 export type SynchronousMode = 'FULL' | 'NORMAL' | 'OFF';
@@ -103,7 +104,6 @@ export const mailboxColumnsSql = 'uniqueid, name, sortkey, owner, is_root, serve
 
 /** The row of `mailboxes` for a record, in `mailboxColumnsSql` order (the record JSON without its revision). */
 export function mailboxRow(mailbox: MailboxRecord): unknown[] {
-  const { revision, ...stored } = mailbox;
   const columns = nameColumns(mailbox.name);
   return [
     mailbox.uniqueid,
@@ -114,8 +114,8 @@ export function mailboxRow(mailbox: MailboxRecord): unknown[] {
     mailbox.server,
     stateCode[mailbox.state],
     mailbox.reservedUntilMs,
-    revision,
-    JSON.stringify(stored),
+    mailbox.revision,
+    mailboxRecordText(mailbox),
   ];
 }
 
@@ -164,10 +164,10 @@ export class Store {
     this.db.pragma('foreign_keys = OFF');
     this.db.pragma(`cache_size = -${(options.cacheMebibytes ?? defaultCacheMebibytes) * 1024}`);
     this.db.pragma('busy_timeout = 5000');
-    // An unfinished bulk load is refused before any migration rewrites its unjournaled file.
+    // An unfinished bulk load is refused before any migration rewrites its unjournaled file
+    // (a database without a schema yet holds no marker).
     if ((this.db.pragma('user_version', { simple: true }) as number) > 0) this.refuseInterruptedBulkLoad();
     migrate(this.db, options.onSchemaUpgrade);
-    this.refuseInterruptedBulkLoad();
     this.retention = options.changeLogRetentionRevisions ?? limits.changeLogRetentionRevisions;
     this.statements = this.prepare();
     this.revisionCache = Number(this.getMeta('revision') ?? '0');

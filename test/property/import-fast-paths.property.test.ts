@@ -128,6 +128,8 @@ describe('packed rows', () => {
           expect(fields[packedField.isRoot]).toBe(String(row[4]));
           expect(fields[packedField.server]).toBe(row[5]);
           expect(fields[packedField.record]).toBe(row[9]);
+          const { revision: _revision, ...stored } = mailbox;
+          expect(fields[packedField.record]).toBe(JSON.stringify(stored));
           expect(packedList(fields[packedField.aclIdentifiers] ?? '')).toEqual(mailbox.acl.map((entry) => entry.identifier.replace(/^-/, '')));
           expect(packedList(fields[packedField.replicaServers] ?? '')).toEqual(replicaServers);
         },

@@ -416,10 +416,10 @@ export function addBenchCommands(program: Command): void {
   const bench = program.command('bench').description('benchmark harness: generate a directory, then measure a node');
   addShapeOptions(bench.command('generate').description('write a seeded directory into a stopped node\'s --data-dir, or through --endpoint'))
     .option('--data-dir <dir>', 'the data directory (fast path; the node must be stopped)')
-    .action(async (options: Record<string, string | undefined>, command: Command) => {
+    .action(async (options: Record<string, unknown>, command: Command) => {
       const shape = shapeOf(options, undefined);
       process.stderr.write(`seed ${shape.seed}\n`);
-      const dataDir = options['dataDir'];
+      const dataDir = options['dataDir'] as string | undefined;
       if (dataDir !== undefined) {
         await generateDirectory(shape, { dataDir });
         return;
@@ -447,33 +447,33 @@ export function addBenchCommands(program: Command): void {
     .option('--watch-processes <n>', 'processes the Watch subscribers are spread over', numberIn(1, 64), 2)
     .option('--synchronous <mode>', 'synchronous of the node bench starts', 'FULL')
     .option('--no-echo', 'skip the bare grpc-js echo server')
-    .action(async (options: Record<string, string | boolean | undefined>, command: Command) => {
+    // The numeric options are numbers already (numberIn), the others strings; `echo` is a boolean.
+    .action(async (options: Record<string, unknown>, command: Command) => {
       const globals = command.optsWithGlobals<{ endpoint: string; json?: boolean }>();
-      const text = options as Record<string, string | undefined>;
-      const dataDir = text['dataDir'];
-      const shape = shapeOf(text, dataDir);
+      const dataDir = options['dataDir'] as string | undefined;
+      const shape = shapeOf(options, dataDir);
       const settings: LoadSettings = {
-        concurrency: Number(text['concurrency']),
-        connections: Number(text['connections']),
-        durationMs: Number(text['duration']) * 1000,
+        concurrency: Number(options['concurrency']),
+        connections: Number(options['connections']),
+        durationMs: Number(options['duration']) * 1000,
         seed: shape.seed,
-        lookupBatchNames: Number(text['lookupBatch']),
-        streamWindowNames: Number(text['streamWindow']),
-        streamBatchNames: Number(text['streamBatch']),
-        warmupMs: Number(text['warmup']) * 1000,
-        watchSubscribers: Number(text['watchSubscribers']),
-        watchWriteIntervalMs: Number(text['watchInterval']),
-        watchProcesses: Number(text['watchProcesses']),
+        lookupBatchNames: Number(options['lookupBatch']),
+        streamWindowNames: Number(options['streamWindow']),
+        streamBatchNames: Number(options['streamBatch']),
+        warmupMs: Number(options['warmup']) * 1000,
+        watchSubscribers: Number(options['watchSubscribers']),
+        watchWriteIntervalMs: Number(options['watchInterval']),
+        watchProcesses: Number(options['watchProcesses']),
       };
       process.stderr.write(`seed ${shape.seed}; ${mailboxTotal(shape)} mailboxes (${shape.users} users x ${shape.foldersPerUser})\n`);
       const machineBefore = machineNow();
       const run = await runBench({
         shape,
         settings,
-        operations: String(text['ops']).split(',').filter((name) => name !== ''),
+        operations: String(options['ops']).split(',').filter((name) => name !== ''),
         ...(dataDir === undefined ? { endpoint: globals.endpoint } : { dataDir }),
-        ...(text['serverPid'] === undefined ? {} : { serverPid: Number(text['serverPid']) }),
-        synchronous: String(text['synchronous']),
+        ...(options['serverPid'] === undefined ? {} : { serverPid: Number(options['serverPid']) }),
+        synchronous: String(options['synchronous']),
         echo: options['echo'] !== false,
       });
       const machine = { ...machineBefore, loadAverageAtEnd: machineNow().loadAverageAtStart };

@@ -67,20 +67,20 @@ export function planWithinMessage(
   staleMoving: readonly string[],
   budgetBytes = planAnswerListsBytesMax,
 ): { moves: WirePlannedMove[]; staleMoving: string[] } {
-  let left = budgetBytes;
-  let staleFitting = 0;
-  for (const user of staleMoving) {
-    const bytes = stringFieldBytes(user);
-    if (bytes > left) break;
-    left -= bytes;
-    staleFitting += 1;
+  const stale = longestPrefixWithin(staleMoving, stringFieldBytes, budgetBytes);
+  const fitting = longestPrefixWithin(moves, plannedMoveBytes, stale.bytesLeft);
+  return { moves: fitting.items, staleMoving: stale.items };
+}
+
+/** The longest prefix of `items` whose `bytesOf` add up to at most `budgetBytes`, and the bytes left. */
+function longestPrefixWithin<T>(items: readonly T[], bytesOf: (item: T) => number, budgetBytes: number): { items: T[]; bytesLeft: number } {
+  let bytesLeft = budgetBytes;
+  let count = 0;
+  for (const item of items) {
+    const bytes = bytesOf(item);
+    if (bytes > bytesLeft) break;
+    bytesLeft -= bytes;
+    count += 1;
   }
-  let movesFitting = 0;
-  for (const move of moves) {
-    const bytes = plannedMoveBytes(move);
-    if (bytes > left) break;
-    left -= bytes;
-    movesFitting += 1;
-  }
-  return { moves: moves.slice(0, movesFitting), staleMoving: staleMoving.slice(0, staleFitting) };
+  return { items: items.slice(0, count), bytesLeft };
 }
