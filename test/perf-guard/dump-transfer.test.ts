@@ -5,7 +5,7 @@
  * running node; a data directory in use by a node is refused. Also a tiny
  * `mbdir bench` run, so the harness keeps working (a few hundred mailboxes).
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -83,14 +83,25 @@ describe('mbdir bench', () => {
     const generated = await runCli(['bench', 'generate', '--data-dir', dataDir, '--users', '30', '--folders', '5', '--businesses', '3', '--seed', '7']);
     expect(generated.code, generated.stderr).toBe(0);
     expect(generated.stderr).toMatch(/seed 7/);
+    const databaseBytes = statSync(join(dataDir, 'mbdir.sqlite')).size;
     const run = await runCli([
       '--json', 'bench', 'run', '--data-dir', dataDir, '--duration', '0.3', '--concurrency', '4',
       '--watch-subscribers', '3', '--stream-window', '20', '--stream-batch', '5', '--lookup-batch', '10', '--synchronous', 'NORMAL',
       '--warmup', '0.1',
     ]);
     expect(run.code, run.stderr).toBe(0);
-    const report = JSON.parse(run.stdout) as { mailboxes: number; results: Array<Record<string, number | string | null>> };
+    const report = JSON.parse(run.stdout) as {
+      mailboxes: number;
+      nodeMailboxes: number;
+      prewarm: { bytes: number } | null;
+      results: Array<Record<string, number | string | null>>;
+    };
     expect(report.mailboxes).toBe(20 + 30 * 5);
+    expect(report.nodeMailboxes).toBe(20 + 30 * 5);
+    // The database was read into the OS cache before the node started, and the run says so.
+    expect(report.prewarm?.bytes).toBeGreaterThanOrEqual(databaseBytes);
+    expect(run.stderr).toMatch(/read \d+ MiB of .* into the OS cache/);
+    expect(run.stderr).not.toContain('warning');
     expect(report.results.map((result) => result['operation'])).toEqual([
       'GetMailbox', 'LookupMailboxes x10', 'LookupStream x5', 'ListMailboxes', 'ListMailboxes @1', 'ResolveUser', 'CreateMailbox', 'RenameMailbox', 'Watch x3',
     ]);
@@ -99,6 +110,11 @@ describe('mbdir bench', () => {
       expect(Number(result['operations'])).toBeGreaterThan(0);
       expect(Number(result['serverRssMb'])).toBeGreaterThan(0);
       expect(Number(result['serverCpuUsPerOp'])).toBeGreaterThan(0);
+      // The share of the run spent waiting on the disk, where the kernel reports it (PSI).
+      const stall = result['ioStallPercent'];
+      if (existsSync('/proc/pressure/io')) expect(Number(stall)).toBeGreaterThanOrEqual(0);
+      else expect(stall).toBeNull();
+      expect(Number(stall ?? 0)).toBeLessThanOrEqual(100);
     }
     const byOperation = new Map(report.results.map((result) => [result['operation'], result]));
     // The echo answers the same unary calls and the same stream messages: every figure has its floor beside it.
@@ -112,6 +128,18 @@ describe('mbdir bench', () => {
     const stream = byOperation.get('LookupStream x5');
     expect(Number(stream?.['namesPerSecond'])).toBeGreaterThan(Number(stream?.['opsPerSecond']) * 4);
   }, 120_000);
+
+  it('warns when its requests would touch only a corner of the directory', async () => {
+    const dataDir = join(scratch, 'bench-corner');
+    const generated = await runCli(['bench', 'generate', '--data-dir', dataDir, '--users', '30', '--folders', '5', '--businesses', '3']);
+    expect(generated.code, generated.stderr).toBe(0);
+    const run = await runCli([
+      'bench', 'run', '--data-dir', dataDir, '--users', '3', '--ops', 'GetMailbox', '--duration', '0.2', '--warmup', '0', '--no-echo', '--no-prewarm',
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain('warning: the node holds 170 mailboxes, but the requests are drawn from 35 (3 users x 5)');
+    expect(run.stderr).not.toContain('into the OS cache');
+  }, 60_000);
 
   it('refuses a bad number with the option it came from, before starting anything', async () => {
     for (const [option, value] of [['--connections', '0'], ['--duration', 'soon'], ['--concurrency', '2.5']] as const) {

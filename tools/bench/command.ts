@@ -20,7 +20,8 @@ import { runEchoServer, type CannedResponses } from './echo.js';
 import { defaultShape, generateMailboxes, generatePlacement, mailboxTotal, userId, type DirectoryShape } from './generate.js';
 import { closedLoop, RequestPicker, streamLookups, type LoadSettings, type Measured } from './load.js';
 import { runWatchSubscribers, watchDelivery } from './watch-delivery.js';
-import { cpuSecondsOf, rssMebibytes } from './proc.js';
+import { cpuSecondsOf, ioStallMicroseconds, rssMebibytes } from './proc.js';
+import { prewarmDataDir } from './prewarm.js';
 import { printTable, resultOf, type OperationResult, type Phase } from './report.js';
 
 /** The shape of a generated directory, kept beside its database. */
@@ -172,11 +173,16 @@ function call(client: MbdirClient, method: string, request: Message): Promise<Me
 async function withCpu(pid: number | undefined, run: () => Promise<Measured>): Promise<Phase> {
   const serverBefore = cpuSecondsOf(pid);
   const clientBefore = process.cpuUsage();
+  const stallBefore = ioStallMicroseconds();
+  const startedMs = performance.now();
   const measured = await run();
+  const stallAfter = ioStallMicroseconds();
+  const wallUs = (performance.now() - startedMs) * 1000;
+  const ioStallPercent = stallBefore === null || stallAfter === null ? null : Math.min(100, (100 * (stallAfter - stallBefore)) / Math.max(wallUs, 1));
   const client = process.cpuUsage(clientBefore);
   const window = measured.windowCpuSeconds;
-  if (window !== undefined) return { measured, serverCpuSeconds: window.server, clientCpuSeconds: window.load };
-  return { measured, serverCpuSeconds: cpuSecondsOf(pid) - serverBefore, clientCpuSeconds: (client.user + client.system) / 1e6 };
+  if (window !== undefined) return { measured, serverCpuSeconds: window.server, clientCpuSeconds: window.load, ioStallPercent };
+  return { measured, serverCpuSeconds: cpuSecondsOf(pid) - serverBefore, clientCpuSeconds: (client.user + client.system) / 1e6, ioStallPercent };
 }
 
 interface Target {
@@ -292,15 +298,45 @@ export interface RunOptions {
   dataDir?: string;
   synchronous: string;
   echo: boolean;
+  /** Read the data directory into the OS cache before starting the node (--data-dir only). */
+  prewarm: boolean;
 }
 
-export async function runBench(options: RunOptions): Promise<{ results: OperationResult[]; serverRssMb: number }> {
+export interface RunReport {
+  results: OperationResult[];
+  serverRssMb: number;
+  /** Mailboxes the node said it holds (Status) when the run began. */
+  nodeMailboxes: number;
+  /** The data directory read into the OS cache before the node started (--data-dir without --no-prewarm). */
+  prewarm: { bytes: number; seconds: number } | null;
+}
+
+/**
+ * Requests are drawn from the shape: against a directory much larger than it,
+ * they touch only a corner of it (cached, so flattering). Said before the run.
+ */
+function warnOnShapeMismatch(shape: DirectoryShape, nodeMailboxes: number): void {
+  const drawnFrom = mailboxTotal(shape);
+  if (nodeMailboxes <= 2 * drawnFrom) return;
+  process.stderr.write(
+    `warning: the node holds ${nodeMailboxes} mailboxes, but the requests are drawn from ${drawnFrom} ` +
+      `(${shape.users} users x ${shape.foldersPerUser}): they touch a corner of the directory. Pass the --users, --folders and ` +
+      '--businesses it was generated with (bench generate keeps them in bench-shape.json, read with --data-dir)\n',
+  );
+}
+
+export async function runBench(options: RunOptions): Promise<RunReport> {
   const planned = options.operations.map((text) => parseOperation(text, options.settings.concurrency));
   const children: Child[] = [];
   try {
     let endpoint = options.endpoint;
     let serverPid = options.serverPid;
+    let prewarm: RunReport['prewarm'] = null;
     if (options.dataDir !== undefined) {
+      if (options.prewarm) {
+        prewarm = prewarmDataDir(options.dataDir);
+        process.stderr.write(`read ${(prewarm.bytes / 2 ** 20).toFixed(0)} MiB of ${options.dataDir} into the OS cache in ${prewarm.seconds.toFixed(1)} s\n`);
+      }
       const node = await spawnServing(['serve', '--data-dir', options.dataDir, '--listen', '127.0.0.1:0', '--log-level', 'warn', '--synchronous', options.synchronous]);
       children.push(node);
       endpoint = node.endpoint;
@@ -309,6 +345,8 @@ export async function runBench(options: RunOptions): Promise<{ results: Operatio
     if (endpoint === undefined) throw new Error('bench run needs --data-dir (it starts the node) or --endpoint');
     const node: Target = { clients: connect(endpoint, options.settings.connections), pid: serverPid };
     const client = clientOf(node, 0); // setup calls and Watch's writes
+    const nodeMailboxes = Number((await client.status())['mailboxes'] ?? 0);
+    warnOnShapeMismatch(options.shape, nodeMailboxes);
     const context: RunContext = { node, shape: options.shape, settings: options.settings, runTag: Date.now().toString(36), created: [] };
     const canned: CannedResponses = {};
     const results: OperationResult[] = [];
@@ -340,7 +378,7 @@ export async function runBench(options: RunOptions): Promise<{ results: Operatio
     }
     const serverRssMb = rssMebibytes(serverPid);
     for (const open of [...node.clients, ...(echo?.clients ?? [])]) open.close();
-    return { results, serverRssMb };
+    return { results, serverRssMb, nodeMailboxes, prewarm };
   } finally {
     for (const child of children.reverse()) await child.stop();
   }
@@ -447,6 +485,7 @@ export function addBenchCommands(program: Command): void {
     .option('--watch-processes <n>', 'processes the Watch subscribers are spread over', numberIn(1, 64), 2)
     .option('--synchronous <mode>', 'synchronous of the node bench starts', 'FULL')
     .option('--no-echo', 'skip the bare grpc-js echo server')
+    .option('--no-prewarm', 'do not read --data-dir into the OS cache before starting the node (measure a cold cache)')
     // The numeric options are numbers already (numberIn), the others strings; `echo` is a boolean.
     .action(async (options: Record<string, unknown>, command: Command) => {
       const globals = command.optsWithGlobals<{ endpoint: string; json?: boolean }>();
@@ -475,6 +514,7 @@ export function addBenchCommands(program: Command): void {
         ...(options['serverPid'] === undefined ? {} : { serverPid: Number(options['serverPid']) }),
         synchronous: String(options['synchronous']),
         echo: options['echo'] !== false,
+        prewarm: options['prewarm'] !== false,
       });
       const machine = { ...machineBefore, loadAverageAtEnd: machineNow().loadAverageAtStart };
       const report = { shape, settings, mailboxes: mailboxTotal(shape), machine, ...run };

@@ -27,3 +27,19 @@ export function cpuSecondsOf(pid: number | undefined): number {
     return 0;
   }
 }
+
+/**
+ * Microseconds during which some task of the machine waited on I/O, since
+ * boot (Linux pressure stall information, /proc/pressure/io "some"); null when
+ * the kernel does not report it. Its rise over a measured window says how much
+ * of the window the disk held someone up: a figure read mostly from disk is the
+ * disk's, not the directory's.
+ */
+export function ioStallMicroseconds(): number | null {
+  try {
+    const match = /^some .*total=(\d+)/m.exec(readFileSync('/proc/pressure/io', 'utf8'));
+    return match?.[1] === undefined ? null : Number(match[1]);
+  } catch {
+    return null;
+  }
+}

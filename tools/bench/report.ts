@@ -9,6 +9,8 @@ export interface Phase {
   measured: Measured;
   serverCpuSeconds: number;
   clientCpuSeconds: number;
+  /** Share of the phase's wall time during which some task waited on I/O (PSI); null where the kernel does not say. */
+  ioStallPercent: number | null;
 }
 
 export interface OperationResult {
@@ -35,9 +37,14 @@ export interface OperationResult {
   echoCpuUsPerOp: number | null;
   /** CPU of this load generator per operation (it shares the machine with the server). */
   clientCpuUsPerOp: number;
+  /** Share of the node's run during which some task of the machine waited on the disk (null: not reported by the kernel). */
+  ioStallPercent: number | null;
   /** Watch only: deliveries expected (writes x subscribers). */
   expected?: number;
 }
+
+/** From this share of a run spent waiting on the disk, the report says the figures are partly the disk's. */
+const ioStallNoticePercent = 5;
 
 const round = (value: number, digits: number): number => Number(value.toFixed(digits));
 
@@ -70,12 +77,13 @@ export function resultOf(operation: string, phase: Phase, echoPhase: Phase | nul
     serverCpuUsPerOp: perOperationUs(phase.serverCpuSeconds, measured.operations),
     echoCpuUsPerOp: echoPhase === null || echo === null ? null : perOperationUs(echoPhase.serverCpuSeconds, echo.operations),
     clientCpuUsPerOp: perOperationUs(phase.clientCpuSeconds, measured.operations),
+    ioStallPercent: phase.ioStallPercent === null ? null : round(phase.ioStallPercent, 1),
     ...(operation.startsWith('Watch') ? { expected: measured.names } : {}),
   };
 }
 
 export function printTable(results: readonly OperationResult[], serverRssMb: number): void {
-  const header = ['operation', 'ops/s', 'names/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'echo ops/s', 'x echo', 'echo p50/p99', 'cpu us/op', 'echo us/op', 'load us/op', 'RSS MB', 'errors'];
+  const header = ['operation', 'ops/s', 'names/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'echo ops/s', 'x echo', 'echo p50/p99', 'cpu us/op', 'echo us/op', 'load us/op', 'io stall %', 'RSS MB', 'errors'];
   const rows = results.map((result) => [
     result.operation,
     String(result.opsPerSecond),
@@ -89,6 +97,7 @@ export function printTable(results: readonly OperationResult[], serverRssMb: num
     String(result.serverCpuUsPerOp),
     result.echoCpuUsPerOp === null ? '' : String(result.echoCpuUsPerOp),
     String(result.clientCpuUsPerOp),
+    result.ioStallPercent === null ? '' : result.ioStallPercent.toFixed(1),
     String(result.serverRssMb),
     result.expected === undefined ? String(result.errors) : `${result.errors} (${result.operations}/${result.expected} delivered)`,
   ]);
@@ -96,8 +105,14 @@ export function printTable(results: readonly OperationResult[], serverRssMb: num
   const line = (cells: string[]): string => `| ${cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join(' | ')} |`;
   process.stdout.write(`${line(header)}\n${line(widths.map((width) => '-'.repeat(width)))}\n`);
   for (const row of rows) process.stdout.write(`${line(row)}\n`);
-  process.stdout.write(`server RSS at the end: ${serverRssMb} MB; cpu us/op: the node's CPU per operation (echo us/op: the bare echo's), load us/op: the load generator's (Watch: the node's and the subscriber processes' CPU per delivery, while measuring)\n`);
+  process.stdout.write(
+    `server RSS at the end: ${serverRssMb} MB; cpu us/op: the node's CPU per operation (echo us/op: the bare echo's), load us/op: the load generator's ` +
+      "(Watch: the node's and the subscriber processes' CPU per delivery, while measuring); io stall %: the share of the node's run during which some task waited on the disk\n",
+  );
   for (const result of results) {
     if (result.firstError !== '') process.stdout.write(`${result.operation}: first error: ${result.firstError}\n`);
+    if (result.ioStallPercent !== null && result.ioStallPercent >= ioStallNoticePercent) {
+      process.stdout.write(`${result.operation}: something waited on the disk ${result.ioStallPercent.toFixed(1)}% of the run: these figures are partly the disk's\n`);
+    }
   }
 }
