@@ -48,6 +48,9 @@ const serveFlags: Array<[keyof ServeSettings, string, string]> = [
   ['tlsKey', '--tls-key <file>', 'PEM private key of --tls-cert'],
   ['tlsClientCa', '--tls-client-ca <file>', 'PEM CA: require client certificates signed by it'],
   ['etcdEndpoints', '--etcd-endpoints <urls>', 'etcd client URLs, comma-separated (engine etcd)'],
+  ['etcdCa', '--etcd-ca <file>', 'PEM CA that signed etcd\'s certificate (https:// endpoints; default: the system\'s roots)'],
+  ['etcdCert', '--etcd-cert <file>', 'PEM client certificate for etcd --client-cert-auth (its CN is the etcd user when auth is on)'],
+  ['etcdKey', '--etcd-key <file>', 'PEM private key of --etcd-cert'],
   ['etcdPrefix', '--etcd-prefix <prefix>', 'key prefix of this directory in etcd (engine etcd)'],
   ['etcdCompactRetentionRevisions', '--etcd-compact-retention-revisions <n>', 'etcd history kept when compacting'],
 ];

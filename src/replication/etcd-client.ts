@@ -115,15 +115,40 @@ export function isUnreachable(error: unknown): boolean {
   return code === grpc.status.UNAVAILABLE || code === grpc.status.DEADLINE_EXCEEDED || code === grpc.status.CANCELLED;
 }
 
+/**
+ * How to reach etcd over TLS (https:// endpoints): the CA that signed etcd's
+ * certificate (null: the system's roots), and the client certificate and key
+ * etcd asks for when it runs with --client-cert-auth (null: none). With etcd's
+ * auth enabled, etcd takes the certificate's common name as the user.
+ */
+export interface EtcdTls {
+  ca: Buffer | null;
+  cert: Buffer | null;
+  key: Buffer | null;
+}
+
+/** Channel credentials for one endpoint: TLS for https://, plaintext for http://. */
+function credentialsFor(endpoint: string, tls: EtcdTls | undefined): grpc.ChannelCredentials {
+  if (!endpoint.startsWith('https://')) {
+    if (tls !== undefined) throw new Error(`etcd: TLS settings given, but ${endpoint} is not an https:// endpoint`);
+    return grpc.credentials.createInsecure();
+  }
+  if ((tls?.cert === null) !== (tls?.key === null)) throw new Error('etcd: a client certificate needs its key, and a key its certificate');
+  return grpc.credentials.createSsl(tls?.ca ?? null, tls?.key ?? null, tls?.cert ?? null);
+}
+
 export class EtcdClient {
   private readonly clients: EndpointClients[];
   private current = 0;
 
-  constructor(readonly endpoints: readonly string[]) {
+  constructor(
+    readonly endpoints: readonly string[],
+    tls?: EtcdTls,
+  ) {
     if (endpoints.length === 0) throw new Error('etcd: no endpoints given');
     this.clients = endpoints.map((endpoint) => {
       const target = endpoint.replace(/^https?:\/\//, '');
-      const credentials = grpc.credentials.createInsecure();
+      const credentials = credentialsFor(endpoint, tls);
       return {
         endpoint,
         kv: new etcdPackage.etcdserverpb.KV(target, credentials, channelOptions),

@@ -18,7 +18,7 @@ import { limits } from '../model/limits.js';
 import type { Change, ChangeEvent } from '../model/records.js';
 import type { Store } from '../store/store.js';
 import { AppliedNotifier } from './applied-waiters.js';
-import { EtcdClient, isUnreachable, type TxnResponse } from './etcd-client.js';
+import { EtcdClient, isUnreachable, type EtcdTls, type TxnResponse } from './etcd-client.js';
 import { EtcdFollower } from './etcd-follower.js';
 import { Keyspace, planTxn, type PlannedTxn } from './etcd-keyspace.js';
 import type { CommitOptions, Committed, Decision, DecideFunction, Engine, EngineStatus } from './engine.js';
@@ -27,6 +27,8 @@ export interface EtcdEngineOptions {
   endpoints: string[];
   prefix: string;
   compactRetentionRevisions: number;
+  /** For https:// endpoints: the CA and the client certificate (EtcdTls). */
+  tls?: EtcdTls;
 }
 
 export class EtcdEngine implements Engine {
@@ -43,7 +45,7 @@ export class EtcdEngine implements Engine {
     private readonly options: EtcdEngineOptions,
     private readonly logger: Logger,
   ) {
-    this.client = new EtcdClient(options.endpoints);
+    this.client = new EtcdClient(options.endpoints, options.tls);
     this.keyspace = new Keyspace(options.prefix);
     this.follower = new EtcdFollower(store, this.client, this.keyspace, this.notifier, logger);
   }

@@ -5,7 +5,8 @@
  * Every process started here is stopped by `stop()`, also after a failure.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,28 +32,42 @@ export function freePort(): Promise<number> {
   });
 }
 
+/**
+ * Client TLS for the members (PEM files): their certificate and key, the CA
+ * whose client certificates they require (--client-cert-auth), and a client
+ * certificate of that CA that this helper uses for its own status calls.
+ */
+export interface EtcdTlsFiles {
+  cert: string;
+  key: string;
+  clientCa: string;
+  helperCert: string;
+  helperKey: string;
+}
+
 export class EtcdCluster {
   private constructor(
     readonly members: EtcdMember[],
     private readonly root: string,
     private readonly initialCluster: string,
+    private readonly tls: EtcdTlsFiles | undefined,
   ) {}
 
-  static async start(size = 3): Promise<EtcdCluster> {
+  static async start(size = 3, options: { tls?: EtcdTlsFiles } = {}): Promise<EtcdCluster> {
     const root = mkdtempSync(join(tmpdir(), 'mbdir-etcd-'));
     const members: EtcdMember[] = [];
     for (let index = 0; index < size; index += 1) {
       const name = `etcd${index}`;
       members.push({
         name,
-        clientUrl: `http://127.0.0.1:${await freePort()}`,
+        clientUrl: `${options.tls === undefined ? 'http' : 'https'}://127.0.0.1:${await freePort()}`,
         peerUrl: `http://127.0.0.1:${await freePort()}`,
         dataDir: join(root, name),
         process: undefined,
       });
     }
     const initialCluster = members.map((member) => `${member.name}=${member.peerUrl}`).join(',');
-    const cluster = new EtcdCluster(members, root, initialCluster);
+    const cluster = new EtcdCluster(members, root, initialCluster, options.tls);
     try {
       for (let index = 0; index < size; index += 1) cluster.startMember(index);
       await cluster.waitHealthy();
@@ -86,6 +101,9 @@ export class EtcdCluster {
         '--heartbeat-interval', '50',
         '--election-timeout', '500',
         '--log-level', 'error',
+        ...(this.tls === undefined
+          ? []
+          : ['--cert-file', this.tls.cert, '--key-file', this.tls.key, '--client-cert-auth', '--trusted-ca-file', this.tls.clientCa]),
       ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
@@ -117,15 +135,36 @@ export class EtcdCluster {
     const member = this.members[index];
     if (member?.process === undefined) return undefined;
     try {
-      const response = await fetch(`${member.clientUrl}/v3/maintenance/status`, {
-        method: 'POST',
-        body: '{}',
-        signal: AbortSignal.timeout(1000),
-      });
-      return (await response.json()) as { leader?: string; header?: { member_id?: string } };
+      const url = `${member.clientUrl}/v3/maintenance/status`;
+      const body = this.tls === undefined
+        ? await (await fetch(url, { method: 'POST', body: '{}', signal: AbortSignal.timeout(1000) })).text()
+        : await this.postWithClientCertificate(url, '{}');
+      return JSON.parse(body) as { leader?: string; header?: { member_id?: string } };
     } catch {
       return undefined;
     }
+  }
+
+  /** POSTs to a member that requires client certificates (fetch cannot present one). */
+  private postWithClientCertificate(url: string, body: string): Promise<string> {
+    const tls = this.tls;
+    if (tls === undefined) throw new Error('no TLS files');
+    return new Promise((resolve, reject) => {
+      const sent = request(
+        url,
+        { method: 'POST', ca: readFileSync(tls.clientCa), cert: readFileSync(tls.helperCert), key: readFileSync(tls.helperKey), timeout: 1000 },
+        (response) => {
+          let text = '';
+          response.setEncoding('utf8');
+          response.on('data', (chunk: string) => (text += chunk));
+          response.on('end', () => resolve(text));
+          response.on('error', reject);
+        },
+      );
+      sent.on('timeout', () => sent.destroy(new Error('timed out')));
+      sent.on('error', reject);
+      sent.end(body);
+    });
   }
 
   /** Waits until a leader is elected (bounded). */

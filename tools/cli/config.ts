@@ -20,6 +20,9 @@ export interface ServeSettings {
   tlsKey: string;
   tlsClientCa: string;
   etcdEndpoints: string;
+  etcdCa: string;
+  etcdCert: string;
+  etcdKey: string;
   etcdPrefix: string;
   etcdCompactRetentionRevisions: string;
 }
@@ -37,6 +40,9 @@ export const serveDefaults: ServeSettings = {
   tlsKey: '',
   tlsClientCa: '',
   etcdEndpoints: 'http://127.0.0.1:2379',
+  etcdCa: '',
+  etcdCert: '',
+  etcdKey: '',
   etcdPrefix: '/mbdir',
   etcdCompactRetentionRevisions: '100000',
 };
@@ -87,7 +93,24 @@ export function resolveServeSettings(
       `setting etcdEndpoints is ${JSON.stringify(settings.etcdEndpoints)}; expected URL[,URL...] such as http://127.0.0.1:2379`,
     );
   }
+  if (settings.engine === 'etcd') checkEtcdTls(settings);
   return settings as unknown as ServeSettings;
+}
+
+/** The etcd TLS settings make sense together: https:// endpoints only, a client certificate with its key. */
+function checkEtcdTls(settings: Record<keyof ServeSettings, string>): void {
+  const endpoints = settings.etcdEndpoints.split(',');
+  const secure = endpoints.filter((endpoint) => endpoint.startsWith('https://')).length;
+  if (secure !== 0 && secure !== endpoints.length) {
+    throw new Error('setting etcdEndpoints mixes http:// and https:// endpoints; one etcd cluster speaks TLS on all of them or none');
+  }
+  const given = (['etcdCa', 'etcdCert', 'etcdKey'] as const).filter((key) => settings[key] !== '');
+  if (secure === 0 && given.length > 0) {
+    throw new Error(`setting ${given.join(' and ')} given, but etcdEndpoints are http://: use https:// endpoints for TLS to etcd`);
+  }
+  if ((settings.etcdCert === '') !== (settings.etcdKey === '')) {
+    throw new Error('settings etcdCert and etcdKey go together: the client certificate etcd checks, and its private key');
+  }
 }
 
 function readConfigFile(path: string): Record<string, unknown> {

@@ -8,6 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { createLogger, type Logger } from '../../src/logging.js';
+import type { EtcdTls } from '../../src/replication/etcd-client.js';
 import { EtcdEngine } from '../../src/replication/etcd-engine.js';
 import { TokenGuard } from '../../src/server/auth/guard.js';
 import { TokenTable } from '../../src/server/auth/token-file.js';
@@ -38,6 +39,19 @@ function credentialsOf(settings: ServeSettings): grpc.ServerCredentials {
     [{ cert_chain: readPem(settings.tlsCert, 'certificate'), private_key: readPem(settings.tlsKey, 'key') }],
     clientCa !== null,
   );
+}
+
+/**
+ * How the node reaches etcd over TLS: undefined for http:// endpoints. The
+ * settings were checked together by resolveServeSettings; the files are read here.
+ */
+function etcdTlsOf(settings: ServeSettings): EtcdTls | undefined {
+  if (!settings.etcdEndpoints.startsWith('https://')) return undefined;
+  return {
+    ca: settings.etcdCa === '' ? null : readPem(settings.etcdCa, 'etcd CA'),
+    cert: settings.etcdCert === '' ? null : readPem(settings.etcdCert, 'etcd client certificate'),
+    key: settings.etcdKey === '' ? null : readPem(settings.etcdKey, 'etcd client key'),
+  };
 }
 
 function loadTokens(settings: ServeSettings, logger: Logger): TokenGuard {
@@ -100,6 +114,7 @@ export async function serve(settings: ServeSettings, overrides: ServeTestOverrid
   const logger = createLogger(settings.logLevel);
   const guard = loadTokens(settings, logger);
   const credentials = credentialsOf(settings);
+  const etcdTls = settings.engine === 'etcd' ? etcdTlsOf(settings) : undefined;
   const node = await MbdirNode.start(
     {
       engine: settings.engine,
@@ -119,6 +134,7 @@ export async function serve(settings: ServeSettings, overrides: ServeTestOverrid
             endpoints: settings.etcdEndpoints.split(','),
             prefix: settings.etcdPrefix,
             compactRetentionRevisions: Number(settings.etcdCompactRetentionRevisions),
+            ...(etcdTls === undefined ? {} : { tls: etcdTls }),
           },
           logger.child({ component: 'etcd' }),
         ),

@@ -1,0 +1,89 @@
+/**
+ * The etcd engine over TLS, against a real etcd that requires client
+ * certificates (--client-cert-auth), with certificates this test makes with
+ * openssl: two nodes given the CA and a client certificate replicate through
+ * it; a node without a client certificate is refused by etcd and says so; and
+ * TLS settings that cannot work stop `serve` with one error line naming them.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EtcdCluster } from '../helpers/etcd-cluster.js';
+import { runCli, startServer, type ServerProcess } from '../helpers/server-process.js';
+
+const directory = mkdtempSync(join(tmpdir(), 'mbdir-etcd-tls-'));
+const path = (name: string): string => join(directory, name);
+const nodes: ServerProcess[] = [];
+let etcd: EtcdCluster;
+
+function openssl(args: string[]): void {
+  execFileSync('openssl', args, { stdio: 'pipe' });
+}
+
+function makeCertificate(name: string, subject: string, extensions: string): void {
+  openssl(['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', path(`${name}.key`), '-subj', subject, '-out', path(`${name}.csr`)]);
+  writeFileSync(path(`${name}.ext`), extensions);
+  openssl(['x509', '-req', '-in', path(`${name}.csr`), '-CA', path('ca.crt'), '-CAkey', path('ca.key'), '-CAcreateserial', '-days', '2', '-out', path(`${name}.crt`), '-extfile', path(`${name}.ext`)]);
+}
+
+beforeAll(async () => {
+  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path('ca.key'), '-out', path('ca.crt'), '-days', '2', '-subj', '/CN=mbdir etcd test CA']);
+  makeCertificate('etcd', '/CN=127.0.0.1', 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n');
+  makeCertificate('mbdir', '/CN=mbdir', 'extendedKeyUsage=clientAuth\n');
+  etcd = await EtcdCluster.start(1, {
+    tls: { cert: path('etcd.crt'), key: path('etcd.key'), clientCa: path('ca.crt'), helperCert: path('mbdir.crt'), helperKey: path('mbdir.key') },
+  });
+}, 60_000);
+
+afterAll(async () => {
+  for (const node of nodes) await node.stop();
+  await etcd?.stop();
+  rmSync(directory, { recursive: true, force: true });
+});
+
+const tlsFlags = (): string[] => ['--etcd-ca', path('ca.crt'), '--etcd-cert', path('mbdir.crt'), '--etcd-key', path('mbdir.key')];
+
+async function startNode(flags: string[]): Promise<ServerProcess> {
+  const node = await startServer(['--engine', 'etcd', '--etcd-endpoints', etcd.endpoints(), '--etcd-prefix', '/tls', ...flags]);
+  nodes.push(node);
+  return node;
+}
+
+describe('etcd over TLS with client certificates', () => {
+  it('replicates between two nodes given the CA and a client certificate', async () => {
+    expect(etcd.endpoints()).toMatch(/^https:\/\//);
+    const writer = await startNode(tlsFlags());
+    const reader = await startNode(tlsFlags());
+    const status = await writer.client().status();
+    expect(status['etcd_endpoints']).toEqual([expect.objectContaining({ endpoint: etcd.endpoints(), healthy: true })]);
+    const created = await writer.client().mailbox('CreateMailbox', { mailbox: { name: 'user.tls', uniqueid: 'uid-tls', server: 'backend1', partition: 'default' } });
+    const found = await reader.client().mailbox('GetMailbox', { name: 'user.tls', min_revision: created['revision'] });
+    expect((found['mailbox'] as Record<string, unknown>)['server']).toBe('backend1');
+  }, 60_000);
+
+  it('is refused by etcd without a client certificate: writes fail, status names the endpoint unhealthy', async () => {
+    const node = await startNode(['--etcd-ca', path('ca.crt')]);
+    const status = await node.client().status();
+    expect(status['etcd_endpoints']).toEqual([expect.objectContaining({ endpoint: etcd.endpoints(), healthy: false })]);
+    await expect(node.client().mailbox('CreateMailbox', { mailbox: { name: 'user.nocert', uniqueid: 'uid-nocert', server: 'backend1', partition: 'default' } })).rejects.toThrow(/UNAVAILABLE/);
+  }, 60_000);
+
+  it('stops serve with one line when the TLS settings cannot work', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['--etcd-endpoints', etcd.endpoints(), '--etcd-cert', path('mbdir.crt')], /settings etcdCert and etcdKey go together/],
+      [['--etcd-endpoints', 'http://127.0.0.1:2379', '--etcd-ca', path('ca.crt')], /setting etcdCa given, but etcdEndpoints are http:\/\//],
+      [['--etcd-endpoints', `${etcd.endpoints()},http://127.0.0.1:2379`], /mixes http:\/\/ and https:\/\//],
+      [['--etcd-endpoints', etcd.endpoints(), '--etcd-ca', path('missing.crt')], /cannot read etcd CA .*missing\.crt/],
+    ];
+    for (const [flags, message] of cases) {
+      const dataDir = mkdtempSync(join(directory, 'refused-'));
+      const run = await runCli(['serve', '--engine', 'etcd', '--listen', '127.0.0.1:0', '--data-dir', dataDir, ...flags]);
+      expect(run.code, flags.join(' ')).not.toBe(0);
+      const errors = run.stderr.split('\n').filter((line) => line.startsWith('mbdir: '));
+      expect(errors, flags.join(' ')).toHaveLength(1);
+      expect(errors[0], flags.join(' ')).toMatch(message);
+    }
+  }, 60_000);
+});
