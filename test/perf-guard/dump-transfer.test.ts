@@ -117,8 +117,9 @@ describe('mbdir bench', () => {
       expect(Number(stall ?? 0)).toBeLessThanOrEqual(100);
     }
     const byOperation = new Map(report.results.map((result) => [result['operation'], result]));
-    // The echo answers the same unary calls and the same stream messages: every figure has its floor beside it.
-    for (const operation of ['GetMailbox', 'LookupStream x5', 'ListMailboxes @1']) {
+    // The echo answers the same unary calls and the same stream messages, and broadcasts the creates it
+    // answers to Watch streams: every figure has its floor beside it.
+    for (const operation of ['GetMailbox', 'LookupStream x5', 'ListMailboxes @1', 'Watch x3']) {
       expect(byOperation.get(operation)?.['echoOpsPerSecond'], operation).toBeGreaterThan(0);
       const echoP50 = Number(byOperation.get(operation)?.['echoP50Ms']);
       expect(echoP50, operation).toBeGreaterThan(0);

@@ -186,6 +186,7 @@ async function withCpu(pid: number | undefined, run: () => Promise<Measured>): P
 }
 
 interface Target {
+  endpoint: string;
   /** One client per connection; caller i uses clients[i % clients.length]. */
   clients: MbdirClient[];
   pid: number | undefined;
@@ -254,6 +255,16 @@ async function runStream(context: RunContext, echo: Target | null, canned: Canne
   const rss = rssMebibytes(context.node.pid);
   const echoPhase = echo !== null && canned['LookupStream'] !== undefined ? await measure(echo) : null;
   return resultOf(`LookupStream x${settings.streamBatchNames}`, real, echoPhase, rss, true);
+}
+
+/** Watch delivery against the node, then against the echo (which broadcasts each create it answers). */
+async function runWatch(context: RunContext, echo: Target | null, canned: CannedResponses): Promise<OperationResult> {
+  const measure = (target: Target): Promise<Phase> =>
+    withCpu(target.pid, () => watchDelivery(clientOf(target, 0), target.endpoint, target.pid, context.settings, context.runTag));
+  const real = await measure(context.node);
+  const rss = rssMebibytes(context.node.pid);
+  const echoPhase = echo !== null && canned['CreateMailbox'] !== undefined ? await measure(echo) : null;
+  return resultOf(`Watch x${context.settings.watchSubscribers}`, real, echoPhase, rss, false);
 }
 
 function labelOf(operation: UnaryOperation, concurrency: number, settings: LoadSettings): string {
@@ -343,7 +354,7 @@ export async function runBench(options: RunOptions): Promise<RunReport> {
       serverPid = node.process.pid;
     }
     if (endpoint === undefined) throw new Error('bench run needs --data-dir (it starts the node) or --endpoint');
-    const node: Target = { clients: connect(endpoint, options.settings.connections), pid: serverPid };
+    const node: Target = { endpoint, clients: connect(endpoint, options.settings.connections), pid: serverPid };
     const client = clientOf(node, 0); // setup calls and Watch's writes
     const nodeMailboxes = Number((await client.status())['mailboxes'] ?? 0);
     warnOnShapeMismatch(options.shape, nodeMailboxes);
@@ -353,8 +364,11 @@ export async function runBench(options: RunOptions): Promise<RunReport> {
     // Warm-up calls fill the canned responses the echo server answers with.
     for (const { operation } of planned) {
       if (operation === 'LookupStream') canned['LookupStream'] = await cannedStreamResponse(context);
-      if (operation === 'Watch' || operation === 'RenameMailbox' || operation === 'LookupStream') continue;
-      const [method, request] = requestOf(operation as UnaryOperation, context, new RequestPicker(options.shape, options.settings.seed + 1), 1_000_000_000);
+      if (operation === 'RenameMailbox' || operation === 'LookupStream') continue;
+      // The echo's Watch broadcasts the creates it answers: it needs a create's answer too.
+      const unary = operation === 'Watch' ? 'CreateMailbox' : (operation as UnaryOperation);
+      if (operation === 'Watch' && canned['CreateMailbox'] !== undefined) continue;
+      const [method, request] = requestOf(unary, context, new RequestPicker(options.shape, options.settings.seed + 1), 1_000_000_000);
       canned[method] = await call(client, method, request);
     }
     let echo: Target | null = null;
@@ -365,14 +379,12 @@ export async function runBench(options: RunOptions): Promise<RunReport> {
         rmSync(dirname(file), { recursive: true, force: true }), // read at start-up: no trace left in /tmp
       );
       children.push(echoChild);
-      echo = { clients: connect(echoChild.endpoint, options.settings.connections), pid: echoChild.process.pid };
+      echo = { endpoint: echoChild.endpoint, clients: connect(echoChild.endpoint, options.settings.connections), pid: echoChild.process.pid };
     }
     for (const { operation, concurrency } of planned) {
       if (operation === 'LookupStream') results.push(await runStream(context, echo, canned));
-      else if (operation === 'Watch') {
-        const phase = await withCpu(serverPid, () => watchDelivery(client, endpoint, serverPid, options.settings, context.runTag));
-        results.push(resultOf(`Watch x${options.settings.watchSubscribers}`, phase, null, rssMebibytes(serverPid), false));
-      } else {
+      else if (operation === 'Watch') results.push(await runWatch(context, echo, canned));
+      else {
         results.push(await runUnary(operation as UnaryOperation, concurrency, context, operation === 'RenameMailbox' ? null : echo, canned));
       }
     }

@@ -4,10 +4,16 @@
  * the same proto-loader serialization) that answers every call with a canned
  * response taken from the real node in the same run. No store, no rules: what
  * it costs is what gRPC costs, and each unary figure is reported against it.
+ *
+ * Watch too: each CreateMailbox it answers is also sent, as a PUT of the
+ * canned mailbox under the requested name, to every Watch stream attached,
+ * encoded once for all of them as the node does. The bench's Watch delivery
+ * then measures, against the echo, what 500 subscribers cost the transport
+ * and the subscriber processes alone: the floor of the Watch latency.
  */
 import * as grpc from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
-import { services } from '../../src/server/grpc/proto.js';
+import { passEncodedResponses, services } from '../../src/server/grpc/proto.js';
 import { grpcServerOptions } from '../../src/server/grpc/server.js';
 
 export type CannedResponses = Record<string, Record<string, unknown>>;
@@ -24,6 +30,43 @@ function cannedStream(response: Record<string, unknown>): grpc.handleBidiStreami
   };
 }
 
+/** Events kept for Watch streams that attach late (they ask from revision 0, and the bench waits for its first event). */
+const watchHistoryMax = 1000;
+
+/**
+ * Watch streams and CreateMailbox: every create answered is broadcast to the
+ * streams as a PUT event (the canned mailbox, renamed), encoded once.
+ */
+class EchoWatch {
+  private readonly streams = new Set<grpc.ServerWritableStream<unknown, unknown>>();
+  private readonly history: Buffer[] = [];
+  private revision = 0;
+  private readonly serialize = (services.Mailboxes.service['Watch'] as { responseSerialize(value: object): Buffer }).responseSerialize;
+
+  constructor(private readonly createResponse: Record<string, unknown>) {}
+
+  readonly watch: grpc.handleServerStreamingCall<unknown, unknown> = (call) => {
+    for (const event of this.history) call.write(event);
+    this.streams.add(call);
+    const detach = (): void => {
+      this.streams.delete(call);
+    };
+    call.on('cancelled', detach);
+    call.on('close', detach);
+  };
+
+  readonly createMailbox: grpc.handleUnaryCall<unknown, unknown> = (call, callback) => {
+    const requested = (call.request as { mailbox?: { name?: unknown } } | null)?.mailbox?.name;
+    const mailbox = { ...((this.createResponse['mailbox'] as Record<string, unknown> | null) ?? {}), name: String(requested ?? '') };
+    this.revision += 1;
+    const event = this.serialize({ type: 'PUT', mailbox, revision: this.revision });
+    this.history.push(event);
+    if (this.history.length > watchHistoryMax) this.history.shift();
+    for (const stream of this.streams) stream.write(event);
+    callback(null, this.createResponse);
+  };
+}
+
 /** Starts the echo server on `listen`; resolves with its port. */
 export async function startEchoServer(responses: CannedResponses, listen: string): Promise<{ server: grpc.Server; port: number }> {
   const server = new grpc.Server(grpcServerOptions);
@@ -32,10 +75,16 @@ export async function startEchoServer(responses: CannedResponses, listen: string
   for (const [method, response] of Object.entries(responses)) {
     if (method === 'ResolveUser') placement[method] = canned(response);
     else if (method === 'LookupStream') mailboxes[method] = cannedStream(response);
-    else mailboxes[method] = canned(response);
+    else if (method === 'CreateMailbox') {
+      const watch = new EchoWatch(response);
+      mailboxes['CreateMailbox'] = watch.createMailbox;
+      mailboxes['Watch'] = watch.watch;
+    } else mailboxes[method] = canned(response);
   }
-  server.addService(services.Mailboxes.service, mailboxes);
+  server.addService(passEncodedResponses(services.Mailboxes.service, ['Watch']), mailboxes);
   server.addService(services.Placement.service, placement);
+  // The Watch bench asks Status for the revision to watch from: the echo has none.
+  server.addService(services.Cluster.service, { Status: canned({ engine: 'echo', applied_revision: 0 }) });
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(listen, grpc.ServerCredentials.createInsecure(), (error, bound) =>
       error === null ? resolve(bound) : reject(error),
