@@ -137,15 +137,26 @@ function credentialsFor(endpoint: string, tls: EtcdTls | undefined): grpc.Channe
   return grpc.credentials.createSsl(tls?.ca ?? null, tls?.key ?? null, tls?.cert ?? null);
 }
 
+/**
+ * Said after "unreachable" when the endpoints speak TLS: grpc-js reports a
+ * refused handshake (an untrusted certificate either way) only as "No
+ * connection established", which names neither side's certificate.
+ */
+const tlsUnreachableHint =
+  '; over TLS this is also what a refused handshake looks like: check that --etcd-ca signed the certificate etcd presents, ' +
+  "and that etcd's --trusted-ca-file signed --etcd-cert when etcd runs with --client-cert-auth";
+
 export class EtcdClient {
   private readonly clients: EndpointClients[];
   private current = 0;
+  private readonly secure: boolean;
 
   constructor(
     readonly endpoints: readonly string[],
     tls?: EtcdTls,
   ) {
     if (endpoints.length === 0) throw new Error('etcd: no endpoints given');
+    this.secure = endpoints.some((endpoint) => endpoint.startsWith('https://'));
     this.clients = endpoints.map((endpoint) => {
       const target = endpoint.replace(/^https?:\/\//, '');
       const credentials = credentialsFor(endpoint, tls);
@@ -156,6 +167,11 @@ export class EtcdClient {
         maintenance: new etcdPackage.etcdserverpb.Maintenance(target, credentials, channelOptions),
       };
     });
+  }
+
+  /** What to add to an "unreachable" message: where to look when TLS may be the cause ('' in plaintext). */
+  unreachableHint(): string {
+    return this.secure ? tlsUnreachableHint : '';
   }
 
   /** The endpoint requests go to now. */
@@ -234,7 +250,8 @@ export class EtcdClient {
           const error = status.leader === 0 ? 'no leader: etcd quorum lost' : status.errors.join('; ');
           return { endpoint: client.endpoint, healthy: status.leader !== 0, error, revision: status.header.revision, leader };
         } catch (error) {
-          return { endpoint: client.endpoint, healthy: false, error: (error as Error).message, revision: 0, leader: false };
+          const message = (error as Error).message + (isUnreachable(error) ? this.unreachableHint() : '');
+          return { endpoint: client.endpoint, healthy: false, error: message, revision: 0, leader: false };
         }
       }),
     );

@@ -74,7 +74,7 @@ export class EtcdEngine implements Engine {
         try {
           earlier = await this.findCommitted(inDoubt.keys, requestId);
         } catch (error) {
-          throw quorumLost(error, 'whether this write committed is unknown; retry it');
+          throw quorumLost(error, this.client.unreachableHint(), 'whether this write committed is unknown; retry it');
         }
         if (earlier !== undefined) {
           stampRevision(inDoubt.changes, earlier);
@@ -123,7 +123,7 @@ export class EtcdEngine implements Engine {
       // Another node wrote a key this decision read: catch up with those keys, then decide again.
       await this.waitApplied(newestGuardedRevision(response));
     }
-    if (lastError !== undefined) throw quorumLost(lastError);
+    if (lastError !== undefined) throw quorumLost(lastError, this.client.unreachableHint());
     throw unavailable(
       `the write lost ${limits.etcdCommitAttemptsMax} races in a row against concurrent writes to the same names; retry`,
     );
@@ -152,7 +152,7 @@ export class EtcdEngine implements Engine {
       const log = await this.client.range({ key: Buffer.from(this.keyspace.logKey()) });
       newest = log.kvs[0]?.mod_revision ?? 0;
     } catch (error) {
-      throw quorumLost(error);
+      throw quorumLost(error, this.client.unreachableHint());
     }
     if (newest <= viewRevision) return true;
     await this.waitApplied(newest);
@@ -259,9 +259,10 @@ function stampRevision(changes: readonly Change[], revision: number): void {
   }
 }
 
-function quorumLost(error: unknown, outcome = 'writes are refused'): Error {
+function quorumLost(error: unknown, hint: string, outcome = 'writes are refused'): Error {
   return unavailable(
     `etcd quorum lost or no etcd member reachable, ${outcome} (reads still answer from this node): ` +
-      (error as Error).message,
+      (error as Error).message +
+      hint,
   );
 }
