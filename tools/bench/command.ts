@@ -22,7 +22,7 @@ import { closedLoop, RequestPicker, streamLookups, type LoadSettings, type Measu
 import { runWatchSubscribers, watchDelivery } from './watch-delivery.js';
 import { cpuSecondsOf, ioStallMicroseconds, rssMebibytes } from './proc.js';
 import { prewarmDataDir } from './prewarm.js';
-import { printTable, resultOf, type OperationResult, type Phase } from './report.js';
+import { mergePhases, printTable, resultOf, type OperationResult, type Phase } from './report.js';
 
 /** The shape of a generated directory, kept beside its database. */
 export const shapeFileName = 'bench-shape.json';
@@ -210,8 +210,15 @@ function clientOf(target: Target, worker: number): MbdirClient {
   return target.clients[worker % target.clients.length] as MbdirClient;
 }
 
-/** Warms up, then measures one unary operation against `target` with `concurrency` callers. */
-async function measureUnary(operation: UnaryOperation, context: RunContext, target: Target, concurrency: number, canned: CannedResponses | null): Promise<Phase> {
+/** Measures a slice of an operation against one target: its warm-up first (0: none), then `durationMs` measured. */
+type Slice = (durationMs: number, warmupMs: number) => Promise<Phase>;
+
+/**
+ * One unary operation against `target` with `concurrency` callers, as slices
+ * that go on where the last one stopped (the same request sequence, never
+ * replayed: a replayed name would be found in a warm cache).
+ */
+function unarySlices(operation: UnaryOperation, context: RunContext, target: Target, concurrency: number, canned: CannedResponses | null): Slice {
   const picker = new RequestPicker(context.shape, context.settings.seed);
   let sequence = 0;
   const isEcho = canned === null;
@@ -225,36 +232,62 @@ async function measureUnary(operation: UnaryOperation, context: RunContext, targ
     if (!isEcho && operation === 'CreateMailbox') context.created.push(String((request['mailbox'] as Message)['name']));
     return names;
   };
-  // Renames consume what CreateMailbox made: the write path is warm by then.
-  if (operation !== 'RenameMailbox' && context.settings.warmupMs > 0) await closedLoop(concurrency, context.settings.warmupMs, once);
-  const bar = progress(`${operation}@${concurrency}${isEcho ? ' echo' : ''}`.padEnd(22), Math.round(context.settings.durationMs / 1000));
-  const startedMs = performance.now();
-  const phase = await withCpu(target.pid, () =>
-    closedLoop(concurrency, context.settings.durationMs, once, () => bar?.update(Math.round((performance.now() - startedMs) / 1000))),
-  );
-  bar?.stop();
-  return phase;
+  return async (durationMs, warmupMs) => {
+    // Renames consume what CreateMailbox made: the write path is warm by then.
+    if (operation !== 'RenameMailbox' && warmupMs > 0) await closedLoop(concurrency, warmupMs, once);
+    const bar = progress(`${operation}@${concurrency}${isEcho ? ' echo' : ''}`.padEnd(22), Math.max(1, Math.round(durationMs / 1000)));
+    const startedMs = performance.now();
+    const phase = await withCpu(target.pid, () =>
+      closedLoop(concurrency, durationMs, once, () => bar?.update(Math.round((performance.now() - startedMs) / 1000))),
+    );
+    bar?.stop();
+    return phase;
+  };
+}
+
+/**
+ * The node and the echo measured in turns, `rounds` slices each, each slice
+ * duration/rounds: this host's speed drifts by 10-25% within minutes, and
+ * taking turns moves both sides of a ratio alike. Without an echo, one slice.
+ */
+async function nodeAndEcho(settings: LoadSettings, node: Slice, echo: Slice | null): Promise<[Phase, Phase | null]> {
+  if (echo === null) return [await node(settings.durationMs, settings.warmupMs), null];
+  const sliceMs = settings.durationMs / settings.rounds;
+  let nodePhase: Phase | null = null;
+  let echoPhase: Phase | null = null;
+  for (let round = 0; round < settings.rounds; round += 1) {
+    const warmupMs = round === 0 ? settings.warmupMs : 0;
+    const nodeSlice = await node(sliceMs, warmupMs);
+    nodePhase = nodePhase === null ? nodeSlice : mergePhases(nodePhase, nodeSlice);
+    const echoSlice = await echo(sliceMs, warmupMs);
+    echoPhase = echoPhase === null ? echoSlice : mergePhases(echoPhase, echoSlice);
+  }
+  if (nodePhase === null) throw new Error('bench: no rounds measured');
+  return [nodePhase, echoPhase];
 }
 
 async function runUnary(operation: UnaryOperation, concurrency: number, context: RunContext, echo: Target | null, canned: CannedResponses): Promise<OperationResult> {
-  const real = await measureUnary(operation, context, context.node, concurrency, canned);
-  const rss = rssMebibytes(context.node.pid);
-  const echoPhase = echo !== null && canned[requestOf(operation, context, new RequestPicker(context.shape, 0), 0)[0]] !== undefined
-    ? await measureUnary(operation, context, echo, concurrency, null)
-    : null;
-  return resultOf(labelOf(operation, concurrency, context.settings), real, echoPhase, rss, operation === 'LookupMailboxes');
+  const node = unarySlices(operation, context, context.node, concurrency, canned);
+  // runBench filled the echo's canned answer for this call from the node's own answer.
+  const method = requestOf(operation, context, new RequestPicker(context.shape, 0), 0)[0];
+  const echoSlices = echo !== null && canned[method] !== undefined ? unarySlices(operation, context, echo, concurrency, null) : null;
+  const [real, echoPhase] = await nodeAndEcho(context.settings, node, echoSlices);
+  return resultOf(labelOf(operation, concurrency, context.settings), real, echoPhase, rssMebibytes(context.node.pid), operation === 'LookupMailboxes');
 }
 
 async function runStream(context: RunContext, echo: Target | null, canned: CannedResponses): Promise<OperationResult> {
   const { settings } = context;
-  const measure = async (target: Target): Promise<Phase> => {
-    if (settings.warmupMs > 0) await streamLookups(clientOf(target, 0), new RequestPicker(context.shape, settings.seed + 2), settings, settings.warmupMs);
-    return withCpu(target.pid, () => streamLookups(clientOf(target, 0), new RequestPicker(context.shape, settings.seed), settings));
+  const slices = (target: Target): Slice => {
+    const picker = new RequestPicker(context.shape, settings.seed);
+    const warmPicker = new RequestPicker(context.shape, settings.seed + 2);
+    return async (durationMs, warmupMs) => {
+      if (warmupMs > 0) await streamLookups(clientOf(target, 0), warmPicker, settings, warmupMs);
+      return withCpu(target.pid, () => streamLookups(clientOf(target, 0), picker, settings, durationMs));
+    };
   };
-  const real = await measure(context.node);
-  const rss = rssMebibytes(context.node.pid);
-  const echoPhase = echo !== null && canned['LookupStream'] !== undefined ? await measure(echo) : null;
-  return resultOf(`LookupStream x${settings.streamBatchNames}`, real, echoPhase, rss, true);
+  const echoSlices = echo !== null && canned['LookupStream'] !== undefined ? slices(echo) : null;
+  const [real, echoPhase] = await nodeAndEcho(settings, slices(context.node), echoSlices);
+  return resultOf(`LookupStream x${settings.streamBatchNames}`, real, echoPhase, rssMebibytes(context.node.pid), true);
 }
 
 /** Watch delivery against the node, then against the echo (which broadcasts each create it answers). */
@@ -491,6 +524,7 @@ export function addBenchCommands(program: Command): void {
     .option('--lookup-batch <n>', 'names per LookupMailboxes call', numberIn(1, limits.lookupNamesMax), 100)
     .option('--stream-window <n>', 'names in flight on the LookupStream', numberIn(1, 1_000_000), 2000)
     .option('--stream-batch <n>', 'names per LookupStream message (1: a message per name)', numberIn(1, limits.lookupNamesMax), 100)
+    .option('--rounds <n>', 'turns the node and the echo take, each measured --duration/n at a time (a drifting host moves both alike)', numberIn(1, 100), 3)
     .option('--warmup <seconds>', 'unmeasured seconds before each operation (JIT, caches)', numberIn(0, 600, true), 2)
     .option('--watch-subscribers <n>', 'Watch subscribers', numberIn(1, 10_000), 500)
     .option('--watch-interval <ms>', 'pause between writes while measuring Watch', numberIn(0, 60_000), 20)
@@ -512,6 +546,7 @@ export function addBenchCommands(program: Command): void {
         streamWindowNames: Number(options['streamWindow']),
         streamBatchNames: Number(options['streamBatch']),
         warmupMs: Number(options['warmup']) * 1000,
+        rounds: Number(options['rounds']),
         watchSubscribers: Number(options['watchSubscribers']),
         watchWriteIntervalMs: Number(options['watchInterval']),
         watchProcesses: Number(options['watchProcesses']),

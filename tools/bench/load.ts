@@ -22,6 +22,8 @@ export interface LoadSettings {
   streamBatchNames: number;
   /** Seconds each operation runs unmeasured first (JIT, caches, connections). */
   warmupMs: number;
+  /** Turns the node and the echo take at each operation (--duration split between them). */
+  rounds: number;
   watchSubscribers: number;
   /** Pause between two writes while measuring Watch delivery. */
   watchWriteIntervalMs: number;

@@ -3,6 +3,7 @@
  * for people, the same objects as JSON for machines. Pure formatting.
  */
 import type { Measured } from './load.js';
+import { LatencyRecorder } from './stats.js';
 
 /** One measured run, with the CPU its server (the node or the echo) and the load generator spent. */
 export interface Phase {
@@ -41,6 +42,35 @@ export interface OperationResult {
   ioStallPercent: number | null;
   /** Watch only: deliveries expected (writes x subscribers). */
   expected?: number;
+}
+
+/**
+ * Two phases of one operation against one target, as one: counts, seconds and
+ * CPU added, latencies pooled, the I/O stall share weighted by seconds.
+ */
+export function mergePhases(first: Phase, second: Phase): Phase {
+  const a = first.measured;
+  const b = second.measured;
+  const latency = new LatencyRecorder();
+  latency.merge(a.latency);
+  latency.merge(b.latency);
+  const seconds = a.seconds + b.seconds;
+  const stall = first.ioStallPercent === null || second.ioStallPercent === null
+    ? null
+    : (first.ioStallPercent * a.seconds + second.ioStallPercent * b.seconds) / Math.max(seconds, 1e-9);
+  return {
+    measured: {
+      operations: a.operations + b.operations,
+      names: a.names + b.names,
+      errors: a.errors + b.errors,
+      firstError: a.firstError === '' ? b.firstError : a.firstError,
+      seconds,
+      latency,
+    },
+    serverCpuSeconds: first.serverCpuSeconds + second.serverCpuSeconds,
+    clientCpuSeconds: first.clientCpuSeconds + second.clientCpuSeconds,
+    ioStallPercent: stall,
+  };
 }
 
 /** From this share of a run spent waiting on the disk, the report says the figures are partly the disk's. */

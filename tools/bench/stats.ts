@@ -18,6 +18,12 @@ export class LatencyRecorder {
     this.samples.push(latencyMs);
   }
 
+  /** Adds every sample of `other` (the rounds of one operation, measured apart, reported together). */
+  merge(other: LatencyRecorder): void {
+    for (const sample of other.samples) this.add(sample);
+    this.count += other.count - other.samples.length; // samples `other` thinned still count
+  }
+
   /** The q-quantile (0..1) in milliseconds, 0 when empty. */
   quantiles(qs: readonly number[]): number[] {
     const sorted = Float64Array.from(this.samples).sort();
