@@ -30,39 +30,65 @@ function cannedStream(response: Record<string, unknown>): grpc.handleBidiStreami
   };
 }
 
-/** Events kept for Watch streams that attach late (they ask from revision 0, and the bench waits for its first event). */
+/** Creates kept (their names) for Watch streams that attach late: the bench waits for its first event. */
 const watchHistoryMax = 1000;
 
+/** A Watch stream and the name prefixes it asked for (none: every name), as the node filters them. */
+interface EchoSubscriber {
+  call: grpc.ServerWritableStream<unknown, unknown>;
+  prefixes: string[];
+}
+
+const watches = (subscriber: EchoSubscriber, name: string): boolean =>
+  subscriber.prefixes.length === 0 || subscriber.prefixes.some((prefix) => name === prefix || name.startsWith(`${prefix}.`));
+
 /**
- * Watch streams and CreateMailbox: every create answered is broadcast to the
- * streams as a PUT event (the canned mailbox, renamed), encoded once.
+ * Watch streams and CreateMailbox: every create answered is sent to the
+ * streams whose prefixes take its name, as a PUT event of the canned mailbox
+ * under that name, encoded once for all of them (as the node sends a commit).
+ * With no stream attached a create costs what a canned answer costs, plus
+ * keeping its name for a stream that attaches late.
  */
 class EchoWatch {
-  private readonly streams = new Set<grpc.ServerWritableStream<unknown, unknown>>();
-  private readonly history: Buffer[] = [];
+  private readonly subscribers = new Set<EchoSubscriber>();
+  private readonly history: Array<{ name: string; revision: number }> = [];
   private revision = 0;
   private readonly serialize = (services.Mailboxes.service['Watch'] as { responseSerialize(value: object): Buffer }).responseSerialize;
 
   constructor(private readonly createResponse: Record<string, unknown>) {}
 
+  private event(name: string, revision: number): Buffer {
+    const mailbox = { ...((this.createResponse['mailbox'] as Record<string, unknown> | null) ?? {}), name };
+    return this.serialize({ type: 'PUT', mailbox, revision });
+  }
+
   readonly watch: grpc.handleServerStreamingCall<unknown, unknown> = (call) => {
-    for (const event of this.history) call.write(event);
-    this.streams.add(call);
+    const request = call.request as { prefixes?: unknown; from_revision?: unknown } | null;
+    const prefixes = Array.isArray(request?.prefixes) ? request.prefixes.map(String) : [];
+    const fromRevision = Number(request?.from_revision ?? 0);
+    const subscriber = { call, prefixes };
+    for (const past of this.history) {
+      if (past.revision > fromRevision && watches(subscriber, past.name)) call.write(this.event(past.name, past.revision));
+    }
+    this.subscribers.add(subscriber);
     const detach = (): void => {
-      this.streams.delete(call);
+      this.subscribers.delete(subscriber);
     };
     call.on('cancelled', detach);
     call.on('close', detach);
   };
 
   readonly createMailbox: grpc.handleUnaryCall<unknown, unknown> = (call, callback) => {
-    const requested = (call.request as { mailbox?: { name?: unknown } } | null)?.mailbox?.name;
-    const mailbox = { ...((this.createResponse['mailbox'] as Record<string, unknown> | null) ?? {}), name: String(requested ?? '') };
+    const name = String((call.request as { mailbox?: { name?: unknown } } | null)?.mailbox?.name ?? '');
     this.revision += 1;
-    const event = this.serialize({ type: 'PUT', mailbox, revision: this.revision });
-    this.history.push(event);
+    this.history.push({ name, revision: this.revision });
     if (this.history.length > watchHistoryMax) this.history.shift();
-    for (const stream of this.streams) stream.write(event);
+    let event: Buffer | null = null;
+    for (const subscriber of this.subscribers) {
+      if (!watches(subscriber, name)) continue;
+      event ??= this.event(name, this.revision);
+      subscriber.call.write(event);
+    }
     callback(null, this.createResponse);
   };
 }

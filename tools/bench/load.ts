@@ -43,6 +43,8 @@ export interface Measured {
    * window only (not the attaching, not the tallying), which the report then shows.
    */
   windowCpuSeconds?: { server: number; load: number };
+  /** Watch: the disk-wait share (report.ts Phase.ioStallPercent) over the measured window only. */
+  windowIoStallPercent?: number | null;
 }
 
 /** Picks existing names, users and their groups for requests. */

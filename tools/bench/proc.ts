@@ -43,3 +43,9 @@ export function ioStallMicroseconds(): number | null {
     return null;
   }
 }
+
+/** The share (0-100) of a window during which some task waited on I/O, from two ioStallMicroseconds readings; null when unknown. */
+export function ioStallPercentOf(before: number | null, after: number | null, wallMs: number): number | null {
+  if (before === null || after === null) return null;
+  return Math.min(100, (100 * (after - before)) / Math.max(wallMs * 1000, 1));
+}

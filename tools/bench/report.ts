@@ -29,8 +29,11 @@ export interface OperationResult {
   /** The echo's own latency for the same call: the part of p50/p99 that is the transport's and the load generator's. */
   echoP50Ms: number | null;
   echoP99Ms: number | null;
-  /** ops/s divided by the echo's ops/s in the same run. */
+  /** ops/s divided by the echo's ops/s in the same run (none for Watch, whose rate is the writer's pace). */
   ratioToEcho: number | null;
+  /** The echo's failed calls, and its first error: a floor measured with failures is said to be so. */
+  echoErrors: number | null;
+  echoFirstError: string;
   serverRssMb: number;
   /** Server CPU (user + system) per operation, microseconds: what one call costs the node. */
   serverCpuUsPerOp: number;
@@ -40,8 +43,10 @@ export interface OperationResult {
   clientCpuUsPerOp: number;
   /** Share of the node's run during which some task of the machine waited on the disk (null: not reported by the kernel). */
   ioStallPercent: number | null;
-  /** Watch only: deliveries expected (writes x subscribers). */
+  /** Watch only: deliveries expected (writes x subscribers), and the echo's delivered and expected. */
   expected?: number;
+  echoDelivered?: number;
+  echoExpected?: number;
 }
 
 /**
@@ -88,6 +93,7 @@ export function resultOf(operation: string, phase: Phase, echoPhase: Phase | nul
   const opsPerSecond = measured.operations / seconds;
   const echoOpsPerSecond = echo === null ? null : echo.operations / Math.max(echo.seconds, 1e-6);
   const [echoP50, echoP99] = echo === null ? [null, null] : echo.latency.quantiles([0.5, 0.99]);
+  const isWatch = operation.startsWith('Watch');
   return {
     operation,
     operations: measured.operations,
@@ -102,14 +108,25 @@ export function resultOf(operation: string, phase: Phase, echoPhase: Phase | nul
     echoOpsPerSecond: echoOpsPerSecond === null ? null : Math.round(echoOpsPerSecond),
     echoP50Ms: echoP50 === null || echoP50 === undefined ? null : round(echoP50, 3),
     echoP99Ms: echoP99 === null || echoP99 === undefined ? null : round(echoP99, 3),
-    ratioToEcho: echoOpsPerSecond === null || echoOpsPerSecond === 0 ? null : round(opsPerSecond / echoOpsPerSecond, 2),
+    ratioToEcho: echoOpsPerSecond === null || echoOpsPerSecond === 0 || isWatch ? null : round(opsPerSecond / echoOpsPerSecond, 2),
+    echoErrors: echo === null ? null : echo.errors,
+    echoFirstError: echo?.firstError ?? '',
     serverRssMb,
     serverCpuUsPerOp: perOperationUs(phase.serverCpuSeconds, measured.operations),
     echoCpuUsPerOp: echoPhase === null || echo === null ? null : perOperationUs(echoPhase.serverCpuSeconds, echo.operations),
     clientCpuUsPerOp: perOperationUs(phase.clientCpuSeconds, measured.operations),
     ioStallPercent: phase.ioStallPercent === null ? null : round(phase.ioStallPercent, 1),
-    ...(operation.startsWith('Watch') ? { expected: measured.names } : {}),
+    ...(isWatch ? { expected: measured.names } : {}),
+    ...(isWatch && echo !== null ? { echoDelivered: echo.operations, echoExpected: echo.names } : {}),
   };
+}
+
+/** The errors column: the node's, the echo's when it failed any, and Watch's deliveries on each side. */
+function errorsCell(result: OperationResult): string {
+  const echo = result.echoErrors === null || result.echoErrors === 0 ? '' : `, echo ${result.echoErrors}`;
+  if (result.expected === undefined) return `${result.errors}${echo === '' ? '' : ` (${echo.slice(2)})`}`;
+  const echoDelivered = result.echoExpected === undefined ? '' : `; echo ${result.echoDelivered ?? 0}/${result.echoExpected}`;
+  return `${result.errors}${echo} (${result.operations}/${result.expected} delivered${echoDelivered})`;
 }
 
 export function printTable(results: readonly OperationResult[], serverRssMb: number): void {
@@ -129,7 +146,7 @@ export function printTable(results: readonly OperationResult[], serverRssMb: num
     String(result.clientCpuUsPerOp),
     result.ioStallPercent === null ? '' : result.ioStallPercent.toFixed(1),
     String(result.serverRssMb),
-    result.expected === undefined ? String(result.errors) : `${result.errors} (${result.operations}/${result.expected} delivered)`,
+    errorsCell(result),
   ]);
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
   const line = (cells: string[]): string => `| ${cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join(' | ')} |`;
@@ -137,12 +154,16 @@ export function printTable(results: readonly OperationResult[], serverRssMb: num
   for (const row of rows) process.stdout.write(`${line(row)}\n`);
   process.stdout.write(
     `server RSS at the end: ${serverRssMb} MB; cpu us/op: the node's CPU per operation (echo us/op: the bare echo's), load us/op: the load generator's ` +
-      "(Watch: the node's and the subscriber processes' CPU per delivery, while measuring); io stall %: the share of the node's run during which some task waited on the disk\n",
+      "(Watch: the node's and the subscriber processes' CPU per delivery, while measuring); io stall %: the share of the node's run during which some task of the machine waited on the disk\n",
   );
   for (const result of results) {
     if (result.firstError !== '') process.stdout.write(`${result.operation}: first error: ${result.firstError}\n`);
+    if (result.echoFirstError !== '') process.stdout.write(`${result.operation}: the echo's first error: ${result.echoFirstError}\n`);
     if (result.ioStallPercent !== null && result.ioStallPercent >= ioStallNoticePercent) {
-      process.stdout.write(`${result.operation}: something waited on the disk ${result.ioStallPercent.toFixed(1)}% of the run: these figures are partly the disk's\n`);
+      process.stdout.write(
+        `${result.operation}: something on the machine (the node's own fsyncs included) waited on the disk ${result.ioStallPercent.toFixed(1)}% of the run: ` +
+          "these figures are partly the disk's\n",
+      );
     }
   }
 }

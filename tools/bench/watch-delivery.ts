@@ -15,7 +15,7 @@ import { mbdirEntry } from './entry.js';
 import { MbdirClient, type Message } from '../../src/client/client.js';
 import { userId } from './generate.js';
 import type { LoadSettings, Measured } from './load.js';
-import { cpuSecondsOf } from './proc.js';
+import { cpuSecondsOf, ioStallMicroseconds, ioStallPercentOf } from './proc.js';
 import { LatencyRecorder } from './stats.js';
 
 
@@ -131,6 +131,7 @@ export async function watchDelivery(client: MbdirClient, endpoint: string, serve
     const sentAt = new Map<string, bigint>();
     const subscriberCpuSeconds = (): number => group.reduce((sum, subscribers) => sum + cpuSecondsOf(subscribers.child.pid), 0);
     const cpuBefore = { server: cpuSecondsOf(serverPid), load: subscriberCpuSeconds() };
+    const stallBefore = ioStallMicroseconds();
     const startedMs = performance.now();
     let writes = 0;
     while (performance.now() - startedMs < settings.durationMs) {
@@ -144,6 +145,7 @@ export async function watchDelivery(client: MbdirClient, endpoint: string, serve
     measured.seconds = (performance.now() - startedMs) / 1000;
     // Read before stdin closes: printing and tallying the receipts is not part of delivering.
     measured.windowCpuSeconds = { server: cpuSecondsOf(serverPid) - cpuBefore.server, load: subscriberCpuSeconds() - cpuBefore.load };
+    measured.windowIoStallPercent = ioStallPercentOf(stallBefore, ioStallMicroseconds(), performance.now() - startedMs);
     measured.names = writes * settings.watchSubscribers;
     for (const subscribers of group) subscribers.child.stdin?.end();
     for (const receipts of await Promise.all(group.map((subscribers) => subscribers.receipts))) {
