@@ -48,11 +48,11 @@ const serveFlags: Array<[keyof ServeSettings, string, string]> = [
   ['tlsKey', '--tls-key <file>', 'PEM private key of --tls-cert'],
   ['tlsClientCa', '--tls-client-ca <file>', 'PEM CA: require client certificates signed by it'],
   ['etcdEndpoints', '--etcd-endpoints <urls>', 'etcd client URLs, comma-separated (engine etcd)'],
-  ['etcdCa', '--etcd-ca <file>', 'PEM CA that signed etcd\'s certificate (https:// endpoints; default: the system\'s roots)'],
+  ['etcdCa', '--etcd-ca <file>', 'PEM CA that signed etcd\'s certificate (https:// endpoints; default: Node\'s built-in CA list and NODE_EXTRA_CA_CERTS)'],
   ['etcdCert', '--etcd-cert <file>', 'PEM client certificate for etcd --client-cert-auth (its CN is the etcd user when auth is on)'],
   ['etcdKey', '--etcd-key <file>', 'PEM private key of --etcd-cert'],
   ['etcdPrefix', '--etcd-prefix <prefix>', 'key prefix of this directory in etcd (engine etcd)'],
-  ['etcdCompactRetentionRevisions', '--etcd-compact-retention-revisions <n>', 'etcd history kept when compacting'],
+  ['etcdCompactRetentionRevisions', '--etcd-compact-retention-revisions <n>', 'etcd history kept when compacting (0: leave compaction to etcd)'],
 ];
 for (const [key, flags, description] of serveFlags) {
   serveCommand.option(flags, `${description} [env ${environmentName(key)}; default ${JSON.stringify(serveDefaults[key])}]`);

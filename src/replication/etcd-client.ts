@@ -143,8 +143,8 @@ function credentialsFor(endpoint: string, tls: EtcdTls | undefined): grpc.Channe
  * connection established", which names neither side's certificate.
  */
 const tlsUnreachableHint =
-  '; over TLS this is also what a refused handshake looks like: check that --etcd-ca signed the certificate etcd presents, ' +
-  "and that etcd's --trusted-ca-file signed --etcd-cert when etcd runs with --client-cert-auth";
+  '; over TLS this is also what a refused handshake looks like: check that the etcd CA setting (etcdCa) signed the certificate ' +
+  "etcd presents, and that etcd's --trusted-ca-file signed the client certificate (etcdCert) when etcd runs with --client-cert-auth";
 
 export class EtcdClient {
   private readonly clients: EndpointClients[];
@@ -169,9 +169,9 @@ export class EtcdClient {
     });
   }
 
-  /** What to add to an "unreachable" message: where to look when TLS may be the cause ('' in plaintext). */
-  unreachableHint(): string {
-    return this.secure ? tlsUnreachableHint : '';
+  /** What to add to the message of `error`: where to look when it says "unreachable" and TLS may be the cause. */
+  unreachableHint(error: unknown): string {
+    return this.secure && isUnreachable(error) ? tlsUnreachableHint : '';
   }
 
   /** The endpoint requests go to now. */
@@ -250,7 +250,7 @@ export class EtcdClient {
           const error = status.leader === 0 ? 'no leader: etcd quorum lost' : status.errors.join('; ');
           return { endpoint: client.endpoint, healthy: status.leader !== 0, error, revision: status.header.revision, leader };
         } catch (error) {
-          const message = (error as Error).message + (isUnreachable(error) ? this.unreachableHint() : '');
+          const message = (error as Error).message + this.unreachableHint(error);
           return { endpoint: client.endpoint, healthy: false, error: message, revision: 0, leader: false };
         }
       }),

@@ -52,6 +52,9 @@ export class EtcdEngine implements Engine {
 
   async start(): Promise<void> {
     await this.follower.start();
+    // 0: etcd compacts its own history (--auto-compaction-mode), as it must when its auth is on
+    // and this node's user is not root: etcd lets only root compact.
+    if (this.options.compactRetentionRevisions === 0) return;
     const compact = (): void => {
       this.compactHistory().catch((error: unknown) => this.logger.warn({ err: error }, 'etcd compaction failed'));
     };
@@ -74,7 +77,7 @@ export class EtcdEngine implements Engine {
         try {
           earlier = await this.findCommitted(inDoubt.keys, requestId);
         } catch (error) {
-          throw quorumLost(error, this.client.unreachableHint(), 'whether this write committed is unknown; retry it');
+          throw quorumLost(error, this.client.unreachableHint(error), 'whether this write committed is unknown; retry it');
         }
         if (earlier !== undefined) {
           stampRevision(inDoubt.changes, earlier);
@@ -123,7 +126,7 @@ export class EtcdEngine implements Engine {
       // Another node wrote a key this decision read: catch up with those keys, then decide again.
       await this.waitApplied(newestGuardedRevision(response));
     }
-    if (lastError !== undefined) throw quorumLost(lastError, this.client.unreachableHint());
+    if (lastError !== undefined) throw quorumLost(lastError, this.client.unreachableHint(lastError));
     throw unavailable(
       `the write lost ${limits.etcdCommitAttemptsMax} races in a row against concurrent writes to the same names; retry`,
     );
@@ -152,7 +155,7 @@ export class EtcdEngine implements Engine {
       const log = await this.client.range({ key: Buffer.from(this.keyspace.logKey()) });
       newest = log.kvs[0]?.mod_revision ?? 0;
     } catch (error) {
-      throw quorumLost(error, this.client.unreachableHint());
+      throw quorumLost(error, this.client.unreachableHint(error));
     }
     if (newest <= viewRevision) return true;
     await this.waitApplied(newest);

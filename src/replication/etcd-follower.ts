@@ -46,7 +46,7 @@ export class EtcdFollower {
       const newest = await this.client.range({ key: Buffer.from(this.keyspace.logKey()) });
       current = newest.kvs[0]?.mod_revision ?? 0;
     } catch (error) {
-      this.logger.warn({ err: error }, 'etcd unreachable at start; serving reads from the local copy');
+      this.logger.warn({ err: error, hint: this.client.unreachableHint(error) || undefined }, 'etcd unreachable at start; serving reads from the local copy');
     }
     this.openWatch();
     if (current > this.store.revision()) {

@@ -246,6 +246,18 @@ describe('etcd engine, 3-member etcd cluster', () => {
     expect(await etcd.isCompacted(current)).toBe(false);
   });
 
+  it('a node given --etcd-compact-retention-revisions 0 leaves compaction to etcd', async () => {
+    const a = await startNode('/t-no-compaction');
+    for (let index = 0; index < 3; index += 1) {
+      await a.client().mailbox('CreateMailbox', mailbox(`user.n${index}`, `uid-n${index}`));
+    }
+    const current = await etcd.revision();
+    await startNode('/t-no-compaction', { extra: ['--etcd-compact-retention-revisions', '0'] });
+    // A retention of 0 read as "keep nothing" would compact at once, at the current revision.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(await etcd.isCompacted(current - 1)).toBe(false);
+  });
+
   it('SIGKILL of the etcd leader under write load: writes resume; every acknowledged write is on every node once', async () => {
     const nodes = [await startNode('/t-leader'), await startNode('/t-leader')];
     const clients = nodes.map((node) => node.client());

@@ -6,7 +6,7 @@
  * TLS settings that cannot work stop `serve` with one error line naming them.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -68,7 +68,7 @@ describe('etcd over TLS with client certificates', () => {
     const status = await node.client().status();
     // grpc-js says only "No connection established": the node says where to look.
     expect(status['etcd_endpoints']).toEqual([
-      expect.objectContaining({ endpoint: etcd.endpoints(), healthy: false, error: expect.stringContaining('check that --etcd-ca signed') }),
+      expect.objectContaining({ endpoint: etcd.endpoints(), healthy: false, error: expect.stringContaining('refused handshake looks like: check that the etcd CA setting (etcdCa) signed') }),
     ]);
     const write = node.client().mailbox('CreateMailbox', { mailbox: { name: 'user.nocert', uniqueid: 'uid-nocert', server: 'backend1', partition: 'default' } });
     await expect(write).rejects.toThrow(/UNAVAILABLE[\s\S]*refused handshake/);
@@ -80,10 +80,14 @@ describe('etcd over TLS with client certificates', () => {
       [['--etcd-endpoints', 'http://127.0.0.1:2379', '--etcd-ca', path('ca.crt')], /setting etcdCa given, but etcdEndpoints are http:\/\//],
       [['--etcd-endpoints', `${etcd.endpoints()},http://127.0.0.1:2379`], /mixes http:\/\/ and https:\/\//],
       [['--etcd-endpoints', etcd.endpoints(), '--etcd-ca', path('missing.crt')], /cannot read etcd CA .*missing\.crt/],
+      // A key that is not the certificate's, found before the store opens, with the files named.
+      [['--etcd-endpoints', etcd.endpoints(), '--etcd-cert', path('mbdir.crt'), '--etcd-key', path('etcd.key')], /etcd TLS files .*mbdir\.crt.*etcd\.key are not a usable/],
+      [['--engine', 'standalone', '--etcd-ca', path('ca.crt')], /setting etcdCa is for engine etcd, but engine is standalone/],
     ];
     for (const [flags, message] of cases) {
       const dataDir = mkdtempSync(join(directory, 'refused-'));
       const run = await runCli(['serve', '--engine', 'etcd', '--listen', '127.0.0.1:0', '--data-dir', dataDir, ...flags]);
+      expect(existsSync(join(dataDir, 'mbdir.sqlite')), flags.join(' ')).toBe(false); // refused before the store opened
       expect(run.code, flags.join(' ')).not.toBe(0);
       const errors = run.stderr.split('\n').filter((line) => line.startsWith('mbdir: '));
       expect(errors, flags.join(' ')).toHaveLength(1);

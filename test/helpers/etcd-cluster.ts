@@ -179,8 +179,7 @@ export class EtcdCluster {
 
   /** Compacts etcd history at `revision` (through the HTTP gateway). */
   async compact(revision: number): Promise<void> {
-    const member = this.members.find((candidate) => candidate.process !== undefined);
-    if (member === undefined) throw new Error('no etcd member running');
+    const member = this.plaintextMember();
     const response = await fetch(`${member.clientUrl}/v3/kv/compaction`, {
       method: 'POST',
       body: JSON.stringify({ revision: String(revision), physical: true }),
@@ -190,8 +189,7 @@ export class EtcdCluster {
 
   /** True when etcd refuses to read at `revision` because history before it was compacted. */
   async isCompacted(revision: number): Promise<boolean> {
-    const member = this.members.find((candidate) => candidate.process !== undefined);
-    if (member === undefined) throw new Error('no etcd member running');
+    const member = this.plaintextMember();
     const response = await fetch(`${member.clientUrl}/v3/kv/range`, {
       method: 'POST',
       body: JSON.stringify({ key: Buffer.from('/').toString('base64'), revision: String(revision) }),
@@ -201,14 +199,21 @@ export class EtcdCluster {
 
   /** The current etcd revision. */
   async revision(): Promise<number> {
-    const member = this.members.find((candidate) => candidate.process !== undefined);
-    if (member === undefined) throw new Error('no etcd member running');
+    const member = this.plaintextMember();
     const response = await fetch(`${member.clientUrl}/v3/kv/range`, {
       method: 'POST',
       body: JSON.stringify({ key: Buffer.from('/').toString('base64') }),
     });
     const body = (await response.json()) as { header: { revision: string } };
     return Number(body.header.revision);
+  }
+
+  /** A running member for the HTTP gateway calls above, which speak plaintext only. */
+  private plaintextMember(): EtcdMember {
+    if (this.tls !== undefined) throw new Error('compact, isCompacted and revision speak plaintext: not for a TLS cluster');
+    const member = this.members.find((candidate) => candidate.process !== undefined);
+    if (member === undefined) throw new Error('no etcd member running');
+    return member;
   }
 
   async stop(): Promise<void> {

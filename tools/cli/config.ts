@@ -83,9 +83,10 @@ export function resolveServeSettings(
   if (!/^\d{1,6}$/.test(settings.cacheMib) || Number(settings.cacheMib) < 1 || Number(settings.cacheMib) > cacheMebibytesMax) {
     throw new Error(`setting cacheMib is ${JSON.stringify(settings.cacheMib)}; expected MiB from 1 to ${cacheMebibytesMax}`);
   }
-  if (!/^\d{1,12}$/.test(settings.etcdCompactRetentionRevisions) || Number(settings.etcdCompactRetentionRevisions) < 1) {
+  if (!/^\d{1,12}$/.test(settings.etcdCompactRetentionRevisions)) {
     throw new Error(
-      `setting etcdCompactRetentionRevisions is ${JSON.stringify(settings.etcdCompactRetentionRevisions)}; expected a positive integer`,
+      `setting etcdCompactRetentionRevisions is ${JSON.stringify(settings.etcdCompactRetentionRevisions)}; ` +
+        'expected a whole number (0: leave compaction to etcd)',
     );
   }
   if (settings.engine === 'etcd' && !/^https?:\/\/[^,\s]+(,https?:\/\/[^,\s]+)*$/.test(settings.etcdEndpoints)) {
@@ -94,6 +95,12 @@ export function resolveServeSettings(
     );
   }
   if (settings.engine === 'etcd') checkEtcdTls(settings);
+  else {
+    const etcdOnly = (['etcdCa', 'etcdCert', 'etcdKey'] as const).filter((key) => settings[key] !== '');
+    if (etcdOnly.length > 0) {
+      throw new Error(`setting ${etcdOnly.join(' and ')} is for engine etcd, but engine is ${settings.engine}: give --engine etcd`);
+    }
+  }
   return settings as unknown as ServeSettings;
 }
 

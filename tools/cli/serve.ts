@@ -8,6 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { createLogger, type Logger } from '../../src/logging.js';
+import { createSecureContext } from 'node:tls';
 import type { EtcdTls } from '../../src/replication/etcd-client.js';
 import { EtcdEngine } from '../../src/replication/etcd-engine.js';
 import { TokenGuard } from '../../src/server/auth/guard.js';
@@ -47,11 +48,19 @@ function credentialsOf(settings: ServeSettings): grpc.ServerCredentials {
  */
 function etcdTlsOf(settings: ServeSettings): EtcdTls | undefined {
   if (!settings.etcdEndpoints.startsWith('https://')) return undefined;
-  return {
+  const files = [settings.etcdCa, settings.etcdCert, settings.etcdKey].filter((file) => file !== '').join(', ');
+  const etcdTls = {
     ca: settings.etcdCa === '' ? null : readPem(settings.etcdCa, 'etcd CA'),
     cert: settings.etcdCert === '' ? null : readPem(settings.etcdCert, 'etcd client certificate'),
     key: settings.etcdKey === '' ? null : readPem(settings.etcdKey, 'etcd client key'),
   };
+  // Checked here, before the store opens: OpenSSL's own message names no file.
+  try {
+    createSecureContext({ ...(etcdTls.ca === null ? {} : { ca: etcdTls.ca }), ...(etcdTls.cert === null ? {} : { cert: etcdTls.cert }), ...(etcdTls.key === null ? {} : { key: etcdTls.key }) });
+  } catch (error) {
+    throw new Error(`etcd TLS files ${files} are not a usable CA, certificate and key: ${(error as Error).message}`);
+  }
+  return etcdTls;
 }
 
 function loadTokens(settings: ServeSettings, logger: Logger): TokenGuard {
