@@ -5,10 +5,10 @@
  * it; a node without a client certificate is refused by etcd and says so; and
  * TLS settings that cannot work stop `serve` with one error line naming them.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { makeCa, makeCertificate } from '../helpers/certificates.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EtcdCluster } from '../helpers/etcd-cluster.js';
 import { runCli, startServer, type ServerProcess } from '../helpers/server-process.js';
@@ -18,20 +18,10 @@ const path = (name: string): string => join(directory, name);
 const nodes: ServerProcess[] = [];
 let etcd: EtcdCluster;
 
-function openssl(args: string[]): void {
-  execFileSync('openssl', args, { stdio: 'pipe' });
-}
-
-function makeCertificate(name: string, subject: string, extensions: string): void {
-  openssl(['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', path(`${name}.key`), '-subj', subject, '-out', path(`${name}.csr`)]);
-  writeFileSync(path(`${name}.ext`), extensions);
-  openssl(['x509', '-req', '-in', path(`${name}.csr`), '-CA', path('ca.crt'), '-CAkey', path('ca.key'), '-CAcreateserial', '-days', '2', '-out', path(`${name}.crt`), '-extfile', path(`${name}.ext`)]);
-}
-
 beforeAll(async () => {
-  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path('ca.key'), '-out', path('ca.crt'), '-days', '2', '-subj', '/CN=mbdir etcd test CA']);
-  makeCertificate('etcd', '/CN=127.0.0.1', 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n');
-  makeCertificate('mbdir', '/CN=mbdir', 'extendedKeyUsage=clientAuth\n');
+  makeCa(directory, '/CN=mbdir etcd test CA');
+  makeCertificate(directory, 'etcd', '/CN=127.0.0.1', 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n');
+  makeCertificate(directory, 'mbdir', '/CN=mbdir', 'extendedKeyUsage=clientAuth\n');
   etcd = await EtcdCluster.start(1, {
     tls: { cert: path('etcd.crt'), key: path('etcd.key'), clientCa: path('ca.crt'), helperCert: path('mbdir.crt'), helperKey: path('mbdir.key') },
   });

@@ -4,10 +4,10 @@
  * TLS clients succeed, and with --tls-client-ca a client without a certificate
  * is refused.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { makeCa, makeCertificate } from '../helpers/certificates.js';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { MbdirClient } from '../../src/client/client.js';
 import { runCli, startServer, type ServerProcess } from '../helpers/server-process.js';
@@ -16,20 +16,10 @@ const directory = mkdtempSync(join(tmpdir(), 'mbdir-tls-'));
 const path = (name: string): string => join(directory, name);
 const servers: ServerProcess[] = [];
 
-function openssl(args: string[]): void {
-  execFileSync('openssl', args, { stdio: 'pipe' });
-}
-
-function makeCertificate(name: string, subject: string, extensions: string): void {
-  openssl(['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', path(`${name}.key`), '-subj', subject, '-out', path(`${name}.csr`)]);
-  writeFileSync(path(`${name}.ext`), extensions);
-  openssl(['x509', '-req', '-in', path(`${name}.csr`), '-CA', path('ca.crt'), '-CAkey', path('ca.key'), '-CAcreateserial', '-days', '2', '-out', path(`${name}.crt`), '-extfile', path(`${name}.ext`)]);
-}
-
 beforeAll(() => {
-  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path('ca.key'), '-out', path('ca.crt'), '-days', '2', '-subj', '/CN=mbdir test CA']);
-  makeCertificate('server', '/CN=127.0.0.1', 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
-  makeCertificate('client', '/CN=backend1', 'extendedKeyUsage=clientAuth\n');
+  makeCa(directory, '/CN=mbdir test CA');
+  makeCertificate(directory, 'server', '/CN=127.0.0.1', 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
+  makeCertificate(directory, 'client', '/CN=backend1', 'extendedKeyUsage=clientAuth\n');
 });
 
 afterAll(async () => {
