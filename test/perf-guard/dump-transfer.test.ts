@@ -154,7 +154,7 @@ describe('mbdir bench', () => {
   }, 60_000);
 
   it('refuses a bad number with the option it came from, before starting anything', async () => {
-    for (const [option, value] of [['--connections', '0'], ['--duration', 'soon'], ['--concurrency', '2.5']] as const) {
+    for (const [option, value] of [['--connections', '0'], ['--duration', 'soon'], ['--concurrency', '2.5'], ['--rounds', '0']] as const) {
       const run = await runCli(['bench', 'run', '--data-dir', join(scratch, 'never-made'), option, value]);
       expect(run.code, option).not.toBe(0);
       expect(run.stderr, option).toContain(`option '${option}`);

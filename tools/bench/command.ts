@@ -361,18 +361,17 @@ export interface RunReport {
  */
 function warnOnShapeMismatch(shape: DirectoryShape, nodeMailboxes: number): void {
   const drawnFrom = mailboxTotal(shape);
-  const generated = 'Pass the --users, --folders and --businesses it was generated with (bench generate keeps them in bench-shape.json, read with --data-dir)';
-  if (nodeMailboxes > 2 * drawnFrom) {
-    process.stderr.write(
-      `warning: the node holds ${nodeMailboxes} mailboxes, but the requests are drawn from ${drawnFrom} ` +
-        `(${shape.users} users x ${shape.foldersPerUser}): they touch a corner of the directory. ${generated}\n`,
-    );
-  } else if (2 * nodeMailboxes < drawnFrom) {
-    process.stderr.write(
-      `warning: the node holds ${nodeMailboxes} mailboxes, but the requests are drawn from ${drawnFrom} ` +
-        `(${shape.users} users x ${shape.foldersPerUser}): most names asked will not be found, which costs less than a find. ${generated}\n`,
-    );
-  }
+  const effect = nodeMailboxes > 2 * drawnFrom
+    ? 'they touch a corner of the directory'
+    : 2 * nodeMailboxes < drawnFrom
+      ? 'most names asked will not be found, which costs less than a find'
+      : null;
+  if (effect === null) return;
+  process.stderr.write(
+    `warning: the node holds ${nodeMailboxes} mailboxes, but the requests are drawn from ${drawnFrom} ` +
+      `(${shape.users} users x ${shape.foldersPerUser}): ${effect}. Pass the --users, --folders and --businesses it was ` +
+      'generated with (bench generate keeps them in bench-shape.json, read with --data-dir)\n',
+  );
 }
 
 export async function runBench(options: RunOptions): Promise<RunReport> {

@@ -13,6 +13,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
+import { isInSubtree } from '../../src/model/names.js';
 import { passEncodedResponses, services } from '../../src/server/grpc/proto.js';
 import { grpcServerOptions } from '../../src/server/grpc/server.js';
 
@@ -40,7 +41,7 @@ interface EchoSubscriber {
 }
 
 const watches = (subscriber: EchoSubscriber, name: string): boolean =>
-  subscriber.prefixes.length === 0 || subscriber.prefixes.some((prefix) => name === prefix || name.startsWith(`${prefix}.`));
+  subscriber.prefixes.length === 0 || subscriber.prefixes.some((prefix) => isInSubtree(name, prefix));
 
 /**
  * Watch streams and CreateMailbox: every create answered is sent to the
