@@ -13,7 +13,7 @@ import { mailboxToWire } from '../../src/server/grpc/wire.js';
 import { startServer, type ServerProcess } from '../helpers/server-process.js';
 import { aclAsSets, create, scanAll } from '../helpers/integration.js';
 
-const dumpPath = new URL('../../../shared/fixtures/cyrus-3.6/ctl_mboxlist-d-backend.json', import.meta.url);
+const dumpPath = new URL('../fixtures/cyrus-3.6/ctl_mboxlist-d-backend.json', import.meta.url);
 
 let node: ServerProcess;
 let client: MbdirClient;

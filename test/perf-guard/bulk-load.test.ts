@@ -22,7 +22,7 @@ import { migrations } from '../../src/store/schema.js';
 import { Store, bulkLoadIncompleteKey } from '../../src/store/store.js';
 import { runCli, startServer } from '../helpers/server-process.js';
 
-const fixtures = fileURLToPath(new URL('../../../shared/fixtures/cyrus-3.6/', import.meta.url));
+const fixtures = fileURLToPath(new URL('../fixtures/cyrus-3.6/', import.meta.url));
 const backendDump = join(fixtures, 'ctl_mboxlist-d-backend.json');
 const scratch = mkdtempSync(join(tmpdir(), 'mbdir-bulk-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));

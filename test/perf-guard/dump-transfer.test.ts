@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli, startServer } from '../helpers/server-process.js';
 
-const fixtures = fileURLToPath(new URL('../../../shared/fixtures/cyrus-3.6/', import.meta.url));
+const fixtures = fileURLToPath(new URL('../fixtures/cyrus-3.6/', import.meta.url));
 const backendDump = join(fixtures, 'ctl_mboxlist-d-backend.json');
 const masterDump = join(fixtures, 'ctl_mboxlist-d-mupdate-master.json');
 const scratch = mkdtempSync(join(tmpdir(), 'mbdir-transfer-'));

@@ -10,7 +10,7 @@ import { packedField, packedFieldSeparator, packedRowFields } from '../../src/st
 import { importedMailbox, parseDumpChunk } from '../../tools/cli/import-parse.js';
 import { wholeLineChunks } from '../../tools/cli/import-pipeline.js';
 
-const backendDump = readFileSync(new URL('../../../shared/fixtures/cyrus-3.6/ctl_mboxlist-d-backend.json', import.meta.url), 'utf8');
+const backendDump = readFileSync(new URL('../fixtures/cyrus-3.6/ctl_mboxlist-d-backend.json', import.meta.url), 'utf8');
 
 async function cut(bytes: Buffer, size: number, lineBytesMax = 1000): Promise<Uint8Array[]> {
   async function* source(): AsyncGenerator<Buffer> {

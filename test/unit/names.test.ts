@@ -174,7 +174,7 @@ describe('sort order of real Cyrus 3.6 ctl_mboxlist -d dumps', () => {
   // no character below '.', so plain string order happens to agree with them too;
   // the hand-made cases above are what tell the two orders apart.
   const dumpNames = (file: string): string[] => {
-    const text = readFileSync(new URL(`../../../shared/fixtures/cyrus-3.6/${file}`, import.meta.url), 'utf8');
+    const text = readFileSync(new URL(`../fixtures/cyrus-3.6/${file}`, import.meta.url), 'utf8');
     const lines = text.split('\n').filter((line) => line.length > 0);
     expect(lines[0]).toBe('{');
     expect(lines.at(-1)).toBe('}');
