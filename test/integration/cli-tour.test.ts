@@ -2,6 +2,7 @@
 // CLI against a started node, checking what a user reading the output would
 // check; plus --help and the one-line error of a bad flag value.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../helpers/etcd-cluster.js';
 import { runCli, startServer, type ServerProcess } from '../helpers/server-process.js';
 
 let node: ServerProcess;
@@ -122,5 +123,17 @@ describe('help and usage errors', () => {
       expect(result.stderr, args.join(' ')).toMatch(/^mbdir: /);
     }
     expect(results[3]?.stderr).toContain('setting cacheMib is "0"; expected MiB from 1 to');
+  });
+});
+
+describe('a node that does not answer', () => {
+  it('names the address tried, in one line, and exits 1', async () => {
+    const closed = `127.0.0.1:${await freePort()}`; // free a moment ago: nothing listens there
+    const result = await runCli(['--endpoint', closed, 'status']);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(new RegExp(`^mbdir: UNAVAILABLE: no mbdir node answered at ${closed.replace(/\./g, '\\.')} \\(connection refused\\)\n$`));
+    expect(result.stderr).not.toMatch(/Resolution note|No connection established/);
   });
 });
