@@ -10,7 +10,7 @@ import type { MbdirClient, Message } from '../../src/client/client.js';
 import { parseDumpLine } from '../../src/model/cyrus-dump.js';
 import { mailboxToWire } from '../../src/server/grpc/wire.js';
 import { clientFromCommand, type GlobalOptions } from './global-options.js';
-import { formatListed, formatMailbox, formatServer, printJson } from './format.js';
+import { formatListed, formatMailbox, formatServer, formatStatus, printJson } from './format.js';
 
 function clientOf(command: Command): { client: MbdirClient; json: boolean } {
   return { client: clientFromCommand(command), json: command.optsWithGlobals<GlobalOptions>().json === true };
@@ -399,16 +399,11 @@ export function addClientCommands(program: Command): void {
 
   program
     .command('status')
-    .description('node id, engine, applied revision')
+    .description("the node, its engine and applied revision; on engine etcd, each endpoint's health and the node's lag")
     .action(
       withClient(async ({ client, json }) => {
         const response = await client.status();
-        print(json, response, () =>
-          [
-            `node ${String(response['node_id'])}  engine ${String(response['engine'])}  version ${String(response['version'])}`,
-            `applied revision ${String(response['applied_revision'])}  mailboxes ${String(response['mailboxes'])}`,
-          ].join('\n'),
-        );
+        print(json, response, () => formatStatus(response));
       }),
     );
 }
