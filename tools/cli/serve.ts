@@ -121,6 +121,12 @@ export interface ServeTestOverrides {
 
 export async function serve(settings: ServeSettings, overrides: ServeTestOverrides = {}): Promise<void> {
   const logger = createLogger(settings.logLevel);
+  if (settings.synchronous === 'OFF') {
+    logger.warn(
+      { synchronous: settings.synchronous },
+      'synchronous OFF: nothing is flushed to disk; an OS crash or power cut may lose answered writes or corrupt the database',
+    );
+  }
   const guard = loadTokens(settings, logger);
   const credentials = credentialsOf(settings);
   const etcdTls = settings.engine === 'etcd' ? etcdTlsOf(settings) : undefined;
