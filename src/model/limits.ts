@@ -108,6 +108,10 @@ export const limits = {
   etcdCompactIntervalMs: 60_000,
   /** etcd engine: pause before re-opening a broken watch on the next endpoint. */
   etcdWatchRetryMs: 250,
+  /** `mbdir status --wait`: how long a caller may wait for a node to be ready, at most. */
+  statusWaitSecondsMax: 3_600,
+  /** `mbdir status --wait`: pause between two asks while the node is not ready. */
+  statusWaitRetryMs: 250,
 } as const;
 
 /** Asserts the relations between limits; throws at load time if they are off. */

@@ -139,4 +139,21 @@ describe('a node that does not answer', () => {
     expect(result.stderr).toMatch(new RegExp(`^mbdir: UNAVAILABLE: no mbdir node answered at ${closed.replace(/\./g, '\\.')} \\(connection refused\\)\n$`));
     expect(result.stderr).not.toMatch(/Resolution note|No connection established/);
   });
+
+  it('status --wait gives up after its seconds, naming the address, and answers at once when the node is up', async () => {
+    const closed = `127.0.0.1:${await freePort()}`;
+    const started = Date.now();
+    const [waited, up, tooLong] = await Promise.all([
+      runCli(['--endpoint', closed, 'status', '--wait', '1']),
+      mbdir('status', '--wait', '3600'),
+      mbdir('status', '--wait', '3601'),
+    ]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+    expect(waited.code).toBe(1);
+    expect(waited.stderr).toBe(`mbdir: not ready after 1 s: no mbdir node answered at ${closed} (connection refused)\n`);
+    expect(up.code, up.stderr).toBe(0);
+    expect(up.stdout).toMatch(/^node \S+ {2}engine standalone/);
+    expect(tooLong.code).toBe(1);
+    expect(tooLong.stderr).toMatch(/^mbdir: .*--wait 3601 is more than 3600 seconds\n$/);
+  });
 });
