@@ -46,14 +46,17 @@ const connectFailures: Record<string, string> = {
 /**
  * What a failed connection means to the caller: grpc-js says "No connection
  * established. Last error: ... Resolution note: ..."; this says which address
- * was tried and that no node answered there. Other details pass unchanged.
+ * was tried and that no node answered there, or, when something answered but
+ * the connection failed (TLS), grpc-js's last error. Other details pass unchanged.
  */
 function connectionDetails(details: string, endpoint: string): string {
   if (/^Name resolution failed/.test(details)) return `cannot resolve the host of ${endpoint}: no mbdir node answered there`;
   if (!/^No connection established/.test(details)) return details;
-  const code = /\b(E[A-Z]{3,})\b/.exec(details)?.[1];
-  const cause = code === undefined ? '' : ` (${connectFailures[code] ?? code})`;
-  return `no mbdir node answered at ${endpoint}${cause}`;
+  const lastError = /Last error: (?:Error: )?(.*?)\.?(?: Resolution note:.*)?$/s.exec(details)?.[1]?.trim() ?? '';
+  const code = /^connect (E[A-Z]+) /.exec(lastError)?.[1];
+  if (code !== undefined) return `no mbdir node answered at ${endpoint} (${connectFailures[code] ?? code})`;
+  if (lastError === '' || lastError === 'null') return `no mbdir node answered at ${endpoint}`;
+  return `could not connect to ${endpoint}: ${lastError.replace(/ \(\d{4}-\d\d-\d\dT[\d:.]+Z\)$/, '').replace(/\s+/g, ' ').trim()}`;
 }
 
 function toClientError(error: unknown, endpoint: string): Error {
