@@ -12,6 +12,8 @@ import type { Change } from '../../src/model/records.js';
 import { mailboxToWire } from '../../src/server/grpc/wire.js';
 import { EmptyDirectoryLoad, isEmptyForBulkLoad } from '../../src/store/bulk-load.js';
 import { Store, type SynchronousMode } from '../../src/store/store.js';
+import { DataDirLock } from '../../src/store/data-dir-lock.js';
+import { hostname } from 'node:os';
 
 /** Mailboxes written by one bulk transaction into a directory that holds mailboxes already. */
 export const bulkBatchMailboxes = 20_000;
@@ -58,6 +60,7 @@ export class DataDirSink implements MailboxSink {
   private readonly revision: number;
   /** The directory held no mailbox when opened: the first mailbox starts the fast load. */
   private readonly empty: boolean;
+  private readonly lock: DataDirLock;
   private fastLoad: EmptyDirectoryLoad | null = null;
 
   /**
@@ -70,11 +73,19 @@ export class DataDirSink implements MailboxSink {
     private readonly synchronous: SynchronousMode,
     private readonly checked = true,
   ) {
-    this.store = new Store({ dataDir, synchronous, onSchemaUpgrade: reportSchemaUpgrade(dataDir) });
+    // The lock `mbdir serve` takes: a node cannot start on the directory while it loads, nor it on a serving node's.
+    this.lock = DataDirLock.acquire(dataDir, `pid ${process.pid} on host ${hostname()}, a bulk load (mbdir import --data-dir)`);
+    try {
+      this.store = new Store({ dataDir, synchronous, onSchemaUpgrade: reportSchemaUpgrade(dataDir) });
+    } catch (error) {
+      this.lock.release();
+      throw error;
+    }
     try {
       this.store.enterBulkMode();
     } catch (error) {
       this.store.close();
+      this.lock.release();
       throw error;
     }
     this.revision = this.store.revision() + 1;
@@ -148,6 +159,7 @@ export class DataDirSink implements MailboxSink {
     if (this.store.revision() < this.revision) this.store.bulkApply([], this.revision);
     this.store.db.pragma('wal_checkpoint(TRUNCATE)');
     this.store.close();
+    this.lock.release();
   }
 }
 
