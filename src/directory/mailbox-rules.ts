@@ -13,7 +13,7 @@ import type { Change, Location, MailboxRecord, UserRecord } from '../model/recor
 import { validateUniqueid } from '../model/uniqueid.js';
 import type { Decision } from '../replication/engine.js';
 import type { Store } from '../store/store.js';
-import { choosePlacement } from './placement-rules.js';
+import { choosePlacement, requireRegisteredServer } from './placement-rules.js';
 
 export type CreateOutcome = 'CREATED' | 'ALREADY_PRESENT' | 'REPLICA_ADDED';
 
@@ -92,7 +92,7 @@ export function decideCreate(
     changes.push({ kind: 'mailbox.delete', mailbox: holder });
     holder = undefined;
   }
-  if (holder !== undefined) return decideCreateOnHeldName(holder, input, changes);
+  if (holder !== undefined) return decideCreateOnHeldName(store, holder, input, changes);
 
   const sameId = store.mailboxByUniqueid(input.uniqueid);
   if (sameId !== undefined) {
@@ -105,6 +105,8 @@ export function decideCreate(
     changes.push({ kind: 'mailbox.delete', mailbox: sameId });
   }
   const server = input.server !== '' ? input.server : choosePlacement(store, input.name);
+  requireRegisteredServer(store, server, 'server');
+  for (const replica of input.replicas) requireRegisteredServer(store, replica.server, 'replica server');
   const mailbox: MailboxRecord = {
     uniqueid: input.uniqueid,
     name: input.name,
@@ -128,6 +130,7 @@ export function decideCreate(
 
 /** A create on a name already held: retry, replica pair, or conflict. */
 function decideCreateOnHeldName(
+  store: Store,
   holder: MailboxRecord,
   input: CreateInput,
   changes: Change[],
@@ -148,6 +151,7 @@ function decideCreateOnHeldName(
     }
     return { changes, result: { mailbox: holder, outcome: 'ALREADY_PRESENT' } };
   }
+  requireRegisteredServer(store, server, 'replica server');
   if (holder.replicas.length >= limits.replicasMax) {
     throw resourceExhausted(`mailbox ${quote(holder.name)} already has ${limits.replicasMax} replicas`);
   }

@@ -20,6 +20,7 @@ import { validateUniqueid } from '../model/uniqueid.js';
 import type { Decision } from '../replication/engine.js';
 import type { Store } from '../store/store.js';
 import { describeHolder, serversOf } from './mailbox-rules.js';
+import { requireRegisteredServer } from './placement-rules.js';
 
 /** Entries of each kind listed in a SyncServer answer; the counts are whole. */
 export const syncReportEntriesMax = 1000;
@@ -203,6 +204,8 @@ export function decideSyncBatch(
   server: string,
   entries: readonly MailboxRecord[],
 ): Decision<{ classified: SyncClassified[]; deferred: MailboxRecord[] }> {
+  // The whole stream is refused, as a create on an unknown server is: nothing to classify against.
+  requireRegisteredServer(store, server, 'SyncServer server');
   const classified: SyncClassified[] = [];
   const deferred: MailboxRecord[] = [];
   const touched = new Set<string>();
