@@ -4,7 +4,7 @@
  * store as its view and returns the changes to commit and its answer; engines
  * run them atomically. They never write and never know a protocol.
  */
-import { applyAclEdit, normalizeAcl, type AclEntry } from '../model/acl.js';
+import { applyAclEdit, normalizeAcl, renameAclIdentifier, type AclEntry } from '../model/acl.js';
 import { conflict, failedPrecondition, invalidArgument, notFound, quote, resourceExhausted } from '../model/errors.js';
 import { normalizeMbtype, normalizePartition, validateLabel, validateRequestId } from '../model/labels.js';
 import { limits } from '../model/limits.js';
@@ -217,7 +217,9 @@ export function decideSetAcl(
 
 /**
  * Renames `name` and its whole subtree atomically. Renaming `user.a` to
- * `user.b` renames the user: their business and any move mark follow.
+ * `user.b` renames the user: their business and any move mark follow, and
+ * their identifier `a` (and `-a`) becomes `b` in the ACLs of the moved
+ * mailboxes, as Cyrus's user_renameacl does (the reverse ACL index follows).
  */
 export function decideRename(
   store: Store,
@@ -239,6 +241,7 @@ export function decideRename(
   }
   const changes: Change[] = [];
   const renamed: MailboxRecord[] = [];
+  const user = renamedUser(name, newName);
   for (const mailbox of subtree) {
     const target = renamedName(mailbox.name, name, newName);
     validateName(target, 'renamed mailbox name');
@@ -250,7 +253,8 @@ export function decideRename(
       changes.push({ kind: 'mailbox.delete', mailbox: holder });
     }
     const nameHistory = [...mailbox.nameHistory, mailbox.name].slice(-limits.nameHistoryMax);
-    const moved: MailboxRecord = { ...mailbox, name: target, nameHistory };
+    const acl = user === null ? mailbox.acl : [...renameAclIdentifier(mailbox.acl, user.from, user.to)];
+    const moved: MailboxRecord = { ...mailbox, name: target, nameHistory, acl };
     changes.push({ kind: 'mailbox.put', mailbox: moved, previous: { name: mailbox.name, servers: serversOf(mailbox) } });
     renamed.push(moved);
   }
@@ -258,12 +262,23 @@ export function decideRename(
   return { changes, result: renamed };
 }
 
+/**
+ * The user a rename renames: `user.a` -> `user.b` (a root to another user's
+ * root, domains included: `example.com!user.a` is `a@example.com`), else null.
+ */
+function renamedUser(name: string, newName: string): { from: string; to: string } | null {
+  const from = ownerOf(name);
+  const to = ownerOf(newName);
+  if (from === null || to === null || from === to) return null;
+  if (!isUserRoot(name) || !isUserRoot(newName)) return null;
+  return { from, to };
+}
+
 /** When a user's root is renamed to another user's root, the user record follows. */
 function userRecordFollowsRename(store: Store, name: string, newName: string): Change[] {
-  const oldUser = ownerOf(name);
-  const newUser = ownerOf(newName);
-  if (oldUser === null || newUser === null || oldUser === newUser) return [];
-  if (!isUserRoot(name) || !isUserRoot(newName)) return [];
+  const user = renamedUser(name, newName);
+  if (user === null) return [];
+  const [oldUser, newUser] = [user.from, user.to];
   const record = store.user(oldUser);
   if (record === undefined) return [];
   if (store.user(newUser) !== undefined) {
