@@ -12,10 +12,10 @@
  * denied. Engines and rules stay unaware of principals.
  */
 import { permissionDenied, quote } from '../model/errors.js';
-import { hierarchyOf, ownerOf } from '../model/names.js';
 import type { Change, MailboxRecord } from '../model/records.js';
 import type { DecideFunction, Decision } from '../replication/engine.js';
 import type { Store } from '../store/store.js';
+import { hierarchyHomedElsewhere } from './mailbox-rules.js';
 
 function onlyAddsReplica(before: MailboxRecord, after: MailboxRecord, server: string): boolean {
   const added = after.replicas.filter((replica) => !before.replicas.some((old) => old.server === replica.server));
@@ -29,24 +29,10 @@ function onlyAddsReplica(before: MailboxRecord, after: MailboxRecord, server: st
   );
 }
 
-/**
- * The mailbox that homes the hierarchy `mailbox` is in, other than itself: the
- * hierarchy's root, or (a user's hierarchy without its root) another of the
- * user's mailboxes. Undefined for a new hierarchy.
- */
-function hierarchyHome(store: Store, mailbox: MailboxRecord): MailboxRecord | undefined {
-  const root = store.mailboxByName(hierarchyOf(mailbox.name));
-  if (root !== undefined) return root.uniqueid === mailbox.uniqueid ? undefined : root;
-  const owner = ownerOf(mailbox.name);
-  if (owner === null) return undefined;
-  return store.mailboxesOfUser(owner, 2).find((other) => other.uniqueid !== mailbox.uniqueid);
-}
-
 /** Throws unless `mailbox`, entering its hierarchy, enters one homed on (or replicated to) `server`. */
 function checkEnteredHierarchy(store: Store, mailbox: MailboxRecord, server: string): void {
-  const home = hierarchyHome(store, mailbox);
-  if (home === undefined || home.server === server) return;
-  if (home.replicas.some((replica) => replica.server === server)) return;
+  const home = hierarchyHomedElsewhere(store, mailbox, server);
+  if (home === undefined) return;
   throw permissionDenied(
     `backend:${server} may write only inside hierarchies on ${server}: ${quote(mailbox.name)} would be in the ` +
       `hierarchy of ${quote(home.name)}, on ${home.server} (an admin may place it there)`,

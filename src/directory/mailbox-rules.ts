@@ -8,7 +8,7 @@ import { applyAclEdit, normalizeAcl, renameAclIdentifier, type AclEntry } from '
 import { conflict, failedPrecondition, invalidArgument, notFound, quote, resourceExhausted } from '../model/errors.js';
 import { normalizeMbtype, normalizePartition, validateLabel, validateRequestId } from '../model/labels.js';
 import { limits } from '../model/limits.js';
-import { isInSubtree, isUserRoot, ownerOf, renamedName, validateName } from '../model/names.js';
+import { hierarchyOf, isInSubtree, isUserRoot, ownerOf, renamedName, validateName } from '../model/names.js';
 import type { Change, Location, MailboxRecord, UserRecord } from '../model/records.js';
 import { validateUniqueid } from '../model/uniqueid.js';
 import type { Decision } from '../replication/engine.js';
@@ -166,6 +166,34 @@ function decideCreateOnHeldName(
 /** Every server holding a copy: the primary first, then the replicas. */
 export function serversOf(mailbox: MailboxRecord): string[] {
   return [mailbox.server, ...mailbox.replicas.map((replica) => replica.server)];
+}
+
+/**
+ * The mailbox that homes the hierarchy `mailbox` is in, other than itself: the
+ * hierarchy's root, or (a user's hierarchy without its root) another of the
+ * user's mailboxes. Undefined for a new hierarchy.
+ */
+export function hierarchyHome(store: Store, mailbox: Pick<MailboxRecord, 'name' | 'uniqueid'>): MailboxRecord | undefined {
+  const root = store.mailboxByName(hierarchyOf(mailbox.name));
+  if (root !== undefined) return root.uniqueid === mailbox.uniqueid ? undefined : root;
+  const owner = ownerOf(mailbox.name);
+  if (owner === null) return undefined;
+  return store.mailboxesOfUser(owner, 2).find((other) => other.uniqueid !== mailbox.uniqueid);
+}
+
+/**
+ * The home of the hierarchy `mailbox` would enter when it is neither on
+ * `server` nor replicated there (a user's hierarchy stays on one server unless
+ * an admin places a folder elsewhere explicitly); undefined otherwise.
+ */
+export function hierarchyHomedElsewhere(
+  store: Store,
+  mailbox: Pick<MailboxRecord, 'name' | 'uniqueid'>,
+  server: string,
+): MailboxRecord | undefined {
+  const home = hierarchyHome(store, mailbox);
+  if (home === undefined || home.server === server) return undefined;
+  return home.replicas.some((replica) => replica.server === server) ? undefined : home;
 }
 
 /** Finds a mailbox by name or throws NotFound naming it. */

@@ -98,4 +98,19 @@ describe('a backend principal and other servers\' hierarchies', () => {
     await b1.mailbox('SetAcl', { name: 'user.bob.Archive', identifier: 'bob', rights: 'lrs' });
     expect(await listNames('bob')).toEqual(['user.bob', 'user.bob.Archive']);
   });
+
+  it('reports a SyncServer entry in another server\'s hierarchy as a conflict, and syncs the rest', async () => {
+    const held = [
+      ['user.carol', 'carol'], ['user.carol.Drafts', 'carol-drafts'], ['user.carol.Outbox', 'carol-sent'], ['user.erina', 'erin'],
+      ['user.rep', 'rep'], ['user.rep.Sub', 'rep-sub'], ['user.bob.Archive', 'bob-archive'],
+    ];
+    const listing = [...held, ['user.bob.Evil', 'evil'], ['user.carol.New', 'carol-new']].map(([name, uniqueid]) => ({ name, uniqueid }));
+    const report = await b1.syncServer('b1', false, [listing] as never);
+    const conflicting = report['conflicting'] as Message[];
+    expect(conflicting.map((entry) => (entry['mailbox'] as Message)['name'])).toEqual(['user.bob.Evil']);
+    expect(conflicting[0]?.['reason']).toMatch(/in the hierarchy of "user\.bob", on b2/);
+    expect((report['added'] as Message[]).map((mailbox) => mailbox['name'])).toEqual(['user.carol.New']);
+    expect(report['removed_count']).toBe(0);
+    expect(await listNames('bob')).toEqual(['user.bob', 'user.bob.Archive']);
+  });
 });
