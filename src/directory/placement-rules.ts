@@ -95,8 +95,8 @@ export function requireRegisteredServer(store: Store, server: string, what: stri
   return record;
 }
 
-/** The refusal of a server the directory does not know (also used by bulk imports). */
-export function unregisteredServer(server: string, what: string): Error {
+/** The refusal of a server the directory does not know. */
+function unregisteredServer(server: string, what: string): Error {
   return failedPrecondition(
     `${what} ${quote(server)} is not a registered server: register it first with ` +
       `mbdir server-put ${server} --imap IP:PORT --lmtp IP:PORT (PutServer)`,
