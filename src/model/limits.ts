@@ -82,6 +82,10 @@ export const limits = {
   lockTtlMsMin: 1000,
   lockTtlMsMax: 60 * 60 * 1000,
   lockHolderBytesMax: 255,
+  /** Distinct servers one imported dump may name (each is checked against the directory, or registered). */
+  importServersMax: 10_000,
+  /** The description of a data directory's holder (`serve.holder`) quoted in a refusal, in characters. */
+  dataDirHolderCharsMax: 300,
   /** The rebalance job: moves run at once, per server, and how long one mover may run. */
   rebalanceParallelMax: 64,
   rebalancePerServerMax: 64,

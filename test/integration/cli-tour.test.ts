@@ -67,6 +67,11 @@ describe('the README tour', () => {
     expect(resolved).toMatch(/not moving/);
     expect(gone.code).toBe(1);
     expect(gone.stderr).toMatch(/^mbdir: NOT_FOUND: .*alice/);
+    // Her ACL entries follow her name: alicia keeps her rights, alice lists only the public folder.
+    const [aliciaList, aliceList] = await Promise.all([ok('list', 'alicia'), ok('list', 'alice')]);
+    expect(aliciaList.trim().split('\n').map((line) => line.split(/\s+/)[0])).toEqual(['shared.support', 'user.alicia', 'user.alicia.Sent']);
+    expect(aliciaList).toMatch(/user\.alicia\s+\\HasChildren\s+rights lrswipkxtecdan\s/);
+    expect(aliceList.trim().split('\n').map((line) => line.split(/\s+/)[0])).toEqual(['shared.support']);
 
     // The change stream: a snapshot, its end, then stop after a count.
     const [watchOutput, status, servers] = await Promise.all([ok('watch', '--count', '5'), ok('status'), ok('servers')]);
