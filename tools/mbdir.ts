@@ -53,6 +53,8 @@ const serveFlags: Array<[keyof ServeSettings, string, string]> = [
   ['etcdKey', '--etcd-key <file>', 'PEM private key of --etcd-cert'],
   ['etcdPrefix', '--etcd-prefix <prefix>', 'key prefix of this directory in etcd (engine etcd)'],
   ['etcdCompactRetentionRevisions', '--etcd-compact-retention-revisions <n>', 'etcd history kept when compacting (0: leave compaction to etcd)'],
+  ['httpListen', '--http-listen <host:port>', 'HTTP address for nginx auth_http (/auth) and JSON resolve (/v1/resolve); off when empty (port 0 picks one)'],
+  ['httpSmtpRelay', '--http-smtp-relay <ip:port>', 'numeric address /auth sends authenticated SMTP sessions to; empty refuses SMTP logins'],
 ];
 for (const [key, flags, description] of serveFlags) {
   serveCommand.option(flags, `${description} [env ${environmentName(key)}; default ${JSON.stringify(serveDefaults[key])}]`);

@@ -43,7 +43,7 @@ async function putPlacementThroughApi(client: MbdirClient, shape: DirectoryShape
   for (const change of generatePlacement(shape)) {
     if (change.kind === 'server.put') {
       const server = change.server;
-      await client.place('PutServer', { name: server.name, imap_address: server.imapAddress, lmtp_address: server.lmtpAddress, state: 'UP', weight: 1, datacenter: server.datacenter });
+      await client.place('PutServer', { name: server.name, imap_address: server.imapAddress, lmtp_address: server.lmtpAddress, pop3_address: server.pop3Address, state: 'UP', weight: 1, datacenter: server.datacenter });
     } else if (change.kind === 'business.put') {
       await client.place('PutBusiness', { id: change.business.id, home_server: change.business.homeServer });
     } else if (change.kind === 'user.put') {
