@@ -17,7 +17,7 @@ import { authorize, type Principal } from '../auth/roles.js';
 import { authAnswerHeaders, framingHeaders, parseAuthRequest, type AuthAnswer, type AuthRequest, type MailProtocol } from './auth-http.js';
 import { httpErrorOf, refusal } from './errors.js';
 import { sendJson, type HttpRoute } from './listener.js';
-import { RateLimitedLog } from './rate-limited-log.js';
+import { RateLimitedLog, refusalKind } from './rate-limited-log.js';
 
 export interface ResolveRoutesOptions {
   directory: Directory;
@@ -51,7 +51,7 @@ function answerAuthHttp(options: ResolveRoutesOptions, refusals: RateLimitedLog,
   } catch (error) {
     const mapped = httpErrorOf(error);
     if (mapped.internal) options.logger.error({ err: error, path: '/auth' }, 'internal error');
-    refusals.info(mapped.code, { path: '/auth', code: mapped.code, reason: mapped.message, clientIp: login?.clientIp }, 'auth_http login refused');
+    refusals.info(refusalKind(mapped.code, mapped.message), { path: '/auth', code: mapped.code, reason: mapped.message, clientIp: login?.clientIp }, 'auth_http login refused');
     answer = refusal(mapped.refusal, login?.protocol ?? protocolOf(request.headers));
   }
   const headers = authAnswerHeaders(answer, { loginAttempt: login?.loginAttempt ?? 1, protocol: login?.protocol ?? protocolOf(request.headers) });
@@ -108,7 +108,7 @@ async function answerResolve(
   } catch (error) {
     const mapped = httpErrorOf(error);
     if (mapped.internal) options.logger.error({ err: error, path: url.pathname }, 'internal error');
-    if (mapped.status !== 404) refusals.info(mapped.code, { path: url.pathname, code: mapped.code, reason: mapped.message }, 'resolve refused');
+    if (mapped.status !== 404) refusals.info(refusalKind(mapped.code, mapped.message), { path: url.pathname, code: mapped.code, reason: mapped.message }, 'resolve refused');
     sendJson(response, mapped.status, { error: { code: mapped.code, message: mapped.message } });
   }
 }
