@@ -362,7 +362,8 @@ export function addClientCommands(program: Command): void {
         print(json, response, () =>
           [
             `${user} on ${String(response['server'])}!${String(response['partition'])}`,
-            `imap ${String(response['imap_address']) || '-'}  pop3 ${String(response['pop3_address']) || '-'}  lmtp ${String(response['lmtp_address']) || '-'}`,
+            `imap ${String(response['imap_address']) || '-'}  lmtp ${String(response['lmtp_address']) || '-'}` +
+              (String(response['pop3_address'] ?? '') === '' ? '' : `  pop3 ${String(response['pop3_address'])}`),
             response['moving'] === true ? `MOVING to ${String(response['moving_to'])}` : 'not moving',
           ].join('\n'),
         );

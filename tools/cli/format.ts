@@ -34,7 +34,8 @@ export function formatServer(load: Message): string {
   const server = load['server'] as Message;
   return (
     `${String(server['name'])}\t${String(server['state'])}\tweight ${String(server['weight'])}\t` +
-    `imap ${String(server['imap_address']) || '-'}\tpop3 ${String(server['pop3_address']) || '-'}\tlmtp ${String(server['lmtp_address']) || '-'}\t` +
+    `imap ${String(server['imap_address']) || '-'}\tlmtp ${String(server['lmtp_address']) || '-'}\t` +
+    (String(server['pop3_address'] ?? '') === '' ? '' : `pop3 ${String(server['pop3_address'])}\t`) +
     `${String(load['users'])} users\t${String(load['mailboxes'])} mailboxes`
   );
 }
