@@ -34,6 +34,8 @@ export type RequestHeaders = Readonly<Record<string, string | string[] | undefin
 const protocols: readonly MailProtocol[] = ['imap', 'pop3', 'smtp'];
 /** A header value longer than this is refused before it is unescaped (a user id, escaped, is at most 3x its limit). */
 const escapedValueBytesMax = 3 * limits.userIdBytesMax;
+/** Replaces bad sequences with U+FFFD, which parseAuthRequest then refuses. */
+const utf8 = new TextDecoder('utf-8', { fatal: false });
 /** nginx writes the attempt as a decimal ngx_uint_t; more digits than this is not nginx. */
 const attemptDigitsMax = 9;
 
@@ -43,7 +45,7 @@ export function parseAuthRequest(headers: RequestHeaders): AuthRequest {
   if (!(protocols as readonly string[]).includes(protocol)) {
     throw invalidArgument(`Auth-Protocol ${quote(protocol)} is not imap, pop3 or smtp`);
   }
-  const user = new TextDecoder('utf-8', { fatal: false }).decode(unescapeMailAuth(single(headers, 'auth-user'), 'Auth-User'));
+  const user = utf8.decode(unescapeMailAuth(single(headers, 'auth-user'), 'Auth-User'));
   if (user.includes('\uFFFD')) throw invalidArgument('Auth-User is not UTF-8 once unescaped');
   const attemptText = optional(headers, 'auth-login-attempt') ?? '1';
   if (!/^[0-9]+$/.test(attemptText) || attemptText.length > attemptDigitsMax) {
