@@ -153,10 +153,13 @@ describe('/v1/resolve', () => {
 });
 
 describe('the route table and its bounds', () => {
-  it('answers 404 naming the routes, 405 for other methods, 414 past the URL limit, 431 past the header limit', async () => {
+  it('answers 404 naming the routes, 405 for other methods, the URL limit at the limit and 414 one past it, 431 past the header limit', async () => {
     expect(await getJson('/nope')).toMatchObject({ status: 404, body: { error: { message: 'no route /nope; routes: /auth, /v1/resolve' } } });
     expect((await fetch(`http://${http}/v1/resolve?user=alice`, { method: 'POST' })).status).toBe(405);
-    expect((await getJson(`/v1/resolve?user=${'a'.repeat(limits.httpUrlBytesMax)}`)).status).toBe(414);
+    const atLimit = `/v1/resolve?user=${'a'.repeat(limits.httpUrlBytesMax - '/v1/resolve?user='.length)}`;
+    expect(atLimit).toHaveLength(limits.httpUrlBytesMax);
+    expect(await getJson(atLimit)).toMatchObject({ status: 400, body: { error: { message: expect.stringMatching(/user id is 2031 bytes/) } } });
+    expect((await getJson(`${atLimit}a`)).status).toBe(414);
     const big = await raw(`GET /auth HTTP/1.0\r\nX-Big: ${'b'.repeat(limits.httpHeaderBytesMax)}\r\n\r\n`);
     expect(big.toString('latin1')).toMatch(/^HTTP\/1\.1 431/);
     expect((await getJson('/v1/resolve?user=alice')).status).toBe(200);
