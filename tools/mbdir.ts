@@ -72,6 +72,8 @@ const serveFlags: Array<[keyof ServeSettings, string, string, string?]> = [
   ['etcdKey', '--etcd-key <file>', 'PEM private key of --etcd-cert'],
   ['etcdPrefix', '--etcd-prefix <prefix>', 'key prefix of this directory in etcd (engine etcd)'],
   ['etcdCompactRetentionRevisions', '--etcd-compact-retention-revisions <n>', 'etcd history kept when compacting (0: leave compaction to etcd)'],
+  ['httpListen', '--http-listen <host:port>', 'HTTP address for nginx auth_http (/auth) and JSON resolve (/v1/resolve); off when empty (port 0 picks one)'],
+  ['httpSmtpRelay', '--http-smtp-relay <ip:port>', 'numeric address /auth sends authenticated SMTP sessions to; empty refuses SMTP logins'],
 ];
 // Commander shows each default and variable as it does for every command; only flags given on the
 // command line are taken from it (resolveServeSettings reads the environment and the file itself).

@@ -110,6 +110,7 @@ export function validateServer(server: ServerRecord): ServerRecord {
   validateLabel(server.name, 'server name');
   validateAddress(server.imapAddress, 'imap_address');
   validateAddress(server.lmtpAddress, 'lmtp_address');
+  validateAddress(server.pop3Address, 'pop3_address');
   if (!serverStates.includes(server.state)) throw invalidArgument(`server state must be one of ${serverStates.join(', ')}`);
   if (!Number.isInteger(server.weight) || server.weight < 0 || server.weight > serverWeightMax) {
     throw invalidArgument(`server weight must be 0..${serverWeightMax} (0 means 1)`);
@@ -159,6 +160,19 @@ export function resolveUser(store: Store, user: string): ResolvedUser {
   const mailbox = store.mailboxByName(root) ?? store.mailboxesOfUser(user, 1)[0];
   if (mailbox === undefined || mailbox.state !== 'ACTIVE') throw notFound(`user ${quote(user)} has no mailbox`);
   return { user, mailbox, server: store.server(mailbox.server), record: store.user(user) };
+}
+
+/**
+ * Whether a proxy may send the user's logins now: not while a move is under way
+ * (the data is in flight), not to a DOWN server, not to a server the directory
+ * does not know. A DRAINING server still serves the users it holds.
+ */
+export type UserAvailability = 'ready' | 'moving' | 'server-down' | 'server-unknown';
+
+export function userAvailability(resolved: ResolvedUser): UserAvailability {
+  if ((resolved.record?.movingSinceMs ?? 0) > 0) return 'moving';
+  if (resolved.server === undefined) return 'server-unknown';
+  return resolved.server.state === 'DOWN' ? 'server-down' : 'ready';
 }
 
 // ------------------------------------------------------------ rebalance plan

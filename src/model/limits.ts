@@ -116,6 +116,28 @@ export const limits = {
   statusWaitSecondsMax: 3_600,
   /** `mbdir status --wait`: pause between two asks while the node is not ready. */
   statusWaitRetryMs: 250,
+  /** HTTP adapter: request line and headers together, in bytes (node:http's maxHeaderSize). */
+  httpHeaderBytesMax: 8 * 1024,
+  /** HTTP adapter: the request target (path and query), in bytes. */
+  httpUrlBytesMax: 2048,
+  /** HTTP adapter: open connections at once; more are closed at accept. */
+  httpConnectionsMax: 1024,
+  /** HTTP adapter: a request's headers must arrive within this long... */
+  httpHeadersTimeoutMs: 5_000,
+  /** ...and the whole request within this long. */
+  httpRequestTimeoutMs: 10_000,
+  /** HTTP adapter: an idle kept-alive connection is closed after this long (nginx's auth_http opens one per login). */
+  httpKeepAliveTimeoutMs: 5_000,
+  /** HTTP adapter: one refusal of each kind logged per this interval; the rest are counted into the next line. */
+  httpRefusalLogIntervalMs: 10_000,
+  /** nginx auth_http: nginx reads the answer's status line and headers into a fixed buffer of this size. */
+  authHttpResponseBytesMax: 1024,
+  /** nginx auth_http: Auth-Wait seconds before a refused client may try again. */
+  authHttpRefusalWaitSeconds: 3,
+  /** nginx auth_http: Auth-Wait seconds while a user is moving or their server is down. */
+  authHttpRetryWaitSeconds: 5,
+  /** nginx auth_http: from this Auth-Login-Attempt on, answers carry no Auth-Wait and nginx closes the session (its docs advise 10-20). */
+  authHttpLoginAttemptsMax: 10,
 } as const;
 
 /** Asserts the relations between limits; throws at load time if they are off. */
@@ -131,6 +153,11 @@ export function checkLimits(): void {
   // cut off even watchers that keep up.
   assert(limits.renameSubtreeMailboxesMax <= limits.watchBufferEventsMax, 'a subtree rename fits a watch buffer');
   assert(limits.syncCommitBatchMax <= limits.watchBufferEventsMax, 'a sync commit fits a watch buffer');
+  // node:http refuses a headersTimeout above requestTimeout; the URL is part of the header block.
+  assert(limits.httpHeadersTimeoutMs <= limits.httpRequestTimeoutMs, 'httpHeadersTimeoutMs <= httpRequestTimeoutMs');
+  assert(limits.httpUrlBytesMax < limits.httpHeaderBytesMax, 'httpUrlBytesMax < httpHeaderBytesMax');
+  // A user id, URL-escaped three bytes a byte, fits the request target of /v1/resolve.
+  assert(3 * limits.userIdBytesMax + 64 <= limits.httpUrlBytesMax, 'an escaped user id fits httpUrlBytesMax');
   // A full page of maximal records must fit in one gRPC message.
   assert(limits.pageSizeMax * 400 <= limits.grpcMessageBytesMax, 'page fits a gRPC message');
 }

@@ -38,6 +38,8 @@ export interface ServerRecord {
   name: string;
   imapAddress: string;
   lmtpAddress: string;
+  /** POP3 address (numeric IP:port), '' when the server serves no POP3; absent in records stored before it existed. */
+  pop3Address: string;
   state: ServerState;
   weight: number;
   datacenter: string;

@@ -10,8 +10,12 @@ import type { Logger } from '../logging.js';
 import type { Engine } from '../replication/engine.js';
 import { StandaloneEngine } from '../replication/standalone.js';
 import { Store, type SynchronousMode } from '../store/store.js';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Principal } from './auth/roles.js';
 import type { CallGuard } from './grpc/calls.js';
 import { bindGrpcServer, createGrpcServer } from './grpc/server.js';
+import { HttpListener, type HttpRoute } from './http/listener.js';
+import { resolveRoutes } from './http/resolve-routes.js';
 
 export interface NodeConfig {
   engine: 'standalone' | 'etcd';
@@ -30,6 +34,22 @@ export interface NodeConfig {
   reservationTtlMs?: number;
   /** Builds the etcd engine when `engine` is etcd (kept out of this module's imports). */
   etcdEngine?: (store: Store) => Engine;
+  /** The HTTP adapter (nginx auth_http, JSON resolve); off when absent. */
+  http?: HttpConfig;
+}
+
+export interface HttpConfig {
+  /** HOST:PORT; port 0 picks one. */
+  listen: string;
+  /** The caller's principal from its token header (TokenGuard.principalOfHttp). */
+  principalOf: (headers: IncomingHttpHeaders) => Principal;
+  /** Numeric IP:port nginx hands authenticated SMTP sessions to; '' refuses SMTP logins. */
+  smtpRelay: string;
+}
+
+/** Every HTTP route of a node: one table, so adapters added later (metrics, health) join it here. */
+function httpRoutesOf(directory: Directory, http: HttpConfig, logger: Logger): HttpRoute[] {
+  return [...resolveRoutes({ directory, principalOf: http.principalOf, logger, smtpRelay: http.smtpRelay })];
 }
 
 /** How often expired reservations are released. */
@@ -42,6 +62,8 @@ export class MbdirNode {
     readonly directory: Directory,
     readonly grpcServer: grpc.Server,
     readonly port: number,
+    /** The HTTP adapter, when configured. */
+    readonly http: HttpListener | null,
     private readonly sweeper: NodeJS.Timeout,
     private readonly logger: Logger,
   ) {}
@@ -70,6 +92,16 @@ export class MbdirNode {
     });
     const { server } = createGrpcServer({ directory, logger, guard: config.guard, version: config.version });
     const port = await bindGrpcServer(server, config.listen, config.credentials);
+    const httpLogger = logger.child({ component: 'http' });
+    let http: HttpListener | null = null;
+    try {
+      if (config.http !== undefined) http = await HttpListener.start(config.http.listen, httpRoutesOf(directory, config.http, httpLogger), httpLogger);
+    } catch (error) {
+      server.forceShutdown();
+      await engine.close();
+      store.close();
+      throw error;
+    }
     const sweeper = setInterval(() => {
       directory.sweepReservations().then(
         (released) => {
@@ -79,12 +111,13 @@ export class MbdirNode {
       );
     }, reservationSweepIntervalMs);
     sweeper.unref();
-    return new MbdirNode(store, engine, directory, server, port, sweeper, logger);
+    return new MbdirNode(store, engine, directory, server, port, http, sweeper, logger);
   }
 
   /** Stops accepting calls, lets running ones finish for up to `graceMs`, then closes the store. */
   async stop(graceMs = 5000): Promise<void> {
     clearInterval(this.sweeper);
+    await this.http?.close(graceMs);
     await new Promise<void>((resolve) => {
       const force = setTimeout(() => {
         this.grpcServer.forceShutdown();

@@ -5,6 +5,7 @@
  * line naming it.
  */
 import { readFileSync } from 'node:fs';
+import { validateAddress } from '../../src/model/labels.js';
 import { cacheMebibytesMax, defaultCacheMebibytes } from '../../src/store/store.js';
 
 export interface ServeSettings {
@@ -25,6 +26,8 @@ export interface ServeSettings {
   etcdKey: string;
   etcdPrefix: string;
   etcdCompactRetentionRevisions: string;
+  httpListen: string;
+  httpSmtpRelay: string;
 }
 
 export const serveDefaults: ServeSettings = {
@@ -45,6 +48,8 @@ export const serveDefaults: ServeSettings = {
   etcdKey: '',
   etcdPrefix: '/mbdir',
   etcdCompactRetentionRevisions: '100000',
+  httpListen: '',
+  httpSmtpRelay: '',
 };
 
 /** Environment variable of each setting: MBDIR_ + the name in upper snake case. */
@@ -79,9 +84,10 @@ export function resolveServeSettings(
     }
     settings[key] = normalized;
   }
-  if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(settings.listen)) {
+  if (!hostPortShape.test(settings.listen)) {
     throw new Error(`setting listen is ${JSON.stringify(settings.listen)}; expected HOST:PORT such as 127.0.0.1:7878`);
   }
+  checkHttpSettings(settings);
   if (!/^\d{1,6}$/.test(settings.cacheMib) || Number(settings.cacheMib) < 1 || Number(settings.cacheMib) > cacheMebibytesMax) {
     throw new Error(`setting cacheMib is ${JSON.stringify(settings.cacheMib)}; expected MiB from 1 to ${cacheMebibytesMax}`);
   }
@@ -104,6 +110,22 @@ export function resolveServeSettings(
     }
   }
   return settings as unknown as ServeSettings;
+}
+
+const hostPortShape = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
+
+/** The HTTP adapter is off unless httpListen is given; its SMTP relay is a numeric address that needs it. */
+function checkHttpSettings(settings: Record<keyof ServeSettings, string>): void {
+  if (settings.httpListen !== '' && !hostPortShape.test(settings.httpListen)) {
+    throw new Error(`setting httpListen is ${JSON.stringify(settings.httpListen)}; expected HOST:PORT such as 127.0.0.1:8080`);
+  }
+  if (settings.httpSmtpRelay === '') return;
+  if (settings.httpListen === '') throw new Error('setting httpSmtpRelay is for the HTTP adapter: give --http-listen too');
+  try {
+    validateAddress(settings.httpSmtpRelay, 'setting httpSmtpRelay');
+  } catch (error) {
+    throw new Error((error as Error).message);
+  }
 }
 
 /** The etcd TLS settings make sense together: https:// endpoints only, a client certificate with its key. */

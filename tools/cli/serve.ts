@@ -67,9 +67,10 @@ function etcdTlsOf(settings: ServeSettings): EtcdTls | undefined {
 
 function loadTokens(settings: ServeSettings, logger: Logger): TokenGuard {
   if (settings.tokens === '') {
-    if (!isLoopbackListen(settings.listen)) {
+    for (const [flag, listen] of [['--listen', settings.listen], ['--http-listen', settings.httpListen]] as const) {
+      if (listen === '' || isLoopbackListen(listen)) continue;
       throw new Error(
-        `refusing to listen on ${settings.listen} without --tokens: anyone reaching it could redirect mail. ` +
+        `refusing to listen on ${listen} without --tokens (${flag}): anyone reaching it could redirect mail. ` +
           'Give --tokens FILE (see mbdir token add) or listen on 127.0.0.1',
       );
     }
@@ -172,6 +173,9 @@ async function serveLocked(settings: ServeSettings, overrides: ServeTestOverride
           },
           logger.child({ component: 'etcd' }),
         ),
+      ...(settings.httpListen === ''
+        ? {}
+        : { http: { listen: settings.httpListen, principalOf: (headers) => guard.principalOfHttp(headers), smtpRelay: settings.httpSmtpRelay } }),
       ...overrides,
     },
     logger,
@@ -183,6 +187,12 @@ async function serveLocked(settings: ServeSettings, overrides: ServeTestOverride
     { listen: where, engine: settings.engine, dataDir: settings.dataDir, synchronous: settings.synchronous, cacheMib: Number(settings.cacheMib), tls },
     'serving',
   );
+  // Before the gRPC line: whoever waits for that line has every other adapter's line by then.
+  if (node.http !== null) {
+    const httpWhere = `${settings.httpListen.slice(0, settings.httpListen.lastIndexOf(':'))}:${node.http.port}`;
+    logger.info({ listen: httpWhere, routes: ['/auth', '/v1/resolve'] }, 'serving HTTP');
+    process.stdout.write(`serving HTTP on ${httpWhere}\n`);
+  }
   process.stdout.write(
     `mbdir ${version} serving gRPC on ${where} (engine ${settings.engine}, data ${settings.dataDir}, ${tls}` +
       `${settings.tokens === '' ? ', no tokens: loopback only' : ''})\n`,

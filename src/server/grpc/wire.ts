@@ -42,6 +42,7 @@ export interface WireServer {
   name: string;
   imap_address: string;
   lmtp_address: string;
+  pop3_address: string;
   state: WireServerState;
   weight: number;
   datacenter: string;
@@ -164,6 +165,7 @@ export function serverFromWire(value: unknown): ServerRecord {
     name: wireString(object['name'], 'server.name'),
     imapAddress: wireString(object['imap_address'], 'server.imap_address'),
     lmtpAddress: wireString(object['lmtp_address'], 'server.lmtp_address'),
+    pop3Address: wireString(object['pop3_address'], 'server.pop3_address'),
     state: state === undefined || state === 'SERVER_STATE_UNSPECIFIED' ? 'UP' : (state as ServerState),
     weight: wireNumber(object['weight'], 'server.weight'),
     datacenter: wireString(object['datacenter'], 'server.datacenter'),
@@ -175,6 +177,7 @@ export function serverToWire(server: ServerRecord): WireServer {
     name: server.name,
     imap_address: server.imapAddress,
     lmtp_address: server.lmtpAddress,
+    pop3_address: server.pop3Address,
     state: server.state,
     weight: server.weight,
     datacenter: server.datacenter,
