@@ -8,9 +8,11 @@ import * as grpc from '@grpc/grpc-js';
 import type { Directory } from '../../directory/directory.js';
 import type { Logger } from '../../logging.js';
 import type { Principal } from '../auth/roles.js';
+import type { InFlight } from '../adapter.js';
 import { limits } from '../../model/limits.js';
 import { toGrpcError } from './errors.js';
 import { wireNumber } from './wire.js';
+import { writeLogFor } from './write-log.js';
 
 /** Called before every handler: who is calling; throws a typed error to refuse the call. */
 export type CallGuard = (method: string, metadata: grpc.Metadata) => Principal;
@@ -20,6 +22,8 @@ export interface CallContext {
   logger: Logger;
   /** The directory as the principal may use it (a backend's writes are scoped to its server). */
   directoryFor(principal: Principal): Directory;
+  /** Calls in flight, which a stopping node waits for (bounded by limits.shutdownGraceMs). */
+  inFlight: InFlight;
 }
 
 /** Milliseconds left before the call's deadline, capped by the min_revision wait bound. */
@@ -39,19 +43,30 @@ export function unary<Request, Response>(
     directory: Directory,
   ) => Promise<Response> | Response,
 ): grpc.handleUnaryCall<Request, Response> {
+  const writeLog = writeLogFor(method, context.logger);
   return (call, callback) => {
-    const fail = (error: unknown): void => callback(toGrpcError(error, method, context.logger));
+    const done = context.inFlight.begin();
+    const fail = (error: unknown): void => {
+      done();
+      callback(toGrpcError(error, method, context.logger));
+    };
     let answer: Promise<Response> | Response;
+    let principal: Principal;
     try {
-      const principal = context.guard(method, call.metadata);
+      principal = context.guard(method, call.metadata);
       answer = handler(call.request, call, context.directoryFor(principal));
     } catch (error) {
       fail(error);
       return;
     }
+    const succeed = (response: Response): void => {
+      done();
+      writeLog?.(principal, call.request, response);
+      callback(null, response);
+    };
     // A read that needs no wait answers in the same tick, with no promise (what makes lookups cheap).
-    if (answer instanceof Promise) answer.then((response) => callback(null, response), fail);
-    else callback(null, answer);
+    if (answer instanceof Promise) answer.then(succeed, fail);
+    else succeed(answer);
   };
 }
 
@@ -71,12 +86,17 @@ export function serverStream<Request, Response>(
   handler: (request: Request, call: grpc.ServerWritableStream<Request, Response>, directory: Directory) => Promise<void>,
 ): grpc.handleServerStreamingCall<Request, Response> {
   return (call) => {
+    const done = context.inFlight.begin();
     (async () => {
       const principal = context.guard(method, call.metadata);
       await handler(call.request, call, context.directoryFor(principal));
     })().then(
-      () => call.end(),
+      () => {
+        done();
+        call.end();
+      },
       (error: unknown) => {
+        done();
         // grpc-js sends a stream's status from 'error' (then end); destroy() would drop it.
         if (!call.cancelled) call.emit('error', toGrpcError(error, method, context.logger));
       },
@@ -87,15 +107,26 @@ export function serverStream<Request, Response>(
 export function clientStream<Request, Response>(
   context: CallContext,
   method: string,
-  handler: (call: grpc.ServerReadableStream<Request, Response>, directory: Directory) => Promise<Response>,
+  handler: (
+    call: grpc.ServerReadableStream<Request, Response>,
+    directory: Directory,
+    principal: Principal,
+  ) => Promise<Response>,
 ): grpc.handleClientStreamingCall<Request, Response> {
   return (call, callback) => {
+    const done = context.inFlight.begin();
     (async () => {
       const principal = context.guard(method, call.metadata);
-      return handler(call, context.directoryFor(principal));
+      return handler(call, context.directoryFor(principal), principal);
     })().then(
-      (response) => callback(null, response),
-      (error: unknown) => callback(toGrpcError(error, method, context.logger)),
+      (response) => {
+        done();
+        callback(null, response);
+      },
+      (error: unknown) => {
+        done();
+        callback(toGrpcError(error, method, context.logger));
+      },
     );
   };
 }
@@ -106,12 +137,17 @@ export function bidiStream<Request, Response>(
   handler: (call: grpc.ServerDuplexStream<Request, Response>, directory: Directory) => Promise<void>,
 ): grpc.handleBidiStreamingCall<Request, Response> {
   return (call) => {
+    const done = context.inFlight.begin();
     (async () => {
       const principal = context.guard(method, call.metadata);
       await handler(call, context.directoryFor(principal));
     })().then(
-      () => call.end(),
+      () => {
+        done();
+        call.end();
+      },
       (error: unknown) => {
+        done();
         // grpc-js sends a stream's status from 'error' (then end); destroy() would drop it.
         if (!call.cancelled) call.emit('error', toGrpcError(error, method, context.logger));
       },
