@@ -13,6 +13,7 @@ import { environmentName, resolveServeSettings, serveDefaults, type ServeSetting
 import { serve, version } from './cli/serve.js';
 import { addRebalanceCommand } from './rebalance/command.js';
 import { addTransferCommands } from './cli/transfer.js';
+import { addBackupCommands } from './cli/backup.js';
 
 const program = new Command();
 program
@@ -87,6 +88,7 @@ program
 addClientCommands(program);
 addRebalanceCommand(program);
 addTransferCommands(program);
+addBackupCommands(program);
 addBenchCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
