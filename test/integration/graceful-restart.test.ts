@@ -155,11 +155,19 @@ describe('graceful restart under load', () => {
     const writers = Array.from({ length: writersCount }, (_, id) => writer(id, acked, () => writing));
 
     while (acked.length < writersCount * writesBeforeStop) await sleep(20);
+    // A proxy's open LookupStream: answered until the stop, then ended so the stop need not wait for it.
+    const lookups = current.client.lookupStream();
+    const lookupEnd = new Promise<grpc.ServiceError>((resolve) => lookups.on('error', resolve));
+    const answered = new Promise<Message>((resolve) => lookups.once('data', resolve));
+    lookups.write({ name: 'user.w0.f0' });
+    expect(((await answered)['results'] as Message[])[0]).toMatchObject({ found: true });
     const stoppedAt = Date.now();
     const exitCode = await first.stop('SIGTERM');
     const stopMs = Date.now() - stoppedAt;
     expect(exitCode).toBe(0);
     expect(stopMs).toBeLessThan(limits.shutdownGraceMs);
+    const lookupStatus = await lookupEnd;
+    expect([grpc.status[lookupStatus.code], lookupStatus.details]).toEqual(['UNAVAILABLE', expect.stringMatching(/node is stopping/)]);
     expect(first.stderr()).not.toMatch(/cutting|"level":50/);
     const statuses = await health;
     expect(statuses[0]).toBe(1);

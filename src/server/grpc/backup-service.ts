@@ -8,7 +8,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import { open, rm } from 'node:fs/promises';
 import type { Directory } from '../../directory/directory.js';
-import { resourceExhausted } from '../../model/errors.js';
+import { resourceExhausted, unavailable } from '../../model/errors.js';
 import { limits } from '../../model/limits.js';
 import { serverStream, writeWithBackpressure, type CallContext } from './calls.js';
 
@@ -42,6 +42,7 @@ async function streamBackup(call: grpc.ServerWritableStream<Request, Response>, 
       const buffer = Buffer.alloc(limits.backupChunkBytes);
       for (;;) {
         if (call.cancelled) return;
+        if (context.stopping.aborted) throw unavailable('the node is stopping; take the backup again from a running node');
         const { bytesRead } = await file.read(buffer, 0, buffer.length, null);
         if (bytesRead === 0) return;
         await writeWithBackpressure(call, { data: Buffer.from(buffer.subarray(0, bytesRead)) });

@@ -10,6 +10,7 @@ import type { Logger } from '../../logging.js';
 import type { Principal } from '../auth/roles.js';
 import type { InFlight } from '../adapter.js';
 import { limits } from '../../model/limits.js';
+import { unavailable } from '../../model/errors.js';
 import { toGrpcError } from './errors.js';
 import { wireNumber } from './wire.js';
 import { writeLogFor } from './write-log.js';
@@ -24,6 +25,8 @@ export interface CallContext {
   directoryFor(principal: Principal): Directory;
   /** Calls in flight, which a stopping node waits for (bounded by limits.shutdownGraceMs). */
   inFlight: InFlight;
+  /** Aborted when the node starts to stop: open-ended streams (LookupStream) end after what they read. */
+  stopping: AbortSignal;
 }
 
 /** Milliseconds left before the call's deadline, capped by the min_revision wait bound. */
@@ -182,10 +185,14 @@ export async function writeWithBackpressure<Response>(
  * back until it settles. Reading pauses while the transport asks to drain, so
  * a client that does not read its answers cannot make the server buffer
  * without bound. Resolves when the client has ended and every answer is written.
+ * When `stopping` aborts (the node stops), no further message is read; once the
+ * ones read are answered, the stream fails with UNAVAILABLE, so the client
+ * sends what was not answered to another node.
  */
 export function answerInOrder<Request, Response>(
   call: grpc.ServerDuplexStream<Request, Response>,
   answer: (request: Request) => Response | Promise<Response>,
+  stopping?: AbortSignal,
 ): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const queue: Array<Response | Promise<Response>> = [];
@@ -193,14 +200,24 @@ export function answerInOrder<Request, Response>(
     let pumping = false;
     let draining = false;
     let settled = false;
+    let stopped = false;
     const finish = (error?: unknown): void => {
       if (settled) return;
       if (error === undefined && !(call.cancelled || (ended && queue.length === 0 && !pumping && !draining))) return;
       settled = true;
       call.off('data', onData);
-      if (error === undefined) resolve();
+      stopping?.removeEventListener('abort', stop);
+      // Stopped by the node: what was read is answered; the status says why the rest was not.
+      if (error === undefined && stopped && !call.cancelled) reject(unavailable('the node is stopping; send the names not answered to another node'));
+      else if (error === undefined) resolve();
       else reject(error);
     };
+    function stop(): void {
+      stopped = true;
+      ended = true;
+      call.off('data', onData);
+      finish();
+    }
     const write = (response: Response): void => {
       if (call.write(response) || draining) return;
       draining = true;
@@ -253,6 +270,8 @@ export function answerInOrder<Request, Response>(
       ended = true;
       finish();
     });
+    if (stopping?.aborted === true) stop();
+    else stopping?.addEventListener('abort', stop, { once: true });
     call.once('error', (error: unknown) => finish(error));
     call.once('cancelled', () => finish());
   });

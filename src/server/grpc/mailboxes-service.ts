@@ -123,7 +123,7 @@ export function mailboxesService(context: CallContext): grpc.UntypedServiceImple
           const found = directory.lookupMailboxes(names);
           return { results: names.map((name, index) => lookupResult(name, found.value[index])), revision: found.revision };
         });
-      }),
+      }, context.stopping),
     ),
 
     RenameMailbox: unary<Request, Response>(context, 'RenameMailbox', async (request, _call, directory) => {

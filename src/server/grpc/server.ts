@@ -50,12 +50,14 @@ export interface MbdirGrpcServer {
 export function createGrpcServer(options: GrpcServerOptions): MbdirGrpcServer {
   const server = new grpc.Server(grpcServerOptions);
   const logger = options.logger.child({ component: 'grpc' });
+  const stopping = new AbortController();
   const context: CallContext = {
     guard: options.guard,
     logger,
     directoryFor: (principal) =>
       principal.role.kind === 'backend' ? options.directory.scopedTo(principal.role.server) : options.directory,
     inFlight: new InFlight(),
+    stopping: stopping.signal,
   };
   // Watch writes each change event encoded once for all its subscribers (mailboxes-service.ts).
   server.addService(passEncodedResponses(services.Mailboxes.service, ['Watch']), mailboxesService(context));
@@ -75,6 +77,7 @@ export function createGrpcServer(options: GrpcServerOptions): MbdirGrpcServer {
       // Stops the listener and refuses new calls (GOAWAY); calls in flight go on. Their end is
       // watched through context.inFlight: health watches never end, so this may never call back.
       shutDown = new Promise((resolve) => server.tryShutdown(() => resolve()));
+      stopping.abort();
       logger.info({ inFlight: context.inFlight.size }, 'draining: health NOT_SERVING, new calls refused');
     },
     idle: () => context.inFlight.idle(),
