@@ -118,8 +118,8 @@ export const limits = {
    * before connections that are still open (health watches) are cut.
    */
   shutdownFlushMs: 250,
-  /** Backup: bytes of the database file in one streamed Backup message. */
-  backupChunkBytes: 1024 * 1024,
+  /** Backup: bytes of the database file in one streamed Backup message (the client holds up to clientStreamBufferMessagesMax of them). */
+  backupChunkBytes: 128 * 1024,
   /** Backup: database pages copied per step of SQLite's online backup (4 MiB at 4 KiB pages). */
   backupStepPages: 1024,
   /** Backup: backups one node takes at once (each copies the whole database). */

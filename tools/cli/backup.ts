@@ -7,7 +7,7 @@
  * installs it (src/store/backup.ts). Neither overwrites a file it did not make.
  */
 import type { Command } from 'commander';
-import { createWriteStream, existsSync, renameSync, rmSync } from 'node:fs';
+import { chmodSync, createWriteStream, existsSync, renameSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
 import { ClientError } from '../../src/client/client.js';
 import { backupDataDirectory, installBackup, readBackupFacts, type BackupFacts } from '../../src/store/backup.js';
@@ -58,6 +58,7 @@ export function addBackupCommands(program: Command): void {
       try {
         if (options.dataDir !== undefined) await backupDataDirectory(options.dataDir, partial);
         else await backupThroughEndpoint(command, partial);
+        chmodSync(partial, 0o600); // the whole directory: as private as the data directory
         const facts = readBackupFacts(partial, true);
         renameSync(partial, options.out);
         report(command, facts, `backed up revision ${facts.revision} (${facts.mailboxes} mailboxes, ${facts.bytes} bytes, schema ${facts.schemaVersion}) to ${options.out}`);
