@@ -18,21 +18,22 @@ export interface NodeAdapter {
   close(): Promise<void>;
 }
 
-/** Counts work in flight; `idle()` resolves when it reaches zero. */
+/**
+ * Counts work in flight; `idle()` resolves when it reaches zero. Every `enter`
+ * must be matched by exactly one `leave` (the gRPC call wrappers do it on each
+ * path: no closure per call, lookups are hot).
+ */
 export class InFlight {
   private count = 0;
   private waiters: Array<() => void> = [];
 
-  /** One more in flight; the returned function ends it (calling it twice counts once). */
-  begin(): () => void {
+  enter(): void {
     this.count += 1;
-    let ended = false;
-    return () => {
-      if (ended) return;
-      ended = true;
-      this.count -= 1;
-      if (this.count === 0) this.wake();
-    };
+  }
+
+  leave(): void {
+    this.count -= 1;
+    if (this.count === 0 && this.waiters.length > 0) this.wake();
   }
 
   get size(): number {

@@ -48,9 +48,10 @@ export function unary<Request, Response>(
 ): grpc.handleUnaryCall<Request, Response> {
   const writeLog = writeLogFor(method, context.logger);
   return (call, callback) => {
-    const done = context.inFlight.begin();
+    const inFlight = context.inFlight;
+    inFlight.enter();
     const fail = (error: unknown): void => {
-      done();
+      inFlight.leave();
       callback(toGrpcError(error, method, context.logger));
     };
     let answer: Promise<Response> | Response;
@@ -63,7 +64,7 @@ export function unary<Request, Response>(
       return;
     }
     const succeed = (response: Response): void => {
-      done();
+      inFlight.leave();
       writeLog?.(principal, call.request, response);
       callback(null, response);
     };
@@ -89,17 +90,18 @@ export function serverStream<Request, Response>(
   handler: (request: Request, call: grpc.ServerWritableStream<Request, Response>, directory: Directory) => Promise<void>,
 ): grpc.handleServerStreamingCall<Request, Response> {
   return (call) => {
-    const done = context.inFlight.begin();
+    const inFlight = context.inFlight;
+    inFlight.enter();
     (async () => {
       const principal = context.guard(method, call.metadata);
       await handler(call.request, call, context.directoryFor(principal));
     })().then(
       () => {
-        done();
+        inFlight.leave();
         call.end();
       },
       (error: unknown) => {
-        done();
+        inFlight.leave();
         // grpc-js sends a stream's status from 'error' (then end); destroy() would drop it.
         if (!call.cancelled) call.emit('error', toGrpcError(error, method, context.logger));
       },
@@ -117,17 +119,18 @@ export function clientStream<Request, Response>(
   ) => Promise<Response>,
 ): grpc.handleClientStreamingCall<Request, Response> {
   return (call, callback) => {
-    const done = context.inFlight.begin();
+    const inFlight = context.inFlight;
+    inFlight.enter();
     (async () => {
       const principal = context.guard(method, call.metadata);
       return handler(call, context.directoryFor(principal), principal);
     })().then(
       (response) => {
-        done();
+        inFlight.leave();
         callback(null, response);
       },
       (error: unknown) => {
-        done();
+        inFlight.leave();
         callback(toGrpcError(error, method, context.logger));
       },
     );
@@ -140,17 +143,18 @@ export function bidiStream<Request, Response>(
   handler: (call: grpc.ServerDuplexStream<Request, Response>, directory: Directory) => Promise<void>,
 ): grpc.handleBidiStreamingCall<Request, Response> {
   return (call) => {
-    const done = context.inFlight.begin();
+    const inFlight = context.inFlight;
+    inFlight.enter();
     (async () => {
       const principal = context.guard(method, call.metadata);
       await handler(call, context.directoryFor(principal));
     })().then(
       () => {
-        done();
+        inFlight.leave();
         call.end();
       },
       (error: unknown) => {
-        done();
+        inFlight.leave();
         // grpc-js sends a stream's status from 'error' (then end); destroy() would drop it.
         if (!call.cancelled) call.emit('error', toGrpcError(error, method, context.logger));
       },
