@@ -8,7 +8,7 @@
  * `watchBufferEventsMax` behind is cut off, told where to resume. A record that
  * leaves a filter (rename, move) arrives as a DELETE under its old name.
  */
-import { invalidArgument, resourceExhausted } from '../model/errors.js';
+import { failedPrecondition, invalidArgument, resourceExhausted } from '../model/errors.js';
 import { validateLabel } from '../model/labels.js';
 import { limits } from '../model/limits.js';
 import { isInSubtree, validateName } from '../model/names.js';
@@ -382,6 +382,15 @@ export class WatchHub {
   subscribe(filter: WatchFilter, fromRevision: number, sink: WatchSink): WatchSubscription {
     validateWatchFilter(filter);
     if (this.endedReason !== null) throw resumableEnd(this.endedReason, fromRevision);
+    // Standalone, one node holds the only history: a client ahead of it saw revisions this
+    // directory no longer has (restored from a backup, or writes lost in a crash under
+    // synchronous=NORMAL), which new writes will reuse. An etcd node may merely lag: it waits.
+    if (this.engine.kind === 'standalone' && fromRevision > this.engine.appliedRevision()) {
+      throw failedPrecondition(
+        `from_revision ${fromRevision} is ahead of this directory's revision ${this.engine.appliedRevision()} ` +
+          '(restored from a backup?): the revisions after it will be reused; watch from 0 for a snapshot',
+      );
+    }
     if (this.subscribers >= this.bounds.subscribersMax) {
       throw resourceExhausted(`this node already serves ${this.bounds.subscribersMax} watch subscribers`);
     }

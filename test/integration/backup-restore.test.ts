@@ -104,6 +104,8 @@ describe('backup during writes, restore', () => {
       expect(sorted(await scanAll(client))).toEqual(sorted(atRevision));
       // Every write acknowledged at or before that revision is there; none after it.
       expect(atRevision.length).toBe(acked.filter((write) => write.revision <= backup.revision).length);
+      // A proxy that followed the source past the backup is told to start over, not fed reused revisions.
+      await expectError(client.stream('Watch', { from_revision: backup.revision + 1 }).next(), 'FAILED_PRECONDITION', /ahead of this directory.*watch from 0/);
       await node.stop();
     }
   }, 60_000);

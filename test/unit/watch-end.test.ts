@@ -2,9 +2,10 @@
  * WatchHub.endAll (a stopping node) on a real in-memory store: each
  * subscription ends with the cut-off's resumable status naming the last
  * revision it was sent whole (live, caught up, blocked with items queued, or
- * inside its snapshot), and a new subscription is refused the same way.
+ * inside its snapshot), and a new subscription is refused the same way. And
+ * a standalone node refuses a Watch from a revision it does not have.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Directory } from '../../src/directory/directory.js';
 import type { WatchItem } from '../../src/directory/watch.js';
 import { DirectoryError } from '../../src/model/errors.js';
@@ -14,6 +15,10 @@ import { Store } from '../../src/store/store.js';
 const store = new Store({ dataDir: ':memory:', synchronous: 'OFF' });
 const engine = new StandaloneEngine(store);
 const directory = new Directory(store, engine);
+
+beforeAll(async () => {
+  await directory.putServer({ name: 'b1', imapAddress: '127.0.0.1:143', lmtpAddress: '127.0.0.1:24', state: 'UP', weight: 1, datacenter: '' });
+});
 
 afterAll(async () => {
   await engine.close();
@@ -42,9 +47,19 @@ function subscribe(fromRevision: number, accept = Infinity): Recorded {
 
 const create = async (name: string): Promise<number> => (await directory.createMailbox({ name, server: 'b1' })).revision;
 
+describe('Watch on a standalone node', () => {
+  it('refuses a from_revision ahead of the directory (a client that saw revisions a restore took back)', async () => {
+    const now = await create('user.ahead');
+    expect(() => subscribe(now + 5)).toThrow(
+      `from_revision ${now + 5} is ahead of this directory's revision ${now} (restored from a backup?): the revisions after it will be reused; watch from 0 for a snapshot`,
+    );
+    const atNow = subscribe(now);
+    expect(atNow.ended).toBeNull();
+  });
+});
+
 describe('WatchHub.endAll', () => {
   it('tells every subscriber where to resume, and refuses new ones', async () => {
-    await directory.putServer({ name: 'b1', imapAddress: '127.0.0.1:143', lmtpAddress: '127.0.0.1:24', state: 'UP', weight: 1, datacenter: '' });
     const first = await create('user.a');
     const live = subscribe(first);
     const blocked = subscribe(first, 1);
