@@ -13,6 +13,7 @@ import { environmentName, resolveServeSettings, serveDefaults, type ServeSetting
 import { serve, version } from './cli/serve.js';
 import { addRebalanceCommand } from './rebalance/command.js';
 import { addTransferCommands } from './cli/transfer.js';
+import { addBackupCommands } from './cli/backup.js';
 
 /** Help width when stdout is not a terminal (a terminal's own width is used when it is). */
 const helpColumnsDefault = 100;
@@ -114,6 +115,7 @@ program
 addClientCommands(program);
 addRebalanceCommand(program);
 addTransferCommands(program);
+addBackupCommands(program);
 addBenchCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {

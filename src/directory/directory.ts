@@ -6,6 +6,7 @@
  * Clock and randomness are injected so tests can be deterministic.
  */
 import { randomBytes as cryptoRandomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import type { AclEntry } from '../model/acl.js';
 import { invalidArgument, notFound, quote } from '../model/errors.js';
 import { validateLabel } from '../model/labels.js';
@@ -48,6 +49,7 @@ import {
   SyncListing,
   SyncReport,
 } from './sync-rules.js';
+import { backupDatabase, type BackupFacts } from '../store/backup.js';
 import { WatchHub, type WatchFilter, type WatchSink, type WatchSubscription } from './watch.js';
 
 export interface Clock {
@@ -366,6 +368,22 @@ export class Directory {
   async releaseLock(input: { name: string; holder: string }): Promise<Revisioned<boolean>> {
     const committed = await this.engine.commit((store) => decideReleaseLock(store, input));
     return { value: committed.result, revision: committed.revision };
+  }
+
+  // ------------------------------------------------------------ backup
+
+  /**
+   * A consistent copy of this node's database (SQLite's online backup) in a new
+   * file beside it, and what it holds; the caller removes the file when done.
+   */
+  async backupCopy(): Promise<BackupFacts & { path: string }> {
+    const path = `${this.store.path}.backup-${process.pid}-${cryptoRandomBytes(6).toString('hex')}`;
+    try {
+      return { ...(await backupDatabase(this.store.db, path)), path };
+    } catch (error) {
+      rmSync(path, { force: true });
+      throw error;
+    }
   }
 
   // ------------------------------------------------------------ status

@@ -138,6 +138,22 @@ export const limits = {
   authHttpRetryWaitSeconds: 5,
   /** nginx auth_http: from this Auth-Login-Attempt on, answers carry no Auth-Wait and nginx closes the session (its docs advise 10-20). */
   authHttpLoginAttemptsMax: 10,
+  /**
+   * Graceful stop (SIGTERM): how long calls in flight may run after the node stops
+   * accepting new ones; past it they are cut. Keep systemd's TimeoutStopSec above it.
+   */
+  shutdownGraceMs: 10_000,
+  /**
+   * Graceful stop: once no call is in flight, how long the last statuses get to leave
+   * before connections that are still open (health watches) are cut.
+   */
+  shutdownFlushMs: 250,
+  /** Backup: bytes of the database file in one streamed Backup message (the client holds up to clientStreamBufferMessagesMax of them). */
+  backupChunkBytes: 128 * 1024,
+  /** Backup: database pages copied per step of SQLite's online backup (4 MiB at 4 KiB pages). */
+  backupStepPages: 1024,
+  /** Backup: backups one node takes at once (each copies the whole database). */
+  backupsConcurrentMax: 1,
 } as const;
 
 /** Asserts the relations between limits; throws at load time if they are off. */
@@ -160,6 +176,8 @@ export function checkLimits(): void {
   assert(3 * limits.userIdBytesMax + 64 <= limits.httpUrlBytesMax, 'an escaped user id fits httpUrlBytesMax');
   // A full page of maximal records must fit in one gRPC message.
   assert(limits.pageSizeMax * 400 <= limits.grpcMessageBytesMax, 'page fits a gRPC message');
+  // A backup chunk and its header must fit one gRPC message.
+  assert(limits.backupChunkBytes + 1024 <= limits.grpcMessageBytesMax, 'a backup chunk fits a gRPC message');
 }
 
 checkLimits();

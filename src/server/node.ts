@@ -1,12 +1,17 @@
 /**
  * A running mbdir node: the store, the engine, the directory and the adapters,
  * started in order and stopped in reverse. `mbdir serve` and the tests use it;
- * it reads no flags and no environment (tools/ does that).
+ * it reads no flags and no environment (tools/ does that). `stop` is the one
+ * graceful stop path: every adapter (gRPC, and any added with addAdapter)
+ * drains, Watch streams end with their resumable status, calls in flight get
+ * limits.shutdownGraceMs, then what is left is cut and the store closes.
  */
 import * as grpc from '@grpc/grpc-js';
 import { Directory } from '../directory/directory.js';
 import { defaultWatchBounds, WatchHub, type WatchBounds } from '../directory/watch.js';
 import type { Logger } from '../logging.js';
+import { limits } from '../model/limits.js';
+import type { NodeAdapter } from './adapter.js';
 import type { Engine } from '../replication/engine.js';
 import { StandaloneEngine } from '../replication/standalone.js';
 import { Store, type SynchronousMode } from '../store/store.js';
@@ -56,6 +61,9 @@ function httpRoutesOf(directory: Directory, http: HttpConfig, logger: Logger): H
 export const reservationSweepIntervalMs = 30_000;
 
 export class MbdirNode {
+  private readonly adapters: NodeAdapter[] = [];
+  private stopping: Promise<void> | null = null;
+
   private constructor(
     readonly store: Store,
     readonly engine: Engine,
@@ -90,7 +98,7 @@ export class MbdirNode {
       watchHub,
       ...(config.reservationTtlMs === undefined ? {} : { reservationTtlMs: config.reservationTtlMs }),
     });
-    const { server } = createGrpcServer({ directory, logger, guard: config.guard, version: config.version });
+    const { server, adapter } = createGrpcServer({ directory, logger, guard: config.guard, version: config.version });
     const port = await bindGrpcServer(server, config.listen, config.credentials);
     const httpLogger = logger.child({ component: 'http' });
     let http: HttpListener | null = null;
@@ -111,25 +119,42 @@ export class MbdirNode {
       );
     }, reservationSweepIntervalMs);
     sweeper.unref();
-    return new MbdirNode(store, engine, directory, server, port, http, sweeper, logger);
+    const node = new MbdirNode(store, engine, directory, server, port, http, sweeper, logger);
+    node.addAdapter(adapter);
+    if (http !== null) node.addAdapter(http.adapter());
+    return node;
   }
 
-  /** Stops accepting calls, lets running ones finish for up to `graceMs`, then closes the store. */
-  async stop(graceMs = 5000): Promise<void> {
+  /** Joins a listener (MUPDATE, HTTP, socketmap, ...) to the node's stop path. */
+  addAdapter(adapter: NodeAdapter): void {
+    this.adapters.push(adapter);
+  }
+
+  /**
+   * Stops gracefully (once; later calls share the first): adapters drain (health
+   * NOT_SERVING, no new calls), Watch streams end telling where to resume, calls
+   * in flight get `graceMs`, then the adapters are cut and the store closes.
+   */
+  stop(graceMs: number = limits.shutdownGraceMs): Promise<void> {
+    this.stopping ??= this.stopOnce(graceMs);
+    return this.stopping;
+  }
+
+  private async stopOnce(graceMs: number): Promise<void> {
     clearInterval(this.sweeper);
-    await this.http?.close(graceMs);
-    await new Promise<void>((resolve) => {
-      const force = setTimeout(() => {
-        this.grpcServer.forceShutdown();
-        resolve();
-      }, graceMs);
-      this.grpcServer.tryShutdown(() => {
-        clearTimeout(force);
-        resolve();
-      });
+    for (const adapter of this.adapters) adapter.drain();
+    this.directory.watchHub.endAll(`node ${this.directory.nodeId} is stopping`);
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), graceMs);
     });
+    const idle = Promise.all(this.adapters.map((adapter) => adapter.idle())).then(() => true);
+    const finished = await Promise.race([idle, graceOver]);
+    clearTimeout(timer);
+    if (!finished) this.logger.warn({ graceMs }, 'calls still in flight after the grace period; cutting them');
+    await Promise.all(this.adapters.map((adapter) => adapter.close()));
     await this.engine.close();
     this.store.close();
-    this.logger.info('stopped');
+    this.logger.info({ drained: finished }, 'stopped');
   }
 }

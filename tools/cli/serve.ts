@@ -2,7 +2,8 @@
  * `mbdir serve`: resolves settings, refuses unsafe ones (a non-loopback listen
  * address without tokens), takes the data directory's lock before anything else
  * (one node per directory), loads tokens and TLS material, starts a node, reloads
- * the token file on SIGHUP and stops cleanly on SIGINT or SIGTERM. One line on
+ * the token file on SIGHUP and stops gracefully on SIGINT or SIGTERM (a second
+ * signal exits at once; src/server/node.ts stops the node). One line on
  * stdout says where it serves; the rest goes to the JSON log on stderr.
  */
 import * as grpc from '@grpc/grpc-js';
@@ -17,6 +18,7 @@ import { TokenGuard } from '../../src/server/auth/guard.js';
 import { TokenTable } from '../../src/server/auth/token-file.js';
 import { MbdirNode } from '../../src/server/node.js';
 import { defaultWatchBounds, type WatchBounds } from '../../src/directory/watch.js';
+import { limits } from '../../src/model/limits.js';
 import { isLoopbackListen, type ServeSettings } from './config.js';
 
 export const version = '0.1.0';
@@ -199,9 +201,13 @@ async function serveLocked(settings: ServeSettings, overrides: ServeTestOverride
   );
   let stopping = false;
   const stop = (signal: string): void => {
-    if (stopping) return;
+    if (stopping) {
+      // A second signal: the operator will not wait for the graceful stop.
+      logger.warn({ signal }, 'second signal while stopping gracefully; exiting now');
+      process.exit(1);
+    }
     stopping = true;
-    logger.info({ signal }, 'stopping');
+    logger.info({ signal, graceMs: limits.shutdownGraceMs }, 'stopping gracefully');
     node.stop().then(
       () => {
         lock.release();

@@ -8,6 +8,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { NodeAdapter } from '../adapter.js';
 import type { Logger } from '../../logging.js';
 import { limits } from '../../model/limits.js';
 
@@ -62,13 +63,21 @@ export class HttpListener {
     return new HttpListener(server, (server.address() as AddressInfo).port);
   }
 
-  /** Stops accepting, closes idle connections, and waits up to `graceMs` for requests in flight. */
-  async close(graceMs: number): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeIdleConnections();
-    const force = setTimeout(() => this.server.closeAllConnections(), graceMs);
-    await closed;
-    clearTimeout(force);
+  /** The node's stop path (NodeAdapter): stop accepting, finish requests in flight, then cut. */
+  adapter(): NodeAdapter {
+    let closed: Promise<void> = Promise.resolve();
+    return {
+      protocol: 'HTTP',
+      drain: () => {
+        closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+        this.server.closeIdleConnections();
+      },
+      idle: () => closed,
+      close: async () => {
+        this.server.closeAllConnections();
+        await closed;
+      },
+    };
   }
 }
 
