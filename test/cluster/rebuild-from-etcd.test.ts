@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MbdirClient } from '../../src/client/client.js';
 import { EtcdCluster } from '../helpers/etcd-cluster.js';
+import { registerServers } from '../helpers/integration.js';
 import { runCli, startServer, type ServerProcess } from '../helpers/server-process.js';
 
 let etcd: EtcdCluster;
@@ -42,6 +43,7 @@ async function scan(client: MbdirClient, minRevision: number): Promise<string[]>
 
 /** Creates, renames and deletes a few mailboxes; resolves with the revision of the last write. */
 async function writeSome(client: MbdirClient, tag: string, count: number): Promise<number> {
+  await registerServers(client, ['imap1']);
   let revision = 0;
   for (let index = 0; index < count; index += 1) {
     const answer = await client.mailbox('CreateMailbox', { mailbox: { name: `user.${tag}${index}`, server: 'imap1', partition: 'default' } });

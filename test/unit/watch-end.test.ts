@@ -17,7 +17,7 @@ const engine = new StandaloneEngine(store);
 const directory = new Directory(store, engine);
 
 beforeAll(async () => {
-  await directory.putServer({ name: 'b1', imapAddress: '127.0.0.1:143', lmtpAddress: '127.0.0.1:24', state: 'UP', weight: 1, datacenter: '' });
+  await directory.putServer({ name: 'b1', imapAddress: '127.0.0.1:143', pop3Address: '', lmtpAddress: '127.0.0.1:24', state: 'UP', weight: 1, datacenter: '' });
 });
 
 afterAll(async () => {
