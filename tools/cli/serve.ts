@@ -71,6 +71,12 @@ function loadTokens(settings: ServeSettings, logger: Logger): TokenGuard {
           'Give --tokens FILE (see mbdir token add) or listen on 127.0.0.1',
       );
     }
+    if (settings.mupdateListen !== '' && !isLoopbackListen(settings.mupdateListen)) {
+      throw new Error(
+        `refusing to serve MUPDATE on ${settings.mupdateListen} without --tokens: anyone reaching it could redirect mail. ` +
+          'Give --tokens FILE (backends and frontends log in with a token as their mupdate_password) or use 127.0.0.1',
+      );
+    }
     logger.warn('no --tokens: every caller is admin; serving on loopback only');
     return new TokenGuard(null);
   }
@@ -147,6 +153,16 @@ export async function serve(settings: ServeSettings, overrides: ServeTestOverrid
           },
           logger.child({ component: 'etcd' }),
         ),
+      ...(settings.mupdateListen === ''
+        ? {}
+        : {
+            mupdate: {
+              listen: settings.mupdateListen,
+              literals: settings.mupdateLiterals,
+              host: settings.nodeId || hostname(),
+              principalOf: (password: string) => guard.principalOfToken(password),
+            },
+          }),
       ...overrides,
     },
     logger,
@@ -157,6 +173,12 @@ export async function serve(settings: ServeSettings, overrides: ServeTestOverrid
     { listen: where, engine: settings.engine, dataDir: settings.dataDir, synchronous: settings.synchronous, cacheMib: Number(settings.cacheMib), tls },
     'serving',
   );
+  if (node.mupdate !== null) {
+    const mupdateWhere = `${settings.mupdateListen.slice(0, settings.mupdateListen.lastIndexOf(':'))}:${node.mupdate.port}`;
+    logger.info({ listen: mupdateWhere, literals: settings.mupdateLiterals }, 'serving MUPDATE');
+    // Before the gRPC line: whoever waits for that line can also read this one.
+    process.stdout.write(`serving MUPDATE on ${mupdateWhere} (literals ${settings.mupdateLiterals})\n`);
+  }
   process.stdout.write(
     `mbdir ${version} serving gRPC on ${where} (engine ${settings.engine}, data ${settings.dataDir}, ${tls}` +
       `${settings.tokens === '' ? ', no tokens: loopback only' : ''})\n`,

@@ -45,6 +45,7 @@ export interface WireServer {
   state: WireServerState;
   weight: number;
   datacenter: string;
+  replica_partner: string;
 }
 
 // ------------------------------------------------------------ checks of untrusted values
@@ -167,6 +168,7 @@ export function serverFromWire(value: unknown): ServerRecord {
     state: state === undefined || state === 'SERVER_STATE_UNSPECIFIED' ? 'UP' : (state as ServerState),
     weight: wireNumber(object['weight'], 'server.weight'),
     datacenter: wireString(object['datacenter'], 'server.datacenter'),
+    replicaPartner: wireString(object['replica_partner'], 'server.replica_partner'),
   };
 }
 
@@ -178,5 +180,6 @@ export function serverToWire(server: ServerRecord): WireServer {
     state: server.state,
     weight: server.weight,
     datacenter: server.datacenter,
+    replica_partner: server.replicaPartner ?? '',
   };
 }
