@@ -23,6 +23,9 @@ export interface MupdateConfig {
   /** The banner's host name. */
   host: string;
   principalOf(password: string): Principal;
+  /** Lowered bounds (tests only): limits.mupdateConnectionsMax and mupdatePendingNamesMax otherwise. */
+  connectionsMax?: number;
+  pendingNamesMax?: number;
 }
 
 export interface NodeConfig {

@@ -19,6 +19,8 @@ export interface ServerProcess {
   dataDir: string;
   client(token?: string): MbdirClient;
   stderr(): string;
+  /** What it printed on stdout so far (the `serving ... on` lines). */
+  stdout(): string;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
@@ -34,8 +36,8 @@ export async function startServer(args: string[] = [], options: { dataDir?: stri
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
   });
+  let stdout = '';
   const endpoint = await new Promise<string>((resolve, reject) => {
-    let stdout = '';
     const timer = setTimeout(() => reject(new Error(`mbdir serve did not start in 15 s: ${stderr}`)), 15_000);
     child.stdout?.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
@@ -61,6 +63,7 @@ export async function startServer(args: string[] = [], options: { dataDir?: stri
       return client;
     },
     stderr: () => stderr,
+    stdout: () => stdout,
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       for (const client of clients) client.close();
       // Already exited (also by a signal, when exitCode stays null): nothing to wait for.

@@ -16,6 +16,7 @@ import { TokenTable } from '../../src/server/auth/token-file.js';
 import { MbdirNode } from '../../src/server/node.js';
 import { defaultWatchBounds, type WatchBounds } from '../../src/directory/watch.js';
 import { isLoopbackListen, type ServeSettings } from './config.js';
+import { limits } from '../../src/model/limits.js';
 
 export const version = '0.1.0';
 
@@ -120,6 +121,24 @@ function watchBoundsOf(environment: NodeJS.ProcessEnv, logger: Logger): WatchBou
   return bounds;
 }
 
+/**
+ * MUPDATE bounds from two undocumented variables, for tests only (as watchBoundsOf):
+ * never raised above the limits, and logged when set.
+ */
+function mupdateBoundsOf(environment: NodeJS.ProcessEnv, logger: Logger): { connectionsMax?: number; pendingNamesMax?: number } {
+  const bounds: { connectionsMax?: number; pendingNamesMax?: number } = {};
+  const read = (name: string, limit: number): number | undefined => {
+    const value = Number(environment[name] ?? Number.NaN);
+    return Number.isSafeInteger(value) && value > 0 && value < limit ? value : undefined;
+  };
+  const connectionsMax = read('MBDIR_TEST_MUPDATE_CONNECTIONS_MAX', limits.mupdateConnectionsMax);
+  const pendingNamesMax = read('MBDIR_TEST_MUPDATE_PENDING_NAMES_MAX', limits.mupdatePendingNamesMax);
+  if (connectionsMax !== undefined) bounds.connectionsMax = connectionsMax;
+  if (pendingNamesMax !== undefined) bounds.pendingNamesMax = pendingNamesMax;
+  if (Object.keys(bounds).length > 0) logger.warn(bounds, 'MUPDATE bounds lowered for testing');
+  return bounds;
+}
+
 /** Settings only tests use (hidden flags), kept out of ServeSettings and the README. */
 export interface ServeTestOverrides {
   reservationTtlMs?: number;
@@ -161,6 +180,7 @@ export async function serve(settings: ServeSettings, overrides: ServeTestOverrid
               literals: settings.mupdateLiterals,
               host: settings.nodeId || hostname(),
               principalOf: (password: string) => guard.principalOfToken(password),
+              ...mupdateBoundsOf(process.env, logger),
             },
           }),
       ...overrides,

@@ -34,6 +34,7 @@ export interface WireMailbox {
   foldermodseq: number;
   revision: number;
   name_history: string[];
+  uniqueid_generated: boolean;
 }
 
 export type WireServerState = 'SERVER_STATE_UNSPECIFIED' | ServerState;
@@ -148,6 +149,7 @@ export function mailboxToWire(mailbox: MailboxRecord): WireMailbox {
     foldermodseq: mailbox.foldermodseq,
     revision: mailbox.revision,
     name_history: mailbox.nameHistory,
+    uniqueid_generated: mailbox.uniqueidGenerated === true,
   };
 }
 

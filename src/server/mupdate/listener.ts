@@ -23,6 +23,8 @@ export interface MupdateListenerOptions {
   version: string;
   /** Overrides limits.mupdateConnectionsMax (tests). */
   connectionsMax?: number;
+  /** Overrides limits.mupdatePendingNamesMax (tests). */
+  pendingNamesMax?: number;
 }
 
 /** Splits `HOST:PORT` (IPv6 in brackets). */
@@ -58,7 +60,7 @@ export class MupdateListener {
       idleMs: limits.mupdateIdleMs,
       pipelinedCommandsMax: limits.mupdatePipelinedCommandsMax,
       socketBufferBytesMax: limits.mupdateSocketBufferBytesMax,
-      pendingNamesMax: limits.mupdatePendingNamesMax,
+      pendingNamesMax: options.pendingNamesMax ?? limits.mupdatePendingNamesMax,
       updateServersMax: limits.mupdateUpdateServersMax,
       host: options.host,
       version: options.version,
