@@ -126,6 +126,7 @@ const update: Handler = (context, servers) => {
     {
       write: (text) => session.write(text),
       end: (error) => {
+        options.logger.warn({ remote: session.socket.remoteAddress, reason: error.message }, 'UPDATE follower cut off');
         session.fail(context.tag, 'UPDATE', error);
         session.close();
       },
