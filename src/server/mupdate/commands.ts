@@ -126,7 +126,7 @@ const update: Handler = (context, servers) => {
     {
       write: (text) => session.write(text),
       end: (error) => {
-        options.logger.warn({ remote: session.socket.remoteAddress, reason: error.message }, 'UPDATE follower cut off');
+        options.refusals.warn('UPDATE follower cut off', { remote: session.socket.remoteAddress, reason: error.message });
         session.fail(context.tag, 'UPDATE', error);
         session.close();
       },

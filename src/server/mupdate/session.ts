@@ -16,6 +16,7 @@ import type { Principal } from '../auth/roles.js';
 import { runCommand, type CommandContext } from './commands.js';
 import { answerForError } from './errors.js';
 import { MupdateParser, type ParseEvent, type ParserLimits } from './parser.js';
+import type { RefusalLog } from './refusal-log.js';
 import { decodePlain } from './sasl-plain.js';
 import type { UpdateFollower } from './update-stream.js';
 import type { ResponseWriter } from './writer.js';
@@ -35,6 +36,8 @@ export interface SessionOptions {
   /** The banner's host name. */
   host: string;
   version: string;
+  /** Rate-limited warnings about refused clients (one per kind per interval). */
+  refusals: RefusalLog;
 }
 
 export class MupdateSession {
@@ -300,7 +303,7 @@ export class MupdateSession {
       this.write(this.options.writer.ok(tag, 'Authenticated'));
     } catch (error) {
       if (!(error instanceof DirectoryError)) throw error;
-      this.options.logger.warn({ remote: this.socket.remoteAddress, reason: error.message }, 'mupdate login refused');
+      this.options.refusals.warn('mupdate login refused', { remote: this.socket.remoteAddress, reason: error.message });
       this.write(this.options.writer.no(tag, error.kind === 'Unauthenticated' ? 'authentication failure' : error.message));
     }
   }
