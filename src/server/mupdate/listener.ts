@@ -88,7 +88,7 @@ export class MupdateListener {
       this.logRefusal(socket, connectionsMax);
       socket.on('error', () => socket.destroy());
       socket.end('* BYE "Server Unable"\r\n');
-      setTimeout(() => socket.destroy(), 1000).unref();
+      setTimeout(() => socket.destroy(), limits.mupdateCloseGraceMs).unref();
       return;
     }
     const session = new MupdateSession(socket, this.sessionOptions, (closed) => this.sessions.delete(closed));

@@ -12,6 +12,7 @@ import type { Directory } from '../../directory/directory.js';
 import type { WatchSubscription } from '../../directory/watch.js';
 import type { Logger } from '../../logging.js';
 import { DirectoryError } from '../../model/errors.js';
+import { limits } from '../../model/limits.js';
 import type { Principal } from '../auth/roles.js';
 import { runCommand, type CommandContext } from './commands.js';
 import { answerForError } from './errors.js';
@@ -128,7 +129,7 @@ export class MupdateSession {
     this.flushOutgoing();
     if (!this.socket.destroyed) this.socket.end();
     // A peer that never reads cannot hold the socket open: destroy after a grace period.
-    setTimeout(() => this.socket.destroy(), 5_000).unref();
+    setTimeout(() => this.socket.destroy(), limits.mupdateCloseGraceMs).unref();
     this.onClose(this);
   }
 
