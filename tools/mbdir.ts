@@ -75,6 +75,8 @@ const serveFlags: Array<[keyof ServeSettings, string, string, string?]> = [
   ['etcdCompactRetentionRevisions', '--etcd-compact-retention-revisions <n>', 'etcd history kept when compacting (0: leave compaction to etcd)'],
   ['httpListen', '--http-listen <host:port>', 'HTTP address for nginx auth_http (/auth) and JSON resolve (/v1/resolve); off when empty (port 0 picks one)'],
   ['httpSmtpRelay', '--http-smtp-relay <ip:port>', 'numeric address /auth sends authenticated SMTP sessions to; empty refuses SMTP logins'],
+  ['mupdateListen', '--mupdate-listen <host:port>', 'serve MUPDATE (RFC 3656, Cyrus murder; Cyrus uses port 3905) on this address; off when empty'],
+  ['mupdateLiterals', '--mupdate-literals <style>', 'MUPDATE literals sent: plus ({n+}, Cyrus\'s own) or sync ({n}, for Cyrus 3.4.8, 3.6.5 and 3.8.3 clients)'],
 ];
 // Commander shows each default and variable as it does for every command; only flags given on the
 // command line are taken from it (resolveServeSettings reads the environment and the file itself).

@@ -21,6 +21,20 @@ import type { CallGuard } from './grpc/calls.js';
 import { bindGrpcServer, createGrpcServer } from './grpc/server.js';
 import { HttpListener, type HttpRoute } from './http/listener.js';
 import { resolveRoutes } from './http/resolve-routes.js';
+import { MupdateListener } from './mupdate/listener.js';
+import type { LiteralStyle } from './mupdate/writer.js';
+
+/** The MUPDATE adapter's settings, when it is on. */
+export interface MupdateConfig {
+  listen: string;
+  literals: LiteralStyle;
+  /** The banner's host name. */
+  host: string;
+  principalOf(password: string): Principal;
+  /** Lowered bounds (tests only): limits.mupdateConnectionsMax and mupdatePendingNamesMax otherwise. */
+  connectionsMax?: number;
+  pendingNamesMax?: number;
+}
 
 export interface NodeConfig {
   engine: 'standalone' | 'etcd';
@@ -41,6 +55,8 @@ export interface NodeConfig {
   etcdEngine?: (store: Store) => Engine;
   /** The HTTP adapter (nginx auth_http, JSON resolve); off when absent. */
   http?: HttpConfig;
+  /** The MUPDATE listener (off when absent). */
+  mupdate?: MupdateConfig;
 }
 
 export interface HttpConfig {
@@ -74,6 +90,7 @@ export class MbdirNode {
     readonly http: HttpListener | null,
     private readonly sweeper: NodeJS.Timeout,
     private readonly logger: Logger,
+    readonly mupdate: MupdateListener | null,
   ) {}
 
   static async start(config: NodeConfig, logger: Logger): Promise<MbdirNode> {
@@ -119,9 +136,22 @@ export class MbdirNode {
       );
     }, reservationSweepIntervalMs);
     sweeper.unref();
-    const node = new MbdirNode(store, engine, directory, server, port, http, sweeper, logger);
+    let mupdate: MupdateListener | null = null;
+    try {
+      if (config.mupdate !== undefined) {
+        mupdate = await MupdateListener.start({ directory, logger, version: config.version, ...config.mupdate });
+      }
+    } catch (error) {
+      await http?.close();
+      server.forceShutdown();
+      await engine.close();
+      store.close();
+      throw error;
+    }
+    const node = new MbdirNode(store, engine, directory, server, port, http, sweeper, logger, mupdate);
     node.addAdapter(adapter);
     if (http !== null) node.addAdapter(http.adapter());
+    if (mupdate !== null) node.addAdapter(mupdate.adapter());
     return node;
   }
 

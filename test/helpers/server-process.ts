@@ -21,6 +21,8 @@ export interface ServerProcess {
   stderr(): string;
   /** Where an adapter serves, from its `serving PROTOCOL on HOST:PORT` line (printed before the gRPC line). */
   servingAddress(protocol: string): string;
+  /** What it printed on stdout so far (the `serving ... on` lines). */
+  stdout(): string;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
@@ -68,6 +70,7 @@ export async function startServer(args: string[] = [], options: { dataDir?: stri
       if (match?.[1] === undefined) throw new Error(`mbdir serve printed no "serving ${protocol} on" line: ${stdout}`);
       return match[1];
     },
+    stdout: () => stdout,
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       for (const client of clients) client.close();
       // Already exited (also by a signal, when exitCode stays null): nothing to wait for.

@@ -28,6 +28,8 @@ export interface ServeSettings {
   etcdCompactRetentionRevisions: string;
   httpListen: string;
   httpSmtpRelay: string;
+  mupdateListen: string;
+  mupdateLiterals: 'plus' | 'sync';
 }
 
 export const serveDefaults: ServeSettings = {
@@ -50,6 +52,8 @@ export const serveDefaults: ServeSettings = {
   etcdCompactRetentionRevisions: '100000',
   httpListen: '',
   httpSmtpRelay: '',
+  mupdateListen: '',
+  mupdateLiterals: 'plus',
 };
 
 /** Environment variable of each setting: MBDIR_ + the name in upper snake case. */
@@ -64,6 +68,7 @@ const choices: Partial<Record<keyof ServeSettings, readonly string[]>> = {
   engine: ['standalone', 'etcd'],
   synchronous: ['FULL', 'NORMAL', 'OFF'],
   logLevel: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+  mupdateLiterals: ['plus', 'sync'],
 };
 
 /** Merges flags, environment and config file over the defaults; throws a one-line Error on a bad value. */
@@ -88,6 +93,9 @@ export function resolveServeSettings(
     throw new Error(`setting listen is ${JSON.stringify(settings.listen)}; expected HOST:PORT such as 127.0.0.1:7878`);
   }
   checkHttpSettings(settings);
+  if (settings.mupdateListen !== '' && !/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(settings.mupdateListen)) {
+    throw new Error(`setting mupdateListen is ${JSON.stringify(settings.mupdateListen)}; expected HOST:PORT such as 127.0.0.1:3905`);
+  }
   if (!/^\d{1,6}$/.test(settings.cacheMib) || Number(settings.cacheMib) < 1 || Number(settings.cacheMib) > cacheMebibytesMax) {
     throw new Error(`setting cacheMib is ${JSON.stringify(settings.cacheMib)}; expected MiB from 1 to ${cacheMebibytesMax}`);
   }

@@ -76,6 +76,12 @@ function loadTokens(settings: ServeSettings, logger: Logger): TokenGuard {
           'Give --tokens FILE (see mbdir token add) or listen on 127.0.0.1',
       );
     }
+    if (settings.mupdateListen !== '' && !isLoopbackListen(settings.mupdateListen)) {
+      throw new Error(
+        `refusing to serve MUPDATE on ${settings.mupdateListen} without --tokens: anyone reaching it could redirect mail. ` +
+          'Give --tokens FILE (backends and frontends log in with a token as their mupdate_password) or use 127.0.0.1',
+      );
+    }
     logger.warn('no --tokens: every caller is admin; serving on loopback only');
     return new TokenGuard(null);
   }
@@ -116,6 +122,24 @@ function watchBoundsOf(environment: NodeJS.ProcessEnv, logger: Logger): WatchBou
   if (bounds.subscribersMax !== defaultWatchBounds.subscribersMax || bounds.bufferEventsMax !== defaultWatchBounds.bufferEventsMax) {
     logger.warn(bounds, 'watch bounds lowered for testing');
   }
+  return bounds;
+}
+
+/**
+ * MUPDATE bounds from two undocumented variables, for tests only (as watchBoundsOf):
+ * never raised above the limits, and logged when set.
+ */
+function mupdateBoundsOf(environment: NodeJS.ProcessEnv, logger: Logger): { connectionsMax?: number; pendingNamesMax?: number } {
+  const bounds: { connectionsMax?: number; pendingNamesMax?: number } = {};
+  const read = (name: string, limit: number): number | undefined => {
+    const value = Number(environment[name] ?? Number.NaN);
+    return Number.isSafeInteger(value) && value > 0 && value < limit ? value : undefined;
+  };
+  const connectionsMax = read('MBDIR_TEST_MUPDATE_CONNECTIONS_MAX', limits.mupdateConnectionsMax);
+  const pendingNamesMax = read('MBDIR_TEST_MUPDATE_PENDING_NAMES_MAX', limits.mupdatePendingNamesMax);
+  if (connectionsMax !== undefined) bounds.connectionsMax = connectionsMax;
+  if (pendingNamesMax !== undefined) bounds.pendingNamesMax = pendingNamesMax;
+  if (Object.keys(bounds).length > 0) logger.warn(bounds, 'MUPDATE bounds lowered for testing');
   return bounds;
 }
 
@@ -178,6 +202,17 @@ async function serveLocked(settings: ServeSettings, overrides: ServeTestOverride
       ...(settings.httpListen === ''
         ? {}
         : { http: { listen: settings.httpListen, principalOf: (headers) => guard.principalOfHttp(headers), smtpRelay: settings.httpSmtpRelay } }),
+      ...(settings.mupdateListen === ''
+        ? {}
+        : {
+            mupdate: {
+              listen: settings.mupdateListen,
+              literals: settings.mupdateLiterals,
+              host: settings.nodeId || hostname(),
+              principalOf: (password: string) => guard.principalOfToken(password),
+              ...mupdateBoundsOf(process.env, logger),
+            },
+          }),
       ...overrides,
     },
     logger,
@@ -194,6 +229,12 @@ async function serveLocked(settings: ServeSettings, overrides: ServeTestOverride
     const httpWhere = `${settings.httpListen.slice(0, settings.httpListen.lastIndexOf(':'))}:${node.http.port}`;
     logger.info({ listen: httpWhere, routes: ['/auth', '/v1/resolve'] }, 'serving HTTP');
     process.stdout.write(`serving HTTP on ${httpWhere}\n`);
+  }
+  if (node.mupdate !== null) {
+    const mupdateWhere = `${settings.mupdateListen.slice(0, settings.mupdateListen.lastIndexOf(':'))}:${node.mupdate.port}`;
+    logger.info({ listen: mupdateWhere, literals: settings.mupdateLiterals }, 'serving MUPDATE');
+    // Before the gRPC line: whoever waits for that line can also read this one.
+    process.stdout.write(`serving MUPDATE on ${mupdateWhere} (literals ${settings.mupdateLiterals})\n`);
   }
   process.stdout.write(
     `mbdir ${version} serving gRPC on ${where} (engine ${settings.engine}, data ${settings.dataDir}, ${tls}` +

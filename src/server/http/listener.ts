@@ -63,6 +63,13 @@ export class HttpListener {
     return new HttpListener(server, (server.address() as AddressInfo).port);
   }
 
+  /** Stops at once: no new connection, open ones cut (a node that failed to start). */
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeAllConnections();
+    await closed;
+  }
+
   /** The node's stop path (NodeAdapter): stop accepting, finish requests in flight, then cut. */
   adapter(): NodeAdapter {
     let closed: Promise<void> = Promise.resolve();
