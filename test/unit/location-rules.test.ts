@@ -29,7 +29,7 @@ afterAll(async () => {
 
 async function servers(): Promise<void> {
   const put = (name: string, replicaPartner = '') =>
-    directory.putServer({ name, imapAddress: '', lmtpAddress: '', state: 'UP', weight: 1, datacenter: '', replicaPartner });
+    directory.putServer({ name, imapAddress: '', pop3Address: '', lmtpAddress: '', state: 'UP', weight: 1, datacenter: '', replicaPartner });
   await put('be1');
   await put('be2');
   await put('be3', 'be1');
@@ -125,7 +125,7 @@ describe('adopting a generated uniqueid', () => {
   });
 
   it('SyncServer from the holding server adopts it', async () => {
-    await directory.putServer({ name: 'be9', imapAddress: '', lmtpAddress: '', state: 'UP', weight: 1, datacenter: '' });
+    await directory.putServer({ name: 'be9', imapAddress: '', pop3Address: '', lmtpAddress: '', state: 'UP', weight: 1, datacenter: '' });
     await directory.activateLocation({ name: 'user.g9', server: 'be9', partition: '', acl: parseAclText('g9\tlrs\t') });
     const session = directory.startSync('be9', false);
     const generated = record('user.g9');
