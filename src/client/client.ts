@@ -263,7 +263,7 @@ export class MbdirClient {
   }
 
   /** SyncServer: sends the batches, then resolves with the directory's answer. */
-  syncServer(server: string, dryRun: boolean, batches: Iterable<WireMailbox[]>): Promise<Message> {
+  syncServer(server: string, dryRun: boolean, batches: Iterable<readonly object[]>): Promise<Message> {
     return new Promise((resolve, reject) => {
       const start = (this.mailboxes as unknown as Record<string, (m: grpc.Metadata, cb: (e: grpc.ServiceError | null, r: Message) => void) => grpc.ClientWritableStream<Message>>)['SyncServer'];
       if (start === undefined) throw new Error('no method SyncServer');
