@@ -12,6 +12,7 @@ import { StandaloneEngine } from '../replication/standalone.js';
 import { Store, type SynchronousMode } from '../store/store.js';
 import type { CallGuard } from './grpc/calls.js';
 import { bindGrpcServer, createGrpcServer } from './grpc/server.js';
+import { NodeMetrics } from './metrics/node-metrics.js';
 
 export interface NodeConfig {
   engine: 'standalone' | 'etcd';
@@ -42,6 +43,7 @@ export class MbdirNode {
     readonly directory: Directory,
     readonly grpcServer: grpc.Server,
     readonly port: number,
+    readonly metrics: NodeMetrics,
     private readonly sweeper: NodeJS.Timeout,
     private readonly logger: Logger,
   ) {}
@@ -68,7 +70,29 @@ export class MbdirNode {
       watchHub,
       ...(config.reservationTtlMs === undefined ? {} : { reservationTtlMs: config.reservationTtlMs }),
     });
-    const { server } = createGrpcServer({ directory, logger, guard: config.guard, version: config.version });
+    const metrics = new NodeMetrics(
+      { version: config.version, nodeId: config.nodeId, engine: engine.kind },
+      {
+        appliedRevision: () => engine.appliedRevision(),
+        mailboxCounts: () => {
+          const reserved = store.reservedCount();
+          return { active: store.mailboxCount() - reserved, reserved };
+        },
+        watchSubscribers: () => watchHub.subscriberCount(),
+        engineStatus: () => engine.status(),
+      },
+    );
+    engine.telemetry = metrics.engineTelemetry;
+    const { server } = createGrpcServer({
+      directory,
+      logger,
+      guard: config.guard,
+      version: config.version,
+      observeCall: (service, method, type) => {
+        const ended = metrics.grpcCall(service, method, type);
+        return (code) => ended(grpc.status[code] ?? String(code));
+      },
+    });
     const port = await bindGrpcServer(server, config.listen, config.credentials);
     const sweeper = setInterval(() => {
       directory.sweepReservations().then(
@@ -79,7 +103,7 @@ export class MbdirNode {
       );
     }, reservationSweepIntervalMs);
     sweeper.unref();
-    return new MbdirNode(store, engine, directory, server, port, sweeper, logger);
+    return new MbdirNode(store, engine, directory, server, port, metrics, sweeper, logger);
   }
 
   /** Stops accepting calls, lets running ones finish for up to `graceMs`, then closes the store. */

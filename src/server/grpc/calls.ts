@@ -15,9 +15,19 @@ import { wireNumber } from './wire.js';
 /** Called before every handler: who is calling; throws a typed error to refuse the call. */
 export type CallGuard = (method: string, metadata: grpc.Metadata) => Principal;
 
+export type CallType = 'unary' | 'server_stream' | 'client_stream' | 'bidi_stream';
+
+/** Told when a call starts; the function it returns is told the call's status code once, at its end. */
+export type CallObserver = (method: string, type: CallType) => (code: grpc.status) => void;
+
+/** An observer that records nothing (tests, tools that build a server without metrics). */
+export const unobserved: CallObserver = () => () => undefined;
+
 export interface CallContext {
   guard: CallGuard;
   logger: Logger;
+  /** Metrics of each call of this context's service. */
+  observe: CallObserver;
   /** The directory as the principal may use it (a backend's writes are scoped to its server). */
   directoryFor(principal: Principal): Directory;
 }
@@ -40,7 +50,16 @@ export function unary<Request, Response>(
   ) => Promise<Response> | Response,
 ): grpc.handleUnaryCall<Request, Response> {
   return (call, callback) => {
-    const fail = (error: unknown): void => callback(toGrpcError(error, method, context.logger));
+    const ended = context.observe(method, 'unary');
+    const fail = (error: unknown): void => {
+      const status = toGrpcError(error, method, context.logger);
+      ended(status.code ?? grpc.status.UNKNOWN);
+      callback(status);
+    };
+    const succeed = (response: Response): void => {
+      ended(grpc.status.OK);
+      callback(null, response);
+    };
     let answer: Promise<Response> | Response;
     try {
       const principal = context.guard(method, call.metadata);
@@ -50,8 +69,8 @@ export function unary<Request, Response>(
       return;
     }
     // A read that needs no wait answers in the same tick, with no promise (what makes lookups cheap).
-    if (answer instanceof Promise) answer.then((response) => callback(null, response), fail);
-    else callback(null, answer);
+    if (answer instanceof Promise) answer.then(succeed, fail);
+    else succeed(answer);
   };
 }
 
@@ -71,15 +90,16 @@ export function serverStream<Request, Response>(
   handler: (request: Request, call: grpc.ServerWritableStream<Request, Response>, directory: Directory) => Promise<void>,
 ): grpc.handleServerStreamingCall<Request, Response> {
   return (call) => {
+    const ended = context.observe(method, 'server_stream');
     (async () => {
       const principal = context.guard(method, call.metadata);
       await handler(call.request, call, context.directoryFor(principal));
     })().then(
-      () => call.end(),
-      (error: unknown) => {
-        // grpc-js sends a stream's status from 'error' (then end); destroy() would drop it.
-        if (!call.cancelled) call.emit('error', toGrpcError(error, method, context.logger));
+      () => {
+        ended(call.cancelled ? grpc.status.CANCELLED : grpc.status.OK);
+        call.end();
       },
+      (error: unknown) => endStreamWithError(call, error, method, context, ended),
     );
   };
 }
@@ -90,12 +110,20 @@ export function clientStream<Request, Response>(
   handler: (call: grpc.ServerReadableStream<Request, Response>, directory: Directory) => Promise<Response>,
 ): grpc.handleClientStreamingCall<Request, Response> {
   return (call, callback) => {
+    const ended = context.observe(method, 'client_stream');
     (async () => {
       const principal = context.guard(method, call.metadata);
       return handler(call, context.directoryFor(principal));
     })().then(
-      (response) => callback(null, response),
-      (error: unknown) => callback(toGrpcError(error, method, context.logger)),
+      (response) => {
+        ended(grpc.status.OK);
+        callback(null, response);
+      },
+      (error: unknown) => {
+        const status = toGrpcError(error, method, context.logger);
+        ended(status.code ?? grpc.status.UNKNOWN);
+        callback(status);
+      },
     );
   };
 }
@@ -106,17 +134,36 @@ export function bidiStream<Request, Response>(
   handler: (call: grpc.ServerDuplexStream<Request, Response>, directory: Directory) => Promise<void>,
 ): grpc.handleBidiStreamingCall<Request, Response> {
   return (call) => {
+    const ended = context.observe(method, 'bidi_stream');
     (async () => {
       const principal = context.guard(method, call.metadata);
       await handler(call, context.directoryFor(principal));
     })().then(
-      () => call.end(),
-      (error: unknown) => {
-        // grpc-js sends a stream's status from 'error' (then end); destroy() would drop it.
-        if (!call.cancelled) call.emit('error', toGrpcError(error, method, context.logger));
+      () => {
+        ended(call.cancelled ? grpc.status.CANCELLED : grpc.status.OK);
+        call.end();
       },
+      (error: unknown) => endStreamWithError(call, error, method, context, ended),
     );
   };
+}
+
+/** Ends a server-sent stream with the error's status (or notes it cancelled when the client went). */
+function endStreamWithError(
+  call: grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>,
+  error: unknown,
+  method: string,
+  context: CallContext,
+  ended: (code: grpc.status) => void,
+): void {
+  if (call.cancelled) {
+    ended(grpc.status.CANCELLED);
+    return;
+  }
+  const status = toGrpcError(error, method, context.logger);
+  ended(status.code ?? grpc.status.UNKNOWN);
+  // grpc-js sends a stream's status from 'error' (then end); destroy() would drop it.
+  call.emit('error', status);
 }
 
 /** Writes to a stream, waiting for the transport to drain when its buffer is full. */

@@ -8,8 +8,9 @@ import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
 import type { Directory } from '../../directory/directory.js';
 import type { Logger } from '../../logging.js';
+import type { Principal } from '../auth/roles.js';
 import { limits } from '../../model/limits.js';
-import type { CallContext, CallGuard } from './calls.js';
+import { unobserved, type CallContext, type CallGuard, type CallObserver, type CallType } from './calls.js';
 import { mailboxesService } from './mailboxes-service.js';
 import { clusterService, placementService } from './placement-service.js';
 import { packageDefinition, passEncodedResponses, services } from './proto.js';
@@ -19,6 +20,8 @@ export interface GrpcServerOptions {
   logger: Logger;
   guard: CallGuard;
   version: string;
+  /** Metrics of every call, by service (fully qualified), method and type; none when absent. */
+  observeCall?: (service: string, method: string, type: CallType) => (code: grpc.status) => void;
 }
 
 export const grpcServerOptions: grpc.ServerOptions = {
@@ -39,16 +42,22 @@ export interface MbdirGrpcServer {
 
 export function createGrpcServer(options: GrpcServerOptions): MbdirGrpcServer {
   const server = new grpc.Server(grpcServerOptions);
-  const context: CallContext = {
+  const base = {
     guard: options.guard,
     logger: options.logger.child({ component: 'grpc' }),
-    directoryFor: (principal) =>
+    directoryFor: (principal: Principal) =>
       principal.role.kind === 'backend' ? options.directory.scopedTo(principal.role.server) : options.directory,
   };
+  const observeCall = options.observeCall;
+  const contextOf = (service: string): CallContext => {
+    const observe: CallObserver =
+      observeCall === undefined ? unobserved : (method, type) => observeCall(service, method, type);
+    return { ...base, observe };
+  };
   // Watch writes each change event encoded once for all its subscribers (mailboxes-service.ts).
-  server.addService(passEncodedResponses(services.Mailboxes.service, ['Watch']), mailboxesService(context));
-  server.addService(services.Placement.service, placementService(context));
-  server.addService(services.Cluster.service, clusterService(context, options.version));
+  server.addService(passEncodedResponses(services.Mailboxes.service, ['Watch']), mailboxesService(contextOf('mbdir.v1.Mailboxes')));
+  server.addService(services.Placement.service, placementService(contextOf('mbdir.v1.Placement')));
+  server.addService(services.Cluster.service, clusterService(contextOf('mbdir.v1.Cluster'), options.version));
   const health = new HealthImplementation({
     '': 'SERVING',
     'mbdir.v1.Mailboxes': 'SERVING',
