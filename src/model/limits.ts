@@ -41,6 +41,10 @@ export const limits = {
   syncBatchMailboxesMax: 10000,
   /** Changes committed by one SyncServer transaction batch. */
   syncCommitBatchMax: 5000,
+  /** Readiness: an etcd node more revisions than this behind etcd reports not ready (/readyz, gRPC health). */
+  readyLagRevisionsMax: 1000,
+  /** Readiness: how often the node re-evaluates it for the gRPC health service. */
+  readinessCheckIntervalMs: 2000,
   /** Watch: concurrent subscribers on one node. */
   watchSubscribersMax: 2000,
   /** Watch: events buffered for one subscriber before it is cut off. */

@@ -21,7 +21,7 @@ import { AppliedNotifier } from './applied-waiters.js';
 import { EtcdClient, isUnreachable, type EtcdTls, type TxnResponse } from './etcd-client.js';
 import { EtcdFollower } from './etcd-follower.js';
 import { Keyspace, planTxn, type PlannedTxn } from './etcd-keyspace.js';
-import type { CommitOptions, Committed, Decision, DecideFunction, Engine, EngineStatus } from './engine.js';
+import { silentTelemetry, type CommitOptions, type Committed, type Decision, type DecideFunction, type Engine, type EngineStatus, type EngineTelemetry } from './engine.js';
 
 export interface EtcdEngineOptions {
   endpoints: string[];
@@ -33,6 +33,7 @@ export interface EtcdEngineOptions {
 
 export class EtcdEngine implements Engine {
   readonly kind = 'etcd' as const;
+  telemetry: EngineTelemetry = silentTelemetry;
   private readonly notifier = new AppliedNotifier();
   private readonly client: EtcdClient;
   private readonly keyspace: Keyspace;
@@ -113,6 +114,7 @@ export class EtcdEngine implements Engine {
         lastError = error;
         if (mayHaveCommitted(error)) inDoubt = { keys: writtenKeys(txn), result: decision.result, changes: decision.changes };
         unreachableFailures += 1;
+        this.telemetry.etcdTxnRetried();
         this.client.rotate();
         if (unreachableFailures >= this.options.endpoints.length) break;
         continue;
@@ -124,6 +126,7 @@ export class EtcdEngine implements Engine {
         return { result: decision.result, revision };
       }
       // Another node wrote a key this decision read: catch up with those keys, then decide again.
+      this.telemetry.etcdTxnConflicted();
       await this.waitApplied(newestGuardedRevision(response));
     }
     if (lastError !== undefined) throw quorumLost(lastError, this.client.unreachableHint(lastError));

@@ -21,6 +21,7 @@ import type { CallGuard } from './grpc/calls.js';
 import { bindGrpcServer, createGrpcServer } from './grpc/server.js';
 import { HttpListener, type HttpRoute } from './http/listener.js';
 import { resolveRoutes } from './http/resolve-routes.js';
+import { NodeMetrics } from './metrics/node-metrics.js';
 import { MupdateListener } from './mupdate/listener.js';
 import type { LiteralStyle } from './mupdate/writer.js';
 
@@ -88,6 +89,7 @@ export class MbdirNode {
     readonly port: number,
     /** The HTTP adapter, when configured. */
     readonly http: HttpListener | null,
+    readonly metrics: NodeMetrics,
     private readonly sweeper: NodeJS.Timeout,
     private readonly logger: Logger,
     readonly mupdate: MupdateListener | null,
@@ -115,7 +117,29 @@ export class MbdirNode {
       watchHub,
       ...(config.reservationTtlMs === undefined ? {} : { reservationTtlMs: config.reservationTtlMs }),
     });
-    const { server, adapter } = createGrpcServer({ directory, logger, guard: config.guard, version: config.version });
+    const metrics = new NodeMetrics(
+      { version: config.version, nodeId: config.nodeId, engine: engine.kind },
+      {
+        appliedRevision: () => engine.appliedRevision(),
+        mailboxCounts: () => {
+          const reserved = store.reservedCount();
+          return { active: store.mailboxCount() - reserved, reserved };
+        },
+        watchSubscribers: () => watchHub.subscriberCount(),
+        engineStatus: () => engine.status(),
+      },
+    );
+    engine.telemetry = metrics.engineTelemetry;
+    const { server, adapter } = createGrpcServer({
+      directory,
+      logger,
+      guard: config.guard,
+      version: config.version,
+      observeCall: (service, method, type) => {
+        const ended = metrics.grpcCall(service, method, type);
+        return (code) => ended(grpc.status[code] ?? String(code));
+      },
+    });
     const port = await bindGrpcServer(server, config.listen, config.credentials);
     const httpLogger = logger.child({ component: 'http' });
     let http: HttpListener | null = null;
@@ -148,7 +172,7 @@ export class MbdirNode {
       store.close();
       throw error;
     }
-    const node = new MbdirNode(store, engine, directory, server, port, http, sweeper, logger, mupdate);
+    const node = new MbdirNode(store, engine, directory, server, port, http, metrics, sweeper, logger, mupdate);
     node.addAdapter(adapter);
     if (http !== null) node.addAdapter(http.adapter());
     if (mupdate !== null) node.addAdapter(mupdate.adapter());

@@ -12,10 +12,11 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
 import type { Directory } from '../../directory/directory.js';
 import type { Logger } from '../../logging.js';
+import type { Principal } from '../auth/roles.js';
 import { limits } from '../../model/limits.js';
 import { InFlight, type NodeAdapter } from '../adapter.js';
 import { clusterAdminService } from './backup-service.js';
-import type { CallContext, CallGuard } from './calls.js';
+import { unobserved, type CallContext, type CallGuard, type CallObserver, type CallType } from './calls.js';
 import { mailboxesService } from './mailboxes-service.js';
 import { clusterService, placementService } from './placement-service.js';
 import { loaderOptions, packageDefinition, passEncodedResponses, services } from './proto.js';
@@ -25,6 +26,8 @@ export interface GrpcServerOptions {
   logger: Logger;
   guard: CallGuard;
   version: string;
+  /** Metrics of every call, by service (fully qualified), method and type; none when absent. */
+  observeCall?: (service: string, method: string, type: CallType) => (code: grpc.status) => void;
 }
 
 export const grpcServerOptions: grpc.ServerOptions = {
@@ -52,20 +55,28 @@ export function createGrpcServer(options: GrpcServerOptions): MbdirGrpcServer {
   const server = new grpc.Server(grpcServerOptions);
   const logger = options.logger.child({ component: 'grpc' });
   const stopping = new AbortController();
-  const context: CallContext = {
+  const inFlight = new InFlight();
+  const base = {
     guard: options.guard,
     logger,
-    directoryFor: (principal) =>
+    directoryFor: (principal: Principal) =>
       principal.role.kind === 'backend' ? options.directory.scopedTo(principal.role.server) : options.directory,
-    inFlight: new InFlight(),
+    inFlight,
     stopping: stopping.signal,
   };
+  const observeCall = options.observeCall;
+  const contextOf = (service: string): CallContext => {
+    const observe: CallObserver =
+      observeCall === undefined ? unobserved : (method, type) => observeCall(service, method, type);
+    return { ...base, observe };
+  };
   // Watch writes each change event encoded once for all its subscribers (mailboxes-service.ts).
-  server.addService(passEncodedResponses(services.Mailboxes.service, ['Watch']), mailboxesService(context));
-  server.addService(services.Placement.service, placementService(context));
+  server.addService(passEncodedResponses(services.Mailboxes.service, ['Watch']), mailboxesService(contextOf('mbdir.v1.Mailboxes')));
+  server.addService(services.Placement.service, placementService(contextOf('mbdir.v1.Placement')));
+  const clusterContext = contextOf('mbdir.v1.Cluster');
   server.addService(services.Cluster.service, {
-    ...clusterService(context, options.version),
-    ...clusterAdminService(context),
+    ...clusterService(clusterContext, options.version),
+    ...clusterAdminService(clusterContext),
   });
   const health = new HealthImplementation(Object.fromEntries(healthServiceNames.map((name) => [name, 'SERVING'])));
   health.addToServer(server);
@@ -77,14 +88,14 @@ export function createGrpcServer(options: GrpcServerOptions): MbdirGrpcServer {
     drain: () => {
       for (const name of healthServiceNames) health.setStatus(name, 'NOT_SERVING');
       // Stops the listener and refuses new calls (GOAWAY); calls in flight go on. Their end is
-      // watched through context.inFlight: health watches never end, so this may never call back.
+      // watched through inFlight: health watches never end, so this may never call back.
       shutDown = new Promise((resolve) => server.tryShutdown(() => resolve()));
       stopping.abort();
-      logger.info({ inFlight: context.inFlight.size }, 'draining: health NOT_SERVING, new calls refused');
+      logger.info({ inFlight: inFlight.size }, 'draining: health NOT_SERVING, new calls refused');
     },
-    idle: () => context.inFlight.idle(),
+    idle: () => inFlight.idle(),
     close: async () => {
-      if (context.inFlight.size > 0) logger.warn({ inFlight: context.inFlight.size }, 'cutting calls still in flight');
+      if (inFlight.size > 0) logger.warn({ inFlight: inFlight.size }, 'cutting calls still in flight');
       else await Promise.race([shutDown, delay(limits.shutdownFlushMs)]); // the last statuses leave first
       server.forceShutdown();
     },
