@@ -61,6 +61,22 @@ export const limits = {
   grpcMessageBytesMax: 4 * 1024 * 1024,
   /** gRPC: concurrent streams on one HTTP/2 connection. */
   grpcConcurrentStreamsMax: 1000,
+  /**
+   * gRPC listener: connections open at once; past it a new one is closed at once and logged.
+   * Keep it under the process's open-file limit (`ulimit -n`), which also holds SQLite's and etcd's.
+   */
+  grpcConnectionsMax: 1000,
+  /** gRPC listener: a connection that has not sent its first HTTP/2 (or TLS) bytes by then is closed. */
+  grpcHandshakeTimeoutMs: 10_000,
+  /** gRPC listener: a connection that moves no byte either way this long is closed (a live one is pinged every grpcKeepaliveTimeMs). */
+  grpcSocketIdleTimeoutMs: 180_000,
+  /** gRPC: a connection with no call in flight this long is told to go away (grpc.max_connection_idle_ms); its client reconnects when it needs to. */
+  grpcConnectionIdleMs: 600_000,
+  /** gRPC: the node pings each connection this often, and closes it when a ping is not answered within the timeout. */
+  grpcKeepaliveTimeMs: 60_000,
+  grpcKeepaliveTimeoutMs: 20_000,
+  /** Listeners: at most one log line per reason (connection limit, handshake, idle) per this interval. */
+  listenerRefusalLogIntervalMs: 10_000,
   /** A read waiting for min_revision gives up after this long without a deadline. */
   minRevisionWaitMsMax: 10_000,
   /** A reservation (RESERVE without ACTIVATE) is released after this long. */
@@ -123,6 +139,9 @@ export function checkLimits(): void {
   // cut off even watchers that keep up.
   assert(limits.renameSubtreeMailboxesMax <= limits.watchBufferEventsMax, 'a subtree rename fits a watch buffer');
   assert(limits.syncCommitBatchMax <= limits.watchBufferEventsMax, 'a sync commit fits a watch buffer');
+  // A live connection is pinged (and must answer) before the socket idle timeout can close it.
+  assert(limits.grpcKeepaliveTimeMs + limits.grpcKeepaliveTimeoutMs < limits.grpcSocketIdleTimeoutMs, 'keepalive fits the socket idle timeout');
+  assert(limits.grpcHandshakeTimeoutMs < limits.grpcSocketIdleTimeoutMs, 'handshake timeout < socket idle timeout');
   // A full page of maximal records must fit in one gRPC message.
   assert(limits.pageSizeMax * 400 <= limits.grpcMessageBytesMax, 'page fits a gRPC message');
 }

@@ -11,7 +11,8 @@ import type { Engine } from '../replication/engine.js';
 import { StandaloneEngine } from '../replication/standalone.js';
 import { Store, type SynchronousMode } from '../store/store.js';
 import type { CallGuard } from './grpc/calls.js';
-import { bindGrpcServer, createGrpcServer } from './grpc/server.js';
+import { createGrpcServer, defaultGrpcListenerBounds, listenGrpc } from './grpc/server.js';
+import type { GuardedListener, ListenerBounds } from './guarded-listener.js';
 
 export interface NodeConfig {
   engine: 'standalone' | 'etcd';
@@ -26,6 +27,8 @@ export interface NodeConfig {
   credentials: grpc.ServerCredentials;
   /** Watch bounds; the limits when absent (tests shrink them to exercise a cut-off cheaply). */
   watchBounds?: WatchBounds;
+  /** The gRPC listener's connection bounds; the limits when absent (tests shrink them). */
+  grpcListenerBounds?: ListenerBounds;
   /** Overrides limits.reservationTtlMs (tests of reservation expiry). */
   reservationTtlMs?: number;
   /** Builds the etcd engine when `engine` is etcd (kept out of this module's imports). */
@@ -41,7 +44,7 @@ export class MbdirNode {
     readonly engine: Engine,
     readonly directory: Directory,
     readonly grpcServer: grpc.Server,
-    readonly port: number,
+    private readonly grpcListener: GuardedListener,
     private readonly sweeper: NodeJS.Timeout,
     private readonly logger: Logger,
   ) {}
@@ -69,7 +72,7 @@ export class MbdirNode {
       ...(config.reservationTtlMs === undefined ? {} : { reservationTtlMs: config.reservationTtlMs }),
     });
     const { server } = createGrpcServer({ directory, logger, guard: config.guard, version: config.version });
-    const port = await bindGrpcServer(server, config.listen, config.credentials);
+    const listener = await listenGrpc(server, config.listen, config.credentials, config.grpcListenerBounds ?? defaultGrpcListenerBounds, logger);
     const sweeper = setInterval(() => {
       directory.sweepReservations().then(
         (released) => {
@@ -79,12 +82,18 @@ export class MbdirNode {
       );
     }, reservationSweepIntervalMs);
     sweeper.unref();
-    return new MbdirNode(store, engine, directory, server, port, sweeper, logger);
+    return new MbdirNode(store, engine, directory, server, listener, sweeper, logger);
+  }
+
+  /** The gRPC port (the one picked for port 0). */
+  get port(): number {
+    return this.grpcListener.port;
   }
 
   /** Stops accepting calls, lets running ones finish for up to `graceMs`, then closes the store. */
   async stop(graceMs = 5000): Promise<void> {
     clearInterval(this.sweeper);
+    const listenerClosed = this.grpcListener.stopAccepting();
     await new Promise<void>((resolve) => {
       const force = setTimeout(() => {
         this.grpcServer.forceShutdown();
@@ -95,6 +104,8 @@ export class MbdirNode {
         resolve();
       });
     });
+    this.grpcListener.destroyAll();
+    await listenerClosed;
     await this.engine.close();
     this.store.close();
     this.logger.info('stopped');
