@@ -45,6 +45,11 @@ export const limits = {
   watchSubscribersMax: 2000,
   /** Watch: events buffered for one subscriber before it is cut off. */
   watchBufferEventsMax: 10000,
+  /**
+   * Watch: bytes all subscribers together hold unsent (snapshot and catch-up pages, live
+   * queues; src/directory/watch-budget.ts estimates them); past it the slowest are cut off.
+   */
+  watchHeldBytesMax: 64 * 1024 * 1024,
   /** Watch: prefixes and servers in one filter. */
   watchFilterEntriesMax: 256,
   /** Client: messages of a server stream received and not yet read before the client pauses the call. */
@@ -139,6 +144,8 @@ export function checkLimits(): void {
   // cut off even watchers that keep up.
   assert(limits.renameSubtreeMailboxesMax <= limits.watchBufferEventsMax, 'a subtree rename fits a watch buffer');
   assert(limits.syncCommitBatchMax <= limits.watchBufferEventsMax, 'a sync commit fits a watch buffer');
+  // One subscriber at its event limit (32 bytes a queued reference) must fit the shared budget many times over.
+  assert(limits.watchBufferEventsMax * 32 * 64 <= limits.watchHeldBytesMax, 'the watch budget holds 64 full subscriber buffers');
   // A live connection is pinged (and must answer) before the socket idle timeout can close it.
   assert(limits.grpcKeepaliveTimeMs + limits.grpcKeepaliveTimeoutMs < limits.grpcSocketIdleTimeoutMs, 'keepalive fits the socket idle timeout');
   assert(limits.grpcHandshakeTimeoutMs < limits.grpcSocketIdleTimeoutMs, 'handshake timeout < socket idle timeout');

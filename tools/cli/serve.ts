@@ -119,7 +119,7 @@ function grpcListenerBoundsOf(environment: NodeJS.ProcessEnv, logger: Logger): L
 }
 
 /**
- * Watch bounds from two undocumented variables, for tests only: they shrink the
+ * Watch bounds from three undocumented variables, for tests only: they shrink the
  * bounds so a slow subscriber's cut-off is cheap to exercise. Never raised above
  * the limits, and logged when set.
  */
@@ -128,10 +128,9 @@ function watchBoundsOf(environment: NodeJS.ProcessEnv, logger: Logger): WatchBou
   const bounds = {
     subscribersMax: bound('MBDIR_TEST_WATCH_SUBSCRIBERS_MAX', defaultWatchBounds.subscribersMax),
     bufferEventsMax: bound('MBDIR_TEST_WATCH_BUFFER_EVENTS_MAX', defaultWatchBounds.bufferEventsMax),
+    heldBytesMax: bound('MBDIR_TEST_WATCH_HELD_BYTES_MAX', defaultWatchBounds.heldBytesMax),
   };
-  if (bounds.subscribersMax !== defaultWatchBounds.subscribersMax || bounds.bufferEventsMax !== defaultWatchBounds.bufferEventsMax) {
-    logger.warn(bounds, 'watch bounds lowered for testing');
-  }
+  if (JSON.stringify(bounds) !== JSON.stringify(defaultWatchBounds)) logger.warn(bounds, 'watch bounds lowered for testing');
   return bounds;
 }
 
