@@ -128,7 +128,7 @@ async function main(): Promise<void> {
     const cpuBefore = cpuSecondsOf(node.pid);
     const sampler = setInterval(() => (peakRssMib = Math.max(peakRssMib, rssMebibytes(node.pid))), 250);
     await new Promise((resolve) => setTimeout(resolve, settleMs));
-    console.log(JSON.stringify({ phase: 'settled', settleMs, nodeCpuSeconds: Math.round((cpuSecondsOf(node.pid) - cpuBefore) * 10) / 10, rssMib: rssMebibytes(node.pid), endedSoFar: Object.fromEntries(stalled.statuses) }));
+    console.log(JSON.stringify({ phase: 'settled', benchRssMib: Math.round(process.memoryUsage().rss / 1048576), settleMs, nodeCpuSeconds: Math.round((cpuSecondsOf(node.pid) - cpuBefore) * 10) / 10, rssMib: rssMebibytes(node.pid), endedSoFar: Object.fromEntries(stalled.statuses) }));
     const after = { rssMib: rssMebibytes(node.pid), lookup: await lookupLatency(client, users, 2000), writesPerSecond: await writeRate(client, 'b', 5000) };
     clearInterval(sampler);
     // Let the stalled streams read now: the ones the node cut off end with their status.
