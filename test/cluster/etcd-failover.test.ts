@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClientError, type MbdirClient, type Message } from '../../src/client/client.js';
 import { EtcdCluster } from '../helpers/etcd-cluster.js';
+import { registerServers } from '../helpers/integration.js';
 import { startServer, type ServerProcess } from '../helpers/server-process.js';
 
 let etcd: EtcdCluster;
@@ -24,6 +25,7 @@ beforeAll(async () => {
   const order = [attached, ...[0, 1, 2].filter((index) => index !== attached)];
   const endpoints = order.map((index) => etcd.members[index]?.clientUrl).join(',');
   node = await startServer(['--engine', 'etcd', '--etcd-endpoints', endpoints, '--etcd-prefix', '/t-failover']);
+  await registerServers(node.client(), ['imap1']);
 });
 
 afterAll(async () => {
