@@ -141,7 +141,7 @@ export function cyrusConfig(role: CyrusRole, dir: string, port: number): { imapd
     // A frontend dials the server part of a location as host[:port] (imap/backend.c), so on one
     // host a backend's servername carries its port.
     servername = role.servername ?? `127.0.0.1:${port}`;
-    lines = [...commonConfig(dir, servername), ...mupdateConfig(role.mupdate), 'proxyservers: admin'];
+    lines = [...commonConfig(dir, servername), ...mupdateConfig(role.mupdate), 'proxyservers: admin', 'allowusermoves: yes'];
     if (role.pushOnStart === true) start.push(`mupdatepush cmd="${cyrusBin}/ctl_mboxlist -C ${conf} -m"`);
     services.push(imap);
   } else {
@@ -183,11 +183,14 @@ async function waitForBanner(port: number, banner: RegExp, deadline: number, why
   }
 }
 
-/** Creates a Cyrus instance of `role` in a fresh directory and starts its master. */
-export async function startCyrus(role: CyrusRole): Promise<CyrusInstance> {
+/**
+ * Creates a Cyrus instance of `role` in a fresh directory and starts its master, on `options.port`
+ * when given (a backend's servername carries its port, so a test may need it before the start).
+ */
+export async function startCyrus(role: CyrusRole, options: { port?: number } = {}): Promise<CyrusInstance> {
   const { uid, gid } = cyrusIds();
   const dir = mkdtempSync(join(tmpdir(), 'mbdir-cyrus-'));
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const config = cyrusConfig(role, dir, port);
   for (const sub of ['conf/db', 'conf/socket', 'conf/proc', 'conf/lock', 'conf/log', 'conf/sieve', 'spool', 'run']) {
     mkdirSync(join(dir, sub), { recursive: true });
