@@ -53,6 +53,8 @@ const serveFlags: Array<[keyof ServeSettings, string, string]> = [
   ['etcdKey', '--etcd-key <file>', 'PEM private key of --etcd-cert'],
   ['etcdPrefix', '--etcd-prefix <prefix>', 'key prefix of this directory in etcd (engine etcd)'],
   ['etcdCompactRetentionRevisions', '--etcd-compact-retention-revisions <n>', 'etcd history kept when compacting (0: leave compaction to etcd)'],
+  ['mupdateListen', '--mupdate-listen <host:port>', 'serve MUPDATE (RFC 3656, Cyrus murder; Cyrus uses port 3905) on this address; off when empty'],
+  ['mupdateLiterals', '--mupdate-literals <style>', 'MUPDATE literals sent: plus ({n+}, Cyrus\'s own) or sync ({n}, for Cyrus 3.4.8, 3.6.5 and 3.8.3 clients)'],
 ];
 for (const [key, flags, description] of serveFlags) {
   serveCommand.option(flags, `${description} [env ${environmentName(key)}; default ${JSON.stringify(serveDefaults[key])}]`);

@@ -3,7 +3,8 @@
  * located on its own server. It wraps any decision: every mailbox the changes
  * touch must be on SERVER before (if it existed) and after, except that a
  * backend may add itself as a replica of another server's mailbox (a replica
- * pair). Renaming or moving a mailbox off SERVER, and any change to servers,
+ * pair) or take itself off one, and may hand its own mailbox over to another server as a reservation
+ * (MUPDATE DEACTIVATE, the first step of a Cyrus XFER). Renaming or moving a mailbox off SERVER, and any change to servers,
  * businesses or users, is denied. Engines and rules stay unaware of principals.
  */
 import { permissionDenied, quote } from '../model/errors.js';
@@ -23,6 +24,23 @@ function onlyAddsReplica(before: MailboxRecord, after: MailboxRecord, server: st
   );
 }
 
+/** The change only takes `server` off the mailbox's replicas (a replica's DELETE, or a sync that no longer lists it). */
+function onlyRemovesReplica(before: MailboxRecord, after: MailboxRecord, server: string): boolean {
+  const kept = before.replicas.filter((replica) => replica.server !== server);
+  return (
+    after.server === before.server &&
+    after.name === before.name &&
+    kept.length === before.replicas.length - 1 &&
+    after.replicas.length === kept.length &&
+    after.replicas.every((replica) => kept.some((old) => old.server === replica.server))
+  );
+}
+
+/** A backend hands its active mailbox over (MUPDATE DEACTIVATE before an XFER): RESERVED elsewhere, same name, no ACL. */
+function isHandOff(before: MailboxRecord | undefined, after: MailboxRecord, server: string): boolean {
+  return before !== undefined && before.server === server && before.name === after.name && after.state === 'RESERVED' && after.acl.length === 0;
+}
+
 function checkChange(store: Store, change: Change, server: string): void {
   const denied = (what: string): never => {
     throw permissionDenied(`backend:${server} may write only mailboxes located on ${server}: ${what}`);
@@ -34,10 +52,11 @@ function checkChange(store: Store, change: Change, server: string): void {
     case 'mailbox.put': {
       const before = store.mailboxByUniqueid(change.mailbox.uniqueid);
       if (before !== undefined && before.server !== server) {
-        if (onlyAddsReplica(before, change.mailbox, server)) return;
+        if (onlyAddsReplica(before, change.mailbox, server) || onlyRemovesReplica(before, change.mailbox, server)) return;
         denied(`${quote(before.name)} is on ${before.server}`);
       }
       if (change.mailbox.server !== server) {
+        if (isHandOff(before, change.mailbox, server)) return;
         denied(`${quote(change.mailbox.name)} would be on ${change.mailbox.server}`);
       }
       return;

@@ -17,6 +17,13 @@ import type { Engine, EngineStatus } from '../replication/engine.js';
 import type { Store } from '../store/store.js';
 import { scopeToServer } from './backend-scope.js';
 import { listMailboxes, type ListInput, type ListResult } from './list-rules.js';
+import {
+  decideDeactivate,
+  decideDeleteIfPresent,
+  decideReserve,
+  decideSetActive,
+  type LocationResult,
+} from './location-rules.js';
 import { decideAcquireLock, decideReleaseLock, type LockAnswer } from './lock-rules.js';
 import {
   decideActivate,
@@ -214,6 +221,36 @@ export class Directory {
 
   async setAcl(name: string, identifier: string, rights: string): Promise<Revisioned<MailboxRecord>> {
     const committed = await this.engine.commit((store) => decideSetAcl(store, name, identifier, rights));
+    return { value: committed.result, revision: committed.revision };
+  }
+
+  // ------------------------------------------------------------ MUPDATE location writes
+
+  /** MUPDATE RESERVE (location-rules): holds a free name for `server`; its replica partner pairs. */
+  async reserveLocation(input: { name: string; server: string; partition: string }): Promise<Revisioned<LocationResult>> {
+    const generatedUniqueid = generateUniqueid(this.randomBytes);
+    const committed = await this.engine.commit((store) =>
+      decideReserve(store, { ...input, generatedUniqueid }, this.clock.nowMs(), this.reservationTtlMs),
+    );
+    return { value: committed.result, revision: committed.revision };
+  }
+
+  /** MUPDATE ACTIVATE (location-rules): creates or overwrites location and ACL. */
+  async activateLocation(input: { name: string; server: string; partition: string; acl: AclEntry[] }): Promise<Revisioned<LocationResult>> {
+    const generatedUniqueid = generateUniqueid(this.randomBytes);
+    const committed = await this.engine.commit((store) => decideSetActive(store, { ...input, generatedUniqueid }, this.clock.nowMs()));
+    return { value: committed.result, revision: committed.revision };
+  }
+
+  /** MUPDATE DEACTIVATE (location-rules): an active mailbox becomes RESERVED at the location. */
+  async deactivateLocation(input: { name: string; server: string; partition: string }): Promise<Revisioned<MailboxRecord>> {
+    const committed = await this.engine.commit((store) => decideDeactivate(store, input));
+    return { value: committed.result, revision: committed.revision };
+  }
+
+  /** MUPDATE DELETE (location-rules): removes the name if held (only `byServer`'s replica, when it holds one). */
+  async deleteIfPresent(name: string, byServer: string): Promise<Revisioned<MailboxRecord | null>> {
+    const committed = await this.engine.commit((store) => decideDeleteIfPresent(store, name, byServer));
     return { value: committed.result, revision: committed.revision };
   }
 

@@ -95,7 +95,12 @@ export function validateServer(server: ServerRecord): ServerRecord {
     throw invalidArgument(`server weight must be 0..${serverWeightMax} (0 means 1)`);
   }
   if (server.datacenter !== '') validateLabel(server.datacenter, 'datacenter');
-  return { ...server, weight: server.weight === 0 ? 1 : server.weight };
+  const replicaPartner = server.replicaPartner ?? '';
+  if (replicaPartner !== '') {
+    validateLabel(replicaPartner, 'replica_partner');
+    if (replicaPartner === server.name) throw invalidArgument(`server ${quote(server.name)} cannot be its own replica partner`);
+  }
+  return { ...server, weight: server.weight === 0 ? 1 : server.weight, replicaPartner };
 }
 
 export function decidePutServer(server: ServerRecord): Decision<ServerRecord> {

@@ -106,6 +106,26 @@ export const limits = {
   etcdCompactRetentionRevisionsDefault: 100_000,
   /** etcd engine: how often each node compacts etcd history. */
   etcdCompactIntervalMs: 60_000,
+  /** MUPDATE: connections one listener serves at once (Cyrus's mupdate_connections_max is 128). */
+  mupdateConnectionsMax: 1024,
+  /** MUPDATE: bytes of one command line outside its literals (tag, command, quoted strings, literal headers). */
+  mupdateLineBytesMax: 8 * 1024,
+  /** MUPDATE: bytes of one literal (a name, a location or an ACL of aclEntriesMax entries). */
+  mupdateLiteralBytesMax: 64 * 1024,
+  /** MUPDATE: arguments of one command (UPDATE names at most 30 servers, as Cyrus counts). */
+  mupdateArgumentsMax: 32,
+  /** MUPDATE: servers named by one partial UPDATE (Cyrus stops at 30). */
+  mupdateUpdateServersMax: 30,
+  /** MUPDATE: a connection with no input for this long is closed (Cyrus: 180 minutes). */
+  mupdateIdleMs: 180 * 60 * 1000,
+  /** MUPDATE: commands read ahead of the one being answered before the session stops reading. */
+  mupdatePipelinedCommandsMax: 256,
+  /** MUPDATE: bytes queued on a socket before the session stops writing and waits for the client. */
+  mupdateSocketBufferBytesMax: 1024 * 1024,
+  /** MUPDATE: names waiting to be pushed to one UPDATE follower; past it the follower is cut off. */
+  mupdatePendingNamesMax: 100_000,
+  /** MUPDATE: a refusal (connection limit, bad token) is logged at most once per this period per listener. */
+  mupdateRefusalLogIntervalMs: 10_000,
   /** etcd engine: pause before re-opening a broken watch on the next endpoint. */
   etcdWatchRetryMs: 250,
 } as const;
@@ -123,6 +143,12 @@ export function checkLimits(): void {
   // cut off even watchers that keep up.
   assert(limits.renameSubtreeMailboxesMax <= limits.watchBufferEventsMax, 'a subtree rename fits a watch buffer');
   assert(limits.syncCommitBatchMax <= limits.watchBufferEventsMax, 'a sync commit fits a watch buffer');
+  assert(limits.mupdateUpdateServersMax < limits.mupdateArgumentsMax, 'a partial UPDATE fits the argument limit');
+  // A whole ACL must fit one literal: each entry is an identifier, a tab, the rights and a tab.
+  assert(
+    limits.aclEntriesMax * (limits.identifierBytesMax + limits.rightsLengthMax + 2) <= limits.mupdateLiteralBytesMax,
+    'an ACL fits an MUPDATE literal',
+  );
   // A full page of maximal records must fit in one gRPC message.
   assert(limits.pageSizeMax * 400 <= limits.grpcMessageBytesMax, 'page fits a gRPC message');
 }

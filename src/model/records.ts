@@ -32,6 +32,11 @@ export interface MailboxRecord {
   reservedUntilMs: number;
   /** The create request that made it, so a retried create is recognised. */
   requestId: string;
+  /**
+   * True when the directory made the uniqueid up because the client sent none (MUPDATE
+   * carries no uniqueid): the backend's real uniqueid, when it comes, replaces it.
+   */
+  uniqueidGenerated?: boolean;
 }
 
 export interface ServerRecord {
@@ -41,6 +46,11 @@ export interface ServerRecord {
   state: ServerState;
   weight: number;
   datacenter: string;
+  /**
+   * The server this one is a replica pair with ('' or absent: none). A mailbox held by
+   * one may be registered by the other (MUPDATE RESERVE/ACTIVATE) as its replica.
+   */
+  replicaPartner?: string;
 }
 
 export interface BusinessRecord {

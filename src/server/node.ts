@@ -10,8 +10,23 @@ import type { Logger } from '../logging.js';
 import type { Engine } from '../replication/engine.js';
 import { StandaloneEngine } from '../replication/standalone.js';
 import { Store, type SynchronousMode } from '../store/store.js';
+import type { Principal } from './auth/roles.js';
 import type { CallGuard } from './grpc/calls.js';
 import { bindGrpcServer, createGrpcServer } from './grpc/server.js';
+import { MupdateListener } from './mupdate/listener.js';
+import type { LiteralStyle } from './mupdate/writer.js';
+
+/** The MUPDATE adapter's settings, when it is on. */
+export interface MupdateConfig {
+  listen: string;
+  literals: LiteralStyle;
+  /** The banner's host name. */
+  host: string;
+  principalOf(password: string): Principal;
+  /** Lowered bounds (tests only): limits.mupdateConnectionsMax and mupdatePendingNamesMax otherwise. */
+  connectionsMax?: number;
+  pendingNamesMax?: number;
+}
 
 export interface NodeConfig {
   engine: 'standalone' | 'etcd';
@@ -30,6 +45,8 @@ export interface NodeConfig {
   reservationTtlMs?: number;
   /** Builds the etcd engine when `engine` is etcd (kept out of this module's imports). */
   etcdEngine?: (store: Store) => Engine;
+  /** The MUPDATE listener (off when absent). */
+  mupdate?: MupdateConfig;
 }
 
 /** How often expired reservations are released. */
@@ -44,6 +61,7 @@ export class MbdirNode {
     readonly port: number,
     private readonly sweeper: NodeJS.Timeout,
     private readonly logger: Logger,
+    readonly mupdate: MupdateListener | null,
   ) {}
 
   static async start(config: NodeConfig, logger: Logger): Promise<MbdirNode> {
@@ -79,12 +97,17 @@ export class MbdirNode {
       );
     }, reservationSweepIntervalMs);
     sweeper.unref();
-    return new MbdirNode(store, engine, directory, server, port, sweeper, logger);
+    const mupdate =
+      config.mupdate === undefined
+        ? null
+        : await MupdateListener.start({ directory, logger, version: config.version, ...config.mupdate });
+    return new MbdirNode(store, engine, directory, server, port, sweeper, logger, mupdate);
   }
 
   /** Stops accepting calls, lets running ones finish for up to `graceMs`, then closes the store. */
   async stop(graceMs = 5000): Promise<void> {
     clearInterval(this.sweeper);
+    await this.mupdate?.close();
     await new Promise<void>((resolve) => {
       const force = setTimeout(() => {
         this.grpcServer.forceShutdown();

@@ -21,6 +21,8 @@ export interface ServerProcess {
   dataDir: string;
   client(token?: string): MbdirClient;
   stderr(): string;
+  /** What it printed on stdout so far (the `serving ... on` lines). */
+  stdout(): string;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
@@ -42,10 +44,10 @@ export async function startServer(
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
   });
+  let stdout = '';
   const served = new Map<string, string>();
   const wanted = ['gRPC', ...(options.protocols ?? [])];
   const endpoint = await new Promise<string>((resolve, reject) => {
-    let stdout = '';
     const timer = setTimeout(() => reject(new Error(`mbdir serve did not start in 15 s: ${stderr}`)), 15_000);
     child.stdout?.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
@@ -73,6 +75,7 @@ export async function startServer(
       return client;
     },
     stderr: () => stderr,
+    stdout: () => stdout,
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       for (const client of clients) client.close();
       // Already exited (also by a signal, when exitCode stays null): nothing to wait for.

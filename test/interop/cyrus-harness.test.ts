@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cyrusInstalled, startCyrus, type CyrusInstance } from '../helpers/cyrus.js';
 import { ImapClient } from '../helpers/imap-client.js';
-import { MupdateClient } from '../helpers/mupdate-client.js';
+import { MupdateClient } from '../../tools/bench/mupdate-client.js';
 
 const instances: CyrusInstance[] = [];
 let master: CyrusInstance;

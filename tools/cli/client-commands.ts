@@ -311,6 +311,7 @@ export function addClientCommands(program: Command): void {
     .addOption(new Option('--state <state>', 'placement state').choices(['UP', 'DRAINING', 'DOWN']).default('UP'))
     .option('--weight <n>', 'placement share', integerOption, 1)
     .option('--datacenter <dc>', 'datacentre label', '')
+    .option('--replica-partner <server>', 'the server this one is a replica pair with (MUPDATE registers replicas between them)', '')
     .action(
       withClient(async ({ client, json }, name: string, options: Record<string, unknown>) => {
         const response = await client.place('PutServer', {
@@ -320,6 +321,7 @@ export function addClientCommands(program: Command): void {
           state: options['state'],
           weight: options['weight'],
           datacenter: options['datacenter'],
+          replica_partner: options['replicaPartner'],
         });
         print(json, response, () => `server ${name} stored at revision ${String(response['revision'])}`);
       }),

@@ -25,6 +25,8 @@ export interface ServeSettings {
   etcdKey: string;
   etcdPrefix: string;
   etcdCompactRetentionRevisions: string;
+  mupdateListen: string;
+  mupdateLiterals: 'plus' | 'sync';
 }
 
 export const serveDefaults: ServeSettings = {
@@ -45,6 +47,8 @@ export const serveDefaults: ServeSettings = {
   etcdKey: '',
   etcdPrefix: '/mbdir',
   etcdCompactRetentionRevisions: '100000',
+  mupdateListen: '',
+  mupdateLiterals: 'plus',
 };
 
 /** Environment variable of each setting: MBDIR_ + the name in upper snake case. */
@@ -56,6 +60,7 @@ const choices: Partial<Record<keyof ServeSettings, readonly string[]>> = {
   engine: ['standalone', 'etcd'],
   synchronous: ['FULL', 'NORMAL', 'OFF'],
   logLevel: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+  mupdateLiterals: ['plus', 'sync'],
 };
 
 /** Merges flags, environment and config file over the defaults; throws a one-line Error on a bad value. */
@@ -79,6 +84,9 @@ export function resolveServeSettings(
   }
   if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(settings.listen)) {
     throw new Error(`setting listen is ${JSON.stringify(settings.listen)}; expected HOST:PORT such as 127.0.0.1:7878`);
+  }
+  if (settings.mupdateListen !== '' && !/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(settings.mupdateListen)) {
+    throw new Error(`setting mupdateListen is ${JSON.stringify(settings.mupdateListen)}; expected HOST:PORT such as 127.0.0.1:3905`);
   }
   if (!/^\d{1,6}$/.test(settings.cacheMib) || Number(settings.cacheMib) < 1 || Number(settings.cacheMib) > cacheMebibytesMax) {
     throw new Error(`setting cacheMib is ${JSON.stringify(settings.cacheMib)}; expected MiB from 1 to ${cacheMebibytesMax}`);

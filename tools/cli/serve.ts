@@ -16,6 +16,7 @@ import { TokenTable } from '../../src/server/auth/token-file.js';
 import { MbdirNode } from '../../src/server/node.js';
 import { defaultWatchBounds, type WatchBounds } from '../../src/directory/watch.js';
 import { isLoopbackListen, type ServeSettings } from './config.js';
+import { limits } from '../../src/model/limits.js';
 
 export const version = '0.1.0';
 
@@ -71,6 +72,12 @@ function loadTokens(settings: ServeSettings, logger: Logger): TokenGuard {
           'Give --tokens FILE (see mbdir token add) or listen on 127.0.0.1',
       );
     }
+    if (settings.mupdateListen !== '' && !isLoopbackListen(settings.mupdateListen)) {
+      throw new Error(
+        `refusing to serve MUPDATE on ${settings.mupdateListen} without --tokens: anyone reaching it could redirect mail. ` +
+          'Give --tokens FILE (backends and frontends log in with a token as their mupdate_password) or use 127.0.0.1',
+      );
+    }
     logger.warn('no --tokens: every caller is admin; serving on loopback only');
     return new TokenGuard(null);
   }
@@ -114,6 +121,24 @@ function watchBoundsOf(environment: NodeJS.ProcessEnv, logger: Logger): WatchBou
   return bounds;
 }
 
+/**
+ * MUPDATE bounds from two undocumented variables, for tests only (as watchBoundsOf):
+ * never raised above the limits, and logged when set.
+ */
+function mupdateBoundsOf(environment: NodeJS.ProcessEnv, logger: Logger): { connectionsMax?: number; pendingNamesMax?: number } {
+  const bounds: { connectionsMax?: number; pendingNamesMax?: number } = {};
+  const read = (name: string, limit: number): number | undefined => {
+    const value = Number(environment[name] ?? Number.NaN);
+    return Number.isSafeInteger(value) && value > 0 && value < limit ? value : undefined;
+  };
+  const connectionsMax = read('MBDIR_TEST_MUPDATE_CONNECTIONS_MAX', limits.mupdateConnectionsMax);
+  const pendingNamesMax = read('MBDIR_TEST_MUPDATE_PENDING_NAMES_MAX', limits.mupdatePendingNamesMax);
+  if (connectionsMax !== undefined) bounds.connectionsMax = connectionsMax;
+  if (pendingNamesMax !== undefined) bounds.pendingNamesMax = pendingNamesMax;
+  if (Object.keys(bounds).length > 0) logger.warn(bounds, 'MUPDATE bounds lowered for testing');
+  return bounds;
+}
+
 /** Settings only tests use (hidden flags), kept out of ServeSettings and the README. */
 export interface ServeTestOverrides {
   reservationTtlMs?: number;
@@ -147,6 +172,17 @@ export async function serve(settings: ServeSettings, overrides: ServeTestOverrid
           },
           logger.child({ component: 'etcd' }),
         ),
+      ...(settings.mupdateListen === ''
+        ? {}
+        : {
+            mupdate: {
+              listen: settings.mupdateListen,
+              literals: settings.mupdateLiterals,
+              host: settings.nodeId || hostname(),
+              principalOf: (password: string) => guard.principalOfToken(password),
+              ...mupdateBoundsOf(process.env, logger),
+            },
+          }),
       ...overrides,
     },
     logger,
@@ -157,6 +193,12 @@ export async function serve(settings: ServeSettings, overrides: ServeTestOverrid
     { listen: where, engine: settings.engine, dataDir: settings.dataDir, synchronous: settings.synchronous, cacheMib: Number(settings.cacheMib), tls },
     'serving',
   );
+  if (node.mupdate !== null) {
+    const mupdateWhere = `${settings.mupdateListen.slice(0, settings.mupdateListen.lastIndexOf(':'))}:${node.mupdate.port}`;
+    logger.info({ listen: mupdateWhere, literals: settings.mupdateLiterals }, 'serving MUPDATE');
+    // Before the gRPC line: whoever waits for that line can also read this one.
+    process.stdout.write(`serving MUPDATE on ${mupdateWhere} (literals ${settings.mupdateLiterals})\n`);
+  }
   process.stdout.write(
     `mbdir ${version} serving gRPC on ${where} (engine ${settings.engine}, data ${settings.dataDir}, ${tls}` +
       `${settings.tokens === '' ? ', no tokens: loopback only' : ''})\n`,

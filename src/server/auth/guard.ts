@@ -21,6 +21,13 @@ export class TokenGuard {
     this.table = table;
   }
 
+  /** The principal holding `token` (a MUPDATE SASL PLAIN password); admin when there is no table. */
+  principalOfToken(token: string): Principal {
+    if (this.table === null) return loopbackAdmin;
+    if (token.length > authorizationBytesMax) throw unauthenticated('unknown token');
+    return this.table.principalOf(token);
+  }
+
   principalOf(metadata: grpc.Metadata): Principal {
     if (this.table === null) return loopbackAdmin;
     const values = metadata.get('authorization');

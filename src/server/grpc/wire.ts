@@ -34,6 +34,7 @@ export interface WireMailbox {
   foldermodseq: number;
   revision: number;
   name_history: string[];
+  uniqueid_generated: boolean;
 }
 
 export type WireServerState = 'SERVER_STATE_UNSPECIFIED' | ServerState;
@@ -45,6 +46,7 @@ export interface WireServer {
   state: WireServerState;
   weight: number;
   datacenter: string;
+  replica_partner: string;
 }
 
 // ------------------------------------------------------------ checks of untrusted values
@@ -147,6 +149,7 @@ export function mailboxToWire(mailbox: MailboxRecord): WireMailbox {
     foldermodseq: mailbox.foldermodseq,
     revision: mailbox.revision,
     name_history: mailbox.nameHistory,
+    uniqueid_generated: mailbox.uniqueidGenerated === true,
   };
 }
 
@@ -167,6 +170,7 @@ export function serverFromWire(value: unknown): ServerRecord {
     state: state === undefined || state === 'SERVER_STATE_UNSPECIFIED' ? 'UP' : (state as ServerState),
     weight: wireNumber(object['weight'], 'server.weight'),
     datacenter: wireString(object['datacenter'], 'server.datacenter'),
+    replicaPartner: wireString(object['replica_partner'], 'server.replica_partner'),
   };
 }
 
@@ -178,5 +182,6 @@ export function serverToWire(server: ServerRecord): WireServer {
     state: server.state,
     weight: server.weight,
     datacenter: server.datacenter,
+    replica_partner: server.replicaPartner ?? '',
   };
 }
