@@ -70,11 +70,13 @@ describe.skipIf(!cyrusInstalled())('Cyrus 3.6 backend with mbdir as MUPDATE mast
     expect((await recordOf(admin, 'user.alice.Work'))?.acl).toBe('alice\tlrswipkxtecdan\tbob\tlrs\t');
   });
 
-  it('RENAME of a folder moves the record', async () => {
+  it('RENAME of a folder moves the record, with its ACL', async () => {
+    const before = await recordOf(admin, 'user.alice.Work');
     const [answer] = await onBackend('RENAME user.alice.Work user.alice.Projects');
     expect(answer?.status, answer?.text).toBe('OK');
     expect(await recordOf(admin, 'user.alice.Work')).toBeNull();
-    expect(await recordOf(admin, 'user.alice.Projects')).toEqual({ server: backendServer, partition: 'default', acl: 'alice\tlrswipkxtecdan\tbob\tlrs\t' });
+    // Cyrus sends the new name as `server!` with no partition (the rename quirk): mbdir keeps the partition.
+    expect(await recordOf(admin, 'user.alice.Projects')).toEqual({ server: backendServer, partition: 'default', acl: before?.acl });
   });
 
   it('RENAME of a whole user moves every folder, with the user renamed in the ACLs', async () => {
@@ -82,17 +84,20 @@ describe.skipIf(!cyrusInstalled())('Cyrus 3.6 backend with mbdir as MUPDATE mast
     expect(made.map((answer) => answer.status)).toEqual(['OK', 'OK', 'OK']);
     const [answer] = await onBackend('RENAME user.carol user.caroline');
     expect(answer?.status, answer?.text).toBe('OK');
-    expect(await namesUnder(admin, 'user.carol.')).toEqual([]);
-    expect(await recordOf(admin, 'user.carol')).toBeNull();
+    expect(await namesUnder(admin, 'user.carol')).toEqual([]);
     expect(await namesUnder(admin, 'user.caroline')).toEqual(['user.caroline', 'user.caroline.Sent', 'user.caroline.Sent.2025']);
     expect(await recordOf(admin, 'user.caroline.Sent.2025')).toEqual({ server: backendServer, partition: 'default', acl: 'caroline\tlrswipkxtecdan\t' });
   });
 
   it('DELETE removes the name (Cyrus 3.6 deletes by renaming to DELETED.*)', async () => {
-    const [answer] = await onBackend('DELETE user.alice.Projects');
-    expect(answer?.status, answer?.text).toBe('OK');
+    // The owner deletes: Cyrus checks the deleter's own rights on the mailbox, and the admin has none there.
+    const imap = await ImapClient.login('127.0.0.1', backend.port, 'alice', 'pw');
+    const answer = await imap.command('DELETE INBOX.Projects').finally(() => imap.close());
+    expect(answer.status, `${answer.text}\n${backend.logs().slice(-4000)}\n${node?.stderr().slice(-3000)}`).toBe('OK');
     expect(await recordOf(admin, 'user.alice.Projects')).toBeNull();
-    expect((await namesUnder(admin, 'DELETED.user.alice.Projects.')).length).toBe(1);
+    const deleted = (await namesUnder(admin, 'DELETED.user.alice')).filter((name) => name.startsWith('DELETED.user.alice.Projects.'));
+    expect(deleted.length).toBe(1);
+    expect((await recordOf(admin, deleted[0] ?? ''))?.server).toBe(backendServer);
   });
 
   it('CREATE of a name another server holds is refused to the IMAP client, and the record stays', async () => {
