@@ -76,9 +76,17 @@ export class MupdateSession {
     this.write(this.options.writer.banner(this.options.host, this.options.version));
   }
 
-  /** Writes to the socket; false once it holds socketBufferBytesMax unsent bytes. */
+  /**
+   * Writes to the socket; false once it holds socketBufferBytesMax unsent bytes. Lines written in
+   * one turn of the event loop (a dump page, a LIST, pipelined answers) leave in one writev: a
+   * socket.write per line cost ~8 us each and led the UPDATE dump's profile.
+   */
   write(text: string): boolean {
     if (this.closed) return false;
+    if (this.socket.writableCorked === 0) {
+      this.socket.cork();
+      process.nextTick(() => this.socket.uncork());
+    }
     this.socket.write(text);
     return this.socket.writableLength < this.options.socketBufferBytesMax;
   }
