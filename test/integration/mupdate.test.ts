@@ -250,3 +250,30 @@ describe('MUPDATE LIST and UPDATE', () => {
     expect(partial.received.slice(partialBefore)).not.toContain('user.live');
   });
 });
+
+describe('MUPDATE settings', () => {
+  it('refuses a non-loopback --mupdate-listen without tokens and a bad literal style, naming them', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'mbdir-mupdate-settings-'));
+    try {
+      const open = await runCli(['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--mupdate-listen', '0.0.0.0:0']);
+      expect(open.code).toBe(1);
+      expect(open.stderr).toMatch(/refusing to serve MUPDATE on 0\.0\.0\.0:0 without --tokens/);
+      const style = await runCli(['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--mupdate-literals', 'fancy']);
+      expect(style.code).toBe(1);
+      expect(style.stderr).toMatch(/setting mupdateLiterals is "fancy"; expected one of plus, sync/);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('takes MBDIR_MUPDATE_LISTEN from the environment and prints where it serves', async () => {
+    const other = await startServer([], { env: { MBDIR_MUPDATE_LISTEN: '127.0.0.1:0' } });
+    try {
+      const client = await MupdateClient.login(mupdatePort(other));
+      clients.push(client);
+      expect(await client.command('N1', 'NOOP')).toBe('N1 OK "Noop done"\r\n');
+    } finally {
+      await other.stop();
+    }
+  });
+});
