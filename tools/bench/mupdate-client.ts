@@ -11,6 +11,8 @@ import { encodeCommand, parseResponse, plainResponse, type MupdateResponse } fro
 
 /** Commands sent and not yet answered on one connection, at most. */
 export const mupdateInFlightMax = 100_000;
+/** close() waits this long for LOGOUT's answer. */
+const mupdateLogoutWaitMs = 2_000;
 /** The banner and the login must come within this. */
 const mupdateLoginTimeoutMs = 15_000;
 
@@ -99,12 +101,17 @@ export class MupdateClient {
     await this.expectOk('NOOP', []);
   }
 
+  /** LOGOUT (waiting at most `mupdateLogoutWaitMs` for its answer), then the socket is destroyed. */
   async close(): Promise<void> {
     if (this.failure === null) {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, mupdateLogoutWaitMs)));
       try {
-        await this.send('LOGOUT', []);
+        await Promise.race([this.send('LOGOUT', []).then(() => undefined), late]);
       } catch {
         // Gone already.
+      } finally {
+        clearTimeout(timer);
       }
     }
     this.socket.destroy();
