@@ -14,7 +14,7 @@ export const mupdateInFlightMax = 100_000;
 /** close() waits this long for LOGOUT's answer. */
 const mupdateLogoutWaitMs = 2_000;
 /** The banner and the login must come within this. */
-const mupdateLoginTimeoutMs = 15_000;
+const mupdateLoginTimeoutMs = 60_000;
 
 export interface MupdateEntry {
   kind: 'MAILBOX' | 'RESERVE' | 'DELETE';

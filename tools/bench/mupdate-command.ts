@@ -93,7 +93,14 @@ async function row(sides: MupdateSide[], measurement: string, better: MupdateRow
   const figures: MupdateRow['figures'] = {};
   for (const side of sides) {
     process.stderr.write(`${measurement}: ${side.label}...\n`);
-    figures[side.label] = await measure(side);
+    try {
+      figures[side.label] = await measure(side);
+    } catch (error) {
+      // One side failing one measurement is a figure too: said in the row, the run goes on.
+      const firstError = (error as Error).message;
+      process.stderr.write(`${measurement}: ${side.label} failed: ${firstError}\n`);
+      figures[side.label] = { operations: 0, seconds: 0, perSecond: 0, p50Ms: 0, p99Ms: 0, errors: 1, firstError, value: 0 };
+    }
   }
   return { measurement, better, unit, target, figures };
 }
