@@ -124,6 +124,8 @@ export const limits = {
   mupdateSocketBufferBytesMax: 1024 * 1024,
   /** MUPDATE: names waiting to be pushed to one UPDATE follower; past it the follower is cut off. */
   mupdatePendingNamesMax: 100_000,
+  /** MUPDATE: a closed connection whose peer does not read what is left is destroyed after this long. */
+  mupdateCloseGraceMs: 5_000,
   /** MUPDATE: a refusal (connection limit, bad token) is logged at most once per this period per listener. */
   mupdateRefusalLogIntervalMs: 10_000,
   /** etcd engine: pause before re-opening a broken watch on the next endpoint. */

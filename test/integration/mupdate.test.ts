@@ -121,6 +121,13 @@ describe('MUPDATE commands', () => {
     );
     expect(await be1.command('X12', 'ACTIVATE "user.cmd" "backend1!default" "cmd\tlr\textra\t"')).toMatch(/^X12 BAD "ACL .* pairs"\r\n$/);
     expect(await be1.command('N1', 'NOOP')).toBe('N1 OK "Noop done"\r\n');
+    // A synchronizing literal: the client waits for "+ go ahead" before sending it.
+    const start = be1.received.length;
+    be1.send('X15 FIND {8}\r\n');
+    await be1.waitFor((text) => text.slice(start) === '+ go ahead\r\n');
+    be1.send('user.cmd\r\n');
+    await be1.waitFor(/X15 OK "Search completed"\r\n/);
+    expect(be1.received.slice(start)).toMatch(/^\+ go ahead\r\nX15 MAILBOX \{8\+\}\r\nuser\.cmd /);
     expect(await be1.command('X13', 'DELETE "user.cmd"')).toBe('X13 OK "done"\r\n');
     expect(await be1.command('X14', 'FIND "user.cmd"')).toBe('X14 OK "Search completed"\r\n');
   });

@@ -2,11 +2,14 @@
  * The MUPDATE response writer: Cyrus's exact bytes in the `plus` style (the
  * fixture's MAILBOX lines), `{n}` literals in the `sync` style that Cyrus
  * 3.4.8/3.6.5/3.8.3 clients need, literal lengths in bytes, quoted texts that
- * a Cyrus client reads (escapes, no line breaks), and the banner.
+ * a Cyrus client reads (escapes, no line breaks), and the banner; and the
+ * rate-limited log of refused clients.
  */
 import { describe, expect, it } from 'vitest';
 import { parseAclText } from '../../src/model/acl.js';
 import { MupdateParser, type ParseEvent } from '../../src/server/mupdate/parser.js';
+import type { Logger } from '../../src/logging.js';
+import { RefusalLog } from '../../src/server/mupdate/refusal-log.js';
 import { quotedText, ResponseWriter } from '../../src/server/mupdate/writer.js';
 
 const erin = { name: 'user.erin.Archive', server: 'backend1', partition: 'default', acl: parseAclText('erin\tlrswipkxtecdan\t-frank\tr\t'), state: 'ACTIVE' as const };
@@ -46,5 +49,23 @@ describe('MUPDATE writer', () => {
     expect(new ResponseWriter('plus').banner('mupdate.local', '0.1.0')).toBe(
       '* AUTH "PLAIN"\r\n* PARTIAL-UPDATE\r\n* OK MUPDATE "mupdate.local" "mbdir" "0.1.0" "(master)"\r\n',
     );
+  });
+});
+
+describe('MUPDATE refusal log', () => {
+  it('logs one line per kind per interval and counts the ones it held back', () => {
+    const lines: Array<{ fields: Record<string, unknown>; message: string }> = [];
+    const logger = { warn: (fields: Record<string, unknown>, message: string) => lines.push({ fields, message }) } as unknown as Logger;
+    let nowMs = 0;
+    const log = new RefusalLog(logger, 1000, () => nowMs);
+    for (let index = 0; index < 5; index += 1) log.warn('login refused', { index });
+    log.warn('connection refused', {});
+    nowMs = 1500;
+    log.warn('login refused', { index: 5 });
+    expect(lines.map((line) => [line.message, line.fields['suppressedSinceLast']])).toEqual([
+      ['login refused', undefined],
+      ['connection refused', undefined],
+      ['login refused', 4],
+    ]);
   });
 });

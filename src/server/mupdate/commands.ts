@@ -126,7 +126,7 @@ const update: Handler = (context, servers) => {
     {
       write: (text) => session.write(text),
       end: (error) => {
-        options.logger.warn({ remote: session.socket.remoteAddress, reason: error.message }, 'UPDATE follower cut off');
+        options.refusals.warn('UPDATE follower cut off', { remote: session.socket.remoteAddress, reason: error.message });
         session.fail(context.tag, 'UPDATE', error);
         session.close();
       },
@@ -134,8 +134,9 @@ const update: Handler = (context, servers) => {
     (name) => context.directory.lookupMailboxes([name]).value[0],
     options.pendingNamesMax,
   );
-  session.follower = follower;
+  // Streaming only once the watch took it (a node at its limit of watchers answers NO and the session goes on).
   session.subscription = context.directory.watch({ servers, prefixes: [] }, 0, follower);
+  session.follower = follower;
   return undefined;
 };
 

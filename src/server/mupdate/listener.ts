@@ -10,6 +10,7 @@ import type { Directory } from '../../directory/directory.js';
 import type { Logger } from '../../logging.js';
 import { limits } from '../../model/limits.js';
 import type { Principal } from '../auth/roles.js';
+import { RefusalLog } from './refusal-log.js';
 import { MupdateSession, type SessionOptions } from './session.js';
 import { ResponseWriter, type LiteralStyle } from './writer.js';
 
@@ -35,8 +36,6 @@ function splitListen(listen: string): { host: string; port: number } {
 
 export class MupdateListener {
   private readonly sessions = new Set<MupdateSession>();
-  private lastRefusalLogMs = 0;
-  private refusedSinceLog = 0;
 
   private constructor(
     private readonly server: Server,
@@ -64,6 +63,7 @@ export class MupdateListener {
       updateServersMax: limits.mupdateUpdateServersMax,
       host: options.host,
       version: options.version,
+      refusals: new RefusalLog(logger, limits.mupdateRefusalLogIntervalMs),
     };
     const server = createServer({ noDelay: true });
     const { host, port } = splitListen(options.listen);
@@ -88,7 +88,7 @@ export class MupdateListener {
       this.logRefusal(socket, connectionsMax);
       socket.on('error', () => socket.destroy());
       socket.end('* BYE "Server Unable"\r\n');
-      setTimeout(() => socket.destroy(), 1000).unref();
+      setTimeout(() => socket.destroy(), limits.mupdateCloseGraceMs).unref();
       return;
     }
     const session = new MupdateSession(socket, this.sessionOptions, (closed) => this.sessions.delete(closed));
@@ -97,15 +97,10 @@ export class MupdateListener {
   }
 
   private logRefusal(socket: Socket, connectionsMax: number): void {
-    this.refusedSinceLog += 1;
-    const nowMs = Date.now();
-    if (nowMs - this.lastRefusalLogMs < limits.mupdateRefusalLogIntervalMs) return;
-    this.options.logger.warn(
-      { remote: socket.remoteAddress, connectionsMax, refused: this.refusedSinceLog },
-      'mupdate connection refused: the listener serves its limit of connections',
-    );
-    this.lastRefusalLogMs = nowMs;
-    this.refusedSinceLog = 0;
+    this.sessionOptions.refusals.warn('mupdate connection refused: the listener serves its limit of connections', {
+      remote: socket.remoteAddress,
+      connectionsMax,
+    });
   }
 
   /** Sessions open now (tests, status). */

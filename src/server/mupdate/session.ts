@@ -12,10 +12,12 @@ import type { Directory } from '../../directory/directory.js';
 import type { WatchSubscription } from '../../directory/watch.js';
 import type { Logger } from '../../logging.js';
 import { DirectoryError } from '../../model/errors.js';
+import { limits } from '../../model/limits.js';
 import type { Principal } from '../auth/roles.js';
 import { runCommand, type CommandContext } from './commands.js';
 import { answerForError } from './errors.js';
 import { MupdateParser, type ParseEvent, type ParserLimits } from './parser.js';
+import type { RefusalLog } from './refusal-log.js';
 import { decodePlain } from './sasl-plain.js';
 import type { UpdateFollower } from './update-stream.js';
 import type { ResponseWriter } from './writer.js';
@@ -35,6 +37,8 @@ export interface SessionOptions {
   /** The banner's host name. */
   host: string;
   version: string;
+  /** Rate-limited warnings about refused clients (one per kind per interval). */
+  refusals: RefusalLog;
 }
 
 export class MupdateSession {
@@ -126,7 +130,7 @@ export class MupdateSession {
     this.flushOutgoing();
     if (!this.socket.destroyed) this.socket.end();
     // A peer that never reads cannot hold the socket open: destroy after a grace period.
-    setTimeout(() => this.socket.destroy(), 5_000).unref();
+    setTimeout(() => this.socket.destroy(), limits.mupdateCloseGraceMs).unref();
     this.onClose(this);
   }
 
@@ -301,7 +305,7 @@ export class MupdateSession {
       this.write(this.options.writer.ok(tag, 'Authenticated'));
     } catch (error) {
       if (!(error instanceof DirectoryError)) throw error;
-      this.options.logger.warn({ remote: this.socket.remoteAddress, reason: error.message }, 'mupdate login refused');
+      this.options.refusals.warn('mupdate login refused', { remote: this.socket.remoteAddress, reason: error.message });
       this.write(this.options.writer.no(tag, error.kind === 'Unauthenticated' ? 'authentication failure' : error.message));
     }
   }
