@@ -114,8 +114,9 @@ export class MupdateSession {
 
   /** Resolves once the socket has room again (at once if it has). */
   waitForRoom(): Promise<void> {
+    if (this.flushScheduled && this.unsentBytes() >= this.options.socketBufferBytesMax) this.flushOutgoing();
+    // Checked after the flush: a socket that took the whole text at once has no 'drain' to wait for.
     if (this.closed || this.unsentBytes() < this.options.socketBufferBytesMax) return Promise.resolve();
-    if (this.flushScheduled) this.flushOutgoing();
     return new Promise((resolve) => this.drainWaiters.push(resolve));
   }
 
