@@ -2,7 +2,7 @@
  * Every bound mbdir puts on its inputs and queues, in one place.
  *
  * Names carry their unit and end with the qualifier (`nameBytesMax`). A value
- * here is a contract with operators (the README lists them) and with tests
+ * here is a contract with operators (docs/operations.md lists them) and with tests
  * (each limit is exercised at the limit and one past it). `checkLimits` runs at
  * load time and asserts how the bounds relate to each other.
  */

@@ -1,5 +1,5 @@
 /**
- * Cluster figures for the README, measured on a real 3-member etcd cluster
+ * Cluster figures for docs/cluster.md, measured on a real 3-member etcd cluster
  * and 3 mbdir nodes on this machine: creates/s through all nodes, lookups/s
  * per node, and replication lag (ack on node A -> event on node B's Watch).
  * Skipped unless asked: MBDIR_CLUSTER_FIGURES=1 npx vitest run test/cluster/figures.test.ts

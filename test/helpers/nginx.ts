@@ -1,8 +1,8 @@
 /**
  * The real nginx mail proxy for interop tests: its configuration is the block
- * README.md shows between the `nginx-mail-conf` markers, with only addresses,
- * ports and the token replaced (each replacement must apply, so the README and
- * the test cannot drift apart). nginx runs in the foreground with its own
+ * docs/protocols.md shows between the `nginx-mail-conf` markers, with only
+ * addresses, ports and the token replaced (each replacement must apply, so the
+ * page and the test cannot drift apart). nginx runs in the foreground with its own
  * prefix, pid and logs in a temporary directory, and is stopped by the test.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -14,11 +14,11 @@ import { repoRoot } from './server-process.js';
 
 export const nginxBinary = '/usr/sbin/nginx';
 
-/** The nginx block of README.md, as written there. */
-export function readmeNginxBlock(): string {
-  const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
-  const match = /<!-- nginx-mail-conf:begin -->\n```nginx\n([\s\S]*?)```\n<!-- nginx-mail-conf:end -->/.exec(readme);
-  if (match?.[1] === undefined) throw new Error('README.md has no nginx-mail-conf block');
+/** The nginx block of docs/protocols.md, as written there. */
+export function docsNginxBlock(): string {
+  const page = readFileSync(join(repoRoot, 'docs', 'protocols.md'), 'utf8');
+  const match = /<!-- nginx-mail-conf:begin -->\n```nginx\n([\s\S]*?)```\n<!-- nginx-mail-conf:end -->/.exec(page);
+  if (match?.[1] === undefined) throw new Error('docs/protocols.md has no nginx-mail-conf block');
   return match[1];
 }
 
@@ -29,7 +29,7 @@ export interface NginxMailSettings {
   pop3Port: number;
 }
 
-/** README's block with this test's addresses; throws when a line it replaces is no longer in the README. */
+/** The page's block with this test's addresses; throws when a line it replaces is no longer on the page. */
 export function nginxConfigFor(settings: NginxMailSettings, directory: string): string {
   const replacements: Array<[string, string]> = [
     ['auth_http         127.0.0.1:8080/auth;', `auth_http         ${settings.authHttp}/auth;`],
@@ -37,9 +37,9 @@ export function nginxConfigFor(settings: NginxMailSettings, directory: string): 
     ['listen    143;', `listen    127.0.0.1:${settings.imapPort};`],
     ['listen    110;', `listen    127.0.0.1:${settings.pop3Port};`],
   ];
-  let config = readmeNginxBlock();
+  let config = docsNginxBlock();
   for (const [from, to] of replacements) {
-    if (!config.includes(from)) throw new Error(`README's nginx block no longer has ${JSON.stringify(from)}`);
+    if (!config.includes(from)) throw new Error(`docs/protocols.md's nginx block no longer has ${JSON.stringify(from)}`);
     config = config.replace(from, to);
   }
   return `pid ${join(directory, 'nginx.pid')};\nerror_log ${join(directory, 'error.log')} info;\n${config}`;

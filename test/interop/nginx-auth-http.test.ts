@@ -1,5 +1,5 @@
 // The real nginx mail proxy (Debian nginx + libnginx-mod-mail), configured with
-// the README's lines, asking mbdir's /auth where each login goes: IMAP logins of
+// the lines of docs/protocols.md, asking mbdir's /auth where each login goes: IMAP logins of
 // two users reach two different backends, an unknown user is refused, a moving
 // user is told to retry and reaches the new server once MoveUser commits, and
 // POP3 reaches the server's pop3 address. One nginx, one mbdir (with tokens:

@@ -3,7 +3,7 @@
  * request at the limit succeeds, the one just past it gets the error. Watch
  * bounds run on a second node whose bounds are lowered through the test-only
  * environment variables, so a slow subscriber's cut-off and resumption are
- * cheap to exercise. The README's Limits table must name every limit.
+ * cheap to exercise. The Limits table of docs/operations.md must name every limit.
  */
 import * as grpc from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
@@ -285,12 +285,14 @@ describe('watch bounds (lowered on a second node)', () => {
   });
 });
 
-describe('the README', () => {
+describe('docs/operations.md', () => {
   it('lists every limit with its value in the Limits table', () => {
-    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
-    const table = readme.slice(readme.indexOf('### Limits'));
+    const doc = readFileSync(join(repoRoot, 'docs', 'operations.md'), 'utf8');
+    const at = doc.indexOf('\n## Limits\n');
+    expect(at, 'docs/operations.md has no "## Limits" section').toBeGreaterThan(0);
+    const table = doc.slice(at);
     for (const [name, value] of Object.entries(limits)) {
-      expect(table, `README Limits table lacks ${name}`).toMatch(new RegExp(`\\| \`${name}\` \\| ${value} \\|`));
+      expect(table, `docs/operations.md Limits table lacks ${name}`).toMatch(new RegExp(`\\| \`${name}\` \\| ${value} \\|`));
     }
   });
 });

@@ -1,6 +1,6 @@
 /**
- * README "Three nodes on one machine", run as written: the block is taken out
- * of README.md and run by bash (aliases on, as in an interactive shell; `-e`,
+ * docs/cluster.md "Three nodes on one machine", run as written: the block is
+ * taken out of the page and run by bash (aliases on, as in an interactive shell; `-e`,
  * so any command that fails stops it), with its port and directory variables
  * set to free ports and a temporary directory. It starts real etcd members and
  * real mbdir nodes; the client commands at its end must succeed and print what
@@ -22,7 +22,7 @@ const portRunAttemptsMax = 50;
 /** The block may take this long (etcd's first election, three node starts, the CLI calls). */
 const blockTimeoutMs = 50_000;
 
-const clusterDir = mkdtempSync(join(tmpdir(), 'mbdir-readme-cluster-'));
+const clusterDir = mkdtempSync(join(tmpdir(), 'mbdir-docs-cluster-'));
 let shell: ChildProcess | undefined;
 
 afterAll(async () => {
@@ -65,18 +65,18 @@ async function stopGroup(groupId: number): Promise<void> {
   if (alive()) process.kill(-groupId, 'SIGKILL');
 }
 
-function readmeBlock(): string {
-  const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
-  const block = /### Three nodes on one machine\n[\s\S]*?```sh\n([\s\S]*?)```/.exec(readme)?.[1];
-  if (block === undefined) throw new Error('README.md has no sh block under "### Three nodes on one machine"');
+function docsBlock(): string {
+  const page = readFileSync(join(repoRoot, 'docs', 'cluster.md'), 'utf8');
+  const block = /## Three nodes on one machine\n[\s\S]*?```sh\n([\s\S]*?)```/.exec(page)?.[1];
+  if (block === undefined) throw new Error('docs/cluster.md has no sh block under "## Three nodes on one machine"');
   return block;
 }
 
-describe('README: three nodes on one machine', () => {
+describe('docs/cluster.md: three nodes on one machine', () => {
   it('runs as pasted: the client commands find the nodes listening and answer', { timeout: blockTimeoutMs + 10_000 }, async () => {
     const etcdPort = await freePortRun(6);
     const mbdirPort = await freePortRun(3);
-    const child = spawn('bash', ['-O', 'expand_aliases', '-e', '-c', readmeBlock()], {
+    const child = spawn('bash', ['-O', 'expand_aliases', '-e', '-c', docsBlock()], {
       cwd: repoRoot,
       env: { ...process.env, etcd_port: String(etcdPort), mbdir_port: String(mbdirPort), cluster_dir: clusterDir },
       stdio: ['ignore', 'pipe', 'pipe'],
