@@ -60,7 +60,7 @@ const serveFlags: Array<[keyof ServeSettings, string, string, string?]> = [
       'OFF never flushes to disk: fastest, but an OS crash or power cut may lose answered writes or corrupt the database ' +
       '(only for a directory you can load again)',
   ],
-  ['cacheMib', '--cache-mib <n>', 'SQLite page cache in MiB (part of the resident memory; see README Performance)'],
+  ['cacheMib', '--cache-mib <n>', 'SQLite page cache in MiB (part of the resident memory; see docs/performance.md)'],
   ['nodeId', '--node-id <id>', 'name of this node in status and logs', 'host name'],
   ['logLevel', '--log-level <level>', 'fatal, error, warn, info, debug, trace or silent'],
   ['tokens', '--tokens <file>', 'token file (mbdir token add); required off loopback; SIGHUP reloads it'],
