@@ -53,21 +53,29 @@ const serveFlags: Array<[keyof ServeSettings, string, string]> = [
   ['etcdKey', '--etcd-key <file>', 'PEM private key of --etcd-cert'],
   ['etcdPrefix', '--etcd-prefix <prefix>', 'key prefix of this directory in etcd (engine etcd)'],
   ['etcdCompactRetentionRevisions', '--etcd-compact-retention-revisions <n>', 'etcd history kept when compacting (0: leave compaction to etcd)'],
+  ['socketmapListen', '--socketmap-listen <host:port>', 'serve Postfix socketmap maps "transport" and "mailbox" here (port 0 picks one; off when empty)'],
+  ['socketmapAllowRemote', '--socketmap-allow-remote', 'allow a non-loopback --socketmap-listen (the protocol has no authentication: firewall it)'],
+  ['socketmapRecipientDelimiter', '--socketmap-recipient-delimiter <chars>', 'Postfix recipient_delimiter: any of these characters starts an address extension (empty: none)'],
+  ['socketmapFoldCase', '--socketmap-fold-case <yes|no>', 'lower-case the local part of addresses and logins (domains are always folded)'],
+  ['socketmapLocalDomains', '--socketmap-local-domains <domains>', 'comma-separated domains whose users are un-domained (alice@example.org -> user.alice); also for Dovecot logins'],
+  ['dovecotDictListen', '--dovecot-dict-listen <path>', 'serve Dovecot 2.3 passdb dict (proxy=y host= port=) on this UNIX socket (off when empty)'],
+  ['dovecotDictSocketMode', '--dovecot-dict-socket-mode <octal>', 'file mode of the Dovecot dict socket (who may connect: Dovecot\'s auth worker)'],
 ];
 for (const [key, flags, description] of serveFlags) {
   serveCommand.option(flags, `${description} [env ${environmentName(key)}; default ${JSON.stringify(serveDefaults[key])}]`);
 }
 // Hidden: shortens reservations so tests can see them expire.
 serveCommand.addOption(new Option('--reservation-ttl-ms <ms>').hideHelp());
-serveCommand.action(async (options: Record<string, string | undefined>) => {
+serveCommand.action(async (options: Record<string, string | boolean | undefined>) => {
   const flags: Partial<Record<keyof ServeSettings, string>> = {};
   for (const [key] of serveFlags) {
     const value = options[key];
-    if (value !== undefined) flags[key] = value;
+    // A flag without a value (--socketmap-allow-remote) is a yes.
+    if (value !== undefined) flags[key] = value === true ? 'yes' : String(value);
   }
-  const ttl = options['reservationTtlMs'];
+  const ttl = options['reservationTtlMs'] as string | undefined;
   if (ttl !== undefined && !/^[1-9][0-9]{0,8}$/.test(ttl)) throw new Error(`--reservation-ttl-ms ${JSON.stringify(ttl)} is not a positive integer`);
-  await serve(resolveServeSettings(flags, process.env, options['config']), ttl === undefined ? {} : { reservationTtlMs: Number(ttl) });
+  await serve(resolveServeSettings(flags, process.env, options['config'] as string | undefined), ttl === undefined ? {} : { reservationTtlMs: Number(ttl) });
 });
 
 program

@@ -36,6 +36,8 @@ import {
   decideSetUserBusiness,
   planRebalance,
   resolveUser,
+  routeUser,
+  type UserRoute,
   type MarkMovingResult,
   type MoveInput,
   type PlannedMove,
@@ -330,6 +332,11 @@ export class Directory {
 
   resolveUser(user: string): Revisioned<ResolvedUser> {
     return { value: resolveUser(this.store, user), revision: this.revision() };
+  }
+
+  /** Where mail (`lmtp`) or a login (`imap`) for `user` goes now; Unavailable while the user is moved. */
+  routeUser(user: string, need: 'imap' | 'lmtp'): UserRoute {
+    return routeUser(this.store, user, need);
   }
 
   planRebalance(maxUsers: number): Revisioned<{ moves: PlannedMove[]; total: number; staleMoving: string[] }> {

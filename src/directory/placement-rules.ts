@@ -4,7 +4,7 @@
  * move. Decision functions over the store, like the mailbox rules; the
  * rebalance job and the proxies' adapters build on these.
  */
-import { conflict, failedPrecondition, invalidArgument, notFound, quote, resourceExhausted } from '../model/errors.js';
+import { conflict, failedPrecondition, invalidArgument, notFound, quote, resourceExhausted, unavailable } from '../model/errors.js';
 import { normalizePartition, validateAddress, validateLabel } from '../model/labels.js';
 import { limits } from '../model/limits.js';
 import { hierarchyOf, ownerOf, parentName, userRootName, validateUserId } from '../model/names.js';
@@ -141,6 +141,31 @@ export function resolveUser(store: Store, user: string): ResolvedUser {
   const mailbox = store.mailboxByName(root) ?? store.mailboxesOfUser(user, 1)[0];
   if (mailbox === undefined || mailbox.state !== 'ACTIVE') throw notFound(`user ${quote(user)} has no mailbox`);
   return { user, mailbox, server: store.server(mailbox.server), record: store.user(user) };
+}
+
+/** Where mail and logins for a user go now: the server and its addresses. */
+export interface UserRoute {
+  user: string;
+  server: string;
+  imapAddress: string;
+  lmtpAddress: string;
+}
+
+/**
+ * Where to deliver to, or proxy a login of, `user` now. NotFound for a user
+ * without an active mailbox; Unavailable (retry later) while the user is being
+ * moved, so nothing lands on the server being emptied; FailedPrecondition when
+ * the user's server is not registered, or has no address for `need`.
+ */
+export function routeUser(store: Store, user: string, need: 'imap' | 'lmtp'): UserRoute {
+  const { mailbox, server, record } = resolveUser(store, user);
+  if (record !== undefined && record.movingSinceMs > 0) {
+    throw unavailable(`user ${quote(user)} is being moved from ${quote(record.movingFrom)} to ${quote(record.movingTo)}; try again later`);
+  }
+  if (server === undefined) throw failedPrecondition(`server ${quote(mailbox.server)} of user ${quote(user)} is not registered (mbdir server-put)`);
+  const address = need === 'imap' ? server.imapAddress : server.lmtpAddress;
+  if (address === '') throw failedPrecondition(`server ${quote(server.name)} has no ${need} address (mbdir server-put --${need})`);
+  return { user, server: server.name, imapAddress: server.imapAddress, lmtpAddress: server.lmtpAddress };
 }
 
 // ------------------------------------------------------------ rebalance plan

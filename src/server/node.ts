@@ -10,8 +10,14 @@ import type { Logger } from '../logging.js';
 import type { Engine } from '../replication/engine.js';
 import { StandaloneEngine } from '../replication/standalone.js';
 import { Store, type SynchronousMode } from '../store/store.js';
+import { limits } from '../model/limits.js';
+import type { RecipientRules } from '../model/recipients.js';
+import { dovecotDictProtocol } from './dovecot-dict/passdb.js';
+import type { DictCommand } from './dovecot-dict/protocol.js';
+import { FramedServer } from './framed-server.js';
 import type { CallGuard } from './grpc/calls.js';
 import { bindGrpcServer, createGrpcServer } from './grpc/server.js';
+import { socketmapProtocol } from './socketmap/maps.js';
 
 export interface NodeConfig {
   engine: 'standalone' | 'etcd';
@@ -30,6 +36,16 @@ export interface NodeConfig {
   reservationTtlMs?: number;
   /** Builds the etcd engine when `engine` is etcd (kept out of this module's imports). */
   etcdEngine?: (store: Store) => Engine;
+  /** Postfix socketmap on HOST:PORT (port 0 picks one); off when absent. */
+  socketmap?: { host: string; port: number; rules: RecipientRules };
+  /** Dovecot 2.3 passdb dict on a UNIX socket; off when absent. */
+  dovecotDict?: { path: string; rules: RecipientRules; socketMode: number };
+}
+
+/** The node's adapters beside gRPC, each present when configured. */
+export interface NodeAdapters {
+  socketmap?: FramedServer<Buffer>;
+  dovecotDict?: FramedServer<DictCommand>;
 }
 
 /** How often expired reservations are released. */
@@ -44,6 +60,7 @@ export class MbdirNode {
     readonly port: number,
     private readonly sweeper: NodeJS.Timeout,
     private readonly logger: Logger,
+    readonly adapters: NodeAdapters,
   ) {}
 
   static async start(config: NodeConfig, logger: Logger): Promise<MbdirNode> {
@@ -69,7 +86,17 @@ export class MbdirNode {
       ...(config.reservationTtlMs === undefined ? {} : { reservationTtlMs: config.reservationTtlMs }),
     });
     const { server } = createGrpcServer({ directory, logger, guard: config.guard, version: config.version });
-    const port = await bindGrpcServer(server, config.listen, config.credentials);
+    let port: number;
+    let adapters: NodeAdapters;
+    try {
+      port = await bindGrpcServer(server, config.listen, config.credentials);
+      adapters = await startAdapters(config, directory, logger);
+    } catch (error) {
+      server.forceShutdown();
+      await engine.close();
+      store.close();
+      throw error;
+    }
     const sweeper = setInterval(() => {
       directory.sweepReservations().then(
         (released) => {
@@ -79,12 +106,13 @@ export class MbdirNode {
       );
     }, reservationSweepIntervalMs);
     sweeper.unref();
-    return new MbdirNode(store, engine, directory, server, port, sweeper, logger);
+    return new MbdirNode(store, engine, directory, server, port, sweeper, logger, adapters);
   }
 
   /** Stops accepting calls, lets running ones finish for up to `graceMs`, then closes the store. */
   async stop(graceMs = 5000): Promise<void> {
     clearInterval(this.sweeper);
+    await Promise.all([this.adapters.socketmap?.close(), this.adapters.dovecotDict?.close()]);
     await new Promise<void>((resolve) => {
       const force = setTimeout(() => {
         this.grpcServer.forceShutdown();
@@ -99,4 +127,34 @@ export class MbdirNode {
     this.store.close();
     this.logger.info('stopped');
   }
+}
+
+/** Starts the configured socket adapters; on a failure, closes those already started. */
+async function startAdapters(config: NodeConfig, directory: Directory, logger: Logger): Promise<NodeAdapters> {
+  const adapters: NodeAdapters = {};
+  try {
+    if (config.socketmap !== undefined) {
+      adapters.socketmap = await FramedServer.start({
+        protocol: socketmapProtocol(directory, config.socketmap.rules),
+        listen: { host: config.socketmap.host, port: config.socketmap.port },
+        connectionsMax: limits.socketmapConnectionsMax,
+        idleMs: limits.socketmapIdleMs,
+        logger: logger.child({ component: 'socketmap' }),
+      });
+    }
+    if (config.dovecotDict !== undefined) {
+      adapters.dovecotDict = await FramedServer.start({
+        protocol: dovecotDictProtocol(directory, config.dovecotDict.rules),
+        listen: { path: config.dovecotDict.path },
+        connectionsMax: limits.dovecotDictConnectionsMax,
+        idleMs: limits.dovecotDictIdleMs,
+        logger: logger.child({ component: 'dovecot-dict' }),
+        socketMode: config.dovecotDict.socketMode,
+      });
+    }
+  } catch (error) {
+    await Promise.all([adapters.socketmap?.close(), adapters.dovecotDict?.close()]);
+    throw error;
+  }
+  return adapters;
 }

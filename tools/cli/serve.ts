@@ -13,8 +13,9 @@ import type { EtcdTls } from '../../src/replication/etcd-client.js';
 import { EtcdEngine } from '../../src/replication/etcd-engine.js';
 import { TokenGuard } from '../../src/server/auth/guard.js';
 import { TokenTable } from '../../src/server/auth/token-file.js';
-import { MbdirNode } from '../../src/server/node.js';
+import { MbdirNode, type NodeConfig } from '../../src/server/node.js';
 import { defaultWatchBounds, type WatchBounds } from '../../src/directory/watch.js';
+import { recipientRulesOf } from '../../src/model/recipients.js';
 import { isLoopbackListen, type ServeSettings } from './config.js';
 
 export const version = '0.1.0';
@@ -114,6 +115,31 @@ function watchBoundsOf(environment: NodeJS.ProcessEnv, logger: Logger): WatchBou
   return bounds;
 }
 
+/** The socketmap and Dovecot dict adapters' settings (checked by resolveServeSettings). */
+function mailAdaptersOf(settings: ServeSettings, logger: Logger): Pick<NodeConfig, 'socketmap' | 'dovecotDict'> {
+  const foldCase = settings.socketmapFoldCase === 'yes';
+  const adapters: Pick<NodeConfig, 'socketmap' | 'dovecotDict'> = {};
+  if (settings.socketmapListen !== '') {
+    const listen = settings.socketmapListen;
+    const host = listen.slice(0, listen.lastIndexOf(':')).replace(/^\[|\]$/g, '');
+    adapters.socketmap = {
+      host,
+      port: Number(listen.slice(listen.lastIndexOf(':') + 1)),
+      rules: recipientRulesOf(settings.socketmapRecipientDelimiter, foldCase, settings.socketmapLocalDomains),
+    };
+    if (!isLoopbackListen(listen)) logger.warn({ socketmapListen: listen }, 'socketmap beyond loopback (--socketmap-allow-remote): it has no authentication; firewall it to the Postfix hosts');
+  }
+  if (settings.dovecotDictListen !== '') {
+    adapters.dovecotDict = {
+      path: settings.dovecotDictListen,
+      // Logins carry no address extension: only the domains and case rules apply.
+      rules: recipientRulesOf('', foldCase, settings.socketmapLocalDomains),
+      socketMode: parseInt(settings.dovecotDictSocketMode, 8),
+    };
+  }
+  return adapters;
+}
+
 /** Settings only tests use (hidden flags), kept out of ServeSettings and the README. */
 export interface ServeTestOverrides {
   reservationTtlMs?: number;
@@ -147,6 +173,7 @@ export async function serve(settings: ServeSettings, overrides: ServeTestOverrid
           },
           logger.child({ component: 'etcd' }),
         ),
+      ...mailAdaptersOf(settings, logger),
       ...overrides,
     },
     logger,
@@ -157,6 +184,9 @@ export async function serve(settings: ServeSettings, overrides: ServeTestOverrid
     { listen: where, engine: settings.engine, dataDir: settings.dataDir, synchronous: settings.synchronous, cacheMib: Number(settings.cacheMib), tls },
     'serving',
   );
+  // Adapter lines first: whoever waits for the gRPC line has them all.
+  if (node.adapters.socketmap !== undefined) process.stdout.write(`serving socketmap on ${node.adapters.socketmap.address}\n`);
+  if (node.adapters.dovecotDict !== undefined) process.stdout.write(`serving dovecot-dict on ${node.adapters.dovecotDict.address}\n`);
   process.stdout.write(
     `mbdir ${version} serving gRPC on ${where} (engine ${settings.engine}, data ${settings.dataDir}, ${tls}` +
       `${settings.tokens === '' ? ', no tokens: loopback only' : ''})\n`,
