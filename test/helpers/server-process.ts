@@ -17,6 +17,8 @@ export interface ServerProcess {
   process: ChildProcess;
   endpoint: string;
   dataDir: string;
+  /** Every `serving PROTOCOL on ADDRESS` line printed before the gRPC one, by protocol (`socketmap`, `dovecot-dict`). */
+  served: Record<string, string>;
   client(token?: string): MbdirClient;
   stderr(): string;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
@@ -34,11 +36,13 @@ export async function startServer(args: string[] = [], options: { dataDir?: stri
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
   });
+  const served: Record<string, string> = {};
   const endpoint = await new Promise<string>((resolve, reject) => {
     let stdout = '';
     const timer = setTimeout(() => reject(new Error(`mbdir serve did not start in 15 s: ${stderr}`)), 15_000);
     child.stdout?.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
+      for (const line of stdout.matchAll(/serving (\S+) on (\S+)/g)) served[line[1] ?? ''] = line[2] ?? '';
       const match = /serving gRPC on (\S+)/.exec(stdout);
       if (match?.[1] !== undefined) {
         clearTimeout(timer);
@@ -55,6 +59,7 @@ export async function startServer(args: string[] = [], options: { dataDir?: stri
     process: child,
     endpoint,
     dataDir,
+    served,
     client(token?: string) {
       const client = new MbdirClient({ endpoint, ...(token === undefined ? {} : { token }) });
       clients.push(client);
