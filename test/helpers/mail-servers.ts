@@ -92,11 +92,11 @@ export async function startLmtpServer(name: string): Promise<MailServer & { deli
 export async function startImapServer(name: string): Promise<MailServer & { logins: Array<{ user: string; password: string }> }> {
   const logins: Array<{ user: string; password: string }> = [];
   const server = net.createServer((socket) => {
-    socket.write(`* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] ${name} ready\r\n`);
+    socket.write(`* OK [CAPABILITY IMAP4rev1] ${name} ready\r\n`);
     onLines(socket, (line) => {
       const [tag = '*', command = '', ...rest] = line.split(' ');
       const verb = command.toUpperCase();
-      if (verb === 'CAPABILITY') socket.write(`* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n${tag} OK done\r\n`);
+      if (verb === 'CAPABILITY') socket.write(`* CAPABILITY IMAP4rev1\r\n${tag} OK done\r\n`);
       else if (verb === 'LOGIN') {
         const [user = '', password = ''] = rest.map((word) => word.replace(/^"|"$/g, ''));
         logins.push({ user, password });
