@@ -38,8 +38,15 @@ export interface NodeConfig {
   etcdEngine?: (store: Store) => Engine;
   /** Postfix socketmap on HOST:PORT (port 0 picks one); off when absent. */
   socketmap?: { host: string; port: number; rules: RecipientRules };
+  /** Connection and idle bounds of the socket adapters; the limits when absent (tests shrink them). */
+  adapterBounds?: AdapterBounds;
   /** Dovecot 2.3 passdb dict on a UNIX socket; off when absent. */
   dovecotDict?: { path: string; rules: RecipientRules; socketMode: number };
+}
+
+export interface AdapterBounds {
+  connectionsMax: number;
+  idleMs: number;
 }
 
 /** The node's adapters beside gRPC, each present when configured. */
@@ -137,8 +144,8 @@ async function startAdapters(config: NodeConfig, directory: Directory, logger: L
       adapters.socketmap = await FramedServer.start({
         protocol: socketmapProtocol(directory, config.socketmap.rules),
         listen: { host: config.socketmap.host, port: config.socketmap.port },
-        connectionsMax: limits.socketmapConnectionsMax,
-        idleMs: limits.socketmapIdleMs,
+        connectionsMax: config.adapterBounds?.connectionsMax ?? limits.socketmapConnectionsMax,
+        idleMs: config.adapterBounds?.idleMs ?? limits.socketmapIdleMs,
         logger: logger.child({ component: 'socketmap' }),
       });
     }
@@ -146,8 +153,8 @@ async function startAdapters(config: NodeConfig, directory: Directory, logger: L
       adapters.dovecotDict = await FramedServer.start({
         protocol: dovecotDictProtocol(directory, config.dovecotDict.rules),
         listen: { path: config.dovecotDict.path },
-        connectionsMax: limits.dovecotDictConnectionsMax,
-        idleMs: limits.dovecotDictIdleMs,
+        connectionsMax: config.adapterBounds?.connectionsMax ?? limits.dovecotDictConnectionsMax,
+        idleMs: config.adapterBounds?.idleMs ?? limits.dovecotDictIdleMs,
         logger: logger.child({ component: 'dovecot-dict' }),
         socketMode: config.dovecotDict.socketMode,
       });

@@ -13,7 +13,8 @@ import type { EtcdTls } from '../../src/replication/etcd-client.js';
 import { EtcdEngine } from '../../src/replication/etcd-engine.js';
 import { TokenGuard } from '../../src/server/auth/guard.js';
 import { TokenTable } from '../../src/server/auth/token-file.js';
-import { MbdirNode, type NodeConfig } from '../../src/server/node.js';
+import { limits } from '../../src/model/limits.js';
+import { MbdirNode, type AdapterBounds, type NodeConfig } from '../../src/server/node.js';
 import { defaultWatchBounds, type WatchBounds } from '../../src/directory/watch.js';
 import { recipientRulesOf } from '../../src/model/recipients.js';
 import { isLoopbackListen, type ServeSettings } from './config.js';
@@ -140,6 +141,24 @@ function mailAdaptersOf(settings: ServeSettings, logger: Logger): Pick<NodeConfi
   return adapters;
 }
 
+/**
+ * Socket adapter bounds from two undocumented variables, for tests only (a
+ * connection limit and an idle close cheap to exercise); never above the limits, logged when set.
+ */
+function adapterBoundsOf(environment: NodeJS.ProcessEnv, logger: Logger): AdapterBounds | undefined {
+  const connections = Number(environment['MBDIR_TEST_ADAPTER_CONNECTIONS_MAX'] ?? 0);
+  const idle = Number(environment['MBDIR_TEST_ADAPTER_IDLE_MS'] ?? 0);
+  if (!(connections > 0) && !(idle > 0)) return undefined;
+  const limit = Math.min(limits.socketmapConnectionsMax, limits.dovecotDictConnectionsMax);
+  const idleLimit = Math.min(limits.socketmapIdleMs, limits.dovecotDictIdleMs);
+  const bounds = {
+    connectionsMax: Number.isSafeInteger(connections) && connections > 0 ? Math.min(connections, limit) : limit,
+    idleMs: Number.isSafeInteger(idle) && idle > 0 ? Math.min(idle, idleLimit) : idleLimit,
+  };
+  logger.warn(bounds, 'socket adapter bounds lowered for testing');
+  return bounds;
+}
+
 /** Settings only tests use (hidden flags), kept out of ServeSettings and the README. */
 export interface ServeTestOverrides {
   reservationTtlMs?: number;
@@ -150,6 +169,7 @@ export async function serve(settings: ServeSettings, overrides: ServeTestOverrid
   const guard = loadTokens(settings, logger);
   const credentials = credentialsOf(settings);
   const etcdTls = settings.engine === 'etcd' ? etcdTlsOf(settings) : undefined;
+  const adapterBounds = adapterBoundsOf(process.env, logger);
   const node = await MbdirNode.start(
     {
       engine: settings.engine,
@@ -174,6 +194,7 @@ export async function serve(settings: ServeSettings, overrides: ServeTestOverrid
           logger.child({ component: 'etcd' }),
         ),
       ...mailAdaptersOf(settings, logger),
+      ...(adapterBounds === undefined ? {} : { adapterBounds }),
       ...overrides,
     },
     logger,
