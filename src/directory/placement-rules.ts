@@ -17,7 +17,7 @@ import type {
   UserRecord,
 } from '../model/records.js';
 import type { Decision } from '../replication/engine.js';
-import type { Store } from '../store/store.js';
+import { stateCode, type Store } from '../store/store.js';
 
 /** Weight bounds for a server's share of placements. */
 export const serverWeightMax = 1000;
@@ -158,14 +158,30 @@ export interface UserRoute {
  * the user's server is not registered, or has no address for `need`.
  */
 export function routeUser(store: Store, user: string, need: 'imap' | 'lmtp'): UserRoute {
-  const { mailbox, server, record } = resolveUser(store, user);
-  if (record !== undefined && record.movingSinceMs > 0) {
-    throw unavailable(`user ${quote(user)} is being moved from ${quote(record.movingFrom)} to ${quote(record.movingTo)}; try again later`);
+  // The usual case in one read: the user's root exists and is active.
+  const row = store.routeOfRoot(userRootName(user), user);
+  if (row !== undefined && row.state === stateCode.ACTIVE) {
+    return checkedRoute(user, row.server, row.serverRecord?.imapAddress ?? null, row.serverRecord?.lmtpAddress ?? null, row, need);
   }
-  if (server === undefined) throw failedPrecondition(`server ${quote(mailbox.server)} of user ${quote(user)} is not registered (mbdir server-put)`);
-  const address = need === 'imap' ? server.imapAddress : server.lmtpAddress;
-  if (address === '') throw failedPrecondition(`server ${quote(server.name)} has no ${need} address (mbdir server-put --${need})`);
-  return { user, server: server.name, imapAddress: server.imapAddress, lmtpAddress: server.lmtpAddress };
+  // A hierarchy without its root, or none (NotFound): the general rule.
+  const { mailbox, server, record } = resolveUser(store, user);
+  return checkedRoute(user, mailbox.server, server?.imapAddress ?? null, server?.lmtpAddress ?? null, record ?? null, need);
+}
+
+function checkedRoute(
+  user: string,
+  server: string,
+  imapAddress: string | null,
+  lmtpAddress: string | null,
+  moving: { movingFrom: string | null; movingTo: string | null; movingSinceMs: number | null } | null,
+  need: 'imap' | 'lmtp',
+): UserRoute {
+  if (moving !== null && (moving.movingSinceMs ?? 0) > 0) {
+    throw unavailable(`user ${quote(user)} is being moved from ${quote(moving.movingFrom ?? '')} to ${quote(moving.movingTo ?? '')}; try again later`);
+  }
+  if (imapAddress === null || lmtpAddress === null) throw failedPrecondition(`server ${quote(server)} of user ${quote(user)} is not registered (mbdir server-put)`);
+  if ((need === 'imap' ? imapAddress : lmtpAddress) === '') throw failedPrecondition(`server ${quote(server)} has no ${need} address (mbdir server-put --${need})`);
+  return { user, server, imapAddress, lmtpAddress };
 }
 
 // ------------------------------------------------------------ rebalance plan

@@ -71,6 +71,9 @@ describe('socketmap answers over a directory', () => {
       directory.putServer({ name, imapAddress: '10.0.0.1:143', lmtpAddress, state: 'UP', weight: 1, datacenter: '' });
     await server('b1', '10.0.0.1:24');
     await server('b6', '[fd00::6]:24');
+    await server('nolmtp', '');
+    await directory.createMailbox({ name: 'user.dan.Sent', server: 'b1' });
+    await directory.createMailbox({ name: 'user.erin', server: 'nolmtp' });
     await directory.createMailbox({ name: 'user.alice', server: 'b1' });
     await directory.createMailbox({ name: 'example.com!user.bob', server: 'b6' });
     await directory.createMailbox({ name: 'user.carol', server: 'b1' });
@@ -86,6 +89,12 @@ describe('socketmap answers over a directory', () => {
     expect(ask('mailbox alice@example.org')).toBe('OK b1');
     expect(ask('transport bob@example.com')).toBe('OK lmtp:inet:[ipv6:fd00::6]:24');
     expect(lmtpTransport('127.0.0.1:2024')).toBe('lmtp:inet:[127.0.0.1]:2024');
+    // A hierarchy without its root goes where its mailboxes are.
+    expect(ask('transport dan@example.org')).toBe('OK lmtp:inet:[10.0.0.1]:24');
+  });
+
+  it('defers (TEMP) mail to a user whose server has no LMTP address: an operator must fix it', () => {
+    expect(ask('transport erin@example.org')).toBe('TEMP server "nolmtp" has no lmtp address (mbdir server-put --lmtp)');
   });
 
   it('maps errors through the one table: NOTFOUND, TEMP while moving, PERM for a configuration error', () => {
