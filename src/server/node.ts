@@ -150,12 +150,13 @@ async function startAdapters(config: NodeConfig, directory: Directory, logger: L
       });
     }
     if (config.dovecotDict !== undefined) {
+      const dictLogger = logger.child({ component: 'dovecot-dict' });
       adapters.dovecotDict = await FramedServer.start({
-        protocol: dovecotDictProtocol(directory, config.dovecotDict.rules),
+        protocol: dovecotDictProtocol(directory, config.dovecotDict.rules, dictLogger),
         listen: { path: config.dovecotDict.path },
         connectionsMax: config.adapterBounds?.connectionsMax ?? limits.dovecotDictConnectionsMax,
         idleMs: config.adapterBounds?.idleMs ?? limits.dovecotDictIdleMs,
-        logger: logger.child({ component: 'dovecot-dict' }),
+        logger: dictLogger,
         socketMode: config.dovecotDict.socketMode,
       });
     }

@@ -7,7 +7,7 @@
  * passdb and dict lines are the README's.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -57,6 +57,13 @@ function writeDovecotConfig(root: string, imapPort: number, socket: string): str
   return config;
 }
 
+function groupId(name: string): number {
+  const line = readFileSync('/etc/group', 'utf8').split('\n').find((entry) => entry.startsWith(`${name}:`));
+  const gid = Number(line?.split(':')[2]);
+  if (!Number.isInteger(gid)) throw new Error(`no group ${name}: install Debian's dovecot-core (.ci/run)`);
+  return gid;
+}
+
 /** IMAP: a reply ends at the tagged line (or the greeting's untagged OK). */
 const imapDone = (line: string): boolean => /^(a\d+ |\* (OK|BYE))/.test(line);
 
@@ -72,10 +79,15 @@ describe('Dovecot 2.3 proxy with its passdb on the mbdir dict socket', () => {
     imap1 = await startImapServer('backend1');
     imap2 = await startImapServer('backend2');
     root = mkdtempSync(join(tmpdir(), 'mbdir-dovecot-'));
-    // Dovecot's auth process (user dovecot) connects to the socket; its login processes (dovenull) traverse root.
+    // Dovecot's processes traverse root; the socket's directory is the README's: setgid, group dovecot,
+    // so the socket (mode 0660, the default) is Dovecot's auth process's to connect to, and no one else's.
     chmodSync(root, 0o755);
-    const socket = join(root, 'mbdir-passdb.sock');
-    mbdir = await startServer(['--dovecot-dict-listen', socket, '--dovecot-dict-socket-mode', '0666', '--socketmap-local-domains', 'example.org']);
+    const socketDir = join(root, 'mbdir');
+    mkdirSync(socketDir);
+    chownSync(socketDir, 0, groupId('dovecot'));
+    chmodSync(socketDir, 0o2750);
+    const socket = join(socketDir, 'passdb.sock');
+    mbdir = await startServer(['--dovecot-dict-listen', socket, '--socketmap-local-domains', 'example.org', '--log-level', 'debug']);
     const client = mbdir.client();
     await client.place('PutServer', { name: 'backend1', imap_address: `127.0.0.1:${imap1.port}`, lmtp_address: '127.0.0.1:1024' });
     await client.place('PutServer', { name: 'backend2', imap_address: `127.0.0.1:${imap2.port}`, lmtp_address: '127.0.0.1:2024' });
@@ -110,7 +122,9 @@ describe('Dovecot 2.3 proxy with its passdb on the mbdir dict socket', () => {
     converse(imapPort, [`a1 LOGIN ${user} ${password}`, 'a2 NOOP'], imapDone).catch((error: unknown) => [String(error)]);
 
   it('routes two users\' logins to their own backends, with the password the client gave', async () => {
-    expect(mbdir.served['dovecot-dict']).toBe(join(root, 'mbdir-passdb.sock'));
+    expect(mbdir.served['dovecot-dict']).toBe(join(root, 'mbdir', 'passdb.sock'));
+    const socketStat = statSync(join(root, 'mbdir', 'passdb.sock'));
+    expect({ mode: socketStat.mode & 0o777, group: socketStat.gid }).toEqual({ mode: 0o660, group: groupId('dovecot') });
     const alice = await login('alice', 'secret-a');
     expect(alice[1]).toMatch(/^a1 OK .*logged in to backend1 as alice/);
     expect(alice[2]).toMatch(/^a2 OK noop on backend1/);
@@ -125,6 +139,8 @@ describe('Dovecot 2.3 proxy with its passdb on the mbdir dict socket', () => {
       { user: 'alice@example.org', password: 'secret-c' },
     ]);
     expect(imap2.logins).toEqual([{ user: 'bob@example.com', password: 'secret-b' }]);
+    // Dovecot 2.3's dict client greets with protocol version 3.2 and the dict name of the uri.
+    expect(mbdir.stderr()).toMatch(/"major":3,"minor":2,"valueType":"0","uri":"passdb","msg":"Dovecot dict hello"/);
   });
 
   it('refuses an unknown user, and gives a user being moved a temporary failure', async () => {

@@ -10,6 +10,7 @@
  * src/model/recipients.ts.
  */
 import type { Directory } from '../../directory/directory.js';
+import type { Logger } from '../../logging.js';
 import { DirectoryError, invalidArgument, quote } from '../../model/errors.js';
 import { limits } from '../../model/limits.js';
 import { recipientUser, type RecipientRules } from '../../model/recipients.js';
@@ -52,10 +53,12 @@ export function answerLookup(directory: Directory, rules: RecipientRules, key: s
   }
 }
 
-function answerCommand(directory: Directory, rules: RecipientRules, command: DictCommand, state: SessionState): string | null {
+function answerCommand(directory: Directory, rules: RecipientRules, command: DictCommand, state: SessionState, logger: Logger): string | null {
   switch (command.kind) {
     case 'hello':
       state['hello'] = true;
+      // Dovecot connects for a lookup and closes when idle: one line per connection, at debug.
+      logger.debug({ major: command.major, minor: command.minor, valueType: command.valueType, uri: command.uri }, 'Dovecot dict hello');
       return null;
     case 'lookup':
       return state['hello'] === true ? answerLookup(directory, rules, command.key) : 'Fno hello before the lookup';
@@ -67,12 +70,12 @@ function answerCommand(directory: Directory, rules: RecipientRules, command: Dic
 }
 
 /** The Dovecot dict server as a framed protocol. `rules` should keep extensions (no delimiters): logins carry none. */
-export function dovecotDictProtocol(directory: Directory, rules: RecipientRules): FramedProtocol<DictCommand> {
+export function dovecotDictProtocol(directory: Directory, rules: RecipientRules, logger: Logger): FramedProtocol<DictCommand> {
   return {
     name: 'dovecot-dict',
     newParser: () => new DictLineParser(limits.dovecotDictLineBytesMax),
     answer: (command, state) => {
-      const line = answerCommand(directory, rules, command, state);
+      const line = answerCommand(directory, rules, command, state, logger);
       return line === null ? null : Buffer.from(`${line}\n`, 'utf8');
     },
     malformed: () => null,
