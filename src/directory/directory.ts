@@ -43,6 +43,7 @@ import {
   type PlannedMove,
   type ResolvedUser,
 } from './placement-rules.js';
+import { RouteCache } from './route-cache.js';
 import {
   decideSyncBatch,
   decideSyncRemovals,
@@ -334,10 +335,22 @@ export class Directory {
     return { value: resolveUser(this.store, user), revision: this.revision() };
   }
 
-  /** Where mail (`lmtp`) or a login (`imap`) for `user` goes now; Unavailable while the user is moved. */
+  /**
+   * Where mail (`lmtp`) or a login (`imap`) for `user` goes now; Unavailable
+   * while the user is moved. Answers are remembered until a change touches the
+   * user (RouteCache), so a recipient or a login costs no read when nothing changed.
+   */
   routeUser(user: string, need: 'imap' | 'lmtp'): UserRoute {
-    return routeUser(this.store, user, need);
+    if (this.routes === null) {
+      const routes = new RouteCache(limits.routeCacheEntriesMax);
+      this.engine.onApplied((events) => routes.invalidate(events));
+      this.routes = routes;
+    }
+    return this.routes.route(user, need, () => routeUser(this.store, user, need));
   }
+
+  /** Created on the first routeUser: only the node's own directory subscribes, not each scopedTo copy. */
+  private routes: RouteCache | null = null;
 
   planRebalance(maxUsers: number): Revisioned<{ moves: PlannedMove[]; total: number; staleMoving: string[] }> {
     if (maxUsers > limits.planUsersMax) {

@@ -106,6 +106,8 @@ export const limits = {
   dovecotDictIdleMs: 100_000,
   /** Dovecot dict: open connections at once (one per auth worker process). */
   dovecotDictConnectionsMax: 1000,
+  /** Users whose route (socketmap, Dovecot) a node remembers until a change touches them; the oldest goes first. */
+  routeCacheEntriesMax: 200_000,
   /** Refusals (over a connection limit, a malformed request) logged per interval; the rest are counted. */
   refusalLogLinesPerInterval: 5,
   refusalLogIntervalMs: 10_000,
