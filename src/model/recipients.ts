@@ -23,8 +23,22 @@ export const defaultRecipientRules: RecipientRules = { delimiters: '+', foldCase
 
 const domainLabel = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
+/** Domains normalised recently: a mail system sees few, and each recipient needs one. */
+const domainMemo = new Map<string, string>();
+/** Entries of that memo at most; it is emptied when full. */
+export const domainMemoEntriesMax = 1000;
+
 /** A domain as the rules compare it: lower case, no trailing dot. Throws InvalidArgument naming a malformed one. */
 export function normalizeDomain(domain: string): string {
+  const known = domainMemo.get(domain);
+  if (known !== undefined) return known;
+  const normalized = checkedDomain(domain);
+  if (domainMemo.size >= domainMemoEntriesMax) domainMemo.clear();
+  domainMemo.set(domain, normalized);
+  return normalized;
+}
+
+function checkedDomain(domain: string): string {
   const folded = domain.toLowerCase().replace(/\.$/, '');
   if (folded.length === 0 || folded.length > 253 || !folded.split('.').every((label) => domainLabel.test(label))) {
     throw invalidArgument(`domain ${quote(domain)} is not a domain name (letters, digits, "-" and ".")`);

@@ -91,6 +91,8 @@ export class NetstringParser {
 
 /** One netstring holding `payload`. */
 export function encodeNetstring(payload: string | Buffer): Buffer {
-  const body = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
+  // A reply is a short string: one allocation for the whole netstring.
+  if (typeof payload === 'string') return Buffer.from(`${Buffer.byteLength(payload, 'utf8')}:${payload},`, 'utf8');
+  const body = payload;
   return Buffer.concat([Buffer.from(`${body.length}:`, 'latin1'), body, Buffer.from(',', 'latin1')]);
 }
