@@ -6,7 +6,10 @@
  * does not read; the refusal of a non-loopback address without
  * --socketmap-allow-remote; and the same answers with engine etcd.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EtcdCluster } from '../helpers/etcd-cluster.js';
 import { runCli, startServer, type ServerProcess } from '../helpers/server-process.js';
@@ -143,6 +146,23 @@ describe('socketmap settings', () => {
     expect(refused.stderr).toMatch(/refusing socketmap on 0\.0\.0\.0:0: the socketmap protocol has no authentication/);
     const badDomain = await runCli(['serve', '--data-dir', '/nonexistent', '--socketmap-listen', '127.0.0.1:0', '--socketmap-local-domains', 'a b']);
     expect(badDomain.stderr).toMatch(/domain "a b" is not a domain name/);
+  });
+
+  it('takes its settings from a config file and the environment like every serve setting', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mbdir-socketmap-config-'));
+    const config = join(dir, 'mbdir.json');
+    writeFileSync(config, JSON.stringify({ socketmapListen: '127.0.0.1:0', socketmapRecipientDelimiter: '-' }));
+    const server = await startServer(['--config', config], { env: { MBDIR_SOCKETMAP_LOCAL_DOMAINS: 'example.net' } });
+    const client = new SocketmapClient(server.served['socketmap'] ?? '');
+    try {
+      await seed(server);
+      client.send('transport Alice-list@Example.NET', 'transport alice+x@example.net');
+      expect(await client.waitFor(2)).toEqual(['OK lmtp:inet:[10.0.0.1]:24', 'NOTFOUND ']);
+    } finally {
+      client.socket.destroy();
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('serves beyond loopback with --socketmap-allow-remote, with a warning', async () => {
