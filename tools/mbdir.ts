@@ -14,7 +14,19 @@ import { serve, version } from './cli/serve.js';
 import { addRebalanceCommand } from './rebalance/command.js';
 import { addTransferCommands } from './cli/transfer.js';
 
+/** Help width when stdout is not a terminal (a terminal's own width is used when it is). */
+const helpColumnsDefault = 100;
+/** Descriptions wrap even beside long flags (commander's default, 40, leaves them unwrapped at 80 columns). */
+const helpDescriptionColumnsMin = 24;
+
 const program = new Command();
+// Set before any subcommand is added: every command inherits them.
+program
+  .configureHelp({ minWidthToWrap: helpDescriptionColumnsMin })
+  .configureOutput({
+    getOutHelpWidth: () => process.stdout.columns || helpColumnsDefault,
+    getErrHelpWidth: () => process.stderr.columns || helpColumnsDefault,
+  });
 program
   .name('mbdir')
   .description('mbdir: a distributed mailbox-location directory (replaces Cyrus mupdate)')
@@ -35,34 +47,47 @@ const serveCommand = program
   .command('serve')
   .description('run a directory node (standalone SQLite by default)')
   .option('--config <file>', 'JSON file of settings (keys as below, camelCase)');
-const serveFlags: Array<[keyof ServeSettings, string, string]> = [
+/** Each setting: its key, flag, description, and how to show an empty default (none shown without). */
+const serveFlags: Array<[keyof ServeSettings, string, string, string?]> = [
   ['engine', '--engine <engine>', 'standalone or etcd'],
   ['dataDir', '--data-dir <dir>', 'where the SQLite database lives'],
   ['listen', '--listen <host:port>', 'gRPC address (port 0 picks one)'],
-  ['synchronous', '--synchronous <mode>', 'SQLite synchronous: FULL survives power loss, NORMAL is faster'],
+  [
+    'synchronous',
+    '--synchronous <mode>',
+    'SQLite durability: FULL survives a power cut; NORMAL is faster and a power cut may lose the last writes; ' +
+      'OFF never flushes to disk: fastest, but an OS crash or power cut may lose answered writes or corrupt the database ' +
+      '(only for a directory you can load again)',
+  ],
   ['cacheMib', '--cache-mib <n>', 'SQLite page cache in MiB (part of the resident memory; see README Performance)'],
-  ['nodeId', '--node-id <id>', 'name of this node in status and logs (default: host name)'],
+  ['nodeId', '--node-id <id>', 'name of this node in status and logs', 'host name'],
   ['logLevel', '--log-level <level>', 'fatal, error, warn, info, debug, trace or silent'],
   ['tokens', '--tokens <file>', 'token file (mbdir token add); required off loopback; SIGHUP reloads it'],
   ['tlsCert', '--tls-cert <file>', 'PEM certificate chain: serve gRPC over TLS'],
   ['tlsKey', '--tls-key <file>', 'PEM private key of --tls-cert'],
   ['tlsClientCa', '--tls-client-ca <file>', 'PEM CA: require client certificates signed by it'],
   ['etcdEndpoints', '--etcd-endpoints <urls>', 'etcd client URLs, comma-separated (engine etcd)'],
-  ['etcdCa', '--etcd-ca <file>', 'PEM CA that signed etcd\'s certificate (https:// endpoints; default: Node\'s built-in CA list and NODE_EXTRA_CA_CERTS)'],
+  ['etcdCa', '--etcd-ca <file>', 'PEM CA that signed etcd\'s certificate (https:// endpoints)', 'Node\'s built-in CA list and NODE_EXTRA_CA_CERTS'],
   ['etcdCert', '--etcd-cert <file>', 'PEM client certificate for etcd --client-cert-auth (its CN is the etcd user when auth is on)'],
   ['etcdKey', '--etcd-key <file>', 'PEM private key of --etcd-cert'],
   ['etcdPrefix', '--etcd-prefix <prefix>', 'key prefix of this directory in etcd (engine etcd)'],
   ['etcdCompactRetentionRevisions', '--etcd-compact-retention-revisions <n>', 'etcd history kept when compacting (0: leave compaction to etcd)'],
-  ['socketmapListen', '--socketmap-listen <host:port>', 'serve Postfix socketmap maps "transport" and "mailbox" here (port 0 picks one; off when empty)'],
+  ['socketmapListen', '--socketmap-listen <host:port>', 'serve Postfix socketmap maps "transport" and "mailbox" here (port 0 picks one)', 'off'],
   ['socketmapAllowRemote', '--socketmap-allow-remote', 'allow a non-loopback --socketmap-listen (the protocol has no authentication: firewall it)'],
   ['socketmapRecipientDelimiter', '--socketmap-recipient-delimiter <chars>', 'Postfix recipient_delimiter: any of these characters starts an address extension (empty: none)'],
   ['socketmapFoldCase', '--socketmap-fold-case <yes|no>', 'lower-case the local part of addresses and logins (domains are always folded)'],
-  ['socketmapLocalDomains', '--socketmap-local-domains <domains>', 'comma-separated domains whose users are un-domained (alice@example.org -> user.alice); also for Dovecot logins'],
-  ['dovecotDictListen', '--dovecot-dict-listen <path>', 'serve Dovecot 2.3 passdb dict (proxy=y host= port=) on this UNIX socket (off when empty)'],
+  ['socketmapLocalDomains', '--socketmap-local-domains <domains>', 'comma-separated domains whose users are un-domained (alice@example.org -> user.alice); also for Dovecot logins', 'none'],
+  ['dovecotDictListen', '--dovecot-dict-listen <path>', 'serve Dovecot 2.3 passdb dict (proxy=y host= port=) on this UNIX socket', 'off'],
   ['dovecotDictSocketMode', '--dovecot-dict-socket-mode <octal>', 'file mode of the Dovecot dict socket (who may connect: Dovecot\'s auth worker)'],
 ];
-for (const [key, flags, description] of serveFlags) {
-  serveCommand.option(flags, `${description} [env ${environmentName(key)}; default ${JSON.stringify(serveDefaults[key])}]`);
+// Commander shows each default and variable as it does for every command; only flags given on the
+// command line are taken from it (resolveServeSettings reads the environment and the file itself).
+for (const [key, flags, description, emptyDefault] of serveFlags) {
+  const option = new Option(flags, description).env(environmentName(key));
+  const fallback = serveDefaults[key];
+  if (fallback !== '') option.default(fallback);
+  else if (emptyDefault !== undefined) option.default(fallback, emptyDefault);
+  serveCommand.addOption(option);
 }
 // Hidden: shortens reservations so tests can see them expire.
 serveCommand.addOption(new Option('--reservation-ttl-ms <ms>').hideHelp());
@@ -71,7 +96,7 @@ serveCommand.action(async (options: Record<string, string | boolean | undefined>
   for (const [key] of serveFlags) {
     const value = options[key];
     // A flag without a value (--socketmap-allow-remote) is a yes.
-    if (value !== undefined) flags[key] = value === true ? 'yes' : String(value);
+    if (value !== undefined && serveCommand.getOptionValueSource(key) === 'cli') flags[key] = value === true ? 'yes' : String(value);
   }
   const ttl = options['reservationTtlMs'] as string | undefined;
   if (ttl !== undefined && !/^[1-9][0-9]{0,8}$/.test(ttl)) throw new Error(`--reservation-ttl-ms ${JSON.stringify(ttl)} is not a positive integer`);

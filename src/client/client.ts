@@ -34,10 +34,36 @@ export class ClientError extends Error {
   }
 }
 
-function toClientError(error: unknown): Error {
+/** Socket errors grpc-js reports when it could not connect, in words. */
+const connectFailures: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ETIMEDOUT: 'connection timed out',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ECONNRESET: 'connection reset',
+};
+
+/**
+ * What a failed connection means to the caller: grpc-js says "No connection
+ * established. Last error: ... Resolution note: ..."; this says which address
+ * was tried and that no node answered there, or, when something answered but
+ * the connection failed (TLS), grpc-js's last error. Other details pass unchanged.
+ */
+function connectionDetails(details: string, endpoint: string): string {
+  if (/^Name resolution failed/.test(details)) return `cannot resolve the host of ${endpoint}: no mbdir node answered there`;
+  if (!/^No connection established/.test(details)) return details;
+  const lastError = /Last error: (?:Error: )?(.*?)\.?(?: Resolution note:.*)?$/s.exec(details)?.[1]?.trim() ?? '';
+  const code = /^connect (E[A-Z]+) /.exec(lastError)?.[1];
+  if (code !== undefined) return `no mbdir node answered at ${endpoint} (${connectFailures[code] ?? code})`;
+  if (lastError === '' || lastError === 'null') return `no mbdir node answered at ${endpoint}`;
+  return `could not connect to ${endpoint}: ${lastError.replace(/ \(\d{4}-\d\d-\d\dT[\d:.]+Z\)$/, '').replace(/\s+/g, ' ').trim()}`;
+}
+
+function toClientError(error: unknown, endpoint: string): Error {
   const service = error as Partial<grpc.ServiceError>;
   if (typeof service.code === 'number') {
-    return new ClientError(service.code, grpc.status[service.code] ?? String(service.code), service.details ?? '');
+    const details = service.code === grpc.status.UNAVAILABLE ? connectionDetails(service.details ?? '', endpoint) : service.details ?? '';
+    return new ClientError(service.code, grpc.status[service.code] ?? String(service.code), details);
   }
   return error instanceof Error ? error : new Error(String(error));
 }
@@ -78,6 +104,7 @@ class ServerStreamReader implements MessageStream {
   constructor(
     private readonly open: () => grpc.ClientReadableStream<Message>,
     private readonly signal: AbortSignal | undefined,
+    private readonly endpoint: string,
   ) {}
 
   [Symbol.asyncIterator](): MessageStream {
@@ -122,7 +149,7 @@ class ServerStreamReader implements MessageStream {
     });
     call.on('error', (error: unknown) => {
       if (this.closed) return; // cancelled by return() or the abort signal
-      this.failure = toClientError(error);
+      this.failure = toClientError(error, this.endpoint);
       if (call.readableLength === 0) this.settle(this.failure);
     });
   }
@@ -170,6 +197,8 @@ export class MbdirClient {
   readonly cluster: grpc.Client;
   private readonly deadlineMs: number;
   private readonly token: string | undefined;
+  /** The address this client dials, as given (named in connection errors). */
+  readonly endpoint: string;
 
   constructor(options: ClientOptions) {
     const credentials = credentialsOf(options);
@@ -186,6 +215,7 @@ export class MbdirClient {
     this.cluster = new services.Cluster(options.endpoint, credentials, shared);
     this.deadlineMs = options.deadlineMs ?? 30_000;
     this.token = options.token;
+    this.endpoint = options.endpoint;
   }
 
   metadata(): grpc.Metadata {
@@ -199,7 +229,7 @@ export class MbdirClient {
     if (call === undefined) throw new Error(`no method ${method}`);
     return new Promise((resolve, reject) => {
       call.call(client, request, this.metadata(), { deadline: Date.now() + deadlineMs }, (error, response) =>
-        error === null ? resolve(response) : reject(toClientError(error)),
+        error === null ? resolve(response) : reject(toClientError(error, this.endpoint)),
       );
     });
   }
@@ -222,7 +252,7 @@ export class MbdirClient {
   stream(method: 'ScanMailboxes' | 'Watch', request: Message, signal?: AbortSignal): MessageStream {
     const start = (this.mailboxes as unknown as Record<string, (r: Message, m: grpc.Metadata) => grpc.ClientReadableStream<Message>>)[method];
     if (start === undefined) throw new Error(`no method ${method}`);
-    return new ServerStreamReader(() => start.call(this.mailboxes, request, this.metadata()), signal);
+    return new ServerStreamReader(() => start.call(this.mailboxes, request, this.metadata()), signal, this.endpoint);
   }
 
   /** SyncServer: sends the batches, then resolves with the directory's answer. */
@@ -231,7 +261,7 @@ export class MbdirClient {
       const start = (this.mailboxes as unknown as Record<string, (m: grpc.Metadata, cb: (e: grpc.ServiceError | null, r: Message) => void) => grpc.ClientWritableStream<Message>>)['SyncServer'];
       if (start === undefined) throw new Error('no method SyncServer');
       const call = start.call(this.mailboxes, this.metadata(), (error, response) =>
-        error === null ? resolve(response) : reject(toClientError(error)),
+        error === null ? resolve(response) : reject(toClientError(error, this.endpoint)),
       );
       let first = true;
       for (const batch of batches) {

@@ -3,13 +3,19 @@
  * located on its own server. It wraps any decision: every mailbox the changes
  * touch must be on SERVER before (if it existed) and after, except that a
  * backend may add itself as a replica of another server's mailbox (a replica
- * pair). Renaming or moving a mailbox off SERVER, and any change to servers,
- * businesses or users, is denied. Engines and rules stay unaware of principals.
+ * pair). A mailbox entering a hierarchy (created, or renamed into it) must
+ * also enter one homed on SERVER, or one SERVER is a declared replica of: a
+ * backend cannot plant a folder in another server's user (it would show in that
+ * user's LIST and block their move); a folder an admin placed on SERVER inside
+ * another server's hierarchy stays SERVER's to update. Renaming or moving a
+ * mailbox off SERVER, and any change to servers, businesses or users, is
+ * denied. Engines and rules stay unaware of principals.
  */
 import { permissionDenied, quote } from '../model/errors.js';
 import type { Change, MailboxRecord } from '../model/records.js';
 import type { DecideFunction, Decision } from '../replication/engine.js';
 import type { Store } from '../store/store.js';
+import { hierarchyHomedElsewhere } from './mailbox-rules.js';
 
 function onlyAddsReplica(before: MailboxRecord, after: MailboxRecord, server: string): boolean {
   const added = after.replicas.filter((replica) => !before.replicas.some((old) => old.server === replica.server));
@@ -20,6 +26,16 @@ function onlyAddsReplica(before: MailboxRecord, after: MailboxRecord, server: st
     kept &&
     added.length === 1 &&
     added[0]?.server === server
+  );
+}
+
+/** Throws unless `mailbox`, entering its hierarchy, enters one homed on (or replicated to) `server`. */
+function checkEnteredHierarchy(store: Store, mailbox: MailboxRecord, server: string): void {
+  const home = hierarchyHomedElsewhere(store, mailbox, server);
+  if (home === undefined) return;
+  throw permissionDenied(
+    `backend:${server} may write only inside hierarchies on ${server}: ${quote(mailbox.name)} would be in the ` +
+      `hierarchy of ${quote(home.name)}, on ${home.server} (an admin may place it there)`,
   );
 }
 
@@ -40,6 +56,7 @@ function checkChange(store: Store, change: Change, server: string): void {
       if (change.mailbox.server !== server) {
         denied(`${quote(change.mailbox.name)} would be on ${change.mailbox.server}`);
       }
+      if (before === undefined || before.name !== change.mailbox.name) checkEnteredHierarchy(store, change.mailbox, server);
       return;
     }
     default:

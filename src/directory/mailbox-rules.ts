@@ -4,16 +4,16 @@
  * store as its view and returns the changes to commit and its answer; engines
  * run them atomically. They never write and never know a protocol.
  */
-import { applyAclEdit, normalizeAcl, type AclEntry } from '../model/acl.js';
+import { applyAclEdit, normalizeAcl, renameAclIdentifier, type AclEntry } from '../model/acl.js';
 import { conflict, failedPrecondition, invalidArgument, notFound, quote, resourceExhausted } from '../model/errors.js';
 import { normalizeMbtype, normalizePartition, validateLabel, validateRequestId } from '../model/labels.js';
 import { limits } from '../model/limits.js';
-import { isInSubtree, isUserRoot, ownerOf, renamedName, validateName } from '../model/names.js';
+import { hierarchyOf, isInSubtree, isUserRoot, ownerOf, renamedName, validateName } from '../model/names.js';
 import type { Change, Location, MailboxRecord, UserRecord } from '../model/records.js';
 import { validateUniqueid } from '../model/uniqueid.js';
 import type { Decision } from '../replication/engine.js';
 import type { Store } from '../store/store.js';
-import { choosePlacement } from './placement-rules.js';
+import { choosePlacement, requireRegisteredServer } from './placement-rules.js';
 
 export type CreateOutcome = 'CREATED' | 'ALREADY_PRESENT' | 'REPLICA_ADDED';
 
@@ -92,7 +92,7 @@ export function decideCreate(
     changes.push({ kind: 'mailbox.delete', mailbox: holder });
     holder = undefined;
   }
-  if (holder !== undefined) return decideCreateOnHeldName(holder, input, changes);
+  if (holder !== undefined) return decideCreateOnHeldName(store, holder, input, changes);
 
   const sameId = store.mailboxByUniqueid(input.uniqueid);
   if (sameId !== undefined) {
@@ -105,6 +105,8 @@ export function decideCreate(
     changes.push({ kind: 'mailbox.delete', mailbox: sameId });
   }
   const server = input.server !== '' ? input.server : choosePlacement(store, input.name);
+  requireRegisteredServer(store, server, 'server');
+  for (const replica of input.replicas) requireRegisteredServer(store, replica.server, 'replica server');
   const mailbox: MailboxRecord = {
     uniqueid: input.uniqueid,
     name: input.name,
@@ -128,6 +130,7 @@ export function decideCreate(
 
 /** A create on a name already held: retry, replica pair, or conflict. */
 function decideCreateOnHeldName(
+  store: Store,
   holder: MailboxRecord,
   input: CreateInput,
   changes: Change[],
@@ -148,6 +151,7 @@ function decideCreateOnHeldName(
     }
     return { changes, result: { mailbox: holder, outcome: 'ALREADY_PRESENT' } };
   }
+  requireRegisteredServer(store, server, 'replica server');
   if (holder.replicas.length >= limits.replicasMax) {
     throw resourceExhausted(`mailbox ${quote(holder.name)} already has ${limits.replicasMax} replicas`);
   }
@@ -162,6 +166,34 @@ function decideCreateOnHeldName(
 /** Every server holding a copy: the primary first, then the replicas. */
 export function serversOf(mailbox: MailboxRecord): string[] {
   return [mailbox.server, ...mailbox.replicas.map((replica) => replica.server)];
+}
+
+/**
+ * The mailbox that homes the hierarchy `mailbox` is in, other than itself: the
+ * hierarchy's root, or (a user's hierarchy without its root) another of the
+ * user's mailboxes. Undefined for a new hierarchy.
+ */
+export function hierarchyHome(store: Store, mailbox: Pick<MailboxRecord, 'name' | 'uniqueid'>): MailboxRecord | undefined {
+  const root = store.mailboxByName(hierarchyOf(mailbox.name));
+  if (root !== undefined) return root.uniqueid === mailbox.uniqueid ? undefined : root;
+  const owner = ownerOf(mailbox.name);
+  if (owner === null) return undefined;
+  return store.mailboxesOfUser(owner, 2).find((other) => other.uniqueid !== mailbox.uniqueid);
+}
+
+/**
+ * The home of the hierarchy `mailbox` would enter when it is neither on
+ * `server` nor replicated there (a user's hierarchy stays on one server unless
+ * an admin places a folder elsewhere explicitly); undefined otherwise.
+ */
+export function hierarchyHomedElsewhere(
+  store: Store,
+  mailbox: Pick<MailboxRecord, 'name' | 'uniqueid'>,
+  server: string,
+): MailboxRecord | undefined {
+  const home = hierarchyHome(store, mailbox);
+  if (home === undefined || home.server === server) return undefined;
+  return home.replicas.some((replica) => replica.server === server) ? undefined : home;
 }
 
 /** Finds a mailbox by name or throws NotFound naming it. */
@@ -213,7 +245,9 @@ export function decideSetAcl(
 
 /**
  * Renames `name` and its whole subtree atomically. Renaming `user.a` to
- * `user.b` renames the user: their business and any move mark follow.
+ * `user.b` renames the user: their business and any move mark follow, and
+ * their identifier `a` (and `-a`) becomes `b` in the ACLs of the moved
+ * mailboxes, as Cyrus's user_renameacl does (the reverse ACL index follows).
  */
 export function decideRename(
   store: Store,
@@ -235,6 +269,7 @@ export function decideRename(
   }
   const changes: Change[] = [];
   const renamed: MailboxRecord[] = [];
+  const user = renamedUser(name, newName);
   for (const mailbox of subtree) {
     const target = renamedName(mailbox.name, name, newName);
     validateName(target, 'renamed mailbox name');
@@ -246,7 +281,8 @@ export function decideRename(
       changes.push({ kind: 'mailbox.delete', mailbox: holder });
     }
     const nameHistory = [...mailbox.nameHistory, mailbox.name].slice(-limits.nameHistoryMax);
-    const moved: MailboxRecord = { ...mailbox, name: target, nameHistory };
+    const acl = user === null ? mailbox.acl : [...renameAclIdentifier(mailbox.acl, user.from, user.to)];
+    const moved: MailboxRecord = { ...mailbox, name: target, nameHistory, acl };
     changes.push({ kind: 'mailbox.put', mailbox: moved, previous: { name: mailbox.name, servers: serversOf(mailbox) } });
     renamed.push(moved);
   }
@@ -254,12 +290,23 @@ export function decideRename(
   return { changes, result: renamed };
 }
 
+/**
+ * The user a rename renames: `user.a` -> `user.b` (a root to another user's
+ * root, domains included: `example.com!user.a` is `a@example.com`), else null.
+ */
+function renamedUser(name: string, newName: string): { from: string; to: string } | null {
+  const from = ownerOf(name);
+  const to = ownerOf(newName);
+  if (from === null || to === null || from === to) return null;
+  if (!isUserRoot(name) || !isUserRoot(newName)) return null;
+  return { from, to };
+}
+
 /** When a user's root is renamed to another user's root, the user record follows. */
 function userRecordFollowsRename(store: Store, name: string, newName: string): Change[] {
-  const oldUser = ownerOf(name);
-  const newUser = ownerOf(newName);
-  if (oldUser === null || newUser === null || oldUser === newUser) return [];
-  if (!isUserRoot(name) || !isUserRoot(newName)) return [];
+  const user = renamedUser(name, newName);
+  if (user === null) return [];
+  const [oldUser, newUser] = [user.from, user.to];
   const record = store.user(oldUser);
   if (record === undefined) return [];
   if (store.user(newUser) !== undefined) {

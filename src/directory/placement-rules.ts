@@ -83,6 +83,26 @@ export function leastLoadedOf(
 
 // ------------------------------------------------------------ servers, businesses, users
 
+/**
+ * The rule every write that names a server follows: the server must be
+ * registered, or no proxy could route to what is placed there. FailedPrecondition,
+ * not InvalidArgument: the request is well formed and succeeds once the
+ * directory knows the server (`mbdir server-put`), as gRPC defines that code.
+ */
+export function requireRegisteredServer(store: Store, server: string, what: string): ServerRecord {
+  const record = store.server(server);
+  if (record === undefined) throw unregisteredServer(server, what);
+  return record;
+}
+
+/** The refusal of a server the directory does not know. */
+function unregisteredServer(server: string, what: string): Error {
+  return failedPrecondition(
+    `${what} ${quote(server)} is not a registered server: register it first with ` +
+      `mbdir server-put ${server} --imap IP:PORT --lmtp IP:PORT (PutServer)`,
+  );
+}
+
 const serverStates: readonly ServerState[] = ['UP', 'DRAINING', 'DOWN'];
 
 /** Validates and normalises a server record. */
@@ -106,9 +126,7 @@ export function decidePutServer(server: ServerRecord): Decision<ServerRecord> {
 export function decidePutBusiness(store: Store, business: BusinessRecord): Decision<BusinessRecord> {
   validateLabel(business.id, 'business id');
   validateLabel(business.homeServer, 'home_server');
-  if (store.server(business.homeServer) === undefined) {
-    throw notFound(`home_server ${quote(business.homeServer)} is not a registered server (mbdir server-put)`);
-  }
+  requireRegisteredServer(store, business.homeServer, 'home_server');
   return { changes: [{ kind: 'business.put', business }], result: business };
 }
 
@@ -282,8 +300,7 @@ export function hierarchyFingerprint(mailboxes: readonly MailboxRecord[]): { rev
 
 function requireTargetServer(store: Store, name: string): void {
   validateLabel(name, 'to_server');
-  const server = store.server(name);
-  if (server === undefined) throw notFound(`to_server ${quote(name)} is not a registered server`);
+  const server = requireRegisteredServer(store, name, 'to_server');
   if (server.state !== 'UP') throw failedPrecondition(`to_server ${quote(name)} is ${server.state}, not UP`);
 }
 

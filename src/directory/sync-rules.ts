@@ -7,7 +7,9 @@
  * it no longer lists is removed, a name it holds under another uniqueid is
  * replaced, a uniqueid it lists under a new name is renamed. It is never the
  * authority over another server's records: a name or uniqueid held elsewhere is
- * a conflict, reported and left alone. Entries are classified and committed in
+ * a conflict, reported and left alone, and so is a name that would enter a
+ * hierarchy homed on another server (a user's hierarchy stays on one server
+ * unless an admin places a folder elsewhere). Entries are classified and committed in
  * bounded batches, each batch one commit decided against the current state.
  */
 import { normalizeAcl } from '../model/acl.js';
@@ -19,7 +21,8 @@ import type { Change, MailboxRecord } from '../model/records.js';
 import { validateUniqueid } from '../model/uniqueid.js';
 import type { Decision } from '../replication/engine.js';
 import type { Store } from '../store/store.js';
-import { describeHolder, serversOf } from './mailbox-rules.js';
+import { describeHolder, hierarchyHomedElsewhere, serversOf } from './mailbox-rules.js';
+import { requireRegisteredServer } from './placement-rules.js';
 
 /** Entries of each kind listed in a SyncServer answer; the counts are whole. */
 export const syncReportEntriesMax = 1000;
@@ -72,6 +75,12 @@ export function classifySyncEntry(store: Store, server: string, entry: MailboxRe
   if (byId !== undefined && byId.server !== server) {
     const reason = `uniqueid ${entry.uniqueid} is registered as ${quote(byId.name)} on server ${byId.server}`;
     return { kind: 'conflicting', mailbox: entry, holder: byId, reason, changes: [] };
+  }
+  // A name entering a hierarchy (new, or renamed into it) must enter one homed on this server, or replicated here.
+  const home = byId?.name === entry.name ? undefined : hierarchyHomedElsewhere(store, entry, server);
+  if (home !== undefined) {
+    const reason = `${quote(entry.name)} would be in the hierarchy of ${quote(home.name)}, on ${home.server}`;
+    return { kind: 'conflicting', mailbox: entry, holder: home, reason, changes: [] };
   }
   const changes: Change[] = [];
   if (holder !== undefined) changes.push({ kind: 'mailbox.delete', mailbox: holder });
@@ -203,6 +212,8 @@ export function decideSyncBatch(
   server: string,
   entries: readonly MailboxRecord[],
 ): Decision<{ classified: SyncClassified[]; deferred: MailboxRecord[] }> {
+  // The whole stream is refused, as a create on an unknown server is: nothing to classify against.
+  requireRegisteredServer(store, server, 'SyncServer server');
   const classified: SyncClassified[] = [];
   const deferred: MailboxRecord[] = [];
   const touched = new Set<string>();

@@ -119,6 +119,26 @@ export function applyAclEdit(acl: readonly AclEntry[], identifier: string, edit:
   return result;
 }
 
+/**
+ * The ACL with identifier `from` renamed to `to`, its negative entry `-from`
+ * too (what Cyrus's user_renameacl does when a user is renamed; an entry `to`
+ * already there gives way to the renamed one, as Cyrus's SETACL replaces it).
+ * Returns `acl` itself when `from` has no entry.
+ */
+export function renameAclIdentifier(acl: readonly AclEntry[], from: string, to: string): readonly AclEntry[] {
+  const renamed = new Map<string, string>([[from, to], [`-${from}`, `-${to}`]]);
+  if (!acl.some((entry) => renamed.has(entry.identifier))) return acl;
+  for (const identifier of renamed.values()) validateIdentifier(identifier);
+  const replaced = new Set(acl.filter((entry) => renamed.has(entry.identifier)).map((entry) => renamed.get(entry.identifier)));
+  const result: AclEntry[] = [];
+  for (const entry of acl) {
+    const target = renamed.get(entry.identifier);
+    if (target !== undefined) result.push({ identifier: target, rights: entry.rights });
+    else if (!replaced.has(entry.identifier)) result.push(entry);
+  }
+  return result;
+}
+
 /** The identifiers whose entries apply to a caller: the user, the groups, `anyone`. */
 export function callerIdentifiers(user: string, groups: readonly string[]): string[] {
   return [user, ...groups, 'anyone'];

@@ -82,6 +82,10 @@ export const limits = {
   lockTtlMsMin: 1000,
   lockTtlMsMax: 60 * 60 * 1000,
   lockHolderBytesMax: 255,
+  /** Distinct servers one imported dump may name (each is checked against the directory, or registered). */
+  importServersMax: 10_000,
+  /** The description of a data directory's holder (`serve.holder`) quoted in a refusal, in characters. */
+  dataDirHolderCharsMax: 300,
   /** The rebalance job: moves run at once, per server, and how long one mover may run. */
   rebalanceParallelMax: 64,
   rebalancePerServerMax: 64,
@@ -131,6 +135,10 @@ export const limits = {
   etcdCompactIntervalMs: 60_000,
   /** etcd engine: pause before re-opening a broken watch on the next endpoint. */
   etcdWatchRetryMs: 250,
+  /** `mbdir status --wait`: how long a caller may wait for a node to be ready, at most. */
+  statusWaitSecondsMax: 3_600,
+  /** `mbdir status --wait`: pause between two asks while the node is not ready. */
+  statusWaitRetryMs: 250,
 } as const;
 
 /** Asserts the relations between limits; throws at load time if they are off. */

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClientError, type MbdirClient, type Message } from '../../src/client/client.js';
 import { EtcdCluster } from '../helpers/etcd-cluster.js';
+import { registerServers } from '../helpers/integration.js';
 import { startServer, type ServerProcess } from '../helpers/server-process.js';
 
 let etcd: EtcdCluster;
@@ -39,8 +40,14 @@ async function startNode(prefix: string, options: { dataDir?: string; extra?: st
     options.dataDir === undefined ? {} : { dataDir: options.dataDir },
   );
   started.push(node);
+  // Writes name registered servers only: each directory (prefix) registers the test's servers once.
+  if (!registeredPrefixes.has(prefix)) {
+    registeredPrefixes.add(prefix);
+    await registerServers(node.client(), ['imap1', 'imap2']);
+  }
   return node;
 }
+const registeredPrefixes = new Set<string>();
 
 function mailbox(name: string, uniqueid: string, server = 'imap1'): Message {
   return { mailbox: { name, uniqueid, server, partition: 'default' } };

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { makeCa, makeCertificate } from '../helpers/certificates.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EtcdCluster } from '../helpers/etcd-cluster.js';
+import { registerServers } from '../helpers/integration.js';
 import { runCli, startServer, type ServerProcess } from '../helpers/server-process.js';
 
 const directory = mkdtempSync(join(tmpdir(), 'mbdir-etcd-tls-'));
@@ -46,6 +47,7 @@ describe('etcd over TLS with client certificates', () => {
     expect(etcd.endpoints()).toMatch(/^https:\/\//);
     const writer = await startNode(tlsFlags());
     const reader = await startNode(tlsFlags());
+    await registerServers(writer.client(), ['backend1']);
     const status = await writer.client().status();
     expect(status['etcd_endpoints']).toEqual([expect.objectContaining({ endpoint: etcd.endpoints(), healthy: true })]);
     const created = await writer.client().mailbox('CreateMailbox', { mailbox: { name: 'user.tls', uniqueid: 'uid-tls', server: 'backend1', partition: 'default' } });

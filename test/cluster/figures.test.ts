@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { afterAll, expect, it } from 'vitest';
 import type { Message } from '../../src/client/client.js';
 import { EtcdCluster } from '../helpers/etcd-cluster.js';
+import { registerServers } from '../helpers/integration.js';
 import { startServer, type ServerProcess } from '../helpers/server-process.js';
 
 const enabled = process.env['MBDIR_CLUSTER_FIGURES'] === '1';
@@ -34,6 +35,7 @@ it.skipIf(!enabled)('cluster figures', { timeout: 600_000 }, async () => {
   for (let index = 0; index < 3; index += 1) {
     nodes.push(await startServer(['--engine', 'etcd', '--etcd-endpoints', etcd.endpoints()]));
   }
+  await registerServers(nodes[0]!.client(), ['imap0', 'imap1', 'imap2']);
   const watcher = nodes[1]?.client();
   const arrivals = new Map<string, number>();
   const stopWatch = new AbortController();

@@ -13,6 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ClientError, type MbdirClient } from '../../src/client/client.js';
 import { EtcdCluster } from '../helpers/etcd-cluster.js';
+import { registerServers } from '../helpers/integration.js';
 import { checkLinearizable, type HistoryEntry, type Operation, type Outcome } from '../helpers/linearizability.js';
 import { startServer, type ServerProcess } from '../helpers/server-process.js';
 
@@ -29,6 +30,7 @@ beforeAll(async () => {
   for (let index = 0; index < 3; index += 1) {
     nodes.push(await startServer(['--engine', 'etcd', '--etcd-endpoints', etcd.endpoints(), '--etcd-prefix', '/t-lin']));
   }
+  await registerServers(nodes[0]!.client(), ['imap1']);
 });
 
 afterAll(async () => {

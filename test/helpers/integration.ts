@@ -117,3 +117,8 @@ export function aclAsSets(acl: unknown): Record<string, string> {
 export function create(client: MbdirClient, fields: Message, extra: Message = {}): Promise<Message> {
   return client.mailbox('CreateMailbox', { mailbox: fields, ...extra });
 }
+
+/** Registers servers by name (PutServer), as a write naming a server needs (`mbdir server-put`). */
+export async function registerServers(client: MbdirClient, names: readonly string[]): Promise<void> {
+  for (const name of names) await client.place('PutServer', { name });
+}

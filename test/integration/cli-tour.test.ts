@@ -2,6 +2,7 @@
 // CLI against a started node, checking what a user reading the output would
 // check; plus --help and the one-line error of a bad flag value.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../helpers/etcd-cluster.js';
 import { runCli, startServer, type ServerProcess } from '../helpers/server-process.js';
 
 let node: ServerProcess;
@@ -66,6 +67,11 @@ describe('the README tour', () => {
     expect(resolved).toMatch(/not moving/);
     expect(gone.code).toBe(1);
     expect(gone.stderr).toMatch(/^mbdir: NOT_FOUND: .*alice/);
+    // Her ACL entries follow her name: alicia keeps her rights, alice lists only the public folder.
+    const [aliciaList, aliceList] = await Promise.all([ok('list', 'alicia'), ok('list', 'alice')]);
+    expect(aliciaList.trim().split('\n').map((line) => line.split(/\s+/)[0])).toEqual(['shared.support', 'user.alicia', 'user.alicia.Sent']);
+    expect(aliciaList).toMatch(/user\.alicia\s+\\HasChildren\s+rights lrswipkxtecdan\s/);
+    expect(aliceList.trim().split('\n').map((line) => line.split(/\s+/)[0])).toEqual(['shared.support']);
 
     // The change stream: a snapshot, its end, then stop after a count.
     const [watchOutput, status, servers] = await Promise.all([ok('watch', '--count', '5'), ok('status'), ok('servers')]);
@@ -78,8 +84,11 @@ describe('the README tour', () => {
       'user.bob',
     ]);
 
-    expect(status).toMatch(/engine standalone/);
-    expect(status).toMatch(/mailboxes 4/);
+    const statusLines = status.trimEnd().split('\n');
+    expect(statusLines[0]).toMatch(/^node \S+ {2}engine standalone {2}version \S+ {2}up \d+ s$/);
+    expect(statusLines[1]).toMatch(/^applied revision \d+ {2}mailboxes 4$/);
+    expect(statusLines[2]).toBe('no etcd: SQLite on this node is the truth, so there is no lag');
+    expect(statusLines).toHaveLength(3);
 
     expect(servers).toMatch(/backend2\tUP\tweight 1\timap 127\.0\.0\.1:2143\tlmtp 127\.0\.0\.1:2024\t1 users\t2 mailboxes/);
   });
@@ -122,5 +131,34 @@ describe('help and usage errors', () => {
       expect(result.stderr, args.join(' ')).toMatch(/^mbdir: /);
     }
     expect(results[3]?.stderr).toContain('setting cacheMib is "0"; expected MiB from 1 to');
+  });
+});
+
+describe('a node that does not answer', () => {
+  it('names the address tried, in one line, and exits 1', async () => {
+    const closed = `127.0.0.1:${await freePort()}`; // free a moment ago: nothing listens there
+    const result = await runCli(['--endpoint', closed, 'status']);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(new RegExp(`^mbdir: UNAVAILABLE: no mbdir node answered at ${closed.replace(/\./g, '\\.')} \\(connection refused\\)\n$`));
+    expect(result.stderr).not.toMatch(/Resolution note|No connection established/);
+  });
+
+  it('status --wait gives up after its seconds, naming the address, and answers at once when the node is up', async () => {
+    const closed = `127.0.0.1:${await freePort()}`;
+    const started = Date.now();
+    const [waited, up, tooLong] = await Promise.all([
+      runCli(['--endpoint', closed, 'status', '--wait', '1']),
+      mbdir('status', '--wait', '3600'),
+      mbdir('status', '--wait', '3601'),
+    ]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+    expect(waited.code).toBe(1);
+    expect(waited.stderr).toBe(`mbdir: not ready after 1 s: no mbdir node answered at ${closed} (connection refused)\n`);
+    expect(up.code, up.stderr).toBe(0);
+    expect(up.stdout).toMatch(/^node \S+ {2}engine standalone/);
+    expect(tooLong.code).toBe(1);
+    expect(tooLong.stderr).toMatch(/^mbdir: .*--wait 3601 is more than 3600 seconds\n$/);
   });
 });

@@ -92,7 +92,7 @@ describe('create-on-server for shared folders and domain users', () => {
 
 describe('servers, businesses, users', () => {
   it('refuses a business whose home server is unknown, and a user of an unknown business', async () => {
-    await expectError(client.place('PutBusiness', { id: 'ghost', home_server: 'nowhere' }), 'NOT_FOUND', /nowhere/);
+    await expectError(client.place('PutBusiness', { id: 'ghost', home_server: 'nowhere' }), 'FAILED_PRECONDITION', /"nowhere" is not a registered server.*mbdir server-put/);
     await expectError(client.place('SetUserBusiness', { user: 'u1', business: 'ghost' }), 'NOT_FOUND', /ghost/);
   });
 

@@ -4,6 +4,9 @@
  * moving mark, status, the gRPC health service and reflection.
  */
 import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClientError, type MbdirClient, type Message } from '../../src/client/client.js';
 import { startServer, type ServerProcess } from '../helpers/server-process.js';
@@ -167,4 +170,37 @@ describe('service plumbing', () => {
     expect([...serving]).toEqual([0x08, 0x01]); // status: SERVING
     health.close();
   });
+
+  it('lists the health service and every mbdir.v1 service through reflection (what `grpcurl list` asks)', async () => {
+    const listed = await reflect(server.endpoint, { list_services: '*' });
+    const names = ((listed['list_services_response'] as Message)['service'] as Message[]).map((service) => service['name']);
+    expect(names).toEqual(expect.arrayContaining(['grpc.health.v1.Health', 'mbdir.v1.Mailboxes', 'mbdir.v1.Placement', 'mbdir.v1.Cluster']));
+    // `grpcurl describe grpc.health.v1.Health` asks for the file that declares it.
+    const described = await reflect(server.endpoint, { file_containing_symbol: 'grpc.health.v1.Health' });
+    expect(described['error_response']).toBeFalsy();
+    expect((described['file_descriptor_response'] as Message)['file_descriptor_proto']).not.toHaveLength(0);
+  });
 });
+
+/** One request through @grpc/reflection's own v1 protocol, as grpcurl sends it; its one answer. */
+async function reflect(endpoint: string, request: Message): Promise<Message> {
+  const reflectionRoot = join(dirname(createRequire(import.meta.url).resolve('@grpc/reflection')), '..', 'proto');
+  const definition = protoLoader.loadSync('grpc/reflection/v1/reflection.proto', { includeDirs: [reflectionRoot], keepCase: true });
+  const loaded = grpc.loadPackageDefinition(definition) as unknown as {
+    grpc: { reflection: { v1: { ServerReflection: grpc.ServiceClientConstructor } } };
+  };
+  const reflection = new loaded.grpc.reflection.v1.ServerReflection(endpoint, grpc.credentials.createInsecure());
+  try {
+    const call = (reflection as unknown as { ServerReflectionInfo(): grpc.ClientDuplexStream<Message, Message> }).ServerReflectionInfo();
+    const answer = new Promise<Message>((resolve, reject) => {
+      call.once('data', resolve);
+      call.once('error', reject);
+    });
+    call.write(request);
+    const response = await answer;
+    call.end();
+    return response;
+  } finally {
+    reflection.close();
+  }
+}

@@ -73,7 +73,7 @@ function migratedSchema(): SchemaRow[] {
 describe('bulk load of an empty data directory', () => {
   it('leaves exactly the schema of a migrated directory, every index complete, WAL on, no marker', async () => {
     const imported = join(scratch, 'imported');
-    const importRun = await runCli(['--json', 'import', backendDump, '--data-dir', imported, '--server', 'backend1']);
+    const importRun = await runCli(['--json', 'import', backendDump, '--data-dir', imported, '--server', 'backend1', '--register-servers']);
     expect(importRun.code, importRun.stderr).toBe(0);
     const generated = join(scratch, 'generated');
     const generateRun = await runCli(['bench', 'generate', '--data-dir', generated, '--users', '40', '--folders', '5', '--businesses', '4', '--seed', '3']);
@@ -102,7 +102,7 @@ describe('bulk load of an empty data directory', () => {
     const dump = join(scratch, 'repeated.json');
     writeFileSync(dump, ['{', first, second, sameName, sameId, first, '}', ''].join('\n'));
     const dataDir = join(scratch, 'repeated');
-    const run = await runCli(['--json', 'import', dump, '--data-dir', dataDir, '--server', 'backend1']);
+    const run = await runCli(['--json', 'import', dump, '--data-dir', dataDir, '--server', 'backend1', '--register-servers']);
     expect(run.code, run.stderr).toBe(0);
     const summary = JSON.parse(run.stdout) as { written: number; conflicts: number; conflictExamples: string[] };
     expect(summary).toMatchObject({ written: 2, conflicts: 3 });
@@ -127,7 +127,7 @@ describe('bulk load of an empty data directory', () => {
     store.db.close(); // the process dies here: no finish, the marker stays
     const refusal = /bulk load that did not finish.*Remove the data directory and run the load again/;
     await expect(startServer([], { dataDir })).rejects.toThrow(refusal);
-    const imported = await runCli(['import', backendDump, '--data-dir', dataDir, '--server', 'backend1']);
+    const imported = await runCli(['import', backendDump, '--data-dir', dataDir, '--server', 'backend1', '--register-servers']);
     expect(imported.code).toBe(1);
     expect(imported.stderr).toMatch(refusal);
     const exported = await runCli(['export', '--data-dir', dataDir]);
@@ -158,12 +158,12 @@ describe('import on parsing threads', () => {
     lines[6000] = '"user.broken": {"name": "user.broken", "uidvalidity": "-3"},';
     const dump = join(scratch, 'bad-line.json');
     writeFileSync(dump, `${lines.join('\n')}\n`);
-    const fast = await runCli(['import', dump, '--data-dir', join(scratch, 'bad-fast'), '--server', 'backend1']);
+    const fast = await runCli(['import', dump, '--data-dir', join(scratch, 'bad-fast'), '--server', 'backend1', '--register-servers']);
     // The same dump into a directory that holds a mailbox already goes line by line.
     const checkedDir = join(scratch, 'bad-checked');
-    const seeded = await runCli(['import', backendDump, '--data-dir', checkedDir, '--server', 'backend1']);
+    const seeded = await runCli(['import', backendDump, '--data-dir', checkedDir, '--server', 'backend1', '--register-servers']);
     expect(seeded.code, seeded.stderr).toBe(0);
-    const checked = await runCli(['import', dump, '--data-dir', checkedDir, '--server', 'backend1']);
+    const checked = await runCli(['import', dump, '--data-dir', checkedDir, '--server', 'backend1', '--register-servers']);
     expect(fast.code).toBe(1);
     expect(checked.code).toBe(1);
     expect(fast.stderr).toContain(`${dump}:6001: dump entry "user.broken": uidvalidity "-3" is not a non-negative integer`);
@@ -176,8 +176,8 @@ describe('import on parsing threads', () => {
   it('refuses an over-long line with the line-at-a-time message', async () => {
     const dump = join(scratch, 'long-line.json');
     writeFileSync(dump, `{\n"user.long": {"name": "${'x'.repeat(3 * 1024 * 1024)}"}\n}\n`);
-    const fast = await runCli(['import', dump, '--data-dir', join(scratch, 'long-fast'), '--server', 'backend1']);
-    const checked = await runCli(['import', dump, '--data-dir', join(scratch, 'bad-checked'), '--server', 'backend1']);
+    const fast = await runCli(['import', dump, '--data-dir', join(scratch, 'long-fast'), '--server', 'backend1', '--register-servers']);
+    const checked = await runCli(['import', dump, '--data-dir', join(scratch, 'bad-checked'), '--server', 'backend1', '--register-servers']);
     expect(fast.code).toBe(1);
     expect(fast.stderr).toContain(`${dump}: dump line longer than 1048576 bytes`);
     expect(fast.stderr).toBe(checked.stderr);
@@ -192,7 +192,7 @@ describe('import on parsing threads', () => {
     const dump = join(scratch, 'far-duplicate.json');
     writeFileSync(dump, `${lines.join('\n')}\n`);
     const dataDir = join(scratch, 'far-duplicate');
-    const run = await runCli(['--json', 'import', dump, '--data-dir', dataDir, '--server', 'backend1']);
+    const run = await runCli(['--json', 'import', dump, '--data-dir', dataDir, '--server', 'backend1', '--register-servers']);
     expect(run.code, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({
       written: 7998,
@@ -212,7 +212,7 @@ describe('import on parsing threads', () => {
     const otherIdSameName = sameIdOtherName.replace(/"uniqueid": "[^"]+"/, '"uniqueid": "anotherid000000000000002"');
     const dump = join(scratch, 'taken-later.json');
     writeFileSync(dump, ['{', first, sameIdOtherName, otherIdSameName, '}', ''].join('\n'));
-    const run = await runCli(['--json', 'import', dump, '--data-dir', join(scratch, 'taken-later'), '--server', 'backend1']);
+    const run = await runCli(['--json', 'import', dump, '--data-dir', join(scratch, 'taken-later'), '--server', 'backend1', '--register-servers']);
     expect(run.code, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({
       written: 2,

@@ -34,7 +34,7 @@ function lines(text: string): string[] {
 describe('mbdir import / export', () => {
   it('round-trips the backend dump through a data directory', async () => {
     const dataDir = join(scratch, 'backend');
-    const imported = await runCli(['--json', 'import', backendDump, '--data-dir', dataDir, '--server', 'backend1']);
+    const imported = await runCli(['--json', 'import', backendDump, '--data-dir', dataDir, '--server', 'backend1', '--register-servers']);
     expect(imported.code, imported.stderr).toBe(0);
     const summary = JSON.parse(imported.stdout) as Record<string, number>;
     expect(summary).toMatchObject({ mailboxes: 107, written: 107, tombstones: 2, generatedUniqueids: 0, serversFromFlag: 107 });
@@ -45,12 +45,12 @@ describe('mbdir import / export', () => {
 
   it('round-trips the mupdate master dump, generating uniqueids', async () => {
     const dataDir = join(scratch, 'master');
-    const imported = await runCli(['--json', 'import', masterDump, '--data-dir', dataDir]);
+    const imported = await runCli(['--json', 'import', masterDump, '--data-dir', dataDir, '--register-servers']);
     expect(imported.code, imported.stderr).toBe(0);
     expect(JSON.parse(imported.stdout)).toMatchObject({ mailboxes: 111, written: 111, tombstones: 0, generatedUniqueids: 111 });
     const exported = await runCli(['export', '--data-dir', dataDir, '--form', 'master']);
     expect(lines(exported.stdout)).toEqual(expectedLines(masterDump));
-    const again = await runCli(['--json', 'import', masterDump, '--data-dir', dataDir]);
+    const again = await runCli(['--json', 'import', masterDump, '--data-dir', dataDir, '--register-servers']);
     expect(JSON.parse(again.stdout)).toMatchObject({ written: 0, conflicts: 111 });
   });
 
@@ -63,10 +63,10 @@ describe('mbdir import / export', () => {
   it('imports through a running node, refuses its data directory, and exports through it', async () => {
     const server = await startServer();
     try {
-      const refused = await runCli(['import', backendDump, '--data-dir', server.dataDir, '--server', 'backend1']);
+      const refused = await runCli(['import', backendDump, '--data-dir', server.dataDir, '--server', 'backend1', '--register-servers']);
       expect(refused.code).toBe(1);
       expect(refused.stderr).toMatch(/in use/);
-      const imported = await runCli(['--json', '--endpoint', server.endpoint, 'import', backendDump, '--server', 'backend1']);
+      const imported = await runCli(['--json', '--endpoint', server.endpoint, 'import', backendDump, '--server', 'backend1', '--register-servers']);
       expect(imported.code, imported.stderr).toBe(0);
       expect(JSON.parse(imported.stdout)).toMatchObject({ mailboxes: 107, written: 107, tombstones: 2 });
       const exported = await runCli(['--endpoint', server.endpoint, 'export']);

@@ -51,7 +51,7 @@ describe('a plan answer within one gRPC message', () => {
     const dump = join(scratch, 'long-users.json');
     writeFileSync(dump, lines.join('\n'));
     const dataDir = join(scratch, 'node');
-    const imported = await runCli(['import', dump, '--data-dir', dataDir, '--server', 'old']);
+    const imported = await runCli(['import', dump, '--data-dir', dataDir, '--server', 'old', '--register-servers']);
     expect(imported.code, imported.stderr).toBe(0);
 
     const node = await startServer([], { dataDir });

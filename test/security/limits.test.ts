@@ -46,6 +46,9 @@ beforeAll(async () => {
   server = await startServer();
   client = server.client();
   await client.place('PutServer', { name: 'b1', imap_address: '127.0.0.1:143' });
+  // Writes name registered servers only: the replica servers of the replicasMax case and the syncing b2.
+  for (let index = 0; index <= limits.replicasMax; index += 1) await client.place('PutServer', { name: `r${index}` });
+  await client.place('PutServer', { name: 'b2' });
   await create({ name: 'user.amy', uniqueid: 'amy' });
 });
 

@@ -47,6 +47,14 @@ it('requires a client certificate signed by --tls-client-ca', async () => {
   const anonymous = new MbdirClient({ endpoint: server.endpoint, tls: { ca: path('ca.crt') }, deadlineMs: 3000 });
   await expect(anonymous.status()).rejects.toThrow(/UNAVAILABLE|DEADLINE_EXCEEDED/);
   anonymous.close();
+  // The node answered but refused the handshake: the CLI says so, not that nothing answered.
+  const refused = await runCli(['--endpoint', server.endpoint, '--tls-ca', path('ca.crt'), 'status']);
+  expect(refused.code).toBe(1);
+  // (Node may also print its DEP0123 warning: grpc-js sets an IP address as the TLS server name.)
+  const lines = refused.stderr.split('\n').filter((line) => line.startsWith('mbdir: '));
+  expect(lines, refused.stderr).toHaveLength(1);
+  expect(lines[0]).toContain(`mbdir: UNAVAILABLE: could not connect to ${server.endpoint}: `);
+  expect(lines[0]).toMatch(/certificate required/);
   const certified = new MbdirClient({
     endpoint: server.endpoint,
     tls: { ca: path('ca.crt'), cert: path('client.crt'), key: path('client.key') },

@@ -1,6 +1,7 @@
 // ACL algebra: canonical rights (bad letters named in the error), SETACL edits
 // (replace, +add, -remove, empty removes, aclEntriesMax at and past the limit),
-// effective rights (user + groups + anyone, negative entries, implicit owner rights).
+// effective rights (user + groups + anyone, negative entries, implicit owner rights),
+// and a user rename's identifier rename (the entry and its negative; the new name's entry gives way).
 import { describe, expect, it } from 'vitest';
 import {
   type AclEntry,
@@ -11,6 +12,7 @@ import {
   indexedIdentifier,
   normalizeAcl,
   normalizeRights,
+  renameAclIdentifier,
   rightsOrder,
   subtractRights,
   unionRights,
@@ -213,5 +215,31 @@ describe('indexedIdentifier', () => {
     expect(indexedIdentifier('-bob')).toBe('bob');
     expect(indexedIdentifier('bob')).toBe('bob');
     expect(indexedIdentifier('-group:staff')).toBe('group:staff');
+  });
+});
+
+describe('renameAclIdentifier', () => {
+  it('renames the entry and its negative entry, leaving others and keeping the order', () => {
+    const acl: AclEntry[] = [{ identifier: 'bob', rights: 'lr' }, { identifier: 'alice', rights: 'lrs' }, { identifier: '-alice', rights: 'd' }];
+    expect(renameAclIdentifier(acl, 'alice', 'alicia')).toEqual([
+      { identifier: 'bob', rights: 'lr' },
+      { identifier: 'alicia', rights: 'lrs' },
+      { identifier: '-alicia', rights: 'd' },
+    ]);
+  });
+
+  it('replaces an entry the new name already had, as Cyrus\'s SETACL does', () => {
+    const acl: AclEntry[] = [{ identifier: 'alicia', rights: 'l' }, { identifier: 'alice', rights: 'lrs' }];
+    expect(renameAclIdentifier(acl, 'alice', 'alicia')).toEqual([{ identifier: 'alicia', rights: 'lrs' }]);
+  });
+
+  it('returns the same ACL when the old name has no entry, and matches whole identifiers only', () => {
+    const acl: AclEntry[] = [{ identifier: 'alice@example.com', rights: 'lrs' }, { identifier: 'alicex', rights: 'l' }];
+    expect(renameAclIdentifier(acl, 'alice', 'alicia')).toBe(acl);
+  });
+
+  it('refuses a new negative identifier past identifierBytesMax', () => {
+    const long = 'a'.repeat(limits.identifierBytesMax);
+    expectInvalid(() => renameAclIdentifier([{ identifier: '-alice', rights: 'd' }], 'alice', long), /longer than the limit/);
   });
 });

@@ -6,11 +6,13 @@
  */
 import { Command, Option } from 'commander';
 import { readFileSync } from 'node:fs';
-import type { MbdirClient, Message } from '../../src/client/client.js';
+import * as grpc from '@grpc/grpc-js';
+import { ClientError, type MbdirClient, type Message } from '../../src/client/client.js';
+import { limits } from '../../src/model/limits.js';
 import { parseDumpLine } from '../../src/model/cyrus-dump.js';
 import { mailboxToWire } from '../../src/server/grpc/wire.js';
 import { clientFromCommand, type GlobalOptions } from './global-options.js';
-import { formatListed, formatMailbox, formatServer, printJson } from './format.js';
+import { formatListed, formatMailbox, formatServer, formatStatus, printJson } from './format.js';
 
 function clientOf(command: Command): { client: MbdirClient; json: boolean } {
   return { client: clientFromCommand(command), json: command.optsWithGlobals<GlobalOptions>().json === true };
@@ -54,6 +56,48 @@ function integerOption(value: string): number {
   const parsed = Number(value);
   if (!Number.isSafeInteger(parsed) || parsed < 0) throw new Error(`${JSON.stringify(value)} is not a non-negative integer`);
   return parsed;
+}
+
+function waitSecondsOption(value: string): number {
+  const seconds = integerOption(value);
+  if (seconds > limits.statusWaitSecondsMax) throw new Error(`--wait ${value} is more than ${limits.statusWaitSecondsMax} seconds`);
+  return seconds;
+}
+
+/** Why a node that answered Status is not ready for writes yet, or null when it is. */
+function notReadyReason(status: Message): string | null {
+  if (status['engine'] !== 'etcd') return null;
+  const endpoints = status['etcd_endpoints'] as Message[];
+  if (endpoints.some((endpoint) => endpoint['healthy'] === true)) return null;
+  const reasons = endpoints.map((endpoint) => `${String(endpoint['endpoint'])}: ${String(endpoint['error'])}`);
+  return `node ${String(status['node_id'])} reaches no etcd leader (${reasons.join('; ')})`;
+}
+
+/**
+ * Status, first asking again (a fresh connection each time, so no reconnect
+ * backoff delays it) until the node answers and is ready, for at most
+ * `seconds`; 0 asks once. Fails with the last reason the node was not ready.
+ */
+async function statusWhenReady(command: Command, seconds: number): Promise<Message> {
+  const until = Date.now() + seconds * 1000;
+  for (;;) {
+    const client = clientFromCommand(command);
+    let reason: string;
+    try {
+      const status = await client.status();
+      const notReady = seconds === 0 ? null : notReadyReason(status);
+      if (notReady === null) return status;
+      reason = notReady;
+    } catch (error) {
+      const starting = error instanceof ClientError && (error.code === grpc.status.UNAVAILABLE || error.code === grpc.status.DEADLINE_EXCEEDED);
+      if (seconds === 0 || !starting) throw error;
+      reason = error.details;
+    } finally {
+      client.close();
+    }
+    if (Date.now() + limits.statusWaitRetryMs > until) throw new Error(`not ready after ${seconds} s: ${reason}`);
+    await new Promise((resolve) => setTimeout(resolve, limits.statusWaitRetryMs));
+  }
 }
 
 function print(json: boolean, response: Message, human: () => string): void {
@@ -399,16 +443,10 @@ export function addClientCommands(program: Command): void {
 
   program
     .command('status')
-    .description('node id, engine, applied revision')
-    .action(
-      withClient(async ({ client, json }) => {
-        const response = await client.status();
-        print(json, response, () =>
-          [
-            `node ${String(response['node_id'])}  engine ${String(response['engine'])}  version ${String(response['version'])}`,
-            `applied revision ${String(response['applied_revision'])}  mailboxes ${String(response['mailboxes'])}`,
-          ].join('\n'),
-        );
-      }),
-    );
+    .description("the node, its engine and applied revision; on engine etcd, each endpoint's health and the node's lag")
+    .option('--wait <seconds>', 'first wait (at most this long) until the node answers and, on engine etcd, reaches an etcd leader', waitSecondsOption, 0)
+    .action(async (options: { wait: number }, command: Command) => {
+      const response = await statusWhenReady(command, options.wait);
+      print(command.optsWithGlobals<GlobalOptions>().json === true, response, () => formatStatus(response));
+    });
 }

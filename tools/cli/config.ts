@@ -67,6 +67,9 @@ export function environmentName(key: keyof ServeSettings): string {
   return `MBDIR_${key.replace(/[A-Z]/g, (letter) => `_${letter}`).toUpperCase()}`;
 }
 
+/** Settings that are whole numbers: a config file may give them as JSON numbers. */
+export const numericSettings: ReadonlySet<keyof ServeSettings> = new Set(['cacheMib', 'etcdCompactRetentionRevisions']);
+
 const choices: Partial<Record<keyof ServeSettings, readonly string[]>> = {
   engine: ['standalone', 'etcd'],
   synchronous: ['FULL', 'NORMAL', 'OFF'],
@@ -86,7 +89,6 @@ export function resolveServeSettings(
   for (const key of Object.keys(serveDefaults) as Array<keyof ServeSettings>) {
     const value = flags[key] ?? environment[environmentName(key)] ?? file[key];
     if (value === undefined) continue;
-    if (typeof value !== 'string') throw new Error(`setting ${key} must be a string`);
     const allowed = choices[key];
     const normalized = key === 'synchronous' ? value.toUpperCase() : value;
     if (allowed !== undefined && !allowed.includes(normalized)) {
@@ -170,7 +172,7 @@ function checkEtcdTls(settings: Record<keyof ServeSettings, string>): void {
   }
 }
 
-function readConfigFile(path: string): Record<string, unknown> {
+function readConfigFile(path: string): Partial<Record<keyof ServeSettings, string>> {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -182,10 +184,25 @@ function readConfigFile(path: string): Record<string, unknown> {
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not a JSON object');
     const unknownKeys = Object.keys(parsed).filter((key) => !(key in serveDefaults));
     if (unknownKeys.length > 0) throw new Error(`unknown keys ${unknownKeys.join(', ')}`);
-    return parsed as Record<string, unknown>;
+    return configValues(parsed as Record<keyof ServeSettings, unknown>);
   } catch (error) {
     throw new Error(`config file ${path} is not valid: ${(error as Error).message}`);
   }
+}
+
+/**
+ * A config file's values as the strings flags and the environment give: a
+ * numeric setting takes a whole JSON number or a string, every other setting
+ * a string; any other type is refused naming the key.
+ */
+function configValues(parsed: Record<keyof ServeSettings, unknown>): Partial<Record<keyof ServeSettings, string>> {
+  const values: Partial<Record<keyof ServeSettings, string>> = {};
+  for (const [key, value] of Object.entries(parsed) as Array<[keyof ServeSettings, unknown]>) {
+    if (typeof value === 'string') values[key] = value;
+    else if (numericSettings.has(key) && typeof value === 'number' && Number.isSafeInteger(value)) values[key] = String(value);
+    else throw new Error(`key ${key} must be ${numericSettings.has(key) ? 'a whole number' : 'a string'}, got ${JSON.stringify(value)}`);
+  }
+  return values;
 }
 
 /** True for loopback listen addresses. */

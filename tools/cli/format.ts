@@ -39,6 +39,31 @@ export function formatServer(load: Message): string {
   );
 }
 
+/**
+ * `mbdir status`: the node, its engine and applied revision; on engine etcd,
+ * etcd's revision, the node's lag behind it, and one line per endpoint with
+ * its health (the leader marked, the reason when unhealthy).
+ */
+export function formatStatus(status: Message): string {
+  const lines = [
+    `node ${String(status['node_id'])}  engine ${String(status['engine'])}  version ${String(status['version'])}  ` +
+      `up ${Math.floor(Number(status['uptime_ms']) / 1000)} s`,
+    `applied revision ${String(status['applied_revision'])}  mailboxes ${String(status['mailboxes'])}`,
+  ];
+  if (status['engine'] !== 'etcd') {
+    lines.push('no etcd: SQLite on this node is the truth, so there is no lag');
+    return lines.join('\n');
+  }
+  lines.push(`etcd revision ${String(status['etcd_revision'])}  lag ${String(status['lag_revisions'])} revisions`);
+  for (const endpoint of status['etcd_endpoints'] as Message[]) {
+    const health = endpoint['healthy'] === true
+      ? `healthy${endpoint['leader'] === true ? ' leader' : ''}  revision ${String(endpoint['revision'])}`
+      : `UNHEALTHY  ${String(endpoint['error']) || 'no answer'}`;
+    lines.push(`etcd ${String(endpoint['endpoint'])}  ${health}`);
+  }
+  return lines.join('\n');
+}
+
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }

@@ -8,10 +8,14 @@
  */
 import { ClientError, type MbdirClient } from '../../src/client/client.js';
 import type { MailboxRecord } from '../../src/model/records.js';
-import type { Change } from '../../src/model/records.js';
+import type { Change, ServerRecord } from '../../src/model/records.js';
+import { validateServer } from '../../src/directory/placement-rules.js';
 import { mailboxToWire } from '../../src/server/grpc/wire.js';
 import { EmptyDirectoryLoad, isEmptyForBulkLoad } from '../../src/store/bulk-load.js';
 import { Store, type SynchronousMode } from '../../src/store/store.js';
+import type { ServerRegistry } from './import-servers.js';
+import { DataDirLock } from '../../src/store/data-dir-lock.js';
+import { hostname } from 'node:os';
 
 /** Mailboxes written by one bulk transaction into a directory that holds mailboxes already. */
 export const bulkBatchMailboxes = 20_000;
@@ -49,7 +53,7 @@ export function reportSchemaUpgrade(dataDir: string): (from: number, to: number)
 }
 
 /** Writes into a data directory nobody else has open. */
-export class DataDirSink implements MailboxSink {
+export class DataDirSink implements MailboxSink, ServerRegistry {
   readonly counts = newCounts();
   readonly store: Store;
   private pending: MailboxRecord[] = [];
@@ -58,6 +62,7 @@ export class DataDirSink implements MailboxSink {
   private readonly revision: number;
   /** The directory held no mailbox when opened: the first mailbox starts the fast load. */
   private readonly empty: boolean;
+  private readonly lock: DataDirLock;
   private fastLoad: EmptyDirectoryLoad | null = null;
 
   /**
@@ -70,15 +75,33 @@ export class DataDirSink implements MailboxSink {
     private readonly synchronous: SynchronousMode,
     private readonly checked = true,
   ) {
-    this.store = new Store({ dataDir, synchronous, onSchemaUpgrade: reportSchemaUpgrade(dataDir) });
+    // The lock `mbdir serve` takes: a node cannot start on the directory while it loads, nor it on a serving node's.
+    this.lock = DataDirLock.acquire(dataDir, `pid ${process.pid} on host ${hostname()}, a bulk load (mbdir import --data-dir)`);
+    try {
+      this.store = new Store({ dataDir, synchronous, onSchemaUpgrade: reportSchemaUpgrade(dataDir) });
+    } catch (error) {
+      this.lock.release();
+      throw error;
+    }
     try {
       this.store.enterBulkMode();
     } catch (error) {
       this.store.close();
+      this.lock.release();
       throw error;
     }
     this.revision = this.store.revision() + 1;
     this.empty = isEmptyForBulkLoad(this.store);
+  }
+
+  async registeredServers(): Promise<ReadonlySet<string>> {
+    return Promise.resolve(new Set(this.store.servers().map((server) => server.name)));
+  }
+
+  /** Registers servers before the first mailbox, in the load's own revision. */
+  async registerServers(servers: readonly ServerRecord[]): Promise<void> {
+    this.applyOthers(servers.map((server) => ({ kind: 'server.put' as const, server: validateServer(server) })));
+    return Promise.resolve();
   }
 
   /** Servers, businesses and users of a bulk load, at the load's revision (before the first mailbox). */
@@ -148,11 +171,12 @@ export class DataDirSink implements MailboxSink {
     if (this.store.revision() < this.revision) this.store.bulkApply([], this.revision);
     this.store.db.pragma('wal_checkpoint(TRUNCATE)');
     this.store.close();
+    this.lock.release();
   }
 }
 
 /** Creates mailboxes through a running node, `concurrency` calls at a time. */
-export class ApiSink implements MailboxSink {
+export class ApiSink implements MailboxSink, ServerRegistry {
   readonly counts = newCounts();
   private readonly inFlight = new Set<Promise<void>>();
   private failure: unknown = undefined;
@@ -167,6 +191,18 @@ export class ApiSink implements MailboxSink {
     const call = this.create(mailbox).finally(() => this.inFlight.delete(call));
     this.inFlight.add(call);
     if (this.inFlight.size >= this.concurrency) await Promise.race(this.inFlight);
+  }
+
+  async registeredServers(): Promise<ReadonlySet<string>> {
+    const answer = await this.client.place('ListServers', {});
+    const loads = (answer['servers'] ?? []) as Array<{ server?: { name?: string } }>;
+    return new Set(loads.map((load) => String(load.server?.name ?? '')));
+  }
+
+  async registerServers(servers: readonly ServerRecord[]): Promise<void> {
+    for (const server of servers) {
+      await this.client.place('PutServer', { name: server.name, state: server.state, weight: server.weight });
+    }
   }
 
   private async create(mailbox: MailboxRecord): Promise<void> {

@@ -1,6 +1,7 @@
 /**
  * `mbdir serve`: resolves settings, refuses unsafe ones (a non-loopback listen
- * address without tokens), loads tokens and TLS material, starts a node, reloads
+ * address without tokens), takes the data directory's lock before anything else
+ * (one node per directory), loads tokens and TLS material, starts a node, reloads
  * the token file on SIGHUP and stops cleanly on SIGINT or SIGTERM. One line on
  * stdout says where it serves; the rest goes to the JSON log on stderr.
  */
@@ -11,6 +12,7 @@ import { createLogger, type Logger } from '../../src/logging.js';
 import { createSecureContext } from 'node:tls';
 import type { EtcdTls } from '../../src/replication/etcd-client.js';
 import { EtcdEngine } from '../../src/replication/etcd-engine.js';
+import { DataDirLock } from '../../src/store/data-dir-lock.js';
 import { TokenGuard } from '../../src/server/auth/guard.js';
 import { TokenTable } from '../../src/server/auth/token-file.js';
 import { limits } from '../../src/model/limits.js';
@@ -164,8 +166,31 @@ export interface ServeTestOverrides {
   reservationTtlMs?: number;
 }
 
+/** Who holds the data directory, as a second node's refusal names it. */
+function holderDescription(settings: ServeSettings, nodeId: string): string {
+  return `pid ${process.pid} on host ${hostname()}, node ${nodeId}, listen ${settings.listen}, since ${new Date().toISOString()}`;
+}
+
 export async function serve(settings: ServeSettings, overrides: ServeTestOverrides = {}): Promise<void> {
+  const nodeId = settings.nodeId || hostname();
+  // First of all: a second node on a directory in use must not log, migrate or serve anything.
+  const lock = DataDirLock.acquire(settings.dataDir, holderDescription(settings, nodeId));
+  try {
+    await serveLocked(settings, overrides, nodeId, lock);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+async function serveLocked(settings: ServeSettings, overrides: ServeTestOverrides, nodeId: string, lock: DataDirLock): Promise<void> {
   const logger = createLogger(settings.logLevel);
+  if (settings.synchronous === 'OFF') {
+    logger.warn(
+      { synchronous: settings.synchronous },
+      'synchronous OFF: nothing is flushed to disk; an OS crash or power cut may lose answered writes or corrupt the database',
+    );
+  }
   const guard = loadTokens(settings, logger);
   const credentials = credentialsOf(settings);
   const etcdTls = settings.engine === 'etcd' ? etcdTlsOf(settings) : undefined;
@@ -177,7 +202,7 @@ export async function serve(settings: ServeSettings, overrides: ServeTestOverrid
       listen: settings.listen,
       synchronous: settings.synchronous,
       cacheMebibytes: Number(settings.cacheMib),
-      nodeId: settings.nodeId || hostname(),
+      nodeId,
       version,
       guard: guard.guard,
       credentials,
@@ -200,6 +225,7 @@ export async function serve(settings: ServeSettings, overrides: ServeTestOverrid
     logger,
   );
   const where = `${settings.listen.slice(0, settings.listen.lastIndexOf(':'))}:${node.port}`;
+  lock.describeHolder(holderDescription({ ...settings, listen: where }, nodeId));
   const tls = settings.tlsCert === '' ? 'plaintext' : settings.tlsClientCa === '' ? 'TLS' : 'TLS with client certificates';
   logger.info(
     { listen: where, engine: settings.engine, dataDir: settings.dataDir, synchronous: settings.synchronous, cacheMib: Number(settings.cacheMib), tls },
@@ -218,7 +244,10 @@ export async function serve(settings: ServeSettings, overrides: ServeTestOverrid
     stopping = true;
     logger.info({ signal }, 'stopping');
     node.stop().then(
-      () => process.exit(0),
+      () => {
+        lock.release();
+        process.exit(0);
+      },
       (error: unknown) => {
         logger.error({ err: error }, 'stop failed');
         process.exit(1);

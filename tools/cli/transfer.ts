@@ -21,6 +21,7 @@ import { mailboxFromWire } from '../../src/server/grpc/wire.js';
 import { Store, type SynchronousMode } from '../../src/store/store.js';
 import { importedMailbox, type ImportOptions } from './import-parse.js';
 import { importChunkBytes, loadPackedDump } from './import-pipeline.js';
+import { admitDumpServers, serversNamedByDump, type ServerRegistry } from './import-servers.js';
 import { ApiSink, apiConcurrencyDefault, DataDirSink, reportSchemaUpgrade, type MailboxSink, type SinkCounts } from './mailbox-sinks.js';
 
 /** Lines between two progress-bar updates. */
@@ -36,6 +37,8 @@ export interface ImportSummary extends SinkCounts {
   seconds: number;
   mailboxesPerSecond: number;
   target: string;
+  /** Servers the dump named that the directory did not know, registered by --register-servers. */
+  registeredServers: string[];
 }
 
 /**
@@ -71,7 +74,22 @@ function progressBar(totalBytes: number): cliProgress.SingleBar | null {
  * directory takes the packed rows of the parsing threads (import-pipeline.ts);
  * any other sink takes the mailboxes line by line.
  */
-export async function importDump(path: string, sink: MailboxSink, options: ImportOptions, target: string): Promise<ImportSummary> {
+export async function importDump(
+  path: string,
+  sink: MailboxSink & ServerRegistry,
+  options: ImportOptions & { registerServers: boolean },
+  target: string,
+): Promise<ImportSummary> {
+  // The rate counts the servers' read of the dump too: it is part of what an operator waits for.
+  const startedMs = performance.now();
+  let registeredServers: string[];
+  try {
+    // Before the first write: a dump naming a server the directory does not know is refused whole.
+    registeredServers = await admitDumpServers(path, await serversNamedByDump(path, options.server), sink, options.registerServers);
+  } catch (error) {
+    await sink.finish().catch(() => undefined);
+    throw error;
+  }
   const summary: ImportSummary = {
     ...sink.counts,
     mailboxes: 0,
@@ -81,9 +99,9 @@ export async function importDump(path: string, sink: MailboxSink, options: Impor
     seconds: 0,
     mailboxesPerSecond: 0,
     target,
+    registeredServers,
   };
   const bar = progressBar(statSync(path).size);
-  const startedMs = performance.now();
   const progress = (bytesDone: number, mailboxes: number): void => {
     bar?.update(bytesDone, { mailboxes, rate: Math.round(mailboxes / ((performance.now() - startedMs) / 1000)) });
   };
@@ -227,7 +245,8 @@ function printImportSummary(summary: ImportSummary, json: boolean): void {
     `imported ${summary.written} of ${summary.mailboxes} mailboxes into ${summary.target} in ${summary.seconds.toFixed(2)} s ` +
       `(${summary.mailboxesPerSecond}/s): ${summary.unchanged} already present, ${summary.conflicts} conflicts, ` +
       `${summary.tombstones} tombstones skipped, ${summary.generatedUniqueids} uniqueids generated, ` +
-      `${summary.serversFromFlag} servers from --server\n`,
+      `${summary.serversFromFlag} servers from --server` +
+      `${summary.registeredServers.length === 0 ? '' : `, servers registered: ${summary.registeredServers.join(', ')}`}\n`,
   );
   for (const example of summary.conflictExamples) process.stdout.write(`  conflict: ${example}\n`);
 }
@@ -245,14 +264,15 @@ export function addTransferCommands(program: Command): void {
     .argument('<file>', 'the dump')
     .option('--data-dir <dir>', 'write straight into this stopped node\'s data directory (fast)')
     .option('--server <name>', 'server of entries that carry none (the backend form)', '')
+    .option('--register-servers', 'register the servers the dump names that the directory does not know (by name; give them addresses with server-put after)')
     .option('--concurrency <n>', 'CreateMailbox calls in flight through --endpoint', String(apiConcurrencyDefault))
     .addOption(new Option('--synchronous <mode>', 'SQLite synchronous for --data-dir').default('NORMAL'))
-    .action(async (file: string, options: Record<string, string | undefined>, command: Command) => {
+    .action(async (file: string, options: Record<string, string | boolean | undefined>, command: Command) => {
       const json = command.optsWithGlobals<GlobalOptions>().json === true;
-      const importOptions = { server: options['server'] ?? '' };
+      const importOptions = { server: String(options['server'] ?? ''), registerServers: options['registerServers'] === true };
       const dataDir = options['dataDir'];
-      if (dataDir !== undefined) {
-        const sink = new DataDirSink(dataDir, synchronousOf(options['synchronous'] ?? 'NORMAL'));
+      if (typeof dataDir === 'string') {
+        const sink = new DataDirSink(dataDir, synchronousOf(String(options['synchronous'] ?? 'NORMAL')));
         printImportSummary(await importDump(file, sink, importOptions, dataDir), json);
         return;
       }

@@ -4,15 +4,16 @@
  * streams, keepalive) rather than trusting grpc-js defaults.
  */
 import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
-import { HealthImplementation } from 'grpc-health-check';
+import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
 import type { Directory } from '../../directory/directory.js';
 import type { Logger } from '../../logging.js';
 import { limits } from '../../model/limits.js';
 import type { CallContext, CallGuard } from './calls.js';
 import { mailboxesService } from './mailboxes-service.js';
 import { clusterService, placementService } from './placement-service.js';
-import { packageDefinition, passEncodedResponses, services } from './proto.js';
+import { loaderOptions, packageDefinition, passEncodedResponses, services } from './proto.js';
 
 export interface GrpcServerOptions {
   directory: Directory;
@@ -56,7 +57,8 @@ export function createGrpcServer(options: GrpcServerOptions): MbdirGrpcServer {
     'mbdir.v1.Cluster': 'SERVING',
   });
   health.addToServer(server);
-  new ReflectionService(packageDefinition).addToServer(server);
+  // Reflection describes every service served, the health service's contract included (`grpcurl list`).
+  new ReflectionService({ ...packageDefinition, ...protoLoader.loadSync(healthProtoPath, loaderOptions) }).addToServer(server);
   return { server, health };
 }
 

@@ -1,0 +1,61 @@
+// `mbdir serve --config FILE`: a JSON file of settings. Numeric settings take
+// JSON numbers as well as strings of digits; a value of the wrong type is
+// refused with one line naming the file and the key; flags and the
+// environment still win over the file.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { resolveServeSettings } from '../../tools/cli/config.js';
+
+const directory = mkdtempSync(join(tmpdir(), 'mbdir-config-'));
+afterAll(() => rmSync(directory, { recursive: true, force: true }));
+
+let files = 0;
+function configFile(settings: Record<string, unknown>): string {
+  files += 1;
+  const path = join(directory, `config-${files}.json`);
+  writeFileSync(path, JSON.stringify(settings));
+  return path;
+}
+
+function refusal(settings: Record<string, unknown>): string {
+  const path = configFile(settings);
+  try {
+    resolveServeSettings({}, {}, path);
+  } catch (error) {
+    const message = (error as Error).message;
+    expect(message).toContain(path);
+    expect(message.split('\n')).toHaveLength(1);
+    return message;
+  }
+  throw new Error(`expected ${JSON.stringify(settings)} to be refused`);
+}
+
+describe('serve config file', () => {
+  it('takes JSON numbers for numeric settings', () => {
+    const settings = resolveServeSettings({}, {}, configFile({ cacheMib: 64, etcdCompactRetentionRevisions: 0, engine: 'etcd' }));
+    expect(settings.cacheMib).toBe('64');
+    expect(settings.etcdCompactRetentionRevisions).toBe('0');
+    expect(settings.engine).toBe('etcd');
+  });
+
+  it('still takes strings of digits, and a flag or the environment wins over the file', () => {
+    const path = configFile({ cacheMib: '48' });
+    expect(resolveServeSettings({}, {}, path).cacheMib).toBe('48');
+    expect(resolveServeSettings({}, { MBDIR_CACHE_MIB: '40' }, path).cacheMib).toBe('40');
+    expect(resolveServeSettings({ cacheMib: '16' }, { MBDIR_CACHE_MIB: '40' }, path).cacheMib).toBe('16');
+  });
+
+  it('refuses a value of the wrong type, naming the key', () => {
+    expect(refusal({ cacheMib: true })).toMatch(/key cacheMib must be a whole number, got true/);
+    expect(refusal({ cacheMib: 64.5 })).toMatch(/key cacheMib must be a whole number, got 64\.5/);
+    expect(refusal({ etcdCompactRetentionRevisions: [1] })).toMatch(/key etcdCompactRetentionRevisions must be a whole number, got \[1\]/);
+    expect(refusal({ engine: 5 })).toMatch(/key engine must be a string, got 5/);
+    expect(refusal({ listen: null })).toMatch(/key listen must be a string, got null/);
+  });
+
+  it('checks a number from the file against the same range as a flag', () => {
+    expect(() => resolveServeSettings({}, {}, configFile({ cacheMib: 0 }))).toThrow(/setting cacheMib is "0"; expected MiB from 1 to/);
+  });
+});
