@@ -13,6 +13,7 @@ import { environmentName, resolveServeSettings, serveDefaults, type ServeSetting
 import { serve, version } from './cli/serve.js';
 import { addRebalanceCommand } from './rebalance/command.js';
 import { addTransferCommands } from './cli/transfer.js';
+import { addBackupCommands } from './cli/backup.js';
 
 /** Help width when stdout is not a terminal (a terminal's own width is used when it is). */
 const helpColumnsDefault = 100;
@@ -79,6 +80,10 @@ const serveFlags: Array<[keyof ServeSettings, string, string, string?]> = [
   ['socketmapLocalDomains', '--socketmap-local-domains <domains>', 'comma-separated domains whose users are un-domained (alice@example.org -> user.alice); also for Dovecot logins', 'none'],
   ['dovecotDictListen', '--dovecot-dict-listen <path>', 'serve Dovecot 2.3 passdb dict (proxy=y host= port=) on this UNIX socket', 'off'],
   ['dovecotDictSocketMode', '--dovecot-dict-socket-mode <octal>', 'file mode of the Dovecot dict socket (who may connect: Dovecot\'s auth worker)'],
+  ['httpListen', '--http-listen <host:port>', 'HTTP address for nginx auth_http (/auth) and JSON resolve (/v1/resolve); off when empty (port 0 picks one)'],
+  ['httpSmtpRelay', '--http-smtp-relay <ip:port>', 'numeric address /auth sends authenticated SMTP sessions to; empty refuses SMTP logins'],
+  ['mupdateListen', '--mupdate-listen <host:port>', 'serve MUPDATE (RFC 3656, Cyrus murder; Cyrus uses port 3905) on this address; off when empty'],
+  ['mupdateLiterals', '--mupdate-literals <style>', 'MUPDATE literals sent: plus ({n+}, Cyrus\'s own) or sync ({n}, for Cyrus 3.4.8, 3.6.5 and 3.8.3 clients)'],
 ];
 // Commander shows each default and variable as it does for every command; only flags given on the
 // command line are taken from it (resolveServeSettings reads the environment and the file itself).
@@ -120,6 +125,7 @@ program
 addClientCommands(program);
 addRebalanceCommand(program);
 addTransferCommands(program);
+addBackupCommands(program);
 addBenchCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {

@@ -255,8 +255,15 @@ export class MbdirClient {
     return new ServerStreamReader(() => start.call(this.mailboxes, request, this.metadata()), signal, this.endpoint);
   }
 
+  /** Backup (admin): the node's database as chunks, the first one carrying its revision and size. */
+  backup(signal?: AbortSignal): MessageStream {
+    const start = (this.cluster as unknown as Record<string, (r: Message, m: grpc.Metadata) => grpc.ClientReadableStream<Message>>)['Backup'];
+    if (start === undefined) throw new Error('no method Backup');
+    return new ServerStreamReader(() => start.call(this.cluster, {}, this.metadata()), signal, this.endpoint);
+  }
+
   /** SyncServer: sends the batches, then resolves with the directory's answer. */
-  syncServer(server: string, dryRun: boolean, batches: Iterable<WireMailbox[]>): Promise<Message> {
+  syncServer(server: string, dryRun: boolean, batches: Iterable<readonly object[]>): Promise<Message> {
     return new Promise((resolve, reject) => {
       const start = (this.mailboxes as unknown as Record<string, (m: grpc.Metadata, cb: (e: grpc.ServiceError | null, r: Message) => void) => grpc.ClientWritableStream<Message>>)['SyncServer'];
       if (start === undefined) throw new Error('no method SyncServer');

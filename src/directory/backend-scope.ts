@@ -3,7 +3,9 @@
  * located on its own server. It wraps any decision: every mailbox the changes
  * touch must be on SERVER before (if it existed) and after, except that a
  * backend may add itself as a replica of another server's mailbox (a replica
- * pair). A mailbox entering a hierarchy (created, or renamed into it) must
+ * pair) or take itself off one, and may hand its own mailbox over to another
+ * server as a reservation (MUPDATE DEACTIVATE, the first step of a Cyrus XFER).
+ * A mailbox entering a hierarchy (created, or renamed into it) must
  * also enter one homed on SERVER, or one SERVER is a declared replica of: a
  * backend cannot plant a folder in another server's user (it would show in that
  * user's LIST and block their move); a folder an admin placed on SERVER inside
@@ -39,6 +41,23 @@ function checkEnteredHierarchy(store: Store, mailbox: MailboxRecord, server: str
   );
 }
 
+/** The change only takes `server` off the mailbox's replicas (a replica's DELETE, or a sync that no longer lists it). */
+function onlyRemovesReplica(before: MailboxRecord, after: MailboxRecord, server: string): boolean {
+  const kept = before.replicas.filter((replica) => replica.server !== server);
+  return (
+    after.server === before.server &&
+    after.name === before.name &&
+    kept.length === before.replicas.length - 1 &&
+    after.replicas.length === kept.length &&
+    after.replicas.every((replica) => kept.some((old) => old.server === replica.server))
+  );
+}
+
+/** A backend hands its active mailbox over (MUPDATE DEACTIVATE before an XFER): RESERVED elsewhere, same name, no ACL. */
+function isHandOff(before: MailboxRecord | undefined, after: MailboxRecord, server: string): boolean {
+  return before !== undefined && before.server === server && before.name === after.name && after.state === 'RESERVED' && after.acl.length === 0;
+}
+
 function checkChange(store: Store, change: Change, server: string): void {
   const denied = (what: string): never => {
     throw permissionDenied(`backend:${server} may write only mailboxes located on ${server}: ${what}`);
@@ -50,10 +69,11 @@ function checkChange(store: Store, change: Change, server: string): void {
     case 'mailbox.put': {
       const before = store.mailboxByUniqueid(change.mailbox.uniqueid);
       if (before !== undefined && before.server !== server) {
-        if (onlyAddsReplica(before, change.mailbox, server)) return;
+        if (onlyAddsReplica(before, change.mailbox, server) || onlyRemovesReplica(before, change.mailbox, server)) return;
         denied(`${quote(before.name)} is on ${before.server}`);
       }
       if (change.mailbox.server !== server) {
+        if (isHandOff(before, change.mailbox, server)) return;
         denied(`${quote(change.mailbox.name)} would be on ${change.mailbox.server}`);
       }
       if (before === undefined || before.name !== change.mailbox.name) checkEnteredHierarchy(store, change.mailbox, server);

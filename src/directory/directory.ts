@@ -6,6 +6,7 @@
  * Clock and randomness are injected so tests can be deterministic.
  */
 import { randomBytes as cryptoRandomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import type { AclEntry } from '../model/acl.js';
 import { invalidArgument, notFound, quote } from '../model/errors.js';
 import { validateLabel } from '../model/labels.js';
@@ -17,6 +18,13 @@ import type { Engine, EngineStatus } from '../replication/engine.js';
 import type { Store } from '../store/store.js';
 import { scopeToServer } from './backend-scope.js';
 import { listMailboxes, type ListInput, type ListResult } from './list-rules.js';
+import {
+  decideDeactivate,
+  decideDeleteIfPresent,
+  decideReserve,
+  decideSetActive,
+  type LocationResult,
+} from './location-rules.js';
 import { decideAcquireLock, decideReleaseLock, type LockAnswer } from './lock-rules.js';
 import {
   decideActivate,
@@ -51,6 +59,7 @@ import {
   SyncListing,
   SyncReport,
 } from './sync-rules.js';
+import { backupDatabase, type BackupFacts } from '../store/backup.js';
 import { WatchHub, type WatchFilter, type WatchSink, type WatchSubscription } from './watch.js';
 
 export interface Clock {
@@ -220,6 +229,36 @@ export class Directory {
     return { value: committed.result, revision: committed.revision };
   }
 
+  // ------------------------------------------------------------ MUPDATE location writes
+
+  /** MUPDATE RESERVE (location-rules): holds a free name for `server`; its replica partner pairs. */
+  async reserveLocation(input: { name: string; server: string; partition: string }): Promise<Revisioned<LocationResult>> {
+    const generatedUniqueid = generateUniqueid(this.randomBytes);
+    const committed = await this.engine.commit((store) =>
+      decideReserve(store, { ...input, generatedUniqueid }, this.clock.nowMs(), this.reservationTtlMs),
+    );
+    return { value: committed.result, revision: committed.revision };
+  }
+
+  /** MUPDATE ACTIVATE (location-rules): creates or overwrites location and ACL. */
+  async activateLocation(input: { name: string; server: string; partition: string; acl: AclEntry[] }): Promise<Revisioned<LocationResult>> {
+    const generatedUniqueid = generateUniqueid(this.randomBytes);
+    const committed = await this.engine.commit((store) => decideSetActive(store, { ...input, generatedUniqueid }, this.clock.nowMs()));
+    return { value: committed.result, revision: committed.revision };
+  }
+
+  /** MUPDATE DEACTIVATE (location-rules): an active mailbox becomes RESERVED at the location. */
+  async deactivateLocation(input: { name: string; server: string; partition: string }): Promise<Revisioned<MailboxRecord>> {
+    const committed = await this.engine.commit((store) => decideDeactivate(store, input));
+    return { value: committed.result, revision: committed.revision };
+  }
+
+  /** MUPDATE DELETE (location-rules): removes the name if held (only `byServer`'s replica, when it holds one). */
+  async deleteIfPresent(name: string, byServer: string): Promise<Revisioned<MailboxRecord | null>> {
+    const committed = await this.engine.commit((store) => decideDeleteIfPresent(store, name, byServer));
+    return { value: committed.result, revision: committed.revision };
+  }
+
   /** Releases reservations that were never activated; returns how many. */
   async sweepReservations(): Promise<number> {
     const committed = await this.engine.commit((store) => {
@@ -386,6 +425,22 @@ export class Directory {
   async releaseLock(input: { name: string; holder: string }): Promise<Revisioned<boolean>> {
     const committed = await this.engine.commit((store) => decideReleaseLock(store, input));
     return { value: committed.result, revision: committed.revision };
+  }
+
+  // ------------------------------------------------------------ backup
+
+  /**
+   * A consistent copy of this node's database (SQLite's online backup) in a new
+   * file beside it, and what it holds; the caller removes the file when done.
+   */
+  async backupCopy(): Promise<BackupFacts & { path: string }> {
+    const path = `${this.store.path}.backup-${process.pid}-${cryptoRandomBytes(6).toString('hex')}`;
+    try {
+      return { ...(await backupDatabase(this.store.db, path)), path };
+    } catch (error) {
+      rmSync(path, { force: true });
+      throw error;
+    }
   }
 
   // ------------------------------------------------------------ status

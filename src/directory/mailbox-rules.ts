@@ -128,7 +128,41 @@ export function decideCreate(
   return { changes, result: { mailbox, outcome: 'CREATED' } };
 }
 
-/** A create on a name already held: retry, replica pair, or conflict. */
+/**
+ * True when `holder`'s uniqueid was generated (it was made over MUPDATE, which
+ * carries none) and `server`, one of its servers, now brings the real one: the
+ * real uniqueid replaces the generated one. That is no fork.
+ */
+export function canAdoptUniqueid(holder: MailboxRecord, uniqueid: string, server: string): boolean {
+  return holder.uniqueidGenerated === true && uniqueid !== '' && uniqueid !== holder.uniqueid && serversOf(holder).includes(server);
+}
+
+/** `holder` under its real uniqueid, no longer marked generated (commit it after deleting `holder`). */
+export function adoptUniqueid(holder: MailboxRecord, uniqueid: string): MailboxRecord {
+  const mailbox: MailboxRecord = { ...holder, uniqueid };
+  delete mailbox.uniqueidGenerated;
+  return mailbox;
+}
+
+/** A create bringing the real uniqueid of a record made over MUPDATE: adopt it (and activate a reservation). */
+function adoptOnCreate(store: Store, holder: MailboxRecord, input: CreateInput, changes: Change[]): Decision<CreateResult> {
+  const other = store.mailboxByUniqueid(input.uniqueid);
+  if (other !== undefined) {
+    throw conflict(`uniqueid ${input.uniqueid} is already registered as ${quote(other.name)} on server ${other.server}`);
+  }
+  const mailbox: MailboxRecord = {
+    ...adoptUniqueid(holder, input.uniqueid),
+    state: input.reserveOnly ? holder.state : 'ACTIVE',
+    reservedUntilMs: input.reserveOnly ? holder.reservedUntilMs : 0,
+    uidvalidity: input.uidvalidity !== 0 ? input.uidvalidity : holder.uidvalidity,
+    createdmodseq: input.createdmodseq !== 0 ? input.createdmodseq : holder.createdmodseq,
+    foldermodseq: input.foldermodseq !== 0 ? input.foldermodseq : holder.foldermodseq,
+  };
+  changes.push({ kind: 'mailbox.delete', mailbox: holder }, { kind: 'mailbox.put', mailbox });
+  return { changes, result: { mailbox, outcome: 'ALREADY_PRESENT' } };
+}
+
+/** A create on a name already held: retry, adoption of a real uniqueid, replica pair, or conflict. */
 function decideCreateOnHeldName(
   store: Store,
   holder: MailboxRecord,
@@ -137,6 +171,9 @@ function decideCreateOnHeldName(
 ): Decision<CreateResult> {
   const retried = input.requestId !== '' && holder.requestId === input.requestId;
   if (retried) return { changes, result: { mailbox: holder, outcome: 'ALREADY_PRESENT' } };
+  if (canAdoptUniqueid(holder, input.uniqueidGenerated ? '' : input.uniqueid, input.server === '' ? holder.server : input.server)) {
+    return adoptOnCreate(store, holder, input, changes);
+  }
   if (input.uniqueidGenerated || holder.uniqueid !== input.uniqueid) {
     throw conflict(`mailbox ${describeHolder(holder)}; a second mailbox of the same name is never created`);
   }

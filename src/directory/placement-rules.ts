@@ -110,12 +110,18 @@ export function validateServer(server: ServerRecord): ServerRecord {
   validateLabel(server.name, 'server name');
   validateAddress(server.imapAddress, 'imap_address');
   validateAddress(server.lmtpAddress, 'lmtp_address');
+  validateAddress(server.pop3Address, 'pop3_address');
   if (!serverStates.includes(server.state)) throw invalidArgument(`server state must be one of ${serverStates.join(', ')}`);
   if (!Number.isInteger(server.weight) || server.weight < 0 || server.weight > serverWeightMax) {
     throw invalidArgument(`server weight must be 0..${serverWeightMax} (0 means 1)`);
   }
   if (server.datacenter !== '') validateLabel(server.datacenter, 'datacenter');
-  return { ...server, weight: server.weight === 0 ? 1 : server.weight };
+  const replicaPartner = server.replicaPartner ?? '';
+  if (replicaPartner !== '') {
+    validateLabel(replicaPartner, 'replica_partner');
+    if (replicaPartner === server.name) throw invalidArgument(`server ${quote(server.name)} cannot be its own replica partner`);
+  }
+  return { ...server, weight: server.weight === 0 ? 1 : server.weight, replicaPartner };
 }
 
 export function decidePutServer(server: ServerRecord): Decision<ServerRecord> {
@@ -200,6 +206,19 @@ function checkedRoute(
   if (imapAddress === null || lmtpAddress === null) throw failedPrecondition(`server ${quote(server)} of user ${quote(user)} is not registered (mbdir server-put)`);
   if ((need === 'imap' ? imapAddress : lmtpAddress) === '') throw failedPrecondition(`server ${quote(server)} has no ${need} address (mbdir server-put --${need})`);
   return { user, server, imapAddress, lmtpAddress };
+}
+
+/**
+ * Whether a proxy may send the user's logins now: not while a move is under way
+ * (the data is in flight), not to a DOWN server, not to a server the directory
+ * does not know. A DRAINING server still serves the users it holds.
+ */
+export type UserAvailability = 'ready' | 'moving' | 'server-down' | 'server-unknown';
+
+export function userAvailability(resolved: ResolvedUser): UserAvailability {
+  if ((resolved.record?.movingSinceMs ?? 0) > 0) return 'moving';
+  if (resolved.server === undefined) return 'server-unknown';
+  return resolved.server.state === 'DOWN' ? 'server-down' : 'ready';
 }
 
 // ------------------------------------------------------------ rebalance plan

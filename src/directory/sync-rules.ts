@@ -21,7 +21,7 @@ import type { Change, MailboxRecord } from '../model/records.js';
 import { validateUniqueid } from '../model/uniqueid.js';
 import type { Decision } from '../replication/engine.js';
 import type { Store } from '../store/store.js';
-import { describeHolder, hierarchyHomedElsewhere, serversOf } from './mailbox-rules.js';
+import { adoptUniqueid, canAdoptUniqueid, describeHolder, hierarchyHomedElsewhere, serversOf } from './mailbox-rules.js';
 import { requireRegisteredServer } from './placement-rules.js';
 
 /** Entries of each kind listed in a SyncServer answer; the counts are whole. */
@@ -68,6 +68,7 @@ function sameContent(left: MailboxRecord, right: MailboxRecord): boolean {
 export function classifySyncEntry(store: Store, server: string, entry: MailboxRecord): SyncClassified {
   const holder = store.mailboxByName(entry.name);
   if (holder !== undefined && holder.uniqueid === entry.uniqueid) return classifySameMailbox(server, entry, holder);
+  if (holder !== undefined && canAdoptUniqueid(holder, entry.uniqueid, server)) return classifyAdoption(store, server, entry, holder);
   if (holder !== undefined && holder.server !== server) {
     return { kind: 'conflicting', mailbox: entry, holder, reason: `mailbox ${describeHolder(holder)}`, changes: [] };
   }
@@ -92,6 +93,20 @@ export function classifySyncEntry(store: Store, server: string, entry: MailboxRe
   changes.push(previous === undefined ? { kind: 'mailbox.put', mailbox: record } : { kind: 'mailbox.put', mailbox: record, previous });
   const kind = holder === undefined && byId === undefined ? 'added' : 'updated';
   return { kind, mailbox: record, changes };
+}
+
+/** The backend brings the real uniqueid of a record made over MUPDATE: adopt it, then apply the entry's content. */
+function classifyAdoption(store: Store, server: string, entry: MailboxRecord, holder: MailboxRecord): SyncClassified {
+  const byId = store.mailboxByUniqueid(entry.uniqueid);
+  if (byId !== undefined) {
+    const reason = `uniqueid ${entry.uniqueid} is registered as ${quote(byId.name)} on server ${byId.server}`;
+    return { kind: 'conflicting', mailbox: entry, holder: byId, reason, changes: [] };
+  }
+  const adopted = adoptUniqueid(holder, entry.uniqueid);
+  const same = classifySameMailbox(server, entry, adopted);
+  const mailbox = same.kind === 'unchanged' ? adopted : same.mailbox;
+  const record: MailboxRecord = { ...mailbox, uidvalidity: entry.uidvalidity, createdmodseq: entry.createdmodseq, foldermodseq: entry.foldermodseq };
+  return { kind: 'updated', mailbox: record, changes: [{ kind: 'mailbox.delete', mailbox: holder }, { kind: 'mailbox.put', mailbox: record }] };
 }
 
 function classifySameMailbox(server: string, entry: MailboxRecord, holder: MailboxRecord): SyncClassified {

@@ -8,7 +8,7 @@
  * `watchBufferEventsMax` behind is cut off, told where to resume. A record that
  * leaves a filter (rename, move) arrives as a DELETE under its old name.
  */
-import { invalidArgument, resourceExhausted } from '../model/errors.js';
+import { failedPrecondition, invalidArgument, resourceExhausted } from '../model/errors.js';
 import { validateLabel } from '../model/labels.js';
 import { limits } from '../model/limits.js';
 import { isInSubtree, validateName } from '../model/names.js';
@@ -169,6 +169,8 @@ export class WatchSubscription {
   private closed = false;
   private inSnapshot: boolean;
   private pageScheduled = false;
+  /** The revision of the last change item sent (live items of one commit are sent together or queued together). */
+  private sentRevision = 0;
 
   constructor(
     private readonly store: Store,
@@ -252,6 +254,7 @@ export class WatchSubscription {
 
   private send(item: WatchItem): void {
     if (item.type === 'SNAPSHOT_END') this.inSnapshot = false;
+    if (item.type !== 'SNAPSHOT') this.sentRevision = item.revision;
     if (!this.sink.send(item)) this.blocked = true;
   }
 
@@ -267,17 +270,22 @@ export class WatchSubscription {
   private resumeRevision(): number {
     if (this.inSnapshot) return 0;
     const next = this.page[this.pageHead] ?? (this.phase.kind === 'catchup' ? undefined : this.live[this.liveHead]);
-    if (next === undefined) return this.phase.kind === 'catchup' ? this.phase.after : this.floor;
+    if (next === undefined) return this.phase.kind === 'catchup' ? this.phase.after : Math.max(this.floor, this.sentRevision);
     return next.type === 'PROGRESS' ? next.revision : next.revision - 1;
   }
 
   private cutOff(): void {
-    this.fail(
-      resourceExhausted(
-        `watch subscriber fell more than ${this.bufferEventsMax} events behind; ` +
-          `resume with from_revision ${this.resumeRevision()}`,
-      ),
-    );
+    this.fail(resumableEnd(`watch subscriber fell more than ${this.bufferEventsMax} events behind`, this.resumeRevision()));
+  }
+
+  /**
+   * Ends the subscription with the cut-off's resumable status (the node is
+   * stopping): what was already sent stays sent, the rest is not, and the
+   * client resumes from the revision named, on this node or another.
+   */
+  endResumable(reason: string): void {
+    if (this.closed) return;
+    this.fail(resumableEnd(reason, this.resumeRevision()));
   }
 
   private fail(error: unknown): void {
@@ -325,6 +333,15 @@ export class WatchSubscription {
   }
 }
 
+/**
+ * The one status a client resumes a Watch from, for a cut-off and a stopping
+ * node alike: RESOURCE_EXHAUSTED naming `from_revision N`, where N is the last
+ * revision the subscriber has whole (0: its snapshot was incomplete).
+ */
+export function resumableEnd(reason: string, fromRevision: number): Error {
+  return resourceExhausted(`${reason}; resume with from_revision ${fromRevision}`);
+}
+
 /** Bounds of one node's watchers; the defaults are the limits, tests may shrink them. */
 export interface WatchBounds {
   subscribersMax: number;
@@ -351,6 +368,8 @@ function filterKey(filter: WatchFilter): string {
 export class WatchHub {
   private readonly groups = new Map<string, WatchGroup>();
   private subscribers = 0;
+  /** Set by endAll: the node is stopping, so a new subscription is refused, told where to resume. */
+  private endedReason: string | null = null;
   private stopListening: (() => void) | null = null;
 
   constructor(
@@ -362,6 +381,16 @@ export class WatchHub {
   /** Starts a subscription that sends to `sink`; its first items may be sent before this returns. */
   subscribe(filter: WatchFilter, fromRevision: number, sink: WatchSink): WatchSubscription {
     validateWatchFilter(filter);
+    if (this.endedReason !== null) throw resumableEnd(this.endedReason, fromRevision);
+    // Standalone, one node holds the only history: a client ahead of it saw revisions this
+    // directory no longer has (restored from a backup, or writes lost in a crash under
+    // synchronous=NORMAL), which new writes will reuse. An etcd node may merely lag: it waits.
+    if (this.engine.kind === 'standalone' && fromRevision > this.engine.appliedRevision()) {
+      throw failedPrecondition(
+        `from_revision ${fromRevision} is ahead of this directory's revision ${this.engine.appliedRevision()} ` +
+          '(restored from a backup?): the revisions after it will be reused; watch from 0 for a snapshot',
+      );
+    }
     if (this.subscribers >= this.bounds.subscribersMax) {
       throw resourceExhausted(`this node already serves ${this.bounds.subscribersMax} watch subscribers`);
     }
@@ -386,6 +415,13 @@ export class WatchHub {
 
   subscriberCount(): number {
     return this.subscribers;
+  }
+
+  /** Ends every subscription with the resumable status and refuses new ones (a stopping node). */
+  endAll(reason: string): void {
+    this.endedReason = reason;
+    const all = [...this.groups.values()].flatMap((group) => [...group.subscribers]);
+    for (const subscription of all) subscription.endResumable(reason);
   }
 
   private release(key: string, subscription: WatchSubscription): void {

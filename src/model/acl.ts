@@ -169,3 +169,27 @@ export function effectiveRights(
 export function indexedIdentifier(identifier: string): string {
   return identifier.startsWith('-') ? identifier.slice(1) : identifier;
 }
+
+/** An ACL in Cyrus's text form, `identifier\trights\t` per entry (MUPDATE, mailboxes.db). */
+export function formatAclText(acl: readonly AclEntry[]): string {
+  let out = '';
+  for (const entry of acl) out += `${entry.identifier}\t${entry.rights}\t`;
+  return out;
+}
+
+/** Parses Cyrus's `identifier\trights\t...` form; throws InvalidArgument on an odd field count. Not normalised. */
+export function parseAclText(text: string): AclEntry[] {
+  if (text === '') return [];
+  const fields = text.endsWith('\t') ? text.slice(0, -1).split('\t') : text.split('\t');
+  if (fields.length % 2 !== 0) {
+    throw invalidArgument(`ACL ${quote(text)} is not identifier<TAB>rights<TAB> pairs`);
+  }
+  if (fields.length / 2 > limits.aclEntriesMax) {
+    throw invalidArgument(`ACL has ${fields.length / 2} entries, more than the limit of ${limits.aclEntriesMax}`);
+  }
+  const entries: AclEntry[] = [];
+  for (let index = 0; index < fields.length; index += 2) {
+    entries.push({ identifier: fields[index] as string, rights: fields[index + 1] as string });
+  }
+  return entries;
+}

@@ -133,12 +133,72 @@ export const limits = {
   etcdCompactRetentionRevisionsDefault: 100_000,
   /** etcd engine: how often each node compacts etcd history. */
   etcdCompactIntervalMs: 60_000,
+  /** MUPDATE: connections one listener serves at once (Cyrus's mupdate_connections_max is 128). */
+  mupdateConnectionsMax: 1024,
+  /** MUPDATE: bytes of one command line outside its literals (tag, command, quoted strings, literal headers). */
+  mupdateLineBytesMax: 8 * 1024,
+  /** MUPDATE: bytes of one literal (a name, a location or an ACL of aclEntriesMax entries). */
+  mupdateLiteralBytesMax: 64 * 1024,
+  /** MUPDATE: arguments of one command (UPDATE names at most 30 servers, as Cyrus counts). */
+  mupdateArgumentsMax: 32,
+  /** MUPDATE: servers named by one partial UPDATE (Cyrus stops at 30). */
+  mupdateUpdateServersMax: 30,
+  /** MUPDATE: a connection with no input for this long is closed (Cyrus: 180 minutes). */
+  mupdateIdleMs: 180 * 60 * 1000,
+  /** MUPDATE: commands read ahead of the one being answered before the session stops reading. */
+  mupdatePipelinedCommandsMax: 256,
+  /** MUPDATE: bytes queued on a socket before the session stops writing and waits for the client. */
+  mupdateSocketBufferBytesMax: 1024 * 1024,
+  /** MUPDATE: names waiting to be pushed to one UPDATE follower; past it the follower is cut off. */
+  mupdatePendingNamesMax: 100_000,
+  /** MUPDATE: a closed connection whose peer does not read what is left is destroyed after this long. */
+  mupdateCloseGraceMs: 5_000,
+  /** MUPDATE: a refusal (connection limit, bad token) is logged at most once per this period per listener. */
+  mupdateRefusalLogIntervalMs: 10_000,
   /** etcd engine: pause before re-opening a broken watch on the next endpoint. */
   etcdWatchRetryMs: 250,
   /** `mbdir status --wait`: how long a caller may wait for a node to be ready, at most. */
   statusWaitSecondsMax: 3_600,
   /** `mbdir status --wait`: pause between two asks while the node is not ready. */
   statusWaitRetryMs: 250,
+  /** HTTP adapter: request line and headers together, in bytes (node:http's maxHeaderSize). */
+  httpHeaderBytesMax: 8 * 1024,
+  /** HTTP adapter: the request target (path and query), in bytes. */
+  httpUrlBytesMax: 2048,
+  /** HTTP adapter: open connections at once; more are closed at accept. */
+  httpConnectionsMax: 1024,
+  /** HTTP adapter: a request's headers must arrive within this long... */
+  httpHeadersTimeoutMs: 5_000,
+  /** ...and the whole request within this long. */
+  httpRequestTimeoutMs: 10_000,
+  /** HTTP adapter: an idle kept-alive connection is closed after this long (nginx's auth_http opens one per login). */
+  httpKeepAliveTimeoutMs: 5_000,
+  /** HTTP adapter: one refusal of each kind logged per this interval; the rest are counted into the next line. */
+  httpRefusalLogIntervalMs: 10_000,
+  /** nginx auth_http: nginx reads the answer's status line and headers into a fixed buffer of this size. */
+  authHttpResponseBytesMax: 1024,
+  /** nginx auth_http: Auth-Wait seconds before a refused client may try again. */
+  authHttpRefusalWaitSeconds: 3,
+  /** nginx auth_http: Auth-Wait seconds while a user is moving or their server is down. */
+  authHttpRetryWaitSeconds: 5,
+  /** nginx auth_http: from this Auth-Login-Attempt on, answers carry no Auth-Wait and nginx closes the session (its docs advise 10-20). */
+  authHttpLoginAttemptsMax: 10,
+  /**
+   * Graceful stop (SIGTERM): how long calls in flight may run after the node stops
+   * accepting new ones; past it they are cut. Keep systemd's TimeoutStopSec above it.
+   */
+  shutdownGraceMs: 10_000,
+  /**
+   * Graceful stop: once no call is in flight, how long the last statuses get to leave
+   * before connections that are still open (health watches) are cut.
+   */
+  shutdownFlushMs: 250,
+  /** Backup: bytes of the database file in one streamed Backup message (the client holds up to clientStreamBufferMessagesMax of them). */
+  backupChunkBytes: 128 * 1024,
+  /** Backup: database pages copied per step of SQLite's online backup (4 MiB at 4 KiB pages). */
+  backupStepPages: 1024,
+  /** Backup: backups one node takes at once (each copies the whole database). */
+  backupsConcurrentMax: 1,
 } as const;
 
 /** Asserts the relations between limits; throws at load time if they are off. */
@@ -154,11 +214,24 @@ export function checkLimits(): void {
   // cut off even watchers that keep up.
   assert(limits.renameSubtreeMailboxesMax <= limits.watchBufferEventsMax, 'a subtree rename fits a watch buffer');
   assert(limits.syncCommitBatchMax <= limits.watchBufferEventsMax, 'a sync commit fits a watch buffer');
+  // node:http refuses a headersTimeout above requestTimeout; the URL is part of the header block.
+  assert(limits.httpHeadersTimeoutMs <= limits.httpRequestTimeoutMs, 'httpHeadersTimeoutMs <= httpRequestTimeoutMs');
+  assert(limits.httpUrlBytesMax < limits.httpHeaderBytesMax, 'httpUrlBytesMax < httpHeaderBytesMax');
+  // A user id, URL-escaped three bytes a byte, fits the request target of /v1/resolve.
+  assert(3 * limits.userIdBytesMax + 64 <= limits.httpUrlBytesMax, 'an escaped user id fits httpUrlBytesMax');
+  assert(limits.mupdateUpdateServersMax < limits.mupdateArgumentsMax, 'a partial UPDATE fits the argument limit');
+  // A whole ACL must fit one literal: each entry is an identifier, a tab, the rights and a tab.
+  assert(
+    limits.aclEntriesMax * (limits.identifierBytesMax + limits.rightsLengthMax + 2) <= limits.mupdateLiteralBytesMax,
+    'an ACL fits an MUPDATE literal',
+  );
   // A full page of maximal records must fit in one gRPC message.
   assert(limits.pageSizeMax * 400 <= limits.grpcMessageBytesMax, 'page fits a gRPC message');
   // A recipient, with the map name and a space, must fit one socketmap query.
   assert(limits.recipientBytesMax + 64 <= limits.socketmapQueryBytesMax, 'a recipient fits a socketmap query');
   assert(limits.userIdBytesMax <= limits.recipientBytesMax, 'a user id fits a recipient');
+  // A backup chunk and its header must fit one gRPC message.
+  assert(limits.backupChunkBytes + 1024 <= limits.grpcMessageBytesMax, 'a backup chunk fits a gRPC message');
 }
 
 checkLimits();

@@ -32,15 +32,27 @@ export interface MailboxRecord {
   reservedUntilMs: number;
   /** The create request that made it, so a retried create is recognised. */
   requestId: string;
+  /**
+   * True when the directory made the uniqueid up because the client sent none (MUPDATE
+   * carries no uniqueid): the backend's real uniqueid, when it comes, replaces it.
+   */
+  uniqueidGenerated?: boolean;
 }
 
 export interface ServerRecord {
   name: string;
   imapAddress: string;
   lmtpAddress: string;
+  /** POP3 address (numeric IP:port), '' when the server serves no POP3; absent in records stored before it existed. */
+  pop3Address: string;
   state: ServerState;
   weight: number;
   datacenter: string;
+  /**
+   * The server this one is a replica pair with ('' or absent: none). A mailbox held by
+   * one may be registered by the other (MUPDATE RESERVE/ACTIVATE) as its replica.
+   */
+  replicaPartner?: string;
 }
 
 export interface BusinessRecord {

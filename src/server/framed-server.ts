@@ -9,6 +9,7 @@
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import * as net from 'node:net';
 import type { Logger } from '../logging.js';
+import type { NodeAdapter } from './adapter.js';
 import { RefusalLog } from './refusal-log.js';
 
 /** A byte-driven parser: emits each complete request, throws on malformed input (the connection then closes). */
@@ -82,6 +83,26 @@ export class FramedServer<Request> {
 
   get connections(): number {
     return this.sockets.size;
+  }
+
+  /**
+   * This listener in the node's stop path: drain stops accepting; nothing is in
+   * flight between a request and its reply (answers are synchronous), so it is
+   * idle at once; close ends the connections (Postfix and Dovecot reconnect).
+   */
+  adapter(): NodeAdapter {
+    let closed: Promise<void> | null = null;
+    return {
+      protocol: this.options.protocol.name,
+      drain: () => {
+        closed ??= new Promise<void>((resolve) => this.server.close(() => resolve()));
+      },
+      idle: () => Promise.resolve(),
+      close: async () => {
+        for (const socket of this.sockets) socket.destroy();
+        await (closed ?? this.close());
+      },
+    };
   }
 
   /** Stops listening and closes every connection. */

@@ -1,23 +1,45 @@
 /**
  * A running mbdir node: the store, the engine, the directory and the adapters,
  * started in order and stopped in reverse. `mbdir serve` and the tests use it;
- * it reads no flags and no environment (tools/ does that).
+ * it reads no flags and no environment (tools/ does that). `stop` is the one
+ * graceful stop path: every adapter (gRPC, and any added with addAdapter)
+ * drains, Watch streams end with their resumable status, calls in flight get
+ * limits.shutdownGraceMs, then what is left is cut and the store closes.
  */
 import * as grpc from '@grpc/grpc-js';
 import { Directory } from '../directory/directory.js';
 import { defaultWatchBounds, WatchHub, type WatchBounds } from '../directory/watch.js';
 import type { Logger } from '../logging.js';
+import { limits } from '../model/limits.js';
+import type { NodeAdapter } from './adapter.js';
 import type { Engine } from '../replication/engine.js';
 import { StandaloneEngine } from '../replication/standalone.js';
 import { Store, type SynchronousMode } from '../store/store.js';
-import { limits } from '../model/limits.js';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Principal } from './auth/roles.js';
+import type { CallGuard } from './grpc/calls.js';
+import { bindGrpcServer, createGrpcServer } from './grpc/server.js';
+import { HttpListener, type HttpRoute } from './http/listener.js';
+import { resolveRoutes } from './http/resolve-routes.js';
+import { MupdateListener } from './mupdate/listener.js';
+import type { LiteralStyle } from './mupdate/writer.js';
 import type { RecipientRules } from '../model/recipients.js';
 import { dovecotDictProtocol } from './dovecot-dict/passdb.js';
 import type { DictCommand } from './dovecot-dict/protocol.js';
 import { FramedServer } from './framed-server.js';
-import type { CallGuard } from './grpc/calls.js';
-import { bindGrpcServer, createGrpcServer } from './grpc/server.js';
 import { socketmapProtocol } from './socketmap/maps.js';
+
+/** The MUPDATE adapter's settings, when it is on. */
+export interface MupdateConfig {
+  listen: string;
+  literals: LiteralStyle;
+  /** The banner's host name. */
+  host: string;
+  principalOf(password: string): Principal;
+  /** Lowered bounds (tests only): limits.mupdateConnectionsMax and mupdatePendingNamesMax otherwise. */
+  connectionsMax?: number;
+  pendingNamesMax?: number;
+}
 
 export interface NodeConfig {
   engine: 'standalone' | 'etcd';
@@ -36,12 +58,16 @@ export interface NodeConfig {
   reservationTtlMs?: number;
   /** Builds the etcd engine when `engine` is etcd (kept out of this module's imports). */
   etcdEngine?: (store: Store) => Engine;
+  /** The HTTP adapter (nginx auth_http, JSON resolve); off when absent. */
+  http?: HttpConfig;
+  /** The MUPDATE listener (off when absent). */
+  mupdate?: MupdateConfig;
   /** Postfix socketmap on HOST:PORT (port 0 picks one); off when absent. */
   socketmap?: { host: string; port: number; rules: RecipientRules };
-  /** Connection and idle bounds of the socket adapters; the limits when absent (tests shrink them). */
-  adapterBounds?: AdapterBounds;
   /** Dovecot 2.3 passdb dict on a UNIX socket; off when absent. */
   dovecotDict?: { path: string; rules: RecipientRules; socketMode: number };
+  /** Connection and idle bounds of the socketmap and Dovecot dict; the limits when absent (tests shrink them). */
+  adapterBounds?: AdapterBounds;
 }
 
 export interface AdapterBounds {
@@ -49,25 +75,45 @@ export interface AdapterBounds {
   idleMs: number;
 }
 
-/** The node's adapters beside gRPC, each present when configured. */
-export interface NodeAdapters {
+/** The socketmap and Dovecot dict listeners, each present when configured. */
+export interface MailAdapters {
   socketmap?: FramedServer<Buffer>;
   dovecotDict?: FramedServer<DictCommand>;
+}
+
+export interface HttpConfig {
+  /** HOST:PORT; port 0 picks one. */
+  listen: string;
+  /** The caller's principal from its token header (TokenGuard.principalOfHttp). */
+  principalOf: (headers: IncomingHttpHeaders) => Principal;
+  /** Numeric IP:port nginx hands authenticated SMTP sessions to; '' refuses SMTP logins. */
+  smtpRelay: string;
+}
+
+/** Every HTTP route of a node: one table, so adapters added later (metrics, health) join it here. */
+function httpRoutesOf(directory: Directory, http: HttpConfig, logger: Logger): HttpRoute[] {
+  return [...resolveRoutes({ directory, principalOf: http.principalOf, logger, smtpRelay: http.smtpRelay })];
 }
 
 /** How often expired reservations are released. */
 export const reservationSweepIntervalMs = 30_000;
 
 export class MbdirNode {
+  private readonly adapters: NodeAdapter[] = [];
+  private stopping: Promise<void> | null = null;
+
   private constructor(
     readonly store: Store,
     readonly engine: Engine,
     readonly directory: Directory,
     readonly grpcServer: grpc.Server,
     readonly port: number,
+    /** The HTTP adapter, when configured. */
+    readonly http: HttpListener | null,
     private readonly sweeper: NodeJS.Timeout,
     private readonly logger: Logger,
-    readonly adapters: NodeAdapters,
+    readonly mupdate: MupdateListener | null,
+    readonly mail: MailAdapters,
   ) {}
 
   static async start(config: NodeConfig, logger: Logger): Promise<MbdirNode> {
@@ -92,12 +138,12 @@ export class MbdirNode {
       watchHub,
       ...(config.reservationTtlMs === undefined ? {} : { reservationTtlMs: config.reservationTtlMs }),
     });
-    const { server } = createGrpcServer({ directory, logger, guard: config.guard, version: config.version });
-    let port: number;
-    let adapters: NodeAdapters;
+    const { server, adapter } = createGrpcServer({ directory, logger, guard: config.guard, version: config.version });
+    const port = await bindGrpcServer(server, config.listen, config.credentials);
+    const httpLogger = logger.child({ component: 'http' });
+    let http: HttpListener | null = null;
     try {
-      port = await bindGrpcServer(server, config.listen, config.credentials);
-      adapters = await startAdapters(config, directory, logger);
+      if (config.http !== undefined) http = await HttpListener.start(config.http.listen, httpRoutesOf(directory, config.http, httpLogger), httpLogger);
     } catch (error) {
       server.forceShutdown();
       await engine.close();
@@ -113,35 +159,70 @@ export class MbdirNode {
       );
     }, reservationSweepIntervalMs);
     sweeper.unref();
-    return new MbdirNode(store, engine, directory, server, port, sweeper, logger, adapters);
+    let mupdate: MupdateListener | null = null;
+    let mail: MailAdapters = {};
+    try {
+      if (config.mupdate !== undefined) {
+        mupdate = await MupdateListener.start({ directory, logger, version: config.version, ...config.mupdate });
+      }
+      mail = await startMailAdapters(config, directory, logger);
+    } catch (error) {
+      await mupdate?.close();
+      await http?.close();
+      server.forceShutdown();
+      await engine.close();
+      store.close();
+      throw error;
+    }
+    const node = new MbdirNode(store, engine, directory, server, port, http, sweeper, logger, mupdate, mail);
+    node.addAdapter(adapter);
+    if (http !== null) node.addAdapter(http.adapter());
+    if (mupdate !== null) node.addAdapter(mupdate.adapter());
+    if (mail.socketmap !== undefined) node.addAdapter(mail.socketmap.adapter());
+    if (mail.dovecotDict !== undefined) node.addAdapter(mail.dovecotDict.adapter());
+    return node;
   }
 
-  /** Stops accepting calls, lets running ones finish for up to `graceMs`, then closes the store. */
-  async stop(graceMs = 5000): Promise<void> {
+  /** Joins a listener (MUPDATE, HTTP, socketmap, ...) to the node's stop path. */
+  addAdapter(adapter: NodeAdapter): void {
+    this.adapters.push(adapter);
+  }
+
+  /**
+   * Stops gracefully (once; later calls share the first): adapters drain (health
+   * NOT_SERVING, no new calls), Watch streams end telling where to resume, calls
+   * in flight get `graceMs`, then the adapters are cut and the store closes.
+   */
+  stop(graceMs: number = limits.shutdownGraceMs): Promise<void> {
+    this.stopping ??= this.stopOnce(graceMs);
+    return this.stopping;
+  }
+
+  private async stopOnce(graceMs: number): Promise<void> {
     clearInterval(this.sweeper);
-    await Promise.all([this.adapters.socketmap?.close(), this.adapters.dovecotDict?.close()]);
-    await new Promise<void>((resolve) => {
-      const force = setTimeout(() => {
-        this.grpcServer.forceShutdown();
-        resolve();
-      }, graceMs);
-      this.grpcServer.tryShutdown(() => {
-        clearTimeout(force);
-        resolve();
-      });
+    for (const adapter of this.adapters) adapter.drain();
+    this.directory.watchHub.endAll(`node ${this.directory.nodeId} is stopping`);
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), graceMs);
     });
+    const idle = Promise.all(this.adapters.map((adapter) => adapter.idle())).then(() => true);
+    const finished = await Promise.race([idle, graceOver]);
+    clearTimeout(timer);
+    if (!finished) this.logger.warn({ graceMs }, 'calls still in flight after the grace period; cutting them');
+    await Promise.all(this.adapters.map((adapter) => adapter.close()));
     await this.engine.close();
     this.store.close();
-    this.logger.info('stopped');
+    this.logger.info({ drained: finished }, 'stopped');
   }
 }
 
-/** Starts the configured socket adapters; on a failure, closes those already started. */
-async function startAdapters(config: NodeConfig, directory: Directory, logger: Logger): Promise<NodeAdapters> {
-  const adapters: NodeAdapters = {};
+/** Starts the configured socketmap and Dovecot dict listeners; on a failure, closes those already started. */
+async function startMailAdapters(config: NodeConfig, directory: Directory, logger: Logger): Promise<MailAdapters> {
+  const mail: MailAdapters = {};
   try {
     if (config.socketmap !== undefined) {
-      adapters.socketmap = await FramedServer.start({
+      mail.socketmap = await FramedServer.start({
         protocol: socketmapProtocol(directory, config.socketmap.rules),
         listen: { host: config.socketmap.host, port: config.socketmap.port },
         connectionsMax: config.adapterBounds?.connectionsMax ?? limits.socketmapConnectionsMax,
@@ -151,7 +232,7 @@ async function startAdapters(config: NodeConfig, directory: Directory, logger: L
     }
     if (config.dovecotDict !== undefined) {
       const dictLogger = logger.child({ component: 'dovecot-dict' });
-      adapters.dovecotDict = await FramedServer.start({
+      mail.dovecotDict = await FramedServer.start({
         protocol: dovecotDictProtocol(directory, config.dovecotDict.rules, dictLogger),
         listen: { path: config.dovecotDict.path },
         connectionsMax: config.adapterBounds?.connectionsMax ?? limits.dovecotDictConnectionsMax,
@@ -161,8 +242,8 @@ async function startAdapters(config: NodeConfig, directory: Directory, logger: L
       });
     }
   } catch (error) {
-    await Promise.all([adapters.socketmap?.close(), adapters.dovecotDict?.close()]);
+    await Promise.all([mail.socketmap?.close(), mail.dovecotDict?.close()]);
     throw error;
   }
-  return adapters;
+  return mail;
 }

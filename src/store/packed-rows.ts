@@ -61,6 +61,8 @@ export function mailboxRecordText(mailbox: MailboxRecord): string {
     nameHistory: mailbox.nameHistory,
     reservedUntilMs: mailbox.reservedUntilMs,
     requestId: mailbox.requestId,
+    // Absent unless true: JSON.stringify drops undefined, so most records keep their text.
+    uniqueidGenerated: mailbox.uniqueidGenerated === true ? true : undefined,
   });
 }
 

@@ -446,11 +446,11 @@ export class Store {
 
   server(name: string): ServerRecord | undefined {
     const row = this.statements.getServer.get(name);
-    return row === undefined ? undefined : (JSON.parse(row.record) as ServerRecord);
+    return row === undefined ? undefined : serverFromJson(row.record);
   }
 
   servers(): ServerRecord[] {
-    return this.statements.listServers.all().map((row) => JSON.parse(row.record) as ServerRecord);
+    return this.statements.listServers.all().map((row) => serverFromJson(row.record));
   }
 
   /** Users (hierarchy roots) per server. */
@@ -750,4 +750,9 @@ function decodeUser(row: UserRow): UserRecord {
     movingTo: row.moving_to,
     movingSinceMs: row.moving_since_ms,
   };
+}
+
+/** A stored server record; records written before pop3Address existed read as without one. */
+function serverFromJson(text: string): ServerRecord {
+  return { pop3Address: '', ...(JSON.parse(text) as Partial<ServerRecord>) } as ServerRecord;
 }

@@ -55,8 +55,8 @@ describe('mbdir status, engine etcd', () => {
     await etcd.kill(2);
     const lines = await statusText();
     const down = endpointLine(lines, etcd.members[2]?.clientUrl ?? '');
-    expect(down).toMatch(/  UNHEALTHY  \S.*$/);
+    expect(down).toMatch(/ {2}UNHEALTHY {2}\S.*$/);
     expect(down).toMatch(/ECONNREFUSED|connect|unavailable/i);
-    for (const member of etcd.members.slice(0, 2)) expect(endpointLine(lines, member.clientUrl)).toMatch(/  healthy/);
+    for (const member of etcd.members.slice(0, 2)) expect(endpointLine(lines, member.clientUrl)).toMatch(/ {2}healthy/);
   });
 });

@@ -17,10 +17,12 @@ export interface ServerProcess {
   process: ChildProcess;
   endpoint: string;
   dataDir: string;
-  /** Every `serving PROTOCOL on ADDRESS` line printed before the gRPC one, by protocol (`socketmap`, `dovecot-dict`). */
-  served: Record<string, string>;
   client(token?: string): MbdirClient;
   stderr(): string;
+  /** Where an adapter serves, from its `serving PROTOCOL on HOST:PORT` line (printed before the gRPC line). */
+  servingAddress(protocol: string): string;
+  /** What it printed on stdout so far (the `serving ... on` lines). */
+  stdout(): string;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
@@ -36,13 +38,11 @@ export async function startServer(args: string[] = [], options: { dataDir?: stri
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
   });
-  const served: Record<string, string> = {};
+  let stdout = '';
   const endpoint = await new Promise<string>((resolve, reject) => {
-    let stdout = '';
     const timer = setTimeout(() => reject(new Error(`mbdir serve did not start in 15 s: ${stderr}`)), 15_000);
     child.stdout?.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
-      for (const line of stdout.matchAll(/serving (\S+) on (\S+)/g)) served[line[1] ?? ''] = line[2] ?? '';
       const match = /serving gRPC on (\S+)/.exec(stdout);
       if (match?.[1] !== undefined) {
         clearTimeout(timer);
@@ -59,13 +59,18 @@ export async function startServer(args: string[] = [], options: { dataDir?: stri
     process: child,
     endpoint,
     dataDir,
-    served,
     client(token?: string) {
       const client = new MbdirClient({ endpoint, ...(token === undefined ? {} : { token }) });
       clients.push(client);
       return client;
     },
     stderr: () => stderr,
+    servingAddress(protocol: string) {
+      const match = new RegExp(`serving ${protocol} on (\\S+)`).exec(stdout);
+      if (match?.[1] === undefined) throw new Error(`mbdir serve printed no "serving ${protocol} on" line: ${stdout}`);
+      return match[1];
+    },
+    stdout: () => stdout,
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       for (const client of clients) client.close();
       // Already exited (also by a signal, when exitCode stays null): nothing to wait for.

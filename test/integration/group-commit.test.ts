@@ -37,7 +37,7 @@ describe('group commit', () => {
     store = new Store({ dataDir, synchronous: 'FULL' });
     engine = new StandaloneEngine(store);
     directory = new Directory(store, engine);
-    await directory.putServer({ name: 'backend1', imapAddress: '127.0.0.1:143', lmtpAddress: '127.0.0.1:24', state: 'UP', weight: 1, datacenter: '' });
+    await directory.putServer({ name: 'backend1', imapAddress: '127.0.0.1:143', lmtpAddress: '127.0.0.1:24', pop3Address: '', state: 'UP', weight: 1, datacenter: '' });
   });
 
   afterEach(async () => {

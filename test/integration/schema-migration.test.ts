@@ -50,7 +50,7 @@ function versionThreeDirectory(names: readonly string[]): string {
     db.prepare('INSERT INTO acl_index(identifier, uniqueid) VALUES (?, ?)').run('alice', `${name}-id`);
   }
   db.prepare("INSERT INTO meta(key, value) VALUES ('revision', '1')").run();
-  const backend1 = { name: 'backend1', imapAddress: '', lmtpAddress: '', state: 'UP', weight: 1, datacenter: '' };
+  const backend1 = { name: 'backend1', imapAddress: '', pop3Address: '', lmtpAddress: '', state: 'UP', weight: 1, datacenter: '' };
   db.prepare('INSERT INTO servers(name, record) VALUES (?, ?)').run('backend1', JSON.stringify(backend1));
   db.close();
   return dataDir;

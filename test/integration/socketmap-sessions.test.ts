@@ -68,7 +68,7 @@ describe('socketmap sessions (engine standalone)', () => {
   let server: ServerProcess;
   const clients: SocketmapClient[] = [];
   const connect = (): SocketmapClient => {
-    const client = new SocketmapClient(server.served['socketmap'] ?? '');
+    const client = new SocketmapClient(server.servingAddress('socketmap'));
     clients.push(client);
     return client;
   };
@@ -153,7 +153,7 @@ describe('socketmap settings', () => {
     const config = join(dir, 'mbdir.json');
     writeFileSync(config, JSON.stringify({ socketmapListen: '127.0.0.1:0', socketmapRecipientDelimiter: '-' }));
     const server = await startServer(['--config', config], { env: { MBDIR_SOCKETMAP_LOCAL_DOMAINS: 'example.net' } });
-    const client = new SocketmapClient(server.served['socketmap'] ?? '');
+    const client = new SocketmapClient(server.servingAddress('socketmap'));
     try {
       await seed(server);
       client.send('transport Alice-list@Example.NET', 'transport alice+x@example.net');
@@ -168,7 +168,7 @@ describe('socketmap settings', () => {
   it('serves beyond loopback with --socketmap-allow-remote, with a warning', async () => {
     const server = await startServer(['--socketmap-listen', '0.0.0.0:0', '--socketmap-allow-remote', '--log-level', 'warn']);
     try {
-      expect(server.served['socketmap']).toMatch(/^0\.0\.0\.0:\d+$/);
+      expect(server.servingAddress('socketmap')).toMatch(/^0\.0\.0\.0:\d+$/);
       expect(await stderrShows(server, /socketmap beyond loopback/)).toMatch(/socketmap beyond loopback/);
     } finally {
       await server.stop();
@@ -190,7 +190,7 @@ describe('socketmap with engine etcd', () => {
   });
 
   it('answers from the node\'s copy of etcd\'s directory, TEMP while a user is moved', async () => {
-    const client = new SocketmapClient(server.served['socketmap'] ?? '');
+    const client = new SocketmapClient(server.servingAddress('socketmap'));
     try {
       const grpc = server.client();
       client.send('transport dave');

@@ -97,7 +97,7 @@ describe('Dovecot 2.3 proxy with its passdb on the mbdir dict socket', () => {
     await client.place('MarkUserMoving', { user: 'carol', from_server: 'backend1', to_server: 'backend2' });
     imapPort = await freePort();
     mkdirSync(join(root, 'state'));
-    const config = writeDovecotConfig(root, imapPort, mbdir.served['dovecot-dict'] ?? '');
+    const config = writeDovecotConfig(root, imapPort, mbdir.servingAddress('dovecot-dict'));
     dovecot = spawn('dovecot', ['-F', '-c', config], { stdio: ['ignore', 'pipe', 'pipe'] });
     const started = dovecot;
     await waitForPort(imapPort, () => {
@@ -122,7 +122,7 @@ describe('Dovecot 2.3 proxy with its passdb on the mbdir dict socket', () => {
     converse(imapPort, [`a1 LOGIN ${user} ${password}`, 'a2 NOOP'], imapDone).catch((error: unknown) => [String(error)]);
 
   it('routes two users\' logins to their own backends, with the password the client gave', async () => {
-    expect(mbdir.served['dovecot-dict']).toBe(join(root, 'mbdir', 'passdb.sock'));
+    expect(mbdir.servingAddress('dovecot-dict')).toBe(join(root, 'mbdir', 'passdb.sock'));
     const socketStat = statSync(join(root, 'mbdir', 'passdb.sock'));
     expect({ mode: socketStat.mode & 0o777, group: socketStat.gid }).toEqual({ mode: 0o660, group: groupId('dovecot') });
     const alice = await login('alice', 'secret-a');

@@ -114,7 +114,7 @@ describe('Postfix through the mbdir socketmap', () => {
     lmtp1 = await startLmtpServer('backend1');
     lmtp2 = await startLmtpServer('backend2');
     mbdir = await startServer(['--socketmap-listen', '127.0.0.1:0', '--socketmap-local-domains', 'example.org']);
-    socketmap = mbdir.served['socketmap'] ?? '';
+    socketmap = mbdir.servingAddress('socketmap');
     const client = mbdir.client();
     await client.place('PutServer', { name: 'backend1', imap_address: '127.0.0.1:1143', lmtp_address: `127.0.0.1:${lmtp1.port}` });
     await client.place('PutServer', { name: 'backend2', imap_address: '127.0.0.1:2143', lmtp_address: `127.0.0.1:${lmtp2.port}` });

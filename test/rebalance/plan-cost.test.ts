@@ -21,7 +21,7 @@ describe('planRebalance on a DRAINING server', () => {
 
   it('counts users per server once, and spreads drained users over the UP servers', async () => {
     const server = (name: string, state: 'UP' | 'DRAINING') =>
-      directory.putServer({ name, imapAddress: '127.0.0.1:143', lmtpAddress: '127.0.0.1:24', state, weight: 1, datacenter: '' });
+      directory.putServer({ name, imapAddress: '127.0.0.1:143', lmtpAddress: '127.0.0.1:24', pop3Address: '', state, weight: 1, datacenter: '' });
     await server('up1', 'UP');
     await server('up2', 'UP');
     await server('old', 'UP');

@@ -126,11 +126,11 @@ describe('each limit: success at the limit, the error one past it', () => {
       for (const first of answered) expect(first.value?.['type']).toBe('SNAPSHOT_END');
       // The 1001st is queued by HTTP/2, not refused: it is answered once a stream closes.
       aborts[0]!.abort();
-      await iterators[0]!.return(undefined);
+      await iterators[0]!.return?.(undefined);
       expect((await firsts[limits.grpcConcurrentStreamsMax]!).value?.['type']).toBe('SNAPSHOT_END');
     } finally {
       for (const abort of aborts) abort.abort();
-      await Promise.all(iterators.map((iterator) => iterator.return(undefined)));
+      await Promise.all(iterators.map((iterator) => iterator.return?.(undefined)));
       own.close();
     }
   });
@@ -213,7 +213,7 @@ describe('watch bounds (lowered on a second node)', () => {
     for (const iterator of iterators) expect((await iterator.next()).value?.['type']).toBe('SNAPSHOT_END');
     expect(await codeOf(first())).toBe('RESOURCE_EXHAUSTED');
     for (const abort of held) abort.abort();
-    await Promise.all(iterators.map((iterator) => iterator.return(undefined)));
+    await Promise.all(iterators.map((iterator) => iterator.return?.(undefined)));
   });
 
   /** A watcher of everything that reads as fast as it can, once the node has a free slot for it. */

@@ -63,8 +63,8 @@ describe('passdb answers over a directory', () => {
   const ask = (key: string) => answerLookup(directory, rules, key);
 
   beforeAll(async () => {
-    await directory.putServer({ name: 'b1', imapAddress: '10.0.0.1:143', lmtpAddress: '10.0.0.1:24', state: 'UP', weight: 1, datacenter: '' });
-    await directory.putServer({ name: 'b2', imapAddress: '10.0.0.2:143', lmtpAddress: '', state: 'UP', weight: 1, datacenter: '' });
+    await directory.putServer({ name: 'b1', imapAddress: '10.0.0.1:143', pop3Address: '', lmtpAddress: '10.0.0.1:24', state: 'UP', weight: 1, datacenter: '' });
+    await directory.putServer({ name: 'b2', imapAddress: '10.0.0.2:143', pop3Address: '', lmtpAddress: '', state: 'UP', weight: 1, datacenter: '' });
     await directory.createMailbox({ name: 'user.alice', server: 'b1' });
     await directory.createMailbox({ name: 'user.carol', server: 'b1' });
     await directory.markUserMoving({ user: 'carol', fromServer: 'b1', toServer: 'b2', clear: false });

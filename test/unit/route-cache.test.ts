@@ -27,7 +27,7 @@ describe('routes remembered by the directory follow every change', () => {
     return [answer(() => directory.routeUser(user, 'lmtp')), answer(() => routeUser(store, user, 'lmtp'))];
   };
   const server = (name: string, lmtpAddress: string) =>
-    directory.putServer({ name, imapAddress: '10.0.0.9:143', lmtpAddress, state: 'UP', weight: 1, datacenter: '' });
+    directory.putServer({ name, imapAddress: '10.0.0.9:143', pop3Address: '', lmtpAddress, state: 'UP', weight: 1, datacenter: '' });
 
   beforeAll(async () => {
     await server('b1', '10.0.0.1:24');

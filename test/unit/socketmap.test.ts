@@ -68,7 +68,7 @@ describe('socketmap answers over a directory', () => {
 
   beforeAll(async () => {
     const server = (name: string, lmtpAddress: string) =>
-      directory.putServer({ name, imapAddress: '10.0.0.1:143', lmtpAddress, state: 'UP', weight: 1, datacenter: '' });
+      directory.putServer({ name, imapAddress: '10.0.0.1:143', pop3Address: '', lmtpAddress, state: 'UP', weight: 1, datacenter: '' });
     await server('b1', '10.0.0.1:24');
     await server('b6', '[fd00::6]:24');
     await server('nolmtp', '');

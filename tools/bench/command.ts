@@ -16,6 +16,7 @@ import cliProgress from 'cli-progress';
 import { MbdirClient, type Message } from '../../src/client/client.js';
 import { limits } from '../../src/model/limits.js';
 import { ApiSink, DataDirSink, type MailboxSink } from '../cli/mailbox-sinks.js';
+import { authHttpOnce, authHttpRequest, headersOfAnswer, runHttpEchoServer } from './auth-http.js';
 import { runEchoServer, type CannedResponses } from './echo.js';
 import { defaultShape, generateMailboxes, generatePlacement, mailboxTotal, userId, type DirectoryShape } from './generate.js';
 import { closedLoop, RequestPicker, streamLookups, type LoadSettings, type Measured } from './load.js';
@@ -44,7 +45,7 @@ async function putPlacementThroughApi(client: MbdirClient, shape: DirectoryShape
   for (const change of generatePlacement(shape)) {
     if (change.kind === 'server.put') {
       const server = change.server;
-      await client.place('PutServer', { name: server.name, imap_address: server.imapAddress, lmtp_address: server.lmtpAddress, state: 'UP', weight: 1, datacenter: server.datacenter });
+      await client.place('PutServer', { name: server.name, imap_address: server.imapAddress, lmtp_address: server.lmtpAddress, pop3_address: server.pop3Address, state: 'UP', weight: 1, datacenter: server.datacenter });
     } else if (change.kind === 'business.put') {
       await client.place('PutBusiness', { id: change.business.id, home_server: change.business.homeServer });
     } else if (change.kind === 'user.put') {
@@ -94,6 +95,8 @@ interface Child {
   endpoint: string;
   /** Every `serving PROTOCOL on ADDRESS` line seen by then (the node prints its adapters' first). */
   served: Record<string, string>;
+  /** Where it serves HTTP, when it printed a `serving HTTP on` line before its `protocol` line. */
+  httpEndpoint: string | undefined;
   stop(): Promise<void>;
 }
 
@@ -118,6 +121,7 @@ function spawnServing(args: string[], protocol = 'gRPC'): Promise<Child> {
         process: child,
         endpoint,
         served,
+        httpEndpoint: served['HTTP'],
         stop: async () => {
           if (child.exitCode !== null) return;
           const exited = new Promise((done) => child.once('exit', done));
@@ -136,9 +140,9 @@ function spawnServing(args: string[], protocol = 'gRPC'): Promise<Child> {
 // ------------------------------------------------------------ run
 
 type UnaryOperation = 'GetMailbox' | 'LookupMailboxes' | 'ListMailboxes' | 'ResolveUser' | 'CreateMailbox' | 'RenameMailbox';
-export const operationNames = ['GetMailbox', 'LookupMailboxes', 'LookupStream', 'ListMailboxes', 'ResolveUser', 'CreateMailbox', 'RenameMailbox', 'Watch', 'Socketmap'] as const;
+export const operationNames = ['GetMailbox', 'LookupMailboxes', 'LookupStream', 'ListMailboxes', 'ResolveUser', 'AuthHttp', 'CreateMailbox', 'RenameMailbox', 'Watch', 'Socketmap'] as const;
 /** What `bench run` measures unless --ops says otherwise; `OP@N` runs OP with N callers (ListMailboxes@1: latency without queueing). */
-export const defaultOperations = ['GetMailbox', 'LookupMailboxes', 'LookupStream', 'ListMailboxes', 'ListMailboxes@1', 'ResolveUser', 'CreateMailbox', 'RenameMailbox', 'Watch'];
+export const defaultOperations = ['GetMailbox', 'LookupMailboxes', 'LookupStream', 'ListMailboxes', 'ListMailboxes@1', 'ResolveUser', 'AuthHttp', 'CreateMailbox', 'RenameMailbox', 'Watch'];
 
 interface RunContext {
   /** The node measured: its connections and its pid (for CPU and RSS). */
@@ -307,6 +311,33 @@ async function runWatch(context: RunContext, echo: Target | null, canned: Canned
 }
 
 /**
+ * nginx auth_http lookups (a new connection each, as nginx makes them) against
+ * `address`, as slices that go on where the last stopped, like unarySlices.
+ */
+function authHttpSlices(address: string, pid: number | undefined, context: RunContext, concurrency: number): Slice {
+  const picker = new RequestPicker(context.shape, context.settings.seed);
+  const colon = address.lastIndexOf(':');
+  const host = address.slice(0, colon);
+  const port = Number(address.slice(colon + 1));
+  const once = async (): Promise<number> => {
+    await authHttpOnce(host, port, authHttpRequest(userId(picker.userIndex())));
+    return 1;
+  };
+  return async (durationMs, warmupMs) => {
+    if (warmupMs > 0) await closedLoop(concurrency, warmupMs, once);
+    return withCpu(pid, () => closedLoop(concurrency, durationMs, once));
+  };
+}
+
+async function runAuthHttp(concurrency: number, context: RunContext, nodeHttp: string, echoHttp: Target | null): Promise<OperationResult> {
+  const node = authHttpSlices(nodeHttp, context.node.pid, context, concurrency);
+  const echo = echoHttp === null ? null : authHttpSlices(echoHttp.endpoint, echoHttp.pid, context, concurrency);
+  const [real, echoPhase] = await nodeAndEcho(context.settings, node, echo);
+  const label = concurrency === context.settings.concurrency ? 'AuthHttp (nginx)' : `AuthHttp (nginx) @${concurrency}`;
+  return resultOf(label, real, echoPhase, rssMebibytes(context.node.pid), false);
+}
+
+/**
  * The socketmap: `concurrency` persistent connections, each one request at a
  * time as a Postfix process sends them (Socketmap@1: one connection), against
  * the node's socketmap and the bare netstring echo, in turns.
@@ -358,6 +389,24 @@ async function cannedStreamResponse(context: RunContext): Promise<Message> {
   return answer;
 }
 
+/** The node's answer to one auth_http lookup: the headers the HTTP echo answers with. */
+async function cannedAuthHttpAnswer(httpEndpoint: string | undefined, shape: DirectoryShape, seed: number): Promise<Array<[string, string]>> {
+  if (httpEndpoint === undefined) throw new Error('AuthHttp needs the node\'s HTTP address: --data-dir (bench starts it with --http-listen) or --http-endpoint');
+  const colon = httpEndpoint.lastIndexOf(':');
+  const user = userId(new RequestPicker(shape, seed).userIndex());
+  const answer = await authHttpOnce(httpEndpoint.slice(0, colon), Number(httpEndpoint.slice(colon + 1)), authHttpRequest(user));
+  return headersOfAnswer(answer);
+}
+
+/** Starts the bare HTTP server answering `headers`; it joins `children` so the run stops it. */
+async function startHttpEcho(headers: Array<[string, string]>, children: Child[]): Promise<Target> {
+  const file = join(mkdtempSync(join(tmpdir(), 'mbdir-bench-')), 'auth-http.json');
+  writeFileSync(file, JSON.stringify(headers));
+  const child = await spawnServing(['bench', 'http-echo', '--headers', file], 'HTTP').finally(() => rmSync(dirname(file), { recursive: true, force: true }));
+  children.push(child);
+  return { endpoint: child.endpoint, clients: [], pid: child.process.pid };
+}
+
 /** `OP` or `OP@N` from --ops. */
 function parseOperation(text: string, defaultConcurrency: number): { operation: string; concurrency: number } {
   const [operation = '', concurrencyText] = text.split('@');
@@ -376,6 +425,8 @@ export interface RunOptions {
   settings: LoadSettings;
   operations: string[];
   endpoint?: string;
+  /** The node's HTTP address (`--http-listen`) when bench uses a running node at `endpoint`. */
+  httpEndpoint?: string;
   serverPid?: number;
   dataDir?: string;
   synchronous: string;
@@ -421,6 +472,7 @@ export async function runBench(options: RunOptions): Promise<RunReport> {
   try {
     let socketmap = options.socketmap;
     let endpoint = options.endpoint;
+    let httpEndpoint = options.httpEndpoint;
     let serverPid = options.serverPid;
     let prewarm: RunReport['prewarm'] = null;
     if (options.dataDir !== undefined) {
@@ -428,10 +480,12 @@ export async function runBench(options: RunOptions): Promise<RunReport> {
         prewarm = prewarmDataDir(options.dataDir);
         process.stderr.write(`read ${(prewarm.bytes / 2 ** 20).toFixed(0)} MiB of ${options.dataDir} into the OS cache in ${prewarm.seconds.toFixed(1)} s\n`);
       }
+      const http = planned.some(({ operation }) => operation === 'AuthHttp') ? ['--http-listen', '127.0.0.1:0'] : [];
       const socketmapArgs = wantsSocketmap ? ['--socketmap-listen', '127.0.0.1:0', '--socketmap-local-domains', benchLocalDomain] : [];
-      const node = await spawnServing(['serve', '--data-dir', options.dataDir, '--listen', '127.0.0.1:0', '--log-level', 'warn', '--synchronous', options.synchronous, ...socketmapArgs]);
+      const node = await spawnServing(['serve', '--data-dir', options.dataDir, '--listen', '127.0.0.1:0', '--log-level', 'warn', '--synchronous', options.synchronous, ...http, ...socketmapArgs]);
       children.push(node);
       endpoint = node.endpoint;
+      httpEndpoint = node.httpEndpoint;
       serverPid = node.process.pid;
       socketmap = node.served['socketmap'];
     }
@@ -444,9 +498,11 @@ export async function runBench(options: RunOptions): Promise<RunReport> {
     const canned: CannedResponses = {};
     const results: OperationResult[] = [];
     // Warm-up calls fill the canned responses the echo server answers with.
+    let cannedAuthHttp: Array<[string, string]> | null = null;
     for (const { operation } of planned) {
       if (operation === 'LookupStream') canned['LookupStream'] = await cannedStreamResponse(context);
-      if (operation === 'RenameMailbox' || operation === 'LookupStream' || operation === 'Socketmap') continue;
+      if (operation === 'AuthHttp') cannedAuthHttp = await cannedAuthHttpAnswer(httpEndpoint, options.shape, options.settings.seed + 1);
+      if (operation === 'RenameMailbox' || operation === 'LookupStream' || operation === 'AuthHttp' || operation === 'Socketmap') continue;
       // The echo's Watch broadcasts the creates it answers: it needs a create's answer too.
       const unary = operation === 'Watch' ? 'CreateMailbox' : (operation as UnaryOperation);
       if (operation === 'Watch' && canned['CreateMailbox'] !== undefined) continue;
@@ -463,9 +519,11 @@ export async function runBench(options: RunOptions): Promise<RunReport> {
       children.push(echoChild);
       echo = { endpoint: echoChild.endpoint, clients: connect(echoChild.endpoint, options.settings.connections), pid: echoChild.process.pid };
     }
+    const httpEcho = options.echo && cannedAuthHttp !== null ? await startHttpEcho(cannedAuthHttp, children) : null;
     const socketmapEcho = wantsSocketmap && options.echo ? await startSocketmapEcho(socketmap, context, children) : null;
     for (const { operation, concurrency } of planned) {
-      if (operation === 'Socketmap') results.push(await runSocketmap(concurrency, context, socketmap ?? '', socketmapEcho));
+      if (operation === 'AuthHttp') results.push(await runAuthHttp(concurrency, context, httpEndpoint ?? '', httpEcho));
+      else if (operation === 'Socketmap') results.push(await runSocketmap(concurrency, context, socketmap ?? '', socketmapEcho));
       else if (operation === 'LookupStream') results.push(await runStream(context, echo, canned));
       else if (operation === 'Watch') results.push(await runWatch(context, echo, canned));
       else {
@@ -579,6 +637,7 @@ export function addBenchCommands(program: Command): void {
   addShapeOptions(bench.command('run').description('measure every operation against a node (started on --data-dir, or at --endpoint)'))
     .option('--data-dir <dir>', 'start a node on this data directory (made by bench generate)')
     .option('--server-pid <pid>', 'pid of the node at --endpoint, for its RSS', numberIn(1, 2 ** 31 - 1))
+    .option('--http-endpoint <host:port>', 'HTTP address (--http-listen) of the node at --endpoint, for AuthHttp')
     .option('--concurrency <n>', 'concurrent callers of unary operations', numberIn(1, 10_000), 32)
     .option('--connections <n>', 'HTTP/2 connections the unary callers are spread over', numberIn(1, 64), 4)
     .option('--duration <seconds>', 'seconds per operation', numberIn(0.1, 3600, true), 5)
@@ -622,6 +681,7 @@ export function addBenchCommands(program: Command): void {
         operations: String(options['ops']).split(',').filter((name) => name !== ''),
         ...(dataDir === undefined ? { endpoint: globals.endpoint } : { dataDir }),
         ...(options['serverPid'] === undefined ? {} : { serverPid: Number(options['serverPid']) }),
+        ...(options['httpEndpoint'] === undefined ? {} : { httpEndpoint: String(options['httpEndpoint']) }),
         synchronous: String(options['synchronous']),
         echo: options['echo'] !== false,
         prewarm: options['prewarm'] !== false,
@@ -654,6 +714,14 @@ export function addBenchCommands(program: Command): void {
     .option('--listen <host:port>', 'where to listen', '127.0.0.1:0')
     .action(async (options: { reply: string; listen: string }) => {
       await runSocketmapEcho(options.reply, options.listen);
+    });
+  bench
+    .command('http-echo', { hidden: true })
+    .description('the bare node:http server bench run measures AuthHttp against')
+    .requiredOption('--headers <file>', 'the answer headers, JSON [name, value] pairs')
+    .option('--listen <host:port>', 'where to listen', '127.0.0.1:0')
+    .action(async (options: { headers: string; listen: string }) => {
+      await runHttpEchoServer(options.headers, options.listen);
     });
   bench
     .command('echo', { hidden: true })

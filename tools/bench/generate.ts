@@ -82,6 +82,7 @@ export function generatePlacement(shape: DirectoryShape): Change[] {
       name: serverName(index),
       imapAddress: `10.0.${index >> 8}.${(index & 255) + 1}:143`,
       lmtpAddress: `10.0.${index >> 8}.${(index & 255) + 1}:24`,
+      pop3Address: `10.0.${index >> 8}.${(index & 255) + 1}:110`,
       state: 'UP',
       weight: 1,
       datacenter: `dc${index % 2}`,

@@ -352,18 +352,22 @@ export function addClientCommands(program: Command): void {
     .argument('<name>', 'the Cyrus servername')
     .option('--imap <ip:port>', 'IMAP address (numeric)', '')
     .option('--lmtp <ip:port>', 'LMTP address (numeric)', '')
+    .option('--pop3 <ip:port>', 'POP3 address (numeric; nginx auth_http routes POP3 logins here)', '')
     .addOption(new Option('--state <state>', 'placement state').choices(['UP', 'DRAINING', 'DOWN']).default('UP'))
     .option('--weight <n>', 'placement share', integerOption, 1)
     .option('--datacenter <dc>', 'datacentre label', '')
+    .option('--replica-partner <server>', 'the server this one is a replica pair with (MUPDATE registers replicas between them)', '')
     .action(
       withClient(async ({ client, json }, name: string, options: Record<string, unknown>) => {
         const response = await client.place('PutServer', {
           name,
           imap_address: options['imap'],
           lmtp_address: options['lmtp'],
+          pop3_address: options['pop3'],
           state: options['state'],
           weight: options['weight'],
           datacenter: options['datacenter'],
+          replica_partner: options['replicaPartner'],
         });
         print(json, response, () => `server ${name} stored at revision ${String(response['revision'])}`);
       }),
@@ -395,7 +399,7 @@ export function addClientCommands(program: Command): void {
 
   program
     .command('resolve')
-    .description('where a user lives (server, IMAP and LMTP addresses, moving)')
+    .description('where a user lives (server, IMAP, POP3 and LMTP addresses, moving)')
     .argument('<user>')
     .option('--min-revision <n>', 'wait until this node has applied revision n', integerOption, 0)
     .action(
@@ -404,7 +408,8 @@ export function addClientCommands(program: Command): void {
         print(json, response, () =>
           [
             `${user} on ${String(response['server'])}!${String(response['partition'])}`,
-            `imap ${String(response['imap_address']) || '-'}  lmtp ${String(response['lmtp_address']) || '-'}`,
+            `imap ${String(response['imap_address']) || '-'}  lmtp ${String(response['lmtp_address']) || '-'}` +
+              (String(response['pop3_address'] ?? '') === '' ? '' : `  pop3 ${String(response['pop3_address'])}`),
             response['moving'] === true ? `MOVING to ${String(response['moving_to'])}` : 'not moving',
           ].join('\n'),
         );

@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { recipientRulesOf } from '../../src/model/recipients.js';
+import { validateAddress } from '../../src/model/labels.js';
 import { cacheMebibytesMax, defaultCacheMebibytes } from '../../src/store/store.js';
 
 export interface ServeSettings {
@@ -33,6 +34,10 @@ export interface ServeSettings {
   socketmapLocalDomains: string;
   dovecotDictListen: string;
   dovecotDictSocketMode: string;
+  httpListen: string;
+  httpSmtpRelay: string;
+  mupdateListen: string;
+  mupdateLiterals: 'plus' | 'sync';
 }
 
 export const serveDefaults: ServeSettings = {
@@ -60,6 +65,10 @@ export const serveDefaults: ServeSettings = {
   socketmapLocalDomains: '',
   dovecotDictListen: '',
   dovecotDictSocketMode: '0660',
+  httpListen: '',
+  httpSmtpRelay: '',
+  mupdateListen: '',
+  mupdateLiterals: 'plus',
 };
 
 /** Environment variable of each setting: MBDIR_ + the name in upper snake case. */
@@ -76,6 +85,7 @@ const choices: Partial<Record<keyof ServeSettings, readonly string[]>> = {
   logLevel: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
   socketmapAllowRemote: ['yes', 'no'],
   socketmapFoldCase: ['yes', 'no'],
+  mupdateLiterals: ['plus', 'sync'],
 };
 
 /** Merges flags, environment and config file over the defaults; throws a one-line Error on a bad value. */
@@ -96,8 +106,12 @@ export function resolveServeSettings(
     }
     settings[key] = normalized;
   }
-  if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(settings.listen)) {
+  if (!hostPortShape.test(settings.listen)) {
     throw new Error(`setting listen is ${JSON.stringify(settings.listen)}; expected HOST:PORT such as 127.0.0.1:7878`);
+  }
+  checkHttpSettings(settings);
+  if (settings.mupdateListen !== '' && !/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(settings.mupdateListen)) {
+    throw new Error(`setting mupdateListen is ${JSON.stringify(settings.mupdateListen)}; expected HOST:PORT such as 127.0.0.1:3905`);
   }
   if (!/^\d{1,6}$/.test(settings.cacheMib) || Number(settings.cacheMib) < 1 || Number(settings.cacheMib) > cacheMebibytesMax) {
     throw new Error(`setting cacheMib is ${JSON.stringify(settings.cacheMib)}; expected MiB from 1 to ${cacheMebibytesMax}`);
@@ -124,7 +138,21 @@ export function resolveServeSettings(
   return settings as unknown as ServeSettings;
 }
 
-const hostPort = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
+const hostPortShape = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
+
+/** The HTTP adapter is off unless httpListen is given; its SMTP relay is a numeric address that needs it. */
+function checkHttpSettings(settings: Record<keyof ServeSettings, string>): void {
+  if (settings.httpListen !== '' && !hostPortShape.test(settings.httpListen)) {
+    throw new Error(`setting httpListen is ${JSON.stringify(settings.httpListen)}; expected HOST:PORT such as 127.0.0.1:8080`);
+  }
+  if (settings.httpSmtpRelay === '') return;
+  if (settings.httpListen === '') throw new Error('setting httpSmtpRelay is for the HTTP adapter: give --http-listen too');
+  try {
+    validateAddress(settings.httpSmtpRelay, 'setting httpSmtpRelay');
+  } catch (error) {
+    throw new Error((error as Error).message);
+  }
+}
 
 /**
  * The socketmap and Dovecot dict settings: addresses, and the recipient rules
@@ -133,7 +161,7 @@ const hostPort = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
  */
 function checkMailAdapters(settings: Record<keyof ServeSettings, string>): void {
   const listen = settings.socketmapListen;
-  if (listen !== '' && (!hostPort.test(listen) || Number(listen.slice(listen.lastIndexOf(':') + 1)) > 65535)) {
+  if (listen !== '' && (!hostPortShape.test(listen) || Number(listen.slice(listen.lastIndexOf(':') + 1)) > 65535)) {
     throw new Error(`setting socketmapListen is ${JSON.stringify(listen)}; expected HOST:PORT such as 127.0.0.1:7879`);
   }
   if (listen !== '' && !isLoopbackListen(listen) && settings.socketmapAllowRemote !== 'yes') {

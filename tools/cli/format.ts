@@ -35,6 +35,7 @@ export function formatServer(load: Message): string {
   return (
     `${String(server['name'])}\t${String(server['state'])}\tweight ${String(server['weight'])}\t` +
     `imap ${String(server['imap_address']) || '-'}\tlmtp ${String(server['lmtp_address']) || '-'}\t` +
+    (String(server['pop3_address'] ?? '') === '' ? '' : `pop3 ${String(server['pop3_address'])}\t`) +
     `${String(load['users'])} users\t${String(load['mailboxes'])} mailboxes`
   );
 }

@@ -90,7 +90,7 @@ export interface ServerRegistry {
 
 /** A server registered by an import: its name alone, UP; `mbdir server-put` gives it addresses. */
 function importedServer(name: string): ServerRecord {
-  return { name, imapAddress: '', lmtpAddress: '', state: 'UP', weight: 1, datacenter: '' };
+  return { name, imapAddress: '', pop3Address: '', lmtpAddress: '', state: 'UP', weight: 1, datacenter: '' };
 }
 
 /**

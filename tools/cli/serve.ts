@@ -2,7 +2,8 @@
  * `mbdir serve`: resolves settings, refuses unsafe ones (a non-loopback listen
  * address without tokens), takes the data directory's lock before anything else
  * (one node per directory), loads tokens and TLS material, starts a node, reloads
- * the token file on SIGHUP and stops cleanly on SIGINT or SIGTERM. One line on
+ * the token file on SIGHUP and stops gracefully on SIGINT or SIGTERM (a second
+ * signal exits at once; src/server/node.ts stops the node). One line on
  * stdout says where it serves; the rest goes to the JSON log on stderr.
  */
 import * as grpc from '@grpc/grpc-js';
@@ -69,10 +70,17 @@ function etcdTlsOf(settings: ServeSettings): EtcdTls | undefined {
 
 function loadTokens(settings: ServeSettings, logger: Logger): TokenGuard {
   if (settings.tokens === '') {
-    if (!isLoopbackListen(settings.listen)) {
+    for (const [flag, listen] of [['--listen', settings.listen], ['--http-listen', settings.httpListen]] as const) {
+      if (listen === '' || isLoopbackListen(listen)) continue;
       throw new Error(
-        `refusing to listen on ${settings.listen} without --tokens: anyone reaching it could redirect mail. ` +
+        `refusing to listen on ${listen} without --tokens (${flag}): anyone reaching it could redirect mail. ` +
           'Give --tokens FILE (see mbdir token add) or listen on 127.0.0.1',
+      );
+    }
+    if (settings.mupdateListen !== '' && !isLoopbackListen(settings.mupdateListen)) {
+      throw new Error(
+        `refusing to serve MUPDATE on ${settings.mupdateListen} without --tokens: anyone reaching it could redirect mail. ` +
+          'Give --tokens FILE (backends and frontends log in with a token as their mupdate_password) or use 127.0.0.1',
       );
     }
     logger.warn('no --tokens: every caller is admin; serving on loopback only');
@@ -161,6 +169,24 @@ function adapterBoundsOf(environment: NodeJS.ProcessEnv, logger: Logger): Adapte
   return bounds;
 }
 
+/**
+ * MUPDATE bounds from two undocumented variables, for tests only (as watchBoundsOf):
+ * never raised above the limits, and logged when set.
+ */
+function mupdateBoundsOf(environment: NodeJS.ProcessEnv, logger: Logger): { connectionsMax?: number; pendingNamesMax?: number } {
+  const bounds: { connectionsMax?: number; pendingNamesMax?: number } = {};
+  const read = (name: string, limit: number): number | undefined => {
+    const value = Number(environment[name] ?? Number.NaN);
+    return Number.isSafeInteger(value) && value > 0 && value < limit ? value : undefined;
+  };
+  const connectionsMax = read('MBDIR_TEST_MUPDATE_CONNECTIONS_MAX', limits.mupdateConnectionsMax);
+  const pendingNamesMax = read('MBDIR_TEST_MUPDATE_PENDING_NAMES_MAX', limits.mupdatePendingNamesMax);
+  if (connectionsMax !== undefined) bounds.connectionsMax = connectionsMax;
+  if (pendingNamesMax !== undefined) bounds.pendingNamesMax = pendingNamesMax;
+  if (Object.keys(bounds).length > 0) logger.warn(bounds, 'MUPDATE bounds lowered for testing');
+  return bounds;
+}
+
 /** Settings only tests use (hidden flags), kept out of ServeSettings and the README. */
 export interface ServeTestOverrides {
   reservationTtlMs?: number;
@@ -220,6 +246,20 @@ async function serveLocked(settings: ServeSettings, overrides: ServeTestOverride
         ),
       ...mailAdaptersOf(settings, logger),
       ...(adapterBounds === undefined ? {} : { adapterBounds }),
+      ...(settings.httpListen === ''
+        ? {}
+        : { http: { listen: settings.httpListen, principalOf: (headers) => guard.principalOfHttp(headers), smtpRelay: settings.httpSmtpRelay } }),
+      ...(settings.mupdateListen === ''
+        ? {}
+        : {
+            mupdate: {
+              listen: settings.mupdateListen,
+              literals: settings.mupdateLiterals,
+              host: settings.nodeId || hostname(),
+              principalOf: (password: string) => guard.principalOfToken(password),
+              ...mupdateBoundsOf(process.env, logger),
+            },
+          }),
       ...overrides,
     },
     logger,
@@ -231,18 +271,33 @@ async function serveLocked(settings: ServeSettings, overrides: ServeTestOverride
     { listen: where, engine: settings.engine, dataDir: settings.dataDir, synchronous: settings.synchronous, cacheMib: Number(settings.cacheMib), tls },
     'serving',
   );
-  // Adapter lines first: whoever waits for the gRPC line has them all.
-  if (node.adapters.socketmap !== undefined) process.stdout.write(`serving socketmap on ${node.adapters.socketmap.address}\n`);
-  if (node.adapters.dovecotDict !== undefined) process.stdout.write(`serving dovecot-dict on ${node.adapters.dovecotDict.address}\n`);
+  // Before the gRPC line: whoever waits for that line has every other adapter's line by then.
+  if (node.http !== null) {
+    const httpWhere = `${settings.httpListen.slice(0, settings.httpListen.lastIndexOf(':'))}:${node.http.port}`;
+    logger.info({ listen: httpWhere, routes: ['/auth', '/v1/resolve'] }, 'serving HTTP');
+    process.stdout.write(`serving HTTP on ${httpWhere}\n`);
+  }
+  if (node.mupdate !== null) {
+    const mupdateWhere = `${settings.mupdateListen.slice(0, settings.mupdateListen.lastIndexOf(':'))}:${node.mupdate.port}`;
+    logger.info({ listen: mupdateWhere, literals: settings.mupdateLiterals }, 'serving MUPDATE');
+    // Before the gRPC line: whoever waits for that line can also read this one.
+    process.stdout.write(`serving MUPDATE on ${mupdateWhere} (literals ${settings.mupdateLiterals})\n`);
+  }
+  if (node.mail.socketmap !== undefined) process.stdout.write(`serving socketmap on ${node.mail.socketmap.address}\n`);
+  if (node.mail.dovecotDict !== undefined) process.stdout.write(`serving dovecot-dict on ${node.mail.dovecotDict.address}\n`);
   process.stdout.write(
     `mbdir ${version} serving gRPC on ${where} (engine ${settings.engine}, data ${settings.dataDir}, ${tls}` +
       `${settings.tokens === '' ? ', no tokens: loopback only' : ''})\n`,
   );
   let stopping = false;
   const stop = (signal: string): void => {
-    if (stopping) return;
+    if (stopping) {
+      // A second signal: the operator will not wait for the graceful stop.
+      logger.warn({ signal }, 'second signal while stopping gracefully; exiting now');
+      process.exit(1);
+    }
     stopping = true;
-    logger.info({ signal }, 'stopping');
+    logger.info({ signal, graceMs: limits.shutdownGraceMs }, 'stopping gracefully');
     node.stop().then(
       () => {
         lock.release();

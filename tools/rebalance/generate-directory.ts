@@ -44,7 +44,7 @@ async function generate(options: GenerateOptions): Promise<void> {
   const random = seeded(options.seed);
   const serverName = (index: number): string => `backend${index + 1}`;
   for (let index = 0; index < options.servers; index += 1) {
-    await directory.putServer({ name: serverName(index), imapAddress: `127.0.0.${index + 1}:143`, lmtpAddress: `127.0.0.${index + 1}:24`, state: 'UP', weight: 1, datacenter: '' });
+    await directory.putServer({ name: serverName(index), imapAddress: `127.0.0.${index + 1}:143`, lmtpAddress: `127.0.0.${index + 1}:24`, pop3Address: '', state: 'UP', weight: 1, datacenter: '' });
   }
   await inBatches(options.businesses, (index) => directory.putBusiness({ id: `biz${index}`, homeServer: serverName(index % options.servers) }));
   const started = Date.now();
@@ -57,7 +57,7 @@ async function generate(options: GenerateOptions): Promise<void> {
     for (const name of names) await directory.createMailbox({ name, server: serverName(server) });
   });
   if (options.draining) {
-    await directory.putServer({ name: serverName(options.servers - 1), imapAddress: `127.0.0.${options.servers}:143`, lmtpAddress: `127.0.0.${options.servers}:24`, state: 'DRAINING', weight: 1, datacenter: '' });
+    await directory.putServer({ name: serverName(options.servers - 1), imapAddress: `127.0.0.${options.servers}:143`, lmtpAddress: `127.0.0.${options.servers}:24`, pop3Address: '', state: 'DRAINING', weight: 1, datacenter: '' });
   }
   await engine.close();
   store.close();

@@ -58,6 +58,7 @@ const methodAccess: Record<string, Access> = {
   PutServer: 'admin',
   PutBusiness: 'admin',
   SetUserBusiness: 'admin',
+  Backup: 'admin',
 };
 
 const rolesFor: Record<Access, string> = {

@@ -8,9 +8,12 @@ import * as grpc from '@grpc/grpc-js';
 import type { Directory } from '../../directory/directory.js';
 import type { Logger } from '../../logging.js';
 import type { Principal } from '../auth/roles.js';
+import type { InFlight } from '../adapter.js';
 import { limits } from '../../model/limits.js';
+import { unavailable } from '../../model/errors.js';
 import { toGrpcError } from './errors.js';
 import { wireNumber } from './wire.js';
+import { writeLogFor } from './write-log.js';
 
 /** Called before every handler: who is calling; throws a typed error to refuse the call. */
 export type CallGuard = (method: string, metadata: grpc.Metadata) => Principal;
@@ -20,6 +23,10 @@ export interface CallContext {
   logger: Logger;
   /** The directory as the principal may use it (a backend's writes are scoped to its server). */
   directoryFor(principal: Principal): Directory;
+  /** Calls in flight, which a stopping node waits for (bounded by limits.shutdownGraceMs). */
+  inFlight: InFlight;
+  /** Aborted when the node starts to stop: open-ended streams (LookupStream) end after what they read. */
+  stopping: AbortSignal;
 }
 
 /** Milliseconds left before the call's deadline, capped by the min_revision wait bound. */
@@ -39,19 +46,31 @@ export function unary<Request, Response>(
     directory: Directory,
   ) => Promise<Response> | Response,
 ): grpc.handleUnaryCall<Request, Response> {
+  const writeLog = writeLogFor(method, context.logger);
   return (call, callback) => {
-    const fail = (error: unknown): void => callback(toGrpcError(error, method, context.logger));
+    const inFlight = context.inFlight;
+    inFlight.enter();
+    const fail = (error: unknown): void => {
+      inFlight.leave();
+      callback(toGrpcError(error, method, context.logger));
+    };
     let answer: Promise<Response> | Response;
+    let principal: Principal;
     try {
-      const principal = context.guard(method, call.metadata);
+      principal = context.guard(method, call.metadata);
       answer = handler(call.request, call, context.directoryFor(principal));
     } catch (error) {
       fail(error);
       return;
     }
+    const succeed = (response: Response): void => {
+      inFlight.leave();
+      writeLog?.(principal, call.request, response);
+      callback(null, response);
+    };
     // A read that needs no wait answers in the same tick, with no promise (what makes lookups cheap).
-    if (answer instanceof Promise) answer.then((response) => callback(null, response), fail);
-    else callback(null, answer);
+    if (answer instanceof Promise) answer.then(succeed, fail);
+    else succeed(answer);
   };
 }
 
@@ -71,12 +90,18 @@ export function serverStream<Request, Response>(
   handler: (request: Request, call: grpc.ServerWritableStream<Request, Response>, directory: Directory) => Promise<void>,
 ): grpc.handleServerStreamingCall<Request, Response> {
   return (call) => {
+    const inFlight = context.inFlight;
+    inFlight.enter();
     (async () => {
       const principal = context.guard(method, call.metadata);
       await handler(call.request, call, context.directoryFor(principal));
     })().then(
-      () => call.end(),
+      () => {
+        inFlight.leave();
+        call.end();
+      },
       (error: unknown) => {
+        inFlight.leave();
         // grpc-js sends a stream's status from 'error' (then end); destroy() would drop it.
         if (!call.cancelled) call.emit('error', toGrpcError(error, method, context.logger));
       },
@@ -87,15 +112,27 @@ export function serverStream<Request, Response>(
 export function clientStream<Request, Response>(
   context: CallContext,
   method: string,
-  handler: (call: grpc.ServerReadableStream<Request, Response>, directory: Directory) => Promise<Response>,
+  handler: (
+    call: grpc.ServerReadableStream<Request, Response>,
+    directory: Directory,
+    principal: Principal,
+  ) => Promise<Response>,
 ): grpc.handleClientStreamingCall<Request, Response> {
   return (call, callback) => {
+    const inFlight = context.inFlight;
+    inFlight.enter();
     (async () => {
       const principal = context.guard(method, call.metadata);
-      return handler(call, context.directoryFor(principal));
+      return handler(call, context.directoryFor(principal), principal);
     })().then(
-      (response) => callback(null, response),
-      (error: unknown) => callback(toGrpcError(error, method, context.logger)),
+      (response) => {
+        inFlight.leave();
+        callback(null, response);
+      },
+      (error: unknown) => {
+        inFlight.leave();
+        callback(toGrpcError(error, method, context.logger));
+      },
     );
   };
 }
@@ -106,12 +143,18 @@ export function bidiStream<Request, Response>(
   handler: (call: grpc.ServerDuplexStream<Request, Response>, directory: Directory) => Promise<void>,
 ): grpc.handleBidiStreamingCall<Request, Response> {
   return (call) => {
+    const inFlight = context.inFlight;
+    inFlight.enter();
     (async () => {
       const principal = context.guard(method, call.metadata);
       await handler(call, context.directoryFor(principal));
     })().then(
-      () => call.end(),
+      () => {
+        inFlight.leave();
+        call.end();
+      },
       (error: unknown) => {
+        inFlight.leave();
         // grpc-js sends a stream's status from 'error' (then end); destroy() would drop it.
         if (!call.cancelled) call.emit('error', toGrpcError(error, method, context.logger));
       },
@@ -146,10 +189,14 @@ export async function writeWithBackpressure<Response>(
  * back until it settles. Reading pauses while the transport asks to drain, so
  * a client that does not read its answers cannot make the server buffer
  * without bound. Resolves when the client has ended and every answer is written.
+ * When `stopping` aborts (the node stops), no further message is read; once the
+ * ones read are answered, the stream fails with UNAVAILABLE, so the client
+ * sends what was not answered to another node.
  */
 export function answerInOrder<Request, Response>(
   call: grpc.ServerDuplexStream<Request, Response>,
   answer: (request: Request) => Response | Promise<Response>,
+  stopping?: AbortSignal,
 ): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const queue: Array<Response | Promise<Response>> = [];
@@ -157,14 +204,24 @@ export function answerInOrder<Request, Response>(
     let pumping = false;
     let draining = false;
     let settled = false;
+    let stopped = false;
     const finish = (error?: unknown): void => {
       if (settled) return;
       if (error === undefined && !(call.cancelled || (ended && queue.length === 0 && !pumping && !draining))) return;
       settled = true;
       call.off('data', onData);
-      if (error === undefined) resolve();
+      stopping?.removeEventListener('abort', stop);
+      // Stopped by the node: what was read is answered; the status says why the rest was not.
+      if (error === undefined && stopped && !call.cancelled) reject(unavailable('the node is stopping; send the names not answered to another node'));
+      else if (error === undefined) resolve();
       else reject(error);
     };
+    function stop(): void {
+      stopped = true;
+      ended = true;
+      call.off('data', onData);
+      finish();
+    }
     const write = (response: Response): void => {
       if (call.write(response) || draining) return;
       draining = true;
@@ -217,6 +274,8 @@ export function answerInOrder<Request, Response>(
       ended = true;
       finish();
     });
+    if (stopping?.aborted === true) stop();
+    else stopping?.addEventListener('abort', stop, { once: true });
     call.once('error', (error: unknown) => finish(error));
     call.once('cancelled', () => finish());
   });

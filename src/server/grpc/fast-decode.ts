@@ -111,7 +111,7 @@ class Reader {
 
 /** Field numbers up to these are the contract's: one of them with another wire type is malformed. */
 const pairFieldsMax = 2;
-const mailboxFieldsMax = 13;
+const mailboxFieldsMax = 14;
 const watchEventFieldsMax = 3;
 const responseFieldsMax = 3;
 
@@ -167,6 +167,7 @@ function emptyMailbox(): Plain {
     foldermodseq: 0,
     revision: 0,
     name_history: [],
+    uniqueid_generated: false,
   };
 }
 
@@ -213,6 +214,9 @@ function decodeMailboxField(mailbox: Plain, inner: Reader, tag: number): boolean
       break;
     case (13 << 3) | wireBytes:
       (mailbox['name_history'] as string[]).push(inner.string());
+      break;
+    case (14 << 3) | wireVarint:
+      mailbox['uniqueid_generated'] = inner.varint() !== 0;
       break;
     default:
       return false;

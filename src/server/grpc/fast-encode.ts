@@ -144,6 +144,9 @@ const mailboxNumberFields = [
   ['revision', 12],
 ] as const;
 
+/** `bool uniqueid_generated = 14` as its varint (0 is not written). */
+const generatedFlag = (mailbox: Plain): number => (mailbox['uniqueid_generated'] === true ? 1 : 0);
+
 function planMailbox(mailbox: Plain): MailboxPlan {
   let size = 0;
   const lengths = mailboxStringFields.map(([key, field]) => {
@@ -157,6 +160,7 @@ function planMailbox(mailbox: Plain): MailboxPlan {
   for (const ace of acl) size += messageField(6, ace.size);
   size += numberField(8, stateNumber(mailbox['state']));
   for (const [key, field] of mailboxNumberFields) size += numberField(field, whole(mailbox[key]));
+  size += numberField(14, generatedFlag(mailbox));
   const history = list(mailbox['name_history']).map((entry) => {
     const name = text(entry);
     const bytes = utf8Length(name);
@@ -175,6 +179,7 @@ function writeMailbox(writer: Writer, plan: MailboxPlan): void {
   for (const ace of plan.acl) writePair(writer, 6, ace);
   writer.number(8, stateNumber(mailbox['state']));
   for (const [key, field] of mailboxNumberFields) writer.number(field, whole(mailbox[key]));
+  writer.number(14, generatedFlag(mailbox));
   for (const entry of plan.history) {
     writer.header(13, entry.bytes);
     writer.text(entry.name, entry.bytes);

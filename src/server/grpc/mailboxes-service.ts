@@ -11,6 +11,7 @@ import { limits } from '../../model/limits.js';
 import type { MailboxRecord } from '../../model/records.js';
 import { answerInOrder, bidiStream, clientStream, readAfterRevision, serverStream, timeLeftMs, unary, writeWithBackpressure, type CallContext } from './calls.js';
 import { services } from './proto.js';
+import { logWrite } from './write-log.js';
 import {
   aclFromWire,
   mailboxFromWire,
@@ -122,7 +123,7 @@ export function mailboxesService(context: CallContext): grpc.UntypedServiceImple
           const found = directory.lookupMailboxes(names);
           return { results: names.map((name, index) => lookupResult(name, found.value[index])), revision: found.revision };
         });
-      }),
+      }, context.stopping),
     ),
 
     RenameMailbox: unary<Request, Response>(context, 'RenameMailbox', async (request, _call, directory) => {
@@ -184,7 +185,7 @@ export function mailboxesService(context: CallContext): grpc.UntypedServiceImple
       }
     }),
 
-    SyncServer: clientStream<Request, Response>(context, 'SyncServer', async (call, directory) => {
+    SyncServer: clientStream<Request, Response>(context, 'SyncServer', async (call, directory, principal) => {
       let session: ReturnType<Directory['startSync']> | null = null;
       // Leaving a plain `for await` early (a refused batch) destroys the call, and the
       // reset can overtake the status: the client then sees INTERNAL instead of the error.
@@ -202,6 +203,7 @@ export function mailboxesService(context: CallContext): grpc.UntypedServiceImple
       if (call.cancelled || !call.readableEnded) throw unavailable('SyncServer stream was cancelled before its end; nothing removed');
       if (session === null) throw invalidArgument('SyncServer stream was empty: the first message must name the server');
       const report = await session.finish();
+      if (!session.dryRun) logWrite(context.logger, principal, 'SyncServer', session.server, report.revision);
       const mailboxes = (kind: 'added' | 'removed' | 'updated'): WireMailbox[] =>
         report.lists[kind].map((entry) => mailboxToWire(entry.mailbox));
       return {

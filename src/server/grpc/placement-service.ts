@@ -55,6 +55,7 @@ export function placementService(context: CallContext): grpc.UntypedServiceImple
           server: mailbox.server,
           imap_address: server?.imapAddress ?? '',
           lmtp_address: server?.lmtpAddress ?? '',
+          pop3_address: server?.pop3Address ?? '',
           moving: (record?.movingSinceMs ?? 0) > 0,
           revision: resolved.revision,
           partition: mailbox.partition,

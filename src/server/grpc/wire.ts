@@ -34,6 +34,7 @@ export interface WireMailbox {
   foldermodseq: number;
   revision: number;
   name_history: string[];
+  uniqueid_generated: boolean;
 }
 
 export type WireServerState = 'SERVER_STATE_UNSPECIFIED' | ServerState;
@@ -42,9 +43,11 @@ export interface WireServer {
   name: string;
   imap_address: string;
   lmtp_address: string;
+  pop3_address: string;
   state: WireServerState;
   weight: number;
   datacenter: string;
+  replica_partner: string;
 }
 
 // ------------------------------------------------------------ checks of untrusted values
@@ -147,6 +150,7 @@ export function mailboxToWire(mailbox: MailboxRecord): WireMailbox {
     foldermodseq: mailbox.foldermodseq,
     revision: mailbox.revision,
     name_history: mailbox.nameHistory,
+    uniqueid_generated: mailbox.uniqueidGenerated === true,
   };
 }
 
@@ -164,9 +168,11 @@ export function serverFromWire(value: unknown): ServerRecord {
     name: wireString(object['name'], 'server.name'),
     imapAddress: wireString(object['imap_address'], 'server.imap_address'),
     lmtpAddress: wireString(object['lmtp_address'], 'server.lmtp_address'),
+    pop3Address: wireString(object['pop3_address'], 'server.pop3_address'),
     state: state === undefined || state === 'SERVER_STATE_UNSPECIFIED' ? 'UP' : (state as ServerState),
     weight: wireNumber(object['weight'], 'server.weight'),
     datacenter: wireString(object['datacenter'], 'server.datacenter'),
+    replicaPartner: wireString(object['replica_partner'], 'server.replica_partner'),
   };
 }
 
@@ -175,8 +181,10 @@ export function serverToWire(server: ServerRecord): WireServer {
     name: server.name,
     imap_address: server.imapAddress,
     lmtp_address: server.lmtpAddress,
+    pop3_address: server.pop3Address,
     state: server.state,
     weight: server.weight,
     datacenter: server.datacenter,
+    replica_partner: server.replicaPartner ?? '',
   };
 }
