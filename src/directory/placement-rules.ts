@@ -178,34 +178,35 @@ export interface UserRoute {
 /**
  * Where to deliver to, or proxy a login of, `user` now. NotFound for a user
  * without an active mailbox; Unavailable (retry later) while the user is being
- * moved, so nothing lands on the server being emptied; FailedPrecondition when
+ * moved, so nothing lands on the server being emptied, and while their server
+ * is DOWN (as userAvailability tells the HTTP adapter); FailedPrecondition when
  * the user's server is not registered, or has no address for `need`.
  */
 export function routeUser(store: Store, user: string, need: 'imap' | 'lmtp'): UserRoute {
   // The usual case in one read: the user's root exists and is active.
   const row = store.routeOfRoot(userRootName(user), user);
-  if (row !== undefined && row.state === stateCode.ACTIVE) {
-    return checkedRoute(user, row.server, row.serverRecord?.imapAddress ?? null, row.serverRecord?.lmtpAddress ?? null, row, need);
-  }
+  if (row !== undefined && row.state === stateCode.ACTIVE) return checkedRoute(user, row.server, row.serverRecord, row, need);
   // A hierarchy without its root, or none (NotFound): the general rule.
   const { mailbox, server, record } = resolveUser(store, user);
-  return checkedRoute(user, mailbox.server, server?.imapAddress ?? null, server?.lmtpAddress ?? null, record ?? null, need);
+  return checkedRoute(user, mailbox.server, server, record ?? null, need);
 }
 
 function checkedRoute(
   user: string,
-  server: string,
-  imapAddress: string | null,
-  lmtpAddress: string | null,
+  serverName: string,
+  server: ServerRecord | undefined,
   moving: { movingFrom: string | null; movingTo: string | null; movingSinceMs: number | null } | null,
   need: 'imap' | 'lmtp',
 ): UserRoute {
   if (moving !== null && (moving.movingSinceMs ?? 0) > 0) {
     throw unavailable(`user ${quote(user)} is being moved from ${quote(moving.movingFrom ?? '')} to ${quote(moving.movingTo ?? '')}; try again later`);
   }
-  if (imapAddress === null || lmtpAddress === null) throw failedPrecondition(`server ${quote(server)} of user ${quote(user)} is not registered (mbdir server-put)`);
-  if ((need === 'imap' ? imapAddress : lmtpAddress) === '') throw failedPrecondition(`server ${quote(server)} has no ${need} address (mbdir server-put --${need})`);
-  return { user, server, imapAddress, lmtpAddress };
+  if (server === undefined) throw failedPrecondition(`server ${quote(serverName)} of user ${quote(user)} is not registered (mbdir server-put)`);
+  if (server.state === 'DOWN') throw unavailable(`server ${quote(serverName)} of user ${quote(user)} is DOWN; try again later`);
+  if ((need === 'imap' ? server.imapAddress : server.lmtpAddress) === '') {
+    throw failedPrecondition(`server ${quote(serverName)} has no ${need} address (mbdir server-put --${need})`);
+  }
+  return { user, server: serverName, imapAddress: server.imapAddress, lmtpAddress: server.lmtpAddress };
 }
 
 /**

@@ -93,8 +93,12 @@ describe('socketmap answers over a directory', () => {
     expect(ask('transport dan@example.org')).toBe('OK lmtp:inet:[10.0.0.1]:24');
   });
 
-  it('defers (TEMP) mail to a user whose server has no LMTP address: an operator must fix it', () => {
+  it('defers (TEMP) mail to a user whose server has no LMTP address (an operator must fix it) or is DOWN', async () => {
     expect(ask('transport erin@example.org')).toBe('TEMP server "nolmtp" has no lmtp address (mbdir server-put --lmtp)');
+    await directory.putServer({ name: 'b1', imapAddress: '10.0.0.1:143', pop3Address: '', lmtpAddress: '10.0.0.1:24', state: 'DOWN', weight: 1, datacenter: '' });
+    expect(ask('transport alice@example.org')).toBe('TEMP server "b1" of user "alice" is DOWN; try again later');
+    await directory.putServer({ name: 'b1', imapAddress: '10.0.0.1:143', pop3Address: '', lmtpAddress: '10.0.0.1:24', state: 'DRAINING', weight: 1, datacenter: '' });
+    expect(ask('transport alice@example.org')).toBe('OK lmtp:inet:[10.0.0.1]:24');
   });
 
   it('maps errors through the one table: NOTFOUND, TEMP while moving, PERM for a configuration error', () => {
