@@ -5,8 +5,10 @@
  * the moment it subscribes. One engine listener fans each commit out in the same
  * tick, filtered once per distinct filter into items all subscribers share (the
  * adapter encodes each once); no timer or promise per subscriber. One that falls
- * `watchBufferEventsMax` behind is cut off, told where to resume. A record that
- * leaves a filter (rename, move) arrives as a DELETE under its old name.
+ * `watchBufferEventsMax` behind is cut off, told where to resume; so are the
+ * slowest when all subscribers together hold more than `watchHeldBytesMax`
+ * (watch-budget.ts). A record that leaves a filter (rename, move) arrives as a
+ * DELETE under its old name.
  */
 import { failedPrecondition, invalidArgument, resourceExhausted } from '../model/errors.js';
 import { validateLabel } from '../model/labels.js';
@@ -16,6 +18,7 @@ import type { ChangeEvent, MailboxRecord } from '../model/records.js';
 import type { Engine } from '../replication/engine.js';
 import type { Store } from '../store/store.js';
 import { serversOf } from './mailbox-rules.js';
+import { liveItemReferenceBytes, pageItemBytes, WatchBudget, type BudgetedSubscriber } from './watch-budget.js';
 
 export type WatchEventType = 'SNAPSHOT' | 'SNAPSHOT_END' | 'PUT' | 'DELETE' | 'PROGRESS';
 
@@ -158,8 +161,10 @@ function phaseOf(start: Start): Phase {
  * subscribing. While the phase is live and nothing is queued, pushed items go
  * straight to the sink.
  */
-export class WatchSubscription {
+export class WatchSubscription implements BudgetedSubscriber {
   private phase: Phase;
+  /** Bytes this subscriber holds (unsent page items, queued live references), as the budget counts them. */
+  private held = 0;
   private readonly floor: number;
   private page: WatchItem[] = [];
   private pageHead = 0;
@@ -178,6 +183,7 @@ export class WatchSubscription {
     start: Start,
     private readonly sink: WatchSink,
     private readonly bufferEventsMax: number,
+    private readonly budget: WatchBudget,
     private readonly onClose: () => void,
   ) {
     this.phase = phaseOf(start);
@@ -190,9 +196,14 @@ export class WatchSubscription {
     if (this.closed) return;
     try {
       for (const item of items) {
+        if (this.closed) return; // cut off by the budget while queueing
         if (item.revision <= this.floor) continue;
-        if (this.idle()) this.send(item);
-        else this.live.push(item);
+        if (this.idle()) {
+          this.send(item);
+        } else {
+          this.live.push(item);
+          this.hold(liveItemReferenceBytes);
+        }
       }
       if (this.live.length - this.liveHead > this.bufferEventsMax) this.cutOff();
     } catch (error) {
@@ -203,6 +214,7 @@ export class WatchSubscription {
   /** The transport takes items again after `send` returned false. */
   drained(): void {
     this.blocked = false;
+    this.budget.unblock(this);
     this.flush();
   }
 
@@ -212,6 +224,8 @@ export class WatchSubscription {
     this.closed = true;
     this.page = [];
     this.live.length = 0;
+    this.budget.unblock(this);
+    this.hold(-this.held);
     this.onClose();
   }
 
@@ -221,12 +235,15 @@ export class WatchSubscription {
     try {
       while (!this.closed && !this.blocked) {
         if (this.pageHead < this.page.length) {
-          this.send(this.page[this.pageHead++] as WatchItem);
+          const item = this.page[this.pageHead++] as WatchItem;
+          this.hold(-pageItemBytes(item));
+          this.send(item);
         } else if (this.phase.kind !== 'live') {
           if (pagesRead > 0) return this.flushNextTurn(); // a long snapshot yields to other work between pages
           this.readPage(this.phase);
           pagesRead += 1;
         } else if (this.liveHead < this.live.length) {
+          this.hold(-liveItemReferenceBytes);
           this.send(this.live[this.liveHead++] as WatchItem);
         } else {
           this.live.length = 0;
@@ -255,12 +272,36 @@ export class WatchSubscription {
   private send(item: WatchItem): void {
     if (item.type === 'SNAPSHOT_END') this.inSnapshot = false;
     if (item.type !== 'SNAPSHOT') this.sentRevision = item.revision;
-    if (!this.sink.send(item)) this.blocked = true;
+    if (!this.sink.send(item)) {
+      this.blocked = true;
+      this.budget.block(this);
+    }
   }
 
   private readPage(phase: Exclude<Phase, { kind: 'live' }>): void {
     this.page = phase.kind === 'snapshot' ? this.readSnapshot(phase) : this.readCatchup(phase);
     this.pageHead = 0;
+    this.hold(this.page.reduce((bytes, item) => bytes + pageItemBytes(item), 0));
+  }
+
+  private hold(deltaBytes: number): void {
+    this.held += deltaBytes;
+    this.budget.hold(deltaBytes);
+  }
+
+  /** Budget: bytes this subscriber holds now. */
+  heldBytes(): number {
+    return this.held;
+  }
+
+  /** Budget: all subscribers hold too much and this one is the slowest. */
+  cutOffForBudget(budgetBytes: number): void {
+    this.fail(
+      resourceExhausted(
+        `watch subscribers on this node hold more than ${budgetBytes} bytes of unsent changes and this one was the slowest; ` +
+          `resume with from_revision ${this.resumeRevision()}`,
+      ),
+    );
   }
 
   /**
@@ -346,11 +387,14 @@ export function resumableEnd(reason: string, fromRevision: number): Error {
 export interface WatchBounds {
   subscribersMax: number;
   bufferEventsMax: number;
+  /** Bytes all subscribers together may hold (watch-budget.ts). */
+  heldBytesMax: number;
 }
 
 export const defaultWatchBounds: WatchBounds = {
   subscribersMax: limits.watchSubscribersMax,
   bufferEventsMax: limits.watchBufferEventsMax,
+  heldBytesMax: limits.watchHeldBytesMax,
 };
 
 /** Subscribers that share one filter, so each commit is filtered once for all of them. */
@@ -371,12 +415,15 @@ export class WatchHub {
   /** Set by endAll: the node is stopping, so a new subscription is refused, told where to resume. */
   private endedReason: string | null = null;
   private stopListening: (() => void) | null = null;
+  private readonly budget: WatchBudget;
 
   constructor(
     private readonly store: Store,
     private readonly engine: Engine,
     private readonly bounds: WatchBounds = defaultWatchBounds,
-  ) {}
+  ) {
+    this.budget = new WatchBudget(bounds.heldBytesMax);
+  }
 
   /** Starts a subscription that sends to `sink`; its first items may be sent before this returns. */
   subscribe(filter: WatchFilter, fromRevision: number, sink: WatchSink): WatchSubscription {
@@ -404,7 +451,7 @@ export class WatchHub {
       oldestRetainedRevision: this.store.oldestRetainedRevision(),
       fromRevision,
     };
-    const subscription: WatchSubscription = new WatchSubscription(this.store, group.filter, start, sink, this.bounds.bufferEventsMax, () =>
+    const subscription: WatchSubscription = new WatchSubscription(this.store, group.filter, start, sink, this.bounds.bufferEventsMax, this.budget, () =>
       this.release(key, subscription),
     );
     group.subscribers.add(subscription);
@@ -415,6 +462,11 @@ export class WatchHub {
 
   subscriberCount(): number {
     return this.subscribers;
+  }
+
+  /** Bytes all subscribers hold now, as the budget counts them. */
+  heldBytes(): number {
+    return this.budget.heldBytes();
   }
 
   /** Ends every subscription with the resumable status and refuses new ones (a stopping node). */

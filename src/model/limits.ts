@@ -41,10 +41,19 @@ export const limits = {
   syncBatchMailboxesMax: 10000,
   /** Changes committed by one SyncServer transaction batch. */
   syncCommitBatchMax: 5000,
+  /** Readiness: an etcd node more revisions than this behind etcd reports not ready (/readyz, gRPC health). */
+  readyLagRevisionsMax: 1000,
+  /** Readiness: how often the node re-evaluates it for the gRPC health service. */
+  readinessCheckIntervalMs: 2000,
   /** Watch: concurrent subscribers on one node. */
   watchSubscribersMax: 2000,
   /** Watch: events buffered for one subscriber before it is cut off. */
   watchBufferEventsMax: 10000,
+  /**
+   * Watch: bytes all subscribers together hold unsent (snapshot and catch-up pages, live
+   * queues; src/directory/watch-budget.ts estimates them); past it the slowest are cut off.
+   */
+  watchHeldBytesMax: 64 * 1024 * 1024,
   /** Watch: prefixes and servers in one filter. */
   watchFilterEntriesMax: 256,
   /** Client: messages of a server stream received and not yet read before the client pauses the call. */
@@ -61,6 +70,22 @@ export const limits = {
   grpcMessageBytesMax: 4 * 1024 * 1024,
   /** gRPC: concurrent streams on one HTTP/2 connection. */
   grpcConcurrentStreamsMax: 1000,
+  /**
+   * gRPC listener: connections open at once; past it a new one is closed at once and logged.
+   * Keep it under the process's open-file limit (`ulimit -n`), which also holds SQLite's and etcd's.
+   */
+  grpcConnectionsMax: 1000,
+  /** gRPC listener: a connection that has not sent its first HTTP/2 (or TLS) bytes by then is closed. */
+  grpcHandshakeTimeoutMs: 10_000,
+  /** gRPC listener: a connection that moves no byte either way this long is closed (a live one is pinged every grpcKeepaliveTimeMs). */
+  grpcSocketIdleTimeoutMs: 180_000,
+  /** gRPC: a connection with no call in flight this long is told to go away (grpc.max_connection_idle_ms); its client reconnects when it needs to. */
+  grpcConnectionIdleMs: 600_000,
+  /** gRPC: the node pings each connection this often, and closes it when a ping is not answered within the timeout. */
+  grpcKeepaliveTimeMs: 60_000,
+  grpcKeepaliveTimeoutMs: 20_000,
+  /** Listeners: at most one log line per reason (connection limit, handshake, idle) per this interval. */
+  listenerRefusalLogIntervalMs: 10_000,
   /** A read waiting for min_revision gives up after this long without a deadline. */
   minRevisionWaitMsMax: 10_000,
   /** A reservation (RESERVE without ACTIVATE) is released after this long. */
@@ -225,6 +250,11 @@ export function checkLimits(): void {
     limits.aclEntriesMax * (limits.identifierBytesMax + limits.rightsLengthMax + 2) <= limits.mupdateLiteralBytesMax,
     'an ACL fits an MUPDATE literal',
   );
+  // One subscriber at its event limit (32 bytes a queued reference) must fit the shared budget many times over.
+  assert(limits.watchBufferEventsMax * 32 * 64 <= limits.watchHeldBytesMax, 'the watch budget holds 64 full subscriber buffers');
+  // A live connection is pinged (and must answer) before the socket idle timeout can close it.
+  assert(limits.grpcKeepaliveTimeMs + limits.grpcKeepaliveTimeoutMs < limits.grpcSocketIdleTimeoutMs, 'keepalive fits the socket idle timeout');
+  assert(limits.grpcHandshakeTimeoutMs < limits.grpcSocketIdleTimeoutMs, 'handshake timeout < socket idle timeout');
   // A full page of maximal records must fit in one gRPC message.
   assert(limits.pageSizeMax * 400 <= limits.grpcMessageBytesMax, 'page fits a gRPC message');
   // A recipient, with the map name and a space, must fit one socketmap query.

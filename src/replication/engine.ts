@@ -31,6 +31,29 @@ export interface CommitOptions {
 
 export type AppliedListener = (events: readonly ChangeEvent[], revision: number) => void;
 
+/**
+ * What an engine reports about its own work, for metrics. The node sets it;
+ * engines call it on their write path, so each method must be cheap and never throw.
+ */
+export interface EngineTelemetry {
+  /** One store transaction committed `writes` writes; `seconds` from BEGIN to COMMIT's return. */
+  transactionCommitted(seconds: number, writes: number): void;
+  /** One flush of the write-ahead log to disk (fdatasync) took `seconds`. */
+  walFlushed(seconds: number): void;
+  /** An etcd transaction's guard failed (another node wrote a key it read): decided again. */
+  etcdTxnConflicted(): void;
+  /** An etcd transaction was sent again after its endpoint did not answer. */
+  etcdTxnRetried(): void;
+}
+
+/** Telemetry that records nothing: the default until a node sets its own. */
+export const silentTelemetry: EngineTelemetry = {
+  transactionCommitted: () => undefined,
+  walFlushed: () => undefined,
+  etcdTxnConflicted: () => undefined,
+  etcdTxnRetried: () => undefined,
+};
+
 export interface EngineStatus {
   engine: 'standalone' | 'etcd';
   appliedRevision: number;
@@ -41,6 +64,8 @@ export interface EngineStatus {
 
 export interface Engine {
   readonly kind: 'standalone' | 'etcd';
+  /** Where the engine reports its commits, flushes and retries; silentTelemetry by default. */
+  telemetry: EngineTelemetry;
   /** Brings the local store up to date and starts following the truth. */
   start(): Promise<void>;
   /**

@@ -2,9 +2,11 @@
  * A thin etcd v3 client over @grpc/grpc-js: Range, Txn, Compact, Status and a
  * raw Watch stream, against a list of endpoints with fail-over. It owns the
  * channels and the per-request deadline; it retries nothing by itself except
- * moving to the next endpoint when one is unreachable, so the engine decides
- * what a retry means (a txn is retried only with its request id). It never
- * interprets keys or values.
+ * moving a read to the next endpoint when one is unreachable, so the engine
+ * decides what a retry means (a txn is retried only with its request id). A
+ * failure names its endpoint and says in words what happened (refused, timed
+ * out, dropped, no leader), never in grpc-js's own text. It never interprets
+ * keys or values.
  */
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
@@ -65,6 +67,12 @@ export interface Compare {
   mod_revision: number;
 }
 
+export interface TxnRequest {
+  compare: Compare[];
+  success: RequestOp[];
+  failure: RequestOp[];
+}
+
 export interface TxnResponse {
   header: ResponseHeader;
   succeeded: boolean;
@@ -115,6 +123,63 @@ export function isUnreachable(error: unknown): boolean {
   return code === grpc.status.UNAVAILABLE || code === grpc.status.DEADLINE_EXCEEDED || code === grpc.status.CANCELLED;
 }
 
+/** What one endpoint did with a request it did not answer. */
+export type FailureKind = 'refused' | 'no-leader' | 'timeout' | 'dropped';
+
+/** Why one endpoint did not answer a request, said plainly. */
+export interface EndpointFailure {
+  endpoint: string;
+  kind: FailureKind;
+  /** What happened, after the endpoint's URL ("refused the connection"). */
+  text: string;
+  /** True when the request provably never reached a member that could commit it. */
+  neverSent: boolean;
+}
+
+/** A request one endpoint did not answer; `code` is the gRPC status, so isUnreachable applies. */
+export class EtcdEndpointError extends Error {
+  readonly code: number;
+  constructor(readonly failure: EndpointFailure, code: number) {
+    super(`${failure.endpoint} ${failure.text}`);
+    this.code = code;
+  }
+}
+
+/** A read that no endpoint answered: one failure per endpoint tried. */
+export class EtcdUnreachableError extends Error {
+  readonly code = grpc.status.UNAVAILABLE;
+  constructor(readonly failures: readonly EndpointFailure[]) {
+    super(failures.map((failure) => `${failure.endpoint} ${failure.text}`).join('; '));
+  }
+}
+
+/** The failures an error carries, if it is one of this client's. */
+export function failuresOf(error: unknown): EndpointFailure[] {
+  if (error instanceof EtcdEndpointError) return [error.failure];
+  if (error instanceof EtcdUnreachableError) return [...error.failures];
+  return [];
+}
+
+/**
+ * Classifies an unreachable failure from grpc-js's code and details. Only a
+ * connection never established, or a member that says it has no leader (etcd's
+ * hasleader check refuses before proposing), proves the request was never sent.
+ */
+function endpointFailure(endpoint: string, error: grpc.ServiceError, hint: string): EndpointFailure {
+  const details = error.details ?? '';
+  if (/no leader/i.test(details)) {
+    return { endpoint, kind: 'no-leader', text: 'answered that it has no leader', neverSent: true };
+  }
+  if (error.code === grpc.status.UNAVAILABLE && /No connection established|ECONNREFUSED|failed to connect/i.test(details)) {
+    const text = /ECONNREFUSED/.test(details) ? 'refused the connection' : 'could not be connected to';
+    return { endpoint, kind: 'refused', text: text + hint, neverSent: true };
+  }
+  if (error.code === grpc.status.DEADLINE_EXCEEDED) {
+    return { endpoint, kind: 'timeout', text: `did not answer within ${limits.etcdRequestTimeoutMs} ms`, neverSent: false };
+  }
+  return { endpoint, kind: 'dropped', text: 'dropped the connection while the request was in flight', neverSent: false };
+}
+
 /**
  * How to reach etcd over TLS (https:// endpoints): the CA that signed etcd's
  * certificate (null: the system's roots), and the client certificate and key
@@ -143,8 +208,8 @@ function credentialsFor(endpoint: string, tls: EtcdTls | undefined): grpc.Channe
  * connection established", which names neither side's certificate.
  */
 const tlsUnreachableHint =
-  '; over TLS this is also what a refused handshake looks like: check that the etcd CA setting (etcdCa) signed the certificate ' +
-  "etcd presents, and that etcd's --trusted-ca-file signed the client certificate (etcdCert) when etcd runs with --client-cert-auth";
+  ' (over TLS this is also what a refused handshake looks like: check that the etcd CA setting (etcdCa) signed the certificate ' +
+  "etcd presents, and that etcd's --trusted-ca-file signed the client certificate (etcdCert) when etcd runs with --client-cert-auth)";
 
 export class EtcdClient {
   private readonly clients: EndpointClients[];
@@ -169,24 +234,26 @@ export class EtcdClient {
     });
   }
 
-  /** What to add to the message of `error`: where to look when it says "unreachable" and TLS may be the cause. */
-  unreachableHint(error: unknown): string {
-    return this.secure && isUnreachable(error) ? tlsUnreachableHint : '';
-  }
-
   /** The endpoint requests go to now. */
   currentEndpoint(): string {
     return this.clients[this.current]?.endpoint ?? '';
   }
 
-  /** Moves to the next endpoint (after a failure of the current one). */
-  rotate(): void {
-    this.current = (this.current + 1) % this.clients.length;
+  /**
+   * Moves off `endpoint` after it failed, if requests still go there. Many calls
+   * may fail on one endpoint at once: each moves the pointer only off the one it
+   * saw fail, so they do not spin it back onto a dead member.
+   */
+  avoid(endpoint: string): void {
+    if (this.currentEndpoint() === endpoint) this.current = (this.current + 1) % this.clients.length;
   }
 
-  private call<T>(service: 'kv' | 'maintenance', method: string, request: unknown, client?: EndpointClients): Promise<T> {
-    const target = client ?? this.clients[this.current];
-    if (target === undefined) return Promise.reject(new Error('etcd: no endpoint'));
+  /** The endpoints in the order to try them: the current one first. */
+  private inOrder(): EndpointClients[] {
+    return this.clients.map((_, offset) => this.clients[(this.current + offset) % this.clients.length] as EndpointClients);
+  }
+
+  private call<T>(service: 'kv' | 'maintenance', method: string, request: unknown, target: EndpointClients): Promise<T> {
     const stub = target[service] as unknown as Record<string, Unary>;
     const metadata = new grpc.Metadata();
     // Refuse to serve from a member cut off from the leader (etcd's "hasleader" check).
@@ -194,25 +261,26 @@ export class EtcdClient {
     return new Promise<T>((resolve, reject) => {
       const deadline = Date.now() + limits.etcdRequestTimeoutMs;
       stub[method]?.call(target[service], request, metadata, { deadline }, (error, response) => {
-        if (error !== null && error !== undefined) reject(error);
-        else resolve(response as T);
+        if (error === null || error === undefined) resolve(response as T);
+        else if (isUnreachable(error)) reject(new EtcdEndpointError(endpointFailure(target.endpoint, error, this.secure ? tlsUnreachableHint : ''), error.code));
+        else reject(error);
       });
     });
   }
 
-  /** Runs one request on the current endpoint, then on the others while endpoints are unreachable. */
+  /** Runs a read on the current endpoint, then on the others while endpoints are unreachable; safe only for reads. */
   private async withFailover<T>(service: 'kv' | 'maintenance', method: string, request: unknown): Promise<T> {
-    let lastError: unknown;
-    for (let attempt = 0; attempt < this.clients.length; attempt += 1) {
+    const failures: EndpointFailure[] = [];
+    for (const target of this.inOrder()) {
       try {
-        return await this.call<T>(service, method, request);
+        return await this.call<T>(service, method, request, target);
       } catch (error) {
-        lastError = error;
-        if (!isUnreachable(error)) throw error;
-        this.rotate();
+        if (!(error instanceof EtcdEndpointError)) throw error;
+        failures.push(error.failure);
+        this.avoid(target.endpoint);
       }
     }
-    throw lastError;
+    throw new EtcdUnreachableError(failures);
   }
 
   range(request: {
@@ -226,9 +294,23 @@ export class EtcdClient {
     return this.withFailover('kv', 'Range', request);
   }
 
-  /** One attempt of a txn on the current endpoint: the engine owns retries (they need the request id). */
-  txn(request: { compare: Compare[]; success: RequestOp[]; failure: RequestOp[] }): Promise<TxnResponse> {
-    return this.call('kv', 'Txn', request);
+  /**
+   * One attempt of a txn on the current endpoint, or the next one not in `skip`
+   * (endpoints that already failed this write): the engine owns retries (they
+   * need the request id).
+   */
+  txn(request: TxnRequest, skip: ReadonlySet<string> = new Set()): Promise<TxnResponse> {
+    const target = this.inOrder().find((client) => !skip.has(client.endpoint));
+    if (target === undefined) return Promise.reject(new Error('etcd: every endpoint was skipped'));
+    return this.call('kv', 'Txn', request, target);
+  }
+
+  /** A txn of reads only (no compare, no put), so it may go to every endpoint in turn. */
+  readTxn(request: TxnRequest): Promise<TxnResponse> {
+    if (request.compare.length > 0 || [...request.success, ...request.failure].some((op) => !('request_range' in op))) {
+      throw new Error('etcd: readTxn takes range operations only');
+    }
+    return this.withFailover('kv', 'Txn', request);
   }
 
   compact(revision: number): Promise<unknown> {
@@ -250,7 +332,7 @@ export class EtcdClient {
           const error = status.leader === 0 ? 'no leader: etcd quorum lost' : status.errors.join('; ');
           return { endpoint: client.endpoint, healthy: status.leader !== 0, error, revision: status.header.revision, leader };
         } catch (error) {
-          const message = (error as Error).message + this.unreachableHint(error);
+          const message = failuresOf(error)[0]?.text ?? (error as Error).message;
           return { endpoint: client.endpoint, healthy: false, error: message, revision: 0, leader: false };
         }
       }),

@@ -9,7 +9,10 @@
  * that changes nothing, is answered only after etcd confirms the view was
  * current (a read of the `log` key), so it is never stale. A failed guard waits for
  * the view to catch up and decides again (bounded); a txn whose reply was lost
- * is recognised by its request id. Never writes SQLite outside the follower.
+ * is recognised by its request id. A txn never sent (its member refused the
+ * connection, or has no leader) goes to the next member in the same call; one
+ * that may have been sent is never blindly sent again. Never writes SQLite
+ * outside the follower.
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../logging.js';
@@ -18,10 +21,10 @@ import { limits } from '../model/limits.js';
 import type { Change, ChangeEvent } from '../model/records.js';
 import type { Store } from '../store/store.js';
 import { AppliedNotifier } from './applied-waiters.js';
-import { EtcdClient, isUnreachable, type EtcdTls, type TxnResponse } from './etcd-client.js';
+import { EtcdClient, failuresOf, type EndpointFailure, type EtcdTls, type TxnResponse } from './etcd-client.js';
 import { EtcdFollower } from './etcd-follower.js';
 import { Keyspace, planTxn, type PlannedTxn } from './etcd-keyspace.js';
-import type { CommitOptions, Committed, Decision, DecideFunction, Engine, EngineStatus } from './engine.js';
+import { silentTelemetry, type CommitOptions, type Committed, type Decision, type DecideFunction, type Engine, type EngineStatus, type EngineTelemetry } from './engine.js';
 
 export interface EtcdEngineOptions {
   endpoints: string[];
@@ -33,6 +36,7 @@ export interface EtcdEngineOptions {
 
 export class EtcdEngine implements Engine {
   readonly kind = 'etcd' as const;
+  telemetry: EngineTelemetry = silentTelemetry;
   private readonly notifier = new AppliedNotifier();
   private readonly client: EtcdClient;
   private readonly keyspace: Keyspace;
@@ -65,56 +69,37 @@ export class EtcdEngine implements Engine {
 
   async commit<T>(decide: DecideFunction<T>, options: CommitOptions = {}): Promise<Committed<T>> {
     const requestId = options.requestId !== undefined && options.requestId !== '' ? options.requestId : randomUUID();
-    let unreachableFailures = 0;
-    let lastError: unknown;
+    // Endpoints that did not take this write, each at most once: the next attempt skips them.
+    const failed = new Map<string, EndpointFailure>();
     let inDoubt: { keys: Buffer[]; result: T; changes: Change[] } | undefined;
     for (let attempt = 0; attempt < limits.etcdCommitAttemptsMax; attempt += 1) {
       if (this.closed) throw unavailable('this node is stopping');
-      if (inDoubt !== undefined) {
-        // The last attempt failed without an answer: it may have committed. Deciding again
-        // would then see our own write (a delete would answer NotFound), so look first.
-        let earlier: number | undefined;
-        try {
-          earlier = await this.findCommitted(inDoubt.keys, requestId);
-        } catch (error) {
-          throw quorumLost(error, this.client.unreachableHint(error), 'whether this write committed is unknown; retry it');
-        }
-        if (earlier !== undefined) {
-          stampRevision(inDoubt.changes, earlier);
-          await this.waitApplied(earlier);
-          return { result: inDoubt.result, revision: earlier };
-        }
-        // No proof either way (its keys may have been overwritten since): deciding again could
-        // apply the write twice or refuse a write that happened. Say so; the caller retries.
-        throw unavailable(
-          'etcd did not answer this write in time and whether it committed cannot be told; retry it ' +
-            '(a create with the same request id is recognised)',
-        );
-      }
+      if (inDoubt !== undefined) return this.settleInDoubt(inDoubt, requestId, failed);
       const viewRevision = this.store.revision();
       let decision: Decision<T>;
       try {
         decision = decide(this.store);
       } catch (error) {
         // A refusal read the local copy: answer it only once etcd confirms the copy was current.
-        if (await this.isViewCurrent(viewRevision)) throw error;
+        if (await this.isViewCurrent(viewRevision, failed)) throw error;
         continue;
       }
       if (decision.changes.length === 0) {
-        if (await this.isViewCurrent(viewRevision)) return { result: decision.result, revision: viewRevision };
+        if (await this.isViewCurrent(viewRevision, failed)) return { result: decision.result, revision: viewRevision };
         continue;
       }
       const txn = planTxn(this.keyspace, this.store, decision.changes, requestId, viewRevision);
       let response: TxnResponse;
       try {
-        response = await this.client.txn(txn);
+        response = await this.client.txn(txn, new Set(failed.keys()));
       } catch (error) {
-        if (!isUnreachable(error)) throw unavailable(`etcd refused the write: ${(error as Error).message}`);
-        lastError = error;
-        if (mayHaveCommitted(error)) inDoubt = { keys: writtenKeys(txn), result: decision.result, changes: decision.changes };
-        unreachableFailures += 1;
-        this.client.rotate();
-        if (unreachableFailures >= this.options.endpoints.length) break;
+        const failure = failuresOf(error)[0];
+        if (failure === undefined) throw unavailable(`etcd refused the write: ${(error as Error).message}`);
+        failed.set(failure.endpoint, failure);
+        this.client.avoid(failure.endpoint);
+        this.telemetry.etcdTxnRetried();
+        if (!failure.neverSent) inDoubt = { keys: writtenKeys(txn), result: decision.result, changes: decision.changes };
+        else if (failed.size >= this.options.endpoints.length) break;
         continue;
       }
       const revision = this.committedRevision(response, requestId);
@@ -124,11 +109,44 @@ export class EtcdEngine implements Engine {
         return { result: decision.result, revision };
       }
       // Another node wrote a key this decision read: catch up with those keys, then decide again.
+      this.telemetry.etcdTxnConflicted();
       await this.waitApplied(newestGuardedRevision(response));
     }
-    if (lastError !== undefined) throw quorumLost(lastError, this.client.unreachableHint(lastError));
+    if (failed.size > 0) throw etcdFailed([...failed.values()], this.options.endpoints.length);
     throw unavailable(
       `the write lost ${limits.etcdCommitAttemptsMax} races in a row against concurrent writes to the same names; retry`,
+    );
+  }
+
+  /**
+   * The last attempt failed without an answer: it may have committed. Deciding again would
+   * then see our own write (a delete would answer NotFound), so look for it by request id.
+   */
+  private async settleInDoubt<T>(
+    inDoubt: { keys: Buffer[]; result: T; changes: Change[] },
+    requestId: string,
+    failed: Map<string, EndpointFailure>,
+  ): Promise<Committed<T>> {
+    let earlier: number | undefined;
+    try {
+      earlier = await this.findCommitted(inDoubt.keys, requestId);
+    } catch (error) {
+      const failures = failuresOf(error);
+      if (failures.length === 0) throw error;
+      for (const failure of failures) failed.set(failure.endpoint, failure);
+      throw etcdFailed([...failed.values()], this.options.endpoints.length, 'whether this write committed is unknown; retry it');
+    }
+    if (earlier !== undefined) {
+      stampRevision(inDoubt.changes, earlier);
+      await this.waitApplied(earlier);
+      return { result: inDoubt.result, revision: earlier };
+    }
+    // No proof either way (its keys may have been overwritten since): deciding again could
+    // apply the write twice or refuse a write that happened. Say so; the caller retries.
+    const reasons = [...failed.values()].map((failure) => `${failure.endpoint} ${failure.text}`).join('; ');
+    throw unavailable(
+      `etcd did not answer this write (${reasons}) and whether it committed cannot be told; retry it ` +
+        '(a create with the same request id is recognised)',
     );
   }
 
@@ -149,13 +167,16 @@ export class EtcdEngine implements Engine {
    * True when no mbdir write newer than `viewRevision` exists in etcd (a linearizable read of
    * the `log` key every write puts); otherwise waits until the copy has it and returns false.
    */
-  private async isViewCurrent(viewRevision: number): Promise<boolean> {
+  private async isViewCurrent(viewRevision: number, failed: Map<string, EndpointFailure>): Promise<boolean> {
     let newest: number;
     try {
       const log = await this.client.range({ key: Buffer.from(this.keyspace.logKey()) });
       newest = log.kvs[0]?.mod_revision ?? 0;
     } catch (error) {
-      throw quorumLost(error, this.client.unreachableHint(error));
+      const failures = failuresOf(error);
+      if (failures.length === 0) throw error;
+      for (const failure of failures) failed.set(failure.endpoint, failure);
+      throw etcdFailed([...failed.values()], this.options.endpoints.length);
     }
     if (newest <= viewRevision) return true;
     await this.waitApplied(newest);
@@ -164,7 +185,7 @@ export class EtcdEngine implements Engine {
 
   /** The revision at which a txn with `requestId` wrote one of `keys`, if one did and it still shows. */
   private async findCommitted(keys: readonly Buffer[], requestId: string): Promise<number | undefined> {
-    const response = await this.client.txn({
+    const response = await this.client.readTxn({
       compare: [],
       success: keys.map((key) => ({ request_range: { key } })),
       failure: [],
@@ -245,12 +266,6 @@ function newestGuardedRevision(response: TxnResponse): number {
   return newest;
 }
 
-/** False only for failures that prove the txn never reached a leader (refused connection, no leader). */
-function mayHaveCommitted(error: unknown): boolean {
-  const details = String((error as { details?: string }).details ?? (error as Error).message);
-  return !/no leader|ECONNREFUSED|No connection established|failed to connect/i.test(details);
-}
-
 /** The keys a planned txn puts. */
 function writtenKeys(txn: PlannedTxn): Buffer[] {
   return txn.success.flatMap((op) => ('request_put' in op ? [op.request_put.key] : []));
@@ -262,10 +277,18 @@ function stampRevision(changes: readonly Change[], revision: number): void {
   }
 }
 
-function quorumLost(error: unknown, hint: string, outcome = 'writes are refused'): Error {
-  return unavailable(
-    `etcd quorum lost or no etcd member reachable, ${outcome} (reads still answer from this node): ` +
-      (error as Error).message +
-      hint,
-  );
+/**
+ * What is true when etcd did not take a write: each endpoint and what it did, then whether
+ * quorum is known lost (a majority refuses connections, or a member that answers has no
+ * leader) or not known lost (members timed out or dropped the connection: slow, not gone).
+ */
+function etcdFailed(failures: readonly EndpointFailure[], endpointCount: number, outcome = 'writes are refused'): Error {
+  const refused = failures.filter((failure) => failure.kind === 'refused').length;
+  const leaderless = failures.filter((failure) => failure.kind === 'no-leader').length;
+  let verdict: string;
+  if (refused > endpointCount / 2) verdict = `etcd quorum is lost: ${refused} of ${endpointCount} members refuse connections`;
+  else if (leaderless > 0) verdict = 'etcd quorum is lost or a leader election is under way: a member answers that it has no leader';
+  else verdict = `etcd quorum is not known to be lost (${refused} of ${endpointCount} members refuse connections)`;
+  const reasons = failures.map((failure) => `${failure.endpoint} ${failure.text}`).join('; ');
+  return unavailable(`etcd did not take this request (${reasons}); ${verdict}; ${outcome} (reads still answer from this node)`);
 }

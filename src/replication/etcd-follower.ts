@@ -21,6 +21,8 @@ const relistLocalPageMailboxes = 1000;
 
 export class EtcdFollower {
   private stream: ClientDuplexStream<unknown, WatchResponse> | undefined;
+  /** The endpoint the open watch stream went to (requests may have moved on since). */
+  private streamEndpoint = '';
   private retryTimer: NodeJS.Timeout | undefined;
   private relisting = false;
   private closed = false;
@@ -46,7 +48,7 @@ export class EtcdFollower {
       const newest = await this.client.range({ key: Buffer.from(this.keyspace.logKey()) });
       current = newest.kvs[0]?.mod_revision ?? 0;
     } catch (error) {
-      this.logger.warn({ err: error, hint: this.client.unreachableHint(error) || undefined }, 'etcd unreachable at start; serving reads from the local copy');
+      this.logger.warn({ err: error }, 'etcd unreachable at start; serving reads from the local copy');
     }
     this.openWatch();
     if (current > this.store.revision()) {
@@ -63,6 +65,7 @@ export class EtcdFollower {
 
   private openWatch(): void {
     if (this.closed || this.relisting) return;
+    this.streamEndpoint = this.client.currentEndpoint();
     const stream = this.client.openWatch();
     this.stream = stream;
     this.fragments = [];
@@ -86,8 +89,8 @@ export class EtcdFollower {
     if (this.stream !== stream || this.closed) return;
     this.stream = undefined;
     stream.cancel();
-    this.logger.warn({ reason, endpoint: this.client.currentEndpoint() }, 'etcd watch broken; resuming from the applied revision');
-    this.client.rotate();
+    this.logger.warn({ reason, endpoint: this.streamEndpoint }, 'etcd watch broken; resuming from the applied revision');
+    this.client.avoid(this.streamEndpoint);
     this.retryTimer = setTimeout(() => this.openWatch(), limits.etcdWatchRetryMs);
   }
 
@@ -118,8 +121,8 @@ export class EtcdFollower {
     this.relist().then(
       () => this.openWatch(),
       (error: unknown) => {
+        // The relist's reads already moved off endpoints that did not answer.
         this.logger.warn({ err: error }, 'relist failed; retrying');
-        this.client.rotate();
         this.retryTimer = setTimeout(() => this.relistThenWatch(compactRevision), limits.etcdWatchRetryMs);
       },
     );

@@ -21,7 +21,7 @@ import type { ChangeEvent } from '../model/records.js';
 import type { Store } from '../store/store.js';
 import type { WalSync } from '../store/wal-sync.js';
 import { AppliedNotifier } from './applied-waiters.js';
-import type { Committed, Decision, DecideFunction, Engine, EngineStatus } from './engine.js';
+import { silentTelemetry, type Committed, type Decision, type DecideFunction, type Engine, type EngineStatus, type EngineTelemetry } from './engine.js';
 
 /** Writes committed by one SQLite transaction at most. */
 export const groupCommitWritesMax = 256;
@@ -43,6 +43,7 @@ interface CommittedBatch {
 
 export class StandaloneEngine implements Engine {
   readonly kind = 'standalone' as const;
+  telemetry: EngineTelemetry = silentTelemetry;
   private readonly notifier = new AppliedNotifier();
   private queue: PendingWrite[] = [];
   private flushScheduled = false;
@@ -124,6 +125,7 @@ export class StandaloneEngine implements Engine {
     const outcomes: Array<{ write: PendingWrite; committed?: Committed<unknown>; error?: unknown }> = [];
     const events: ChangeEvent[] = [];
     const revisionBefore = this.store.revision();
+    const startedMs = performance.now();
     try {
       this.statements.begin.run();
       for (const write of batch) {
@@ -155,6 +157,7 @@ export class StandaloneEngine implements Engine {
       return [];
     }
     this.store.committed(events.length);
+    this.telemetry.transactionCommitted((performance.now() - startedMs) / 1000, outcomes.length);
     const committed: CommittedBatch = { outcomes, events, revision: this.store.revision() };
     // A batch that changed nothing still waits behind unflushed ones: its answers may rest on their changes.
     const unflushed = committed.revision > revisionBefore || this.flushing !== null;
@@ -183,7 +186,9 @@ export class StandaloneEngine implements Engine {
     while (this.awaitingFlush.length > 0) {
       const covered = this.awaitingFlush;
       this.awaitingFlush = [];
+      const flushStartedMs = performance.now();
       const error = await new Promise<Error | null>((resolve) => walSync.sync(resolve));
+      this.telemetry.walFlushed((performance.now() - flushStartedMs) / 1000);
       if (error !== null) this.flushFailure ??= error;
       for (const batch of covered) {
         if (this.flushFailure === null) this.acknowledge(batch);

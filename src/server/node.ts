@@ -18,9 +18,11 @@ import { Store, type SynchronousMode } from '../store/store.js';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Principal } from './auth/roles.js';
 import type { CallGuard } from './grpc/calls.js';
-import { bindGrpcServer, createGrpcServer } from './grpc/server.js';
+import { createGrpcServer, defaultGrpcListenerBounds, guardedGrpcAdapter, listenGrpc } from './grpc/server.js';
+import type { GuardedListener, ListenerBounds } from './guarded-listener.js';
 import { HttpListener, type HttpRoute } from './http/listener.js';
 import { resolveRoutes } from './http/resolve-routes.js';
+import { NodeMetrics } from './metrics/node-metrics.js';
 import { MupdateListener } from './mupdate/listener.js';
 import type { LiteralStyle } from './mupdate/writer.js';
 import type { RecipientRules } from '../model/recipients.js';
@@ -54,6 +56,8 @@ export interface NodeConfig {
   credentials: grpc.ServerCredentials;
   /** Watch bounds; the limits when absent (tests shrink them to exercise a cut-off cheaply). */
   watchBounds?: WatchBounds;
+  /** The gRPC listener's connection bounds; the limits when absent (tests shrink them). */
+  grpcListenerBounds?: ListenerBounds;
   /** Overrides limits.reservationTtlMs (tests of reservation expiry). */
   reservationTtlMs?: number;
   /** Builds the etcd engine when `engine` is etcd (kept out of this module's imports). */
@@ -107,9 +111,10 @@ export class MbdirNode {
     readonly engine: Engine,
     readonly directory: Directory,
     readonly grpcServer: grpc.Server,
-    readonly port: number,
+    private readonly grpcListener: GuardedListener,
     /** The HTTP adapter, when configured. */
     readonly http: HttpListener | null,
+    readonly metrics: NodeMetrics,
     private readonly sweeper: NodeJS.Timeout,
     private readonly logger: Logger,
     readonly mupdate: MupdateListener | null,
@@ -138,13 +143,36 @@ export class MbdirNode {
       watchHub,
       ...(config.reservationTtlMs === undefined ? {} : { reservationTtlMs: config.reservationTtlMs }),
     });
-    const { server, adapter } = createGrpcServer({ directory, logger, guard: config.guard, version: config.version });
-    const port = await bindGrpcServer(server, config.listen, config.credentials);
+    const metrics = new NodeMetrics(
+      { version: config.version, nodeId: config.nodeId, engine: engine.kind },
+      {
+        appliedRevision: () => engine.appliedRevision(),
+        mailboxCounts: () => {
+          const reserved = store.reservedCount();
+          return { active: store.mailboxCount() - reserved, reserved };
+        },
+        watchSubscribers: () => watchHub.subscriberCount(),
+        engineStatus: () => engine.status(),
+      },
+    );
+    engine.telemetry = metrics.engineTelemetry;
+    const { server, adapter } = createGrpcServer({
+      directory,
+      logger,
+      guard: config.guard,
+      version: config.version,
+      observeCall: (service, method, type) => {
+        const ended = metrics.grpcCall(service, method, type);
+        return (code) => ended(grpc.status[code] ?? String(code));
+      },
+    });
+    const listener = await listenGrpc(server, config.listen, config.credentials, config.grpcListenerBounds ?? defaultGrpcListenerBounds, logger);
     const httpLogger = logger.child({ component: 'http' });
     let http: HttpListener | null = null;
     try {
       if (config.http !== undefined) http = await HttpListener.start(config.http.listen, httpRoutesOf(directory, config.http, httpLogger), httpLogger);
     } catch (error) {
+      listener.destroyAll();
       server.forceShutdown();
       await engine.close();
       store.close();
@@ -169,18 +197,24 @@ export class MbdirNode {
     } catch (error) {
       await mupdate?.close();
       await http?.close();
+      listener.destroyAll();
       server.forceShutdown();
       await engine.close();
       store.close();
       throw error;
     }
-    const node = new MbdirNode(store, engine, directory, server, port, http, sweeper, logger, mupdate, mail);
-    node.addAdapter(adapter);
+    const node = new MbdirNode(store, engine, directory, server, listener, http, metrics, sweeper, logger, mupdate, mail);
+    node.addAdapter(guardedGrpcAdapter(adapter, listener));
     if (http !== null) node.addAdapter(http.adapter());
     if (mupdate !== null) node.addAdapter(mupdate.adapter());
     if (mail.socketmap !== undefined) node.addAdapter(mail.socketmap.adapter());
     if (mail.dovecotDict !== undefined) node.addAdapter(mail.dovecotDict.adapter());
     return node;
+  }
+
+  /** The gRPC port (the one picked for port 0). */
+  get port(): number {
+    return this.grpcListener.port;
   }
 
   /** Joins a listener (MUPDATE, HTTP, socketmap, ...) to the node's stop path. */

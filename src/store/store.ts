@@ -225,6 +225,8 @@ export class Store {
         'SELECT server, count(*) AS mailboxes FROM mailboxes GROUP BY server',
       ),
       countMailboxes: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM mailboxes'),
+      // state = 1 (RESERVED) matches the partial index mailboxes_reservations: reservations only.
+      countReserved: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM mailboxes WHERE state = 1'),
       expiredReservations: db.prepare<[number, number], MailboxRow>(
         'SELECT record, revision FROM mailboxes WHERE state = 1 AND reserved_until_ms < ? LIMIT ?',
       ),
@@ -433,6 +435,11 @@ export class Store {
   }
 
   /** Mailboxes in the directory (counted once, then kept up by the writes). */
+  /** Reservations held now (RESERVED mailboxes), counted through their partial index. */
+  reservedCount(): number {
+    return this.statements.countReserved.get()?.n ?? 0;
+  }
+
   mailboxCount(): number {
     this.mailboxCountKept ??= this.statements.countMailboxes.get()?.n ?? 0;
     return this.mailboxCountKept;

@@ -20,6 +20,8 @@ import { limits } from '../../src/model/limits.js';
 import { MbdirNode, type AdapterBounds, type NodeConfig } from '../../src/server/node.js';
 import { defaultWatchBounds, type WatchBounds } from '../../src/directory/watch.js';
 import { recipientRulesOf } from '../../src/model/recipients.js';
+import { defaultGrpcListenerBounds } from '../../src/server/grpc/server.js';
+import type { ListenerBounds } from '../../src/server/guarded-listener.js';
 import { isLoopbackListen, type ServeSettings } from './config.js';
 
 export const version = '0.1.0';
@@ -106,23 +108,41 @@ function loadTokens(settings: ServeSettings, logger: Logger): TokenGuard {
   return guard;
 }
 
+/** A bound from an undocumented test variable: never raised above its limit. */
+function testBound(environment: NodeJS.ProcessEnv, name: string, limit: number): number {
+  const value = Number(environment[name] ?? limit);
+  return Number.isSafeInteger(value) && value > 0 ? Math.min(value, limit) : limit;
+}
+
 /**
- * Watch bounds from two undocumented variables, for tests only: they shrink the
+ * gRPC listener bounds from undocumented variables, for tests only: they shrink
+ * the connection limit and timeouts so refusals are cheap to exercise. Never
+ * raised above the limits, and logged when set.
+ */
+function grpcListenerBoundsOf(environment: NodeJS.ProcessEnv, logger: Logger): ListenerBounds {
+  const limit = defaultGrpcListenerBounds;
+  const bounds = {
+    connectionsMax: testBound(environment, 'MBDIR_TEST_GRPC_CONNECTIONS_MAX', limit.connectionsMax),
+    handshakeTimeoutMs: testBound(environment, 'MBDIR_TEST_GRPC_HANDSHAKE_TIMEOUT_MS', limit.handshakeTimeoutMs),
+    idleTimeoutMs: testBound(environment, 'MBDIR_TEST_GRPC_IDLE_TIMEOUT_MS', limit.idleTimeoutMs),
+  };
+  if (JSON.stringify(bounds) !== JSON.stringify(limit)) logger.warn(bounds, 'gRPC listener bounds lowered for testing');
+  return bounds;
+}
+
+/**
+ * Watch bounds from three undocumented variables, for tests only: they shrink the
  * bounds so a slow subscriber's cut-off is cheap to exercise. Never raised above
  * the limits, and logged when set.
  */
 function watchBoundsOf(environment: NodeJS.ProcessEnv, logger: Logger): WatchBounds {
-  const bound = (name: string, limit: number): number => {
-    const value = Number(environment[name] ?? limit);
-    return Number.isSafeInteger(value) && value > 0 ? Math.min(value, limit) : limit;
-  };
+  const bound = (name: string, limit: number): number => testBound(environment, name, limit);
   const bounds = {
     subscribersMax: bound('MBDIR_TEST_WATCH_SUBSCRIBERS_MAX', defaultWatchBounds.subscribersMax),
     bufferEventsMax: bound('MBDIR_TEST_WATCH_BUFFER_EVENTS_MAX', defaultWatchBounds.bufferEventsMax),
+    heldBytesMax: bound('MBDIR_TEST_WATCH_HELD_BYTES_MAX', defaultWatchBounds.heldBytesMax),
   };
-  if (bounds.subscribersMax !== defaultWatchBounds.subscribersMax || bounds.bufferEventsMax !== defaultWatchBounds.bufferEventsMax) {
-    logger.warn(bounds, 'watch bounds lowered for testing');
-  }
+  if (JSON.stringify(bounds) !== JSON.stringify(defaultWatchBounds)) logger.warn(bounds, 'watch bounds lowered for testing');
   return bounds;
 }
 
@@ -233,6 +253,7 @@ async function serveLocked(settings: ServeSettings, overrides: ServeTestOverride
       guard: guard.guard,
       credentials,
       watchBounds: watchBoundsOf(process.env, logger),
+      grpcListenerBounds: grpcListenerBoundsOf(process.env, logger),
       etcdEngine: (store) =>
         new EtcdEngine(
           store,

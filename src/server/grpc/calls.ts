@@ -18,9 +18,19 @@ import { writeLogFor } from './write-log.js';
 /** Called before every handler: who is calling; throws a typed error to refuse the call. */
 export type CallGuard = (method: string, metadata: grpc.Metadata) => Principal;
 
+export type CallType = 'unary' | 'server_stream' | 'client_stream' | 'bidi_stream';
+
+/** Told when a call starts; the function it returns is told the call's status code once, at its end. */
+export type CallObserver = (method: string, type: CallType) => (code: grpc.status) => void;
+
+/** An observer that records nothing (tools that build a server without metrics). */
+export const unobserved: CallObserver = () => () => undefined;
+
 export interface CallContext {
   guard: CallGuard;
   logger: Logger;
+  /** Metrics of each call of this context's service. */
+  observe: CallObserver;
   /** The directory as the principal may use it (a backend's writes are scoped to its server). */
   directoryFor(principal: Principal): Directory;
   /** Calls in flight, which a stopping node waits for (bounded by limits.shutdownGraceMs). */
@@ -50,9 +60,12 @@ export function unary<Request, Response>(
   return (call, callback) => {
     const inFlight = context.inFlight;
     inFlight.enter();
+    const ended = context.observe(method, 'unary');
     const fail = (error: unknown): void => {
       inFlight.leave();
-      callback(toGrpcError(error, method, context.logger));
+      const status = toGrpcError(error, method, context.logger);
+      ended(status.code ?? grpc.status.UNKNOWN);
+      callback(status);
     };
     let answer: Promise<Response> | Response;
     let principal: Principal;
@@ -65,6 +78,7 @@ export function unary<Request, Response>(
     }
     const succeed = (response: Response): void => {
       inFlight.leave();
+      ended(grpc.status.OK);
       writeLog?.(principal, call.request, response);
       callback(null, response);
     };
@@ -92,18 +106,19 @@ export function serverStream<Request, Response>(
   return (call) => {
     const inFlight = context.inFlight;
     inFlight.enter();
+    const ended = context.observe(method, 'server_stream');
     (async () => {
       const principal = context.guard(method, call.metadata);
       await handler(call.request, call, context.directoryFor(principal));
     })().then(
       () => {
         inFlight.leave();
+        ended(call.cancelled ? grpc.status.CANCELLED : grpc.status.OK);
         call.end();
       },
       (error: unknown) => {
         inFlight.leave();
-        // grpc-js sends a stream's status from 'error' (then end); destroy() would drop it.
-        if (!call.cancelled) call.emit('error', toGrpcError(error, method, context.logger));
+        endStreamWithError(call, error, method, context, ended);
       },
     );
   };
@@ -121,17 +136,21 @@ export function clientStream<Request, Response>(
   return (call, callback) => {
     const inFlight = context.inFlight;
     inFlight.enter();
+    const ended = context.observe(method, 'client_stream');
     (async () => {
       const principal = context.guard(method, call.metadata);
       return handler(call, context.directoryFor(principal), principal);
     })().then(
       (response) => {
         inFlight.leave();
+        ended(grpc.status.OK);
         callback(null, response);
       },
       (error: unknown) => {
         inFlight.leave();
-        callback(toGrpcError(error, method, context.logger));
+        const status = toGrpcError(error, method, context.logger);
+        ended(status.code ?? grpc.status.UNKNOWN);
+        callback(status);
       },
     );
   };
@@ -145,21 +164,40 @@ export function bidiStream<Request, Response>(
   return (call) => {
     const inFlight = context.inFlight;
     inFlight.enter();
+    const ended = context.observe(method, 'bidi_stream');
     (async () => {
       const principal = context.guard(method, call.metadata);
       await handler(call, context.directoryFor(principal));
     })().then(
       () => {
         inFlight.leave();
+        ended(call.cancelled ? grpc.status.CANCELLED : grpc.status.OK);
         call.end();
       },
       (error: unknown) => {
         inFlight.leave();
-        // grpc-js sends a stream's status from 'error' (then end); destroy() would drop it.
-        if (!call.cancelled) call.emit('error', toGrpcError(error, method, context.logger));
+        endStreamWithError(call, error, method, context, ended);
       },
     );
   };
+}
+
+/** Ends a server-sent stream with the error's status (or notes it cancelled when the client went). */
+function endStreamWithError(
+  call: grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>,
+  error: unknown,
+  method: string,
+  context: CallContext,
+  ended: (code: grpc.status) => void,
+): void {
+  if (call.cancelled) {
+    ended(grpc.status.CANCELLED);
+    return;
+  }
+  const status = toGrpcError(error, method, context.logger);
+  ended(status.code ?? grpc.status.UNKNOWN);
+  // grpc-js sends a stream's status from 'error' (then end); destroy() would drop it.
+  call.emit('error', status);
 }
 
 /** Writes to a stream, waiting for the transport to drain when its buffer is full. */
