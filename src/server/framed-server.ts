@@ -25,6 +25,16 @@ export interface FramedProtocol<Request> {
   answer(request: Request, session: SessionState): Buffer | null;
   /** A last reply to send before closing on malformed input, or null. */
   malformed(error: Error): Buffer | null;
+  /** For metrics: the command a request was and the result its reply gave (`transport`, `notfound`), or null. */
+  classify(request: Request, reply: Buffer | null): [command: string, result: string] | null;
+}
+
+/** Where a listener reports (NodeMetrics: mbdir_protocol_commands_total, _connections, mbdir_limit_refusals_total). */
+export interface ProtocolObserver {
+  protocolCommand(protocol: string, command: string, result: string): void;
+  protocolConnectionOpened(protocol: string): void;
+  protocolConnectionClosed(protocol: string): void;
+  limitRefused(protocol: string, limit: string): void;
 }
 
 /** What a protocol may keep per connection (e.g. Dovecot's hello). */
@@ -40,11 +50,14 @@ export interface FramedServerOptions<Request> {
   logger: Logger;
   /** Mode of a UNIX socket file (who may connect). */
   socketMode?: number;
+  /** Metrics; none when absent. Labelled with the protocol's name, `-` as `_` (Prometheus style). */
+  observer?: ProtocolObserver;
 }
 
 export class FramedServer<Request> {
   private readonly sockets = new Set<net.Socket>();
   private readonly refusals: RefusalLog;
+  private readonly metricName: string;
 
   private constructor(
     private readonly server: net.Server,
@@ -53,6 +66,7 @@ export class FramedServer<Request> {
     public address: string,
   ) {
     this.refusals = new RefusalLog(options.logger);
+    this.metricName = options.protocol.name.replace(/-/g, '_');
   }
 
   /** Listens; resolves once bound (port 0 picks a free port, shown in `address`). */
@@ -113,8 +127,9 @@ export class FramedServer<Request> {
   }
 
   private accept(socket: net.Socket): void {
-    const { protocol, logger } = this.options;
+    const { protocol, logger, observer } = this.options;
     if (this.sockets.size >= this.options.connectionsMax) {
+      observer?.limitRefused(this.metricName, 'connections');
       this.refusals.refuse(
         { protocol: protocol.name, remote: socket.remoteAddress ?? 'unix', connectionsMax: this.options.connectionsMax },
         'connection refused: the adapter is at its connection limit',
@@ -123,15 +138,20 @@ export class FramedServer<Request> {
       return;
     }
     this.sockets.add(socket);
-    socket.on('close', () => this.sockets.delete(socket));
+    observer?.protocolConnectionOpened(this.metricName);
+    socket.on('close', () => {
+      this.sockets.delete(socket);
+      observer?.protocolConnectionClosed(this.metricName);
+    });
     socket.on('error', (error) => logger.debug({ err: error, protocol: protocol.name }, 'connection error'));
     socket.setTimeout(this.options.idleMs, () => socket.destroy());
     const parser = protocol.newParser();
     const state: SessionState = {};
     socket.on('data', (chunk: Buffer) => {
       try {
-        parser.push(chunk, (request) => this.reply(socket, protocol.answer(request, state)));
+        parser.push(chunk, (request) => this.reply(socket, request, protocol.answer(request, state)));
       } catch (error) {
+        observer?.limitRefused(this.metricName, 'malformed');
         this.refusals.refuse(
           { protocol: protocol.name, remote: socket.remoteAddress ?? 'unix', reason: (error as Error).message },
           'malformed request: connection closed',
@@ -144,7 +164,12 @@ export class FramedServer<Request> {
   }
 
   /** Writes a reply; a client that does not read is not read either until it drains (back-pressure). */
-  private reply(socket: net.Socket, bytes: Buffer | null): void {
+  private reply(socket: net.Socket, request: Request, bytes: Buffer | null): void {
+    const observer = this.options.observer;
+    if (observer !== undefined) {
+      const label = this.options.protocol.classify(request, bytes);
+      if (label !== null) observer.protocolCommand(this.metricName, label[0], label[1]);
+    }
     if (bytes === null || socket.destroyed || socket.writableEnded) return;
     if (!socket.write(bytes) && !socket.isPaused()) {
       socket.pause();

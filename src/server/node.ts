@@ -28,7 +28,7 @@ import type { LiteralStyle } from './mupdate/writer.js';
 import type { RecipientRules } from '../model/recipients.js';
 import { dovecotDictProtocol } from './dovecot-dict/passdb.js';
 import type { DictCommand } from './dovecot-dict/protocol.js';
-import { FramedServer } from './framed-server.js';
+import { FramedServer, type ProtocolObserver } from './framed-server.js';
 import { socketmapProtocol } from './socketmap/maps.js';
 
 /** The MUPDATE adapter's settings, when it is on. */
@@ -193,7 +193,7 @@ export class MbdirNode {
       if (config.mupdate !== undefined) {
         mupdate = await MupdateListener.start({ directory, logger, version: config.version, ...config.mupdate });
       }
-      mail = await startMailAdapters(config, directory, logger);
+      mail = await startMailAdapters(config, directory, logger, metrics);
     } catch (error) {
       await mupdate?.close();
       await http?.close();
@@ -252,7 +252,7 @@ export class MbdirNode {
 }
 
 /** Starts the configured socketmap and Dovecot dict listeners; on a failure, closes those already started. */
-async function startMailAdapters(config: NodeConfig, directory: Directory, logger: Logger): Promise<MailAdapters> {
+async function startMailAdapters(config: NodeConfig, directory: Directory, logger: Logger, observer: ProtocolObserver): Promise<MailAdapters> {
   const mail: MailAdapters = {};
   try {
     if (config.socketmap !== undefined) {
@@ -262,6 +262,7 @@ async function startMailAdapters(config: NodeConfig, directory: Directory, logge
         connectionsMax: config.adapterBounds?.connectionsMax ?? limits.socketmapConnectionsMax,
         idleMs: config.adapterBounds?.idleMs ?? limits.socketmapIdleMs,
         logger: logger.child({ component: 'socketmap' }),
+        observer,
       });
     }
     if (config.dovecotDict !== undefined) {
@@ -273,6 +274,7 @@ async function startMailAdapters(config: NodeConfig, directory: Directory, logge
         idleMs: config.adapterBounds?.idleMs ?? limits.dovecotDictIdleMs,
         logger: dictLogger,
         socketMode: config.dovecotDict.socketMode,
+        observer,
       });
     }
   } catch (error) {

@@ -79,5 +79,10 @@ export function dovecotDictProtocol(directory: Directory, rules: RecipientRules,
       return line === null ? null : Buffer.from(`${line}\n`, 'utf8');
     },
     malformed: () => null,
+    classify: (command, reply) => {
+      if (command.kind !== 'lookup') return command.kind === 'hello' ? null : [command.kind, reply === null ? 'none' : 'fail'];
+      const status = reply?.[0];
+      return ['lookup', status === 0x4f ? 'ok' : status === 0x4e ? 'notfound' : 'fail'];
+    },
   };
 }

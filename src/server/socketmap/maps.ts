@@ -46,6 +46,20 @@ export function answerRequest(directory: Directory, rules: RecipientRules, paylo
   }
 }
 
+/** The map a request names, for metrics: one of socketmapNames, or `other`. */
+function mapNameOf(payload: Buffer): string {
+  const space = payload.indexOf(0x20);
+  const name = payload.toString('latin1', 0, space < 0 ? Math.min(payload.length, 16) : space);
+  return (socketmapNames as readonly string[]).includes(name) ? name : 'other';
+}
+
+/** A reply's status word in lower case (ok, notfound, temp, perm), for metrics. */
+function replyStatusOf(reply: Buffer | null): string {
+  if (reply === null) return 'none';
+  const text = reply.toString('latin1', reply.indexOf(0x3a) + 1, Math.min(reply.length, 32));
+  return /^(OK|NOTFOUND|TEMP|PERM)/.exec(text)?.[1]?.toLowerCase() ?? 'other';
+}
+
 /** The socketmap as a framed protocol: netstrings in, netstrings out. */
 export function socketmapProtocol(directory: Directory, rules: RecipientRules): FramedProtocol<Buffer> {
   return {
@@ -58,5 +72,6 @@ export function socketmapProtocol(directory: Directory, rules: RecipientRules): 
       return encodeNetstring(bounded);
     },
     malformed: (error) => encodeNetstring(`PERM ${error.message}`),
+    classify: (payload, reply) => [mapNameOf(payload), replyStatusOf(reply)],
   };
 }
