@@ -16,6 +16,7 @@ import type { Change, Location, MailboxRecord } from '../model/records.js';
 import type { Decision } from '../replication/engine.js';
 import type { Store } from '../store/store.js';
 import { describeHolder, serversOf } from './mailbox-rules.js';
+import { requireRegisteredServer } from './placement-rules.js';
 
 export interface LocationInput {
   name: string;
@@ -38,12 +39,6 @@ function isExpiredReservation(mailbox: MailboxRecord, nowMs: number): boolean {
 }
 
 /** Refuses a location naming a server the directory does not know. */
-export function requireKnownServer(store: Store, server: string): void {
-  if (store.server(server) === undefined) {
-    throw failedPrecondition(`server ${quote(server)} is not registered: add it with mbdir server-put ${server}`);
-  }
-}
-
 /** True when `left` and `right` are declared a replica pair (either side's replica_partner). */
 export function arePartners(store: Store, left: string, right: string): boolean {
   return store.server(left)?.replicaPartner === right || store.server(right)?.replicaPartner === left;
@@ -93,7 +88,7 @@ function withReplica(holder: MailboxRecord, server: string, partition: string): 
  */
 export function decideReserve(store: Store, input: LocationInput, nowMs: number, reservationTtlMs: number): Decision<LocationResult> {
   validateName(input.name);
-  requireKnownServer(store, input.server);
+  requireRegisteredServer(store, input.server, 'server');
   const changes: Change[] = [];
   const holder = liveHolder(store, input.name, nowMs, changes);
   if (holder === undefined) {
@@ -147,7 +142,7 @@ function sameRecord(left: MailboxRecord, right: MailboxRecord): boolean {
 /** ACTIVATE: creates the mailbox, or sets its location, ACL and ACTIVE state. */
 export function decideSetActive(store: Store, input: LocationInput & { acl: AclEntry[] }, nowMs: number): Decision<LocationResult> {
   validateName(input.name);
-  requireKnownServer(store, input.server);
+  requireRegisteredServer(store, input.server, 'server');
   const acl = normalizeAcl(input.acl);
   const changes: Change[] = [];
   const holder = liveHolder(store, input.name, nowMs, changes);
@@ -173,7 +168,7 @@ export function decideDeactivate(store: Store, input: Omit<LocationInput, 'gener
   const holder = store.mailboxByName(input.name);
   if (holder === undefined) throw notFound(`mailbox doesn't exist: no mailbox named ${quote(input.name)}`);
   if (holder.state !== 'ACTIVE') throw failedPrecondition(`mailbox not currently active: ${quote(input.name)} is reserved`);
-  requireKnownServer(store, input.server);
+  requireRegisteredServer(store, input.server, 'server');
   const partition = input.partition === '' ? holder.partition : input.partition;
   const mailbox: MailboxRecord = {
     ...holder,

@@ -21,7 +21,9 @@ import type { CallGuard } from './grpc/calls.js';
 import { createGrpcServer, defaultGrpcListenerBounds, guardedGrpcAdapter, listenGrpc } from './grpc/server.js';
 import type { GuardedListener, ListenerBounds } from './guarded-listener.js';
 import { HttpListener, type HttpRoute } from './http/listener.js';
+import { opsRoutes, type OpsRoutesOptions } from './http/ops-routes.js';
 import { resolveRoutes } from './http/resolve-routes.js';
+import { ReadinessMonitor } from './readiness-monitor.js';
 import { NodeMetrics } from './metrics/node-metrics.js';
 import { MupdateListener } from './mupdate/listener.js';
 import type { LiteralStyle } from './mupdate/writer.js';
@@ -95,8 +97,11 @@ export interface HttpConfig {
 }
 
 /** Every HTTP route of a node: one table, so adapters added later (metrics, health) join it here. */
-function httpRoutesOf(directory: Directory, http: HttpConfig, logger: Logger): HttpRoute[] {
-  return [...resolveRoutes({ directory, principalOf: http.principalOf, logger, smtpRelay: http.smtpRelay })];
+function httpRoutesOf(directory: Directory, http: HttpConfig, ops: Omit<OpsRoutesOptions, 'logger'>, logger: Logger): HttpRoute[] {
+  return [
+    ...resolveRoutes({ directory, principalOf: http.principalOf, logger, smtpRelay: http.smtpRelay }),
+    ...opsRoutes({ ...ops, logger }),
+  ];
 }
 
 /** How often expired reservations are released. */
@@ -115,6 +120,7 @@ export class MbdirNode {
     /** The HTTP adapter, when configured. */
     readonly http: HttpListener | null,
     readonly metrics: NodeMetrics,
+    readonly readiness: ReadinessMonitor,
     private readonly sweeper: NodeJS.Timeout,
     private readonly logger: Logger,
     readonly mupdate: MupdateListener | null,
@@ -156,7 +162,7 @@ export class MbdirNode {
       },
     );
     engine.telemetry = metrics.engineTelemetry;
-    const { server, adapter } = createGrpcServer({
+    const { server, adapter, setServing } = createGrpcServer({
       directory,
       logger,
       guard: config.guard,
@@ -166,11 +172,12 @@ export class MbdirNode {
         return (code) => ended(grpc.status[code] ?? String(code));
       },
     });
+    const readiness = new ReadinessMonitor(engine, setServing, logger.child({ component: 'readiness' }));
     const listener = await listenGrpc(server, config.listen, config.credentials, config.grpcListenerBounds ?? defaultGrpcListenerBounds, logger);
     const httpLogger = logger.child({ component: 'http' });
     let http: HttpListener | null = null;
     try {
-      if (config.http !== undefined) http = await HttpListener.start(config.http.listen, httpRoutesOf(directory, config.http, httpLogger), httpLogger);
+      if (config.http !== undefined) http = await HttpListener.start(config.http.listen, httpRoutesOf(directory, config.http, { metrics, readiness: () => readiness.check() }, httpLogger), httpLogger);
     } catch (error) {
       listener.destroyAll();
       server.forceShutdown();
@@ -191,7 +198,13 @@ export class MbdirNode {
     let mail: MailAdapters = {};
     try {
       if (config.mupdate !== undefined) {
-        mupdate = await MupdateListener.start({ directory, logger, version: config.version, ...config.mupdate });
+        mupdate = await MupdateListener.start({
+          directory,
+          logger,
+          version: config.version,
+          ...config.mupdate,
+          onCommand: (command, result) => metrics.protocolCommand('mupdate', command, result),
+        });
       }
       mail = await startMailAdapters(config, directory, logger, metrics);
     } catch (error) {
@@ -203,7 +216,8 @@ export class MbdirNode {
       store.close();
       throw error;
     }
-    const node = new MbdirNode(store, engine, directory, server, listener, http, metrics, sweeper, logger, mupdate, mail);
+    const node = new MbdirNode(store, engine, directory, server, listener, http, metrics, readiness, sweeper, logger, mupdate, mail);
+    readiness.start();
     node.addAdapter(guardedGrpcAdapter(adapter, listener));
     if (http !== null) node.addAdapter(http.adapter());
     if (mupdate !== null) node.addAdapter(mupdate.adapter());
@@ -234,6 +248,7 @@ export class MbdirNode {
 
   private async stopOnce(graceMs: number): Promise<void> {
     clearInterval(this.sweeper);
+    this.readiness.drain();
     for (const adapter of this.adapters) adapter.drain();
     this.directory.watchHub.endAll(`node ${this.directory.nodeId} is stopping`);
     let timer: NodeJS.Timeout | undefined;

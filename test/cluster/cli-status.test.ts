@@ -37,6 +37,8 @@ function endpointLine(lines: string[], url: string): string {
 
 describe('mbdir status, engine etcd', () => {
   it('shows every etcd endpoint healthy, the leader, the applied revision and the lag', async () => {
+    const registered = await runCli(['--endpoint', node.endpoint, 'server-put', 'backend1', '--imap', '127.0.0.1:1143', '--lmtp', '127.0.0.1:1024']);
+    expect(registered.code, registered.stderr).toBe(0);
     const created = await runCli(['--endpoint', node.endpoint, 'create', 'user.alice', '--server', 'backend1']);
     expect(created.code, created.stderr).toBe(0);
     const revision = Number(/revision (\d+)/.exec(created.stdout)?.[1]);

@@ -16,6 +16,8 @@ export const mbdirEntry = join(repoRoot, 'dist', 'tools', 'mbdir.js');
 export interface ServerProcess {
   process: ChildProcess;
   endpoint: string;
+  /** Every `serving PROTOCOL on HOST:PORT` line seen before start resolved, by protocol (gRPC, MUPDATE, ...). */
+  served: Map<string, string>;
   dataDir: string;
   client(token?: string): MbdirClient;
   stderr(): string;
@@ -26,8 +28,14 @@ export interface ServerProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts a node; `args` are extra `serve` flags. Resolves once it prints where it serves. */
-export async function startServer(args: string[] = [], options: { dataDir?: string; env?: NodeJS.ProcessEnv } = {}): Promise<ServerProcess> {
+/**
+ * Starts a node; `args` are extra `serve` flags. Resolves once it prints where it serves gRPC and
+ * every protocol in `options.protocols` (e.g. ['MUPDATE'] with --mupdate-listen).
+ */
+export async function startServer(
+  args: string[] = [],
+  options: { dataDir?: string; env?: NodeJS.ProcessEnv; protocols?: string[] } = {},
+): Promise<ServerProcess> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'mbdir-test-'));
   const child = spawn(
     process.execPath,
@@ -39,14 +47,17 @@ export async function startServer(args: string[] = [], options: { dataDir?: stri
     stderr += chunk.toString();
   });
   let stdout = '';
+  const served = new Map<string, string>();
+  const wanted = ['gRPC', ...(options.protocols ?? [])];
   const endpoint = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`mbdir serve did not start in 15 s: ${stderr}`)), 15_000);
     child.stdout?.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
-      const match = /serving gRPC on (\S+)/.exec(stdout);
-      if (match?.[1] !== undefined) {
+      for (const match of stdout.matchAll(/serving (\S+) on (\S+)/g)) served.set(match[1] ?? '', match[2] ?? '');
+      const grpc = served.get('gRPC');
+      if (grpc !== undefined && wanted.every((protocol) => served.has(protocol))) {
         clearTimeout(timer);
-        resolve(match[1]);
+        resolve(grpc);
       }
     });
     child.once('exit', (code) => {
@@ -58,6 +69,7 @@ export async function startServer(args: string[] = [], options: { dataDir?: stri
   return {
     process: child,
     endpoint,
+    served,
     dataDir,
     client(token?: string) {
       const client = new MbdirClient({ endpoint, ...(token === undefined ? {} : { token }) });

@@ -117,7 +117,7 @@ describe('MUPDATE commands', () => {
     expect(await be1.command('X9', 'FIND "a" "b"')).toBe('X9 BAD "Extra arguments"\r\n');
     expect(await be1.command('X10', 'FIND "user..bad"')).toMatch(/^X10 BAD "mailbox name \\"user..bad\\" .*"\r\n$/);
     expect(await be1.command('X11', 'ACTIVATE "user.cmd2" "nowhere!default" ""')).toBe(
-      'X11 NO "server \\"nowhere\\" is not registered: add it with mbdir server-put nowhere"\r\n',
+      'X11 NO "server \\"nowhere\\" is not a registered server: register it first with mbdir server-put nowhere --imap IP:PORT --lmtp IP:PORT (PutServer)"\r\n',
     );
     expect(await be1.command('X12', 'ACTIVATE "user.cmd" "backend1!default" "cmd\tlr\textra\t"')).toMatch(/^X12 BAD "ACL .* pairs"\r\n$/);
     expect(await be1.command('N1', 'NOOP')).toBe('N1 OK "Noop done"\r\n');

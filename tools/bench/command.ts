@@ -24,6 +24,7 @@ import { runWatchSubscribers, watchDelivery } from './watch-delivery.js';
 import { cpuSecondsOf, ioStallMicroseconds, ioStallPercentOf, rssMebibytes } from './proc.js';
 import { prewarmDataDir } from './prewarm.js';
 import { benchLocalDomain, runSocketmapEcho, SocketmapConnection, socketmapRequest } from './socketmap.js';
+import { printMupdateTable, runMupdateBench, writeCyrusDump } from './mupdate-command.js';
 import { mergePhases, printTable, resultOf, type OperationResult, type Phase } from './report.js';
 
 /** The shape of a generated directory, kept beside its database. */
@@ -90,38 +91,41 @@ export async function generateDirectory(shape: DirectoryShape, target: { dataDir
 
 // ------------------------------------------------------------ processes
 
-interface Child {
+export interface Child {
   process: ChildProcess;
   endpoint: string;
-  /** Every `serving PROTOCOL on ADDRESS` line seen by then (the node prints its adapters' first). */
-  served: Record<string, string>;
-  /** Where it serves HTTP, when it printed a `serving HTTP on` line before its `protocol` line. */
+  /** Every `serving PROTOCOL on HOST:PORT` line, by protocol. */
+  served: Map<string, string>;
+  /** Where it serves HTTP, when it printed a `serving HTTP on` line. */
   httpEndpoint: string | undefined;
   stop(): Promise<void>;
 }
 
-/** Spawns `node mbdir.js ARGS` and waits for its "serving PROTOCOL on HOST:PORT" line (gRPC unless told). */
-function spawnServing(args: string[], protocol = 'gRPC'): Promise<Child> {
+/**
+ * Spawns `node mbdir.js ARGS` and waits for its `serving PRIMARY on HOST:PORT` line
+ * (gRPC, or the echo's own: HTTP, socketmap-echo) and one line per `protocols`.
+ */
+export function spawnServing(args: string[], protocols: readonly string[] = [], primary: string = 'gRPC'): Promise<Child> {
   const child = spawn(process.execPath, [mbdirEntry, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);
   });
+  const served = new Map<string, string>();
   return new Promise<Child>((resolve, reject) => {
     let stdout = '';
     const timer = setTimeout(() => reject(new Error(`${args[0] ?? ''} did not start in 60 s: ${stderr}`)), 60_000);
     child.stdout?.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
-      const served: Record<string, string> = {};
-      for (const line of stdout.matchAll(/serving (\S+) on (\S+)/g)) served[line[1] ?? ''] = line[2] ?? '';
-      const endpoint = served[protocol];
-      if (endpoint === undefined) return;
+      for (const match of stdout.matchAll(/serving (\S+) on (\S+)/g)) served.set(match[1] ?? '', match[2] ?? '');
+      const endpoint = served.get(primary);
+      if (endpoint === undefined || !protocols.every((protocol) => served.has(protocol))) return;
       clearTimeout(timer);
       resolve({
         process: child,
         endpoint,
         served,
-        httpEndpoint: served['HTTP'],
+        httpEndpoint: served.get('HTTP'),
         stop: async () => {
           if (child.exitCode !== null) return;
           const exited = new Promise((done) => child.once('exit', done));
@@ -402,7 +406,7 @@ async function cannedAuthHttpAnswer(httpEndpoint: string | undefined, shape: Dir
 async function startHttpEcho(headers: Array<[string, string]>, children: Child[]): Promise<Target> {
   const file = join(mkdtempSync(join(tmpdir(), 'mbdir-bench-')), 'auth-http.json');
   writeFileSync(file, JSON.stringify(headers));
-  const child = await spawnServing(['bench', 'http-echo', '--headers', file], 'HTTP').finally(() => rmSync(dirname(file), { recursive: true, force: true }));
+  const child = await spawnServing(['bench', 'http-echo', '--headers', file], [], 'HTTP').finally(() => rmSync(dirname(file), { recursive: true, force: true }));
   children.push(child);
   return { endpoint: child.endpoint, clients: [], pid: child.process.pid };
 }
@@ -487,7 +491,7 @@ export async function runBench(options: RunOptions): Promise<RunReport> {
       endpoint = node.endpoint;
       httpEndpoint = node.httpEndpoint;
       serverPid = node.process.pid;
-      socketmap = node.served['socketmap'];
+      socketmap = node.served.get('socketmap');
     }
     if (endpoint === undefined) throw new Error('bench run needs --data-dir (it starts the node) or --endpoint');
     const node: Target = { endpoint, clients: connect(endpoint, options.settings.connections), pid: serverPid };
@@ -546,7 +550,7 @@ async function startSocketmapEcho(socketmap: string | undefined, context: RunCon
   const connection = await SocketmapConnection.open(socketmap);
   const reply = await connection.request(socketmapRequest(new RequestPicker(context.shape, context.settings.seed + 1))).finally(() => connection.close());
   if (!reply.startsWith('OK ')) throw new Error(`the node's socketmap answered ${reply}: is --socketmap-local-domains ${benchLocalDomain} set?`);
-  const echo = await spawnServing(['bench', 'socketmap-echo', '--reply', reply], 'socketmap-echo');
+  const echo = await spawnServing(['bench', 'socketmap-echo', '--reply', reply], [], 'socketmap-echo');
   children.push(echo);
   return { address: echo.endpoint, pid: echo.process.pid };
 }
@@ -730,5 +734,74 @@ export function addBenchCommands(program: Command): void {
     .option('--listen <host:port>', 'where to listen', '127.0.0.1:0')
     .action(async (options: { responses: string; listen: string }) => {
       await runEchoServer(options.responses, options.listen);
+    });
+  addMupdateBench(bench);
+}
+
+/** `bench mupdate`: mbdir's MUPDATE figures beside a peer MUPDATE server's; `bench cyrus-dump`: the shape for Cyrus. */
+function addMupdateBench(bench: Command): void {
+  addShapeOptions(bench.command('cyrus-dump').description("write the shape as a Cyrus 3.6 mupdate master's ctl_mboxlist -u input (JSON, with uniqueids)"))
+    .requiredOption('--output <file>', 'where to write it')
+    .action(async (options: Record<string, unknown>) => {
+      const shape = shapeOf(options, undefined);
+      const count = await writeCyrusDump(shape, String(options['output']));
+      process.stderr.write(`wrote ${count} mailboxes to ${String(options['output'])}\n`);
+    });
+  addShapeOptions(bench.command('mupdate').description('MUPDATE figures of mbdir (a node it starts, or --mupdate) beside --mupdate-peer (a Cyrus mupdate master)'))
+    .option('--mupdate <host:port>', "mbdir's MUPDATE listener (default: start a node on a fresh data directory, MUPDATE on loopback)")
+    .option('--mupdate-user <name>', "SASL PLAIN authname for mbdir's side", 'admin')
+    .option('--mupdate-password <text>', "SASL PLAIN password (a token when the node has --tokens) for mbdir's side", 'bench')
+    .option('--mupdate-peer <host:port>', 'another MUPDATE server measured in the same run (a Cyrus mupdate master)')
+    .option('--peer-user <name>', 'SASL PLAIN authname for the peer', 'admin')
+    .option('--peer-password <text>', 'SASL PLAIN password for the peer', 'pw')
+    .option('--peer-pid <pid>', "the peer's pid (reported only)", numberIn(1, 2 ** 31 - 1))
+    .option('--duration <seconds>', 'seconds per FIND measurement', numberIn(0.1, 3600, true), 5)
+    .option('--pipeline <n>', 'commands in flight for the pipelined FIND and the ACTIVATE load', numberIn(1, 10_000), 200)
+    .option('--followers <n>', 'UPDATE followers of a committed change', numberIn(1, 1000), 100)
+    .option('--changes <n>', 'changes the followers must see', numberIn(1, 100_000), 50)
+    .option('--change-interval <ms>', 'pause between those changes', numberIn(0, 60_000), 20)
+    .option('--list-repeats <n>', 'LIST of one server, repeated', numberIn(1, 1000), 5)
+    .option('--data-dir <dir>', 'start the node on this data directory (made by bench generate with the same shape) instead of loading a fresh one by ACTIVATE')
+    .option('--peer-loaded', 'the peer holds the directory already (ctl_mboxlist -u of bench cyrus-dump): do not load it by ACTIVATE')
+    .option('--synchronous <mode>', 'synchronous of the node bench starts', 'FULL')
+    .action(async (options: Record<string, unknown>, command: Command) => {
+      const globals = command.optsWithGlobals<{ json?: boolean }>();
+      const shape = shapeOf(options, undefined);
+      const text = (key: string): string => String(options[key]);
+      const peer = options['mupdatePeer'] === undefined
+        ? undefined
+        : {
+            address: text('mupdatePeer'),
+            authname: text('peerUser'),
+            password: text('peerPassword'),
+            ...(options['peerPid'] === undefined ? {} : { pid: Number(options['peerPid']) }),
+          };
+      process.stderr.write(`seed ${shape.seed}; ${mailboxTotal(shape)} mailboxes (${shape.users} users x ${shape.foldersPerUser}) over ${shape.servers} servers\n`);
+      const report = await runMupdateBench({
+        shape,
+        settings: {
+          durationMs: Number(options['duration']) * 1000,
+          pipeline: Number(options['pipeline']),
+          followers: Number(options['followers']),
+          changes: Number(options['changes']),
+          changeIntervalMs: Number(options['changeInterval']),
+          listRepeats: Number(options['listRepeats']),
+          seed: shape.seed,
+        },
+        ...(options['mupdate'] === undefined ? {} : { mupdate: text('mupdate') }),
+        ...(options['dataDir'] === undefined ? {} : { dataDir: text('dataDir') }),
+        authname: text('mupdateUser'),
+        password: text('mupdatePassword'),
+        ...(peer === undefined ? {} : { peer }),
+        loadMbdir: options['mupdate'] === undefined && options['dataDir'] === undefined,
+        loadPeer: peer !== undefined && options['peerLoaded'] !== true,
+        synchronous: text('synchronous'),
+      });
+      const machine = { ...machineNow() };
+      if (globals.json === true) process.stdout.write(`${JSON.stringify({ ...report, machine }, null, 2)}\n`);
+      else {
+        printMupdateTable(report);
+        process.stdout.write(`machine: ${machine.cores} x ${machine.cpu}, ${machine.memoryGb} GB; load average at the end ${machine.loadAverageAtStart.join(' ')}\n`);
+      }
     });
 }

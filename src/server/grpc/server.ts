@@ -56,6 +56,8 @@ export interface MbdirGrpcServer {
   health: HealthImplementation;
   /** The server as one of the node's adapters (graceful stop). */
   adapter: NodeAdapter;
+  /** Reports readiness to the health service: every service SERVING or NOT_SERVING together. */
+  setServing(serving: boolean): void;
 }
 
 export function createGrpcServer(options: GrpcServerOptions): MbdirGrpcServer {
@@ -107,7 +109,10 @@ export function createGrpcServer(options: GrpcServerOptions): MbdirGrpcServer {
       server.forceShutdown();
     },
   };
-  return { server, health, adapter };
+  const setServing = (serving: boolean): void => {
+    for (const name of healthServiceNames) health.setStatus(name, serving ? 'SERVING' : 'NOT_SERVING');
+  };
+  return { server, health, adapter, setServing };
 }
 
 /** The gRPC adapter with its guarded listener: drain stops accepting too; close cuts every connection left. */

@@ -156,6 +156,11 @@ const commands: Record<string, CommandSpec> = {
  * returned promise settles (undefined: already written). Throws the core's
  * typed errors for the session to answer through the error table.
  */
+/** Whether `name` is a command this server knows (metric labels come only from this set). */
+export function isKnownCommand(name: string): boolean {
+  return Object.hasOwn(commands, name);
+}
+
 export function runCommand(context: CommandContext, name: string, args: string[]): Promise<void> | undefined {
   const writer = writerOf(context);
   const spec = Object.hasOwn(commands, name) ? commands[name] : undefined;

@@ -27,6 +27,8 @@ export interface MupdateListenerOptions {
   connectionsMax?: number;
   /** Overrides limits.mupdatePendingNamesMax (tests). */
   pendingNamesMax?: number;
+  /** Told each command's outcome (metrics). */
+  onCommand?: (command: string, result: 'ok' | 'error') => void;
 }
 
 /** Splits `HOST:PORT` (IPv6 in brackets). */
@@ -65,6 +67,7 @@ export class MupdateListener {
       host: options.host,
       version: options.version,
       refusals: new RefusalLog(logger, limits.mupdateRefusalLogIntervalMs),
+      ...(options.onCommand === undefined ? {} : { onCommand: options.onCommand }),
     };
     const server = createServer({ noDelay: true });
     const { host, port } = splitListen(options.listen);

@@ -14,7 +14,7 @@ import type { Logger } from '../../logging.js';
 import { DirectoryError } from '../../model/errors.js';
 import { limits } from '../../model/limits.js';
 import type { Principal } from '../auth/roles.js';
-import { runCommand, type CommandContext } from './commands.js';
+import { isKnownCommand, runCommand, type CommandContext } from './commands.js';
 import { answerForError } from './errors.js';
 import { MupdateParser, type ParseEvent, type ParserLimits } from './parser.js';
 import type { RefusalLog } from './refusal-log.js';
@@ -37,6 +37,8 @@ export interface SessionOptions {
   /** The banner's host name. */
   host: string;
   version: string;
+  /** Told each command's outcome once answered: ok, or error (answered NO or BAD from the error table). */
+  onCommand?: (command: string, result: 'ok' | 'error') => void;
   /** Rate-limited warnings about refused clients (one per kind per interval). */
   refusals: RefusalLog;
 }
@@ -112,8 +114,9 @@ export class MupdateSession {
 
   /** Resolves once the socket has room again (at once if it has). */
   waitForRoom(): Promise<void> {
+    if (this.flushScheduled && this.unsentBytes() >= this.options.socketBufferBytesMax) this.flushOutgoing();
+    // Checked after the flush: a socket that took the whole text at once has no 'drain' to wait for.
     if (this.closed || this.unsentBytes() < this.options.socketBufferBytesMax) return Promise.resolve();
-    if (this.flushScheduled) this.flushOutgoing();
     return new Promise((resolve) => this.drainWaiters.push(resolve));
   }
 
@@ -236,10 +239,23 @@ export class MupdateSession {
     if (name === 'AUTHENTICATE') return this.authenticate(tag, args);
     if (this.principal === null) return this.answer(writer.bad(tag, 'Please login first'));
     const context: CommandContext = { session: this, directory: this.options.directory, principal: this.principal, tag };
+    const observe = this.options.onCommand;
+    const label = isKnownCommand(name) ? name : 'UNKNOWN';
     try {
       const result = runCommand(context, name, args);
-      return result === undefined ? undefined : result.catch((error: unknown) => this.fail(tag, name, error));
+      if (result === undefined) {
+        observe?.(label, 'ok');
+        return undefined;
+      }
+      return result.then(
+        () => observe?.(label, 'ok'),
+        (error: unknown) => {
+          observe?.(label, 'error');
+          this.fail(tag, name, error);
+        },
+      );
     } catch (error) {
+      observe?.(label, 'error');
       this.fail(tag, name, error);
       return undefined;
     }
