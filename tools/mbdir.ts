@@ -73,6 +73,13 @@ const serveFlags: Array<[keyof ServeSettings, string, string, string?]> = [
   ['etcdKey', '--etcd-key <file>', 'PEM private key of --etcd-cert'],
   ['etcdPrefix', '--etcd-prefix <prefix>', 'key prefix of this directory in etcd (engine etcd)'],
   ['etcdCompactRetentionRevisions', '--etcd-compact-retention-revisions <n>', 'etcd history kept when compacting (0: leave compaction to etcd)'],
+  ['socketmapListen', '--socketmap-listen <host:port>', 'serve Postfix socketmap maps "transport" and "mailbox" here (port 0 picks one)', 'off'],
+  ['socketmapAllowRemote', '--socketmap-allow-remote', 'allow a non-loopback --socketmap-listen (the protocol has no authentication: firewall it)'],
+  ['socketmapRecipientDelimiter', '--socketmap-recipient-delimiter <chars>', 'Postfix recipient_delimiter: any of these characters starts an address extension (empty: none)'],
+  ['socketmapFoldCase', '--socketmap-fold-case <yes|no>', 'lower-case the local part of addresses and logins (domains are always folded)'],
+  ['socketmapLocalDomains', '--socketmap-local-domains <domains>', 'comma-separated domains whose users are un-domained (alice@example.org -> user.alice); also for Dovecot logins', 'none'],
+  ['dovecotDictListen', '--dovecot-dict-listen <path>', 'serve Dovecot 2.3 passdb dict (proxy=y host= port=) on this UNIX socket', 'off'],
+  ['dovecotDictSocketMode', '--dovecot-dict-socket-mode <octal>', 'file mode of the Dovecot dict socket (who may connect: Dovecot\'s auth worker)'],
   ['httpListen', '--http-listen <host:port>', 'HTTP address for nginx auth_http (/auth) and JSON resolve (/v1/resolve); off when empty (port 0 picks one)'],
   ['httpSmtpRelay', '--http-smtp-relay <ip:port>', 'numeric address /auth sends authenticated SMTP sessions to; empty refuses SMTP logins'],
   ['mupdateListen', '--mupdate-listen <host:port>', 'serve MUPDATE (RFC 3656, Cyrus murder; Cyrus uses port 3905) on this address; off when empty'],
@@ -89,15 +96,16 @@ for (const [key, flags, description, emptyDefault] of serveFlags) {
 }
 // Hidden: shortens reservations so tests can see them expire.
 serveCommand.addOption(new Option('--reservation-ttl-ms <ms>').hideHelp());
-serveCommand.action(async (options: Record<string, string | undefined>) => {
+serveCommand.action(async (options: Record<string, string | boolean | undefined>) => {
   const flags: Partial<Record<keyof ServeSettings, string>> = {};
   for (const [key] of serveFlags) {
     const value = options[key];
-    if (value !== undefined && serveCommand.getOptionValueSource(key) === 'cli') flags[key] = value;
+    // A flag without a value (--socketmap-allow-remote) is a yes.
+    if (value !== undefined && serveCommand.getOptionValueSource(key) === 'cli') flags[key] = value === true ? 'yes' : String(value);
   }
-  const ttl = options['reservationTtlMs'];
+  const ttl = options['reservationTtlMs'] as string | undefined;
   if (ttl !== undefined && !/^[1-9][0-9]{0,8}$/.test(ttl)) throw new Error(`--reservation-ttl-ms ${JSON.stringify(ttl)} is not a positive integer`);
-  await serve(resolveServeSettings(flags, process.env, options['config']), ttl === undefined ? {} : { reservationTtlMs: Number(ttl) });
+  await serve(resolveServeSettings(flags, process.env, options['config'] as string | undefined), ttl === undefined ? {} : { reservationTtlMs: Number(ttl) });
 });
 
 program

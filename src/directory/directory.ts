@@ -44,11 +44,14 @@ import {
   decideSetUserBusiness,
   planRebalance,
   resolveUser,
+  routeUser,
+  type UserRoute,
   type MarkMovingResult,
   type MoveInput,
   type PlannedMove,
   type ResolvedUser,
 } from './placement-rules.js';
+import { RouteCache } from './route-cache.js';
 import {
   decideSyncBatch,
   decideSyncRemovals,
@@ -370,6 +373,23 @@ export class Directory {
   resolveUser(user: string): Revisioned<ResolvedUser> {
     return { value: resolveUser(this.store, user), revision: this.revision() };
   }
+
+  /**
+   * Where mail (`lmtp`) or a login (`imap`) for `user` goes now; Unavailable
+   * while the user is moved. Answers are remembered until a change touches the
+   * user (RouteCache), so a recipient or a login costs no read when nothing changed.
+   */
+  routeUser(user: string, need: 'imap' | 'lmtp'): UserRoute {
+    if (this.routes === null) {
+      const routes = new RouteCache(limits.routeCacheEntriesMax);
+      this.engine.onApplied((events) => routes.invalidate(events));
+      this.routes = routes;
+    }
+    return this.routes.route(user, need, () => routeUser(this.store, user, need));
+  }
+
+  /** Created on the first routeUser: only the node's own directory subscribes, not each scopedTo copy. */
+  private routes: RouteCache | null = null;
 
   planRebalance(maxUsers: number): Revisioned<{ moves: PlannedMove[]; total: number; staleMoving: string[] }> {
     if (maxUsers > limits.planUsersMax) {

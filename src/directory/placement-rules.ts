@@ -4,7 +4,7 @@
  * move. Decision functions over the store, like the mailbox rules; the
  * rebalance job and the proxies' adapters build on these.
  */
-import { conflict, failedPrecondition, invalidArgument, notFound, quote, resourceExhausted } from '../model/errors.js';
+import { conflict, failedPrecondition, invalidArgument, notFound, quote, resourceExhausted, unavailable } from '../model/errors.js';
 import { normalizePartition, validateAddress, validateLabel } from '../model/labels.js';
 import { limits } from '../model/limits.js';
 import { hierarchyOf, ownerOf, parentName, userRootName, validateUserId } from '../model/names.js';
@@ -17,7 +17,7 @@ import type {
   UserRecord,
 } from '../model/records.js';
 import type { Decision } from '../replication/engine.js';
-import type { Store } from '../store/store.js';
+import { stateCode, type Store } from '../store/store.js';
 
 /** Weight bounds for a server's share of placements. */
 export const serverWeightMax = 1000;
@@ -165,6 +165,48 @@ export function resolveUser(store: Store, user: string): ResolvedUser {
   const mailbox = store.mailboxByName(root) ?? store.mailboxesOfUser(user, 1)[0];
   if (mailbox === undefined || mailbox.state !== 'ACTIVE') throw notFound(`user ${quote(user)} has no mailbox`);
   return { user, mailbox, server: store.server(mailbox.server), record: store.user(user) };
+}
+
+/** Where mail and logins for a user go now: the server and its addresses. */
+export interface UserRoute {
+  user: string;
+  server: string;
+  imapAddress: string;
+  lmtpAddress: string;
+}
+
+/**
+ * Where to deliver to, or proxy a login of, `user` now. NotFound for a user
+ * without an active mailbox; Unavailable (retry later) while the user is being
+ * moved, so nothing lands on the server being emptied, and while their server
+ * is DOWN (as userAvailability tells the HTTP adapter); FailedPrecondition when
+ * the user's server is not registered, or has no address for `need`.
+ */
+export function routeUser(store: Store, user: string, need: 'imap' | 'lmtp'): UserRoute {
+  // The usual case in one read: the user's root exists and is active.
+  const row = store.routeOfRoot(userRootName(user), user);
+  if (row !== undefined && row.state === stateCode.ACTIVE) return checkedRoute(user, row.server, row.serverRecord, row, need);
+  // A hierarchy without its root, or none (NotFound): the general rule.
+  const { mailbox, server, record } = resolveUser(store, user);
+  return checkedRoute(user, mailbox.server, server, record ?? null, need);
+}
+
+function checkedRoute(
+  user: string,
+  serverName: string,
+  server: ServerRecord | undefined,
+  moving: { movingFrom: string | null; movingTo: string | null; movingSinceMs: number | null } | null,
+  need: 'imap' | 'lmtp',
+): UserRoute {
+  if (moving !== null && (moving.movingSinceMs ?? 0) > 0) {
+    throw unavailable(`user ${quote(user)} is being moved from ${quote(moving.movingFrom ?? '')} to ${quote(moving.movingTo ?? '')}; try again later`);
+  }
+  if (server === undefined) throw failedPrecondition(`server ${quote(serverName)} of user ${quote(user)} is not registered (mbdir server-put)`);
+  if (server.state === 'DOWN') throw unavailable(`server ${quote(serverName)} of user ${quote(user)} is DOWN; try again later`);
+  if ((need === 'imap' ? server.imapAddress : server.lmtpAddress) === '') {
+    throw failedPrecondition(`server ${quote(serverName)} has no ${need} address (mbdir server-put --${need})`);
+  }
+  return { user, server: serverName, imapAddress: server.imapAddress, lmtpAddress: server.lmtpAddress };
 }
 
 /**

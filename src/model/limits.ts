@@ -117,6 +117,29 @@ export const limits = {
   moverTimeoutMsMax: 24 * 60 * 60 * 1000,
   /** The tail of a mover's output kept to explain a failure. */
   moverOutputBytesMax: 4096,
+  /** Postfix socketmap: one request netstring's payload (`name key`), Postfix's own query limit. */
+  socketmapQueryBytesMax: 10_000,
+  /** Postfix socketmap: one reply netstring's payload, Postfix's own reply limit. */
+  socketmapReplyBytesMax: 100_000,
+  /** Postfix socketmap: a connection idle this long is closed (Postfix's own socketmap timeout, 100 s; it closes idle ones after 10 s). */
+  socketmapIdleMs: 100_000,
+  /** Postfix socketmap: open connections at once; one more is refused (closed) and logged. */
+  socketmapConnectionsMax: 1000,
+  /** Recipient address (`user+ext@domain`) a lookup accepts, bytes. */
+  recipientBytesMax: 1000,
+  /** Local domains (`--socketmap-local-domains`) at most. */
+  localDomainsMax: 1000,
+  /** Dovecot dict: one request line, bytes (Dovecot's DICT_CLIENT_MAX_LINE_LENGTH is 64 KiB). */
+  dovecotDictLineBytesMax: 64 * 1024,
+  /** Dovecot dict: a connection idle this long is closed (Dovecot reconnects on its next lookup). */
+  dovecotDictIdleMs: 100_000,
+  /** Dovecot dict: open connections at once (one per auth worker process). */
+  dovecotDictConnectionsMax: 1000,
+  /** Users whose route (socketmap, Dovecot) a node remembers until a change touches them; the oldest goes first. */
+  routeCacheEntriesMax: 200_000,
+  /** Refusals (over a connection limit, a malformed request) logged per interval; the rest are counted. */
+  refusalLogLinesPerInterval: 5,
+  refusalLogIntervalMs: 10_000,
   /** etcd engine: a request to etcd at most (etcd's --max-request-bytes default, 1.5 MiB). */
   etcdRequestBytesMax: 1536 * 1024,
   /** etcd engine: operations per txn list at most (etcd's --max-txn-ops default). */
@@ -234,6 +257,9 @@ export function checkLimits(): void {
   assert(limits.grpcHandshakeTimeoutMs < limits.grpcSocketIdleTimeoutMs, 'handshake timeout < socket idle timeout');
   // A full page of maximal records must fit in one gRPC message.
   assert(limits.pageSizeMax * 400 <= limits.grpcMessageBytesMax, 'page fits a gRPC message');
+  // A recipient, with the map name and a space, must fit one socketmap query.
+  assert(limits.recipientBytesMax + 64 <= limits.socketmapQueryBytesMax, 'a recipient fits a socketmap query');
+  assert(limits.userIdBytesMax <= limits.recipientBytesMax, 'a user id fits a recipient');
   // A backup chunk and its header must fit one gRPC message.
   assert(limits.backupChunkBytes + 1024 <= limits.grpcMessageBytesMax, 'a backup chunk fits a gRPC message');
 }

@@ -27,6 +27,11 @@ import { ReadinessMonitor } from './readiness-monitor.js';
 import { NodeMetrics } from './metrics/node-metrics.js';
 import { MupdateListener } from './mupdate/listener.js';
 import type { LiteralStyle } from './mupdate/writer.js';
+import type { RecipientRules } from '../model/recipients.js';
+import { dovecotDictProtocol } from './dovecot-dict/passdb.js';
+import type { DictCommand } from './dovecot-dict/protocol.js';
+import { FramedServer, type ProtocolObserver } from './framed-server.js';
+import { socketmapProtocol } from './socketmap/maps.js';
 
 /** The MUPDATE adapter's settings, when it is on. */
 export interface MupdateConfig {
@@ -63,6 +68,23 @@ export interface NodeConfig {
   http?: HttpConfig;
   /** The MUPDATE listener (off when absent). */
   mupdate?: MupdateConfig;
+  /** Postfix socketmap on HOST:PORT (port 0 picks one); off when absent. */
+  socketmap?: { host: string; port: number; rules: RecipientRules };
+  /** Dovecot 2.3 passdb dict on a UNIX socket; off when absent. */
+  dovecotDict?: { path: string; rules: RecipientRules; socketMode: number };
+  /** Connection and idle bounds of the socketmap and Dovecot dict; the limits when absent (tests shrink them). */
+  adapterBounds?: AdapterBounds;
+}
+
+export interface AdapterBounds {
+  connectionsMax: number;
+  idleMs: number;
+}
+
+/** The socketmap and Dovecot dict listeners, each present when configured. */
+export interface MailAdapters {
+  socketmap?: FramedServer<Buffer>;
+  dovecotDict?: FramedServer<DictCommand>;
 }
 
 export interface HttpConfig {
@@ -102,6 +124,7 @@ export class MbdirNode {
     private readonly sweeper: NodeJS.Timeout,
     private readonly logger: Logger,
     readonly mupdate: MupdateListener | null,
+    readonly mail: MailAdapters,
   ) {}
 
   static async start(config: NodeConfig, logger: Logger): Promise<MbdirNode> {
@@ -172,6 +195,7 @@ export class MbdirNode {
     }, reservationSweepIntervalMs);
     sweeper.unref();
     let mupdate: MupdateListener | null = null;
+    let mail: MailAdapters = {};
     try {
       if (config.mupdate !== undefined) {
         mupdate = await MupdateListener.start({
@@ -182,7 +206,9 @@ export class MbdirNode {
           onCommand: (command, result) => metrics.protocolCommand('mupdate', command, result),
         });
       }
+      mail = await startMailAdapters(config, directory, logger, metrics);
     } catch (error) {
+      await mupdate?.close();
       await http?.close();
       listener.destroyAll();
       server.forceShutdown();
@@ -190,11 +216,13 @@ export class MbdirNode {
       store.close();
       throw error;
     }
-    const node = new MbdirNode(store, engine, directory, server, listener, http, metrics, readiness, sweeper, logger, mupdate);
+    const node = new MbdirNode(store, engine, directory, server, listener, http, metrics, readiness, sweeper, logger, mupdate, mail);
     readiness.start();
     node.addAdapter(guardedGrpcAdapter(adapter, listener));
     if (http !== null) node.addAdapter(http.adapter());
     if (mupdate !== null) node.addAdapter(mupdate.adapter());
+    if (mail.socketmap !== undefined) node.addAdapter(mail.socketmap.adapter());
+    if (mail.dovecotDict !== undefined) node.addAdapter(mail.dovecotDict.adapter());
     return node;
   }
 
@@ -236,4 +264,37 @@ export class MbdirNode {
     this.store.close();
     this.logger.info({ drained: finished }, 'stopped');
   }
+}
+
+/** Starts the configured socketmap and Dovecot dict listeners; on a failure, closes those already started. */
+async function startMailAdapters(config: NodeConfig, directory: Directory, logger: Logger, observer: ProtocolObserver): Promise<MailAdapters> {
+  const mail: MailAdapters = {};
+  try {
+    if (config.socketmap !== undefined) {
+      mail.socketmap = await FramedServer.start({
+        protocol: socketmapProtocol(directory, config.socketmap.rules),
+        listen: { host: config.socketmap.host, port: config.socketmap.port },
+        connectionsMax: config.adapterBounds?.connectionsMax ?? limits.socketmapConnectionsMax,
+        idleMs: config.adapterBounds?.idleMs ?? limits.socketmapIdleMs,
+        logger: logger.child({ component: 'socketmap' }),
+        observer,
+      });
+    }
+    if (config.dovecotDict !== undefined) {
+      const dictLogger = logger.child({ component: 'dovecot-dict' });
+      mail.dovecotDict = await FramedServer.start({
+        protocol: dovecotDictProtocol(directory, config.dovecotDict.rules, dictLogger),
+        listen: { path: config.dovecotDict.path },
+        connectionsMax: config.adapterBounds?.connectionsMax ?? limits.dovecotDictConnectionsMax,
+        idleMs: config.adapterBounds?.idleMs ?? limits.dovecotDictIdleMs,
+        logger: dictLogger,
+        socketMode: config.dovecotDict.socketMode,
+        observer,
+      });
+    }
+  } catch (error) {
+    await Promise.all([mail.socketmap?.close(), mail.dovecotDict?.close()]);
+    throw error;
+  }
+  return mail;
 }

@@ -64,6 +64,11 @@ export const hotQuerySql = {
   byName: 'SELECT record, revision FROM mailboxes WHERE name = ?',
   byUniqueid: 'SELECT record, revision FROM mailboxes WHERE uniqueid = ?',
   serverByName: 'SELECT server FROM mailboxes WHERE name = ?',
+  // Routing a user (socketmap, Dovecot): the root's server and state, that server's addresses
+  // and the user's move mark in one read; every delivered message and proxied login costs one.
+  routeOfRoot: `SELECT m.server AS server, m.state AS state, s.record AS serverRecord, u.moving_from AS movingFrom, u.moving_to AS movingTo, u.moving_since_ms AS movingSinceMs
+         FROM mailboxes m LEFT JOIN servers s ON s.name = m.server LEFT JOIN users u ON u.user = ?
+         WHERE m.name = ?`,
   subtree: `SELECT record, revision FROM mailboxes WHERE sortkey = ? OR (sortkey >= ? AND sortkey < ?)
          ORDER BY sortkey LIMIT ?`,
   hasChild: 'SELECT 1 AS one FROM mailboxes WHERE sortkey >= ? AND sortkey < ? AND state = 2 LIMIT 1',
@@ -187,6 +192,7 @@ export class Store {
       byName: db.prepare<[string], MailboxRow>(hotQuerySql.byName),
       byUniqueid: db.prepare<[string], MailboxRow>(hotQuerySql.byUniqueid),
       serverByName: db.prepare<[string], { server: string }>(hotQuerySql.serverByName),
+      routeOfRoot: db.prepare<[string, string], RouteRowText>(hotQuerySql.routeOfRoot),
       // A new uniqueid is inserted; a known one is updated (and its reverse-index rows rewritten).
       insertMailbox: db.prepare(
         `INSERT INTO mailboxes(${mailboxColumnsSql}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(uniqueid) DO NOTHING`,
@@ -332,6 +338,35 @@ export class Store {
   serverOfMailbox(name: string): string | undefined {
     return this.statements.serverByName.get(name)?.server;
   }
+
+  /**
+   * Where the mailbox `root` of `user` is and how to reach it, in one read: its
+   * server and state, the server's addresses (null when the server is not
+   * registered) and the user's move mark (null without a user record).
+   */
+  routeOfRoot(root: string, user: string): RouteRow | undefined {
+    const row = this.statements.routeOfRoot.get(user, root);
+    if (row === undefined) return undefined;
+    const { serverRecord, ...rest } = row;
+    return { ...rest, serverRecord: serverRecord === null ? undefined : this.parsedServer(serverRecord) };
+  }
+
+  /**
+   * A server record from its JSON, parsed once per distinct text: every routed
+   * message reads one, and servers are few. Keyed by the text itself, so never
+   * stale; emptied when it reaches serverRecordMemoEntriesMax.
+   */
+  private parsedServer(text: string): ServerRecord {
+    let parsed = this.serverRecordMemo.get(text);
+    if (parsed === undefined) {
+      if (this.serverRecordMemo.size >= serverRecordMemoEntriesMax) this.serverRecordMemo.clear();
+      parsed = JSON.parse(text) as ServerRecord;
+      this.serverRecordMemo.set(text, parsed);
+    }
+    return parsed;
+  }
+
+  private readonly serverRecordMemo = new Map<string, ServerRecord>();
 
   /** `root` and its subtree in sort-key order, at most `limit` records. */
   subtree(root: string, limit: number): MailboxRecord[] {
@@ -683,6 +718,24 @@ export class Store {
     this.databaseFd = null;
   }
 }
+
+/** A user's route as one read gives it (Store.routeOfRoot). */
+export interface RouteRow {
+  server: string;
+  /** stateCode: 2 is ACTIVE. */
+  state: number;
+  /** The server's record; undefined when the server is not registered. */
+  serverRecord: ServerRecord | undefined;
+  /** The user's move mark; null without a user record. */
+  movingFrom: string | null;
+  movingTo: string | null;
+  movingSinceMs: number | null;
+}
+
+type RouteRowText = Omit<RouteRow, 'serverRecord'> & { serverRecord: string | null };
+
+/** Distinct server records Store.routeOfRoot keeps parsed (a directory has far fewer servers). */
+export const serverRecordMemoEntriesMax = 10_000;
 
 interface UserRow {
   user: string;

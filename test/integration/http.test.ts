@@ -154,7 +154,7 @@ describe('/v1/resolve', () => {
 
 describe('the route table and its bounds', () => {
   it('answers 404 naming the routes, 405 for other methods, the URL limit at the limit and 414 one past it, 431 past the header limit', async () => {
-    expect(await getJson('/nope')).toMatchObject({ status: 404, body: { error: { message: 'no route /nope; routes: /auth, /v1/resolve' } } });
+    expect(await getJson('/nope')).toMatchObject({ status: 404, body: { error: { message: 'no route /nope; routes: /auth, /v1/resolve, /metrics, /healthz, /readyz' } } });
     expect((await fetch(`http://${http}/v1/resolve?user=alice`, { method: 'POST' })).status).toBe(405);
     const atLimit = `/v1/resolve?user=${'a'.repeat(limits.httpUrlBytesMax - '/v1/resolve?user='.length)}`;
     expect(atLimit).toHaveLength(limits.httpUrlBytesMax);

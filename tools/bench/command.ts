@@ -23,6 +23,7 @@ import { closedLoop, RequestPicker, streamLookups, type LoadSettings, type Measu
 import { runWatchSubscribers, watchDelivery } from './watch-delivery.js';
 import { cpuSecondsOf, ioStallMicroseconds, ioStallPercentOf, rssMebibytes } from './proc.js';
 import { prewarmDataDir } from './prewarm.js';
+import { benchLocalDomain, runSocketmapEcho, SocketmapConnection, socketmapRequest } from './socketmap.js';
 import { printMupdateTable, runMupdateBench, writeCyrusDump } from './mupdate-command.js';
 import { mergePhases, printTable, resultOf, type OperationResult, type Phase } from './report.js';
 
@@ -102,9 +103,9 @@ export interface Child {
 
 /**
  * Spawns `node mbdir.js ARGS` and waits for its `serving PRIMARY on HOST:PORT` line
- * (gRPC, or HTTP for the HTTP echo) and one line per `protocols`.
+ * (gRPC, or the echo's own: HTTP, socketmap-echo) and one line per `protocols`.
  */
-export function spawnServing(args: string[], protocols: readonly string[] = [], primary: 'gRPC' | 'HTTP' = 'gRPC'): Promise<Child> {
+export function spawnServing(args: string[], protocols: readonly string[] = [], primary: string = 'gRPC'): Promise<Child> {
   const child = spawn(process.execPath, [mbdirEntry, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
@@ -143,7 +144,7 @@ export function spawnServing(args: string[], protocols: readonly string[] = [], 
 // ------------------------------------------------------------ run
 
 type UnaryOperation = 'GetMailbox' | 'LookupMailboxes' | 'ListMailboxes' | 'ResolveUser' | 'CreateMailbox' | 'RenameMailbox';
-export const operationNames = ['GetMailbox', 'LookupMailboxes', 'LookupStream', 'ListMailboxes', 'ResolveUser', 'AuthHttp', 'CreateMailbox', 'RenameMailbox', 'Watch'] as const;
+export const operationNames = ['GetMailbox', 'LookupMailboxes', 'LookupStream', 'ListMailboxes', 'ResolveUser', 'AuthHttp', 'CreateMailbox', 'RenameMailbox', 'Watch', 'Socketmap'] as const;
 /** What `bench run` measures unless --ops says otherwise; `OP@N` runs OP with N callers (ListMailboxes@1: latency without queueing). */
 export const defaultOperations = ['GetMailbox', 'LookupMailboxes', 'LookupStream', 'ListMailboxes', 'ListMailboxes@1', 'ResolveUser', 'AuthHttp', 'CreateMailbox', 'RenameMailbox', 'Watch'];
 
@@ -340,6 +341,38 @@ async function runAuthHttp(concurrency: number, context: RunContext, nodeHttp: s
   return resultOf(label, real, echoPhase, rssMebibytes(context.node.pid), false);
 }
 
+/**
+ * The socketmap: `concurrency` persistent connections, each one request at a
+ * time as a Postfix process sends them (Socketmap@1: one connection), against
+ * the node's socketmap and the bare netstring echo, in turns.
+ */
+async function runSocketmap(concurrency: number, context: RunContext, address: string, echo: { address: string; pid: number | undefined } | null): Promise<OperationResult> {
+  const slices = async (target: string, pid: number | undefined): Promise<{ slice: Slice; close(): void }> => {
+    const connections = await Promise.all(Array.from({ length: concurrency }, () => SocketmapConnection.open(target)));
+    const picker = new RequestPicker(context.shape, context.settings.seed);
+    const once = async (worker: number): Promise<number> => {
+      const reply = await (connections[worker] as SocketmapConnection).request(socketmapRequest(picker));
+      if (!reply.startsWith('OK ')) throw new Error(`socketmap answered ${reply}`);
+      return 1;
+    };
+    const slice: Slice = async (durationMs, warmupMs) => {
+      if (warmupMs > 0) await closedLoop(concurrency, warmupMs, once);
+      return withCpu(pid, () => closedLoop(concurrency, durationMs, once));
+    };
+    return { slice, close: () => connections.forEach((connection) => connection.close()) };
+  };
+  const node = await slices(address, context.node.pid);
+  const floor = echo === null ? null : await slices(echo.address, echo.pid);
+  try {
+    const [real, echoPhase] = await nodeAndEcho(context.settings, node.slice, floor?.slice ?? null);
+    const label = concurrency === context.settings.concurrency ? 'Socketmap' : `Socketmap @${concurrency}`;
+    return resultOf(label, real, echoPhase, rssMebibytes(context.node.pid), false);
+  } finally {
+    node.close();
+    floor?.close();
+  }
+}
+
 function labelOf(operation: UnaryOperation, concurrency: number, settings: LoadSettings): string {
   const base = operation === 'LookupMailboxes' ? `LookupMailboxes x${settings.lookupBatchNames}` : operation;
   return concurrency === settings.concurrency ? base : `${base} @${concurrency}`;
@@ -404,6 +437,8 @@ export interface RunOptions {
   echo: boolean;
   /** Read the data directory into the OS cache before starting the node (--data-dir only). */
   prewarm: boolean;
+  /** The node's socketmap address with --endpoint (a node bench starts gets one when Socketmap is asked for). */
+  socketmap?: string;
 }
 
 export interface RunReport {
@@ -437,7 +472,9 @@ function warnOnShapeMismatch(shape: DirectoryShape, nodeMailboxes: number): void
 export async function runBench(options: RunOptions): Promise<RunReport> {
   const planned = options.operations.map((text) => parseOperation(text, options.settings.concurrency));
   const children: Child[] = [];
+  const wantsSocketmap = planned.some(({ operation }) => operation === 'Socketmap');
   try {
+    let socketmap = options.socketmap;
     let endpoint = options.endpoint;
     let httpEndpoint = options.httpEndpoint;
     let serverPid = options.serverPid;
@@ -448,11 +485,13 @@ export async function runBench(options: RunOptions): Promise<RunReport> {
         process.stderr.write(`read ${(prewarm.bytes / 2 ** 20).toFixed(0)} MiB of ${options.dataDir} into the OS cache in ${prewarm.seconds.toFixed(1)} s\n`);
       }
       const http = planned.some(({ operation }) => operation === 'AuthHttp') ? ['--http-listen', '127.0.0.1:0'] : [];
-      const node = await spawnServing(['serve', '--data-dir', options.dataDir, '--listen', '127.0.0.1:0', '--log-level', 'warn', '--synchronous', options.synchronous, ...http]);
+      const socketmapArgs = wantsSocketmap ? ['--socketmap-listen', '127.0.0.1:0', '--socketmap-local-domains', benchLocalDomain] : [];
+      const node = await spawnServing(['serve', '--data-dir', options.dataDir, '--listen', '127.0.0.1:0', '--log-level', 'warn', '--synchronous', options.synchronous, ...http, ...socketmapArgs]);
       children.push(node);
       endpoint = node.endpoint;
       httpEndpoint = node.httpEndpoint;
       serverPid = node.process.pid;
+      socketmap = node.served.get('socketmap');
     }
     if (endpoint === undefined) throw new Error('bench run needs --data-dir (it starts the node) or --endpoint');
     const node: Target = { endpoint, clients: connect(endpoint, options.settings.connections), pid: serverPid };
@@ -467,7 +506,7 @@ export async function runBench(options: RunOptions): Promise<RunReport> {
     for (const { operation } of planned) {
       if (operation === 'LookupStream') canned['LookupStream'] = await cannedStreamResponse(context);
       if (operation === 'AuthHttp') cannedAuthHttp = await cannedAuthHttpAnswer(httpEndpoint, options.shape, options.settings.seed + 1);
-      if (operation === 'RenameMailbox' || operation === 'LookupStream' || operation === 'AuthHttp') continue;
+      if (operation === 'RenameMailbox' || operation === 'LookupStream' || operation === 'AuthHttp' || operation === 'Socketmap') continue;
       // The echo's Watch broadcasts the creates it answers: it needs a create's answer too.
       const unary = operation === 'Watch' ? 'CreateMailbox' : (operation as UnaryOperation);
       if (operation === 'Watch' && canned['CreateMailbox'] !== undefined) continue;
@@ -485,8 +524,10 @@ export async function runBench(options: RunOptions): Promise<RunReport> {
       echo = { endpoint: echoChild.endpoint, clients: connect(echoChild.endpoint, options.settings.connections), pid: echoChild.process.pid };
     }
     const httpEcho = options.echo && cannedAuthHttp !== null ? await startHttpEcho(cannedAuthHttp, children) : null;
+    const socketmapEcho = wantsSocketmap && options.echo ? await startSocketmapEcho(socketmap, context, children) : null;
     for (const { operation, concurrency } of planned) {
       if (operation === 'AuthHttp') results.push(await runAuthHttp(concurrency, context, httpEndpoint ?? '', httpEcho));
+      else if (operation === 'Socketmap') results.push(await runSocketmap(concurrency, context, socketmap ?? '', socketmapEcho));
       else if (operation === 'LookupStream') results.push(await runStream(context, echo, canned));
       else if (operation === 'Watch') results.push(await runWatch(context, echo, canned));
       else {
@@ -502,6 +543,17 @@ export async function runBench(options: RunOptions): Promise<RunReport> {
 }
 
 // ------------------------------------------------------------ command line
+
+/** Starts the bare netstring echo with the node's answer to one request as its canned reply. */
+async function startSocketmapEcho(socketmap: string | undefined, context: RunContext, children: Child[]): Promise<{ address: string; pid: number | undefined }> {
+  if (socketmap === undefined) throw new Error('Socketmap needs the node\'s socketmap: --data-dir (bench starts it with one) or --socketmap HOST:PORT');
+  const connection = await SocketmapConnection.open(socketmap);
+  const reply = await connection.request(socketmapRequest(new RequestPicker(context.shape, context.settings.seed + 1))).finally(() => connection.close());
+  if (!reply.startsWith('OK ')) throw new Error(`the node's socketmap answered ${reply}: is --socketmap-local-domains ${benchLocalDomain} set?`);
+  const echo = await spawnServing(['bench', 'socketmap-echo', '--reply', reply], [], 'socketmap-echo');
+  children.push(echo);
+  return { address: echo.endpoint, pid: echo.process.pid };
+}
 
 /** What the figures were measured on: a benchmark on a busy or small machine must say so. */
 function machineNow(): { cores: number; cpu: string; memoryGb: number; loadAverageAtStart: string[] } {
@@ -604,6 +656,7 @@ export function addBenchCommands(program: Command): void {
     .option('--watch-processes <n>', 'processes the Watch subscribers are spread over', numberIn(1, 64), 2)
     .option('--synchronous <mode>', 'synchronous of the node bench starts', 'FULL')
     .option('--no-echo', 'skip the bare grpc-js echo server')
+    .option('--socketmap <host:port>', `the socketmap of the node at --endpoint, for Socketmap (it needs --socketmap-local-domains ${benchLocalDomain})`)
     .option('--no-prewarm', 'do not read --data-dir through before starting the node (the OS cache stays as the host left it)')
     // The numeric options are numbers already (numberIn), the others strings; `echo` is a boolean.
     .action(async (options: Record<string, unknown>, command: Command) => {
@@ -636,6 +689,7 @@ export function addBenchCommands(program: Command): void {
         synchronous: String(options['synchronous']),
         echo: options['echo'] !== false,
         prewarm: options['prewarm'] !== false,
+        ...(options['socketmap'] === undefined ? {} : { socketmap: String(options['socketmap']) }),
       });
       const machine = { ...machineBefore, loadAverageAtEnd: machineNow().loadAverageAtStart };
       const report = { shape, settings, mailboxes: mailboxTotal(shape), machine, ...run };
@@ -656,6 +710,14 @@ export function addBenchCommands(program: Command): void {
     .action(async (options: { prefix: string; from: string; count: string }, command: Command) => {
       const { endpoint } = command.optsWithGlobals<{ endpoint: string }>();
       await runWatchSubscribers(endpoint, options.prefix, Number(options.from), Number(options.count));
+    });
+  bench
+    .command('socketmap-echo', { hidden: true })
+    .description('the bare netstring echo server bench run starts for Socketmap')
+    .requiredOption('--reply <text>', 'the reply to every request')
+    .option('--listen <host:port>', 'where to listen', '127.0.0.1:0')
+    .action(async (options: { reply: string; listen: string }) => {
+      await runSocketmapEcho(options.reply, options.listen);
     });
   bench
     .command('http-echo', { hidden: true })

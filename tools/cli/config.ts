@@ -5,6 +5,7 @@
  * line naming it.
  */
 import { readFileSync } from 'node:fs';
+import { recipientRulesOf } from '../../src/model/recipients.js';
 import { validateAddress } from '../../src/model/labels.js';
 import { cacheMebibytesMax, defaultCacheMebibytes } from '../../src/store/store.js';
 
@@ -26,6 +27,13 @@ export interface ServeSettings {
   etcdKey: string;
   etcdPrefix: string;
   etcdCompactRetentionRevisions: string;
+  socketmapListen: string;
+  socketmapAllowRemote: 'yes' | 'no';
+  socketmapRecipientDelimiter: string;
+  socketmapFoldCase: 'yes' | 'no';
+  socketmapLocalDomains: string;
+  dovecotDictListen: string;
+  dovecotDictSocketMode: string;
   httpListen: string;
   httpSmtpRelay: string;
   mupdateListen: string;
@@ -50,6 +58,13 @@ export const serveDefaults: ServeSettings = {
   etcdKey: '',
   etcdPrefix: '/mbdir',
   etcdCompactRetentionRevisions: '100000',
+  socketmapListen: '',
+  socketmapAllowRemote: 'no',
+  socketmapRecipientDelimiter: '+',
+  socketmapFoldCase: 'yes',
+  socketmapLocalDomains: '',
+  dovecotDictListen: '',
+  dovecotDictSocketMode: '0660',
   httpListen: '',
   httpSmtpRelay: '',
   mupdateListen: '',
@@ -68,6 +83,8 @@ const choices: Partial<Record<keyof ServeSettings, readonly string[]>> = {
   engine: ['standalone', 'etcd'],
   synchronous: ['FULL', 'NORMAL', 'OFF'],
   logLevel: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+  socketmapAllowRemote: ['yes', 'no'],
+  socketmapFoldCase: ['yes', 'no'],
   mupdateLiterals: ['plus', 'sync'],
 };
 
@@ -110,6 +127,7 @@ export function resolveServeSettings(
       `setting etcdEndpoints is ${JSON.stringify(settings.etcdEndpoints)}; expected URL[,URL...] such as http://127.0.0.1:2379`,
     );
   }
+  checkMailAdapters(settings);
   if (settings.engine === 'etcd') checkEtcdTls(settings);
   else {
     const etcdOnly = (['etcdCa', 'etcdCert', 'etcdKey'] as const).filter((key) => settings[key] !== '');
@@ -133,6 +151,36 @@ function checkHttpSettings(settings: Record<keyof ServeSettings, string>): void 
     validateAddress(settings.httpSmtpRelay, 'setting httpSmtpRelay');
   } catch (error) {
     throw new Error((error as Error).message);
+  }
+}
+
+/**
+ * The socketmap and Dovecot dict settings: addresses, and the recipient rules
+ * (checked by building them). The socketmap has no authentication, so a
+ * non-loopback address needs socketmapAllowRemote.
+ */
+function checkMailAdapters(settings: Record<keyof ServeSettings, string>): void {
+  const listen = settings.socketmapListen;
+  if (listen !== '' && (!hostPortShape.test(listen) || Number(listen.slice(listen.lastIndexOf(':') + 1)) > 65535)) {
+    throw new Error(`setting socketmapListen is ${JSON.stringify(listen)}; expected HOST:PORT such as 127.0.0.1:7879`);
+  }
+  if (listen !== '' && !isLoopbackListen(listen) && settings.socketmapAllowRemote !== 'yes') {
+    throw new Error(
+      `refusing socketmap on ${listen}: the socketmap protocol has no authentication, so anyone reaching it learns ` +
+        'where every user\'s mail goes. Listen on 127.0.0.1 (Postfix on the same host), or give --socketmap-allow-remote ' +
+        'and firewall the port to your Postfix hosts',
+    );
+  }
+  try {
+    recipientRulesOf(settings.socketmapRecipientDelimiter, settings.socketmapFoldCase === 'yes', settings.socketmapLocalDomains);
+  } catch (error) {
+    throw new Error(`setting socketmapRecipientDelimiter or socketmapLocalDomains: ${(error as Error).message}`);
+  }
+  if (settings.dovecotDictListen !== '' && !settings.dovecotDictListen.startsWith('/')) {
+    throw new Error(`setting dovecotDictListen is ${JSON.stringify(settings.dovecotDictListen)}; expected an absolute path of a UNIX socket`);
+  }
+  if (!/^0?[0-7]{3}$/.test(settings.dovecotDictSocketMode)) {
+    throw new Error(`setting dovecotDictSocketMode is ${JSON.stringify(settings.dovecotDictSocketMode)}; expected an octal mode such as 0660`);
   }
 }
 

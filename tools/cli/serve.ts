@@ -16,9 +16,10 @@ import { EtcdEngine } from '../../src/replication/etcd-engine.js';
 import { DataDirLock } from '../../src/store/data-dir-lock.js';
 import { TokenGuard } from '../../src/server/auth/guard.js';
 import { TokenTable } from '../../src/server/auth/token-file.js';
-import { MbdirNode } from '../../src/server/node.js';
-import { defaultWatchBounds, type WatchBounds } from '../../src/directory/watch.js';
 import { limits } from '../../src/model/limits.js';
+import { MbdirNode, type AdapterBounds, type NodeConfig } from '../../src/server/node.js';
+import { defaultWatchBounds, type WatchBounds } from '../../src/directory/watch.js';
+import { recipientRulesOf } from '../../src/model/recipients.js';
 import { defaultGrpcListenerBounds } from '../../src/server/grpc/server.js';
 import type { ListenerBounds } from '../../src/server/guarded-listener.js';
 import { isLoopbackListen, type ServeSettings } from './config.js';
@@ -145,6 +146,49 @@ function watchBoundsOf(environment: NodeJS.ProcessEnv, logger: Logger): WatchBou
   return bounds;
 }
 
+/** The socketmap and Dovecot dict adapters' settings (checked by resolveServeSettings). */
+function mailAdaptersOf(settings: ServeSettings, logger: Logger): Pick<NodeConfig, 'socketmap' | 'dovecotDict'> {
+  const foldCase = settings.socketmapFoldCase === 'yes';
+  const adapters: Pick<NodeConfig, 'socketmap' | 'dovecotDict'> = {};
+  if (settings.socketmapListen !== '') {
+    const listen = settings.socketmapListen;
+    const host = listen.slice(0, listen.lastIndexOf(':')).replace(/^\[|\]$/g, '');
+    adapters.socketmap = {
+      host,
+      port: Number(listen.slice(listen.lastIndexOf(':') + 1)),
+      rules: recipientRulesOf(settings.socketmapRecipientDelimiter, foldCase, settings.socketmapLocalDomains),
+    };
+    if (!isLoopbackListen(listen)) logger.warn({ socketmapListen: listen }, 'socketmap beyond loopback (--socketmap-allow-remote): it has no authentication; firewall it to the Postfix hosts');
+  }
+  if (settings.dovecotDictListen !== '') {
+    adapters.dovecotDict = {
+      path: settings.dovecotDictListen,
+      // Logins carry no address extension: only the domains and case rules apply.
+      rules: recipientRulesOf('', foldCase, settings.socketmapLocalDomains),
+      socketMode: parseInt(settings.dovecotDictSocketMode, 8),
+    };
+  }
+  return adapters;
+}
+
+/**
+ * Socket adapter bounds from two undocumented variables, for tests only (a
+ * connection limit and an idle close cheap to exercise); never above the limits, logged when set.
+ */
+function adapterBoundsOf(environment: NodeJS.ProcessEnv, logger: Logger): AdapterBounds | undefined {
+  const connections = Number(environment['MBDIR_TEST_ADAPTER_CONNECTIONS_MAX'] ?? 0);
+  const idle = Number(environment['MBDIR_TEST_ADAPTER_IDLE_MS'] ?? 0);
+  if (!(connections > 0) && !(idle > 0)) return undefined;
+  const limit = Math.min(limits.socketmapConnectionsMax, limits.dovecotDictConnectionsMax);
+  const idleLimit = Math.min(limits.socketmapIdleMs, limits.dovecotDictIdleMs);
+  const bounds = {
+    connectionsMax: Number.isSafeInteger(connections) && connections > 0 ? Math.min(connections, limit) : limit,
+    idleMs: Number.isSafeInteger(idle) && idle > 0 ? Math.min(idle, idleLimit) : idleLimit,
+  };
+  logger.warn(bounds, 'socket adapter bounds lowered for testing');
+  return bounds;
+}
+
 /**
  * MUPDATE bounds from two undocumented variables, for tests only (as watchBoundsOf):
  * never raised above the limits, and logged when set.
@@ -196,6 +240,7 @@ async function serveLocked(settings: ServeSettings, overrides: ServeTestOverride
   const guard = loadTokens(settings, logger);
   const credentials = credentialsOf(settings);
   const etcdTls = settings.engine === 'etcd' ? etcdTlsOf(settings) : undefined;
+  const adapterBounds = adapterBoundsOf(process.env, logger);
   const node = await MbdirNode.start(
     {
       engine: settings.engine,
@@ -220,6 +265,8 @@ async function serveLocked(settings: ServeSettings, overrides: ServeTestOverride
           },
           logger.child({ component: 'etcd' }),
         ),
+      ...mailAdaptersOf(settings, logger),
+      ...(adapterBounds === undefined ? {} : { adapterBounds }),
       ...(settings.httpListen === ''
         ? {}
         : { http: { listen: settings.httpListen, principalOf: (headers) => guard.principalOfHttp(headers), smtpRelay: settings.httpSmtpRelay } }),
@@ -257,6 +304,8 @@ async function serveLocked(settings: ServeSettings, overrides: ServeTestOverride
     // Before the gRPC line: whoever waits for that line can also read this one.
     process.stdout.write(`serving MUPDATE on ${mupdateWhere} (literals ${settings.mupdateLiterals})\n`);
   }
+  if (node.mail.socketmap !== undefined) process.stdout.write(`serving socketmap on ${node.mail.socketmap.address}\n`);
+  if (node.mail.dovecotDict !== undefined) process.stdout.write(`serving dovecot-dict on ${node.mail.dovecotDict.address}\n`);
   process.stdout.write(
     `mbdir ${version} serving gRPC on ${where} (engine ${settings.engine}, data ${settings.dataDir}, ${tls}` +
       `${settings.tokens === '' ? ', no tokens: loopback only' : ''})\n`,
