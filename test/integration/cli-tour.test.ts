@@ -1,9 +1,12 @@
 // README.md "A five-minute tour", command by command through the real `mbdir`
 // CLI against a started node, checking what a user reading the output would
-// check; plus --help and the one-line error of a bad flag value.
+// check (and that every command of the README's tour block is one it ran);
+// plus --help and the one-line error of a bad flag value.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/etcd-cluster.js';
-import { runCli, startServer, type ServerProcess } from '../helpers/server-process.js';
+import { repoRoot, runCli, startServer, type ServerProcess } from '../helpers/server-process.js';
 
 let node: ServerProcess;
 
@@ -15,7 +18,11 @@ afterAll(async () => {
   await node?.stop();
 });
 
+/** The command lines this file ran, as `mbdir` arguments joined by spaces. */
+const ran = new Set<string>();
+
 async function mbdir(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  ran.add(args.join(' '));
   return runCli(args, { MBDIR_ENDPOINT: node.endpoint });
 }
 
@@ -24,6 +31,20 @@ async function ok(...args: string[]): Promise<string> {
   const result = await mbdir(...args);
   expect(result.code, `mbdir ${args.join(' ')}: ${result.stderr}`).toBe(0);
   return result.stdout;
+}
+
+/** The `mbdir` commands of README.md's tour block, comments cut. */
+function readmeTourCommands(): string[] {
+  const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+  const block = /## A five-minute tour\n[\s\S]*?```sh\n([\s\S]*?)```/.exec(readme)?.[1];
+  if (block === undefined) throw new Error('README.md has no sh block under "## A five-minute tour"');
+  const commands = block
+    .split('\n')
+    .map((line) => line.replace(/\s#.*$/, '').trim())
+    .filter((line) => line.startsWith('mbdir '))
+    .map((line) => line.slice('mbdir '.length).split(/\s+/).join(' '));
+  expect(commands.length).toBeGreaterThanOrEqual(10);
+  return commands;
 }
 
 describe('the README tour', () => {
@@ -91,6 +112,12 @@ describe('the README tour', () => {
     expect(statusLines).toHaveLength(3);
 
     expect(servers).toMatch(/backend2\tUP\tweight 1\timap 127\.0\.0\.1:2143\tlmtp 127\.0\.0\.1:2024\t1 users\t2 mailboxes/);
+
+    // The README's block is what ran: each of its commands (watch stops after a count here).
+    for (const command of readmeTourCommands()) {
+      const done = command === 'watch' ? [...ran].some((line) => line.startsWith('watch ')) : ran.has(command);
+      expect(done, `README tour: mbdir ${command} was not run here`).toBe(true);
+    }
   });
 
   it('takes negative identifiers and rights removals as setacl arguments', async () => {
