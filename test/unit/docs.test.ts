@@ -151,6 +151,6 @@ describe('the docs (README.md and docs/*.md)', () => {
 
   it('the README maps every page of docs/', () => {
     const readme = text.get('README.md') ?? '';
-    for (const page of pages.filter((name) => name !== 'README.md')) expect(readme, page).toContain(`](${page})`);
+    for (const page of pages.filter((name) => name !== 'README.md')) expect(readme, page).toMatch(new RegExp(`\\]\\(${page.replace('.', '\\.')}[#)]`));
   });
 });
