@@ -207,7 +207,7 @@ function mupdateBoundsOf(environment: NodeJS.ProcessEnv, logger: Logger): { conn
   return bounds;
 }
 
-/** Settings only tests use (hidden flags), kept out of ServeSettings and the README. */
+/** Settings only tests use (hidden flags), kept out of ServeSettings and the docs. */
 export interface ServeTestOverrides {
   reservationTtlMs?: number;
 }
