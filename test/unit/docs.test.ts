@@ -149,6 +149,17 @@ describe('the docs (README.md and docs/*.md)', () => {
     }
   });
 
+  it('the README says why each dependency is there', () => {
+    const manifest = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as Record<string, Record<string, string> | undefined>;
+    const readme = text.get('README.md') ?? '';
+    const table = readme.slice(readme.indexOf('## Dependencies and why'));
+    const rows = table.split('\n').filter((line) => line.startsWith('| ')).map((line) => line.split('|')[1] ?? '');
+    const named = new Set(rows.flatMap((cell) => cell.replace('(dev)', '').split(',').map((name) => name.trim())));
+    const packages = [...Object.keys(manifest['dependencies'] ?? {}), ...Object.keys(manifest['devDependencies'] ?? {})];
+    // Type declarations come with the package they describe.
+    for (const name of packages.filter((name) => !name.startsWith('@types/'))) expect(named.has(name), `README dependency table lacks ${name}`).toBe(true);
+  });
+
   it('the README maps every page of docs/', () => {
     const readme = text.get('README.md') ?? '';
     for (const page of pages.filter((name) => name !== 'README.md')) expect(readme, page).toMatch(new RegExp(`\\]\\(${page.replace('.', '\\.')}[#)]`));
