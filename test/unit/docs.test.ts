@@ -44,6 +44,7 @@ function shellLines(page: string): string[] {
 /** The `mbdir ...` commands of a shell line, each as its words after `mbdir`. */
 function mbdirCommands(line: string): string[][] {
   const words = line
+    .replace(/\b(node dist\/tools\/mbdir\.js|npx mbdir)\b/g, 'mbdir') // the same command, spelled out
     .replace(/\$\(\([^)]*\)\)/g, 'N') // arithmetic $((...))
     .replace(/\$\(/g, ' ( ')
     .replace(/\)/g, ' ) ')
