@@ -10,17 +10,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from './server-process.js';
+import { docBlockWith } from './doc-blocks.js';
 
 export const nginxBinary = '/usr/sbin/nginx';
-
-/** The nginx block of docs/protocols.md, as written there. */
-export function docsNginxBlock(): string {
-  const page = readFileSync(join(repoRoot, 'docs', 'protocols.md'), 'utf8');
-  const match = /<!-- nginx-mail-conf:begin -->\n```nginx\n([\s\S]*?)```\n<!-- nginx-mail-conf:end -->/.exec(page);
-  if (match?.[1] === undefined) throw new Error('docs/protocols.md has no nginx-mail-conf block');
-  return match[1];
-}
 
 export interface NginxMailSettings {
   authHttp: string;
@@ -37,11 +29,7 @@ export function nginxConfigFor(settings: NginxMailSettings, directory: string): 
     ['listen    143;', `listen    127.0.0.1:${settings.imapPort};`],
     ['listen    110;', `listen    127.0.0.1:${settings.pop3Port};`],
   ];
-  let config = docsNginxBlock();
-  for (const [from, to] of replacements) {
-    if (!config.includes(from)) throw new Error(`docs/protocols.md's nginx block no longer has ${JSON.stringify(from)}`);
-    config = config.replace(from, to);
-  }
+  const config = docBlockWith('docs/protocols.md', 'nginx-mail-conf', replacements);
   return `pid ${join(directory, 'nginx.pid')};\nerror_log ${join(directory, 'error.log')} info;\n${config}`;
 }
 
