@@ -185,6 +185,7 @@ export class WatchSubscription implements BudgetedSubscriber {
     private readonly bufferEventsMax: number,
     private readonly budget: WatchBudget,
     private readonly onClose: () => void,
+    private readonly onCutOff: (reason: CutOffReason) => void = () => undefined,
   ) {
     this.phase = phaseOf(start);
     this.inSnapshot = this.phase.kind === 'snapshot';
@@ -296,6 +297,7 @@ export class WatchSubscription implements BudgetedSubscriber {
 
   /** Budget: all subscribers hold too much and this one is the slowest. */
   cutOffForBudget(budgetBytes: number): void {
+    if (!this.closed) this.onCutOff('budget');
     this.fail(
       resourceExhausted(
         `watch subscribers on this node hold more than ${budgetBytes} bytes of unsent changes and this one was the slowest; ` +
@@ -316,6 +318,7 @@ export class WatchSubscription implements BudgetedSubscriber {
   }
 
   private cutOff(): void {
+    if (!this.closed) this.onCutOff('buffer');
     this.fail(resumableEnd(`watch subscriber fell more than ${this.bufferEventsMax} events behind`, this.resumeRevision()));
   }
 
@@ -409,7 +412,12 @@ function filterKey(filter: WatchFilter): string {
 }
 
 /** Creates subscriptions, bounds their number, and fans every commit out to them. */
+/** Why a subscriber was cut off: its own event queue was full, or all subscribers held too much. */
+export type CutOffReason = 'buffer' | 'budget';
+
 export class WatchHub {
+  /** Told of each subscriber cut off (metrics); set by the node. */
+  onCutOff: (reason: CutOffReason) => void = () => undefined;
   private readonly groups = new Map<string, WatchGroup>();
   private subscribers = 0;
   /** Set by endAll: the node is stopping, so a new subscription is refused, told where to resume. */
@@ -451,8 +459,15 @@ export class WatchHub {
       oldestRetainedRevision: this.store.oldestRetainedRevision(),
       fromRevision,
     };
-    const subscription: WatchSubscription = new WatchSubscription(this.store, group.filter, start, sink, this.bounds.bufferEventsMax, this.budget, () =>
-      this.release(key, subscription),
+    const subscription: WatchSubscription = new WatchSubscription(
+      this.store,
+      group.filter,
+      start,
+      sink,
+      this.bounds.bufferEventsMax,
+      this.budget,
+      () => this.release(key, subscription),
+      (reason) => this.onCutOff(reason),
     );
     group.subscribers.add(subscription);
     this.subscribers += 1;

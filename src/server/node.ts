@@ -99,7 +99,13 @@ export interface HttpConfig {
 /** Every HTTP route of a node: one table, so adapters added later (metrics, health) join it here. */
 function httpRoutesOf(directory: Directory, http: HttpConfig, ops: Omit<OpsRoutesOptions, 'logger'>, logger: Logger): HttpRoute[] {
   return [
-    ...resolveRoutes({ directory, principalOf: http.principalOf, logger, smtpRelay: http.smtpRelay }),
+    ...resolveRoutes({
+      directory,
+      principalOf: http.principalOf,
+      logger,
+      smtpRelay: http.smtpRelay,
+      onAnswer: (command, result) => ops.metrics.protocolCommand('auth_http', command, result),
+    }),
     ...opsRoutes({ ...ops, logger }),
   ];
 }
@@ -162,6 +168,7 @@ export class MbdirNode {
       },
     );
     engine.telemetry = metrics.engineTelemetry;
+    watchHub.onCutOff = (reason) => metrics.streamCutOff(reason);
     const { server, adapter, setServing } = createGrpcServer({
       directory,
       logger,

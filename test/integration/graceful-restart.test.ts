@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ClientError, MbdirClient, type Message } from '../../src/client/client.js';
 import { limits } from '../../src/model/limits.js';
+import { MupdateClient, mupdatePort } from '../helpers/mupdate-client.js';
 import { startServer, type ServerProcess } from '../helpers/server-process.js';
 
 const writersCount = 4;
@@ -36,7 +37,7 @@ afterAll(async () => {
 let current: { endpoint: string; client: MbdirClient; ready: Promise<void> };
 
 async function start(): Promise<ServerProcess> {
-  const node = await startServer([], { dataDir });
+  const node = await startServer(['--mupdate-listen', '127.0.0.1:0'], { dataDir });
   started.push(node);
   current = { endpoint: node.endpoint, client: node.client(), ready: Promise.resolve() };
   return node;
@@ -122,6 +123,21 @@ function follower(from: number): Follower {
   return { revisions, resumedFrom, done, stop: () => abort.abort() };
 }
 
+/** A Cyrus frontend's UPDATE stream: logs in, sends UPDATE, and resolves once the dump has streamed. */
+async function updateFollower(node: ServerProcess): Promise<MupdateClient> {
+  const client = await MupdateClient.login(mupdatePort(node));
+  client.send('U01 UPDATE\r\n');
+  await client.waitFor(/U01 OK "streaming starts"\r\n/, 20_000);
+  return client;
+}
+
+/** The mailbox names an UPDATE stream carried (MAILBOX lines: a quoted name or a literal). */
+function updatedNames(received: string): Set<string> {
+  const names = new Set<string>();
+  for (const match of received.matchAll(/U01 MAILBOX (?:"([^"]*)"|\{\d+\+?\}\r\n([^ \r\n]*))/g)) names.add(match[1] ?? match[2] ?? '');
+  return names;
+}
+
 /** Follows the health service's Watch for the whole server; resolves with every status it reported. */
 function watchHealth(endpoint: string): Promise<number[]> {
   const health = new grpc.Client(endpoint, grpc.credentials.createInsecure());
@@ -150,6 +166,8 @@ describe('graceful restart under load', () => {
 
     const followers = Array.from({ length: followersCount }, () => follower(startRevision));
     const health = watchHealth(first.endpoint);
+    // A Cyrus frontend's UPDATE follower: cut at the stop, it reconnects and resyncs from a full dump.
+    const frontend = await updateFollower(first);
     const acked: Acked[] = [];
     let writing = true;
     const writers = Array.from({ length: writersCount }, (_, id) => writer(id, acked, () => writing));
@@ -169,12 +187,14 @@ describe('graceful restart under load', () => {
     const lookupStatus = await lookupEnd;
     expect([grpc.status[lookupStatus.code], lookupStatus.details]).toEqual(['UNAVAILABLE', expect.stringMatching(/node is stopping/)]);
     expect(first.stderr()).not.toMatch(/cutting|"level":50/);
+    await frontend.waitFor(() => frontend.closed, 5_000);
     const statuses = await health;
     expect(statuses[0]).toBe(1);
     expect(statuses.at(-1)).toBe(2); // NOT_SERVING before the stream closed
 
     const ackedBeforeRestart = acked.length;
-    await start();
+    const restarted = await start();
+    const resynced = await updateFollower(restarted);
     while (acked.length < ackedBeforeRestart + writersCount * writesAfterRestart) await sleep(20);
     writing = false;
     await Promise.all(writers);
@@ -197,5 +217,9 @@ describe('graceful restart under load', () => {
       expect(one.revisions).toEqual(expected);
     }
     for (const write of acked) expect(expected).toContain(write.revision);
+
+    // The frontend's resync (dump, then live changes) carries every acknowledged mailbox.
+    await resynced.waitFor((received) => acked.every((write) => updatedNames(received).has(write.name)), 10_000);
+    resynced.close();
   }, 60_000);
 });

@@ -64,6 +64,9 @@ describe('/metrics under load', () => {
     const scraping = (async () => {
       for (let index = 0; index < 5; index += 1) scrapes.push((await get(http, '/metrics')).body);
     })();
+    // nginx asking for a user no mailbox belongs to: refused, counted.
+    const login = await fetch(`http://${http}/auth`, { headers: { 'Auth-User': 'nobody', 'Auth-Pass': 'pw', 'Auth-Protocol': 'imap', 'Auth-Method': 'plain', 'Client-IP': '127.0.0.1' } });
+    expect(login.headers.get('auth-status')).toMatch(/Invalid login/);
     await Promise.all([...writers, ...readers, mupdateWork, scraping]);
     backend.close();
     const final = await get(http, '/metrics');
@@ -84,6 +87,7 @@ describe('/metrics under load', () => {
     expect(sample(body, 'mbdir_mailboxes{state="reserved"}')).toBe(20);
     expect(sample(body, 'mbdir_protocol_commands_total{protocol="mupdate",command="RESERVE",result="ok"}')).toBe(20);
     expect(sample(body, 'mbdir_protocol_commands_total{protocol="mupdate",command="FIND",result="ok"}')).toBe(20);
+    expect(sample(body, 'mbdir_protocol_commands_total{protocol="auth_http",command="auth",result="refused"}')).toBe(1);
     const status = await client.status();
     expect(sample(body, 'mbdir_applied_revision')).toBe(Number(status['applied_revision']));
     expect(sample(body, 'mbdir_store_committed_writes_total')).toBeGreaterThanOrEqual(222);

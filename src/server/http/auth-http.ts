@@ -26,7 +26,7 @@ export interface AuthRequest {
 /** What to tell nginx: where to proxy the login, or a refusal nginx shows the client. */
 export type AuthAnswer =
   | { kind: 'route'; host: string; port: number; password: Buffer | null }
-  | { kind: 'refuse'; text: string; waitSeconds: number; smtpErrorCode: string };
+  | { kind: 'refuse'; text: string; waitSeconds: number; smtpErrorCode: string; temporary: boolean };
 
 /** The request headers nginx sends, as node:http gives them (lower-case names). */
 export type RequestHeaders = Readonly<Record<string, string | string[] | undefined>>;

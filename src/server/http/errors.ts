@@ -65,5 +65,5 @@ const waitSeconds: Record<RefusalKind, number> = {
 
 /** The auth_http refusal of a kind, in the client's protocol. */
 export function refusal(kind: RefusalKind, protocol: MailProtocol): AuthAnswer {
-  return { kind: 'refuse', text: refusalTexts[kind][protocol], waitSeconds: waitSeconds[kind], smtpErrorCode: smtpCodes[kind] };
+  return { kind: 'refuse', text: refusalTexts[kind][protocol], waitSeconds: waitSeconds[kind], smtpErrorCode: smtpCodes[kind], temporary: kind === 'temporary' };
 }

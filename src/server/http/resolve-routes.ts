@@ -26,6 +26,8 @@ export interface ResolveRoutesOptions {
   logger: Logger;
   /** Where nginx sends authenticated SMTP sessions (numeric IP:port); '' answers SMTP logins with a refusal. */
   smtpRelay: string;
+  /** Told each answer (metrics): the route (`auth`, `resolve`) and its result (`ok`, `refused`, `retry`, or an error code). */
+  onAnswer?: (command: string, result: string) => void;
 }
 
 /** The policy's name for what both routes do: any role may call it. */
@@ -54,6 +56,7 @@ function answerAuthHttp(options: ResolveRoutesOptions, refusals: RateLimitedLog,
     refusals.info(refusalKind(mapped.code, mapped.message), { path: '/auth', code: mapped.code, reason: mapped.message, clientIp: login?.clientIp }, 'auth_http login refused');
     answer = refusal(mapped.refusal, login?.protocol ?? protocolOf(request.headers));
   }
+  options.onAnswer?.('auth', answer.kind === 'route' ? 'ok' : answer.temporary ? 'retry' : 'refused');
   const headers = authAnswerHeaders(answer, { loginAttempt: login?.loginAttempt ?? 1, protocol: login?.protocol ?? protocolOf(request.headers) });
   // nginx ignores the status line and reads the headers into 1,024 bytes: no Date, nothing unasked.
   response.sendDate = false;
@@ -105,8 +108,10 @@ async function answerResolve(
     const minRevision = revisionParameter(url.searchParams.get('min_revision'));
     const resolved = await options.directory.readAfter(minRevision, limits.minRevisionWaitMsMax, () => options.directory.resolveUser(user));
     sendJson(response, 200, { ...resolvedJson(resolved.value), revision: resolved.revision });
+    options.onAnswer?.('resolve', 'ok');
   } catch (error) {
     const mapped = httpErrorOf(error);
+    options.onAnswer?.('resolve', mapped.code.toLowerCase());
     if (mapped.internal) options.logger.error({ err: error, path: url.pathname }, 'internal error');
     if (mapped.status !== 404) refusals.info(refusalKind(mapped.code, mapped.message), { path: url.pathname, code: mapped.code, reason: mapped.message }, 'resolve refused');
     sendJson(response, mapped.status, { error: { code: mapped.code, message: mapped.message } });

@@ -121,8 +121,8 @@ export class NodeMetrics {
     });
     this.streamCutoffs = new client.Counter({
       name: 'mbdir_stream_cutoffs_total',
-      help: 'Change streams (gRPC Watch, MUPDATE UPDATE) cut off because their reader fell behind; they resume from their revision.',
-      labelNames: ['stream'],
+      help: 'Change-stream subscribers (gRPC Watch, MUPDATE UPDATE) cut off because they fell behind (reason: buffer) or all held too much (budget).',
+      labelNames: ['reason'],
       registers,
     });
     this.limitRefusals = new client.Counter({
@@ -159,8 +159,8 @@ export class NodeMetrics {
     this.protocolConnections.dec({ protocol });
   }
 
-  streamCutOff(stream: 'watch' | 'mupdate_update'): void {
-    this.streamCutoffs.inc({ stream });
+  streamCutOff(reason: 'buffer' | 'budget'): void {
+    this.streamCutoffs.inc({ reason });
   }
 
   limitRefused(protocol: string, limit: string): void {
