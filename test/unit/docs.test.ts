@@ -3,9 +3,11 @@
  * `mbdir` command in a ```sh block names a real subcommand and only flags that
  * subcommand (or the global options) lists in the built command line's --help;
  * every relative link points to a file that exists (and, into a page, to a
- * heading it has); every project file a page names in backticks exists; the
- * README stays short enough to read. The commands themselves run in the tests
- * the pages name beside them (the tour, the cluster block, nginx's block).
+ * heading it has); every project file a page names in backticks exists; every
+ * serve setting has a row in the Configuration table; the README stays short
+ * enough to read, maps every page and says why each dependency is there. The
+ * commands themselves run in the tests the pages name beside them (the tour,
+ * the cluster block, the nginx, Postfix and Dovecot blocks).
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -148,6 +150,15 @@ describe('the docs (README.md and docs/*.md)', () => {
       const paths = [...(text.get(page) ?? '').matchAll(/`((?:examples|test|docs|src|tools|proto)\/[A-Za-z0-9_./-]+)`/g)].map((match) => match[1] ?? '');
       for (const path of paths) expect(existsSync(join(repoRoot, path)), `${page} names ${path}`).toBe(true);
     }
+  });
+
+  it('docs/operations.md has a Configuration row for every setting serve --help lists', async () => {
+    const help = await runCli(['serve', '--help']);
+    const flags = [...help.stdout.matchAll(/^\s+(--[a-z-]+)/gm)].map((match) => match[1] ?? '').filter((flag) => !['--help', '--config'].includes(flag));
+    expect(flags.length).toBeGreaterThan(20);
+    const doc = text.get('docs/operations.md') ?? '';
+    const table = doc.slice(doc.indexOf('## Configuration'), doc.indexOf('\n## ', doc.indexOf('## Configuration') + 1));
+    for (const flag of flags) expect(table, `docs/operations.md Configuration lacks ${flag}`).toMatch(new RegExp(`^\\| [^\\n]*\`${flag}\``, 'm'));
   });
 
   it('the README says why each dependency is there', () => {
