@@ -215,6 +215,7 @@ export class MbdirNode {
       }
       mail = await startMailAdapters(config, directory, logger, metrics);
     } catch (error) {
+      clearInterval(sweeper);
       await mupdate?.close();
       await http?.close();
       listener.destroyAll();

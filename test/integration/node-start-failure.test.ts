@@ -45,6 +45,16 @@ describe('a node start that fails half way', () => {
     };
   }
 
+  it('leaves no interval running when the MUPDATE port is taken', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    const start = MbdirNode.start(
+      config({ mupdate: { listen: takenAddress, literals: 'sync', host: 'localhost', principalOf: () => loopbackAdmin } }),
+      logger,
+    );
+    await expect(start).rejects.toThrow(/EADDRINUSE/);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
   it('leaves no interval running when the gRPC port is taken', async () => {
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
     await expect(GuardedListener.listen(takenAddress, {
