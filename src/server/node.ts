@@ -180,7 +180,13 @@ export class MbdirNode {
       },
     });
     const readiness = new ReadinessMonitor(engine, setServing, logger.child({ component: 'readiness' }));
-    const listener = await listenGrpc(server, config.listen, config.credentials, config.grpcListenerBounds ?? defaultGrpcListenerBounds, logger);
+    const listener = await listenGrpc(server, config.listen, config.credentials, config.grpcListenerBounds ?? defaultGrpcListenerBounds, logger).catch(
+      async (error: unknown) => {
+        await engine.close();
+        store.close();
+        throw error;
+      },
+    );
     const httpLogger = logger.child({ component: 'http' });
     let http: HttpListener | null = null;
     try {

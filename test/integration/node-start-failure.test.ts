@@ -3,7 +3,7 @@
 // with vitest's fake setInterval (the node's sweepers are unref'd intervals,
 // which no handle count shows); the sockets are real, on loopback.
 import * as grpc from '@grpc/grpc-js';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,20 @@ import { createLogger } from '../../src/logging.js';
 import { loopbackAdmin } from '../../src/server/auth/roles.js';
 import { GuardedListener } from '../../src/server/guarded-listener.js';
 import { MbdirNode, type NodeConfig } from '../../src/server/node.js';
+
+/** Files under `path` this process holds open (Linux: /proc/self/fd). */
+function filesOpenUnder(path: string): string[] {
+  const open: string[] = [];
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      const target = readlinkSync(`/proc/self/fd/${fd}`);
+      if (target.startsWith(path)) open.push(target);
+    } catch {
+      // Closed meanwhile (the fd readdir itself used).
+    }
+  }
+  return open;
+}
 
 describe('a node start that fails half way', () => {
   const dir = mkdtempSync(join(tmpdir(), 'mbdir-start-failure-'));
@@ -53,6 +67,12 @@ describe('a node start that fails half way', () => {
     );
     await expect(start).rejects.toThrow(/EADDRINUSE/);
     expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('closes its data directory when the gRPC port is taken', async () => {
+    const dataDir = mkdtempSync(join(dir, 'data-'));
+    await expect(MbdirNode.start(config({ dataDir, listen: takenAddress }), logger)).rejects.toThrow(/EADDRINUSE/);
+    expect(filesOpenUnder(dataDir)).toEqual([]);
   });
 
   it('leaves no interval running when the gRPC port is taken', async () => {
