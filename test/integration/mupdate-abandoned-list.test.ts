@@ -52,7 +52,8 @@ describe('an abandoned MUPDATE LIST', () => {
     store.close();
   });
 
-  it('stops reading the directory once the client has gone', async () => {
+  /** Logs in, asks LIST and stops reading once the answer streams; resolves with the connected socket. */
+  async function listWithoutReading(): Promise<net.Socket> {
     const socket = net.connect({ host: '127.0.0.1', port: listener.port });
     let received = '';
     await new Promise<void>((resolve, reject) => {
@@ -70,17 +71,44 @@ describe('an abandoned MUPDATE LIST', () => {
       });
       socket.write(`A AUTHENTICATE "PLAIN" "${Buffer.from('admin\0admin\0x').toString('base64')}"\r\n`);
     });
-    // Until the node waits for room (its buffer full, loopback's too).
+    return socket;
+  }
+
+  /** Until the node's LIST reads no more pages (it waits for room: its buffer full, loopback's too). */
+  async function untilListWaits(): Promise<void> {
     let before = -1;
     while (pagesRead !== before) {
       before = pagesRead;
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
+  }
+
+  it('stops reading the directory once the client has gone', async () => {
+    pagesRead = 0;
+    const socket = await listWithoutReading();
+    await untilListWaits();
     expect(pagesRead).toBeLessThan(mailboxes / 1000);
     const readWhenGone = pagesRead;
     socket.destroy();
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(listener.sessionCount()).toBe(0);
     expect(pagesRead - readWhenGone).toBeLessThanOrEqual(1);
+  }, 30_000);
+
+  it('stops reading commands while a LIST waits for the client to read its answer', async () => {
+    pagesRead = 0;
+    const socket = await listWithoutReading();
+    try {
+      await untilListWaits();
+      // 256 commands of two 64 KiB non-synchronizing literals each (33 MiB): more than loopback buffers.
+      const body = 'y'.repeat(64 * 1024);
+      const command = `X NOOP {${body.length}+}\r\n${body} {${body.length}+}\r\n${body}\r\n`;
+      for (let index = 0; index < 256; index += 1) socket.write(command);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      // The node read no further than its socket buffers: the rest waits in this client.
+      expect(socket.writableLength).toBeGreaterThan(10 * 1024 * 1024);
+    } finally {
+      socket.destroy();
+    }
   }, 30_000);
 });
