@@ -112,9 +112,14 @@ export class GuardedListener {
     const { host, port } = parseListenAddress(listen);
     const guarded = new GuardedListener(listen, options);
     await new Promise<void>((resolve, reject) => {
-      guarded.server.once('error', reject);
+      const failed = (error: Error): void => {
+        // Not listening: the sweep the constructor started would run for nothing.
+        clearInterval(guarded.sweeper);
+        reject(error);
+      };
+      guarded.server.once('error', failed);
       guarded.server.listen({ host, port, exclusive: true }, () => {
-        guarded.server.removeListener('error', reject);
+        guarded.server.removeListener('error', failed);
         resolve();
       });
     });

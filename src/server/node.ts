@@ -180,7 +180,13 @@ export class MbdirNode {
       },
     });
     const readiness = new ReadinessMonitor(engine, setServing, logger.child({ component: 'readiness' }));
-    const listener = await listenGrpc(server, config.listen, config.credentials, config.grpcListenerBounds ?? defaultGrpcListenerBounds, logger);
+    const listener = await listenGrpc(server, config.listen, config.credentials, config.grpcListenerBounds ?? defaultGrpcListenerBounds, logger).catch(
+      async (error: unknown) => {
+        await engine.close();
+        store.close();
+        throw error;
+      },
+    );
     const httpLogger = logger.child({ component: 'http' });
     let http: HttpListener | null = null;
     try {
@@ -215,6 +221,7 @@ export class MbdirNode {
       }
       mail = await startMailAdapters(config, directory, logger, metrics);
     } catch (error) {
+      clearInterval(sweeper);
       await mupdate?.close();
       await http?.close();
       listener.destroyAll();

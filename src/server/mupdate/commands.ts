@@ -83,6 +83,8 @@ const list: Handler = async (context, args) => {
       if (location !== null) context.session.write(lineFor(context, context.tag, mailbox, location));
     }
     await context.session.waitForRoom();
+    // A closed session's waits resolve at once: going on would scan the whole table in one turn.
+    if (context.session.isClosed) return;
   }
   context.session.write(writerOf(context).ok(context.tag, 'list complete'));
 };

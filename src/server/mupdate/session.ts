@@ -117,6 +117,8 @@ export class MupdateSession {
     if (this.flushScheduled && this.unsentBytes() >= this.options.socketBufferBytesMax) this.flushOutgoing();
     // Checked after the flush: a socket that took the whole text at once has no 'drain' to wait for.
     if (this.closed || this.unsentBytes() < this.options.socketBufferBytesMax) return Promise.resolve();
+    // A command waiting here (LIST) holds the pump: input must not pile up behind it meanwhile.
+    this.pauseReading();
     return new Promise((resolve) => this.drainWaiters.push(resolve));
   }
 
