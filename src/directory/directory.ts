@@ -45,6 +45,7 @@ import {
   planRebalance,
   resolveUser,
   routeUser,
+  type RouteNeed,
   type UserRoute,
   type MarkMovingResult,
   type MoveInput,
@@ -379,7 +380,7 @@ export class Directory {
    * while the user is moved. Answers are remembered until a change touches the
    * user (RouteCache), so a recipient or a login costs no read when nothing changed.
    */
-  routeUser(user: string, need: 'imap' | 'lmtp'): UserRoute {
+  routeUser(user: string, need: RouteNeed): UserRoute {
     if (this.routes === null) {
       const routes = new RouteCache(limits.routeCacheEntriesMax);
       this.engine.onApplied((events) => routes.invalidate(events));

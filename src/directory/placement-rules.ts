@@ -172,8 +172,18 @@ export interface UserRoute {
   user: string;
   server: string;
   imapAddress: string;
+  pop3Address: string;
   lmtpAddress: string;
 }
+
+/** Which of a server's addresses a route needs: a login proxy's (IMAP, POP3) or a delivery's (LMTP). */
+export type RouteNeed = 'imap' | 'pop3' | 'lmtp';
+
+const addressOf: Record<RouteNeed, (server: ServerRecord) => string> = {
+  imap: (server) => server.imapAddress,
+  pop3: (server) => server.pop3Address,
+  lmtp: (server) => server.lmtpAddress,
+};
 
 /**
  * Where to deliver to, or proxy a login of, `user` now. NotFound for a user
@@ -182,7 +192,7 @@ export interface UserRoute {
  * is DOWN (as userAvailability tells the HTTP adapter); FailedPrecondition when
  * the user's server is not registered, or has no address for `need`.
  */
-export function routeUser(store: Store, user: string, need: 'imap' | 'lmtp'): UserRoute {
+export function routeUser(store: Store, user: string, need: RouteNeed): UserRoute {
   // The usual case in one read: the user's root exists and is active.
   const row = store.routeOfRoot(userRootName(user), user);
   if (row !== undefined && row.state === stateCode.ACTIVE) return checkedRoute(user, row.server, row.serverRecord, row, need);
@@ -196,17 +206,17 @@ function checkedRoute(
   serverName: string,
   server: ServerRecord | undefined,
   moving: { movingFrom: string | null; movingTo: string | null; movingSinceMs: number | null } | null,
-  need: 'imap' | 'lmtp',
+  need: RouteNeed,
 ): UserRoute {
   if (moving !== null && (moving.movingSinceMs ?? 0) > 0) {
     throw unavailable(`user ${quote(user)} is being moved from ${quote(moving.movingFrom ?? '')} to ${quote(moving.movingTo ?? '')}; try again later`);
   }
   if (server === undefined) throw failedPrecondition(`server ${quote(serverName)} of user ${quote(user)} is not registered (mbdir server-put)`);
   if (server.state === 'DOWN') throw unavailable(`server ${quote(serverName)} of user ${quote(user)} is DOWN; try again later`);
-  if ((need === 'imap' ? server.imapAddress : server.lmtpAddress) === '') {
-    throw failedPrecondition(`server ${quote(serverName)} has no ${need} address (mbdir server-put --${need})`);
+  if (addressOf[need](server) === '') {
+    throw failedPrecondition(`server ${quote(serverName)} has no ${need} address (mbdir server-put ${serverName} --${need} IP:PORT)`);
   }
-  return { user, server: serverName, imapAddress: server.imapAddress, lmtpAddress: server.lmtpAddress };
+  return { user, server: serverName, imapAddress: server.imapAddress, pop3Address: server.pop3Address, lmtpAddress: server.lmtpAddress };
 }
 
 /**

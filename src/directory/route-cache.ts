@@ -12,7 +12,7 @@
 import { DirectoryError } from '../model/errors.js';
 import { ownerOf } from '../model/names.js';
 import type { ChangeEvent } from '../model/records.js';
-import type { UserRoute } from './placement-rules.js';
+import type { RouteNeed, UserRoute } from './placement-rules.js';
 
 type Remembered = { route: UserRoute } | { error: DirectoryError };
 
@@ -27,7 +27,7 @@ export class RouteCache {
   }
 
   /** The remembered answer, or computes it with `route` (throwing its error, remembered if typed). */
-  route(user: string, need: 'imap' | 'lmtp', route: () => UserRoute): UserRoute {
+  route(user: string, need: RouteNeed, route: () => UserRoute): UserRoute {
     const key = `${need}\n${user}`;
     let remembered = this.entries.get(key);
     if (remembered === undefined) {
@@ -81,5 +81,6 @@ export class RouteCache {
   private forget(user: string): void {
     this.entries.delete(`imap\n${user}`);
     this.entries.delete(`lmtp\n${user}`);
+    this.entries.delete(`pop3\n${user}`);
   }
 }

@@ -70,7 +70,7 @@ describe('routes remembered by the directory follow every change', () => {
 });
 
 describe('RouteCache', () => {
-  const route = (server: string) => ({ user: 'u', server, imapAddress: '', lmtpAddress: '' });
+  const route = (server: string) => ({ user: 'u', server, imapAddress: '', pop3Address: '', lmtpAddress: '' });
 
   it('keeps at most its bound, dropping the oldest', () => {
     const cache = new RouteCache(3);

@@ -49,7 +49,7 @@ function answerAuthHttp(options: ResolveRoutesOptions, refusals: RateLimitedLog,
   try {
     authorize(options.principalOf(request.headers), method);
     login = parseAuthRequest(request.headers);
-    answer = routeLogin(options, refusals, login);
+    answer = routeLogin(options, login);
   } catch (error) {
     const mapped = httpErrorOf(error);
     if (mapped.internal) options.logger.error({ err: error, path: '/auth' }, 'internal error');
@@ -70,25 +70,17 @@ function protocolOf(headers: IncomingHttpHeaders): MailProtocol {
   return value === 'pop3' || value === 'smtp' ? value : 'imap';
 }
 
-function routeLogin(options: ResolveRoutesOptions, refusals: RateLimitedLog, login: AuthRequest): AuthAnswer {
+function routeLogin(options: ResolveRoutesOptions, login: AuthRequest): AuthAnswer {
   if (login.protocol === 'smtp') {
     if (options.smtpRelay === '') {
       throw failedPrecondition('an SMTP login reached /auth, but no SMTP relay is configured (mbdir serve --http-smtp-relay IP:PORT)');
     }
     return { kind: 'route', ...splitAddress(options.smtpRelay), password: login.password };
   }
-  const resolved = options.directory.resolveUser(login.user).value;
-  const availability = userAvailability(resolved);
-  if (availability !== 'ready') {
-    refusals.info(availability, { path: '/auth', user: login.user, server: resolved.mailbox.server, availability }, 'auth_http login told to retry');
-    return refusal('temporary', login.protocol);
-  }
-  const address = login.protocol === 'imap' ? resolved.server?.imapAddress : resolved.server?.pop3Address;
-  if (address === undefined || address === '') {
-    throw failedPrecondition(
-      `server ${quote(resolved.mailbox.server)} has no ${login.protocol} address (mbdir server-put ${resolved.mailbox.server} --${login.protocol} IP:PORT)`,
-    );
-  }
+  // The node's route cache: one read per user until a write touches them (moving, DOWN and
+  // unknown servers are typed errors: the catch answers them as a temporary refusal).
+  const route = options.directory.routeUser(login.user, login.protocol);
+  const address = login.protocol === 'imap' ? route.imapAddress : route.pop3Address;
   return { kind: 'route', ...splitAddress(address), password: login.password };
 }
 
