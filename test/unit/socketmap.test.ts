@@ -94,7 +94,7 @@ describe('socketmap answers over a directory', () => {
   });
 
   it('defers (TEMP) mail to a user whose server has no LMTP address (an operator must fix it) or is DOWN', async () => {
-    expect(ask('transport erin@example.org')).toBe('TEMP server "nolmtp" has no lmtp address (mbdir server-put --lmtp)');
+    expect(ask('transport erin@example.org')).toBe('TEMP server "nolmtp" has no lmtp address (mbdir server-put nolmtp --lmtp IP:PORT)');
     await directory.putServer({ name: 'b1', imapAddress: '10.0.0.1:143', pop3Address: '', lmtpAddress: '10.0.0.1:24', state: 'DOWN', weight: 1, datacenter: '' });
     expect(ask('transport alice@example.org')).toBe('TEMP server "b1" of user "alice" is DOWN; try again later');
     await directory.putServer({ name: 'b1', imapAddress: '10.0.0.1:143', pop3Address: '', lmtpAddress: '10.0.0.1:24', state: 'DRAINING', weight: 1, datacenter: '' });
