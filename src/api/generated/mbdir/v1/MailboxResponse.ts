@@ -1,0 +1,14 @@
+// Original file: proto/mbdir/v1/mbdir.proto
+
+import type { Mailbox as _mbdir_v1_Mailbox, Mailbox__Output as _mbdir_v1_Mailbox__Output } from '../../mbdir/v1/Mailbox.js';
+import type { Long } from '@grpc/proto-loader';
+
+export interface MailboxResponse {
+  'mailbox'?: (_mbdir_v1_Mailbox | null);
+  'revision'?: (number | string | Long);
+}
+
+export interface MailboxResponse__Output {
+  'mailbox': (_mbdir_v1_Mailbox__Output | null);
+  'revision': (number);
+}
