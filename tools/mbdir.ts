@@ -61,6 +61,12 @@ const serveFlags: Array<[keyof ServeSettings, string, string, string?]> = [
       '(only for a directory you can load again)',
   ],
   ['cacheMib', '--cache-mib <n>', 'SQLite page cache in MiB (part of the resident memory; see docs/performance.md)'],
+  [
+    'readThreads',
+    '--read-threads <n>',
+    'threads for the heavy reads (LIST, ScanMailboxes, MUPDATE LIST, PlanRebalance), each with its own read-only SQLite connection: ' +
+      'auto (one per core but one, at least 1) or 0 (off: on the main thread) to 64 (see docs/operations.md)',
+  ],
   ['nodeId', '--node-id <id>', 'name of this node in status and logs', 'host name'],
   ['logLevel', '--log-level <level>', 'fatal, error, warn, info, debug, trace or silent'],
   ['tokens', '--tokens <file>', 'token file (mbdir token add); required off loopback; SIGHUP reloads it'],

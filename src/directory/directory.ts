@@ -15,9 +15,11 @@ import { childKeyRange, sortKey, validateName } from '../model/names.js';
 import type { BusinessRecord, Location, MailboxRecord, ServerRecord } from '../model/records.js';
 import { generateUniqueid, validateUniqueid, type RandomBytes } from '../model/uniqueid.js';
 import type { Engine, EngineStatus } from '../replication/engine.js';
+import type { ReadPool } from '../store/read-pool.js';
 import type { Store } from '../store/store.js';
+import { heavyReads, type HeavyReadKind, type HeavyReads, type RebalancePlan } from './heavy-reads.js';
 import { scopeToServer } from './backend-scope.js';
-import { listMailboxes, type ListInput, type ListResult } from './list-rules.js';
+import type { ListInput, ListResult } from './list-rules.js';
 import {
   decideDeactivate,
   decideDeleteIfPresent,
@@ -42,14 +44,12 @@ import {
   decidePutBusiness,
   decidePutServer,
   decideSetUserBusiness,
-  planRebalance,
   resolveUser,
   routeUser,
   type RouteNeed,
   type UserRoute,
   type MarkMovingResult,
   type MoveInput,
-  type PlannedMove,
   type ResolvedUser,
 } from './placement-rules.js';
 import { RouteCache } from './route-cache.js';
@@ -73,6 +73,8 @@ export interface DirectoryOptions {
   nodeId?: string;
   /** How long a reservation holds its name; limits.reservationTtlMs unless a test shortens it. */
   reservationTtlMs?: number;
+  /** Read threads for the heavy reads (LIST, scans, plans); on the main thread when absent. */
+  readPool?: ReadPool | null;
 }
 
 /** What a client may give on create; everything but the name is optional. */
@@ -134,6 +136,7 @@ export class Directory {
   private readonly startedAtMs: number;
   private readonly scoped = new Map<string, Directory>();
   private readonly reservationTtlMs: number;
+  private readonly readPool: ReadPool | null;
 
   constructor(
     readonly store: Store,
@@ -144,6 +147,7 @@ export class Directory {
     this.randomBytes = options.randomBytes ?? pooledRandomBytes();
     this.nodeId = options.nodeId ?? 'mbdir';
     this.reservationTtlMs = options.reservationTtlMs ?? limits.reservationTtlMs;
+    this.readPool = options.readPool ?? null;
     this.watchHub = options.watchHub ?? new WatchHub(store, engine);
     this.startedAtMs = this.clock.nowMs();
   }
@@ -160,6 +164,7 @@ export class Directory {
       nodeId: this.nodeId,
       watchHub: this.watchHub,
       reservationTtlMs: this.reservationTtlMs,
+      readPool: this.readPool,
     });
     if (this.scoped.size < scopedDirectoriesMax) this.scoped.set(server, directory);
     return directory;
@@ -296,20 +301,44 @@ export class Directory {
   }
 
 
-  listMailboxes(input: ListInput): Revisioned<ListResult> {
-    const revision = this.revision();
-    return { value: listMailboxes(this.store, input), revision };
+  /** LIST (list-rules), on a read thread when the node has them: its cost grows with what the caller may see. */
+  listMailboxes(input: ListInput): Revisioned<ListResult> | Promise<Revisioned<ListResult>> {
+    return this.heavyRead('list', input);
+  }
+
+  /**
+   * Runs a heavy read on a read thread, on a snapshot holding at least this
+   * node's applied revision (so every write it acknowledged, and any
+   * min_revision already waited for), answered with that snapshot's revision;
+   * on the main thread, at once, without read threads.
+   */
+  private heavyRead<Kind extends HeavyReadKind>(
+    kind: Kind,
+    input: HeavyReads[Kind]['input'],
+  ): Revisioned<HeavyReads[Kind]['result']> | Promise<Revisioned<HeavyReads[Kind]['result']>> {
+    if (this.readPool === null) {
+      const read = heavyReads[kind] as (store: Store, input: HeavyReads[Kind]['input']) => HeavyReads[Kind]['result'];
+      const revision = this.revision();
+      return { value: read(this.store, input), revision };
+    }
+    return this.readPool.run(kind, input, this.revision()) as Promise<Revisioned<HeavyReads[Kind]['result']>>;
+  }
+
+  /** One page of the mailbox table after `afterKey` (a read thread's when the node has them). */
+  private async scanPage(server: string, afterKey: Buffer): Promise<{ mailboxes: MailboxRecord[]; lastKey: Buffer }> {
+    const page = await this.heavyRead('scanPage', { server, afterKeyHex: afterKey.toString('hex'), limit: scanPageSize });
+    return { mailboxes: page.value.mailboxes, lastKey: Buffer.from(page.value.lastKeyHex, 'hex') };
   }
 
   /** Mailboxes in sort-key order, page by page; optionally one server's or one subtree's. */
-  *scanMailboxes(filter: { server: string; prefix: string; includeReserved: boolean }): Generator<MailboxRecord[]> {
+  async *scanMailboxes(filter: { server: string; prefix: string; includeReserved: boolean }): AsyncGenerator<MailboxRecord[]> {
     if (filter.prefix !== '') validateName(filter.prefix, 'prefix');
     if (filter.server !== '') validateLabel(filter.server, 'server');
     const prefixKey = filter.prefix === '' ? null : sortKey(filter.prefix);
     const prefixRange = prefixKey === null ? null : childKeyRange(prefixKey);
     let afterKey: Buffer = prefixKey === null ? Buffer.alloc(0) : Buffer.from(prefixKey.subarray(0, prefixKey.length - 1));
     for (;;) {
-      const page = this.store.scanPage(filter.server, afterKey, scanPageSize);
+      const page = await this.scanPage(filter.server, afterKey);
       afterKey = page.lastKey;
       const selected: MailboxRecord[] = [];
       let beyondPrefix = false;
@@ -392,12 +421,12 @@ export class Directory {
   /** Created on the first routeUser: only the node's own directory subscribes, not each scopedTo copy. */
   private routes: RouteCache | null = null;
 
-  planRebalance(maxUsers: number): Revisioned<{ moves: PlannedMove[]; total: number; staleMoving: string[] }> {
+  planRebalance(maxUsers: number): Revisioned<RebalancePlan> | Promise<Revisioned<RebalancePlan>> {
     if (maxUsers > limits.planUsersMax) {
       throw invalidArgument(`max_users ${maxUsers} is larger than the limit of ${limits.planUsersMax}`);
     }
     const bound = maxUsers === 0 ? limits.planUsersDefault : maxUsers;
-    return { value: planRebalance(this.store, bound), revision: this.revision() };
+    return this.heavyRead('plan', { maxUsers: bound });
   }
 
   async moveUser(input: MoveInput): Promise<Revisioned<MailboxRecord[]>> {
@@ -512,7 +541,7 @@ export class SyncSession {
   /** Removes (or reports) what the directory holds on the server but the backend did not list. */
   async finish(): Promise<SyncReport> {
     const unlisted: MailboxRecord[] = [];
-    for (const page of this.directory.scanMailboxes({ server: this.server, prefix: '', includeReserved: false })) {
+    for await (const page of this.directory.scanMailboxes({ server: this.server, prefix: '', includeReserved: false })) {
       for (const mailbox of page) if (!this.listing.listed(mailbox)) unlisted.push(mailbox);
     }
     for (let start = 0; start < unlisted.length; start += limits.syncCommitBatchMax) {

@@ -224,6 +224,12 @@ export const limits = {
   backupStepPages: 1024,
   /** Backup: backups one node takes at once (each copies the whole database). */
   backupsConcurrentMax: 1,
+  /** Read threads (`--read-threads`) a node may run, each with its own SQLite connection. */
+  readThreadsMax: 64,
+  /** Heavy reads (LIST, scan pages, plans) waiting for or running on the read threads; one more is refused. */
+  readPoolPendingMax: 4096,
+  /** Times a read thread re-reads when its snapshot is older than the revision the read needs, 1 ms apart. */
+  readSnapshotRetriesMax: 100,
 } as const;
 
 /** Asserts the relations between limits; throws at load time if they are off. */

@@ -14,7 +14,9 @@ import { limits } from '../model/limits.js';
 import type { NodeAdapter } from './adapter.js';
 import type { Engine } from '../replication/engine.js';
 import { StandaloneEngine } from '../replication/standalone.js';
-import { Store, type SynchronousMode } from '../store/store.js';
+import { ReadPool } from '../store/read-pool.js';
+import { defaultCacheMebibytes, Store, type SynchronousMode } from '../store/store.js';
+import { readWorkerScript } from '../directory/heavy-reads.js';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Principal } from './auth/roles.js';
 import type { CallGuard } from './grpc/calls.js';
@@ -74,6 +76,8 @@ export interface NodeConfig {
   dovecotDict?: { path: string; rules: RecipientRules; socketMode: number };
   /** Connection and idle bounds of the socketmap and Dovecot dict; the limits when absent (tests shrink them). */
   adapterBounds?: AdapterBounds;
+  /** Read threads for the heavy reads (read-pool.ts); 0 or absent runs them on the main thread. */
+  readThreads?: number;
 }
 
 export interface AdapterBounds {
@@ -131,6 +135,8 @@ export class MbdirNode {
     private readonly logger: Logger,
     readonly mupdate: MupdateListener | null,
     readonly mail: MailAdapters,
+    /** The read threads, when configured. */
+    readonly readPool: ReadPool | null,
   ) {}
 
   static async start(config: NodeConfig, logger: Logger): Promise<MbdirNode> {
@@ -149,10 +155,17 @@ export class MbdirNode {
       engine = new StandaloneEngine(store);
     }
     await engine.start();
+    const readPool = await startReadPool(config, store, logger);
+    const closeStorage = async (): Promise<void> => {
+      await readPool?.close();
+      await engine.close();
+      store.close();
+    };
     const watchHub = new WatchHub(store, engine, config.watchBounds ?? defaultWatchBounds);
     const directory = new Directory(store, engine, {
       nodeId: config.nodeId,
       watchHub,
+      readPool,
       ...(config.reservationTtlMs === undefined ? {} : { reservationTtlMs: config.reservationTtlMs }),
     });
     const metrics = new NodeMetrics(
@@ -182,8 +195,7 @@ export class MbdirNode {
     const readiness = new ReadinessMonitor(engine, setServing, logger.child({ component: 'readiness' }));
     const listener = await listenGrpc(server, config.listen, config.credentials, config.grpcListenerBounds ?? defaultGrpcListenerBounds, logger).catch(
       async (error: unknown) => {
-        await engine.close();
-        store.close();
+        await closeStorage();
         throw error;
       },
     );
@@ -194,8 +206,7 @@ export class MbdirNode {
     } catch (error) {
       listener.destroyAll();
       server.forceShutdown();
-      await engine.close();
-      store.close();
+      await closeStorage();
       throw error;
     }
     const sweeper = setInterval(() => {
@@ -226,11 +237,10 @@ export class MbdirNode {
       await http?.close();
       listener.destroyAll();
       server.forceShutdown();
-      await engine.close();
-      store.close();
+      await closeStorage();
       throw error;
     }
-    const node = new MbdirNode(store, engine, directory, server, listener, http, metrics, readiness, sweeper, logger, mupdate, mail);
+    const node = new MbdirNode(store, engine, directory, server, listener, http, metrics, readiness, sweeper, logger, mupdate, mail, readPool);
     readiness.start();
     node.addAdapter(guardedGrpcAdapter(adapter, listener));
     if (http !== null) node.addAdapter(http.adapter());
@@ -274,10 +284,26 @@ export class MbdirNode {
     clearTimeout(timer);
     if (!finished) this.logger.warn({ graceMs }, 'calls still in flight after the grace period; cutting them');
     await Promise.all(this.adapters.map((adapter) => adapter.close()));
+    await this.readPool?.close();
     await this.engine.close();
     this.store.close();
     this.logger.info({ drained: finished }, 'stopped');
   }
+}
+
+/** Starts the read threads when configured (not for an in-memory store: they need the file) and joins them to the store's cache forgets. */
+async function startReadPool(config: NodeConfig, store: Store, logger: Logger): Promise<ReadPool | null> {
+  const threads = config.readThreads ?? 0;
+  if (threads === 0 || store.path === ':memory:') return null;
+  const pool = await ReadPool.start({
+    threads,
+    dataDir: config.dataDir,
+    cacheMebibytes: config.cacheMebibytes ?? defaultCacheMebibytes,
+    script: readWorkerScript,
+    onThreadExit: (info) => logger.error(info, 'a read thread exited; it is replaced and its reads run again'),
+  });
+  store.cacheListener = pool;
+  return pool;
 }
 
 /** Starts the configured socketmap and Dovecot dict listeners; on a failure, closes those already started. */

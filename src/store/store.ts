@@ -42,6 +42,24 @@ export interface StoreOptions {
   cacheMebibytes?: number;
   /** Told before the schema of an existing directory is upgraded (which may rebuild a table: minutes at millions of mailboxes). */
   onSchemaUpgrade?: (from: number, to: number) => void;
+  /**
+   * A reader's connection (a read thread, read-pool.ts): opened read-only on an
+   * existing, migrated data directory; it never writes, migrates or checkpoints.
+   */
+  readOnly?: boolean;
+}
+
+/**
+ * Told of what the writer's caches forget, so that readers on other connections
+ * can forget it too (read-pool.ts): `forget` for each mailbox put or deleted,
+ * then `applied(revision)` once that commit's changes are all told (inside its
+ * transaction, before COMMIT); `reset` when a rolled-back or bulk transaction
+ * emptied the caches and the revision is back at `revision`.
+ */
+export interface CacheListener {
+  forget(uniqueid: string, acl: MailboxRecord['acl']): void;
+  applied(revision: number): void;
+  reset(revision: number): void;
 }
 
 /**
@@ -166,6 +184,16 @@ export class Store {
     else {
       mkdirSync(options.dataDir, { recursive: true });
       this.path = join(options.dataDir, 'mbdir.sqlite');
+    }
+    if (options.readOnly === true) {
+      this.db = new Database(this.path, { readonly: true, fileMustExist: true });
+      this.db.pragma(`cache_size = -${(options.cacheMebibytes ?? defaultCacheMebibytes) * 1024}`);
+      this.db.pragma('busy_timeout = 5000');
+      this.synchronous = options.synchronous;
+      this.retention = 0;
+      this.statements = this.prepare();
+      this.revisionCache = 0;
+      return;
     }
     this.db = new Database(this.path);
     this.db.pragma('journal_mode = WAL');
@@ -377,7 +405,41 @@ export class Store {
 
   /** True when an ACTIVE mailbox exists strictly under the mailbox whose sort key is `key` (remembered between reads). */
   hasChildrenOfKey(key: Buffer): boolean {
+    if (this.cachesBypassed) return this.probeChildren(key);
     return this.childrenMemo.hasChildren(key, () => this.probeChildren(key));
+  }
+
+  // ------------------------------------------------------------ readers on other connections
+
+  /** Told of every cache forget (the read pool); null without read threads. */
+  cacheListener: CacheListener | null = null;
+  /** True while a reader's caches may not match its snapshot: reads go to SQLite and nothing is kept. */
+  private cachesBypassed = false;
+
+  /**
+   * Runs `read` in one read transaction (one snapshot) and gives it the
+   * revision that snapshot holds, read from the table: a reader's connection
+   * sees every transaction committed before its read began.
+   */
+  readSnapshot<T>(read: (revision: number) => T): T {
+    return this.db.transaction(() => read(Number(this.getMeta('revision') ?? '0')))();
+  }
+
+  /** A reader's caches: used as they are, or bypassed (`bypass`), or emptied first (`clear`). */
+  useCaches(mode: 'use' | 'bypass' | 'clear'): void {
+    if (mode === 'clear') this.clearCaches();
+    this.cachesBypassed = mode === 'bypass';
+  }
+
+  /** A reader forgets what the writer's caches forgot (CacheListener). */
+  forgetCached(uniqueid: string, acl: MailboxRecord['acl']): void {
+    this.aclReadCache.forget(uniqueid, acl);
+    this.childrenMemo.clear();
+  }
+
+  private clearCaches(): void {
+    this.aclReadCache.clear();
+    this.childrenMemo.clear();
   }
 
   private probeChildren(key: Buffer): boolean {
@@ -417,10 +479,10 @@ export class Store {
 
   /** Every mailbox whose ACL names `identifier`, at most `limit`, from the cache when it has them. */
   private aclRows(identifier: string, limit: number): readonly CachedAclRow[] {
-    const cached = this.aclReadCache.get(identifier);
+    const cached = this.cachesBypassed ? undefined : this.aclReadCache.get(identifier);
     if (cached !== undefined) return cached;
     const rows = this.statements.aclRows.all(identifier, limit).map((row) => ({ mailbox: decodeMailbox(row), key: row.sortkey }));
-    if (rows.length < limit) this.aclReadCache.put(identifier, rows); // only a complete set is kept
+    if (rows.length < limit && !this.cachesBypassed) this.aclReadCache.put(identifier, rows); // only a complete set is kept
     return rows;
   }
 
@@ -530,15 +592,16 @@ export class Store {
     });
     this.statements.putMeta.run('revision', String(revision));
     this.revisionCache = revision;
+    this.cacheListener?.applied(revision);
     if (revision % 1000 === 0) this.statements.pruneChanges.run(revision - this.retention);
   }
 
   /** Moves the revision counter after a rolled-back transaction restored the old value. */
   resetRevisionCache(): void {
-    this.aclReadCache.clear(); // what a rolled-back transaction dropped from it is simply read again
-    this.childrenMemo.clear();
+    this.clearCaches(); // what a rolled-back transaction dropped from it is simply read again
     this.mailboxCountKept = null;
     this.revisionCache = Number(this.getMeta('revision') ?? '0');
+    this.cacheListener?.reset(this.revisionCache);
   }
 
   private applyOne(change: Change, revision: number): void {
@@ -549,8 +612,7 @@ export class Store {
         return;
       case 'mailbox.delete':
         change.mailbox.revision = revision;
-        this.aclReadCache.forget(change.mailbox.uniqueid, change.mailbox.acl);
-        this.childrenMemo.clear();
+        this.forgetMailbox(change.mailbox);
         this.keepMailboxCount(-this.statements.deleteMailbox.run(change.mailbox.uniqueid).changes);
         this.statements.deleteAclIndex.run(change.mailbox.uniqueid);
         this.statements.deleteReplicaIndex.run(change.mailbox.uniqueid);
@@ -578,9 +640,13 @@ export class Store {
     }
   }
 
+  private forgetMailbox(mailbox: MailboxRecord): void {
+    this.forgetCached(mailbox.uniqueid, mailbox.acl);
+    this.cacheListener?.forget(mailbox.uniqueid, mailbox.acl);
+  }
+
   private putMailbox(mailbox: MailboxRecord): void {
-    this.aclReadCache.forget(mailbox.uniqueid, mailbox.acl);
-    this.childrenMemo.clear();
+    this.forgetMailbox(mailbox);
     const row = mailboxRow(mailbox);
     // A create (the common write) is one insert: it has no reverse-index rows to delete.
     const inserted = this.statements.insertMailbox.run(row).changes;
@@ -606,8 +672,7 @@ export class Store {
    * Watch resuming from before the load gets a snapshot instead of a gap.
    */
   bulkPutMailboxes(mailboxes: readonly MailboxRecord[], revision: number): void {
-    this.aclReadCache.clear();
-    this.childrenMemo.clear();
+    this.clearCaches();
     if (revision < this.revisionCache) {
       throw new Error(`store: bulk revision ${revision} is below ${this.revisionCache}`);
     }
@@ -622,9 +687,11 @@ export class Store {
       })();
     } catch (error) {
       this.mailboxCountKept = null; // the count followed inserts that were rolled back
+      this.cacheListener?.reset(this.revisionCache);
       throw error;
     }
     this.revisionCache = revision;
+    this.cacheListener?.reset(revision);
   }
 
   /** Applies non-mailbox changes (servers, businesses, users) of a bulk load at `revision`, without the change log. */

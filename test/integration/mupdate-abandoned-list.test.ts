@@ -22,8 +22,8 @@ describe('an abandoned MUPDATE LIST', () => {
   const directory = new Directory(store, engine);
   let pagesRead = 0;
   const counting = Object.create(directory) as Directory;
-  counting.scanMailboxes = function* (filter) {
-    for (const page of directory.scanMailboxes(filter)) {
+  counting.scanMailboxes = async function* (filter) {
+    for await (const page of directory.scanMailboxes(filter)) {
       pagesRead += 1;
       yield page;
     }

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { recipientRulesOf } from '../../src/model/recipients.js';
 import { validateAddress } from '../../src/model/labels.js';
+import { limits } from '../../src/model/limits.js';
 import { cacheMebibytesMax, defaultCacheMebibytes } from '../../src/store/store.js';
 
 export interface ServeSettings {
@@ -15,6 +16,7 @@ export interface ServeSettings {
   listen: string;
   synchronous: 'FULL' | 'NORMAL' | 'OFF';
   cacheMib: string;
+  readThreads: string;
   nodeId: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   tokens: string;
@@ -46,6 +48,7 @@ export const serveDefaults: ServeSettings = {
   listen: '127.0.0.1:7878',
   synchronous: 'FULL',
   cacheMib: String(defaultCacheMebibytes),
+  readThreads: 'auto',
   nodeId: '',
   logLevel: 'info',
   tokens: '',
@@ -77,7 +80,20 @@ export function environmentName(key: keyof ServeSettings): string {
 }
 
 /** Settings that are whole numbers: a config file may give them as JSON numbers. */
-export const numericSettings: ReadonlySet<keyof ServeSettings> = new Set(['cacheMib', 'etcdCompactRetentionRevisions']);
+export const numericSettings: ReadonlySet<keyof ServeSettings> = new Set(['cacheMib', 'readThreads', 'etcdCompactRetentionRevisions']);
+
+/**
+ * The read threads a node runs for `setting`: a whole number from 0 (none: the
+ * heavy reads run on the main thread) to limits.readThreadsMax, or `auto`: one
+ * per core but the main thread's, at least one.
+ */
+export function readThreadsOf(setting: string, cores: number): number {
+  if (setting === 'auto') return Math.min(limits.readThreadsMax, Math.max(1, cores - 1));
+  if (!/^\d{1,3}$/.test(setting) || Number(setting) > limits.readThreadsMax) {
+    throw new Error(`setting readThreads is ${JSON.stringify(setting)}; expected auto or a whole number from 0 (off) to ${limits.readThreadsMax}`);
+  }
+  return Number(setting);
+}
 
 const choices: Partial<Record<keyof ServeSettings, readonly string[]>> = {
   engine: ['standalone', 'etcd'],
@@ -116,6 +132,7 @@ export function resolveServeSettings(
   if (!/^\d{1,6}$/.test(settings.cacheMib) || Number(settings.cacheMib) < 1 || Number(settings.cacheMib) > cacheMebibytesMax) {
     throw new Error(`setting cacheMib is ${JSON.stringify(settings.cacheMib)}; expected MiB from 1 to ${cacheMebibytesMax}`);
   }
+  readThreadsOf(settings.readThreads, 1);
   if (!/^\d{1,12}$/.test(settings.etcdCompactRetentionRevisions)) {
     throw new Error(
       `setting etcdCompactRetentionRevisions is ${JSON.stringify(settings.etcdCompactRetentionRevisions)}; ` +

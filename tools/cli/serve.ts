@@ -8,7 +8,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { createLogger, type Logger } from '../../src/logging.js';
 import { createSecureContext } from 'node:tls';
 import type { EtcdTls } from '../../src/replication/etcd-client.js';
@@ -22,7 +22,7 @@ import { defaultWatchBounds, type WatchBounds } from '../../src/directory/watch.
 import { recipientRulesOf } from '../../src/model/recipients.js';
 import { defaultGrpcListenerBounds } from '../../src/server/grpc/server.js';
 import type { ListenerBounds } from '../../src/server/guarded-listener.js';
-import { isLoopbackListen, type ServeSettings } from './config.js';
+import { isLoopbackListen, readThreadsOf, type ServeSettings } from './config.js';
 
 export const version = '0.1.0';
 
@@ -248,6 +248,7 @@ async function serveLocked(settings: ServeSettings, overrides: ServeTestOverride
       listen: settings.listen,
       synchronous: settings.synchronous,
       cacheMebibytes: Number(settings.cacheMib),
+      readThreads: readThreadsOf(settings.readThreads, availableParallelism()),
       nodeId,
       version,
       guard: guard.guard,
@@ -289,7 +290,7 @@ async function serveLocked(settings: ServeSettings, overrides: ServeTestOverride
   lock.describeHolder(holderDescription({ ...settings, listen: where }, nodeId));
   const tls = settings.tlsCert === '' ? 'plaintext' : settings.tlsClientCa === '' ? 'TLS' : 'TLS with client certificates';
   logger.info(
-    { listen: where, engine: settings.engine, dataDir: settings.dataDir, synchronous: settings.synchronous, cacheMib: Number(settings.cacheMib), tls },
+    { listen: where, engine: settings.engine, dataDir: settings.dataDir, synchronous: settings.synchronous, cacheMib: Number(settings.cacheMib), readThreads: node.readPool?.threads ?? 0, tls },
     'serving',
   );
   // Before the gRPC line: whoever waits for that line has every other adapter's line by then.

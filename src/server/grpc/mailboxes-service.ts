@@ -148,29 +148,28 @@ export function mailboxesService(context: CallContext): grpc.UntypedServiceImple
       return { mailbox: mailboxToWire(updated.value), revision: updated.revision };
     }),
 
-    ListMailboxes: unary<Request, Response>(context, 'ListMailboxes', (request, call, directory) =>
-      readAfterRevision(request, call, directory, () => {
-        const listed = directory.listMailboxes({
-          user: wireString(request['user'], 'user'),
-          groups: wireArray(request['groups'], 'groups', limits.listGroupsMax, (group, index) =>
-            wireString(group, `groups[${index}]`),
-          ),
-          reference: wireString(request['reference'], 'reference'),
-          pattern: wireString(request['pattern'], 'pattern'),
-          pageSize: wireNumber(request['page_size'], 'page_size'),
-          pageToken: wireString(request['page_token'], 'page_token'),
-        });
-        return {
-          mailboxes: listed.value.mailboxes.map((entry) => ({
-            mailbox: mailboxToWire(entry.mailbox),
-            my_rights: entry.myRights,
-            has_children: entry.hasChildren,
-          })),
-          next_page_token: listed.value.nextPageToken,
-          revision: listed.revision,
-        };
-      }),
-    ),
+    ListMailboxes: unary<Request, Response>(context, 'ListMailboxes', async (request, call, directory) => {
+      await readAt(request, call, directory);
+      const listed = await directory.listMailboxes({
+        user: wireString(request['user'], 'user'),
+        groups: wireArray(request['groups'], 'groups', limits.listGroupsMax, (group, index) =>
+          wireString(group, `groups[${index}]`),
+        ),
+        reference: wireString(request['reference'], 'reference'),
+        pattern: wireString(request['pattern'], 'pattern'),
+        pageSize: wireNumber(request['page_size'], 'page_size'),
+        pageToken: wireString(request['page_token'], 'page_token'),
+      });
+      return {
+        mailboxes: listed.value.mailboxes.map((entry) => ({
+          mailbox: mailboxToWire(entry.mailbox),
+          my_rights: entry.myRights,
+          has_children: entry.hasChildren,
+        })),
+        next_page_token: listed.value.nextPageToken,
+        revision: listed.revision,
+      };
+    }),
 
     ScanMailboxes: serverStream<Request, WireMailbox>(context, 'ScanMailboxes', async (request, call, directory) => {
       await readAt(request, call, directory);
@@ -179,7 +178,7 @@ export function mailboxesService(context: CallContext): grpc.UntypedServiceImple
         prefix: wireString(request['prefix'], 'prefix'),
         includeReserved: wireBool(request['include_reserved']),
       });
-      for (const page of pages) {
+      for await (const page of pages) {
         if (call.cancelled) return;
         for (const mailbox of page) await writeWithBackpressure(call, mailboxToWire(mailbox));
       }

@@ -67,7 +67,7 @@ export function placementService(context: CallContext): grpc.UntypedServiceImple
     ),
 
     PlanRebalance: unary<Request, Response>(context, 'PlanRebalance', async (request, _call, directory) => {
-      const plan = directory.planRebalance(wireNumber(request['max_users'], 'max_users'));
+      const plan = await directory.planRebalance(wireNumber(request['max_users'], 'max_users'));
       const moves = plan.value.moves.map((move) => ({
         user: move.user,
         from_server: move.fromServer,

@@ -77,7 +77,7 @@ const list: Handler = async (context, args) => {
   const prefix = args[0] ?? '';
   const bang = prefix.indexOf('!');
   const server = bang > 0 ? prefix.slice(0, bang) : '';
-  for (const page of context.directory.scanMailboxes({ server, prefix: '', includeReserved: true })) {
+  for await (const page of context.directory.scanMailboxes({ server, prefix: '', includeReserved: true })) {
     for (const mailbox of page) {
       const location = prefix === '' ? locationSeenBy(mailbox, callerServer(context.principal)) : locationMatchingPrefix(mailbox, prefix);
       if (location !== null) context.session.write(lineFor(context, context.tag, mailbox, location));
