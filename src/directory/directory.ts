@@ -324,6 +324,15 @@ export class Directory {
     return this.readPool.run(kind, input, this.revision()) as Promise<Revisioned<HeavyReads[Kind]['result']>>;
   }
 
+  /**
+   * Runs read `kind` of a read thread (an adapter's own shape of a heavy read,
+   * such as LIST answered as gRPC bytes) on a snapshot at this node's applied
+   * revision or newer; null when the node has no read threads.
+   */
+  readOnThread(kind: string, input: unknown): Promise<Revisioned<unknown>> | null {
+    return this.readPool === null ? null : this.readPool.run(kind, input, this.revision());
+  }
+
   /** One page of the mailbox table after `afterKey` (a read thread's when the node has them). */
   private async scanPage(server: string, afterKey: Buffer): Promise<{ mailboxes: MailboxRecord[]; lastKey: Buffer }> {
     const page = await this.heavyRead('scanPage', { server, afterKeyHex: afterKey.toString('hex'), limit: scanPageSize });

@@ -48,10 +48,3 @@ export const heavyReads: { [Kind in HeavyReadKind]: (store: Store, input: HeavyR
   plan: (store, input) => planRebalance(store, input.maxUsers),
 };
 
-/** The read threads' script (read-worker.ts, compiled beside this module). */
-export const readWorkerScript = new URL('./read-worker.js', import.meta.url);
-
-/** True when `kind` names a heavy read (a message from another thread is checked before it is run). */
-export function isHeavyReadKind(kind: unknown): kind is HeavyReadKind {
-  return typeof kind === 'string' && Object.hasOwn(heavyReads, kind);
-}

@@ -16,7 +16,6 @@ import type { Engine } from '../replication/engine.js';
 import { StandaloneEngine } from '../replication/standalone.js';
 import { ReadPool } from '../store/read-pool.js';
 import { defaultCacheMebibytes, Store, type SynchronousMode } from '../store/store.js';
-import { readWorkerScript } from '../directory/heavy-reads.js';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Principal } from './auth/roles.js';
 import type { CallGuard } from './grpc/calls.js';
@@ -299,7 +298,7 @@ async function startReadPool(config: NodeConfig, store: Store, logger: Logger): 
     threads,
     dataDir: config.dataDir,
     cacheMebibytes: config.cacheMebibytes ?? defaultCacheMebibytes,
-    script: readWorkerScript,
+    script: new URL('./read-worker.js', import.meta.url),
     onThreadExit: (info) => logger.error(info, 'a read thread exited; it is replaced and its reads run again'),
   });
   store.cacheListener = pool;

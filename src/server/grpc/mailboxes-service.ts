@@ -12,6 +12,8 @@ import type { MailboxRecord } from '../../model/records.js';
 import { answerInOrder, bidiStream, clientStream, readAfterRevision, serverStream, timeLeftMs, unary, writeWithBackpressure, type CallContext } from './calls.js';
 import { services } from './proto.js';
 import { logWrite } from './write-log.js';
+import { encodedListRead, listResponse } from './list-answer.js';
+import type { ListInput } from '../../directory/list-rules.js';
 import {
   aclFromWire,
   mailboxFromWire,
@@ -41,6 +43,12 @@ function lookupStreamNames(request: Request): string[] {
   if (name !== '' && names.length > 0) throw invalidArgument('a LookupStream message carries name or names, not both');
   if (name === '' && names.length === 0) throw invalidArgument('a LookupStream message needs name or names');
   return name === '' ? names : [name];
+}
+
+/** Bytes a read thread sent (a Uint8Array once across threads) as a Buffer over the same memory. */
+function encodedBytes(value: unknown): Buffer {
+  if (!(value instanceof Uint8Array)) throw new Error('a read thread answered LIST with something other than bytes');
+  return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
 }
 
 const serializeWatchEvent = (services.Mailboxes.service['Watch'] as { responseSerialize(value: object): Buffer }).responseSerialize;
@@ -150,25 +158,18 @@ export function mailboxesService(context: CallContext): grpc.UntypedServiceImple
 
     ListMailboxes: unary<Request, Response>(context, 'ListMailboxes', async (request, call, directory) => {
       await readAt(request, call, directory);
-      const listed = await directory.listMailboxes({
+      const input: ListInput = {
         user: wireString(request['user'], 'user'),
-        groups: wireArray(request['groups'], 'groups', limits.listGroupsMax, (group, index) =>
-          wireString(group, `groups[${index}]`),
-        ),
+        groups: wireArray(request['groups'], 'groups', limits.listGroupsMax, (group, index) => wireString(group, `groups[${index}]`)),
         reference: wireString(request['reference'], 'reference'),
         pattern: wireString(request['pattern'], 'pattern'),
         pageSize: wireNumber(request['page_size'], 'page_size'),
         pageToken: wireString(request['page_token'], 'page_token'),
-      });
-      return {
-        mailboxes: listed.value.mailboxes.map((entry) => ({
-          mailbox: mailboxToWire(entry.mailbox),
-          my_rights: entry.myRights,
-          has_children: entry.hasChildren,
-        })),
-        next_page_token: listed.value.nextPageToken,
-        revision: listed.revision,
       };
+      // On a read thread the answer comes encoded, and is sent as it is (passEncodedResponses).
+      const encoded = directory.readOnThread(encodedListRead, input);
+      if (encoded !== null) return encodedBytes((await encoded).value) as unknown as Response;
+      return listResponse(await directory.listMailboxes(input));
     }),
 
     ScanMailboxes: serverStream<Request, WireMailbox>(context, 'ScanMailboxes', async (request, call, directory) => {

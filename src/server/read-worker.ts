@@ -1,8 +1,9 @@
 /**
- * A read thread (node:worker_threads): one read-only SQLite connection on the
- * node's data directory, answering heavy reads (heavy-reads.ts) with the same
- * rule code as the main thread, each in one read transaction whose revision it
- * reports. It never writes. Its caches (ACL rows, has-children) hold the state
+ * A read thread of a serving node (node:worker_threads): one read-only SQLite
+ * connection on the node's data directory, answering the directory's heavy
+ * reads (src/directory/heavy-reads.ts) with the same rule code as the main
+ * thread, each in one read transaction whose revision it reports, and LIST's
+ * gRPC answer already encoded (grpc/list-answer.ts). It never writes. Its caches (ACL rows, has-children) hold the state
  * of one revision, `cachesThrough`: the main thread tells it what each commit
  * forgot, and a read whose snapshot is older than that revision bypasses them.
  * A read that needs a revision its snapshot does not hold yet re-reads, bounded.
@@ -11,8 +12,18 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { DirectoryError, unavailable } from '../model/errors.js';
 import { limits } from '../model/limits.js';
 import type { FromReadThread, ToReadThread } from '../store/read-pool.js';
+
+type Read = (store: Store, input: never, revision: number) => unknown;
+
+/** Every read a thread runs: the directory's heavy reads, and LIST answered as gRPC bytes. */
+const reads: Record<string, Read> = {
+  ...heavyReads,
+  [encodedListRead]: (store: Store, input: ListInput, revision: number) => listResponseBytes({ value: heavyReads.list(store, input), revision }),
+};
 import { Store } from '../store/store.js';
-import { heavyReads, isHeavyReadKind, type HeavyReadKind } from './heavy-reads.js';
+import { heavyReads } from '../directory/heavy-reads.js';
+import type { ListInput } from '../directory/list-rules.js';
+import { encodedListRead, listResponseBytes } from './grpc/list-answer.js';
 
 interface ThreadData {
   dataDir: string;
@@ -34,20 +45,20 @@ function cacheModeAt(revision: number): 'use' | 'bypass' | 'clear' {
 }
 
 /** Runs one read, or null when the snapshot is older than `atLeast`. */
-function readOnce(kind: HeavyReadKind, input: unknown, atLeast: number): { value: unknown; revision: number } | null {
+function readOnce(read: Read, input: unknown, atLeast: number): { value: unknown; revision: number } | null {
   return store.readSnapshot((revision) => {
     if (revision < atLeast) return null;
     store.useCaches(cacheModeAt(revision));
-    const read = heavyReads[kind] as (store: Store, input: unknown) => unknown;
-    return { value: read(store, input), revision };
+    return { value: read(store, input as never, revision), revision };
   });
 }
 
 function answer(message: Extract<ToReadThread, { type: 'read' }>, attempt: number): void {
   const { id, kind, input, atLeast } = message;
   try {
-    if (!isHeavyReadKind(kind)) throw new Error(`read thread: unknown read ${JSON.stringify(kind)}`);
-    const result = readOnce(kind, input, atLeast);
+    const read = Object.hasOwn(reads, kind) ? reads[kind] : undefined;
+    if (read === undefined) throw new Error(`read thread: unknown read ${JSON.stringify(kind)}`);
+    const result = readOnce(read, input, atLeast);
     if (result === null) {
       if (attempt >= limits.readSnapshotRetriesMax) {
         throw unavailable(`read thread: its snapshot stayed older than revision ${atLeast} for ${attempt} ms; retry`);
