@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { resolveServeSettings } from '../../tools/cli/config.js';
+import { readThreadsOf, resolveServeSettings } from '../../tools/cli/config.js';
 
 const directory = mkdtempSync(join(tmpdir(), 'mbdir-config-'));
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
@@ -57,5 +57,14 @@ describe('serve config file', () => {
 
   it('checks a number from the file against the same range as a flag', () => {
     expect(() => resolveServeSettings({}, {}, configFile({ cacheMib: 0 }))).toThrow(/setting cacheMib is "0"; expected MiB from 1 to/);
+  });
+
+  it('takes readThreads as auto (one per core but one, at least one), a JSON number or digits, and refuses anything else naming it', () => {
+    expect(resolveServeSettings({}, {}, undefined).readThreads).toBe('auto');
+    expect([1, 2, 16, 200].map((cores) => readThreadsOf('auto', cores))).toEqual([1, 1, 15, 64]);
+    expect(readThreadsOf(resolveServeSettings({}, {}, configFile({ readThreads: 0 })).readThreads, 8)).toBe(0);
+    expect(readThreadsOf(resolveServeSettings({}, { MBDIR_READ_THREADS: '3' }, undefined).readThreads, 8)).toBe(3);
+    expect(() => resolveServeSettings({ readThreads: '65' }, {}, undefined)).toThrow(/setting readThreads is "65"; expected auto or a whole number from 0 \(off\) to 64/);
+    expect(() => resolveServeSettings({ readThreads: 'off' }, {}, undefined)).toThrow(/setting readThreads is "off"/);
   });
 });
