@@ -1,0 +1,120 @@
+// Heavy reads on read threads (--read-threads 2), against a real node: while
+// writers create shared folders, take `anyone` off some and give others a
+// child, every LIST answer is one snapshot: it lists exactly the folders
+// visible at the revision it reports, with has_children as of that revision
+// (the threads' ACL and children caches follow the writes); each writer's LIST
+// right after its write sees it (read-your-writes), and a LIST given a
+// min_revision not reached yet waits for it. A node stops on SIGTERM with its
+// read threads.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MbdirClient, Message } from '../../src/client/client.js';
+import { create } from '../helpers/integration.js';
+import { startServer, type ServerProcess } from '../helpers/server-process.js';
+
+let node: ServerProcess;
+let client: MbdirClient;
+
+beforeAll(async () => {
+  node = await startServer(['--read-threads', '2']);
+  client = node.client();
+  await client.place('PutServer', { name: 'backend1' });
+  await create(client, { name: 'user.alice', server: 'backend1', acl: [{ identifier: 'alice', rights: 'lrswipkxtecda' }] });
+});
+
+afterAll(async () => {
+  await node?.stop();
+});
+
+interface Listed {
+  revision: number;
+  entries: Map<string, boolean>;
+}
+
+async function listShared(extra: Message = {}): Promise<Listed> {
+  const response = await client.mailbox('ListMailboxes', { user: 'alice', pattern: 'shared.*', page_size: 10_000, ...extra });
+  expect(response['next_page_token']).toBe('');
+  const entries = new Map<string, boolean>();
+  for (const entry of response['mailboxes'] as Message[]) {
+    entries.set(String((entry['mailbox'] as Message)['name']), entry['has_children'] === true);
+  }
+  return { revision: Number(response['revision']), entries };
+}
+
+/** What happened to each folder, at which revision. */
+interface History {
+  created: Map<string, number>;
+  hidden: Map<string, number>;
+}
+
+/** The folders alice sees at `revision`, each with whether it has a child then. */
+function visibleAt(history: History, revision: number): Map<string, boolean> {
+  const visible = new Map<string, boolean>();
+  for (const [name, created] of history.created) {
+    const hidden = history.hidden.get(name);
+    if (created > revision || (hidden !== undefined && hidden <= revision)) continue;
+    const child = history.created.get(`${name}.sub`);
+    visible.set(name, child !== undefined && child <= revision);
+  }
+  return visible;
+}
+
+describe('heavy reads on read threads', () => {
+  it('answer each LIST from one snapshot while writes go on, and show each writer its own write', async () => {
+    const history: History = { created: new Map(), hidden: new Map() };
+    const answers: Listed[] = [];
+    let writing = true;
+    const writer = async (id: number): Promise<void> => {
+      for (let index = 0; index < 60; index += 1) {
+        const name = `shared.w${id}f${index}`;
+        const created = await create(client, { name, server: 'backend1', acl: [{ identifier: 'anyone', rights: 'lrs' }] });
+        history.created.set(name, Number(created['revision']));
+        const own = await listShared();
+        expect(own.revision).toBeGreaterThanOrEqual(Number(created['revision']));
+        expect(own.entries.has(name), `${name} right after its create`).toBe(true);
+        if (index % 5 === 1) {
+          const hidden = await client.mailbox('SetAcl', { name, identifier: 'anyone', rights: '' });
+          history.hidden.set(name, Number(hidden['revision']));
+        } else if (index % 5 === 2) {
+          const child = await create(client, { name: `${name}.sub`, server: 'backend1', acl: [{ identifier: 'anyone', rights: 'lrs' }] });
+          history.created.set(`${name}.sub`, Number(child['revision']));
+        }
+      }
+    };
+    const lister = async (): Promise<void> => {
+      while (writing) answers.push(await listShared());
+    };
+    const listers = [lister(), lister(), lister()];
+    await Promise.all([0, 1, 2].map((id) => writer(id)));
+    writing = false;
+    await Promise.all(listers);
+    answers.push(await listShared());
+    expect(answers.length).toBeGreaterThan(20);
+    for (const answer of answers) {
+      expect(answer.entries, `LIST at revision ${answer.revision}`).toEqual(visibleAt(history, answer.revision));
+    }
+  }, 60_000);
+
+  it('waits for a min_revision not reached yet, then answers at it or later', async () => {
+    const before = await listShared();
+    const waiting = listShared({ min_revision: before.revision + 1 });
+    const created = await create(client, { name: 'shared.late', server: 'backend1', acl: [{ identifier: 'anyone', rights: 'lrs' }] });
+    const answer = await waiting;
+    expect(answer.revision).toBeGreaterThanOrEqual(Number(created['revision']));
+    expect(answer.entries.has('shared.late')).toBe(true);
+  });
+
+  it('scans and plans on the read threads too', async () => {
+    const scanned: string[] = [];
+    for await (const mailbox of client.stream('ScanMailboxes', { prefix: 'shared.w0f2' })) scanned.push(String(mailbox['name']));
+    expect(scanned).toContain('shared.w0f2');
+    expect(scanned).toContain('shared.w0f2.sub');
+    const plan = await client.place('PlanRebalance', {});
+    expect(plan['revision']).toBeGreaterThan(0);
+  });
+
+  it('stops on SIGTERM, read threads and all', async () => {
+    const started = performance.now();
+    expect(await node.stop('SIGTERM')).toBe(0);
+    expect(performance.now() - started).toBeLessThan(5000);
+  });
+});
