@@ -333,9 +333,9 @@ export class Directory {
     return this.readPool === null ? null : this.readPool.run(kind, input, this.revision());
   }
 
-  /** One page of the mailbox table after `afterKey` (a read thread's when the node has them). */
-  private async scanPage(server: string, afterKey: Buffer): Promise<{ mailboxes: MailboxRecord[]; lastKey: Buffer }> {
-    const page = await this.heavyRead('scanPage', { server, afterKeyHex: afterKey.toString('hex'), limit: scanPageSize });
+  /** One page of the mailbox table after `afterKey`, at most `limit` (read on a read thread when the node has them). */
+  async mailboxPage(server: string, afterKey: Buffer, limit: number): Promise<{ mailboxes: MailboxRecord[]; lastKey: Buffer }> {
+    const page = await this.heavyRead('scanPage', { server, afterKeyHex: afterKey.toString('hex'), limit });
     return { mailboxes: page.value.mailboxes, lastKey: Buffer.from(page.value.lastKeyHex, 'hex') };
   }
 
@@ -347,7 +347,7 @@ export class Directory {
     const prefixRange = prefixKey === null ? null : childKeyRange(prefixKey);
     let afterKey: Buffer = prefixKey === null ? Buffer.alloc(0) : Buffer.from(prefixKey.subarray(0, prefixKey.length - 1));
     for (;;) {
-      const page = await this.scanPage(filter.server, afterKey);
+      const page = await this.mailboxPage(filter.server, afterKey, scanPageSize);
       afterKey = page.lastKey;
       const selected: MailboxRecord[] = [];
       let beyondPrefix = false;
