@@ -137,8 +137,7 @@ export const limits = {
   dovecotDictConnectionsMax: 1000,
   /** Users whose route (socketmap, Dovecot) a node remembers until a change touches them; the oldest goes first. */
   routeCacheEntriesMax: 200_000,
-  /** Refusals (over a connection limit, a malformed request) logged per interval; the rest are counted. */
-  refusalLogLinesPerInterval: 5,
+  /** Refusals (over a connection limit, a malformed request): one log line per kind per interval; the rest are counted. */
   refusalLogIntervalMs: 10_000,
   /** etcd engine: a request to etcd at most (etcd's --max-request-bytes default, 1.5 MiB). */
   etcdRequestBytesMax: 1536 * 1024,
