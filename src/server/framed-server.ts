@@ -87,7 +87,12 @@ export class FramedServer<Request> {
       else server.listen({ host: options.listen.host, port: options.listen.port, exclusive: true }, done);
     });
     if ('path' in options.listen) {
-      chmodSync(options.listen.path, options.socketMode ?? 0o660);
+      try {
+        chmodSync(options.listen.path, options.socketMode ?? 0o660);
+      } catch (error) {
+        server.close();
+        throw error;
+      }
       framed.address = options.listen.path;
     } else {
       const bound = server.address() as net.AddressInfo;
