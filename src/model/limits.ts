@@ -86,6 +86,8 @@ export const limits = {
   grpcKeepaliveTimeoutMs: 20_000,
   /** Listeners: at most one log line per reason (connection limit, handshake, idle) per this interval. */
   listenerRefusalLogIntervalMs: 10_000,
+  /** A fast codec that falls back to the generic one: at most one warning per method and direction per this interval. */
+  codecFallbackLogIntervalMs: 10_000,
   /** A read waiting for min_revision gives up after this long without a deadline. */
   minRevisionWaitMsMax: 10_000,
   /** A reservation (RESERVE without ACTIVATE) is released after this long. */

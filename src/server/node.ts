@@ -7,6 +7,7 @@
  * limits.shutdownGraceMs, then what is left is cut and the store closes.
  */
 import * as grpc from '@grpc/grpc-js';
+import { useCodecFallbackLogger } from '../api/codec-fallbacks.js';
 import { Directory } from '../directory/directory.js';
 import { defaultWatchBounds, WatchHub, type WatchBounds } from '../directory/watch.js';
 import type { Logger } from '../logging.js';
@@ -172,6 +173,7 @@ export class MbdirNode {
       },
     );
     engine.telemetry = metrics.engineTelemetry;
+    useCodecFallbackLogger(logger.child({ component: 'codec' }));
     watchHub.onCutOff = (reason) => metrics.streamCutOff(reason);
     const { server, adapter, setServing } = createGrpcServer({
       directory,

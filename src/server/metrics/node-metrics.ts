@@ -9,6 +9,7 @@
  * the series count stays bounded.
  */
 import client from 'prom-client';
+import { codecFallbackCounts } from '../../api/codec-fallbacks.js';
 import type { EngineStatus, EngineTelemetry } from '../../replication/engine.js';
 
 /** What the gauges read at scrape time; the node provides it. */
@@ -134,6 +135,7 @@ export class NodeMetrics {
 
     this.engineTelemetry = this.makeEngineTelemetry(registers);
     this.registerStateGauges(registers, source, build.engine);
+    registerCodecFallbacks(registers);
   }
 
   /** Records one gRPC call's start; the returned function records its end with the status code name. */
@@ -271,4 +273,18 @@ class ScrapeStatus {
     }
     return this.pending;
   }
+}
+
+/** The fast codecs' fallbacks to proto-loader's (src/api/codec-fallbacks.ts counts them process-wide), read at scrape time. */
+function registerCodecFallbacks(registers: client.Registry[]): void {
+  new client.Counter({
+    name: 'mbdir_codec_fallbacks_total',
+    help: 'Messages a fast protobuf codec refused and the generic one encoded or decoded instead, by method and direction (never expected: a fast path disagrees with the contract).',
+    labelNames: ['method', 'direction'],
+    registers,
+    collect() {
+      this.reset();
+      for (const { method, direction, count } of codecFallbackCounts()) this.inc({ method, direction }, count);
+    },
+  });
 }
