@@ -1,9 +1,22 @@
 /**
  * The bench's figures per operation and how they print: a fixed-width table
- * for people, the same objects as JSON for machines. Pure formatting.
+ * for people, the same objects as JSON for machines, and a progress bar on
+ * stderr when it is a terminal. Formatting only: it measures nothing.
  */
+import cliProgress from 'cli-progress';
 import type { Measured } from './load.js';
 import { LatencyRecorder } from './stats.js';
+
+/** A progress bar on stderr when it is a terminal (null otherwise: logs stay clean). */
+export function progress(label: string, total: number): cliProgress.SingleBar | null {
+  if (process.stderr.isTTY !== true) return null;
+  const bar = new cliProgress.SingleBar(
+    { format: `${label} [{bar}] {percentage}% | {value}/{total} | eta {eta}s`, stream: process.stderr },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(total, 0);
+  return bar;
+}
 
 /** One measured run, with the CPU its server (the node or the echo) and the load generator spent. */
 export interface Phase {
