@@ -12,6 +12,7 @@ import { MbdirClient } from '../../src/client/client.js';
 import { mbdirEntry } from './entry.js';
 import type { DirectoryShape } from './generate.js';
 import type { LoadSettings, Measured } from './load.js';
+import { LoadLoopMonitor, scrapeLoopDelay } from './event-loop.js';
 import { cpuSecondsOf, ioStallMicroseconds, ioStallPercentOf } from './proc.js';
 import { mergePhases, type Phase } from './report.js';
 
@@ -74,6 +75,8 @@ export interface Target {
   /** One client per connection; caller i uses clients[i % clients.length]. */
   clients: MbdirClient[];
   pid: number | undefined;
+  /** The node's HTTP address, for its event-loop delay (/metrics); none for a floor. */
+  metrics?: string | undefined;
 }
 
 /** What every operation of a run shares: the node, the shape requests are drawn from, the settings. */
@@ -108,20 +111,30 @@ export function clientOf(target: Target, worker: number): MbdirClient {
 /** Measures a slice of an operation against one target: its warm-up first (0: none), then `durationMs` measured. */
 export type Slice = (durationMs: number, warmupMs: number) => Promise<Phase>;
 
-/** A measured run and the CPU the server (or echo) and this load generator spent on it. */
-export async function withCpu(pid: number | undefined, run: () => Promise<Measured>): Promise<Phase> {
+/** What a phase reads of the server it measures: its CPU by pid, its event loop at /metrics when it has one. */
+export type Measurable = Pick<Target, 'pid' | 'metrics'>;
+
+/**
+ * A measured run, the CPU the server (or echo) and this load generator spent on
+ * it, and both sides' event-loop delay over it (the server's where it has /metrics).
+ */
+export async function withCpu(target: Measurable, run: () => Promise<Measured>): Promise<Phase> {
+  const { pid } = target;
+  if (target.metrics !== undefined) await scrapeLoopDelay(target.metrics); // starts the node's histogram afresh
+  const loadLoop = new LoadLoopMonitor();
   const serverBefore = cpuSecondsOf(pid);
   const clientBefore = process.cpuUsage();
   const stallBefore = ioStallMicroseconds();
   const startedMs = performance.now();
   const measured = await run();
+  const loops = { loadLoop: loadLoop.stop(), nodeLoop: target.metrics === undefined ? null : await scrapeLoopDelay(target.metrics) };
   const ioStallPercent = measured.windowIoStallPercent !== undefined
     ? measured.windowIoStallPercent
     : ioStallPercentOf(stallBefore, ioStallMicroseconds(), performance.now() - startedMs);
   const client = process.cpuUsage(clientBefore);
   const window = measured.windowCpuSeconds;
-  if (window !== undefined) return { measured, serverCpuSeconds: window.server, clientCpuSeconds: window.load, ioStallPercent };
-  return { measured, serverCpuSeconds: cpuSecondsOf(pid) - serverBefore, clientCpuSeconds: (client.user + client.system) / 1e6, ioStallPercent };
+  if (window !== undefined) return { measured, serverCpuSeconds: window.server, clientCpuSeconds: window.load, ioStallPercent, ...loops };
+  return { measured, serverCpuSeconds: cpuSecondsOf(pid) - serverBefore, clientCpuSeconds: (client.user + client.system) / 1e6, ioStallPercent, ...loops };
 }
 
 /**

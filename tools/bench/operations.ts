@@ -13,7 +13,7 @@ import type { Message } from '../../src/client/client.js';
 import { authHttpOnce, authHttpRequest, headersOfAnswer } from './auth-http.js';
 import type { CannedResponses } from './echo.js';
 import { userId } from './generate.js';
-import { clientOf, connect, nodeAndEcho, spawnServing, withCpu, type Child, type RunContext, type Slice, type Target } from './harness.js';
+import { clientOf, connect, nodeAndEcho, spawnServing, withCpu, type Child, type Measurable, type RunContext, type Slice, type Target } from './harness.js';
 import { closedLoop, RequestPicker, streamLookups, type LoadSettings } from './load.js';
 import { rssMebibytes } from './proc.js';
 import { progress, resultOf, type OperationResult, type Phase } from './report.js';
@@ -172,7 +172,7 @@ function unarySlices(name: string, request: NonNullable<OperationEntry['request'
     if (name !== 'RenameMailbox' && warmupMs > 0) await closedLoop(concurrency, warmupMs, once);
     const bar = progress(`${name}@${concurrency}${isEcho ? ' echo' : ''}`.padEnd(22), Math.max(1, Math.round(durationMs / 1000)));
     const startedMs = performance.now();
-    const phase = await withCpu(target.pid, () =>
+    const phase = await withCpu(target, () =>
       closedLoop(concurrency, durationMs, once, () => bar?.update(Math.round((performance.now() - startedMs) / 1000))),
     );
     bar?.stop();
@@ -202,7 +202,7 @@ async function runStream(context: RunContext, floors: Floors): Promise<Operation
     const warmPicker = new RequestPicker(context.shape, settings.seed + 2);
     return async (durationMs, warmupMs) => {
       if (warmupMs > 0) await streamLookups(clientOf(target, 0), warmPicker, settings, warmupMs);
-      return withCpu(target.pid, () => streamLookups(clientOf(target, 0), picker, settings, durationMs));
+      return withCpu(target, () => streamLookups(clientOf(target, 0), picker, settings, durationMs));
     };
   };
   const echoSlices = floors.grpc !== null && floors.canned['LookupStream'] !== undefined ? slices(floors.grpc) : null;
@@ -213,7 +213,7 @@ async function runStream(context: RunContext, floors: Floors): Promise<Operation
 /** Watch delivery against the node, then against the echo (which broadcasts each create it answers). */
 async function runWatch(context: RunContext, floors: Floors): Promise<OperationResult> {
   const measure = (target: Target): Promise<Phase> =>
-    withCpu(target.pid, () => watchDelivery(clientOf(target, 0), target.endpoint, target.pid, context.settings, context.runTag));
+    withCpu(target, () => watchDelivery(clientOf(target, 0), target.endpoint, target.pid, context.settings, context.runTag));
   const real = await measure(context.node);
   const rss = rssMebibytes(context.node.pid);
   const echoPhase = floors.grpc !== null && floors.canned['CreateMailbox'] !== undefined ? await measure(floors.grpc) : null;
@@ -224,7 +224,7 @@ async function runWatch(context: RunContext, floors: Floors): Promise<OperationR
  * nginx auth_http lookups (a new connection each, as nginx makes them) against
  * `address`, as slices that go on where the last stopped, like unarySlices.
  */
-function authHttpSlices(address: string, pid: number | undefined, context: RunContext, concurrency: number): Slice {
+function authHttpSlices(address: string, measured: Measurable, context: RunContext, concurrency: number): Slice {
   const picker = new RequestPicker(context.shape, context.settings.seed);
   const colon = address.lastIndexOf(':');
   const host = address.slice(0, colon);
@@ -235,13 +235,13 @@ function authHttpSlices(address: string, pid: number | undefined, context: RunCo
   };
   return async (durationMs, warmupMs) => {
     if (warmupMs > 0) await closedLoop(concurrency, warmupMs, once);
-    return withCpu(pid, () => closedLoop(concurrency, durationMs, once));
+    return withCpu(measured, () => closedLoop(concurrency, durationMs, once));
   };
 }
 
 async function runAuthHttp(concurrency: number, context: RunContext, nodeHttp: string, echoHttp: Target | null): Promise<OperationResult> {
-  const node = authHttpSlices(nodeHttp, context.node.pid, context, concurrency);
-  const echo = echoHttp === null ? null : authHttpSlices(echoHttp.endpoint, echoHttp.pid, context, concurrency);
+  const node = authHttpSlices(nodeHttp, context.node, context, concurrency);
+  const echo = echoHttp === null ? null : authHttpSlices(echoHttp.endpoint, { pid: echoHttp.pid }, context, concurrency);
   const [real, echoPhase] = await nodeAndEcho(context.settings, node, echo);
   const label = concurrency === context.settings.concurrency ? 'AuthHttp (nginx)' : `AuthHttp (nginx) @${concurrency}`;
   return resultOf(label, real, echoPhase, rssMebibytes(context.node.pid), false);
@@ -253,7 +253,7 @@ async function runAuthHttp(concurrency: number, context: RunContext, nodeHttp: s
  * the node's socketmap and the bare netstring echo, in turns.
  */
 async function runSocketmap(concurrency: number, context: RunContext, address: string, echo: Floors['socketmap']): Promise<OperationResult> {
-  const slices = async (target: string, pid: number | undefined): Promise<{ slice: Slice; close(): void }> => {
+  const slices = async (target: string, measured: Measurable): Promise<{ slice: Slice; close(): void }> => {
     const connections = await Promise.all(Array.from({ length: concurrency }, () => SocketmapConnection.open(target)));
     const picker = new RequestPicker(context.shape, context.settings.seed);
     const once = async (worker: number): Promise<number> => {
@@ -263,12 +263,12 @@ async function runSocketmap(concurrency: number, context: RunContext, address: s
     };
     const slice: Slice = async (durationMs, warmupMs) => {
       if (warmupMs > 0) await closedLoop(concurrency, warmupMs, once);
-      return withCpu(pid, () => closedLoop(concurrency, durationMs, once));
+      return withCpu(measured, () => closedLoop(concurrency, durationMs, once));
     };
     return { slice, close: () => connections.forEach((connection) => connection.close()) };
   };
-  const node = await slices(address, context.node.pid);
-  const floor = echo === null ? null : await slices(echo.address, echo.pid);
+  const node = await slices(address, context.node);
+  const floor = echo === null ? null : await slices(echo.address, { pid: echo.pid });
   try {
     const [real, echoPhase] = await nodeAndEcho(context.settings, node.slice, floor?.slice ?? null);
     const label = concurrency === context.settings.concurrency ? 'Socketmap' : `Socketmap @${concurrency}`;

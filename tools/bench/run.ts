@@ -98,7 +98,8 @@ export async function startNode(options: RunOptions, listeners: ReadonlySet<stri
     prewarm = prewarmDataDir(options.dataDir);
     process.stderr.write(`read ${(prewarm.bytes / 2 ** 20).toFixed(0)} MiB of ${options.dataDir} into the OS cache in ${prewarm.seconds.toFixed(1)} s\n`);
   }
-  const http = listeners.has('http') ? ['--http-listen', '127.0.0.1:0'] : [];
+  // Always HTTP: AuthHttp's listener, and /metrics, where each row reads the node's event-loop delay.
+  const http = ['--http-listen', '127.0.0.1:0'];
   const socketmap = listeners.has('socketmap') ? ['--socketmap-listen', '127.0.0.1:0', '--socketmap-local-domains', benchLocalDomain] : [];
   const node = await spawnServing(['serve', '--data-dir', options.dataDir, '--listen', '127.0.0.1:0', '--log-level', 'warn', '--synchronous', options.synchronous, ...http, ...socketmap]);
   children.push(node);
@@ -123,7 +124,7 @@ export async function runBench(options: RunOptions): Promise<RunReport> {
   try {
     const listeners = new Set(planned.flatMap(({ entry }) => (entry.listener === null ? [] : [entry.listener])));
     const started = await startNode(options, listeners, children);
-    const node: Target = { endpoint: started.endpoint, clients: connect(started.endpoint, options.settings.connections), pid: started.pid };
+    const node: Target = { endpoint: started.endpoint, clients: connect(started.endpoint, options.settings.connections), pid: started.pid, metrics: started.http };
     opened = [node];
     const nodeMailboxes = Number((await clientOf(node, 0).status())['mailboxes'] ?? 0);
     warnOnShapeMismatch(options.shape, nodeMailboxes);
