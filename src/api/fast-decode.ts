@@ -19,16 +19,10 @@ import {
   lookupMailboxesResponseTable,
   mailboxResponseTable,
   watchEventTable,
+  wireType as wire,
 } from './fast-fields.js';
 
 type Plain = Record<string, unknown>;
-
-const wireVarint = 0;
-const wire64Bit = 1;
-const wireBytes = 2;
-const wireGroupStart = 3;
-const wireGroupEnd = 4;
-const wire32Bit = 5;
 
 /** Node's Buffer method behind toString('utf8', start, end), without its argument checks. */
 interface Utf8Slicer {
@@ -91,11 +85,11 @@ class Reader {
 
   /** Skips a field of an unknown number (protobuf's rule: unknown fields are ignored). */
   skip(wireType: number): void {
-    if (wireType === wireVarint) this.varint();
-    else if (wireType === wire64Bit) this.advance(8);
-    else if (wireType === wireBytes) this.position = this.lengthEnd();
-    else if (wireType === wire32Bit) this.advance(4);
-    else if (wireType === wireGroupStart) this.skipGroup();
+    if (wireType === wire.varint) this.varint();
+    else if (wireType === wire.fixed64) this.advance(8);
+    else if (wireType === wire.bytes) this.position = this.lengthEnd();
+    else if (wireType === wire.fixed32) this.advance(4);
+    else if (wireType === wire.groupStart) this.skipGroup();
     else throw new Error(`protobuf: wire type ${wireType} where a field was expected`);
   }
 
@@ -109,8 +103,8 @@ class Reader {
     let depth = 1;
     while (depth > 0) {
       const wireType = this.varint() & 7;
-      if (wireType === wireGroupStart) depth += 1;
-      else if (wireType === wireGroupEnd) depth -= 1;
+      if (wireType === wire.groupStart) depth += 1;
+      else if (wireType === wire.groupEnd) depth -= 1;
       else this.skip(wireType);
     }
   }

@@ -14,8 +14,8 @@ import type protobuf from 'protobufjs';
 export const fieldKind = { string: 0, uint64: 1, bool: 2, enumeration: 3, message: 4 } as const;
 export type FieldKind = (typeof fieldKind)[keyof typeof fieldKind];
 
-export const wireVarint = 0;
-export const wireBytes = 2;
+/** Protobuf's wire types (the low three bits of a field's key). */
+export const wireType = { varint: 0, fixed64: 1, bytes: 2, groupStart: 3, groupEnd: 4, fixed32: 5 } as const;
 
 export interface FastField {
   readonly name: string; // as in the .proto (proto-loader keeps the case)
@@ -57,14 +57,14 @@ interface FieldShape {
 
 function field(shape: FieldShape): FastField {
   const values = shape.values ?? [];
-  const wireType = shape.kind === fieldKind.string || shape.kind === fieldKind.message ? wireBytes : wireVarint;
+  const wire = shape.kind === fieldKind.string || shape.kind === fieldKind.message ? wireType.bytes : wireType.varint;
   return {
     name: shape.name,
     number: shape.number,
     kind: shape.kind,
     type: shape.type,
     repeated: shape.repeated === true,
-    tag: shape.number * 8 + wireType,
+    tag: shape.number * 8 + wire,
     tagBytes: shape.number < 16 ? 1 : shape.number < 2048 ? 2 : shape.number < 262_144 ? 3 : shape.number < 33_554_432 ? 4 : 5,
     values,
     numbers: new Map(values.map((value, index) => [value, index])),

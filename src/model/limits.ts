@@ -86,6 +86,10 @@ export const limits = {
   grpcKeepaliveTimeoutMs: 20_000,
   /** Listeners: at most one log line per reason (connection limit, handshake, idle) per this interval. */
   listenerRefusalLogIntervalMs: 10_000,
+  /** Lists of a mailbox as read from a gRPC message, before the rules' own bounds (aclEntriesMax, replicasMax, nameHistoryMax) name the problem. */
+  wireAclEntriesMax: 10_000,
+  wireReplicasMax: 1000,
+  wireNameHistoryMax: 64,
   /** A fast codec that falls back to the generic one: at most one warning per method and direction per this interval. */
   codecFallbackLogIntervalMs: 10_000,
   /** A read waiting for min_revision gives up after this long without a deadline. */
