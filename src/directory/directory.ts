@@ -60,7 +60,7 @@ import {
   SyncListing,
   SyncReport,
 } from './sync-rules.js';
-import { backupDatabase, type BackupFacts } from '../store/backup.js';
+import type { BackupFacts } from '../store/backup.js';
 import { WatchHub, type WatchFilter, type WatchSink, type WatchSubscription } from './watch.js';
 
 export interface Clock {
@@ -437,7 +437,7 @@ export class Directory {
   async backupCopy(): Promise<BackupFacts & { path: string }> {
     const path = `${this.store.path}.backup-${process.pid}-${cryptoRandomBytes(6).toString('hex')}`;
     try {
-      return { ...(await backupDatabase(this.store.db, path)), path };
+      return { ...(await this.store.backupTo(path)), path };
     } catch (error) {
       rmSync(path, { force: true });
       throw error;

@@ -16,6 +16,7 @@ import { sortKey } from '../../src/model/names.js';
 import { StandaloneEngine } from '../../src/replication/standalone.js';
 import { migrations } from '../../src/store/schema.js';
 import { bulkLoadIncompleteKey, Store } from '../../src/store/store.js';
+import { connectionOf } from '../../src/store/connection.js';
 
 const directories: string[] = [];
 afterEach(() => {
@@ -64,13 +65,13 @@ describe('schema migration 4 (mailboxes as a rowid table)', () => {
     const engine = new StandaloneEngine(store);
     const directory = new Directory(store, engine);
     try {
-      expect(store.db.pragma('user_version', { simple: true })).toBe(migrations.length);
+      expect(connectionOf(store).pragma('user_version', { simple: true })).toBe(migrations.length);
       expect(store.mailboxCount()).toBe(4);
       expect(store.mailboxByUniqueid('user.alice.Sent-id')?.name).toBe('user.alice.Sent');
       expect(store.subtree('user.alice', 10).map((mailbox) => mailbox.name)).toEqual([
         'user.alice', 'user.alice.Archive', 'user.alice.Archive.2024', 'user.alice.Sent',
       ]);
-      const aclJoined = store.db
+      const aclJoined = connectionOf(store)
         .prepare<[], { n: number }>(`SELECT count(*) AS n FROM acl_index a JOIN mailboxes m ON m.uniqueid = a.uniqueid WHERE a.identifier = 'alice'`)
         .get();
       expect(aclJoined?.n).toBe(4);
@@ -112,12 +113,12 @@ describe('schema migration 5 (uniqueid unique by an index of its own)', () => {
     const fresh = new Store({ dataDir: ':memory:', synchronous: 'OFF', onSchemaUpgrade: (from, to) => upgrades.push([from, to]) });
     try {
       expect(upgrades).toEqual([[4, migrations.length]]);
-      expect(store.db.prepare('SELECT rowid, uniqueid, name, record FROM mailboxes ORDER BY rowid').all()).toEqual(before);
-      expect(schemaOf(store.db)).toEqual(schemaOf(fresh.db));
+      expect(connectionOf(store).prepare('SELECT rowid, uniqueid, name, record FROM mailboxes ORDER BY rowid').all()).toEqual(before);
+      expect(schemaOf(connectionOf(store))).toEqual(schemaOf(connectionOf(fresh)));
       expect(store.mailboxByUniqueid('bob-49')?.name).toBe('user.bob.f49');
-      const plan = store.db.prepare("EXPLAIN QUERY PLAN SELECT record FROM mailboxes WHERE uniqueid = 'bob-1'").all() as Array<{ detail: string }>;
+      const plan = connectionOf(store).prepare("EXPLAIN QUERY PLAN SELECT record FROM mailboxes WHERE uniqueid = 'bob-1'").all() as Array<{ detail: string }>;
       expect(plan.map((row) => row.detail).join(' ')).toMatch(/USING INDEX mailboxes_by_uniqueid/);
-      expect(() => store.db.prepare(
+      expect(() => connectionOf(store).prepare(
         `INSERT INTO mailboxes(uniqueid, name, sortkey, owner, is_root, server, state, reserved_until_ms, revision, record)
          VALUES ('bob-1', 'user.bob.other', x'00', 'bob', 0, 'backend1', 2, 0, 1, '{}')`,
       ).run()).toThrow(/UNIQUE constraint failed: mailboxes.uniqueid/);
