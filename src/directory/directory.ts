@@ -351,12 +351,11 @@ export class Directory {
   }
 
   listServers(): Revisioned<ServerLoad[]> {
-    const users = this.store.usersPerServer();
-    const mailboxes = this.store.mailboxesPerServer();
+    const counts = new Map(this.store.placementCounts().map((count) => [count.server, count]));
     const value = this.store.servers().map((server) => ({
       server,
-      users: users.get(server.name) ?? 0,
-      mailboxes: mailboxes.get(server.name) ?? 0,
+      users: counts.get(server.name)?.users ?? 0,
+      mailboxes: counts.get(server.name)?.mailboxes ?? 0,
     }));
     return { value, revision: this.revision() };
   }

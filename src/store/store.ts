@@ -1,14 +1,11 @@
 /**
- * The SQLite store (better-sqlite3): the directory's one door to its data.
- * Reads come from StoreQueries (queries.ts), the connection's life from
- * connection.ts; this module owns the writes and what they keep in step:
- * `apply(changes, revision)` writes one commit's changes with the reverse ACL
- * and replica indexes, the placement counters (users and mailboxes per server),
- * the revision and the change log, and empties the read caches (AclReadCache,
- * ChildrenMemo, each bounded in entries) before the change is visible. Callers
- * run `apply` inside `transaction(fn)` or `beginWrite`/`commitWrite`; a
- * rollback through them empties the caches and rereads the revision. The raw
- * connection is never handed out (connection.ts `connectionOf` is for src/store).
+ * The Store, the directory's one door to its data: reads from StoreQueries,
+ * the connection's life from connection.ts, and here the writes. `apply` writes
+ * one commit's changes with the reverse ACL and replica indexes, the placement
+ * counters, the revision and the change log, and empties the bounded read
+ * caches before the change is visible. Callers run it inside `transaction(fn)`
+ * or `beginWrite`/`commitWrite`; a rollback through them empties the caches and
+ * rereads the revision. It never hands out its raw connection.
  */
 import type Database from 'better-sqlite3';
 import { indexedIdentifier } from '../model/acl.js';
