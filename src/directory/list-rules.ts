@@ -13,7 +13,8 @@ import { limits } from '../model/limits.js';
 import { compilePattern, matchPattern } from '../model/pattern.js';
 import { domainOfValidName, localPart, userRootName, validateUserId } from '../model/names.js';
 import type { MailboxRecord } from '../model/records.js';
-import type { ListCandidate, Store } from '../store/store.js';
+import type { StoreQueries } from '../store/queries.js';
+import type { ListCandidate } from '../store/store.js';
 
 /** Candidate records LIST may consider for one caller before it refuses. */
 export const listCandidatesMax = 200_000;
@@ -55,7 +56,7 @@ function pageSizeOf(requested: number): number {
 }
 
 /** The caller's candidates: own hierarchy plus reverse-index rows, each mailbox once. */
-function candidatesOf(store: Store, user: string, identifiers: readonly string[]): ListCandidate[] {
+function candidatesOf(store: StoreQueries, user: string, identifiers: readonly string[]): ListCandidate[] {
   const tooMany = (): Error => resourceExhausted(`LIST would consider more than ${listCandidatesMax} mailboxes for this caller`);
   const rows = store.listCandidates(user, identifiers, listCandidatesMax, tooMany);
   // A mailbox shared with several of the caller's identifiers comes once per identifier: keep the first.
@@ -90,7 +91,7 @@ function ownParents(candidates: readonly ListCandidate[]): Set<string> {
 }
 
 /** The LIST rule; a pure read. */
-export function listMailboxes(store: Store, input: ListInput): ListResult {
+export function listMailboxes(store: StoreQueries, input: ListInput): ListResult {
   validateUserId(input.user);
   userRootName(input.user);
   if (input.groups.length > limits.listGroupsMax) {

@@ -17,6 +17,7 @@ import type {
   UserRecord,
 } from '../model/records.js';
 import type { Decision } from '../replication/engine.js';
+import type { StoreQueries } from '../store/queries.js';
 import { stateCode, type Store } from '../store/store.js';
 
 /** Weight bounds for a server's share of placements. */
@@ -53,14 +54,14 @@ function isUp(server: ServerRecord | undefined): boolean {
   return server !== undefined && server.state === 'UP';
 }
 
-function businessHomeOf(store: Store, user: string): string | null {
+function businessHomeOf(store: StoreQueries, user: string): string | null {
   const business = store.user(user)?.business ?? '';
   if (business === '') return null;
   return store.business(business)?.homeServer ?? null;
 }
 
 /** The UP server with the fewest users per weight, or null when none is UP. */
-export function leastLoadedUpServer(store: Store, exclude: ReadonlySet<string>, extraUsers?: Map<string, number>): string | null {
+export function leastLoadedUpServer(store: StoreQueries, exclude: ReadonlySet<string>, extraUsers?: Map<string, number>): string | null {
   return leastLoadedOf(store.servers(), store.usersPerServer(), exclude, extraUsers);
 }
 
@@ -248,7 +249,7 @@ export interface PlannedMove {
  * on DRAINING servers (to their business's home, else the least-loaded UP server);
  * also users left marked moving whose move is no longer planned.
  */
-export function planRebalance(store: Store, maxUsers: number): { moves: PlannedMove[]; total: number; staleMoving: string[] } {
+export function planRebalance(store: StoreQueries, maxUsers: number): { moves: PlannedMove[]; total: number; staleMoving: string[] } {
   const moves = new Map<string, PlannedMove>();
   const servers = new Map(store.servers().map((server) => [server.name, server]));
   for (const row of store.misplacedUsers(limits.planUsersMax)) {

@@ -7,6 +7,7 @@
  * limits.shutdownGraceMs, then what is left is cut and the store closes.
  */
 import * as grpc from '@grpc/grpc-js';
+import { useCodecFallbackLogger } from '../api/codec-fallbacks.js';
 import { Directory } from '../directory/directory.js';
 import { defaultWatchBounds, WatchHub, type WatchBounds } from '../directory/watch.js';
 import type { Logger } from '../logging.js';
@@ -153,8 +154,16 @@ export class MbdirNode {
     } else {
       engine = new StandaloneEngine(store);
     }
-    await engine.start();
-    const readPool = await startReadPool(config, store, logger);
+    await engine.start().catch(async (error: unknown) => {
+      await engine.close().catch(() => undefined); // what start opened before it failed
+      store.close();
+      throw error;
+    });
+    const readPool = await startReadPool(config, store, logger).catch(async (error: unknown) => {
+      await engine.close();
+      store.close();
+      throw error;
+    });
     const closeStorage = async (): Promise<void> => {
       await readPool?.close();
       await engine.close();
@@ -181,6 +190,7 @@ export class MbdirNode {
       },
     );
     engine.telemetry = metrics.engineTelemetry;
+    useCodecFallbackLogger(logger.child({ component: 'codec' }));
     watchHub.onCutOff = (reason) => metrics.streamCutOff(reason);
     const { server, adapter, setServing } = createGrpcServer({
       directory,

@@ -1,29 +1,30 @@
 /**
  * A read thread of a serving node (node:worker_threads): one read-only SQLite
- * connection on the node's data directory, answering the directory's heavy
- * reads (src/directory/heavy-reads.ts) with the same rule code as the main
- * thread, each in one read transaction whose revision it reports, and LIST's
- * gRPC answer already encoded (grpc/list-answer.ts). It never writes. Its caches (ACL rows, has-children) hold the state
- * of one revision, `cachesThrough`: the main thread tells it what each commit
- * forgot, and a read whose snapshot is older than that revision bypasses them.
- * A read that needs a revision its snapshot does not hold yet re-reads, bounded.
+ * connection on the node's data directory (src/store/reader.ts), answering the
+ * directory's heavy reads (src/directory/heavy-reads.ts) with the same rule
+ * code as the main thread, each in one read transaction whose revision it
+ * reports, and LIST's gRPC answer already encoded (grpc/list-answer.ts). It
+ * never writes. The main thread tells its store what each commit forgets, which
+ * keeps its caches true to the snapshot it reads. A read that needs a revision
+ * its snapshot does not hold yet reads again, readSnapshotRetriesMax times.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { heavyReads } from '../directory/heavy-reads.js';
+import type { ListInput } from '../directory/list-rules.js';
 import { DirectoryError, unavailable } from '../model/errors.js';
 import { limits } from '../model/limits.js';
+import type { StoreQueries } from '../store/queries.js';
 import type { FromReadThread, ToReadThread } from '../store/read-pool.js';
+import { ReaderStore } from '../store/reader.js';
+import { encodedListRead, listResponseBytes } from './grpc/list-answer.js';
 
-type Read = (store: Store, input: never, revision: number) => unknown;
+type Read = (store: StoreQueries, input: never, revision: number) => unknown;
 
 /** Every read a thread runs: the directory's heavy reads, and LIST answered as gRPC bytes. */
 const reads: Record<string, Read> = {
   ...heavyReads,
-  [encodedListRead]: (store: Store, input: ListInput, revision: number) => listResponseBytes({ value: heavyReads.list(store, input), revision }),
+  [encodedListRead]: (store: StoreQueries, input: ListInput, revision: number) => listResponseBytes({ value: heavyReads.list(store, input), revision }),
 };
-import { Store } from '../store/store.js';
-import { heavyReads } from '../directory/heavy-reads.js';
-import type { ListInput } from '../directory/list-rules.js';
-import { encodedListRead, listResponseBytes } from './grpc/list-answer.js';
 
 interface ThreadData {
   dataDir: string;
@@ -33,32 +34,14 @@ interface ThreadData {
 const port = parentPort;
 if (port === null) throw new Error('read-worker.ts runs as a worker thread only');
 const data = workerData as ThreadData;
-const store = new Store({ dataDir: data.dataDir, synchronous: 'NORMAL', readOnly: true, cacheMebibytes: data.cacheMebibytes });
-/** The revision the caches hold the state of (-1: empty, valid at the next snapshot). */
-let cachesThrough = -1;
-
-function cacheModeAt(revision: number): 'use' | 'bypass' | 'clear' {
-  if (revision === cachesThrough) return 'use';
-  if (revision < cachesThrough) return 'bypass';
-  cachesThrough = revision; // forgets of commits up to this snapshot may not have come yet: start empty
-  return 'clear';
-}
-
-/** Runs one read, or null when the snapshot is older than `atLeast`. */
-function readOnce(read: Read, input: unknown, atLeast: number): { value: unknown; revision: number } | null {
-  return store.readSnapshot((revision) => {
-    if (revision < atLeast) return null;
-    store.useCaches(cacheModeAt(revision));
-    return { value: read(store, input as never, revision), revision };
-  });
-}
+const store = new ReaderStore(data.dataDir, data.cacheMebibytes);
 
 function answer(message: Extract<ToReadThread, { type: 'read' }>, attempt: number): void {
   const { id, kind, input, atLeast } = message;
   try {
     const read = Object.hasOwn(reads, kind) ? reads[kind] : undefined;
     if (read === undefined) throw new Error(`read thread: unknown read ${JSON.stringify(kind)}`);
-    const result = readOnce(read, input, atLeast);
+    const result = store.readSnapshot(atLeast, (revision) => ({ value: read(store, input as never, revision), revision }));
     if (result === null) {
       if (attempt >= limits.readSnapshotRetriesMax) {
         throw unavailable(`read thread: its snapshot stayed older than revision ${atLeast} for ${attempt} ms; retry`);
@@ -79,12 +62,11 @@ port.on('message', (message: ToReadThread) => {
       answer(message, 0);
       return;
     case 'invalidate':
-      for (const forget of message.forgets) store.forgetCached(forget.uniqueid, forget.acl);
-      cachesThrough = Math.max(cachesThrough, message.revision);
+      for (const forget of message.forgets) store.forget(forget.uniqueid, forget.acl);
+      store.applied(message.revision);
       return;
     case 'reset':
-      store.useCaches('clear');
-      cachesThrough = message.revision;
+      store.reset(message.revision);
       return;
     case 'stop':
       store.close();

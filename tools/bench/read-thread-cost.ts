@@ -11,7 +11,7 @@ import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { sortKey } from '../../src/model/names.js';
 import { ReadPool } from '../../src/store/read-pool.js';
-import { Store } from '../../src/store/store.js';
+import { ReaderStore } from '../../src/store/reader.js';
 import { userId } from './generate.js';
 
 function argument(name: string, fallback: string): string {
@@ -26,7 +26,7 @@ async function main(): Promise<void> {
   if (dataDir === '') throw new Error('give --data-dir of a directory made by mbdir bench generate');
   const users = Number(argument('users', '100000'));
   const rounds = Number(argument('rounds', '3'));
-  const store = new Store({ dataDir, synchronous: 'NORMAL', readOnly: true });
+  const store = new ReaderStore(dataDir, 32);
   const pool = await ReadPool.start({ threads: 1, dataDir, cacheMebibytes: 32, script: new URL('../../src/server/read-worker.js', import.meta.url) });
   const name = (): string => `user.${userId(Math.floor(Math.random() * users))}`;
   const pooledRead = (): Promise<unknown> => pool.run('scanPage', { server: '', afterKeyHex: sortKey(name()).toString('hex'), limit: 1 }, 0);

@@ -10,7 +10,7 @@ import { ClientError, type MbdirClient } from '../../src/client/client.js';
 import type { MailboxRecord } from '../../src/model/records.js';
 import type { Change, ServerRecord } from '../../src/model/records.js';
 import { validateServer } from '../../src/directory/placement-rules.js';
-import { mailboxToWire } from '../../src/server/grpc/wire.js';
+import { mailboxToWire } from '../../src/api/wire.js';
 import { EmptyDirectoryLoad, isEmptyForBulkLoad } from '../../src/store/bulk-load.js';
 import { Store, type SynchronousMode } from '../../src/store/store.js';
 import type { ServerRegistry } from './import-servers.js';
@@ -165,11 +165,11 @@ export class DataDirSink implements MailboxSink, ServerRegistry {
 
   /** Writes what is pending, makes the load durable (the fast load's indexes, fsync, WAL) and closes the store. */
   async finish(): Promise<void> {
-    if (!this.store.db.open) return;
+    if (!this.store.isOpen()) return;
     await this.fastLoad?.finish();
     this.flush();
     if (this.store.revision() < this.revision) this.store.bulkApply([], this.revision);
-    this.store.db.pragma('wal_checkpoint(TRUNCATE)');
+    this.store.checkpointWholeLog();
     this.store.close();
     this.lock.release();
   }

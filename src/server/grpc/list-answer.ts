@@ -7,8 +7,8 @@
  */
 import type { Revisioned } from '../../directory/directory.js';
 import type { ListResult } from '../../directory/list-rules.js';
-import { encodeListResponse } from './fast-encode.js';
-import { mailboxToWire } from './wire.js';
+import { encodeListResponse } from '../../api/fast-encode.js';
+import { mailboxToWire } from '../../api/wire.js';
 
 /** The heavy read a read thread answers with ListMailboxesResponse bytes (read-worker.ts). */
 export const encodedListRead = 'list.grpc';
