@@ -36,16 +36,6 @@ export interface WatchFilter {
 /** Records read per step of a snapshot or catch-up. */
 const watchReadBatch = 500;
 
-/** One page of the mailbox table in sort-key order after `afterKey` (Store.scanPage's shape). */
-export type SnapshotPage = { mailboxes: MailboxRecord[]; lastKey: Buffer };
-
-/**
- * Reads snapshot pages elsewhere (a node's read threads): a promise, so the
- * subscriber sends nothing more until its page arrives. Absent, pages are read
- * from the store at once.
- */
-export type SnapshotPageReader = (server: string, afterKey: Buffer, limit: number) => Promise<SnapshotPage>;
-
 /**
  * Snapshot and catch-up pages after the first are read one per event-loop
  * turn across all subscribers, in the order they asked: a page costs
@@ -222,8 +212,6 @@ export class WatchSubscription implements BudgetedSubscriber {
   private closed = false;
   private inSnapshot: boolean;
   private pageScheduled = false;
-  /** A snapshot page is being read on a read thread: nothing is read or sent from the page until it comes. */
-  private reading = false;
   /** The revision of the last change item sent (live items of one commit are sent together or queued together). */
   private sentRevision = 0;
 
@@ -236,7 +224,6 @@ export class WatchSubscription implements BudgetedSubscriber {
     private readonly budget: WatchBudget,
     private readonly onClose: () => void,
     private readonly onCutOff: (reason: CutOffReason) => void = () => undefined,
-    private readonly snapshotPages: SnapshotPageReader | null = null,
   ) {
     this.phase = phaseOf(start);
     this.inSnapshot = this.phase.kind === 'snapshot';
@@ -289,7 +276,7 @@ export class WatchSubscription implements BudgetedSubscriber {
   flush(readNow = true): void {
     let pagesRead = 0;
     try {
-      while (!this.closed && !this.blocked && !this.reading) {
+      while (!this.closed && !this.blocked) {
         if (this.pageHead < this.page.length) {
           const item = this.page[this.pageHead++] as WatchItem;
           this.hold(-pageItemBytes(item));
@@ -335,34 +322,9 @@ export class WatchSubscription implements BudgetedSubscriber {
   }
 
   private readPage(phase: Exclude<Phase, { kind: 'live' }>): void {
-    if (phase.kind === 'snapshot' && this.snapshotPages !== null) {
-      this.readSnapshotElsewhere(phase, this.snapshotPages);
-      return;
-    }
-    this.usePage(phase.kind === 'snapshot' ? this.snapshotItems(phase, this.store.scanPage(this.snapshotServer(), phase.afterKey, watchReadBatch)) : this.readCatchup(phase));
-  }
-
-  private usePage(items: WatchItem[]): void {
-    this.page = items;
+    this.page = phase.kind === 'snapshot' ? this.readSnapshot(phase) : this.readCatchup(phase);
     this.pageHead = 0;
     this.hold(this.page.reduce((bytes, item) => bytes + pageItemBytes(item), 0));
-  }
-
-  /** Reads the next snapshot page through `reader`; the subscriber goes on when it comes (or fails with its error). */
-  private readSnapshotElsewhere(phase: Extract<Phase, { kind: 'snapshot' }>, reader: SnapshotPageReader): void {
-    this.reading = true;
-    reader(this.snapshotServer(), phase.afterKey, watchReadBatch).then(
-      (page) => {
-        this.reading = false;
-        if (this.closed) return;
-        this.usePage(this.snapshotItems(phase, page));
-        this.flush();
-      },
-      (error: unknown) => {
-        this.reading = false;
-        this.fail(error);
-      },
-    );
   }
 
   private hold(deltaBytes: number): void {
@@ -418,12 +380,9 @@ export class WatchSubscription implements BudgetedSubscriber {
     this.sink.end(error instanceof Error ? error : new Error(String(error)));
   }
 
-  /** The one server a snapshot may read alone (its index), or '' for all. */
-  private snapshotServer(): string {
-    return this.filter.servers.length === 1 ? (this.filter.servers[0] ?? '') : '';
-  }
-
-  private snapshotItems(phase: Extract<Phase, { kind: 'snapshot' }>, page: SnapshotPage): WatchItem[] {
+  private readSnapshot(phase: Extract<Phase, { kind: 'snapshot' }>): WatchItem[] {
+    const server = this.filter.servers.length === 1 ? (this.filter.servers[0] ?? '') : '';
+    const page = this.store.scanPage(server, phase.afterKey, watchReadBatch);
     phase.afterKey = page.lastKey;
     const items: WatchItem[] = [];
     for (const mailbox of page.mailboxes) {
@@ -501,8 +460,6 @@ export type CutOffReason = 'buffer' | 'budget';
 export class WatchHub {
   /** Told of each subscriber cut off (metrics); set by the node. */
   onCutOff: (reason: CutOffReason) => void = () => undefined;
-  /** Where snapshot pages are read when not from the store at once (the node's read threads); set by the node. */
-  snapshotPages: SnapshotPageReader | null = null;
   private readonly groups = new Map<string, WatchGroup>();
   private subscribers = 0;
   /** Set by endAll: the node is stopping, so a new subscription is refused, told where to resume. */
@@ -553,7 +510,6 @@ export class WatchHub {
       this.budget,
       () => this.release(key, subscription),
       (reason) => this.onCutOff(reason),
-      this.snapshotPages,
     );
     group.subscribers.add(subscription);
     this.subscribers += 1;

@@ -176,7 +176,6 @@ export class MbdirNode {
       readPool,
       ...(config.reservationTtlMs === undefined ? {} : { reservationTtlMs: config.reservationTtlMs }),
     });
-    if (readPool !== null) watchHub.snapshotPages = (server, afterKey, limit) => directory.mailboxPage(server, afterKey, limit);
     const metrics = new NodeMetrics(
       { version: config.version, nodeId: config.nodeId, engine: engine.kind },
       {
