@@ -13,7 +13,8 @@ import { dirname, join } from 'node:path';
 import { mbdirEntry } from './entry.js';
 import { InvalidArgumentError, type Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { MbdirClient, type Message } from '../../src/client/client.js';
+import { MbdirClient } from '../../src/client/client.js';
+import type { LookupStreamResponse__Output } from '../../src/client/messages.js';
 import { limits } from '../../src/model/limits.js';
 import { ApiSink, DataDirSink, type MailboxSink } from '../cli/mailbox-sinks.js';
 import { authHttpOnce, authHttpRequest, headersOfAnswer, runHttpEchoServer } from './auth-http.js';
@@ -46,11 +47,11 @@ async function putPlacementThroughApi(client: MbdirClient, shape: DirectoryShape
   for (const change of generatePlacement(shape)) {
     if (change.kind === 'server.put') {
       const server = change.server;
-      await client.place('PutServer', { name: server.name, imap_address: server.imapAddress, lmtp_address: server.lmtpAddress, pop3_address: server.pop3Address, state: 'UP', weight: 1, datacenter: server.datacenter });
+      await client.putServer({ name: server.name, imap_address: server.imapAddress, lmtp_address: server.lmtpAddress, pop3_address: server.pop3Address, state: 'UP', weight: 1, datacenter: server.datacenter });
     } else if (change.kind === 'business.put') {
-      await client.place('PutBusiness', { id: change.business.id, home_server: change.business.homeServer });
+      await client.putBusiness({ id: change.business.id, home_server: change.business.homeServer });
     } else if (change.kind === 'user.put') {
-      await client.place('SetUserBusiness', { user: change.user.user, business: change.user.business });
+      await client.setUserBusiness({ user: change.user.user, business: change.user.business });
     }
   }
 }
@@ -157,30 +158,41 @@ interface RunContext {
   created: string[];
 }
 
-/** One request of a unary operation against the real node; returns [method, request, names served]. */
-function requestOf(operation: UnaryOperation, context: RunContext, picker: RequestPicker, sequence: number): [string, Message, number] {
+/** One call of a unary operation: how to send it, the names it serves, the mailbox it creates (if any). */
+interface UnaryCall {
+  send(client: MbdirClient): Promise<object>;
+  names: number;
+  created: string | null;
+}
+
+/** One request of a unary operation against the real node (or the echo, which answers as the node did). */
+function requestOf(operation: UnaryOperation, context: RunContext, picker: RequestPicker, sequence: number): UnaryCall {
   switch (operation) {
-    case 'GetMailbox':
-      return ['GetMailbox', { name: picker.name() }, 1];
-    case 'LookupMailboxes':
-      return ['LookupMailboxes', { names: picker.names(context.settings.lookupBatchNames) }, context.settings.lookupBatchNames];
-    case 'ListMailboxes':
-      return ['ListMailboxes', picker.listRequest(), 1];
-    case 'ResolveUser':
-      return ['ResolveUser', { user: userId(picker.userIndex()) }, 1];
+    case 'GetMailbox': {
+      const name = picker.name();
+      return { send: (client) => client.getMailbox({ name }), names: 1, created: null };
+    }
+    case 'LookupMailboxes': {
+      const names = picker.names(context.settings.lookupBatchNames);
+      return { send: (client) => client.lookupMailboxes({ names }), names: names.length, created: null };
+    }
+    case 'ListMailboxes': {
+      const request = picker.listRequest();
+      return { send: (client) => client.listMailboxes(request), names: 1, created: null };
+    }
+    case 'ResolveUser': {
+      const user = userId(picker.userIndex());
+      return { send: (client) => client.resolveUser({ user }), names: 1, created: null };
+    }
     case 'CreateMailbox': {
       const name = `user.${userId(picker.userIndex())}.b${context.runTag}c${sequence}`;
-      return ['CreateMailbox', { mailbox: { name }, request_id: `${context.runTag}-${sequence}` }, 1];
+      return { send: (client) => client.createMailbox({ mailbox: { name }, request_id: `${context.runTag}-${sequence}` }), names: 1, created: name };
     }
     case 'RenameMailbox': {
       const name = context.created[sequence] ?? '';
-      return ['RenameMailbox', { name, new_name: `${name}r` }, 1];
+      return { send: (client) => client.renameMailbox({ name, new_name: `${name}r` }), names: 1, created: null };
     }
   }
-}
-
-function call(client: MbdirClient, method: string, request: Message): Promise<Message> {
-  return method === 'ResolveUser' ? client.place(method, request) : client.mailbox(method, request);
 }
 
 /** A measured run and the CPU the server (or echo) and this load generator spent on it. */
@@ -240,11 +252,11 @@ function unarySlices(operation: UnaryOperation, context: RunContext, target: Tar
     const mine = sequence;
     sequence += 1;
     if (operation === 'RenameMailbox' && mine >= context.created.length) return -1;
-    const [method, request, names] = requestOf(operation, context, picker, isEcho ? mine % Math.max(1, context.created.length) : mine);
-    const answer = await call(clientOf(target, worker), method, request);
-    if (!isEcho && canned[method] === undefined) canned[method] = answer;
-    if (!isEcho && operation === 'CreateMailbox') context.created.push(String((request['mailbox'] as Message)['name']));
-    return names;
+    const request = requestOf(operation, context, picker, isEcho ? mine % Math.max(1, context.created.length) : mine);
+    const answer = await request.send(clientOf(target, worker));
+    if (!isEcho && canned[operation] === undefined) canned[operation] = answer;
+    if (!isEcho && request.created !== null) context.created.push(request.created);
+    return request.names;
   };
   return async (durationMs, warmupMs) => {
     // Renames consume what CreateMailbox made: the write path is warm by then.
@@ -283,8 +295,7 @@ async function nodeAndEcho(settings: LoadSettings, node: Slice, echo: Slice | nu
 async function runUnary(operation: UnaryOperation, concurrency: number, context: RunContext, echo: Target | null, canned: CannedResponses): Promise<OperationResult> {
   const node = unarySlices(operation, context, context.node, concurrency, canned);
   // runBench filled the echo's canned answer for this call from the node's own answer.
-  const method = requestOf(operation, context, new RequestPicker(context.shape, 0), 0)[0];
-  const echoSlices = echo !== null && canned[method] !== undefined ? unarySlices(operation, context, echo, concurrency, null) : null;
+  const echoSlices = echo !== null && canned[operation] !== undefined ? unarySlices(operation, context, echo, concurrency, null) : null;
   const [real, echoPhase] = await nodeAndEcho(context.settings, node, echoSlices);
   return resultOf(labelOf(operation, concurrency, context.settings), real, echoPhase, rssMebibytes(context.node.pid), operation === 'LookupMailboxes');
 }
@@ -379,11 +390,11 @@ function labelOf(operation: UnaryOperation, concurrency: number, settings: LoadS
 }
 
 /** The first LookupStream response for the echo to answer with (the same batch size as the run). */
-async function cannedStreamResponse(context: RunContext): Promise<Message> {
+async function cannedStreamResponse(context: RunContext): Promise<LookupStreamResponse__Output> {
   const stream = clientOf(context.node, 0).lookupStream();
   const picker = new RequestPicker(context.shape, context.settings.seed + 1);
   const batch = Math.max(1, context.settings.streamBatchNames);
-  const response = new Promise<Message>((resolve, reject) => {
+  const response = new Promise<LookupStreamResponse__Output>((resolve, reject) => {
     stream.once('data', resolve);
     stream.once('error', reject);
   });
@@ -496,7 +507,7 @@ export async function runBench(options: RunOptions): Promise<RunReport> {
     if (endpoint === undefined) throw new Error('bench run needs --data-dir (it starts the node) or --endpoint');
     const node: Target = { endpoint, clients: connect(endpoint, options.settings.connections), pid: serverPid };
     const client = clientOf(node, 0); // setup calls and Watch's writes
-    const nodeMailboxes = Number((await client.status())['mailboxes'] ?? 0);
+    const nodeMailboxes = (await client.status()).mailboxes;
     warnOnShapeMismatch(options.shape, nodeMailboxes);
     const context: RunContext = { node, shape: options.shape, settings: options.settings, runTag: Date.now().toString(36), created: [] };
     const canned: CannedResponses = {};
@@ -510,8 +521,7 @@ export async function runBench(options: RunOptions): Promise<RunReport> {
       // The echo's Watch broadcasts the creates it answers: it needs a create's answer too.
       const unary = operation === 'Watch' ? 'CreateMailbox' : (operation as UnaryOperation);
       if (operation === 'Watch' && canned['CreateMailbox'] !== undefined) continue;
-      const [method, request] = requestOf(unary, context, new RequestPicker(options.shape, options.settings.seed + 1), 1_000_000_000);
-      canned[method] = await call(client, method, request);
+      canned[unary] = await requestOf(unary, context, new RequestPicker(options.shape, options.settings.seed + 1), 1_000_000_000).send(client);
     }
     let echo: Target | null = null;
     if (options.echo) {

@@ -27,10 +27,10 @@ async function backupThroughEndpoint(command: Command, partial: string): Promise
   try {
     for await (const message of client.backup()) {
       if (announced < 0) {
-        announced = Number(message['total_bytes']);
+        announced = message.total_bytes;
         continue;
       }
-      const data = message['data'] as Buffer;
+      const data = message.data;
       written += data.length;
       if (!out.write(data)) await once(out, 'drain');
     }

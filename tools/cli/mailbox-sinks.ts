@@ -194,21 +194,20 @@ export class ApiSink implements MailboxSink, ServerRegistry {
   }
 
   async registeredServers(): Promise<ReadonlySet<string>> {
-    const answer = await this.client.place('ListServers', {});
-    const loads = (answer['servers'] ?? []) as Array<{ server?: { name?: string } }>;
-    return new Set(loads.map((load) => String(load.server?.name ?? '')));
+    const answer = await this.client.listServers({});
+    return new Set(answer.servers.map((load) => load.server?.name ?? ''));
   }
 
   async registerServers(servers: readonly ServerRecord[]): Promise<void> {
     for (const server of servers) {
-      await this.client.place('PutServer', { name: server.name, state: server.state, weight: server.weight });
+      await this.client.putServer({ name: server.name, state: server.state, weight: server.weight });
     }
   }
 
   private async create(mailbox: MailboxRecord): Promise<void> {
     try {
-      const answer = await this.client.mailbox('CreateMailbox', { mailbox: mailboxToWire(mailbox) });
-      if (answer['outcome'] === 'CREATED' || answer['outcome'] === 'REPLICA_ADDED') this.counts.written += 1;
+      const answer = await this.client.createMailbox({ mailbox: mailboxToWire(mailbox) });
+      if (answer.outcome === 'CREATED' || answer.outcome === 'REPLICA_ADDED') this.counts.written += 1;
       else this.counts.unchanged += 1;
     } catch (error) {
       if (error instanceof ClientError && error.codeName === 'ALREADY_EXISTS') {

@@ -222,8 +222,8 @@ function* dataDirPages(dataDir: string, server: string): Generator<MailboxRecord
 /** Pages of a running node (ScanMailboxes, already in sort-key order). */
 async function* endpointPages(client: MbdirClient, server: string): AsyncGenerator<MailboxRecord[]> {
   let page: MailboxRecord[] = [];
-  for await (const message of client.stream('ScanMailboxes', { server, include_reserved: false })) {
-    page.push({ ...mailboxFromWire(message), revision: Number(message['revision'] ?? 0) });
+  for await (const message of client.scanMailboxes({ server, include_reserved: false })) {
+    page.push({ ...mailboxFromWire(message), revision: message.revision });
     if (page.length >= exportPageMailboxes) {
       yield page;
       page = [];
