@@ -14,7 +14,7 @@ import type { ClusterClient } from '../api/generated/mbdir/v1/Cluster.js';
 import type { MailboxesClient } from '../api/generated/mbdir/v1/Mailboxes.js';
 import type { PlacementClient } from '../api/generated/mbdir/v1/Placement.js';
 import { limits } from '../model/limits.js';
-import { mbdirPackage } from '../server/grpc/proto.js';
+import { mbdirPackage } from '../api/proto.js';
 import { toClientError } from './errors.js';
 import type * as api from './messages.js';
 import { ServerStreamReader, type MessageStream } from './server-stream.js';

@@ -11,7 +11,7 @@ import { ClientError, type MbdirClient } from '../../src/client/client.js';
 import type { AclEntry, Location, Mailbox, StatusResponse__Output } from '../../src/client/messages.js';
 import { limits } from '../../src/model/limits.js';
 import { parseDumpLine } from '../../src/model/cyrus-dump.js';
-import { mailboxToWire } from '../../src/server/grpc/wire.js';
+import { mailboxToWire } from '../../src/api/wire.js';
 import { clientFromCommand, type GlobalOptions } from './global-options.js';
 import { formatListed, formatMailbox, formatServer, formatStatus, printJson } from './format.js';
 
