@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EtcdCluster } from '../helpers/etcd-cluster.js';
 import { runCli, startServer, type ServerProcess } from '../helpers/server-process.js';
-import { encodeNetstring, NetstringParser } from '../../src/server/socketmap/netstring.js';
+import { encodeNetstring, NetstringParser } from '../../src/model/netstring.js';
 
 /** A socketmap client on one connection: sends netstrings, collects reply payloads. */
 class SocketmapClient {

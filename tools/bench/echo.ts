@@ -15,7 +15,7 @@ import * as grpc from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
 import { isInSubtree } from '../../src/model/names.js';
 import { passEncodedResponses, services } from '../../src/api/proto.js';
-import { grpcServerOptions } from '../../src/server/grpc/server.js';
+import { grpcServerOptions } from '../../src/server/node-entry.js';
 
 /** The node's answer to each method, by method name, as the bench received it. */
 export type CannedResponses = Record<string, object>;

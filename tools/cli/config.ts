@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { recipientRulesOf } from '../../src/model/recipients.js';
 import { validateAddress } from '../../src/model/labels.js';
-import { cacheMebibytesMax, defaultCacheMebibytes } from '../../src/store/store.js';
+import { cacheMebibytesMax, defaultCacheMebibytes } from '../../src/server/node-entry.js';
 
 export interface ServeSettings {
   engine: 'standalone' | 'etcd';

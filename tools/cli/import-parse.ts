@@ -12,7 +12,7 @@ import { parseDumpLine } from '../../src/model/cyrus-dump.js';
 import { invalidArgument } from '../../src/model/errors.js';
 import type { MailboxRecord } from '../../src/model/records.js';
 import { generateUniqueid } from '../../src/model/uniqueid.js';
-import { packedFieldSeparator, packMailboxRow } from '../../src/store/packed-rows.js';
+import { packedFieldSeparator, packMailboxRow } from '../../src/store/offline.js';
 
 export interface ImportOptions {
   /** Server of entries that carry none (`--server`). */

@@ -11,10 +11,8 @@ import type { MailboxRecord } from '../../src/model/records.js';
 import type { Change, ServerRecord } from '../../src/model/records.js';
 import { validateServer } from '../../src/directory/placement-rules.js';
 import { mailboxToWire } from '../../src/api/wire.js';
-import { EmptyDirectoryLoad, isEmptyForBulkLoad } from '../../src/store/bulk-load.js';
-import { Store, type SynchronousMode } from '../../src/store/store.js';
+import { DataDirLock, EmptyDirectoryLoad, isEmptyForBulkLoad, Store, type SynchronousMode } from '../../src/store/offline.js';
 import type { ServerRegistry } from './import-servers.js';
-import { DataDirLock } from '../../src/store/data-dir-lock.js';
 import { hostname } from 'node:os';
 
 /** Mailboxes written by one bulk transaction into a directory that holds mailboxes already. */

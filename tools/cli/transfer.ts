@@ -18,7 +18,7 @@ import { dumpFooter, dumpHeader, dumpLineBytesMax, formatDumpLine, parseDumpLine
 import { invalidArgument } from '../../src/model/errors.js';
 import type { MailboxRecord } from '../../src/model/records.js';
 import { mailboxFromWire } from '../../src/api/wire.js';
-import { Store, type SynchronousMode } from '../../src/store/store.js';
+import { Store, type SynchronousMode } from '../../src/store/offline.js';
 import { importedMailbox, type ImportOptions } from './import-parse.js';
 import { importChunkBytes, loadPackedDump } from './import-pipeline.js';
 import { admitDumpServers, serversNamedByDump, type ServerRegistry } from './import-servers.js';
