@@ -5,24 +5,17 @@
  * per mailbox; sizing each message first and writing it into one buffer costs
  * a fraction of that, and LIST and the lookups are mostly this.
  *
- * It takes the same plain objects as proto-loader (snake_case fields, enums as
- * their names, 64-bit integers as numbers below 2^53) and writes standard
- * proto3: default values are left out. test/property/fast-encode.test.ts checks
- * that protobufjs decodes every output to what the generic encoder's gives.
- * It must never be the only encoder: methods not listed in proto.ts keep theirs.
+ * The fields written are those of the tables in fast-fields.ts (checked against
+ * the .proto when src/api loads). It takes the plain objects proto-loader takes
+ * (snake_case fields, enums as their names, 64-bit integers as numbers below
+ * 2^53) and writes standard proto3: default values are left out. A value of
+ * another shape (a string where a number goes, a negative enum) throws, and
+ * proto.ts hands it to the generic encoder. It must never be the only encoder.
+ * test/property/fast-encode.property.test.ts checks it against protobufjs.
  */
+import { fieldKind, type FastField, type FastMessage, listMailboxesResponseTable, lookupMailboxesResponseTable, mailboxResponseTable } from './fast-fields.js';
 
 type Plain = Record<string, unknown>;
-
-const mailboxStates: Record<string, number> = { MAILBOX_STATE_UNSPECIFIED: 0, RESERVED: 1, ACTIVE: 2 };
-
-const wireVarint = 0;
-const wireBytes = 2;
-
-const text = (value: unknown): string => (typeof value === 'string' ? value : '');
-const stateNumber = (value: unknown): number => (typeof value === 'number' ? value : (mailboxStates[text(value)] ?? 0));
-const whole = (value: unknown): number => (typeof value === 'number' ? value : Number(value ?? 0));
-const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
 
 /** Strings up to this length are copied in JS when ASCII; a native call costs more than the copy. */
 const inlineCopyMax = 64;
@@ -36,7 +29,6 @@ function utf8Length(value: string): number {
 }
 
 function varintSize(value: number): number {
-  if (value < 0) return 10; // int32 negatives take ten bytes; none of ours are negative
   let size = 1;
   while (value >= 128) {
     value = Math.floor(value / 128);
@@ -45,11 +37,106 @@ function varintSize(value: number): number {
   return size;
 }
 
-/** A field's tag, key and payload sizes, computed once per message and written in the same order. */
+function refuse(message: FastMessage, entry: FastField, what: string): never {
+  throw new TypeError(`fast-encode: ${message.name}.${entry.name} ${what}`);
+}
+
+/** A field's string, '' when absent; anything else is refused (the generic encoder converts it). */
+function textOf(value: unknown, message: FastMessage, entry: FastField): string {
+  if (typeof value === 'string') return value;
+  if (value === undefined || value === null) return '';
+  return refuse(message, entry, 'is not a string');
+}
+
+/** A field's varint (uint64, bool, enum), 0 when absent; a value the fast path does not write as given throws. */
+function varintOf(value: unknown, message: FastMessage, entry: FastField): number {
+  if (value === undefined || value === null) return 0;
+  if (entry.kind === fieldKind.bool) {
+    if (typeof value !== 'boolean') refuse(message, entry, 'is not a boolean');
+    return value ? 1 : 0;
+  }
+  if (entry.kind === fieldKind.enumeration && typeof value === 'string') {
+    return entry.numbers.get(value) ?? refuse(message, entry, `has no value ${JSON.stringify(value.slice(0, 64))}`);
+  }
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) refuse(message, entry, 'is not a non-negative integer below 2^53');
+  return value;
+}
+
+function listOf(value: unknown, message: FastMessage, entry: FastField): readonly unknown[] {
+  if (Array.isArray(value)) return value;
+  if (value === undefined || value === null) return [];
+  return refuse(message, entry, 'is not a list');
+}
+
+function objectOf(value: unknown, message: FastMessage, entry: FastField): Plain {
+  if (typeof value === 'object' && value !== null) return value as Plain;
+  return refuse(message, entry, 'is not a message');
+}
+
+/**
+ * First pass: the size of `value` as `table` says, pushing into `sizes`, in the
+ * order the write pass takes them, each string's UTF-8 length and each embedded
+ * message's size (its slot taken before its own fields').
+ */
+function measure(table: FastMessage, value: Plain, sizes: number[]): number {
+  let size = 0;
+  for (const entry of table.fields) {
+    const field = value[entry.name];
+    if (entry.kind === fieldKind.string) {
+      if (entry.repeated) {
+        // Repeated strings are written even when empty: an empty entry is still an entry.
+        for (const item of listOf(field, table, entry)) {
+          if (typeof item !== 'string') refuse(table, entry, 'has an entry that is not a string');
+          size += stringSize(entry, utf8Length(item), sizes);
+        }
+      } else {
+        const bytes = utf8Length(textOf(field, table, entry));
+        if (bytes === 0) sizes.push(0);
+        else size += stringSize(entry, bytes, sizes);
+      }
+    } else if (entry.kind === fieldKind.message) {
+      if (entry.repeated) {
+        for (const item of listOf(field, table, entry)) size += messageSize(entry, objectOf(item, table, entry), sizes);
+      } else if (field !== undefined && field !== null) {
+        size += messageSize(entry, objectOf(field, table, entry), sizes);
+      }
+    } else {
+      const number = varintOf(field, table, entry);
+      if (number !== 0) size += entry.tagBytes + varintSize(number);
+    }
+  }
+  return size;
+}
+
+/** A string field's whole size (key, length, bytes), its length pushed for the write pass. */
+function stringSize(entry: FastField, bytes: number, sizes: number[]): number {
+  sizes.push(bytes);
+  return entry.tagBytes + varintSize(bytes) + bytes;
+}
+
+/** An embedded message's whole size; its slot in `sizes` comes before its own fields'. */
+function messageSize(entry: FastField, item: Plain, sizes: number[]): number {
+  const slot = sizes.length;
+  sizes.push(0);
+  const bytes = measure(entry.message as FastMessage, item, sizes);
+  sizes[slot] = bytes;
+  return entry.tagBytes + varintSize(bytes) + bytes;
+}
+
+/** The bytes of one message, written into a buffer of the size measured. */
 class Writer {
   position = 0;
+  /** The next of the sizes `measure` pushed. */
+  sizeIndex = 0;
 
-  constructor(readonly buffer: Buffer) {}
+  constructor(
+    readonly buffer: Buffer,
+    readonly sizes: readonly number[],
+  ) {}
+
+  nextSize(): number {
+    return this.sizes[this.sizeIndex++] as number;
+  }
 
   varint(value: number): void {
     while (value >= 128) {
@@ -59,15 +146,18 @@ class Writer {
     this.buffer[this.position++] = value;
   }
 
-  tag(field: number, wireType: number): void {
-    this.varint(field * 8 + wireType);
+  /** A string field: key, length and the UTF-8 bytes ('' for an absent value, whose length is 0). */
+  string(tag: number, value: string | null | undefined, bytes: number): void {
+    this.varint(tag);
+    this.varint(bytes);
+    if (bytes > 0) this.text(value as string, bytes);
   }
 
-  string(field: number, value: string, bytes: number): void {
-    if (bytes === 0) return;
-    this.tag(field, wireBytes);
-    this.varint(bytes);
-    this.text(value, bytes);
+  /** An embedded message field: key, the size measured, then its fields. */
+  message(entry: FastField, value: Plain): void {
+    this.varint(entry.tag);
+    this.varint(this.nextSize());
+    write(entry.message as FastMessage, value, this);
   }
 
   /** The UTF-8 bytes of `value` (`bytes` of them, from utf8Length). */
@@ -79,191 +169,48 @@ class Writer {
       this.position += this.buffer.write(value, this.position, bytes, 'utf8');
     }
   }
-
-  number(field: number, value: number): void {
-    if (value === 0) return;
-    this.tag(field, wireVarint);
-    this.varint(value);
-  }
-
-  header(field: number, bytes: number): void {
-    this.tag(field, wireBytes);
-    this.varint(bytes);
-  }
 }
 
-// Sizes: a field's full size (tag + length + payload), 0 when it is left out.
-const stringField = (field: number, bytes: number): number => (bytes === 0 ? 0 : varintSize(field * 8) + varintSize(bytes) + bytes);
-const numberField = (field: number, value: number): number => (value === 0 ? 0 : varintSize(field * 8) + varintSize(value));
-const messageField = (field: number, bytes: number): number => varintSize(field * 8) + varintSize(bytes) + bytes;
-
-/** A message of two strings, fields 1 and 2 (Location, AclEntry), with their UTF-8 lengths and its size. */
-interface PairPlan {
-  first: string;
-  second: string;
-  firstBytes: number;
-  secondBytes: number;
-  size: number;
-}
-
-function planPair(entry: unknown, firstKey: string, secondKey: string): PairPlan {
-  const first = text((entry as Plain)[firstKey]);
-  const second = text((entry as Plain)[secondKey]);
-  const firstBytes = utf8Length(first);
-  const secondBytes = utf8Length(second);
-  return { first, second, firstBytes, secondBytes, size: stringField(1, firstBytes) + stringField(2, secondBytes) };
-}
-
-function writePair(writer: Writer, field: number, pair: PairPlan): void {
-  writer.header(field, pair.size);
-  writer.string(1, pair.first, pair.firstBytes);
-  writer.string(2, pair.second, pair.secondBytes);
-}
-
-/** A Mailbox's strings' UTF-8 lengths, measured once for sizing and writing. */
-interface MailboxPlan {
-  mailbox: Plain;
-  lengths: number[];
-  replicas: PairPlan[];
-  acl: PairPlan[];
-  history: Array<{ name: string; bytes: number }>;
-  size: number;
-}
-
-const mailboxStringFields = [
-  ['uniqueid', 1],
-  ['name', 2],
-  ['server', 3],
-  ['partition', 4],
-  ['mbtype', 7],
-] as const;
-const mailboxNumberFields = [
-  ['uidvalidity', 9],
-  ['createdmodseq', 10],
-  ['foldermodseq', 11],
-  ['revision', 12],
-] as const;
-
-/** `bool uniqueid_generated = 14` as its varint (0 is not written). */
-const generatedFlag = (mailbox: Plain): number => (mailbox['uniqueid_generated'] === true ? 1 : 0);
-
-function planMailbox(mailbox: Plain): MailboxPlan {
-  let size = 0;
-  const lengths = mailboxStringFields.map(([key, field]) => {
-    const bytes = utf8Length(text(mailbox[key]));
-    size += stringField(field, bytes);
-    return bytes;
-  });
-  const replicas = list(mailbox['replicas']).map((entry) => planPair(entry, 'server', 'partition'));
-  const acl = list(mailbox['acl']).map((entry) => planPair(entry, 'identifier', 'rights'));
-  for (const replica of replicas) size += messageField(5, replica.size);
-  for (const ace of acl) size += messageField(6, ace.size);
-  size += numberField(8, stateNumber(mailbox['state']));
-  for (const [key, field] of mailboxNumberFields) size += numberField(field, whole(mailbox[key]));
-  size += numberField(14, generatedFlag(mailbox));
-  const history = list(mailbox['name_history']).map((entry) => {
-    const name = text(entry);
-    const bytes = utf8Length(name);
-    // Repeated strings are written even when empty: an empty entry is still an entry.
-    size += messageField(13, bytes);
-    return { name, bytes };
-  });
-  return { mailbox, lengths, replicas, acl, history, size };
-}
-
-function writeMailbox(writer: Writer, plan: MailboxPlan): void {
-  const { mailbox } = plan;
-  // Fields may come in any order on the wire: the strings first, then the rest.
-  mailboxStringFields.forEach(([key, field], index) => writer.string(field, text(mailbox[key]), plan.lengths[index] ?? 0));
-  for (const replica of plan.replicas) writePair(writer, 5, replica);
-  for (const ace of plan.acl) writePair(writer, 6, ace);
-  writer.number(8, stateNumber(mailbox['state']));
-  for (const [key, field] of mailboxNumberFields) writer.number(field, whole(mailbox[key]));
-  writer.number(14, generatedFlag(mailbox));
-  for (const entry of plan.history) {
-    writer.header(13, entry.bytes);
-    writer.text(entry.name, entry.bytes);
+/** Second pass: `value`'s fields as `table` says, in the order `measure` went (values already checked there). */
+function write(table: FastMessage, value: Plain, writer: Writer): void {
+  for (const entry of table.fields) {
+    const field = value[entry.name];
+    if (entry.kind === fieldKind.string) {
+      if (entry.repeated) {
+        for (const item of (field as string[] | null | undefined) ?? []) writer.string(entry.tag, item, writer.nextSize());
+      } else {
+        const bytes = writer.nextSize();
+        if (bytes !== 0) writer.string(entry.tag, field as string, bytes);
+      }
+    } else if (entry.kind === fieldKind.message) {
+      if (entry.repeated) {
+        for (const item of (field as Plain[] | null | undefined) ?? []) writer.message(entry, item);
+      } else if (field !== undefined && field !== null) {
+        writer.message(entry, field as Plain);
+      }
+    } else {
+      const number = varintOf(field, table, entry);
+      if (number === 0) continue;
+      writer.varint(entry.tag);
+      writer.varint(number);
+    }
   }
 }
 
-/** A message holding mailboxes: its planned parts, summed, then written into one buffer. */
-function finish(size: number, write: (writer: Writer) => void): Buffer {
-  const writer = new Writer(Buffer.allocUnsafe(size));
-  write(writer);
+/** `value` encoded as `table`'s message. */
+export function encodeMessage(table: FastMessage, value: Plain): Buffer {
+  if (typeof value !== 'object' || value === null) throw new TypeError(`fast-encode: a ${table.name} must be an object`);
+  const sizes: number[] = [];
+  const size = measure(table, value, sizes);
+  const writer = new Writer(Buffer.allocUnsafe(size), sizes);
+  write(table, value, writer);
   if (writer.position !== size) throw new Error(`fast-encode: wrote ${writer.position} bytes of ${size}`);
   return writer.buffer;
 }
 
-const optionalMailbox = (value: unknown): MailboxPlan | null =>
-  value === null || value === undefined ? null : planMailbox(value as Plain);
-
-/** mbdir.v1.MailboxResponse { Mailbox mailbox = 1; uint64 revision = 2; } */
-export function encodeMailboxResponse(response: Plain): Buffer {
-  const mailbox = optionalMailbox(response['mailbox']);
-  const revision = whole(response['revision']);
-  const size = (mailbox === null ? 0 : messageField(1, mailbox.size)) + numberField(2, revision);
-  return finish(size, (writer) => {
-    if (mailbox !== null) {
-      writer.header(1, mailbox.size);
-      writeMailbox(writer, mailbox);
-    }
-    writer.number(2, revision);
-  });
-}
-
-/** LookupMailboxesResponse and LookupStreamResponse: { repeated LookupResult results = 1; uint64 revision = 2; } */
-export function encodeLookupResponse(response: Plain): Buffer {
-  const results = list(response['results']).map((entry) => {
-    const result = entry as Plain;
-    const name = text(result['name']);
-    const nameBytes = utf8Length(name);
-    const found = result['found'] === true;
-    const mailbox = optionalMailbox(result['mailbox']);
-    const size = stringField(1, nameBytes) + (found ? 2 : 0) + (mailbox === null ? 0 : messageField(3, mailbox.size));
-    return { name, nameBytes, found, mailbox, size };
-  });
-  const revision = whole(response['revision']);
-  const size = results.reduce((sum, result) => sum + messageField(1, result.size), 0) + numberField(2, revision);
-  return finish(size, (writer) => {
-    for (const result of results) {
-      writer.header(1, result.size);
-      writer.string(1, result.name, result.nameBytes);
-      if (result.found) writer.number(2, 1);
-      if (result.mailbox !== null) {
-        writer.header(3, result.mailbox.size);
-        writeMailbox(writer, result.mailbox);
-      }
-    }
-    writer.number(2, revision);
-  });
-}
-
-/** ListMailboxesResponse { repeated ListedMailbox mailboxes = 1; string next_page_token = 2; uint64 revision = 3; } */
-export function encodeListResponse(response: Plain): Buffer {
-  const entries = list(response['mailboxes']).map((entry) => {
-    const listed = entry as Plain;
-    const mailbox = optionalMailbox(listed['mailbox']);
-    const rights = text(listed['my_rights']);
-    const rightsBytes = utf8Length(rights);
-    const hasChildren = listed['has_children'] === true;
-    const size = (mailbox === null ? 0 : messageField(1, mailbox.size)) + stringField(2, rightsBytes) + (hasChildren ? 2 : 0);
-    return { mailbox, rights, rightsBytes, hasChildren, size };
-  });
-  const token = text(response['next_page_token']);
-  const tokenBytes = utf8Length(token);
-  const revision = whole(response['revision']);
-  const size = entries.reduce((sum, entry) => sum + messageField(1, entry.size), 0) + stringField(2, tokenBytes) + numberField(3, revision);
-  return finish(size, (writer) => {
-    for (const entry of entries) {
-      writer.header(1, entry.size);
-      if (entry.mailbox !== null) {
-        writer.header(1, entry.mailbox.size);
-        writeMailbox(writer, entry.mailbox);
-      }
-      writer.string(2, entry.rights, entry.rightsBytes);
-      if (entry.hasChildren) writer.number(3, 1);
-    }
-    writer.string(2, token, tokenBytes);
-    writer.number(3, revision);
-  });
-}
+/** mbdir.v1.MailboxResponse (GetMailbox, and the writes that answer a mailbox). */
+export const encodeMailboxResponse = (response: Plain): Buffer => encodeMessage(mailboxResponseTable, response);
+/** LookupMailboxesResponse and LookupStreamResponse (the same fields). */
+export const encodeLookupResponse = (response: Plain): Buffer => encodeMessage(lookupMailboxesResponseTable, response);
+/** ListMailboxesResponse. */
+export const encodeListResponse = (response: Plain): Buffer => encodeMessage(listMailboxesResponseTable, response);

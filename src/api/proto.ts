@@ -2,16 +2,30 @@
  * Loads the mbdir.v1 contract from proto/ at run time (@grpc/proto-loader) with
  * the options every adapter and client of this project relies on: field names
  * as written (snake_case), 64-bit integers as JS numbers (revisions stay far
- * below 2^53), enums as their names, defaults filled in, oneofs named; and the
- * server-side variant of a service whose streams may write messages encoded once.
+ * below 2^53), enums as their names, defaults filled in, oneofs named; puts the
+ * fast codecs in the place of the generic ones for the methods that carry
+ * mailboxes by the dozen, after checking their tables against the .proto (a
+ * mismatch stops the process here, naming the field); and the server-side
+ * variant of a service whose streams may write messages encoded once.
  */
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import protobuf from 'protobufjs';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { encodeListResponse, encodeLookupResponse, encodeMailboxResponse } from './fast-encode.js';
-import { decodeListResponse, decodeLookupResponse, decodeMailboxResponse, decodeWatchEvent } from './fast-decode.js';
+import { recordCodecFallback, registerFastPath, type CodecDirection } from './codec-fallbacks.js';
+import { decodeMessage } from './fast-decode.js';
+import { encodeMessage } from './fast-encode.js';
+import {
+  checkFastFields,
+  type FastMessage,
+  listMailboxesResponseTable,
+  lookupMailboxesResponseTable,
+  lookupStreamResponseTable,
+  mailboxResponseTable,
+  watchEventTable,
+} from './fast-fields.js';
 
 /** Finds proto/ above this file, whether it runs from src/ (tests) or dist/src/ (built). */
 function findProto(): string {
@@ -36,20 +50,50 @@ export const loaderOptions: protoLoader.Options = {
 
 export const packageDefinition = protoLoader.loadSync(protoPath, loaderOptions);
 
-/** Responses written by the hand-written encoders of fast-encode.ts (the generic one stays the fallback). */
-const fastEncoders: Record<string, (response: Record<string, unknown>) => Buffer> = {
-  GetMailbox: encodeMailboxResponse,
-  LookupMailboxes: encodeLookupResponse,
-  LookupStream: encodeLookupResponse,
-  ListMailboxes: encodeListResponse,
-};
+/** The .proto at `path` as protobufjs reads it for proto-loader (field names as written), every type resolved. */
+export function loadProtoRoot(path: string): protobuf.Root {
+  const root = new protobuf.Root().loadSync(path, { keepCase: true });
+  root.resolveAll();
+  return root;
+}
 
-/** `fast`, or `generic` when `fast` throws: a value or bytes the hand-written path does not take. */
-function withFallback<In, Out>(fast: (value: In) => Out, generic: (value: In) => Out): (value: In) => Out {
+/** The contract's descriptor: message types, fields, enums, services. */
+export const protoRoot = loadProtoRoot(protoPath);
+
+/**
+ * Responses written by the fast encoders (fast-encode.ts) on the server, and read
+ * by the fast decoders (fast-decode.ts) on clients: a proxy receives Watch events
+ * by the hundred per second, and a LIST or a lookup batch can carry thousands of
+ * mailboxes. Every other method keeps proto-loader's codecs.
+ */
+const fastEncoded: Readonly<Record<string, FastMessage>> = {
+  GetMailbox: mailboxResponseTable,
+  LookupMailboxes: lookupMailboxesResponseTable,
+  LookupStream: lookupStreamResponseTable,
+  ListMailboxes: listMailboxesResponseTable,
+};
+const fastDecoded: Readonly<Record<string, FastMessage>> = { ...fastEncoded, Watch: watchEventTable };
+
+/** Throws unless every fast table matches the .proto, and each method answers the message its table describes. */
+export function checkFastCodecs(root: protobuf.Root): void {
+  checkFastFields(root);
+  const service = root.lookupService('mbdir.v1.Mailboxes');
+  for (const [method, table] of Object.entries(fastDecoded)) {
+    const answered = service.methods[method]?.resolvedResponseType?.fullName.replace(/^\./, '');
+    if (answered !== table.name) throw new Error(`the fast codecs of mbdir.v1.Mailboxes.${method} carry ${table.name}, the .proto answers ${answered ?? 'nothing'}`);
+  }
+}
+
+checkFastCodecs(protoRoot);
+
+/** `fast`, or `generic` when `fast` throws (a value or bytes the fast path does not take), counted and logged. */
+export function withFallback<In, Out>(method: string, direction: CodecDirection, fast: (value: In) => Out, generic: (value: In) => Out): (value: In) => Out {
+  registerFastPath(method, direction);
   return (value) => {
     try {
       return fast(value);
-    } catch {
+    } catch (error) {
+      recordCodecFallback(method, direction, error);
       return generic(value); // the generic codec decides (and names the problem)
     }
   };
@@ -61,27 +105,16 @@ function mailboxesMethod(definition: protoLoader.PackageDefinition, method: stri
   return found;
 }
 
-for (const [method, encode] of Object.entries(fastEncoders)) {
+for (const [method, table] of Object.entries(fastEncoded)) {
   const definition = mailboxesMethod(packageDefinition, method);
-  definition.responseSerialize = withFallback((response: unknown) => encode(response as Record<string, unknown>), definition.responseSerialize);
+  const encode = (response: unknown): Buffer => encodeMessage(table, response as Record<string, unknown>);
+  definition.responseSerialize = withFallback(method, 'encode', encode, definition.responseSerialize);
 }
 
-/**
- * Clients decode Watch events and the responses that carry mailboxes by hand
- * (fast-decode.ts): a proxy receives events by the hundred per second, and a
- * LIST or a lookup batch can carry thousands of mailboxes. Servers are untouched.
- */
-const fastDecoders: Record<string, (bytes: Buffer) => unknown> = {
-  Watch: decodeWatchEvent,
-  GetMailbox: decodeMailboxResponse,
-  LookupMailboxes: decodeLookupResponse,
-  LookupStream: decodeLookupResponse,
-  ListMailboxes: decodeListResponse,
-};
-
-for (const [method, decode] of Object.entries(fastDecoders)) {
+for (const [method, table] of Object.entries(fastDecoded)) {
   const definition = mailboxesMethod(packageDefinition, method);
-  definition.responseDeserialize = withFallback(decode, definition.responseDeserialize);
+  const decode = (bytes: Buffer): unknown => decodeMessage(table, bytes);
+  definition.responseDeserialize = withFallback(method, 'decode', decode, definition.responseDeserialize);
 }
 
 interface MbdirPackage {

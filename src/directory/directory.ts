@@ -60,7 +60,7 @@ import {
   SyncListing,
   SyncReport,
 } from './sync-rules.js';
-import { backupDatabase, type BackupFacts } from '../store/backup.js';
+import type { BackupFacts } from '../store/backup.js';
 import { WatchHub, type WatchFilter, type WatchSink, type WatchSubscription } from './watch.js';
 
 export interface Clock {
@@ -351,12 +351,11 @@ export class Directory {
   }
 
   listServers(): Revisioned<ServerLoad[]> {
-    const users = this.store.usersPerServer();
-    const mailboxes = this.store.mailboxesPerServer();
+    const counts = new Map(this.store.placementCounts().map((count) => [count.server, count]));
     const value = this.store.servers().map((server) => ({
       server,
-      users: users.get(server.name) ?? 0,
-      mailboxes: mailboxes.get(server.name) ?? 0,
+      users: counts.get(server.name)?.users ?? 0,
+      mailboxes: counts.get(server.name)?.mailboxes ?? 0,
     }));
     return { value, revision: this.revision() };
   }
@@ -437,7 +436,7 @@ export class Directory {
   async backupCopy(): Promise<BackupFacts & { path: string }> {
     const path = `${this.store.path}.backup-${process.pid}-${cryptoRandomBytes(6).toString('hex')}`;
     try {
-      return { ...(await backupDatabase(this.store.db, path)), path };
+      return { ...(await this.store.backupTo(path)), path };
     } catch (error) {
       rmSync(path, { force: true });
       throw error;

@@ -18,7 +18,9 @@ import { indexedIdentifier } from '../model/acl.js';
 import type { MailboxRecord } from '../model/records.js';
 import { LoadedUniqueids } from './loaded-uniqueids.js';
 import { packedField, packedFieldSeparator, packedList, packedRowFields } from './packed-rows.js';
-import { bulkLoadIncompleteKey, mailboxColumnsSql, mailboxRow, stateCode, type Store, type SynchronousMode } from './store.js';
+import { bulkLoadIncompleteKey, connectionOf, type SynchronousMode } from './connection.js';
+import { mailboxColumnsSql, mailboxRow, stateCode } from './rows.js';
+import type { Store } from './store.js';
 
 /** Mailboxes inserted by one transaction of an unjournaled load (commits only write pages, no fsync). */
 export const bulkLoadTransactionMailboxes = 200_000;
@@ -49,7 +51,7 @@ interface IndexDefinition {
 
 /** True when a bulk load may take the fast path: no mailbox (hence no index row) yet. */
 export function isEmptyForBulkLoad(store: Store): boolean {
-  return store.db.prepare('SELECT 1 AS one FROM mailboxes LIMIT 1').get() === undefined;
+  return connectionOf(store).prepare('SELECT 1 AS one FROM mailboxes LIMIT 1').get() === undefined;
 }
 
 export class EmptyDirectoryLoad {
@@ -79,7 +81,7 @@ export class EmptyDirectoryLoad {
     private readonly synchronous: SynchronousMode,
   ) {
     if (!Number.isSafeInteger(revision)) throw new Error(`bulk load: revision ${revision} is not an integer`);
-    const db = store.db;
+    const db = connectionOf(store);
     // OR IGNORE: a name loaded already is a conflict, reported by `put`, never a replacement
     // (a uniqueid loaded already is refused before the insert: `loadedUniqueids`).
     this.insertMailbox = db.prepare(`INSERT OR IGNORE INTO mailboxes(${mailboxColumnsSql}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
@@ -97,7 +99,7 @@ export class EmptyDirectoryLoad {
    * written without a journal. The directory must be empty (`isEmptyForBulkLoad`).
    */
   static begin(store: Store, revision: number, synchronous: SynchronousMode): EmptyDirectoryLoad {
-    const db = store.db;
+    const db = connectionOf(store);
     const indexes = db
       .prepare<string[], IndexDefinition>(
         `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL
@@ -272,7 +274,7 @@ export class EmptyDirectoryLoad {
           ? `INSERT OR IGNORE INTO mailboxes(${mailboxColumnsSql}) VALUES ` +
             Array(rows).fill(`(?, ?, CAST(? AS BLOB), nullif(?, ''), ?, ?, ${stateCode.ACTIVE}, 0, ${this.revision}, ?)`).join(', ')
           : `INSERT OR IGNORE INTO ${target} VALUES ${Array(rows).fill('(?, ?)').join(', ')}`;
-      statement = this.store.db.prepare(sql);
+      statement = connectionOf(this.store).prepare(sql);
       this.packedInserts.set(key, statement);
     }
     return statement;
@@ -281,8 +283,8 @@ export class EmptyDirectoryLoad {
   private countTowardsCommit(mailboxes: number): void {
     this.inTransaction += mailboxes;
     if (this.inTransaction >= bulkLoadTransactionMailboxes) {
-      this.store.db.exec('COMMIT');
-      this.store.db.exec('BEGIN');
+      connectionOf(this.store).exec('COMMIT');
+      connectionOf(this.store).exec('BEGIN');
       this.inTransaction = 0;
       this.flushCommittedPages();
     }
@@ -328,7 +330,7 @@ export class EmptyDirectoryLoad {
    * deletes the marker in one durable commit. The store stays open.
    */
   async finish(): Promise<void> {
-    const db = this.store.db;
+    const db = connectionOf(this.store);
     db.exec('COMMIT');
     db.pragma(`threads = ${indexBuildSorterThreads}`);
     for (const index of this.indexes) {
@@ -348,6 +350,7 @@ export class EmptyDirectoryLoad {
       this.store.putMeta('revision', String(this.revision));
       db.prepare('DELETE FROM changes WHERE revision <= ?').run(this.revision);
       db.prepare('DELETE FROM meta WHERE key = ?').run(bulkLoadIncompleteKey);
+      this.store.rebuildPlacementCounts(); // the rows came in without apply, which keeps them
     })();
     db.pragma('wal_checkpoint(TRUNCATE)');
     db.pragma(`synchronous = ${this.synchronous}`);

@@ -21,6 +21,7 @@ import { EmptyDirectoryLoad } from '../../src/store/bulk-load.js';
 import { migrations } from '../../src/store/schema.js';
 import { Store, bulkLoadIncompleteKey } from '../../src/store/store.js';
 import { runCli, startServer } from '../helpers/server-process.js';
+import { connectionOf } from '../../src/store/connection.js';
 
 const fixtures = fileURLToPath(new URL('../fixtures/cyrus-3.6/', import.meta.url));
 const backendDump = join(fixtures, 'ctl_mboxlist-d-backend.json');
@@ -124,7 +125,7 @@ describe('bulk load of an empty data directory', () => {
       acl: [{ identifier: 'alice', rights: 'lrswipkxtecdan' }], mbtype: 'e', state: 'ACTIVE', uidvalidity: 1,
       createdmodseq: 1, foldermodseq: 1, revision: 0, nameHistory: [], reservedUntilMs: 0, requestId: '',
     });
-    store.db.close(); // the process dies here: no finish, the marker stays
+    connectionOf(store).close(); // the process dies here: no finish, the marker stays
     const refusal = /bulk load that did not finish.*Remove the data directory and run the load again/;
     await expect(startServer([], { dataDir })).rejects.toThrow(refusal);
     const imported = await runCli(['import', backendDump, '--data-dir', dataDir, '--server', 'backend1', '--register-servers']);

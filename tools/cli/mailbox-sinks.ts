@@ -163,11 +163,11 @@ export class DataDirSink implements MailboxSink, ServerRegistry {
 
   /** Writes what is pending, makes the load durable (the fast load's indexes, fsync, WAL) and closes the store. */
   async finish(): Promise<void> {
-    if (!this.store.db.open) return;
+    if (!this.store.isOpen()) return;
     await this.fastLoad?.finish();
     this.flush();
     if (this.store.revision() < this.revision) this.store.bulkApply([], this.revision);
-    this.store.db.pragma('wal_checkpoint(TRUNCATE)');
+    this.store.checkpointWholeLog();
     this.store.close();
     this.lock.release();
   }
