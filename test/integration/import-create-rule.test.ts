@@ -39,9 +39,8 @@ const craftedLines = [
   line('user.carol', { uniqueid: carol, server: 'backend1', acl: { carol: 'lr' } }),
   // The same mailbox on a second server: a replica pair.
   line('user.carol.Sent', { uniqueid: carolSent, server: 'backend2' }),
-  // A fork: the same name under another uniqueid, on another server and on the same one.
+  // A fork: the same name under another uniqueid (never a second mailbox, on any server).
   line('user.erin', { uniqueid: 'fork-erin-1', server: 'backend2' }),
-  line('user.frank', { uniqueid: 'fork-frank-1', server: 'backend1' }),
   // A uniqueid already registered under another name.
   line('user.zed', { uniqueid: carolProjects, server: 'backend1' }),
   // A Cyrus reservation (mbtype z), then the same mailbox active: the reservation is activated.
@@ -139,6 +138,17 @@ function outcomeOf(answer: ImportAnswer, dataDir: string): unknown {
   return { written: answer.written, unchanged: answer.unchanged, conflicts: answer.conflicts, conflictExamples, rows };
 }
 
+interface MailboxRow {
+  state: number;
+  reserved: number;
+  record: Record<string, unknown>;
+}
+
+function mailboxNamed(outcome: unknown, name: string): MailboxRow | undefined {
+  const rows = (outcome as { rows: { mailboxes: MailboxRow[] } }).rows.mailboxes;
+  return rows.find((row) => row.record['name'] === name);
+}
+
 async function throughNode(dataDir: string, dump: string): Promise<unknown> {
   const node = await startServer([], { dataDir });
   nodes.push(node);
@@ -171,7 +181,13 @@ describe('mbdir import: one create rule offline and through the API', () => {
     const online = await throughNode(mkdtempSync(join(scratch, 'api-empty-')), dump);
     expect(offline).toEqual(online);
     // What the rule decided, as a user would check it.
-    expect(online).toMatchObject({ written: 113, unchanged: 3, conflicts: 5 });
+    // At most five conflicts, so the examples list each of them.
+    expect(online).toMatchObject({ written: 113, unchanged: 3, conflicts: 4 });
+    expect(mailboxNamed(online, 'user.carol.Sent')?.record).toMatchObject({ server: 'backend1', replicas: [{ server: 'backend2', partition: 'default' }] });
+    expect(mailboxNamed(online, 'user.carol')?.record['acl']).toEqual([{ identifier: 'carol', rights: 'lrswipkxtecdan' }]);
+    expect(mailboxNamed(online, 'user.res1')).toMatchObject({ state: 2, reserved: 0, record: { state: 'ACTIVE', mbtype: 'e' } });
+    expect(mailboxNamed(online, 'user.res2')).toMatchObject({ state: 1, reserved: 1, record: { state: 'RESERVED', mbtype: 'e', uniqueid: 'res-2' } });
+    expect(mailboxNamed(online, 'user.moved')?.record['nameHistory']).toEqual(['user.before']);
   });
 
   it('gives the same directory and the same conflicts into a directory holding mailboxes', async () => {
@@ -182,5 +198,8 @@ describe('mbdir import: one create rule offline and through the API', () => {
     const offline = outcomeOf(await importInto({ dataDir: offlineDir }, dump), offlineDir);
     const online = await throughNode(apiDir, dump);
     expect(offline).toEqual(online);
+    expect(online).toMatchObject({ conflicts: 5 });
+    expect(mailboxNamed(online, 'user.heidi')).toMatchObject({ state: 2, record: { state: 'ACTIVE' } });
+    expect(mailboxNamed(online, 'user.grace')?.record).toMatchObject({ uniqueid: 'seed-grace', server: 'backend2' });
   });
 });
