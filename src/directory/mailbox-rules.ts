@@ -2,7 +2,9 @@
  * The mailbox rules as decision functions: create (replica pairs, conflicts,
  * retries), activate, rename (whole subtree), delete and SETACL. Each takes the
  * store as its view and returns the changes to commit and its answer; engines
- * run them atomically. They never write and never know a protocol.
+ * run them atomically. They never write and never know a protocol. The create
+ * rule reads through the narrow `CreateReads`, so `mbdir import --data-dir`
+ * runs this same rule over a bulk load's rows (decideCreateWith).
  */
 import { applyAclEdit, normalizeAcl, renameAclIdentifier, type AclEntry } from '../model/acl.js';
 import { conflict, failedPrecondition, invalidArgument, notFound, quote, resourceExhausted } from '../model/errors.js';

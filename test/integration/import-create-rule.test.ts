@@ -117,7 +117,8 @@ function directoryRows(dataDir: string): { rows: unknown; generated: Map<string,
       .map((row) => {
         const record = JSON.parse(row.record) as Record<string, unknown>;
         if (record['name'] === generatedName) generated.set(String(record['uniqueid']), `generated:${generatedName}`);
-        return { ...row, record: { ...record, reservedUntilMs: Number(record['reservedUntilMs']) > 0 ? 'set' : 0 } };
+        const normalised: Record<string, unknown> = { ...record, reservedUntilMs: Number(record['reservedUntilMs']) > 0 ? 'set' : 0 };
+        return { ...row, record: normalised };
       });
     const rename = (uniqueid: string): string => generated.get(uniqueid) ?? uniqueid;
     for (const row of mailboxes) row.record['uniqueid'] = rename(String(row.record['uniqueid']));
