@@ -17,7 +17,7 @@ import { createInputOf, decideCreateWith, type CreateReads } from '../../src/dir
 import { validateServer } from '../../src/directory/placement-rules.js';
 import { mailboxToWire } from '../../src/server/grpc/wire.js';
 import { EmptyDirectoryLoad, isEmptyForBulkLoad, type InterleavedMailbox } from '../../src/store/bulk-load.js';
-import { Store, type SynchronousMode } from '../../src/store/store.js';
+import { serverRecordMemoEntriesMax, Store, type SynchronousMode } from '../../src/store/store.js';
 import type { ServerRegistry } from './import-servers.js';
 import { DataDirLock } from '../../src/store/data-dir-lock.js';
 import { hostname } from 'node:os';
@@ -69,6 +69,8 @@ function placementGiven(name: string): string {
 class PendingView implements CreateReads {
   private readonly byName = new Map<string, MailboxRecord | null>();
   private readonly byUniqueid = new Map<string, MailboxRecord | null>();
+  /** Servers read once: they are registered before the first mailbox and do not change during the load. */
+  private readonly servers = new Map<string, ServerRecord | undefined>();
 
   constructor(private readonly store: Store) {}
 
@@ -83,7 +85,10 @@ class PendingView implements CreateReads {
   }
 
   server(name: string): ServerRecord | undefined {
-    return this.store.server(name);
+    if (this.servers.has(name)) return this.servers.get(name);
+    const server = this.store.server(name);
+    if (this.servers.size < serverRecordMemoEntriesMax) this.servers.set(name, server);
+    return server;
   }
 
   /** Records decided changes (a create changes no name of a uniqueid: it puts and deletes). */
