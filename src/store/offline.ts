@@ -8,8 +8,8 @@
  * inside shows up in one module; test/unit/tool-imports.test.ts enforces it.
  * These tools take the data directory's lock (DataDirLock) before writing.
  */
-export { Store, cacheMebibytesMax, defaultCacheMebibytes, type SynchronousMode } from './store.js';
-export { EmptyDirectoryLoad, isEmptyForBulkLoad } from './bulk-load.js';
+export { Store, cacheMebibytesMax, defaultCacheMebibytes, serverRecordMemoEntriesMax, type SynchronousMode } from './store.js';
+export { EmptyDirectoryLoad, isEmptyForBulkLoad, type InterleavedMailbox } from './bulk-load.js';
 export { DataDirLock } from './data-dir-lock.js';
 export { backupDataDirectory, installBackup, readBackupFacts, type BackupFacts } from './backup.js';
 export { packedFieldSeparator, packMailboxRow } from './packed-rows.js';
