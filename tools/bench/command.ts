@@ -26,6 +26,8 @@ import { prewarmDataDir } from './prewarm.js';
 import { benchLocalDomain, runSocketmapEcho, SocketmapConnection, socketmapRequest } from './socketmap.js';
 import { printMupdateTable, runMupdateBench, writeCyrusDump } from './mupdate-command.js';
 import { mergePhases, printTable, resultOf, type OperationResult, type Phase } from './report.js';
+import { etcdBenchNodesMax, etcdOperationNames, printEtcdTable, runEtcdBench } from './etcd-mode.js';
+import { etcdBenchMembersMax } from './etcd-members.js';
 
 /** The shape of a generated directory, kept beside its database. */
 export const shapeFileName = 'bench-shape.json';
@@ -412,10 +414,10 @@ async function startHttpEcho(headers: Array<[string, string]>, children: Child[]
 }
 
 /** `OP` or `OP@N` from --ops. */
-function parseOperation(text: string, defaultConcurrency: number): { operation: string; concurrency: number } {
+function parseOperation(text: string, defaultConcurrency: number, known: readonly string[] = operationNames): { operation: string; concurrency: number } {
   const [operation = '', concurrencyText] = text.split('@');
-  if (!(operationNames as readonly string[]).includes(operation)) {
-    throw new Error(`unknown operation ${operation}; known: ${operationNames.join(', ')} (OP@N sets N callers)`);
+  if (!known.includes(operation)) {
+    throw new Error(`unknown operation ${operation}; known: ${known.join(', ')} (OP@N sets N callers)`);
   }
   const concurrency = concurrencyText === undefined ? defaultConcurrency : Number(concurrencyText);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 10_000) {
@@ -658,6 +660,10 @@ export function addBenchCommands(program: Command): void {
     .option('--no-echo', 'skip the bare grpc-js echo server')
     .option('--socketmap <host:port>', `the socketmap of the node at --endpoint, for Socketmap (it needs --socketmap-local-domains ${benchLocalDomain})`)
     .option('--no-prewarm', 'do not read --data-dir through before starting the node (the OS cache stays as the host left it)')
+    .option('--engine <kind>', 'standalone, or etcd: nodes on an etcd cluster, writes beside raw etcd txns of the same shape (etcd-mode.ts)', 'standalone')
+    .option('--etcd-members <n>', 'with --engine etcd: etcd members bench starts on loopback', numberIn(1, etcdBenchMembersMax), 3)
+    .option('--etcd-endpoints <urls>', 'with --engine etcd: a running etcd cluster instead (bench writes under a fresh prefix and leaves it)')
+    .option('--nodes <n>', 'with --engine etcd: nodes started (GetMailbox runs through all of them, beside one node)', numberIn(1, etcdBenchNodesMax), 1)
     // The numeric options are numbers already (numberIn), the others strings; `echo` is a boolean.
     .action(async (options: Record<string, unknown>, command: Command) => {
       const globals = command.optsWithGlobals<{ endpoint: string; json?: boolean }>();
@@ -677,8 +683,12 @@ export function addBenchCommands(program: Command): void {
         watchWriteIntervalMs: Number(options['watchInterval']),
         watchProcesses: Number(options['watchProcesses']),
       };
-      process.stderr.write(`seed ${shape.seed}; ${mailboxTotal(shape)} mailboxes (${shape.users} users x ${shape.foldersPerUser})\n`);
       const machineBefore = machineNow();
+      if (options['engine'] === 'etcd') {
+        await runEtcdCommand(options, settings, machineBefore, globals.json === true);
+        return;
+      }
+      process.stderr.write(`seed ${shape.seed}; ${mailboxTotal(shape)} mailboxes (${shape.users} users x ${shape.foldersPerUser})\n`);
       const run = await runBench({
         shape,
         settings,
@@ -739,6 +749,25 @@ export function addBenchCommands(program: Command): void {
 }
 
 /** `bench mupdate`: mbdir's MUPDATE figures beside a peer MUPDATE server's; `bench cyrus-dump`: the shape for Cyrus. */
+/** `bench run --engine etcd`: nodes on an etcd cluster beside their floors (etcd-mode.ts). */
+async function runEtcdCommand(options: Record<string, unknown>, settings: LoadSettings, machineBefore: ReturnType<typeof machineNow>, json: boolean): Promise<void> {
+  const operations = String(options['ops']).split(',').filter((name) => name !== '').map((text) => parseOperation(text, settings.concurrency, etcdOperationNames));
+  const run = await runEtcdBench({
+    settings,
+    operations,
+    members: Number(options['etcdMembers']),
+    ...(options['etcdEndpoints'] === undefined ? {} : { endpoints: String(options['etcdEndpoints']) }),
+    nodes: Number(options['nodes']),
+    synchronous: String(options['synchronous']),
+  });
+  const machine = { ...machineBefore, loadAverageAtEnd: machineNow().loadAverageAtStart };
+  if (json) process.stdout.write(`${JSON.stringify({ engine: 'etcd', settings, machine, ...run }, null, 2)}\n`);
+  else {
+    printEtcdTable(run);
+    process.stdout.write(`machine: ${machine.cores} x ${machine.cpu}; load average ${machine.loadAverageAtStart.join(' ')} at start, ${machine.loadAverageAtEnd.join(' ')} at end\n`);
+  }
+}
+
 function addMupdateBench(bench: Command): void {
   addShapeOptions(bench.command('cyrus-dump').description("write the shape as a Cyrus 3.6 mupdate master's ctl_mboxlist -u input (JSON, with uniqueids)"))
     .requiredOption('--output <file>', 'where to write it')
