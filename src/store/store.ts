@@ -533,6 +533,35 @@ export class Store {
     if (revision % 1000 === 0) this.statements.pruneChanges.run(revision - this.retention);
   }
 
+  /**
+   * Applies commits in revision order in one transaction (one COMMIT for the lot, as the
+   * etcd follower applies a watch response); on a failure nothing of them stays applied.
+   */
+  applyCommits(
+    commits: ReadonlyArray<{ changes: readonly Change[]; revision: number }>,
+    options: { keepMailboxRevisions?: boolean } = {},
+  ): void {
+    try {
+      this.db.transaction(() => {
+        for (const commit of commits) this.apply(commit.changes, commit.revision, options);
+      })();
+    } catch (error) {
+      this.resetRevisionCache();
+      throw error;
+    }
+  }
+
+  /**
+   * For a view another system keeps durable (the etcd engine): commits stop waiting for
+   * fsync (synchronous=NORMAL, under WAL still safe from corruption; the WAL is synced at
+   * checkpoints). A crash may lose the newest commits, rows and applied revision together,
+   * and the view's owner replays them from its source. OFF stays OFF.
+   */
+  skipCommitSyncs(): void {
+    if (this.path === ':memory:' || this.synchronous !== 'FULL') return;
+    this.db.pragma('synchronous = NORMAL');
+  }
+
   /** Moves the revision counter after a rolled-back transaction restored the old value. */
   resetRevisionCache(): void {
     this.aclReadCache.clear(); // what a rolled-back transaction dropped from it is simply read again

@@ -72,6 +72,11 @@ export class BenchEtcdCluster {
     return cluster;
   }
 
+  /** The members' process ids (for their CPU). */
+  pids(): Array<number | undefined> {
+    return this.processes.map((child) => child.pid);
+  }
+
   /** Client URLs, comma-separated, as `--etcd-endpoints` takes them. */
   endpoints(): string {
     return this.clientUrls.join(',');

@@ -23,7 +23,9 @@ export const etcdOperationNames = ['CreateMailbox', 'RenameMailbox', 'SetAcl', '
 type EtcdOperation = (typeof etcdOperationNames)[number];
 /** Mbdir nodes bench starts at most on one etcd cluster. */
 export const etcdBenchNodesMax = 7;
-/** Mailboxes made before the first operation when none made yet (what renames, ACLs and reads use). */
+/** Users (hierarchies) made before the run; creates make folders in them in turn, as users do. */
+const seedUsers = 1000;
+/** Folders made before an operation that needs some when none were made yet (renames, ACLs, reads). */
 const seedMailboxes = 2000;
 /** Backend servers registered for placement. */
 const benchServers = ['imap0', 'imap1', 'imap2'];
@@ -50,11 +52,15 @@ interface EtcdContext {
   nodes: NodeTarget[];
   raw: EtcdClient;
   rawRoot: string;
+  /** The etcd members' pids when bench started them (the floor's CPU), else none. */
+  etcdPids: Array<number | undefined>;
   settings: LoadSettings;
   runTag: string;
   created: string[];
   /** A record as the node answered a create, sizing the floor's values like the node's. */
   sample: Message;
+  /** Folders created so far in each seeded user, by the node and by the floor (their values grow alike). */
+  folders: { node: number; floor: number };
 }
 
 export interface EtcdRunReport {
@@ -88,6 +94,7 @@ export async function runEtcdBench(options: EtcdRunOptions): Promise<EtcdRunRepo
       nodes.push({ child, clients: connect(child.endpoint, options.settings.connections) });
     }
     const context = await prepare(nodes, raw, options.settings, runTag);
+    context.etcdPids = cluster?.pids() ?? [];
     const results: OperationResult[] = [];
     for (const { operation, concurrency } of options.operations) {
       results.push(await runOperation(operation as EtcdOperation, concurrency, context));
@@ -114,7 +121,7 @@ function clientOf(node: NodeTarget, worker: number): MbdirClient {
   return node.clients[worker % node.clients.length] as MbdirClient;
 }
 
-/** Registers the servers, makes one mailbox for the floor's sample, and waits for every node to hold it. */
+/** Registers the servers and the seeded users (one hierarchy each), and keeps one record as the floor's sample. */
 async function prepare(nodes: NodeTarget[], raw: EtcdClient, settings: LoadSettings, runTag: string): Promise<EtcdContext> {
   const first = nodes[0];
   if (first === undefined) throw new Error('bench: no node started');
@@ -122,9 +129,21 @@ async function prepare(nodes: NodeTarget[], raw: EtcdClient, settings: LoadSetti
   for (const name of benchServers) {
     await client.place('PutServer', { name, imap_address: `127.0.0.${benchServers.indexOf(name) + 10}:143`, state: 'UP', weight: 1 });
   }
-  const answer = await client.mailbox('CreateMailbox', { mailbox: { name: `user.${runTag}sample` } });
-  const sample = (answer['mailbox'] as Message | undefined) ?? answer;
-  return { nodes, raw, rawRoot: `/mbdir-bench-raw-${runTag}/`, settings, runTag, created: [], sample };
+  let next = 0;
+  let sample: Message = {};
+  await closedLoop(32, 600_000, async (worker) => {
+    const user = next;
+    next += 1;
+    if (user >= seedUsers) return -1;
+    const answer = await clientOf(first, worker).mailbox('CreateMailbox', { mailbox: { name: userRoot(runTag, user) } });
+    sample = (answer['mailbox'] as Message | undefined) ?? answer;
+    return 1;
+  });
+  return { nodes, raw, rawRoot: `/mbdir-bench-raw-${runTag}/`, settings, runTag, created: [], sample, folders: { node: 0, floor: 0 }, etcdPids: [] };
+}
+
+function userRoot(runTag: string, user: number): string {
+  return `user.${runTag}u${user}`;
 }
 
 /** Makes `seedMailboxes` mailboxes through the first node when the run has made none yet. */
@@ -171,7 +190,10 @@ function nodeSlice(operation: EtcdOperation, concurrency: number, context: EtcdC
     const tag = context.runTag;
     switch (operation) {
       case 'CreateMailbox': {
-        const name = `user.${tag}u${context.created.length}x${mine}`;
+        // Users in turn: concurrent creates go to different hierarchies, as different users' do.
+        const folder = context.folders.node;
+        context.folders.node += 1;
+        const name = `${userRoot(tag, folder % seedUsers)}.f${folder}`;
         await client.mailbox('CreateMailbox', { mailbox: { name }, request_id: `${tag}-${name}` });
         context.created.push(name);
         return 1;
@@ -198,31 +220,28 @@ function nodeSlice(operation: EtcdOperation, concurrency: number, context: EtcdC
   return (durationMs) => measuredSlice(nodes.map((node) => node.child.process.pid), () => closedLoop(callers, durationMs, once));
 }
 
-/** The raw txn of `operation`'s shape, on keys of its own under the raw prefix. */
+/**
+ * The raw txn of `operation`'s shape, on keys of its own under the raw prefix: the guard on the
+ * hierarchy, the uniqueid and the server; puts of the hierarchy's value (its records so far),
+ * the uniqueid marker (a create only) and the log entry.
+ */
 function rawTxn(operation: EtcdOperation, context: EtcdContext, sequence: number): TxnRequest {
   const root = context.rawRoot;
   const requestId = `${context.runTag}-raw-${sequence}`;
-  const record = { ...context.sample, name: `user.${context.runTag}raw${sequence}`, uniqueid: `raw-${context.runTag}-${sequence}` };
-  const hierarchy = Buffer.from(JSON.stringify({ requestId, mailboxes: [record] }));
+  const folder = operation === 'CreateMailbox' ? context.folders.floor++ : sequence;
+  const user = folder % seedUsers;
+  const record = { ...context.sample, name: `user.raw${user}.f${folder}`, uniqueid: `raw-${context.runTag}-${folder}` };
+  // The user's root and the folders made in it so far, as the node's hierarchy value holds them.
+  const records = Array.from({ length: 1 + Math.ceil(folder / seedUsers) }, () => record);
+  const hierarchy = Buffer.from(JSON.stringify({ requestId, mailboxes: records }));
   const log = Buffer.from(JSON.stringify({ requestId, changes: [{ kind: 'mailbox.put', mailbox: record }] }));
   const key = (kind: string, id: string): Buffer => Buffer.from(`${root}${kind}/${id}`);
   const put = (name: Buffer, value: Buffer): RequestOp => ({ request_put: { key: name, value } });
-  const hier = key('hier', `user.raw${sequence}`);
+  const hier = key('hier', `user.raw${user}`);
   const uid = key('uid', record.uniqueid);
-  const server = key('server', benchServers[0] ?? '');
-  let guarded: Buffer[];
-  let success: RequestOp[];
-  if (operation === 'CreateMailbox') {
-    guarded = [hier, uid, server];
-    success = [put(hier, hierarchy), put(uid, Buffer.from(JSON.stringify({ requestId, uniqueid: record.uniqueid }))), put(Buffer.from(`${root}log`), log)];
-  } else if (operation === 'RenameMailbox') {
-    const target = key('hier', `user.raw${sequence}r`);
-    guarded = [hier, target, uid, server];
-    success = [put(hier, Buffer.from(JSON.stringify({ requestId, mailboxes: [] }))), put(target, hierarchy), put(Buffer.from(`${root}log`), log)];
-  } else {
-    guarded = [hier, uid, server];
-    success = [put(hier, hierarchy), put(Buffer.from(`${root}log`), log)];
-  }
+  const guarded = [hier, uid, key('server', benchServers[0] ?? '')];
+  const success = [put(hier, hierarchy), put(Buffer.from(`${root}log`), log)];
+  if (operation === 'CreateMailbox') success.push(put(uid, Buffer.from(JSON.stringify({ requestId, uniqueid: record.uniqueid }))));
   // The node's guard: mod_revision below the revision its view was at + 1 (always true here).
   const compare: Compare[] = guarded.map((name) => ({ result: 'LESS', target: 'MOD', key: name, mod_revision: Number.MAX_SAFE_INTEGER }));
   const failure: RequestOp[] = guarded.map((name) => ({ request_range: { key: name, keys_only: true } }));
@@ -239,7 +258,7 @@ function rawSlice(operation: EtcdOperation, concurrency: number, context: EtcdCo
     if (!response.succeeded) throw new Error('raw txn: guard failed');
     return 1;
   };
-  return (durationMs) => measuredSlice([], () => closedLoop(concurrency, durationMs, once));
+  return (durationMs) => measuredSlice(context.etcdPids, () => closedLoop(concurrency, durationMs, once));
 }
 
 /** The operation and its floor in interleaved rounds (warm-up unmeasured first), as one result. */
@@ -270,7 +289,7 @@ async function runOperation(operation: EtcdOperation, concurrency: number, conte
 
 /** The etcd mode's table: each operation beside its floor (raw etcd txns, or one node for reads). */
 export function printEtcdTable(report: EtcdRunReport): void {
-  const header = ['operation', 'ops/s', 'p50 ms', 'p99 ms', 'floor ops/s', 'floor p50/p99', 'x floor', 'node cpu us/op', 'errors'];
+  const header = ['operation', 'ops/s', 'p50 ms', 'p99 ms', 'floor ops/s', 'floor p50/p99', 'x floor', 'node cpu us/op', 'floor cpu us/op', 'errors'];
   const rows = report.results.map((result) => [
     result.operation,
     String(result.opsPerSecond),
@@ -280,6 +299,7 @@ export function printEtcdTable(report: EtcdRunReport): void {
     result.echoP50Ms === null || result.echoP99Ms === null ? '' : `${result.echoP50Ms.toFixed(2)}/${result.echoP99Ms.toFixed(2)}`,
     result.ratioToEcho === null ? '' : result.ratioToEcho.toFixed(2),
     String(result.serverCpuUsPerOp),
+    result.echoCpuUsPerOp === null ? '' : String(result.echoCpuUsPerOp),
     `${result.errors}${result.echoErrors ? ` (floor ${result.echoErrors})` : ''}`,
   ]);
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
@@ -288,7 +308,8 @@ export function printEtcdTable(report: EtcdRunReport): void {
   for (const row of rows) process.stdout.write(`${line(row)}\n`);
   process.stdout.write(
     `${report.nodes} node(s) on ${report.etcdMembers} etcd member(s); floor of a write: the raw etcd txn of the same shape, same callers, ` +
-      'same cluster; floor of GetMailbox through all nodes: one node with the same callers per node; cpu: all nodes measured\n',
+      'same cluster; floor of GetMailbox through all nodes: one node with the same callers per node; ' +
+      'node cpu: every node; floor cpu of a write: the etcd members bench started (none given with --etcd-endpoints)\n',
   );
   for (const result of report.results) {
     if (result.firstError !== '') process.stdout.write(`${result.operation}: first error: ${result.firstError}\n`);
