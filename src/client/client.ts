@@ -7,8 +7,8 @@
 import * as grpc from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
 import { limits } from '../model/limits.js';
-import { services } from '../server/grpc/proto.js';
-import type { WireMailbox, WireServer } from '../server/grpc/wire.js';
+import { services } from '../api/proto.js';
+import type { WireMailbox, WireServer } from '../api/wire.js';
 
 export type { WireMailbox, WireServer };
 

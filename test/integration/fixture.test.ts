@@ -9,7 +9,7 @@ import type { MbdirClient, Message } from '../../src/client/client.js';
 import { parseDumpLine } from '../../src/model/cyrus-dump.js';
 import { compareNames } from '../../src/model/names.js';
 import type { MailboxRecord } from '../../src/model/records.js';
-import { mailboxToWire } from '../../src/server/grpc/wire.js';
+import { mailboxToWire } from '../../src/api/wire.js';
 import { startServer, type ServerProcess } from '../helpers/server-process.js';
 import { aclAsSets, create, scanAll } from '../helpers/integration.js';
 

@@ -8,7 +8,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { MbdirClient, type Message } from '../../src/client/client.js';
-import { services } from '../../src/server/grpc/proto.js';
+import { services } from '../../src/api/proto.js';
 import { runCli, startServer, type ServerProcess } from '../helpers/server-process.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

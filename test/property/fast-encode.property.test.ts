@@ -1,4 +1,4 @@
-// The hand-written encoders of src/server/grpc/fast-encode.ts against proto-loader's (protobufjs):
+// The hand-written encoders of src/api/fast-encode.ts against proto-loader's (protobufjs):
 // for seeded random responses (unicode names, empty and long lists, numbers up
 // to 2^53 - 1, missing mailboxes), proto-loader decodes the fast bytes to exactly
 // what it decodes from its own encoding of the same object. And the services
@@ -7,8 +7,8 @@
 import fc from 'fast-check';
 import * as protoLoader from '@grpc/proto-loader';
 import { describe, expect, it } from 'vitest';
-import { encodeListResponse, encodeLookupResponse, encodeMailboxResponse } from '../../src/server/grpc/fast-encode.js';
-import { loaderOptions, protoPath, services } from '../../src/server/grpc/proto.js';
+import { encodeListResponse, encodeLookupResponse, encodeMailboxResponse } from '../../src/api/fast-encode.js';
+import { loaderOptions, protoPath, services } from '../../src/api/proto.js';
 import { wireCount, wireMailbox, wireText } from '../helpers/wire-arbitraries.js';
 
 const seed = process.env.FC_SEED !== undefined ? Number(process.env.FC_SEED) : 20261123;

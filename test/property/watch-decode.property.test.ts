@@ -1,4 +1,4 @@
-// The hand-written WatchEvent decoder of src/server/grpc/fast-decode.ts against proto-loader's
+// The hand-written WatchEvent decoder of src/api/fast-decode.ts against proto-loader's
 // (protobufjs): for seeded random events (unicode names, empty and long lists, numbers up to
 // 2^53 - 1, enum values outside the contract, no mailbox), encoded by protobufjs, with unknown
 // fields of every wire type appended, both decoders give the same object. Random bytes make it
@@ -7,8 +7,8 @@
 import fc from 'fast-check';
 import * as protoLoader from '@grpc/proto-loader';
 import { describe, expect, it } from 'vitest';
-import { decodeListResponse, decodeLookupResponse, decodeMailboxResponse, decodeWatchEvent } from '../../src/server/grpc/fast-decode.js';
-import { loaderOptions, protoPath, services } from '../../src/server/grpc/proto.js';
+import { decodeListResponse, decodeLookupResponse, decodeMailboxResponse, decodeWatchEvent } from '../../src/api/fast-decode.js';
+import { loaderOptions, protoPath, services } from '../../src/api/proto.js';
 import { wireCount, wireMailbox, wireText } from '../helpers/wire-arbitraries.js';
 
 const seed = process.env.FC_SEED !== undefined ? Number(process.env.FC_SEED) : 20261123;

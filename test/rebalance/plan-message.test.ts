@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Message } from '../../src/client/client.js';
 import { limits } from '../../src/model/limits.js';
 import { planAnswerListsBytesMax, plannedMoveBytes, planWithinMessage, type WirePlannedMove } from '../../src/server/grpc/plan-message.js';
-import { services } from '../../src/server/grpc/proto.js';
+import { services } from '../../src/api/proto.js';
 import { runCli, startServer } from '../helpers/server-process.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'mbdir-plan-'));

@@ -14,7 +14,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
 import { isInSubtree } from '../../src/model/names.js';
-import { passEncodedResponses, services } from '../../src/server/grpc/proto.js';
+import { passEncodedResponses, services } from '../../src/api/proto.js';
 import { grpcServerOptions } from '../../src/server/grpc/server.js';
 
 export type CannedResponses = Record<string, Record<string, unknown>>;

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MbdirClient, type Message } from '../../src/client/client.js';
 import { EtcdClient, type Compare, type RequestOp, type TxnRequest } from '../../src/replication/etcd-client.js';
-import { spawnServing, type Child } from './command.js';
+import { spawnServing, type Child } from './harness.js';
 import { BenchEtcdCluster } from './etcd-members.js';
 import { closedLoop, type LoadSettings, type Measured } from './load.js';
 import { cpuSecondsOf, rssMebibytes } from './proc.js';
@@ -21,6 +21,8 @@ import { mergePhases, resultOf, type OperationResult, type Phase } from './repor
 
 export const etcdOperationNames = ['CreateMailbox', 'RenameMailbox', 'SetAcl', 'GetMailbox'] as const;
 type EtcdOperation = (typeof etcdOperationNames)[number];
+/** Callers of one operation at most. */
+const etcdCallersMax = 10_000;
 /** Mbdir nodes bench starts at most on one etcd cluster. */
 export const etcdBenchNodesMax = 7;
 /** Users (hierarchies) made before the run; creates make folders in them in turn, as users do. */
@@ -61,6 +63,19 @@ interface EtcdContext {
   sample: Message;
   /** Folders created so far in each seeded user, by the node and by the floor (their values grow alike). */
   folders: { node: number; floor: number };
+}
+
+/** `OP@N` of the etcd mode: one of etcdOperationNames and its callers. */
+export function parseEtcdOperation(text: string, defaultConcurrency: number): { operation: string; concurrency: number } {
+  const [operation = '', callersText] = text.split('@');
+  if (!(etcdOperationNames as readonly string[]).includes(operation)) {
+    throw new Error(`--engine etcd measures ${etcdOperationNames.join(', ')}; not ${operation} (OP@N sets N callers)`);
+  }
+  const concurrency = callersText === undefined ? defaultConcurrency : Number(callersText);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > etcdCallersMax) {
+    throw new Error(`${text}: callers after @ must be a whole number from 1 to ${etcdCallersMax}`);
+  }
+  return { operation, concurrency };
 }
 
 export interface EtcdRunReport {
@@ -175,7 +190,14 @@ async function measuredSlice(pids: Array<number | undefined>, run: () => Promise
   const clientBefore = process.cpuUsage();
   const measured = await run();
   const client = process.cpuUsage(clientBefore);
-  return { measured, serverCpuSeconds: cpuOf() - serverBefore, clientCpuSeconds: (client.user + client.system) / 1e6, ioStallPercent: null };
+  return {
+    measured,
+    serverCpuSeconds: cpuOf() - serverBefore,
+    clientCpuSeconds: (client.user + client.system) / 1e6,
+    ioStallPercent: null,
+    nodeLoop: null,
+    loadLoop: null,
+  };
 }
 
 /** One node operation with `concurrency` callers on each of the nodes `[0, nodeCount)`, going on where the last slice stopped. */

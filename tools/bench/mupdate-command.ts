@@ -12,7 +12,7 @@ import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MbdirClient } from '../../src/client/client.js';
-import { spawnServing, type Child } from './command.js';
+import { spawnServing, type Child } from './harness.js';
 import { generateMailboxes, mailboxTotal, serverName, type DirectoryShape } from './generate.js';
 import {
   activateFor,

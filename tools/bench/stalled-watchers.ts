@@ -14,7 +14,7 @@ import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MbdirClient } from '../../src/client/client.js';
-import { services } from '../../src/server/grpc/proto.js';
+import { services } from '../../src/api/proto.js';
 import { mbdirEntry } from './entry.js';
 import { userId } from './generate.js';
 import { cpuSecondsOf, rssMebibytes } from './proc.js';

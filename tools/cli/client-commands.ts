@@ -10,7 +10,7 @@ import * as grpc from '@grpc/grpc-js';
 import { ClientError, type MbdirClient, type Message } from '../../src/client/client.js';
 import { limits } from '../../src/model/limits.js';
 import { parseDumpLine } from '../../src/model/cyrus-dump.js';
-import { mailboxToWire } from '../../src/server/grpc/wire.js';
+import { mailboxToWire } from '../../src/api/wire.js';
 import { clientFromCommand, type GlobalOptions } from './global-options.js';
 import { formatListed, formatMailbox, formatServer, formatStatus, printJson } from './format.js';
 

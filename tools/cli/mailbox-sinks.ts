@@ -10,7 +10,7 @@ import { ClientError, type MbdirClient } from '../../src/client/client.js';
 import type { MailboxRecord } from '../../src/model/records.js';
 import type { Change, ServerRecord } from '../../src/model/records.js';
 import { validateServer } from '../../src/directory/placement-rules.js';
-import { mailboxToWire } from '../../src/server/grpc/wire.js';
+import { mailboxToWire } from '../../src/api/wire.js';
 import { EmptyDirectoryLoad, isEmptyForBulkLoad } from '../../src/store/bulk-load.js';
 import { Store, type SynchronousMode } from '../../src/store/store.js';
 import type { ServerRegistry } from './import-servers.js';

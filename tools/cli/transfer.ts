@@ -17,7 +17,7 @@ import type { MbdirClient } from '../../src/client/client.js';
 import { dumpFooter, dumpHeader, dumpLineBytesMax, formatDumpLine, parseDumpLine } from '../../src/model/cyrus-dump.js';
 import { invalidArgument } from '../../src/model/errors.js';
 import type { MailboxRecord } from '../../src/model/records.js';
-import { mailboxFromWire } from '../../src/server/grpc/wire.js';
+import { mailboxFromWire } from '../../src/api/wire.js';
 import { Store, type SynchronousMode } from '../../src/store/store.js';
 import { importedMailbox, type ImportOptions } from './import-parse.js';
 import { importChunkBytes, loadPackedDump } from './import-pipeline.js';

@@ -6,7 +6,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import { readAfterRevision, timeLeftMs, unary, type CallContext } from './calls.js';
 import { planWithinMessage } from './plan-message.js';
-import { mailboxToWire, serverFromWire, serverToWire, wireBool, wireNumber, wireString } from './wire.js';
+import { mailboxToWire, serverFromWire, serverToWire, wireBool, wireNumber, wireString } from '../../api/wire.js';
 
 type Request = Record<string, unknown>;
 type Response = Record<string, unknown>;

@@ -4,9 +4,9 @@
  * core's records. Values arriving from the wire are untrusted: `fromWire*`
  * checks types and enum names and throws InvalidArgument naming the field.
  */
-import type { AclEntry } from '../../model/acl.js';
-import { invalidArgument } from '../../model/errors.js';
-import type { Location, MailboxRecord, ServerRecord, ServerState } from '../../model/records.js';
+import type { AclEntry } from '../model/acl.js';
+import { invalidArgument } from '../model/errors.js';
+import type { Location, MailboxRecord, ServerRecord, ServerState } from '../model/records.js';
 
 export interface WireLocation {
   server: string;
