@@ -1,8 +1,8 @@
 /**
  * The follower of the etcd engine: the only writer of the local SQLite view.
- * It watches the prefix from the store's own last applied revision + 1 (never
- * trusting a client library's resume), and applies every etcd revision's `log`
- * changes with that revision: the responses that arrive in one turn of the event
+ * It watches the prefix's `log` key (every write puts it, with all its changes)
+ * from the store's own last applied revision + 1 (never trusting a client
+ * library's resume), and applies each revision's `log` changes with that revision: the responses that arrive in one turn of the event
  * loop in one SQLite transaction, without fsync (the view is etcd's to rebuild: a
  * crash loses rows and applied revision together, and the watch replays them). It
  * re-opens the watch on the next endpoint after any break. When etcd answers that
@@ -83,8 +83,10 @@ export class EtcdFollower {
     stream.on('end', () => this.restart(stream, 'stream ended'));
     stream.write({
       create_request: {
-        key: this.keyspace.root,
-        range_end: this.keyspace.end,
+        // The `log` key alone: every write puts it with all of its changes, so it is all the
+        // view needs; the hierarchy and uid values of the same txn would only cost etcd and
+        // this node their encoding (a relist still reads the whole prefix).
+        key: Buffer.from(this.keyspace.logKey()),
         start_revision: this.store.revision() + 1,
         progress_notify: true,
         // Large responses (catching up over many revisions) come in fragments under etcd's request size.
