@@ -11,9 +11,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MbdirClient, type Message } from '../../src/client/client.js';
+import type { MbdirClient, Message } from '../../src/client/client.js';
 import { EtcdClient, type Compare, type RequestOp, type TxnRequest } from '../../src/replication/etcd-client.js';
-import { spawnServing, type Child } from './harness.js';
+import { connect, spawnServing, type Child } from './harness.js';
 import { BenchEtcdCluster } from './etcd-members.js';
 import { closedLoop, type LoadSettings, type Measured } from './load.js';
 import { cpuSecondsOf, rssMebibytes } from './proc.js';
@@ -124,12 +124,6 @@ export async function runEtcdBench(options: EtcdRunOptions): Promise<EtcdRunRepo
     rmSync(dataRoot, { recursive: true, force: true });
     await cluster?.stop();
   }
-}
-
-function connect(endpoint: string, count: number): MbdirClient[] {
-  return Array.from({ length: count }, () =>
-    new MbdirClient({ endpoint, deadlineMs: 30_000, channelOptions: { 'grpc.use_local_subchannel_pool': 1 } }),
-  );
 }
 
 function clientOf(node: NodeTarget, worker: number): MbdirClient {
