@@ -187,6 +187,11 @@ export const limits = {
   mupdateRefusalLogIntervalMs: 10_000,
   /** etcd engine: pause before re-opening a broken watch on the next endpoint. */
   etcdWatchRetryMs: 250,
+  /**
+   * etcd engine: watch events held for the next apply at most. Responses that arrive in one turn
+   * of the event loop are applied in one SQLite transaction; at this many, they are applied at once.
+   */
+  etcdApplyBatchEventsMax: 10_000,
   /** `mbdir status --wait`: how long a caller may wait for a node to be ready, at most. */
   statusWaitSecondsMax: 3_600,
   /** `mbdir status --wait`: pause between two asks while the node is not ready. */

@@ -254,6 +254,7 @@ export class EtcdEngine implements Engine {
     this.follower.close();
     this.notifier.close();
     this.client.close();
+    await this.store.stopBackgroundCheckpoints();
   }
 }
 
