@@ -62,7 +62,19 @@ export function formatStatus(status: Message): string {
       : `UNHEALTHY  ${String(endpoint['error']) || 'no answer'}`;
     lines.push(`etcd ${String(endpoint['endpoint'])}  ${health}`);
   }
+  lines.push(maintenanceLine(status['last_maintenance'] as Message | null | undefined));
   return lines.join('\n');
+}
+
+/** Who ran etcd maintenance last, when, and what it did. */
+function maintenanceLine(run: Message | null | undefined): string {
+  if (run === null || run === undefined) return 'etcd maintenance: not run yet';
+  const at = new Date(Number(run['at_ms'])).toISOString();
+  const compacted = Number(run['compacted_revision']) === 0 ? 'not compacted' : `compacted at revision ${String(run['compacted_revision'])}`;
+  return (
+    `etcd maintenance last by ${String(run['node'])} at ${at}: ${compacted}, ${String(run['swept_tombstones'])} tombstones swept, ` +
+    `db ${String(run['db_size_bytes_before'])} -> ${String(run['db_size_bytes_after'])} bytes`
+  );
 }
 
 export function printJson(value: unknown): void {
