@@ -357,9 +357,13 @@ export class EtcdClient {
     return { endpoint, dbSizeBytes: status.dbSize, dbSizeInUseBytes: status.dbSizeInUse };
   }
 
-  /** Grants a lease of `ttlSeconds`; returns its id. */
-  async leaseGrant(ttlSeconds: number): Promise<number> {
-    const granted = await this.withFailover<{ ID: number; TTL: number; error: string }>('lease', 'LeaseGrant', { TTL: ttlSeconds, ID: 0 });
+  /**
+   * Grants a lease of `ttlSeconds` with id `id`. The caller picks the id below 2^53: etcd's
+   * own ids use all 63 bits, which this client's numbers (longs as Number) would round.
+   */
+  async leaseGrant(ttlSeconds: number, id: number): Promise<number> {
+    if (!Number.isSafeInteger(id) || id <= 0) throw new Error(`etcd: lease id ${id} is not a positive safe integer`);
+    const granted = await this.withFailover<{ ID: number; TTL: number; error: string }>('lease', 'LeaseGrant', { TTL: ttlSeconds, ID: id });
     if (granted.error !== '') throw new Error(`etcd refused a lease: ${granted.error}`);
     return granted.ID;
   }

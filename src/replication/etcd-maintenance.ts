@@ -8,6 +8,7 @@
  * it, and the next node to try takes over. Bounded: one cycle at a time, at
  * most etcdSweepKeysMax tombstones a cycle. Never touches the local store.
  */
+import { randomInt } from 'node:crypto';
 import type { Logger } from '../logging.js';
 import { limits } from '../model/limits.js';
 import type { Change } from '../model/records.js';
@@ -99,7 +100,8 @@ export class EtcdMaintenance {
 
   /** Ensures the lease, publishes the applied revision, tries the lock; true when this node holds it. */
   private async join(): Promise<boolean> {
-    this.lease ??= await this.client.leaseGrant(this.options.leaseSeconds);
+    // An id below 2^53 that numbers hold exactly; a clash with another node's fails this cycle only.
+    this.lease ??= await this.client.leaseGrant(this.options.leaseSeconds, randomInt(1, 2 ** 47));
     const lease = this.lease;
     const published = { requestId: 'maintenance', node: this.options.nodeId, applied: this.view.appliedRevision(), atMs: Date.now() };
     const lockKey = Buffer.from(this.keyspace.maintenanceKey('lock'));
