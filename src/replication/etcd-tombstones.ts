@@ -35,14 +35,19 @@ export function isSweepableTombstone(kind: string, value: Buffer): boolean {
 
 /**
  * The keys committed `changes` may have left as tombstones: the uniqueid of every deleted
- * mailbox and the hierarchy it was in (still to be read: the hierarchy may hold others).
+ * mailbox and the hierarchy it was in, and the hierarchy a renamed mailbox left (each still
+ * to be read: the hierarchy may hold others).
  */
 export function tombstoneCandidates(keyspace: Keyspace, changes: readonly Change[]): string[] {
   const keys = new Set<string>();
   for (const change of changes) {
-    if (change.kind !== 'mailbox.delete') continue;
-    keys.add(keyspace.key('uid', change.mailbox.uniqueid));
-    keys.add(keyspace.key('hier', hierarchyOf(change.mailbox.name)));
+    if (change.kind === 'mailbox.delete') {
+      keys.add(keyspace.key('uid', change.mailbox.uniqueid));
+      keys.add(keyspace.key('hier', hierarchyOf(change.mailbox.name)));
+    } else if (change.kind === 'mailbox.put') {
+      const previous = change.mailbox.nameHistory.at(-1);
+      if (previous !== undefined && hierarchyOf(previous) !== hierarchyOf(change.mailbox.name)) keys.add(keyspace.key('hier', hierarchyOf(previous)));
+    }
   }
   return [...keys];
 }

@@ -30,14 +30,16 @@ describe('etcd tombstones', () => {
     expect(isSweepableTombstone('hier', Buffer.from('not json'))).toBe(false);
   });
 
-  it('names the uniqueid and the hierarchy of every deleted mailbox, once each', () => {
+  it('names the uniqueid and the hierarchy of every deleted mailbox once each, and the hierarchy a rename left', () => {
     const keyspace = new Keyspace('/mbdir');
     const keys = tombstoneCandidates(keyspace, [
       { kind: 'mailbox.delete', mailbox: record('user.alice.Sent', 'u1') },
       { kind: 'mailbox.delete', mailbox: record('user.alice', 'u2') },
       { kind: 'mailbox.put', mailbox: record('user.bob', 'u3') },
+      { kind: 'mailbox.put', mailbox: { ...record('user.carol.Old', 'u4'), nameHistory: ['user.carol.Older'] } },
+      { kind: 'mailbox.put', mailbox: { ...record('user.dave', 'u5'), nameHistory: ['user.dan'] } },
     ]);
-    expect(keys.sort()).toEqual(['/mbdir/hier/user.alice', '/mbdir/uid/u1', '/mbdir/uid/u2']);
+    expect(keys.sort()).toEqual(['/mbdir/hier/user.alice', '/mbdir/hier/user.dan', '/mbdir/uid/u1', '/mbdir/uid/u2']);
   });
 
   it('removes each tombstone only at the revision it was read at, in transactions under etcd --max-txn-ops', () => {
