@@ -241,7 +241,9 @@ export class EtcdEngine implements Engine {
   async status(): Promise<EngineStatus> {
     const endpoints = await this.client.statusAll();
     const clusterRevision = Math.max(this.follower.seenRevision(), ...endpoints.map((endpoint) => endpoint.revision));
-    const lastMaintenance = await this.maintenance.lastRun().catch(() => undefined);
+    // Read only when a member answers: a status while etcd is gone must not wait on more timeouts.
+    const reachable = endpoints.some((endpoint) => endpoint.healthy);
+    const lastMaintenance = reachable ? await this.maintenance.lastRun().catch(() => undefined) : undefined;
     return {
       engine: 'etcd',
       appliedRevision: this.store.revision(),
