@@ -384,11 +384,16 @@ export class EtcdClient {
     };
     const stream = stub.LeaseKeepAlive.call(target.lease, new grpc.Metadata(), { deadline: Date.now() + limits.etcdRequestTimeoutMs });
     return new Promise<number>((resolve, reject) => {
+      let settled = false;
       stream.once('data', (response: { TTL: number }) => {
+        settled = true;
         resolve(response.TTL);
+        // Cancelling is how this call ends: the CANCELLED error it raises is ours, not the endpoint's.
         stream.cancel();
       });
-      stream.once('error', (error: grpc.ServiceError) => {
+      stream.on('error', (error: grpc.ServiceError) => {
+        if (settled) return;
+        settled = true;
         if (isUnreachable(error)) this.avoid(target.endpoint);
         reject(error);
       });
