@@ -180,16 +180,32 @@ export class EtcdMaintenance {
     if (tombstones.some((tombstone) => tombstone.modRevision >= marked.header.revision)) {
       throw new Error('etcd maintenance: a tombstone is newer than the swept marker');
     }
+    return { sweptTombstones: await this.removeTombstones(tombstones), sweptUpToRevision: upTo };
+  }
+
+  /**
+   * Deletes tombstones in batches; a batch refused because one of its keys was written again
+   * is retried key by key, so the others go now (the next sweep starts after them).
+   */
+  private async removeTombstones(tombstones: readonly Tombstone[]): Promise<number> {
     let removed = 0;
-    const txns = planSweepTxns(tombstones, limits.etcdSweepTxnKeysMax);
-    for (let start = 0; start < txns.length; start += limits.etcdSweepTxnsConcurrentMax) {
-      const group = txns.slice(start, start + limits.etcdSweepTxnsConcurrentMax);
-      const results = await Promise.all(group.map((txn) => this.client.txn(txn)));
-      results.forEach((result, index) => {
-        if (result.succeeded) removed += group[index]?.success.length ?? 0;
-      });
+    const batches: Tombstone[][] = [];
+    for (let start = 0; start < tombstones.length; start += limits.etcdSweepTxnKeysMax) {
+      batches.push(tombstones.slice(start, start + limits.etcdSweepTxnKeysMax));
     }
-    return { sweptTombstones: removed, sweptUpToRevision: upTo };
+    for (let start = 0; start < batches.length; start += limits.etcdSweepTxnsConcurrentMax) {
+      const group = batches.slice(start, start + limits.etcdSweepTxnsConcurrentMax);
+      const results = await Promise.all(group.map((batch) => this.client.txn(planSweepTxns(batch, batch.length)[0] as TxnRequest)));
+      for (const [index, result] of results.entries()) {
+        const batch = group[index] ?? [];
+        if (result.succeeded) {
+          removed += batch.length;
+          continue;
+        }
+        for (const txn of planSweepTxns(batch, 1)) if ((await this.client.txn(txn)).succeeded) removed += 1;
+      }
+    }
+    return removed;
   }
 
   /** The oldest applied revision any live node published (their keys die with their leases). */
