@@ -6,7 +6,7 @@
  */
 import { Command, Option } from 'commander';
 import { ClientError } from '../src/client/client.js';
-import { addToken } from '../src/server/auth/token-file.js';
+import { addToken } from '../src/server/node-entry.js';
 import { addBenchCommands } from './bench/command.js';
 import { addClientCommands } from './cli/client-commands.js';
 import { environmentName, resolveServeSettings, serveDefaults, type ServeSettings } from './cli/config.js';

@@ -86,6 +86,12 @@ export const limits = {
   grpcKeepaliveTimeoutMs: 20_000,
   /** Listeners: at most one log line per reason (connection limit, handshake, idle) per this interval. */
   listenerRefusalLogIntervalMs: 10_000,
+  /** Lists of a mailbox as read from a gRPC message, before the rules' own bounds (aclEntriesMax, replicasMax, nameHistoryMax) name the problem. */
+  wireAclEntriesMax: 10_000,
+  wireReplicasMax: 1000,
+  wireNameHistoryMax: 64,
+  /** A fast codec that falls back to the generic one: at most one warning per method and direction per this interval. */
+  codecFallbackLogIntervalMs: 10_000,
   /** A read waiting for min_revision gives up after this long without a deadline. */
   minRevisionWaitMsMax: 10_000,
   /** A reservation (RESERVE without ACTIVATE) is released after this long. */
@@ -137,8 +143,7 @@ export const limits = {
   dovecotDictConnectionsMax: 1000,
   /** Users whose route (socketmap, Dovecot) a node remembers until a change touches them; the oldest goes first. */
   routeCacheEntriesMax: 200_000,
-  /** Refusals (over a connection limit, a malformed request) logged per interval; the rest are counted. */
-  refusalLogLinesPerInterval: 5,
+  /** Refusals (over a connection limit, a malformed request): one log line per kind per interval; the rest are counted. */
   refusalLogIntervalMs: 10_000,
   /** etcd engine: a request to etcd at most (etcd's --max-request-bytes default, 1.5 MiB). */
   etcdRequestBytesMax: 1536 * 1024,

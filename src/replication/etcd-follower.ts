@@ -141,7 +141,7 @@ export class EtcdFollower {
         }
       }
       if (revision <= this.store.revision()) continue;
-      this.store.db.transaction(() => this.store.apply(changes, revision))();
+      this.store.transaction(() => this.store.apply(changes, revision));
       const applied: ChangeEvent[] = changes.map((change) => ({ revision, change }));
       this.notifier.applied(applied, revision);
     }
@@ -154,7 +154,7 @@ export class EtcdFollower {
       const { revision, kvs } = await this.readPrefix();
       if (revision <= this.store.revision()) return;
       const changes = this.diff(kvs);
-      this.store.db.transaction(() => this.store.apply(changes, revision, { keepMailboxRevisions: true }))();
+      this.store.transaction(() => this.store.apply(changes, revision, { keepMailboxRevisions: true }));
       this.logger.info({ revision, changes: changes.length }, 'relisted etcd into the local copy');
       this.notifier.applied(changes.map((change) => ({ revision, change })), revision);
     } finally {

@@ -7,6 +7,7 @@
  * limits.shutdownGraceMs, then what is left is cut and the store closes.
  */
 import * as grpc from '@grpc/grpc-js';
+import { useCodecFallbackLogger } from '../api/codec-fallbacks.js';
 import { Directory } from '../directory/directory.js';
 import { defaultWatchBounds, WatchHub, type WatchBounds } from '../directory/watch.js';
 import type { Logger } from '../logging.js';
@@ -148,7 +149,11 @@ export class MbdirNode {
     } else {
       engine = new StandaloneEngine(store);
     }
-    await engine.start();
+    await engine.start().catch(async (error: unknown) => {
+      await engine.close().catch(() => undefined); // what start opened before it failed
+      store.close();
+      throw error;
+    });
     const watchHub = new WatchHub(store, engine, config.watchBounds ?? defaultWatchBounds);
     const directory = new Directory(store, engine, {
       nodeId: config.nodeId,
@@ -168,6 +173,7 @@ export class MbdirNode {
       },
     );
     engine.telemetry = metrics.engineTelemetry;
+    useCodecFallbackLogger(logger.child({ component: 'codec' }));
     watchHub.onCutOff = (reason) => metrics.streamCutOff(reason);
     const { server, adapter, setServing } = createGrpcServer({
       directory,

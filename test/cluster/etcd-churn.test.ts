@@ -94,14 +94,14 @@ describe(`${mailboxes} mailboxes created and deleted against a real etcd`, () =>
     const start = await footprint();
     const createdAt = Date.now();
     await inParallel(mailboxes, (index) =>
-      client.mailbox('CreateMailbox', { mailbox: { name: `user.churn${index}`, uniqueid: `churn-${index}`, server: 'imap1', partition: 'default' } }),
+      client.createMailbox({ mailbox: { name: `user.churn${index}`, uniqueid: `churn-${index}`, server: 'imap1', partition: 'default' } }),
     );
     const createSeconds = (Date.now() - createdAt) / 1000;
     // Every mailbox is two keys: its hierarchy and its uniqueid.
     const live = await footprint();
     expect(live.keys).toBeGreaterThanOrEqual(start.keys + 2 * mailboxes);
     const deletedAt = Date.now();
-    await inParallel(mailboxes, (index) => client.mailbox('DeleteMailbox', { name: `user.churn${index}` }));
+    await inParallel(mailboxes, (index) => client.deleteMailbox({ name: `user.churn${index}` }));
     const deleteSeconds = (Date.now() - deletedAt) / 1000;
     const afterDeletes = await footprint();
     const status = await client.status();

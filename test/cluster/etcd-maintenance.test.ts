@@ -107,9 +107,9 @@ describe('etcd maintenance, one node at a time', () => {
     const client = nodes[holder]!.client();
     const createdAt = Date.now();
     const names = Array.from({ length: 300 }, (_, index) => `user.gone${index}`);
-    for (const name of names) await client.mailbox('CreateMailbox', { mailbox: { name, uniqueid: `gone-${name}`, server: 'imap1', partition: 'default' } });
+    for (const name of names) await client.createMailbox({ mailbox: { name, uniqueid: `gone-${name}`, server: 'imap1', partition: 'default' } });
     expect(await etcd.keyCount(`${prefix}/uid/`)).toBe(300);
-    for (const name of names) await client.mailbox('DeleteMailbox', { name });
+    for (const name of names) await client.deleteMailbox({ name });
     const deletedAt = Date.now();
     const run = await waitForRun((candidate) => candidate.atMs > deletedAt && candidate.sweptTombstones === 0, 20_000);
     expect(await etcd.keyCount(`${prefix}/uid/`)).toBe(0);

@@ -46,7 +46,7 @@ describe('the sweep of tombstones', () => {
     expect(created.succeeded).toBe(true);
     // A node's view at the create: it holds the mailbox.
     const stale = new Store({ dataDir: ':memory:', synchronous: 'OFF' });
-    stale.db.transaction(() => stale.apply([{ kind: 'mailbox.put', mailbox }], created.header.revision))();
+    stale.transaction(() => stale.apply([{ kind: 'mailbox.put', mailbox }], created.header.revision));
     const held = stale.mailboxByName('user.ghost') as MailboxRecord;
     const deleted = await client.txn(planTxn(keyspace, stale, [{ kind: 'mailbox.delete', mailbox: held }], 'rq-delete', created.header.revision));
     expect(deleted.succeeded).toBe(true);
@@ -81,9 +81,9 @@ describe('the sweep of tombstones', () => {
     for (const index of [1, 2, 3]) {
       const mailbox = record(`user.r${index}`, `r-${index}`);
       const created = await client.txn(planTxn(sweepKeyspace, store, [{ kind: 'mailbox.put', mailbox }], `c${index}`, revision));
-      store.db.transaction(() => store.apply([{ kind: 'mailbox.put', mailbox }], created.header.revision))();
+      store.transaction(() => store.apply([{ kind: 'mailbox.put', mailbox }], created.header.revision));
       const deleted = await client.txn(planTxn(sweepKeyspace, store, [{ kind: 'mailbox.delete', mailbox: store.mailboxByName(`user.r${index}`) as MailboxRecord }], `d${index}`, created.header.revision));
-      store.db.transaction(() => store.apply([{ kind: 'mailbox.delete', mailbox }], deleted.header.revision))();
+      store.transaction(() => store.apply([{ kind: 'mailbox.delete', mailbox }], deleted.header.revision));
       revision = deleted.header.revision;
     }
     // A client that, just before the first removal, writes uid/r-2 again (as a new create would).

@@ -12,8 +12,8 @@ import { DirectoryError } from '../../src/model/errors.js';
 import { TokenGuard } from '../../src/server/auth/guard.js';
 import { authorize } from '../../src/server/auth/roles.js';
 import { hashToken, newToken, TokenTable } from '../../src/server/auth/token-file.js';
-import { packageDefinition } from '../../src/server/grpc/proto.js';
-import { mailboxFromWire, serverFromWire } from '../../src/server/grpc/wire.js';
+import { packageDefinition } from '../../src/api/proto.js';
+import { mailboxFromWire, serverFromWire } from '../../src/api/wire.js';
 
 const seed = process.env['FC_SEED'] !== undefined ? Number(process.env['FC_SEED']) : 20261123;
 const runs = (numRuns: number): fc.Parameters<unknown> => ({ seed, numRuns });

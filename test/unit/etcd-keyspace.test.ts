@@ -40,7 +40,7 @@ describe('etcd keyspace', () => {
 
   it('a delete leaves a tombstone instead of deleting keys, so the key keeps guarding', () => {
     const store = new Store({ dataDir: ':memory:', synchronous: 'OFF' });
-    store.db.transaction(() => store.apply([{ kind: 'mailbox.put', mailbox: record('user.bob', 'u2') }], 1))();
+    store.transaction(() => store.apply([{ kind: 'mailbox.put', mailbox: record('user.bob', 'u2') }], 1));
     const existing = store.mailboxByName('user.bob') as MailboxRecord;
     const plan = planTxn(keyspace, store, [{ kind: 'mailbox.delete', mailbox: existing }], 'rq2', 1);
     expect(plan.success.every((op) => 'request_put' in op)).toBe(true);

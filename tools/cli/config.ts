@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { recipientRulesOf } from '../../src/model/recipients.js';
 import { validateAddress } from '../../src/model/labels.js';
 import { limits } from '../../src/model/limits.js';
-import { cacheMebibytesMax, defaultCacheMebibytes } from '../../src/store/store.js';
+import { cacheMebibytesMax, defaultCacheMebibytes } from '../../src/server/node-entry.js';
 
 export interface ServeSettings {
   engine: 'standalone' | 'etcd';

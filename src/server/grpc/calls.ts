@@ -12,7 +12,7 @@ import type { InFlight } from '../adapter.js';
 import { limits } from '../../model/limits.js';
 import { unavailable } from '../../model/errors.js';
 import { toGrpcError } from './errors.js';
-import { wireNumber } from './wire.js';
+import { wireNumber } from '../../api/wire.js';
 import { writeLogFor } from './write-log.js';
 
 /** Called before every handler: who is calling; throws a typed error to refuse the call. */

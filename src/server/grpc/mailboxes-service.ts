@@ -10,7 +10,7 @@ import { invalidArgument, unavailable } from '../../model/errors.js';
 import { limits } from '../../model/limits.js';
 import type { MailboxRecord } from '../../model/records.js';
 import { answerInOrder, bidiStream, clientStream, readAfterRevision, serverStream, timeLeftMs, unary, writeWithBackpressure, type CallContext } from './calls.js';
-import { services } from './proto.js';
+import { services } from '../../api/proto.js';
 import { logWrite } from './write-log.js';
 import {
   aclFromWire,
@@ -21,7 +21,7 @@ import {
   wireNumber,
   wireString,
   type WireMailbox,
-} from './wire.js';
+} from '../../api/wire.js';
 
 type Request = Record<string, unknown>;
 type Response = Record<string, unknown>;

@@ -7,7 +7,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { readAfterRevision, timeLeftMs, unary, type CallContext } from './calls.js';
 import { planWithinMessage } from './plan-message.js';
 import type { EngineStatus } from '../../replication/engine.js';
-import { mailboxToWire, serverFromWire, serverToWire, wireBool, wireNumber, wireString } from './wire.js';
+import { businessFromWire, businessToWire, mailboxToWire, serverFromWire, serverToWire, wireBool, wireNumber, wireString } from '../../api/wire.js';
 
 type Request = Record<string, unknown>;
 type Response = Record<string, unknown>;
@@ -33,11 +33,8 @@ export function placementService(context: CallContext): grpc.UntypedServiceImple
     }),
 
     PutBusiness: unary<Request, Response>(context, 'PutBusiness', async (request, _call, directory) => {
-      const stored = await directory.putBusiness({
-        id: wireString(request['id'], 'id'),
-        homeServer: wireString(request['home_server'], 'home_server'),
-      });
-      return { business: { id: stored.value.id, home_server: stored.value.homeServer }, revision: stored.revision };
+      const stored = await directory.putBusiness(businessFromWire(request));
+      return { business: businessToWire(stored.value), revision: stored.revision };
     }),
 
     SetUserBusiness: unary<Request, Response>(context, 'SetUserBusiness', async (request, _call, directory) => ({

@@ -24,7 +24,7 @@ import { unobserved, type CallContext, type CallGuard, type CallObserver, type C
 import { GuardedListener, type ListenerBounds } from '../guarded-listener.js';
 import { mailboxesService } from './mailboxes-service.js';
 import { clusterService, placementService } from './placement-service.js';
-import { loaderOptions, packageDefinition, passEncodedResponses, services } from './proto.js';
+import { loaderOptions, packageDefinition, passEncodedResponses, services } from '../../api/proto.js';
 
 export interface GrpcServerOptions {
   directory: Directory;

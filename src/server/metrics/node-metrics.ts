@@ -9,6 +9,7 @@
  * the series count stays bounded.
  */
 import client from 'prom-client';
+import { codecFallbackCounts } from '../../api/codec-fallbacks.js';
 import type { EngineStatus, EngineTelemetry } from '../../replication/engine.js';
 
 /** What the gauges read at scrape time; the node provides it. */
@@ -25,6 +26,14 @@ export interface BuildInfo {
   nodeId: string;
   engine: 'standalone' | 'etcd';
 }
+
+/**
+ * How often the event-loop delay histogram behind `nodejs_eventloop_lag_*_seconds`
+ * samples, in ms (each sample is this interval plus the delay; prom-client's
+ * default is 10). Every scrape reads the histogram and starts a new one, so the
+ * p99 and max gauges describe the time since the last scrape.
+ */
+export const eventLoopSampleIntervalMs = 5;
 
 /** Seconds; a lookup answers in well under a millisecond, a large LIST or SyncServer in seconds. */
 const callSecondsBuckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -65,7 +74,7 @@ export class NodeMetrics {
   private readonly limitRefusals: client.Counter;
 
   constructor(build: BuildInfo, source: MetricsSource) {
-    client.collectDefaultMetrics({ register: this.registry });
+    client.collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: eventLoopSampleIntervalMs });
     // prom-client names three gauges `..._total`, which Prometheus reserves for counters (promtool
     // refuses them); each is the sum of its per-type gauge (nodejs_active_handles{type}, ...).
     for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
@@ -134,6 +143,7 @@ export class NodeMetrics {
 
     this.engineTelemetry = this.makeEngineTelemetry(registers);
     this.registerStateGauges(registers, source, build.engine);
+    registerCodecFallbacks(registers);
   }
 
   /** Records one gRPC call's start; the returned function records its end with the status code name. */
@@ -271,4 +281,18 @@ class ScrapeStatus {
     }
     return this.pending;
   }
+}
+
+/** The fast codecs' fallbacks to proto-loader's (src/api/codec-fallbacks.ts counts them process-wide), read at scrape time. */
+function registerCodecFallbacks(registers: client.Registry[]): void {
+  new client.Counter({
+    name: 'mbdir_codec_fallbacks_total',
+    help: 'Messages a fast protobuf codec refused and the generic one encoded or decoded instead, by method and direction (never expected: a fast path disagrees with the contract).',
+    labelNames: ['method', 'direction'],
+    registers,
+    collect() {
+      this.reset();
+      for (const { method, direction, count } of codecFallbackCounts()) this.inc({ method, direction }, count);
+    },
+  });
 }
