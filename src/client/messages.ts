@@ -20,6 +20,7 @@ export type { CreateOutcome, CreateOutcome__Output } from '../api/generated/mbdi
 export type { DeleteMailboxRequest, DeleteMailboxRequest__Output } from '../api/generated/mbdir/v1/DeleteMailboxRequest.js';
 export type { DeleteMailboxResponse, DeleteMailboxResponse__Output } from '../api/generated/mbdir/v1/DeleteMailboxResponse.js';
 export type { EtcdEndpointStatus, EtcdEndpointStatus__Output } from '../api/generated/mbdir/v1/EtcdEndpointStatus.js';
+export type { EtcdMaintenance, EtcdMaintenance__Output } from '../api/generated/mbdir/v1/EtcdMaintenance.js';
 export type { GetMailboxRequest, GetMailboxRequest__Output } from '../api/generated/mbdir/v1/GetMailboxRequest.js';
 export type { ListMailboxesRequest, ListMailboxesRequest__Output } from '../api/generated/mbdir/v1/ListMailboxesRequest.js';
 export type { ListMailboxesResponse, ListMailboxesResponse__Output } from '../api/generated/mbdir/v1/ListMailboxesResponse.js';

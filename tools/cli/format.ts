@@ -3,7 +3,14 @@
  * mailbox (name, location, uniqueid, ACL), aligned enough to read and grep.
  * It reads the generated answer types; it never reaches the server's records.
  */
-import type { AclEntry__Output, ListedMailbox__Output, Mailbox__Output, ServerLoad__Output, StatusResponse__Output } from '../../src/client/messages.js';
+import type {
+  AclEntry__Output,
+  EtcdMaintenance__Output,
+  ListedMailbox__Output,
+  Mailbox__Output,
+  ServerLoad__Output,
+  StatusResponse__Output,
+} from '../../src/client/messages.js';
 
 function aclText(acl: readonly AclEntry__Output[]): string {
   return acl.map((entry) => `${entry.identifier}=${entry.rights}`).join(' ');
@@ -62,7 +69,19 @@ export function formatStatus(status: StatusResponse__Output): string {
       : `UNHEALTHY  ${endpoint.error || 'no answer'}`;
     lines.push(`etcd ${endpoint.endpoint}  ${health}`);
   }
+  lines.push(maintenanceLine(status.last_maintenance));
   return lines.join('\n');
+}
+
+/** Who ran etcd maintenance last, when, and what it did. */
+function maintenanceLine(run: EtcdMaintenance__Output | null): string {
+  if (run === null) return 'etcd maintenance: not run yet';
+  const at = new Date(run.at_ms).toISOString();
+  const compacted = run.compacted_revision === 0 ? 'not compacted' : `compacted at revision ${run.compacted_revision}`;
+  return (
+    `etcd maintenance last by ${run.node} at ${at}: ${compacted}, ${run.swept_tombstones} tombstones swept, ` +
+    `db ${run.db_size_bytes_before} -> ${run.db_size_bytes_after} bytes`
+  );
 }
 
 export function printJson(value: unknown): void {

@@ -265,6 +265,12 @@ async function serveLocked(settings: ServeSettings, overrides: ServeTestOverride
             endpoints: settings.etcdEndpoints.split(','),
             prefix: settings.etcdPrefix,
             compactRetentionRevisions: Number(settings.etcdCompactRetentionRevisions),
+            maintenance: {
+              nodeId,
+              intervalSeconds: Number(settings.etcdMaintenanceIntervalSeconds),
+              leaseSeconds: Number(settings.etcdMaintenanceLeaseSeconds),
+              defragment: settings.etcdDefragment === 'yes',
+            },
             ...(etcdTls === undefined ? {} : { tls: etcdTls }),
           },
           logger.child({ component: 'etcd' }),
