@@ -83,10 +83,14 @@ export class EtcdFollower {
     stream.on('end', () => this.restart(stream, 'stream ended'));
     stream.write({
       create_request: {
-        // The `log` key alone: every write puts it with all of its changes, so it is all the
-        // view needs; the hierarchy and uid values of the same txn would only cost etcd and
-        // this node their encoding (a relist still reads the whole prefix).
+        // The `log` key and the maintenance keys that sort after it up to `maintenance/swept`:
+        // every write puts `log` with all of its changes, so it is all the view needs; the
+        // hierarchy and uid values of the same txn would only cost etcd and this node their
+        // encoding (a relist still reads the whole prefix). The swept marker must come too: a
+        // write refused by its guard waits until the view has applied the marker's revision
+        // (a revision without a log is applied empty, moving the view's revision).
         key: Buffer.from(this.keyspace.logKey()),
+        range_end: Buffer.from(this.keyspace.maintenanceKey('swept') + '\0'),
         start_revision: this.store.revision() + 1,
         progress_notify: true,
         // Large responses (catching up over many revisions) come in fragments under etcd's request size.
