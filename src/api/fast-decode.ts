@@ -1,12 +1,12 @@
 /**
- * Hand-written protobuf decoders for the messages that carry mailboxes to a
+ * Fast protobuf decoders for the messages that carry mailboxes to a
  * client: WatchEvent (a proxy receives them by the hundred per second on one
  * connection) and the responses of GetMailbox, LookupMailboxes, LookupStream and
  * ListMailboxes (up to thousands of mailboxes each). Clients use them as
  * grpc-js's deserializers (see proto.ts). proto-loader's generic path (protobufjs
  * decode, then toObject) builds every message twice; these read the bytes once,
  * field by field as the tables of fast-fields.ts say (checked against the .proto
- * when src/api loads), into the plain object proto-loader gives (snake_case
+ * when src/api loads; each compiled once into its reader), into the plain object proto-loader gives (snake_case
  * fields, enums as names, 64-bit integers as numbers, defaults filled in).
  * test/property/watch-decode.property.test.ts checks them against proto-loader.
  * Malformed input throws; they never read past the message they are given.

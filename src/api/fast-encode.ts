@@ -1,12 +1,12 @@
 /**
- * Hand-written protobuf encoders for the responses that carry mailboxes by the
+ * Fast protobuf encoders for the responses that carry mailboxes by the
  * dozen (GetMailbox, LookupMailboxes, LookupStream, ListMailboxes). The generic
  * path (proto-loader: fromObject, then protobufjs's writer) spends about 5 µs
  * per mailbox; sizing each message first and writing it into one buffer costs
  * a fraction of that, and LIST and the lookups are mostly this.
  *
  * The fields written are those of the tables in fast-fields.ts (checked against
- * the .proto when src/api loads). It takes the plain objects proto-loader takes
+ * the .proto when src/api loads), each table compiled once into its encoder. It takes the plain objects proto-loader takes
  * (snake_case fields, enums as their names, 64-bit integers as numbers below
  * 2^53) and writes standard proto3: default values are left out. A value of
  * another shape (a string where a number goes, a negative enum) throws, and
