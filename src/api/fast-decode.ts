@@ -6,8 +6,9 @@
  * grpc-js's deserializers (see proto.ts). proto-loader's generic path (protobufjs
  * decode, then toObject) builds every message twice; these read the bytes once,
  * field by field as the tables of fast-fields.ts say (checked against the .proto
- * when src/api loads; each compiled once into its reader), into the plain object proto-loader gives (snake_case
- * fields, enums as names, 64-bit integers as numbers, defaults filled in).
+ * when src/api loads; each compiled once into its reader), into the plain object
+ * proto-loader gives (snake_case fields, enums as names, 64-bit integers as
+ * numbers, defaults filled in).
  * test/property/watch-decode.property.test.ts checks them against proto-loader.
  * Malformed input throws; they never read past the message they are given.
  */
