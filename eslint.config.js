@@ -17,4 +17,17 @@ export default tseslint.config(
       'no-control-regex': 'off',
     },
   },
+  {
+    // The store's narrow door: SQL and the raw connection stay in src/store (tests of the store may look inside).
+    files: ['src/**/*.ts', 'tools/**/*.ts'],
+    ignores: ['src/store/**'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['better-sqlite3'], message: 'SQL runs in src/store only: add a Store method named for what it does.' },
+          { group: ['**/store/connection.js'], message: 'The raw connection is for src/store only: import the Store (store.js) instead.' },
+        ],
+      }],
+    },
+  },
 );

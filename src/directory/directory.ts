@@ -60,7 +60,7 @@ import {
   SyncListing,
   SyncReport,
 } from './sync-rules.js';
-import { backupDatabase, type BackupFacts } from '../store/backup.js';
+import type { BackupFacts } from '../store/backup.js';
 import { WatchHub, type WatchFilter, type WatchSink, type WatchSubscription } from './watch.js';
 
 export interface Clock {
@@ -89,6 +89,7 @@ export interface CreateRequest {
   foldermodseq?: number;
   reserveOnly?: boolean;
   requestId?: string;
+  nameHistory?: string[];
 }
 
 export interface Revisioned<T> {
@@ -201,6 +202,7 @@ export class Directory {
       foldermodseq: request.foldermodseq ?? 0,
       reserveOnly: request.reserveOnly ?? false,
       requestId: request.requestId ?? '',
+      nameHistory: request.nameHistory ?? [],
     });
     const committed = await this.engine.commit((store) => decideCreate(store, input, this.clock.nowMs(), this.reservationTtlMs), {
       requestId: input.requestId,
@@ -351,12 +353,11 @@ export class Directory {
   }
 
   listServers(): Revisioned<ServerLoad[]> {
-    const users = this.store.usersPerServer();
-    const mailboxes = this.store.mailboxesPerServer();
+    const counts = new Map(this.store.placementCounts().map((count) => [count.server, count]));
     const value = this.store.servers().map((server) => ({
       server,
-      users: users.get(server.name) ?? 0,
-      mailboxes: mailboxes.get(server.name) ?? 0,
+      users: counts.get(server.name)?.users ?? 0,
+      mailboxes: counts.get(server.name)?.mailboxes ?? 0,
     }));
     return { value, revision: this.revision() };
   }
@@ -437,7 +438,7 @@ export class Directory {
   async backupCopy(): Promise<BackupFacts & { path: string }> {
     const path = `${this.store.path}.backup-${process.pid}-${cryptoRandomBytes(6).toString('hex')}`;
     try {
-      return { ...(await backupDatabase(this.store.db, path)), path };
+      return { ...(await this.store.backupTo(path)), path };
     } catch (error) {
       rmSync(path, { force: true });
       throw error;

@@ -56,16 +56,7 @@ export class StandaloneEngine implements Engine {
   /** Set when a flush failed: no later write may be acknowledged. */
   private flushFailure: Error | null = null;
 
-  /** Transaction control, prepared once: exec() would parse the SQL on every batch. */
-  private readonly statements;
-
-  constructor(private readonly store: Store) {
-    this.statements = {
-      begin: store.db.prepare('BEGIN IMMEDIATE'),
-      commit: store.db.prepare('COMMIT'),
-      rollback: store.db.prepare('ROLLBACK'),
-    };
-  }
+  constructor(private readonly store: Store) {}
 
   /**
    * Serving: WAL checkpoints move to a worker, so no COMMIT on the event loop
@@ -127,7 +118,7 @@ export class StandaloneEngine implements Engine {
     const revisionBefore = this.store.revision();
     const startedMs = performance.now();
     try {
-      this.statements.begin.run();
+      this.store.beginWrite();
       for (const write of batch) {
         let decision: Decision<unknown>;
         try {
@@ -150,7 +141,7 @@ export class StandaloneEngine implements Engine {
         }
         outcomes.push({ write, committed: { result: decision.result, revision } });
       }
-      this.statements.commit.run();
+      this.store.commitWrite();
     } catch (error) {
       this.rollback();
       for (const write of batch) write.reject(error);
@@ -211,8 +202,7 @@ export class StandaloneEngine implements Engine {
   }
 
   private rollback(): void {
-    if (this.store.db.inTransaction) this.statements.rollback.run();
-    this.store.resetRevisionCache();
+    this.store.rollbackWrite();
   }
 
   appliedRevision(): number {

@@ -10,7 +10,8 @@ import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import * as net from 'node:net';
 import type { Logger } from '../logging.js';
 import type { NodeAdapter } from './adapter.js';
-import { RefusalLog } from './refusal-log.js';
+import { limits } from '../model/limits.js';
+import { RateLimitedLog } from './rate-limited-log.js';
 
 /** A byte-driven parser: emits each complete request, throws on malformed input (the connection then closes). */
 export interface RequestParser<Request> {
@@ -56,7 +57,7 @@ export interface FramedServerOptions<Request> {
 
 export class FramedServer<Request> {
   private readonly sockets = new Set<net.Socket>();
-  private readonly refusals: RefusalLog;
+  private readonly refusals: RateLimitedLog;
   private readonly metricName: string;
 
   private constructor(
@@ -65,7 +66,7 @@ export class FramedServer<Request> {
     /** `HOST:PORT` or the socket path, as listening. */
     public address: string,
   ) {
-    this.refusals = new RefusalLog(options.logger);
+    this.refusals = new RateLimitedLog(options.logger, limits.refusalLogIntervalMs);
     this.metricName = options.protocol.name.replace(/-/g, '_');
   }
 
@@ -86,7 +87,12 @@ export class FramedServer<Request> {
       else server.listen({ host: options.listen.host, port: options.listen.port, exclusive: true }, done);
     });
     if ('path' in options.listen) {
-      chmodSync(options.listen.path, options.socketMode ?? 0o660);
+      try {
+        chmodSync(options.listen.path, options.socketMode ?? 0o660);
+      } catch (error) {
+        server.close();
+        throw error;
+      }
       framed.address = options.listen.path;
     } else {
       const bound = server.address() as net.AddressInfo;
@@ -130,10 +136,11 @@ export class FramedServer<Request> {
     const { protocol, logger, observer } = this.options;
     if (this.sockets.size >= this.options.connectionsMax) {
       observer?.limitRefused(this.metricName, 'connections');
-      this.refusals.refuse(
-        { protocol: protocol.name, remote: socket.remoteAddress ?? 'unix', connectionsMax: this.options.connectionsMax },
-        'connection refused: the adapter is at its connection limit',
-      );
+      this.refusals.warn('connection refused: the adapter is at its connection limit', {
+        protocol: protocol.name,
+        remote: socket.remoteAddress ?? 'unix',
+        connectionsMax: this.options.connectionsMax,
+      });
       socket.destroy();
       return;
     }
@@ -152,10 +159,7 @@ export class FramedServer<Request> {
         parser.push(chunk, (request) => this.reply(socket, request, protocol.answer(request, state)));
       } catch (error) {
         observer?.limitRefused(this.metricName, 'malformed');
-        this.refusals.refuse(
-          { protocol: protocol.name, remote: socket.remoteAddress ?? 'unix', reason: (error as Error).message },
-          'malformed request: connection closed',
-        );
+        this.refusals.warn('malformed request: connection closed', { protocol: protocol.name, remote: socket.remoteAddress ?? 'unix', reason: (error as Error).message });
         const last = protocol.malformed(error as Error);
         if (last === null) socket.destroy();
         else socket.end(last);

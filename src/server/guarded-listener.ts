@@ -12,6 +12,7 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from '../logging.js';
+import { RateLimitedLog } from './rate-limited-log.js';
 
 /** Bounds of one listener's connections; each default is a named limit of its protocol. */
 export interface ListenerBounds {
@@ -44,29 +45,6 @@ export function parseListenAddress(listen: string): { host: string; port: number
   return { host, port };
 }
 
-/** Logs one reason at most once per interval, counting what it left out. */
-class RateLimitedLog {
-  private lastLoggedMs = Number.NEGATIVE_INFINITY;
-  private suppressed = 0;
-
-  constructor(
-    private readonly logger: Logger,
-    private readonly intervalMs: number,
-    private readonly message: string,
-  ) {}
-
-  note(fields: Record<string, unknown>): void {
-    const now = Date.now();
-    if (now - this.lastLoggedMs < this.intervalMs) {
-      this.suppressed += 1;
-      return;
-    }
-    this.logger.warn({ ...fields, suppressedSinceLastLine: this.suppressed }, this.message);
-    this.lastLoggedMs = now;
-    this.suppressed = 0;
-  }
-}
-
 /** What the sweep knows of one open connection. */
 interface Tracked {
   admittedMs: number;
@@ -84,8 +62,7 @@ export class GuardedListener {
   private readonly sockets = new Map<Socket, Tracked>();
   private readonly server: Server;
   private readonly sweeper: NodeJS.Timeout;
-  private readonly handshakes: RateLimitedLog;
-  private readonly idles: RateLimitedLog;
+  private readonly refusals: RateLimitedLog;
   private boundPort = 0;
 
   private constructor(
@@ -94,13 +71,16 @@ export class GuardedListener {
   ) {
     const { bounds, protocol, refusalLogIntervalMs } = options;
     const logger = options.logger.child({ component: 'listener', protocol });
-    const refusals = new RateLimitedLog(logger, refusalLogIntervalMs, `${protocol} connection refused: the listener already holds its maximum of connections`);
+    const refusals = new RateLimitedLog(logger, refusalLogIntervalMs);
+    this.refusals = refusals;
     this.server = createServer({ noDelay: true });
     // Node refuses (closes at once) every connection past maxConnections and says so with 'drop'.
     this.server.maxConnections = bounds.connectionsMax;
-    this.server.on('drop', (data) => refusals.note({ listen, connectionsMax: bounds.connectionsMax, remoteAddress: data?.remoteAddress }));
-    this.handshakes = new RateLimitedLog(logger, refusalLogIntervalMs, `${protocol} connection closed: no handshake within the timeout`);
-    this.idles = new RateLimitedLog(logger, refusalLogIntervalMs, `${protocol} connection closed: idle past the timeout`);
+    this.server.on('drop', (data) => refusals.warn(`${protocol} connection refused: the listener already holds its maximum of connections`, {
+        listen,
+        connectionsMax: bounds.connectionsMax,
+        remoteAddress: data?.remoteAddress,
+      }));
     this.server.on('connection', (socket: Socket) => this.admit(socket));
     this.server.on('error', (error) => logger.error({ err: error, listen }, `${protocol} listener error`));
     this.sweeper = setInterval(() => this.sweep(), sweepIntervalOf(bounds));
@@ -153,10 +133,18 @@ export class GuardedListener {
       }
       tracked.handshaken ||= handshakeDone(socket);
       if (!tracked.handshaken && now - tracked.admittedMs >= bounds.handshakeTimeoutMs) {
-        this.handshakes.note({ listen: this.listen, handshakeTimeoutMs: bounds.handshakeTimeoutMs, remoteAddress: socket.remoteAddress });
+        this.refusals.warn(`${this.options.protocol} connection closed: no handshake within the timeout`, {
+          listen: this.listen,
+          handshakeTimeoutMs: bounds.handshakeTimeoutMs,
+          remoteAddress: socket.remoteAddress,
+        });
         socket.destroy();
       } else if (now - tracked.activeMs >= bounds.idleTimeoutMs) {
-        this.idles.note({ listen: this.listen, idleTimeoutMs: bounds.idleTimeoutMs, remoteAddress: socket.remoteAddress });
+        this.refusals.warn(`${this.options.protocol} connection closed: idle past the timeout`, {
+          listen: this.listen,
+          idleTimeoutMs: bounds.idleTimeoutMs,
+          remoteAddress: socket.remoteAddress,
+        });
         socket.destroy();
       }
     }

@@ -149,7 +149,11 @@ export class MbdirNode {
     } else {
       engine = new StandaloneEngine(store);
     }
-    await engine.start();
+    await engine.start().catch(async (error: unknown) => {
+      await engine.close().catch(() => undefined); // what start opened before it failed
+      store.close();
+      throw error;
+    });
     const watchHub = new WatchHub(store, engine, config.watchBounds ?? defaultWatchBounds);
     const directory = new Directory(store, engine, {
       nodeId: config.nodeId,

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { failedPrecondition, invalidArgument } from '../model/errors.js';
 import { limits } from '../model/limits.js';
 import { migrations } from './schema.js';
-import { bulkLoadIncompleteKey } from './store.js';
+import { bulkLoadIncompleteKey } from './connection.js';
 
 /** The database file's name inside a data directory. */
 export const databaseFileName = 'mbdir.sqlite';

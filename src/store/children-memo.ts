@@ -26,6 +26,11 @@ export class ChildrenMemo {
     return answer;
   }
 
+  /** Answers kept now. */
+  get size(): number {
+    return this.answers.size;
+  }
+
   clear(): void {
     this.answers.clear();
   }

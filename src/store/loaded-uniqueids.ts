@@ -10,7 +10,9 @@
  * It keeps 32-bit hashes and rowids in typed arrays (open addressing, at most
  * half full: 16 to 32 bytes a mailbox, 48 MB at 2M), not millions of strings. Equal hashes
  * are confirmed by reading the uniqueid of the row (`uniqueidAt`), so a hash
- * collision costs one read by rowid and is never a false conflict.
+ * collision costs one read by rowid and is never a false conflict. Bounded
+ * by `loadedUniqueidsMax` (1 GiB of slots): a bigger load is refused with an
+ * error saying so, never grown past it.
  */
 
 /** FNV-1a over the UTF-16 code units: cheap, and spreads uniqueids well. */
@@ -23,6 +25,9 @@ export function uniqueidHash(uniqueid: string): number {
 }
 
 const initialSlots = 1 << 16;
+
+/** Uniqueids one bulk load keeps at most (2^26: 2^27 slots of 8 bytes, 1 GiB, at most half full). */
+export const loadedUniqueidsMax = 1 << 26;
 
 export class LoadedUniqueids {
   private hashes = new Int32Array(initialSlots);
@@ -37,6 +42,7 @@ export class LoadedUniqueids {
     /** The uniqueid of a row the load wrote. */
     private readonly uniqueidAt: (rowid: number) => string | undefined,
     hash: (uniqueid: string) => number = uniqueidHash,
+    private readonly entriesMax: number = loadedUniqueidsMax,
   ) {
     this.hash = (uniqueid) => hash(uniqueid) | 0;
   }
@@ -63,6 +69,9 @@ export class LoadedUniqueids {
   /** Records that row `rowid` (> 0) holds `uniqueid`, which no loaded row held (`rowidOf` gave 0). */
   add(uniqueid: string, rowid: number, hash = this.hash(uniqueid)): void {
     if (!(rowid > 0 && rowid <= 0xffffffff)) throw new Error(`LoadedUniqueids.add: rowid ${rowid} is out of range`);
+    if (this.count >= this.entriesMax) {
+      throw new Error(`bulk load: more than ${this.entriesMax} mailboxes in one load of an empty directory; import the rest in a second run`);
+    }
     if ((this.count + 1) * 2 > this.hashes.length) this.grow();
     this.place(hash, rowid);
     this.count += 1;

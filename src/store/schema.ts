@@ -6,9 +6,21 @@
  * Mailboxes (a rowid table; uniqueid is unique by an index of its own) carry their whole record as
  * JSON, beside the columns the hot queries use: name, sort key (Cyrus's dbname,
  * compared as bytes), owner, server. `acl_index` is the reverse ACL index and
- * `mailbox_replicas` the reverse replica index; both are kept by `apply`.
+ * `mailbox_replicas` the reverse replica index, `server_counts` the users and
+ * mailboxes per server (placement); all three are kept by `apply`.
  */
 import type Database from 'better-sqlite3';
+
+/**
+ * Counts the placement counters from the mailboxes: mailboxes per server from
+ * the (server, sortkey) index, users from the partial index of roots by server.
+ * Run by migration 6 and after a bulk load, which writes rows without apply.
+ */
+export const placementCountsRebuildSql = `
+  DELETE FROM server_counts;
+  INSERT INTO server_counts(server, users, mailboxes) SELECT server, 0, count(*) FROM mailboxes GROUP BY server;
+  UPDATE server_counts SET users = (SELECT count(*) FROM mailboxes WHERE is_root = 1 AND server = server_counts.server);
+`;
 
 export const migrations: readonly string[] = [
   `
@@ -148,6 +160,18 @@ export const migrations: readonly string[] = [
   CREATE INDEX mailboxes_roots_by_server ON mailboxes(server) WHERE is_root = 1;
   CREATE INDEX mailboxes_reservations ON mailboxes(reserved_until_ms) WHERE state = 1;
   CREATE INDEX mailboxes_root_owner_server ON mailboxes(owner, server) WHERE is_root = 1;
+  `,
+  // 6: placement counters, kept by apply in the same transaction as the mailboxes, so that
+  // least-loaded placement and ListServers read one row per server instead of counting
+  // every user root and every mailbox (two index passes, 0.5 s at 2M) on each call.
+  // Counted once here from the mailboxes: a pass over two indexes, seconds at 2M.
+  `
+  CREATE TABLE server_counts (
+    server TEXT PRIMARY KEY,
+    users INTEGER NOT NULL CHECK (users >= 0),
+    mailboxes INTEGER NOT NULL CHECK (mailboxes >= 0)
+  ) WITHOUT ROWID;
+  ${placementCountsRebuildSql}
   `,
 ];
 

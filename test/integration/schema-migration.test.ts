@@ -1,6 +1,7 @@
 /**
  * Migrations 4 and 5 rebuild `mailboxes`: 4 as a rowid table, 5 with
- * uniqueid's uniqueness as an index of its own (which a bulk load may drop).
+ * uniqueid's uniqueness as an index of its own (which a bulk load may drop);
+ * 6 adds the placement counters, counted from the mailboxes once.
  * A data directory written by an older schema must open with every record,
  * index and rule intact: lookups by name and uniqueid, subtree order, the
  * reverse ACL index, and a create that must not reuse a held name or
@@ -16,6 +17,7 @@ import { sortKey } from '../../src/model/names.js';
 import { StandaloneEngine } from '../../src/replication/standalone.js';
 import { migrations } from '../../src/store/schema.js';
 import { bulkLoadIncompleteKey, Store } from '../../src/store/store.js';
+import { connectionOf } from '../../src/store/connection.js';
 
 const directories: string[] = [];
 afterEach(() => {
@@ -64,13 +66,13 @@ describe('schema migration 4 (mailboxes as a rowid table)', () => {
     const engine = new StandaloneEngine(store);
     const directory = new Directory(store, engine);
     try {
-      expect(store.db.pragma('user_version', { simple: true })).toBe(migrations.length);
+      expect(connectionOf(store).pragma('user_version', { simple: true })).toBe(migrations.length);
       expect(store.mailboxCount()).toBe(4);
       expect(store.mailboxByUniqueid('user.alice.Sent-id')?.name).toBe('user.alice.Sent');
       expect(store.subtree('user.alice', 10).map((mailbox) => mailbox.name)).toEqual([
         'user.alice', 'user.alice.Archive', 'user.alice.Archive.2024', 'user.alice.Sent',
       ]);
-      const aclJoined = store.db
+      const aclJoined = connectionOf(store)
         .prepare<[], { n: number }>(`SELECT count(*) AS n FROM acl_index a JOIN mailboxes m ON m.uniqueid = a.uniqueid WHERE a.identifier = 'alice'`)
         .get();
       expect(aclJoined?.n).toBe(4);
@@ -112,12 +114,12 @@ describe('schema migration 5 (uniqueid unique by an index of its own)', () => {
     const fresh = new Store({ dataDir: ':memory:', synchronous: 'OFF', onSchemaUpgrade: (from, to) => upgrades.push([from, to]) });
     try {
       expect(upgrades).toEqual([[4, migrations.length]]);
-      expect(store.db.prepare('SELECT rowid, uniqueid, name, record FROM mailboxes ORDER BY rowid').all()).toEqual(before);
-      expect(schemaOf(store.db)).toEqual(schemaOf(fresh.db));
+      expect(connectionOf(store).prepare('SELECT rowid, uniqueid, name, record FROM mailboxes ORDER BY rowid').all()).toEqual(before);
+      expect(schemaOf(connectionOf(store))).toEqual(schemaOf(connectionOf(fresh)));
       expect(store.mailboxByUniqueid('bob-49')?.name).toBe('user.bob.f49');
-      const plan = store.db.prepare("EXPLAIN QUERY PLAN SELECT record FROM mailboxes WHERE uniqueid = 'bob-1'").all() as Array<{ detail: string }>;
+      const plan = connectionOf(store).prepare("EXPLAIN QUERY PLAN SELECT record FROM mailboxes WHERE uniqueid = 'bob-1'").all() as Array<{ detail: string }>;
       expect(plan.map((row) => row.detail).join(' ')).toMatch(/USING INDEX mailboxes_by_uniqueid/);
-      expect(() => store.db.prepare(
+      expect(() => connectionOf(store).prepare(
         `INSERT INTO mailboxes(uniqueid, name, sortkey, owner, is_root, server, state, reserved_until_ms, revision, record)
          VALUES ('bob-1', 'user.bob.other', x'00', 'bob', 0, 'backend1', 2, 0, 1, '{}')`,
       ).run()).toThrow(/UNIQUE constraint failed: mailboxes.uniqueid/);
@@ -139,5 +141,55 @@ describe('schema migration 5 (uniqueid unique by an index of its own)', () => {
     const after = new Database(join(dataDir, 'mbdir.sqlite'), { readonly: true });
     expect(after.pragma('user_version', { simple: true })).toBe(4);
     after.close();
+  });
+});
+
+describe('schema migration 6 (placement counters)', () => {
+  it('counts the users and mailboxes per server of an existing directory once, and apply keeps them after', () => {
+    const { dataDir, db: old } = directoryAtVersion(5);
+    const insert = old.prepare(
+      `INSERT INTO mailboxes(uniqueid, name, sortkey, owner, is_root, server, state, reserved_until_ms, revision, record)
+       VALUES (?, ?, ?, ?, ?, ?, ?, 0, 1, ?)`,
+    );
+    const rows: Array<[string, string, number, string, number]> = [];
+    for (let user = 0; user < 30; user += 1) {
+      const server = `backend${user % 3}`;
+      rows.push([`user.u${user}`, `u${user}`, 1, server, 2]);
+      for (let folder = 0; folder < user % 4; folder += 1) rows.push([`user.u${user}.f${folder}`, `u${user}`, 0, server, 2]);
+    }
+    rows.push(['user.u99', 'u99', 1, 'backend9', 1]); // a reservation counts like any mailbox, as the scans did
+    for (const [name, owner, isRoot, server, state] of rows) {
+      insert.run(`${name}-id`, name, sortKey(name), owner, isRoot, server, state, JSON.stringify({ uniqueid: `${name}-id`, name, server }));
+    }
+    old.prepare("INSERT INTO meta(key, value) VALUES ('revision', '1')").run();
+    old.close();
+    const expected = (server: string) => ({
+      server,
+      users: rows.filter((row) => row[3] === server && row[2] === 1).length,
+      mailboxes: rows.filter((row) => row[3] === server).length,
+    });
+
+    const upgrades: Array<[number, number]> = [];
+    const store = new Store({ dataDir, synchronous: 'FULL', onSchemaUpgrade: (from, to) => upgrades.push([from, to]) });
+    try {
+      expect(upgrades).toEqual([[5, migrations.length]]);
+      expect(store.placementCounts()).toEqual(['backend0', 'backend1', 'backend2', 'backend9'].map(expected));
+      expect(store.mailboxCount()).toBe(rows.length);
+      const created = {
+        uniqueid: 'new-id', name: 'user.u0.new', server: 'backend0', partition: 'default', replicas: [], acl: [], mbtype: 'e',
+        state: 'ACTIVE' as const, uidvalidity: 1, createdmodseq: 0, foldermodseq: 0, revision: 0, nameHistory: [], reservedUntilMs: 0, requestId: '',
+      };
+      store.transaction(() => store.apply([{ kind: 'mailbox.put', mailbox: created }], 2));
+      expect(store.placementCounts().find((row) => row.server === 'backend0')?.mailboxes).toBe(expected('backend0').mailboxes + 1);
+    } finally {
+      store.close();
+    }
+    const reopened = new Store({ dataDir, synchronous: 'FULL', onSchemaUpgrade: (from, to) => upgrades.push([from, to]) });
+    try {
+      expect(upgrades).toHaveLength(1); // counted once, at the upgrade
+      expect(reopened.mailboxCount()).toBe(rows.length + 1);
+    } finally {
+      reopened.close();
+    }
   });
 });

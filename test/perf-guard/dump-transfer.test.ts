@@ -114,6 +114,11 @@ describe('mbdir bench', () => {
       const stall = result['ioStallPercent'];
       if (existsSync('/proc/pressure/io')) expect(stall).toEqual(expect.any(Number));
       else expect(stall).toBeNull();
+      // Each row says how long the node's event loop (read from its /metrics) and the load generator's made work wait.
+      for (const field of ['eventLoopP99Ms', 'eventLoopMaxMs', 'loadEventLoopP99Ms', 'loadEventLoopMaxMs']) {
+        expect(result[field], `${String(result['operation'])} ${field}`).toEqual(expect.any(Number));
+      }
+      expect(Number(result['eventLoopMaxMs'])).toBeGreaterThanOrEqual(Number(result['eventLoopP99Ms']));
     }
     const byOperation = new Map(report.results.map((result) => [result['operation'], result]));
     // The echo answers the same unary calls and the same stream messages, and broadcasts the creates it

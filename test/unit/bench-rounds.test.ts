@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { mergePhases, type Phase } from '../../tools/bench/report.js';
 import { LatencyRecorder } from '../../tools/bench/stats.js';
 
-function phase(latenciesMs: number[], seconds: number, ioStallPercent: number | null, firstError = ''): Phase {
+function phase(latenciesMs: number[], seconds: number, ioStallPercent: number | null, firstError = '', nodeLoop: Phase['nodeLoop'] = null): Phase {
   const latency = new LatencyRecorder();
   for (const value of latenciesMs) latency.add(value);
   return {
@@ -14,6 +14,8 @@ function phase(latenciesMs: number[], seconds: number, ioStallPercent: number | 
     serverCpuSeconds: seconds / 2,
     clientCpuSeconds: seconds / 4,
     ioStallPercent,
+    nodeLoop,
+    loadLoop: { p99Ms: seconds, maxMs: 2 * seconds },
   };
 }
 
@@ -33,6 +35,13 @@ describe('bench rounds', () => {
     // Quantiles of the 100 calls together: the slow round is the top 10%.
     expect(merged.measured.latency.quantiles([0.5, 0.89, 0.9, 0.99])).toEqual([1, 1, 50, 50]);
     expect(merged.measured.latency.count).toBe(100);
+  });
+
+  it("keeps the worse round's event-loop delay, and a known one over an unknown one", () => {
+    const merged = mergePhases(phase([1], 1, 0, '', { p99Ms: 4, maxMs: 9 }), phase([1], 3, 0, '', { p99Ms: 2, maxMs: 30 }));
+    expect(merged.nodeLoop).toEqual({ p99Ms: 4, maxMs: 30 });
+    expect(merged.loadLoop).toEqual({ p99Ms: 3, maxMs: 6 });
+    expect(mergePhases(phase([1], 1, 0), phase([1], 1, 0, '', { p99Ms: 2, maxMs: 3 })).nodeLoop).toEqual({ p99Ms: 2, maxMs: 3 });
   });
 
   it('knows no disk-wait share when a round could not read it', () => {

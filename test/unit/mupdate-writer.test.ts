@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { parseAclText } from '../../src/model/acl.js';
 import { MupdateParser, type ParseEvent } from '../../src/server/mupdate/parser.js';
 import type { Logger } from '../../src/logging.js';
-import { RefusalLog } from '../../src/server/mupdate/refusal-log.js';
+import { RateLimitedLog } from '../../src/server/rate-limited-log.js';
 import { quotedText, ResponseWriter } from '../../src/server/mupdate/writer.js';
 
 const erin = { name: 'user.erin.Archive', server: 'backend1', partition: 'default', acl: parseAclText('erin\tlrswipkxtecdan\t-frank\tr\t'), state: 'ACTIVE' as const };
@@ -57,7 +57,7 @@ describe('MUPDATE refusal log', () => {
     const lines: Array<{ fields: Record<string, unknown>; message: string }> = [];
     const logger = { warn: (fields: Record<string, unknown>, message: string) => lines.push({ fields, message }) } as unknown as Logger;
     let nowMs = 0;
-    const log = new RefusalLog(logger, 1000, () => nowMs);
+    const log = new RateLimitedLog(logger, 1000, 'warn', () => nowMs);
     for (let index = 0; index < 5; index += 1) log.warn('login refused', { index });
     log.warn('connection refused', {});
     nowMs = 1500;

@@ -10,6 +10,7 @@ import { Directory } from '../../src/directory/directory.js';
 import { StandaloneEngine } from '../../src/replication/standalone.js';
 import { NodeMetrics } from '../../src/server/metrics/node-metrics.js';
 import { Store } from '../../src/store/store.js';
+import { parseLoopDelay } from '../../tools/bench/event-loop.js';
 
 let store: Store;
 let engine: StandaloneEngine;
@@ -66,6 +67,20 @@ describe('node metrics', () => {
     expect(sample(body, 'grpc_server_handled_total{grpc_service="mbdir.v1.Mailboxes",grpc_method="GetMailbox",grpc_type="unary",grpc_code="NOT_FOUND"}')).toBe(1);
     expect(sample(body, 'mbdir_protocol_commands_total{protocol="mupdate",command="FIND",result="ok"}')).toBe(1);
     expect(sample(body, 'process_resident_memory_bytes')).toBeGreaterThan(0);
+  });
+
+  it("reports the event loop's delay since the last scrape, which the bench reads", async () => {
+    await metrics.exposition(); // starts the histogram afresh
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const blockedUntil = performance.now() + 300;
+    while (performance.now() < blockedUntil); // the loop is held, as by a long synchronous call
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const blocked = parseLoopDelay((await metrics.exposition()).body);
+    expect(blocked?.maxMs).toBeGreaterThanOrEqual(250);
+    expect(blocked?.p99Ms).toBeGreaterThan(0);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const after = parseLoopDelay((await metrics.exposition()).body);
+    expect(after?.maxMs).toBeLessThan(250); // the scrape before ended the window that held the block
   });
 
   it('passes promtool check metrics', async () => {

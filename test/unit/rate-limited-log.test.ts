@@ -2,12 +2,12 @@
 // a user name or a number in the message does not make a new kind.
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { RateLimitedLog, refusalKind } from '../../src/server/http/rate-limited-log.js';
+import { RateLimitedLog, refusalKind } from '../../src/server/rate-limited-log.js';
 
 function capture(): { lines: Array<Record<string, unknown>>; log: (nowMs: () => number) => RateLimitedLog } {
   const lines: Array<Record<string, unknown>> = [];
   const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) });
-  return { lines, log: (nowMs) => new RateLimitedLog(logger, 10_000, nowMs) };
+  return { lines, log: (nowMs) => new RateLimitedLog(logger, 10_000, 'info', nowMs) };
 }
 
 describe('RateLimitedLog', () => {
@@ -15,12 +15,12 @@ describe('RateLimitedLog', () => {
     let now = 0;
     const { lines, log } = capture();
     const refusals = log(() => now);
-    for (let index = 0; index < 5; index += 1) refusals.info('NOT_FOUND', { index }, 'refused');
-    refusals.info('UNAVAILABLE', {}, 'refused');
-    expect(lines.map((line) => [line['index'], line['skippedSinceLast']])).toEqual([[0, undefined], [undefined, undefined]]);
+    for (let index = 0; index < 5; index += 1) refusals.note('NOT_FOUND', { index }, 'refused');
+    refusals.note('UNAVAILABLE', {}, 'refused');
+    expect(lines.map((line) => [line['index'], line['suppressedSinceLast']])).toEqual([[0, undefined], [undefined, undefined]]);
     now = 10_000;
-    refusals.info('NOT_FOUND', { index: 9 }, 'refused');
-    expect(lines.at(-1)).toMatchObject({ index: 9, skippedSinceLast: 4 });
+    refusals.note('NOT_FOUND', { index: 9 }, 'refused');
+    expect(lines.at(-1)).toMatchObject({ index: 9, suppressedSinceLast: 4 });
   });
 
   it('takes quoted values and numbers out of a kind', () => {

@@ -6,8 +6,15 @@
  * `anyone`. The same seed and shape give the same directory, so runs compare.
  * Shared-with-anyone folders do not grow with N: real directories have a few
  * public folders, and LIST reads all of them for every caller.
+ * generateDirectory writes the shape into a stopped node's data directory or
+ * through a running node's API.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { MbdirClient } from '../../src/client/client.js';
 import type { Change, MailboxRecord, ServerRecord } from '../../src/model/records.js';
+import { ApiSink, DataDirSink, type MailboxSink } from '../cli/mailbox-sinks.js';
+import { progress } from './report.js';
 import { randomBelow, seededRandom } from './stats.js';
 
 export interface DirectoryShape {
@@ -145,4 +152,54 @@ export function* generateMailboxes(shape: DirectoryShape): Generator<MailboxReco
 /** Mailboxes of the shape in total. */
 export function mailboxTotal(shape: DirectoryShape): number {
   return shape.publicFolders + shape.users * shape.foldersPerUser;
+}
+
+/** The shape of a generated directory, kept beside its database. */
+export const shapeFileName = 'bench-shape.json';
+
+async function putPlacementThroughApi(client: MbdirClient, shape: DirectoryShape): Promise<void> {
+  for (const change of generatePlacement(shape)) {
+    if (change.kind === 'server.put') {
+      const server = change.server;
+      await client.putServer({ name: server.name, imap_address: server.imapAddress, lmtp_address: server.lmtpAddress, pop3_address: server.pop3Address, state: 'UP', weight: 1, datacenter: server.datacenter });
+    } else if (change.kind === 'business.put') {
+      await client.putBusiness({ id: change.business.id, home_server: change.business.homeServer });
+    } else if (change.kind === 'user.put') {
+      await client.setUserBusiness({ user: change.user.user, business: change.user.business });
+    }
+  }
+}
+
+/** Generates the shape into a data directory or a running node; returns mailboxes/s. */
+export async function generateDirectory(shape: DirectoryShape, target: { dataDir?: string; client?: MbdirClient }): Promise<number> {
+  let sink: MailboxSink;
+  if (target.dataDir !== undefined) {
+    const dataSink = new DataDirSink(target.dataDir, 'NORMAL', false);
+    if (dataSink.store.mailboxCount() > 0) {
+      await dataSink.finish();
+      throw new Error(`${target.dataDir} already holds mailboxes: generate into an empty data directory`);
+    }
+    dataSink.applyOthers(generatePlacement(shape));
+    sink = dataSink;
+    writeFileSync(join(target.dataDir, shapeFileName), `${JSON.stringify(shape)}\n`);
+  } else if (target.client !== undefined) {
+    await putPlacementThroughApi(target.client, shape);
+    sink = new ApiSink(target.client);
+  } else {
+    throw new Error('generate needs --data-dir or --endpoint');
+  }
+  const total = mailboxTotal(shape);
+  const bar = progress('generate', total);
+  const startedMs = performance.now();
+  let count = 0;
+  for (const mailbox of generateMailboxes(shape)) {
+    await sink.add(mailbox);
+    count += 1;
+    if (bar !== null && count % 10_000 === 0) bar.update(count);
+  }
+  await sink.finish();
+  bar?.stop();
+  const rate = Math.round(count / ((performance.now() - startedMs) / 1000));
+  process.stderr.write(`generated ${count} mailboxes (${shape.users} users x ${shape.foldersPerUser}) at ${rate}/s\n`);
+  return rate;
 }

@@ -1,9 +1,23 @@
 /**
  * The bench's figures per operation and how they print: a fixed-width table
- * for people, the same objects as JSON for machines. Pure formatting.
+ * for people, the same objects as JSON for machines, and a progress bar on
+ * stderr when it is a terminal. Formatting only: it measures nothing.
  */
+import cliProgress from 'cli-progress';
+import { worseLoopDelay, type LoopDelay } from './event-loop.js';
 import type { Measured } from './load.js';
 import { LatencyRecorder } from './stats.js';
+
+/** A progress bar on stderr when it is a terminal (null otherwise: logs stay clean). */
+export function progress(label: string, total: number): cliProgress.SingleBar | null {
+  if (process.stderr.isTTY !== true) return null;
+  const bar = new cliProgress.SingleBar(
+    { format: `${label} [{bar}] {percentage}% | {value}/{total} | eta {eta}s`, stream: process.stderr },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(total, 0);
+  return bar;
+}
 
 /** One measured run, with the CPU its server (the node or the echo) and the load generator spent. */
 export interface Phase {
@@ -12,6 +26,10 @@ export interface Phase {
   clientCpuSeconds: number;
   /** Share of the phase's wall time during which some task waited on I/O (PSI); null where the kernel does not say. */
   ioStallPercent: number | null;
+  /** The node's event-loop delay over the phase (null: no /metrics to read, or the floor's phase). */
+  nodeLoop: LoopDelay | null;
+  /** The load generator's own event-loop delay over the phase. */
+  loadLoop: LoopDelay | null;
 }
 
 export interface OperationResult {
@@ -43,6 +61,12 @@ export interface OperationResult {
   clientCpuUsPerOp: number;
   /** Share of the node's run during which some task of the machine waited on the disk (null: not reported by the kernel). */
   ioStallPercent: number | null;
+  /** The node's event-loop delay while measured (the worst round's), ms; null where it has no /metrics to read. */
+  eventLoopP99Ms: number | null;
+  eventLoopMaxMs: number | null;
+  /** The load generator's own event-loop delay while measuring the node (the worst round's), ms. */
+  loadEventLoopP99Ms: number | null;
+  loadEventLoopMaxMs: number | null;
   /** Watch only: deliveries expected (writes x subscribers), and the echo's delivered and expected. */
   expected?: number;
   echoDelivered?: number;
@@ -75,6 +99,8 @@ export function mergePhases(first: Phase, second: Phase): Phase {
     serverCpuSeconds: first.serverCpuSeconds + second.serverCpuSeconds,
     clientCpuSeconds: first.clientCpuSeconds + second.clientCpuSeconds,
     ioStallPercent: stall,
+    nodeLoop: worseLoopDelay(first.nodeLoop, second.nodeLoop),
+    loadLoop: worseLoopDelay(first.loadLoop, second.loadLoop),
   };
 }
 
@@ -116,6 +142,10 @@ export function resultOf(operation: string, phase: Phase, echoPhase: Phase | nul
     echoCpuUsPerOp: echoPhase === null || echo === null ? null : perOperationUs(echoPhase.serverCpuSeconds, echo.operations),
     clientCpuUsPerOp: perOperationUs(phase.clientCpuSeconds, measured.operations),
     ioStallPercent: phase.ioStallPercent === null ? null : round(phase.ioStallPercent, 1),
+    eventLoopP99Ms: phase.nodeLoop === null ? null : round(phase.nodeLoop.p99Ms, 2),
+    eventLoopMaxMs: phase.nodeLoop === null ? null : round(phase.nodeLoop.maxMs, 2),
+    loadEventLoopP99Ms: phase.loadLoop === null ? null : round(phase.loadLoop.p99Ms, 2),
+    loadEventLoopMaxMs: phase.loadLoop === null ? null : round(phase.loadLoop.maxMs, 2),
     ...(isWatch ? { expected: measured.names } : {}),
     ...(isWatch && echo !== null ? { echoDelivered: echo.operations, echoExpected: echo.names } : {}),
   };
@@ -129,8 +159,13 @@ function errorsCell(result: OperationResult): string {
   return `${result.errors}${echo} (${result.operations}/${result.expected} delivered${echoDelivered})`;
 }
 
+/** `a/b` with two decimals, or empty when either is unknown. */
+export function pairCell(first: number | null, second: number | null): string {
+  return first === null || second === null ? '' : `${first.toFixed(2)}/${second.toFixed(2)}`;
+}
+
 export function printTable(results: readonly OperationResult[], serverRssMb: number): void {
-  const header = ['operation', 'ops/s', 'names/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'echo ops/s', 'x echo', 'echo p50/p99', 'cpu us/op', 'echo us/op', 'load us/op', 'io stall %', 'RSS MB', 'errors'];
+  const header = ['operation', 'ops/s', 'names/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'echo ops/s', 'x echo', 'echo p50/p99', 'cpu us/op', 'echo us/op', 'load us/op', 'io stall %', 'loop p99/max', 'load loop p99/max', 'RSS MB', 'errors'];
   const rows = results.map((result) => [
     result.operation,
     String(result.opsPerSecond),
@@ -145,6 +180,8 @@ export function printTable(results: readonly OperationResult[], serverRssMb: num
     result.echoCpuUsPerOp === null ? '' : String(result.echoCpuUsPerOp),
     String(result.clientCpuUsPerOp),
     result.ioStallPercent === null ? '' : result.ioStallPercent.toFixed(1),
+    pairCell(result.eventLoopP99Ms, result.eventLoopMaxMs),
+    pairCell(result.loadEventLoopP99Ms, result.loadEventLoopMaxMs),
     String(result.serverRssMb),
     errorsCell(result),
   ]);
@@ -154,7 +191,8 @@ export function printTable(results: readonly OperationResult[], serverRssMb: num
   for (const row of rows) process.stdout.write(`${line(row)}\n`);
   process.stdout.write(
     `server RSS at the end: ${serverRssMb} MB; cpu us/op: the node's CPU per operation (echo us/op: the bare echo's), load us/op: the load generator's ` +
-      "(Watch: the node's and the subscriber processes' CPU per delivery, while measuring); io stall %: the share of the node's run during which some task of the machine waited on the disk\n",
+      "(Watch: the node's and the subscriber processes' CPU per delivery, while measuring); io stall %: the share of the node's run during which some task of the machine waited on the disk; " +
+      "loop p99/max: the node's event-loop delay (ms, from its /metrics), load loop: the load generator's own, each the worst round's\n",
   );
   for (const result of results) {
     if (result.firstError !== '') process.stdout.write(`${result.operation}: first error: ${result.firstError}\n`);

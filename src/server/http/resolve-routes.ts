@@ -17,7 +17,7 @@ import { authorize, type Principal } from '../auth/roles.js';
 import { authAnswerHeaders, framingHeaders, parseAuthRequest, type AuthAnswer, type AuthRequest, type MailProtocol } from './auth-http.js';
 import { httpErrorOf, refusal } from './errors.js';
 import { sendJson, type HttpRoute } from './listener.js';
-import { RateLimitedLog, refusalKind } from './rate-limited-log.js';
+import { RateLimitedLog, refusalKind } from '../rate-limited-log.js';
 
 export interface ResolveRoutesOptions {
   directory: Directory;
@@ -34,7 +34,7 @@ export interface ResolveRoutesOptions {
 const method = 'ResolveUser';
 
 export function resolveRoutes(options: ResolveRoutesOptions): HttpRoute[] {
-  const refusals = new RateLimitedLog(options.logger, limits.httpRefusalLogIntervalMs);
+  const refusals = new RateLimitedLog(options.logger, limits.httpRefusalLogIntervalMs, 'info');
   return [
     { path: '/auth', handler: (request, response) => answerAuthHttp(options, refusals, request, response) },
     { path: '/v1/resolve', handler: (request, response, url) => answerResolve(options, refusals, request, response, url) },
@@ -53,7 +53,7 @@ function answerAuthHttp(options: ResolveRoutesOptions, refusals: RateLimitedLog,
   } catch (error) {
     const mapped = httpErrorOf(error);
     if (mapped.internal) options.logger.error({ err: error, path: '/auth' }, 'internal error');
-    refusals.info(refusalKind(mapped.code, mapped.message), { path: '/auth', code: mapped.code, reason: mapped.message, clientIp: login?.clientIp }, 'auth_http login refused');
+    refusals.note(refusalKind(mapped.code, mapped.message), { path: '/auth', code: mapped.code, reason: mapped.message, clientIp: login?.clientIp }, 'auth_http login refused');
     answer = refusal(mapped.refusal, login?.protocol ?? protocolOf(request.headers));
   }
   options.onAnswer?.('auth', answer.kind === 'route' ? 'ok' : answer.temporary ? 'retry' : 'refused');
@@ -105,7 +105,7 @@ async function answerResolve(
     const mapped = httpErrorOf(error);
     options.onAnswer?.('resolve', mapped.code.toLowerCase());
     if (mapped.internal) options.logger.error({ err: error, path: url.pathname }, 'internal error');
-    if (mapped.status !== 404) refusals.info(refusalKind(mapped.code, mapped.message), { path: url.pathname, code: mapped.code, reason: mapped.message }, 'resolve refused');
+    if (mapped.status !== 404) refusals.note(refusalKind(mapped.code, mapped.message), { path: url.pathname, code: mapped.code, reason: mapped.message }, 'resolve refused');
     sendJson(response, mapped.status, { error: { code: mapped.code, message: mapped.message } });
   }
 }

@@ -27,6 +27,14 @@ export interface BuildInfo {
   engine: 'standalone' | 'etcd';
 }
 
+/**
+ * How often the event-loop delay histogram behind `nodejs_eventloop_lag_*_seconds`
+ * samples, in ms (each sample is this interval plus the delay; prom-client's
+ * default is 10). Every scrape reads the histogram and starts a new one, so the
+ * p99 and max gauges describe the time since the last scrape.
+ */
+export const eventLoopSampleIntervalMs = 5;
+
 /** Seconds; a lookup answers in well under a millisecond, a large LIST or SyncServer in seconds. */
 const callSecondsBuckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 /** Seconds; a COMMIT or an fdatasync takes from 50 us to tens of ms. */
@@ -66,7 +74,7 @@ export class NodeMetrics {
   private readonly limitRefusals: client.Counter;
 
   constructor(build: BuildInfo, source: MetricsSource) {
-    client.collectDefaultMetrics({ register: this.registry });
+    client.collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: eventLoopSampleIntervalMs });
     // prom-client names three gauges `..._total`, which Prometheus reserves for counters (promtool
     // refuses them); each is the sum of its per-type gauge (nodejs_active_handles{type}, ...).
     for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {

@@ -11,7 +11,7 @@ import type { NodeAdapter } from '../adapter.js';
 import type { Logger } from '../../logging.js';
 import { limits } from '../../model/limits.js';
 import type { Principal } from '../auth/roles.js';
-import { RefusalLog } from './refusal-log.js';
+import { RateLimitedLog } from '../rate-limited-log.js';
 import { MupdateSession, type SessionOptions } from './session.js';
 import { ResponseWriter, type LiteralStyle } from './writer.js';
 
@@ -66,7 +66,7 @@ export class MupdateListener {
       updateServersMax: limits.mupdateUpdateServersMax,
       host: options.host,
       version: options.version,
-      refusals: new RefusalLog(logger, limits.mupdateRefusalLogIntervalMs),
+      refusals: new RateLimitedLog(logger, limits.mupdateRefusalLogIntervalMs),
       ...(options.onCommand === undefined ? {} : { onCommand: options.onCommand }),
     };
     const server = createServer({ noDelay: true });

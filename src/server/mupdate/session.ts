@@ -17,7 +17,7 @@ import type { Principal } from '../auth/roles.js';
 import { isKnownCommand, runCommand, type CommandContext } from './commands.js';
 import { answerForError } from './errors.js';
 import { MupdateParser, type ParseEvent, type ParserLimits } from './parser.js';
-import type { RefusalLog } from './refusal-log.js';
+import type { RateLimitedLog } from '../rate-limited-log.js';
 import { decodePlain } from './sasl-plain.js';
 import type { UpdateFollower } from './update-stream.js';
 import type { ResponseWriter } from './writer.js';
@@ -40,7 +40,7 @@ export interface SessionOptions {
   /** Told each command's outcome once answered: ok, or error (answered NO or BAD from the error table). */
   onCommand?: (command: string, result: 'ok' | 'error') => void;
   /** Rate-limited warnings about refused clients (one per kind per interval). */
-  refusals: RefusalLog;
+  refusals: RateLimitedLog;
 }
 
 export class MupdateSession {
