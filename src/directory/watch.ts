@@ -36,6 +36,44 @@ export interface WatchFilter {
 /** Records read per step of a snapshot or catch-up. */
 const watchReadBatch = 500;
 
+/**
+ * Snapshot and catch-up pages after the first are read one per event-loop
+ * turn across all subscribers, in the order they asked: a page costs
+ * milliseconds (read, decode, encode, write), and twenty subscribers each
+ * reading theirs in the same turn held every lookup behind all twenty. The
+ * queue holds each subscriber once at most (subscribersMax bounds it).
+ */
+class PageTurns {
+  private readonly waiting: Array<() => void> = [];
+  private head = 0;
+  private scheduled = false;
+
+  /** Runs `turn` in a later event-loop turn of its own. */
+  schedule(turn: () => void): void {
+    this.waiting.push(turn);
+    this.wake();
+  }
+
+  private wake(): void {
+    if (this.scheduled || this.head === this.waiting.length) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      const turn = this.waiting[this.head] as () => void;
+      this.head += 1;
+      if (this.head === this.waiting.length) {
+        this.waiting.length = 0;
+        this.head = 0;
+      }
+      turn();
+      this.wake();
+    });
+  }
+}
+
+/** One queue for the process: the event loop the pages compete for is the process's. */
+const pageTurns = new PageTurns();
+
 export function validateWatchFilter(filter: WatchFilter): void {
   const entries = filter.servers.length + filter.prefixes.length;
   if (entries > limits.watchFilterEntriesMax) {
@@ -216,7 +254,7 @@ export class WatchSubscription implements BudgetedSubscriber {
   drained(): void {
     this.blocked = false;
     this.budget.unblock(this);
-    this.flush();
+    this.flush(false);
   }
 
   /** Ends the subscription (the client went); the sink hears nothing more. */
@@ -230,8 +268,12 @@ export class WatchSubscription implements BudgetedSubscriber {
     this.onClose();
   }
 
-  /** Sends what is ready until the sink asks to wait; reads one page of snapshot or catch-up per turn. */
-  flush(): void {
+  /**
+   * Sends what is ready until the sink asks to wait. Reads one page of snapshot
+   * or catch-up now when `readNow` (the first, at subscribing), further ones on
+   * page turns shared by all subscribers.
+   */
+  flush(readNow = true): void {
     let pagesRead = 0;
     try {
       while (!this.closed && !this.blocked) {
@@ -240,7 +282,7 @@ export class WatchSubscription implements BudgetedSubscriber {
           this.hold(-pageItemBytes(item));
           this.send(item);
         } else if (this.phase.kind !== 'live') {
-          if (pagesRead > 0) return this.flushNextTurn(); // a long snapshot yields to other work between pages
+          if (pagesRead > 0 || !readNow) return this.flushNextTurn(); // a long snapshot yields to other work between pages
           this.readPage(this.phase);
           pagesRead += 1;
         } else if (this.liveHead < this.live.length) {
@@ -260,7 +302,7 @@ export class WatchSubscription implements BudgetedSubscriber {
   private flushNextTurn(): void {
     if (this.pageScheduled) return;
     this.pageScheduled = true;
-    setImmediate(() => {
+    pageTurns.schedule(() => {
       this.pageScheduled = false;
       this.flush();
     });

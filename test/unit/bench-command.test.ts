@@ -9,7 +9,7 @@ import type { LoadSettings } from '../../tools/bench/load.js';
 import { defaultOperations, operationNames, operationTable } from '../../tools/bench/operations.js';
 import { operationCallersMax, parseOperation } from '../../tools/bench/run.js';
 
-const internal = ['echo', 'http-echo', 'socketmap-echo', 'watch-subscribers'];
+const internal = ['echo', 'http-echo', 'socketmap-echo', 'watch-subscribers', 'heavy-callers'];
 
 function benchCommand(): Command {
   const program = new Command('mbdir').option('--endpoint <host:port>').option('--json');
@@ -25,7 +25,7 @@ describe('mbdir bench command line', () => {
   it('hides the internal subcommands from --help but keeps them runnable', () => {
     const bench = benchCommand();
     const help = bench.helpInformation();
-    for (const name of ['generate', 'run', 'mupdate', 'cyrus-dump']) expect(help).toMatch(new RegExp(`^  ${name} `, 'm'));
+    for (const name of ['generate', 'run', 'mixed', 'mupdate', 'cyrus-dump']) expect(help).toMatch(new RegExp(`^  ${name} `, 'm'));
     for (const name of internal) {
       expect(help, name).not.toMatch(new RegExp(`^  ${name} `, 'm'));
       expect(bench.commands.map((command) => command.name()), name).toContain(name);

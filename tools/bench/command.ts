@@ -18,12 +18,14 @@ import { machineNow } from './harness.js';
 import type { LoadSettings } from './load.js';
 import { printMupdateTable, runMupdateBench, writeCyrusDump } from './mupdate-command.js';
 import { defaultOperations, operationNames } from './operations.js';
+import { printMixedTable, runMixed } from './mixed.js';
 import { printTable } from './report.js';
 import { runBench } from './run.js';
 import { etcdBenchNodesMax, etcdOperationNames, parseEtcdOperation, printEtcdTable, runEtcdBench } from './etcd-mode.js';
 import { etcdBenchMembersMax } from './etcd-members.js';
 import { benchLocalDomain, runSocketmapEcho } from './socketmap.js';
 import { runWatchSubscribers } from './watch-delivery.js';
+import { runHeavyCallers, tallyToJson, type HeavySpec } from './heavy-callers.js';
 
 function shapeOf(options: Record<string, unknown>, dataDir: string | undefined): DirectoryShape {
   const stored = dataDir !== undefined && existsSync(join(dataDir, shapeFileName))
@@ -222,7 +224,86 @@ export function addBenchCommands(program: Command): void {
     .action(async (options: { responses: string; listen: string }) => {
       await runEchoServer(options.responses, options.listen);
     });
+  addMixedBench(bench);
   addMupdateBench(bench);
+}
+
+/** Bounds of `bench mixed`'s options: beyond them a run would exhaust the machine, or mean nothing. */
+const mixedBounds = {
+  lookupsPerSecond: 100_000,
+  listCallers: 256,
+  listMailboxes: limits.pageSizeMax,
+  watchers: 1_000,
+  watchReadIntervalMs: 60_000,
+} as const;
+
+/** `bench mixed`: lookups at a fixed rate on a quiet node, then beside heavy callers, in turns; and its hidden helper process. */
+function addMixedBench(bench: Command): void {
+  addShapeOptions(bench.command('mixed').description('lookups at a fixed rate on a quiet node, then beside heavy LISTs, snapshot Watches and a full scan, in turns'))
+    .option('--data-dir <dir>', 'start a node on this data directory (made by bench generate)')
+    .option('--server-pid <pid>', 'pid of the node at --endpoint, for its CPU and RSS', numberIn(1, 2 ** 31 - 1))
+    .option('--http-endpoint <host:port>', 'HTTP address (--http-listen) of the node at --endpoint, for its event-loop delay (/metrics)')
+    .option('--lookup-rate <n>', 'GetMailbox calls per second, in both phases', numberIn(1, mixedBounds.lookupsPerSecond), 1000)
+    .option('--connections <n>', 'HTTP/2 connections the lookups are spread over', numberIn(1, 64), 4)
+    .option('--list-callers <n>', 'heavy LIST callers, each one call at a time', numberIn(0, mixedBounds.listCallers), 8)
+    .option('--list-mailboxes <n>', 'mailboxes a heavy LIST should see (it names business groups until it does, up to the node\'s bound)', numberIn(1, mixedBounds.listMailboxes), 3000)
+    .option('--watchers <n>', 'snapshot Watches of the whole directory (half read slowly, half not at all)', numberIn(0, mixedBounds.watchers), 20)
+    .option('--watch-read-interval <ms>', 'pause between two messages a slow watcher reads', numberIn(1, mixedBounds.watchReadIntervalMs), 100)
+    .option('--no-scan', 'no full ScanMailboxes beside the lookups')
+    .option('--duration <seconds>', 'measured seconds of each phase (quiet, mixed), split into --rounds turns', numberIn(0.1, 3600, true), 10)
+    .option('--rounds <n>', 'turns the quiet and the mixed phase take', numberIn(1, 100), 3)
+    .option('--warmup <seconds>', 'unmeasured seconds of lookups first', numberIn(0, 600, true), 2)
+    .option('--synchronous <mode>', 'synchronous of the node bench starts', 'FULL')
+    .option('--no-prewarm', 'do not read --data-dir through before starting the node')
+    .action(async (options: Record<string, unknown>, command: Command) => {
+      const globals = command.optsWithGlobals<{ endpoint: string; json?: boolean }>();
+      const dataDir = options['dataDir'] as string | undefined;
+      const shape = shapeOf(options, dataDir);
+      const number = (key: string): number => Number(options[key]);
+      process.stderr.write(`seed ${shape.seed}; ${mailboxTotal(shape)} mailboxes (${shape.users} users x ${shape.foldersPerUser})\n`);
+      const machineBefore = machineNow();
+      const report = await runMixed(
+        {
+          ...(dataDir === undefined ? { endpoint: globals.endpoint } : { dataDir }),
+          ...(options['serverPid'] === undefined ? {} : { serverPid: number('serverPid') }),
+          ...(options['httpEndpoint'] === undefined ? {} : { httpEndpoint: String(options['httpEndpoint']) }),
+          prewarm: options['prewarm'] !== false,
+          synchronous: String(options['synchronous']),
+        },
+        shape,
+        {
+          durationMs: number('duration') * 1000,
+          rounds: number('rounds'),
+          warmupMs: number('warmup') * 1000,
+          lookupsPerSecond: number('lookupRate'),
+          connections: number('connections'),
+          listCallers: number('listCallers'),
+          listMailboxes: number('listMailboxes'),
+          watchers: number('watchers'),
+          watchReadIntervalMs: number('watchReadInterval'),
+          scan: options['scan'] !== false,
+          seed: shape.seed,
+        },
+      );
+      const machine = { ...machineBefore, loadAverageAtEnd: machineNow().loadAverageAtStart };
+      if (globals.json === true) process.stdout.write(`${JSON.stringify({ shape, machine, ...report }, null, 2)}\n`);
+      else {
+        printMixedTable(report);
+        process.stdout.write(`machine: ${machine.cores} x ${machine.cpu}, ${machine.memoryGb} GB; load average ${machine.loadAverageAtStart.join(' ')} at start, ${machine.loadAverageAtEnd.join(' ')} at end\n`);
+      }
+    });
+  bench
+    .command('heavy-callers', { hidden: true })
+    .description('the heavy callers bench mixed runs beside its lookups; prints ready, then its tally as JSON')
+    .requiredOption('--shape <json>', 'the directory shape')
+    .requiredOption('--spec <json>', 'what to run (HeavySpec)')
+    .action(async (options: { shape: string; spec: string }, command: Command) => {
+      const { endpoint } = command.optsWithGlobals<{ endpoint: string }>();
+      const tally = await runHeavyCallers(endpoint, JSON.parse(options.shape) as DirectoryShape, JSON.parse(options.spec) as HeavySpec, () => {
+        process.stdout.write('ready\n');
+      });
+      process.stdout.write(`${tallyToJson(tally)}\n`);
+    });
 }
 
 /** `bench mupdate`: mbdir's MUPDATE figures beside a peer MUPDATE server's; `bench cyrus-dump`: the shape for Cyrus. */

@@ -80,6 +80,9 @@ function warnOnShapeMismatch(shape: DirectoryShape, nodeMailboxes: number): void
   );
 }
 
+/** How to reach the node: start it on `dataDir`, or the one at `endpoint`. */
+export type NodeOptions = Pick<RunOptions, 'dataDir' | 'endpoint' | 'serverPid' | 'httpEndpoint' | 'socketmap' | 'prewarm' | 'synchronous'>;
+
 /** The node measured: started on --data-dir with the listeners `listeners` names, or the one at --endpoint. */
 export interface StartedNode extends NodeListeners {
   endpoint: string;
@@ -88,7 +91,7 @@ export interface StartedNode extends NodeListeners {
 }
 
 /** Starts the node on `options.dataDir` (read into the OS cache first unless --no-prewarm), or takes --endpoint's. */
-export async function startNode(options: RunOptions, listeners: ReadonlySet<string>, children: Child[]): Promise<StartedNode> {
+export async function startNode(options: NodeOptions, listeners: ReadonlySet<string>, children: Child[]): Promise<StartedNode> {
   if (options.dataDir === undefined) {
     if (options.endpoint === undefined) throw new Error('bench needs --data-dir (it starts the node) or --endpoint');
     return { endpoint: options.endpoint, pid: options.serverPid, http: options.httpEndpoint, socketmap: options.socketmap, prewarm: null };

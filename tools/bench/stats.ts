@@ -24,6 +24,11 @@ export class LatencyRecorder {
     this.count += other.count - other.samples.length; // samples `other` thinned still count
   }
 
+  /** The samples kept (a copy), to send to another process. */
+  sampleList(): number[] {
+    return [...this.samples];
+  }
+
   /** The q-quantile (0..1) in milliseconds, 0 when empty. */
   quantiles(qs: readonly number[]): number[] {
     const sorted = Float64Array.from(this.samples).sort();

@@ -4,6 +4,7 @@
  * about what a mailbox may be or become is in src/directory.
  */
 import * as grpc from '@grpc/grpc-js';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Directory } from '../../directory/directory.js';
 import type { WatchFilter, WatchItem } from '../../directory/watch.js';
 import { invalidArgument, unavailable } from '../../model/errors.js';
@@ -182,6 +183,7 @@ export function mailboxesService(context: CallContext): grpc.UntypedServiceImple
       for (const page of pages) {
         if (call.cancelled) return;
         for (const mailbox of page) await writeWithBackpressure(call, mailboxToWire(mailbox));
+        await nextTurn(); // a scan the client keeps up with never waits to drain: let other calls in between pages
       }
     }),
 

@@ -1,0 +1,63 @@
+/**
+ * Watch snapshots share the event loop: after its first page, each subscriber
+ * reads one page per turn of a queue all subscribers share, so a loop turn
+ * holds one page's work however many snapshots are under way, and a lookup
+ * arriving between two turns waits behind one page, not one per subscriber.
+ * Every snapshot still arrives whole, in order.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Directory } from '../../src/directory/directory.js';
+import { WatchHub, type WatchItem } from '../../src/directory/watch.js';
+import { limits } from '../../src/model/limits.js';
+import { StandaloneEngine } from '../../src/replication/standalone.js';
+import { Store } from '../../src/store/store.js';
+
+/** Mailboxes in the directory: three snapshot pages (500 records each) and a bit. */
+const mailboxes = 1600;
+const subscribers = 4;
+
+let dataDir: string;
+let store: Store;
+let engine: StandaloneEngine;
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'mbdir-watch-turns-'));
+  store = new Store({ dataDir, synchronous: 'OFF' });
+  engine = new StandaloneEngine(store);
+  await engine.start();
+  const directory = new Directory(store, engine);
+  await directory.putServer({ name: 'backend1', imapAddress: '127.0.0.1:143', pop3Address: '', lmtpAddress: '127.0.0.1:24', state: 'UP', weight: 1, datacenter: '' });
+  for (let index = 0; index < mailboxes; index += 1) {
+    await directory.createMailbox({ name: `user.u${String(index).padStart(5, '0')}`, uniqueid: `id-${index}`, server: 'backend1' });
+  }
+}, 60_000);
+
+afterAll(async () => {
+  await engine.close();
+  store.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+describe('watch snapshot pages', () => {
+  it('are read one per event-loop turn across all subscribers, and every snapshot arrives whole', async () => {
+    const hub = new WatchHub(store, engine, { subscribersMax: 100, bufferEventsMax: limits.watchBufferEventsMax, heldBytesMax: limits.watchHeldBytesMax });
+    const received: WatchItem[][] = Array.from({ length: subscribers }, () => []);
+    for (const items of received) hub.subscribe({ servers: [], prefixes: [] }, 0, { send: (item) => items.push(item) > 0, end: () => undefined });
+    const total = (): number => received.reduce((sum, items) => sum + items.length, 0);
+    expect(total()).toBe(subscribers * 500); // the first page of each, at subscribing
+    await nextTurn();
+    expect(total()).toBe(subscribers * 500 + 500); // one more page in all, not one each
+    for (let turn = 0; turn < 100 && received.some((items) => items.at(-1)?.type !== 'SNAPSHOT_END'); turn += 1) await nextTurn();
+    for (const items of received) {
+      expect(items.filter((item) => item.type === 'SNAPSHOT')).toHaveLength(mailboxes);
+      expect(items.at(-1)?.type).toBe('SNAPSHOT_END');
+      const names = items.flatMap((item) => (item.mailbox === null ? [] : [item.mailbox.name]));
+      expect(names).toEqual([...names].sort());
+    }
+  }, 60_000);
+});

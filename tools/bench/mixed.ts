@@ -1,0 +1,310 @@
+/**
+ * `bench mixed`: does a point lookup wait behind heavy callers? Lookups
+ * (GetMailbox) go out at a fixed rate (open loop: each one's latency counts
+ * from the instant it was due, so a stalled node or load generator cannot hide
+ * it), first on a quiet node, then while heavy callers run beside them: closed
+ * loops of large LISTs (a user in enough groups to see about
+ * --list-mailboxes mailboxes), snapshot Watches of the whole directory read
+ * slowly or not at all, and a full ScanMailboxes. Quiet and mixed phases take
+ * turns (`--rounds`), so a drifting host moves both alike; each phase reports
+ * the node's and the load generator's event-loop delay. Every stream and call
+ * it opens is closed at the end of its phase; every loop is bounded in time.
+ * The heavy callers run in a process of their own (heavy-callers.ts), so the
+ * loop that times the lookups is not the one decoding a scan.
+ */
+import { spawn } from 'node:child_process';
+import { mbdirEntry } from './entry.js';
+import type { LoopDelay } from './event-loop.js';
+import type { DirectoryShape } from './generate.js';
+import { childStartMs, clientOf, connect, withCpu, type Child, type Target } from './harness.js';
+import { calibrateHeavyList, emptyMeasured, tallyFromJson, type HeavySpec, type HeavyTally } from './heavy-callers.js';
+import { RequestPicker, type Measured } from './load.js';
+import { cpuSecondsOf, rssMebibytes } from './proc.js';
+import { mergePhases, pairCell, type Phase } from './report.js';
+import { startNode, type NodeOptions } from './run.js';
+
+/** Lookups waiting for an answer at once at most; past it a due lookup is counted as an error, not sent. */
+export const mixedLookupsInFlightMax = 10_000;
+/** How often the open loop looks for due lookups. */
+const lookupTickMs = 1;
+
+export interface MixedSettings {
+  /** Measured time of each phase (quiet, mixed), split into `rounds` turns. */
+  durationMs: number;
+  rounds: number;
+  warmupMs: number;
+  lookupsPerSecond: number;
+  connections: number;
+  listCallers: number;
+  /** Mailboxes a heavy LIST should see; it names groups until it does, or the node's bound on groups. */
+  listMailboxes: number;
+  watchers: number;
+  /** Half the watchers read one message per this interval; the other half read none after the first. */
+  watchReadIntervalMs: number;
+  scan: boolean;
+  seed: number;
+}
+
+/** One row of the mixed report. */
+export interface MixedRow {
+  row: string;
+  calls: number;
+  callsPerSecond: number;
+  namesPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  errors: number;
+  firstError: string;
+  /** Whether calls have a latency (a Watch stream has none; a scan's is a whole scan's). */
+  timed: boolean;
+  /** Event-loop delay over the phase (the worst round's), ms. */
+  eventLoopP99Ms: number | null;
+  eventLoopMaxMs: number | null;
+  loadEventLoopP99Ms: number | null;
+  loadEventLoopMaxMs: number | null;
+  /** The node's CPU over the phase, percent of one core. */
+  serverCpuPercent: number;
+}
+
+export interface MixedReport {
+  rows: MixedRow[];
+  /** Mailboxes one heavy LIST returned, and the groups it named for that. */
+  heavyList: { mailboxes: number; groups: number };
+  /** Mixed lookup p99 over quiet lookup p99 in the same run. */
+  p99Ratio: number;
+  serverRssMb: number;
+  nodeMailboxes: number;
+}
+
+function failed(measured: Measured, error: unknown): void {
+  measured.errors += 1;
+  if (measured.firstError === '') measured.firstError = (error as Error).message;
+}
+
+/** GetMailbox at `perSecond` for `durationMs`, each call timed from the instant it was due. */
+function openLoopLookups(node: Target, picker: RequestPicker, perSecond: number, durationMs: number): Promise<Measured> {
+  const measured = emptyMeasured();
+  const intervalMs = 1000 / perSecond;
+  const total = Math.max(1, Math.round((durationMs / 1000) * perSecond));
+  const startedMs = performance.now();
+  let sent = 0;
+  let inFlight = 0;
+  return new Promise((resolve) => {
+    const finish = (): void => {
+      if (sent < total || inFlight > 0) return;
+      measured.seconds = (performance.now() - startedMs) / 1000;
+      resolve(measured);
+    };
+    const fire = (dueMs: number): void => {
+      if (inFlight >= mixedLookupsInFlightMax) {
+        failed(measured, new Error(`over ${mixedLookupsInFlightMax} lookups in flight`));
+        return;
+      }
+      inFlight += 1;
+      clientOf(node, sent).mailbox('GetMailbox', { name: picker.name() }).then(
+        () => {
+          measured.operations += 1;
+          measured.names += 1;
+          measured.latency.add(performance.now() - dueMs);
+        },
+        (error: unknown) => failed(measured, error),
+      ).finally(() => {
+        inFlight -= 1;
+        finish();
+      });
+    };
+    const timer = setInterval(() => {
+      const due = Math.min(total, Math.floor((performance.now() - startedMs) / intervalMs) + 1);
+      while (sent < due) {
+        const dueMs = startedMs + sent * intervalMs;
+        fire(dueMs);
+        sent += 1;
+      }
+      if (sent >= total) {
+        clearInterval(timer);
+        finish();
+      }
+    }, lookupTickMs);
+  });
+}
+
+/** Starts `bench heavy-callers` for one mixed slice; resolves once it is connected, with its tally to come. */
+function startHeavyCallers(endpoint: string, shape: DirectoryShape, spec: HeavySpec): Promise<{ tally: Promise<HeavyTally> }> {
+  const child = spawn(process.execPath, [mbdirEntry, 'bench', 'heavy-callers', '--endpoint', endpoint, '--shape', JSON.stringify(shape), '--spec', JSON.stringify(spec)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
+  const tally = new Promise<HeavyTally>((resolve, reject) => {
+    child.once('close', (code) => {
+      const last = stdout.trim().split('\n').pop() ?? '';
+      if (code === 0 && last.startsWith('{')) resolve(tallyFromJson(last));
+      else reject(new Error(`bench heavy-callers exited with ${String(code)}: ${stderr}`));
+    });
+  });
+  tally.catch(() => undefined); // awaited by the slice; a failure before ready is reported there
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGTERM');
+      reject(new Error(`bench heavy-callers was not connected in ${childStartMs / 1000} s: ${stderr}`));
+    }, childStartMs);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      const before = stdout;
+      stdout += chunk.toString();
+      if (!before.startsWith('ready\n') && stdout.startsWith('ready\n')) {
+        clearTimeout(timer);
+        resolve({ tally });
+      }
+    });
+    tally.catch((error: unknown) => {
+      clearTimeout(timer);
+      reject(error as Error);
+    });
+  });
+}
+
+interface PhaseFigures {
+  lookups: Phase;
+  heavy: HeavyTally | null;
+  serverCpuSeconds: number;
+}
+
+/** One quiet or mixed slice: the lookups, and in a mixed one the heavy callers beside them for the same time. */
+async function runSlice(node: Target, picker: RequestPicker, shape: DirectoryShape, settings: MixedSettings, groups: number, mixed: boolean, sliceMs: number): Promise<PhaseFigures> {
+  const spec: HeavySpec = {
+    durationMs: sliceMs,
+    listCallers: settings.listCallers,
+    listGroups: groups,
+    watchers: settings.watchers,
+    watchReadIntervalMs: settings.watchReadIntervalMs,
+    scan: settings.scan,
+  };
+  const callers = mixed ? await startHeavyCallers(node.endpoint, shape, spec) : null;
+  const cpuBefore = cpuSecondsOf(node.pid);
+  const lookups = await withCpu(node, () => openLoopLookups(node, picker, settings.lookupsPerSecond, sliceMs));
+  const heavy = callers === null ? null : await callers.tally;
+  return { lookups, heavy, serverCpuSeconds: cpuSecondsOf(node.pid) - cpuBefore };
+}
+
+function mergeMeasured(first: Measured, second: Measured): Measured {
+  return mergePhases(asPhase(first, null), asPhase(second, null)).measured;
+}
+
+function asPhase(measured: Measured, loops: Pick<Phase, 'nodeLoop' | 'loadLoop'> | null): Phase {
+  return { measured, serverCpuSeconds: 0, clientCpuSeconds: 0, ioStallPercent: null, nodeLoop: loops?.nodeLoop ?? null, loadLoop: loops?.loadLoop ?? null };
+}
+
+function rowOf(row: string, measured: Measured, loops: { nodeLoop: LoopDelay | null; loadLoop: LoopDelay | null }, serverCpuSeconds: number, seconds: number): MixedRow {
+  const [p50 = 0, p99 = 0, max = 0] = measured.latency.quantiles([0.5, 0.99, 1]);
+  const wall = Math.max(seconds, 1e-6);
+  const round = (value: number): number => Number(value.toFixed(3));
+  return {
+    row,
+    calls: measured.operations,
+    callsPerSecond: Math.round(measured.operations / wall),
+    namesPerSecond: Math.round(measured.names / wall),
+    p50Ms: round(p50),
+    p99Ms: round(p99),
+    maxMs: round(max),
+    errors: measured.errors,
+    firstError: measured.firstError,
+    timed: measured.latency.count > 0,
+    eventLoopP99Ms: loops.nodeLoop === null ? null : round(loops.nodeLoop.p99Ms),
+    eventLoopMaxMs: loops.nodeLoop === null ? null : round(loops.nodeLoop.maxMs),
+    loadEventLoopP99Ms: loops.loadLoop === null ? null : round(loops.loadLoop.p99Ms),
+    loadEventLoopMaxMs: loops.loadLoop === null ? null : round(loops.loadLoop.maxMs),
+    serverCpuPercent: Math.round((100 * serverCpuSeconds) / wall),
+  };
+}
+
+interface Tally {
+  lookups: Phase | null;
+  lists: Measured;
+  scans: Measured;
+  watches: Measured;
+  serverCpuSeconds: number;
+}
+
+function tally(into: Tally, figures: PhaseFigures): void {
+  into.lookups = into.lookups === null ? figures.lookups : mergePhases(into.lookups, figures.lookups);
+  into.serverCpuSeconds += figures.serverCpuSeconds;
+  if (figures.heavy === null) return;
+  into.lists = mergeMeasured(into.lists, figures.heavy.lists);
+  into.scans = mergeMeasured(into.scans, figures.heavy.scans);
+  into.watches = mergeMeasured(into.watches, figures.heavy.watches);
+}
+
+const newTally = (): Tally => ({ lookups: null, lists: emptyMeasured(), scans: emptyMeasured(), watches: emptyMeasured(), serverCpuSeconds: 0 });
+
+/** The quiet and mixed phases in turns against a node it starts on --data-dir (or the one at --endpoint). */
+export async function runMixed(options: NodeOptions, shape: DirectoryShape, settings: MixedSettings): Promise<MixedReport> {
+  const children: Child[] = [];
+  let node: Target | null = null;
+  try {
+    const started = await startNode(options, new Set(), children);
+    node = { endpoint: started.endpoint, clients: connect(started.endpoint, settings.connections), pid: started.pid, metrics: started.http };
+    const nodeMailboxes = Number((await clientOf(node, 0).status())['mailboxes'] ?? 0);
+    const heavyList = await calibrateHeavyList(clientOf(node, 0), shape, settings.listMailboxes);
+    const picker = new RequestPicker(shape, settings.seed);
+    if (settings.warmupMs > 0) await openLoopLookups(node, new RequestPicker(shape, settings.seed + 2), settings.lookupsPerSecond, settings.warmupMs);
+    const quiet = newTally();
+    const mixed = newTally();
+    const sliceMs = settings.durationMs / settings.rounds;
+    for (let round = 0; round < settings.rounds; round += 1) {
+      tally(quiet, await runSlice(node, picker, shape, settings, heavyList.groups, false, sliceMs));
+      tally(mixed, await runSlice(node, picker, shape, settings, heavyList.groups, true, sliceMs));
+    }
+    return reportOf(quiet, mixed, heavyList, settings, rssMebibytes(started.pid), nodeMailboxes);
+  } finally {
+    for (const client of node?.clients ?? []) client.close();
+    for (const child of children.reverse()) await child.stop();
+  }
+}
+
+function reportOf(quiet: Tally, mixed: Tally, heavyList: MixedReport['heavyList'], settings: MixedSettings, serverRssMb: number, nodeMailboxes: number): MixedReport {
+  if (quiet.lookups === null || mixed.lookups === null) throw new Error('bench mixed: no rounds measured');
+  const seconds = settings.durationMs / 1000;
+  const mixedLoops = { nodeLoop: mixed.lookups.nodeLoop, loadLoop: mixed.lookups.loadLoop };
+  const rate = settings.lookupsPerSecond;
+  const rows = [
+    rowOf(`GetMailbox ${rate}/s, quiet`, quiet.lookups.measured, quiet.lookups, quiet.serverCpuSeconds, seconds),
+    rowOf(`GetMailbox ${rate}/s, mixed`, mixed.lookups.measured, mixedLoops, mixed.serverCpuSeconds, seconds),
+    rowOf(`ListMailboxes x${heavyList.mailboxes} @${settings.listCallers}, mixed`, mixed.lists, mixedLoops, mixed.serverCpuSeconds, seconds),
+    rowOf(`Watch snapshot x${settings.watchers}, mixed`, mixed.watches, mixedLoops, mixed.serverCpuSeconds, seconds),
+  ];
+  if (settings.scan) rows.push(rowOf('ScanMailboxes (all), mixed', mixed.scans, mixedLoops, mixed.serverCpuSeconds, seconds));
+  const quietP99 = rows[0]?.p99Ms ?? 0;
+  const mixedP99 = rows[1]?.p99Ms ?? 0;
+  return { rows, heavyList, p99Ratio: quietP99 === 0 ? 0 : Number((mixedP99 / quietP99).toFixed(2)), serverRssMb, nodeMailboxes };
+}
+
+/** The mixed report as a table, then the ratio the targets are about. */
+export function printMixedTable(report: MixedReport): void {
+  const header = ['phase: caller', 'calls', 'calls/s', 'names/s', 'p50 ms', 'p99 ms', 'max ms', 'errors', 'loop p99/max', 'load loop p99/max', 'node cpu %'];
+  const rows = report.rows.map((row) => [
+    row.row,
+    String(row.calls),
+    String(row.callsPerSecond),
+    String(row.namesPerSecond),
+    ...(row.timed ? [row.p50Ms.toFixed(2), row.p99Ms.toFixed(2), row.maxMs.toFixed(2)] : ['', '', '']),
+    String(row.errors),
+    pairCell(row.eventLoopP99Ms, row.eventLoopMaxMs),
+    pairCell(row.loadEventLoopP99Ms, row.loadEventLoopMaxMs),
+    String(row.serverCpuPercent),
+  ]);
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((cells) => (cells[column] ?? '').length)));
+  const line = (cells: string[]): string => `| ${cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join(' | ')} |`;
+  process.stdout.write(`${line(header)}\n${line(widths.map((width) => '-'.repeat(width)))}\n`);
+  for (const cells of rows) process.stdout.write(`${line(cells)}\n`);
+  process.stdout.write(
+    `lookup p99 mixed/quiet: ${report.p99Ratio.toFixed(2)}; lookups are timed from the instant each was due (open loop); ` +
+      `a heavy LIST named ${report.heavyList.groups} groups and saw ${report.heavyList.mailboxes} mailboxes; ` +
+      "Watch: calls = streams, names = messages read (half read slowly, half not at all); loop p99/max: the node's event-loop delay (ms, /metrics), " +
+      `load loop: the load generator's, each the worst round's; node RSS at the end ${report.serverRssMb} MB\n`,
+  );
+  for (const row of report.rows) if (row.firstError !== '') process.stdout.write(`${row.row}: first error: ${row.firstError}\n`);
+}
