@@ -6,7 +6,7 @@
  */
 import { Command, Option } from 'commander';
 import { ClientError } from '../src/client/client.js';
-import { addToken } from '../src/server/auth/token-file.js';
+import { addToken } from '../src/server/node-entry.js';
 import { addBenchCommands } from './bench/command.js';
 import { addClientCommands } from './cli/client-commands.js';
 import { environmentName, resolveServeSettings, serveDefaults, type ServeSettings } from './cli/config.js';
@@ -79,6 +79,9 @@ const serveFlags: Array<[keyof ServeSettings, string, string, string?]> = [
   ['etcdKey', '--etcd-key <file>', 'PEM private key of --etcd-cert'],
   ['etcdPrefix', '--etcd-prefix <prefix>', 'key prefix of this directory in etcd (engine etcd)'],
   ['etcdCompactRetentionRevisions', '--etcd-compact-retention-revisions <n>', 'etcd history kept when compacting (0: leave compaction to etcd)'],
+  ['etcdMaintenanceIntervalSeconds', '--etcd-maintenance-interval-seconds <n>', 'how often each node offers to run etcd maintenance (tombstone sweep, compaction, defragmentation); one node at a time runs it'],
+  ['etcdMaintenanceLeaseSeconds', '--etcd-maintenance-lease-seconds <n>', 'TTL of the etcd lease under which a node holds the maintenance lock; another node takes over this long after the holder dies'],
+  ['etcdDefragment', '--etcd-defragment <yes|no>', 'defragment etcd members, one after the other, when a quarter of a member\'s file is free'],
   ['socketmapListen', '--socketmap-listen <host:port>', 'serve Postfix socketmap maps "transport" and "mailbox" here (port 0 picks one)', 'off'],
   ['socketmapAllowRemote', '--socketmap-allow-remote', 'allow a non-loopback --socketmap-listen (the protocol has no authentication: firewall it)'],
   ['socketmapRecipientDelimiter', '--socketmap-recipient-delimiter <chars>', 'Postfix recipient_delimiter: any of these characters starts an address extension (empty: none)'],

@@ -1,12 +1,12 @@
 /**
- * Hand-written protobuf encoders for the responses that carry mailboxes by the
+ * Fast protobuf encoders for the responses that carry mailboxes by the
  * dozen (GetMailbox, LookupMailboxes, LookupStream, ListMailboxes). The generic
  * path (proto-loader: fromObject, then protobufjs's writer) spends about 5 µs
  * per mailbox; sizing each message first and writing it into one buffer costs
  * a fraction of that, and LIST and the lookups are mostly this.
  *
  * The fields written are those of the tables in fast-fields.ts (checked against
- * the .proto when src/api loads). It takes the plain objects proto-loader takes
+ * the .proto when src/api loads), each table compiled once into its encoder. It takes the plain objects proto-loader takes
  * (snake_case fields, enums as their names, 64-bit integers as numbers below
  * 2^53) and writes standard proto3: default values are left out. A value of
  * another shape (a string where a number goes, a negative enum) throws, and
@@ -73,56 +73,6 @@ function objectOf(value: unknown, message: FastMessage, entry: FastField): Plain
   return refuse(message, entry, 'is not a message');
 }
 
-/**
- * First pass: the size of `value` as `table` says, pushing into `sizes`, in the
- * order the write pass takes them, each string's UTF-8 length and each embedded
- * message's size (its slot taken before its own fields').
- */
-function measure(table: FastMessage, value: Plain, sizes: number[]): number {
-  let size = 0;
-  for (const entry of table.fields) {
-    const field = value[entry.name];
-    if (entry.kind === fieldKind.string) {
-      if (entry.repeated) {
-        // Repeated strings are written even when empty: an empty entry is still an entry.
-        for (const item of listOf(field, table, entry)) {
-          if (typeof item !== 'string') refuse(table, entry, 'has an entry that is not a string');
-          size += stringSize(entry, utf8Length(item), sizes);
-        }
-      } else {
-        const bytes = utf8Length(textOf(field, table, entry));
-        if (bytes === 0) sizes.push(0);
-        else size += stringSize(entry, bytes, sizes);
-      }
-    } else if (entry.kind === fieldKind.message) {
-      if (entry.repeated) {
-        for (const item of listOf(field, table, entry)) size += messageSize(entry, objectOf(item, table, entry), sizes);
-      } else if (field !== undefined && field !== null) {
-        size += messageSize(entry, objectOf(field, table, entry), sizes);
-      }
-    } else {
-      const number = varintOf(field, table, entry);
-      if (number !== 0) size += entry.tagBytes + varintSize(number);
-    }
-  }
-  return size;
-}
-
-/** A string field's whole size (key, length, bytes), its length pushed for the write pass. */
-function stringSize(entry: FastField, bytes: number, sizes: number[]): number {
-  sizes.push(bytes);
-  return entry.tagBytes + varintSize(bytes) + bytes;
-}
-
-/** An embedded message's whole size; its slot in `sizes` comes before its own fields'. */
-function messageSize(entry: FastField, item: Plain, sizes: number[]): number {
-  const slot = sizes.length;
-  sizes.push(0);
-  const bytes = measure(entry.message as FastMessage, item, sizes);
-  sizes[slot] = bytes;
-  return entry.tagBytes + varintSize(bytes) + bytes;
-}
-
 /** The bytes of one message, written into a buffer of the size measured. */
 class Writer {
   position = 0;
@@ -154,10 +104,10 @@ class Writer {
   }
 
   /** An embedded message field: key, the size measured, then its fields. */
-  message(entry: FastField, value: Plain): void {
-    this.varint(entry.tag);
+  message(tag: number, value: Plain, write: WriteMessage): void {
+    this.varint(tag);
     this.varint(this.nextSize());
-    write(entry.message as FastMessage, value, this);
+    write(value, this);
   }
 
   /** The UTF-8 bytes of `value` (`bytes` of them, from utf8Length). */
@@ -171,39 +121,80 @@ class Writer {
   }
 }
 
-/** Second pass: `value`'s fields as `table` says, in the order `measure` went (values already checked there). */
-function write(table: FastMessage, value: Plain, writer: Writer): void {
-  for (const entry of table.fields) {
-    const field = value[entry.name];
-    if (entry.kind === fieldKind.string) {
-      if (entry.repeated) {
-        for (const item of (field as string[] | null | undefined) ?? []) writer.string(entry.tag, item, writer.nextSize());
-      } else {
-        const bytes = writer.nextSize();
-        if (bytes !== 0) writer.string(entry.tag, field as string, bytes);
-      }
-    } else if (entry.kind === fieldKind.message) {
-      if (entry.repeated) {
-        for (const item of (field as Plain[] | null | undefined) ?? []) writer.message(entry, item);
-      } else if (field !== undefined && field !== null) {
-        writer.message(entry, field as Plain);
-      }
-    } else {
-      const number = varintOf(field, table, entry);
-      if (number === 0) continue;
-      writer.varint(entry.tag);
-      writer.varint(number);
-    }
+/**
+ * First pass: the size of a message, pushing into `sizes`, in the order the
+ * write pass takes them, each string's UTF-8 length and each embedded message's
+ * size (its slot taken before its own fields'). Refuses what it would not write
+ * as protobufjs does.
+ */
+type MeasureMessage = (value: Plain, sizes: number[]) => number;
+/** Second pass: the message's fields, in the order of the first (values already checked there). */
+type WriteMessage = (value: Plain, writer: Writer) => void;
+
+interface MessageCodec {
+  measure: MeasureMessage;
+  write: WriteMessage;
+}
+
+/** Source of one field's part of the first pass (`f[i]`: the field, `n[i]`: its message's codec). */
+function measureSource(entry: FastField, index: number): string {
+  const value = `v[${JSON.stringify(entry.name)}]`;
+  const field = `f[${index}]`;
+  const key = entry.tagBytes;
+  if (entry.kind === fieldKind.string && entry.repeated) {
+    // Repeated strings are written even when empty: an empty entry is still an entry.
+    return `for (const x of listOf(${value}, T, ${field})) { const b = utf8Length(typeof x === 'string' ? x : refuse(T, ${field}, 'has an entry that is not a string')); sizes.push(b); size += ${key} + varintSize(b) + b; }`;
   }
+  if (entry.kind === fieldKind.string) return `{ const b = utf8Length(textOf(${value}, T, ${field})); sizes.push(b); if (b !== 0) size += ${key} + varintSize(b) + b; }`;
+  if (entry.kind === fieldKind.message) {
+    const one = `{ const slot = sizes.length; sizes.push(0); const b = n[${index}].measure(objectOf(x, T, ${field}), sizes); sizes[slot] = b; size += ${key} + varintSize(b) + b; }`;
+    return entry.repeated ? `for (const x of listOf(${value}, T, ${field})) ${one}` : `{ const x = ${value}; if (x !== undefined && x !== null) ${one} }`;
+  }
+  return `{ const k = varintOf(${value}, T, ${field}); if (k !== 0) size += ${key} + varintSize(k); }`;
+}
+
+/** Source of one field's part of the second pass. */
+function writeSource(entry: FastField, index: number): string {
+  const value = `v[${JSON.stringify(entry.name)}]`;
+  if (entry.kind === fieldKind.string && entry.repeated) return `{ const x = ${value}; if (x != null) for (const s of x) w.string(${entry.tag}, s, w.nextSize()); }`;
+  if (entry.kind === fieldKind.string) return `{ const b = w.nextSize(); if (b !== 0) w.string(${entry.tag}, ${value}, b); }`;
+  if (entry.kind === fieldKind.message && entry.repeated) return `{ const x = ${value}; if (x != null) for (const e of x) w.message(${entry.tag}, e, n[${index}].write); }`;
+  if (entry.kind === fieldKind.message) return `{ const x = ${value}; if (x !== undefined && x !== null) w.message(${entry.tag}, x, n[${index}].write); }`;
+  return `{ const k = varintOf(${value}, T, f[${index}]); if (k !== 0) { w.varint(${entry.tag}); w.varint(k); } }`;
+}
+
+const codecs = new Map<FastMessage, MessageCodec>();
+
+/**
+ * `table`'s two passes, compiled once into straight-line code over its fields,
+ * as an encoder written by hand for that message would be (a loop over the
+ * table costs a fifth more per mailbox). The source holds only the table's
+ * names (as JSON literals) and numbers; nested tables are the schema's.
+ */
+function codecOf(table: FastMessage): MessageCodec {
+  const known = codecs.get(table);
+  if (known !== undefined) return known;
+  const nested = table.fields.map((entry) => (entry.message === null ? null : codecOf(entry.message)));
+  const measureBody = `return (v, sizes) => { let size = 0;\n${table.fields.map(measureSource).join('\n')}\nreturn size; };`;
+  const writeBody = `return (v, w) => {\n${table.fields.map(writeSource).join('\n')}\n};`;
+  const helpers = ['T', 'f', 'n', 'utf8Length', 'varintSize', 'textOf', 'varintOf', 'listOf', 'objectOf', 'refuse'];
+  const values = [table, table.fields, nested, utf8Length, varintSize, textOf, varintOf, listOf, objectOf, refuse];
+  const codec: MessageCodec = {
+    measure: new Function(...helpers, measureBody)(...values) as MeasureMessage,
+    write: new Function(...helpers, writeBody)(...values) as WriteMessage,
+  };
+  codecs.set(table, codec);
+  return codec;
 }
 
 /** `value` encoded as `table`'s message. */
 export function encodeMessage(table: FastMessage, value: Plain): Buffer {
   if (typeof value !== 'object' || value === null) throw new TypeError(`fast-encode: a ${table.name} must be an object`);
+  const codec = codecOf(table);
   const sizes: number[] = [];
-  const size = measure(table, value, sizes);
+  const size = codec.measure(value, sizes);
   const writer = new Writer(Buffer.allocUnsafe(size), sizes);
-  write(table, value, writer);
+  codec.write(value, writer);
   if (writer.position !== size) throw new Error(`fast-encode: wrote ${writer.position} bytes of ${size}`);
   return writer.buffer;
 }

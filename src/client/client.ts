@@ -1,16 +1,26 @@
 /**
- * A typed client for mbdir.v1 over @grpc/grpc-js: promises for unary calls,
- * async iterables for server streams, a writer for SyncServer, a duplex for
- * LookupStream. It adds the bearer token to every call and a deadline to every
- * unary call. The command line, the benchmark and the tests all use it.
+ * The typed client of mbdir.v1 over @grpc/grpc-js: one method per RPC of the
+ * Mailboxes, Placement and Cluster services, each taking the generated request
+ * type and answering the generated `__Output` type (src/client/messages.ts).
+ * Unary calls are promises with a deadline; server streams are async iterators
+ * (server-stream.ts); SyncServer is a writer; LookupStream a typed duplex. Every
+ * call carries the bearer token. The command line, the benchmark and the tests
+ * all use it; no caller names a method by a string or casts an answer.
  */
 import * as grpc from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
+import type { ProtoGrpcType } from '../api/generated/mbdir.js';
+import type { ClusterClient } from '../api/generated/mbdir/v1/Cluster.js';
+import type { MailboxesClient } from '../api/generated/mbdir/v1/Mailboxes.js';
+import type { PlacementClient } from '../api/generated/mbdir/v1/Placement.js';
 import { limits } from '../model/limits.js';
-import { services } from '../api/proto.js';
-import type { WireMailbox, WireServer } from '../api/wire.js';
+import { mbdirPackage } from '../api/proto.js';
+import { toClientError } from './errors.js';
+import type * as api from './messages.js';
+import { ServerStreamReader, type MessageStream } from './server-stream.js';
 
-export type { WireMailbox, WireServer };
+export { ClientError } from './errors.js';
+export type { MessageStream } from './server-stream.js';
 
 export interface ClientOptions {
   endpoint: string;
@@ -21,52 +31,13 @@ export interface ClientOptions {
   channelOptions?: grpc.ChannelOptions;
 }
 
-export type Message = Record<string, unknown>;
-
-/** A gRPC error as the client sees it: code name and the server's text. */
-export class ClientError extends Error {
-  constructor(
-    readonly code: grpc.status,
-    readonly codeName: string,
-    readonly details: string,
-  ) {
-    super(`${codeName}: ${details}`);
-  }
-}
-
-/** Socket errors grpc-js reports when it could not connect, in words. */
-const connectFailures: Record<string, string> = {
-  ECONNREFUSED: 'connection refused',
-  ETIMEDOUT: 'connection timed out',
-  EHOSTUNREACH: 'host unreachable',
-  ENETUNREACH: 'network unreachable',
-  ECONNRESET: 'connection reset',
-};
-
 /**
- * What a failed connection means to the caller: grpc-js says "No connection
- * established. Last error: ... Resolution note: ..."; this says which address
- * was tried and that no node answered there, or, when something answered but
- * the connection failed (TLS), grpc-js's last error. Other details pass unchanged.
+ * The loaded contract (proto.ts, with the fast decoders installed) seen through
+ * the generated types: the one place where proto-loader's untyped package meets
+ * them. test/property/watch-decode.property.test.ts keeps the decoders' output
+ * equal to proto-loader's, so the `__Output` types hold for them too.
  */
-function connectionDetails(details: string, endpoint: string): string {
-  if (/^Name resolution failed/.test(details)) return `cannot resolve the host of ${endpoint}: no mbdir node answered there`;
-  if (!/^No connection established/.test(details)) return details;
-  const lastError = /Last error: (?:Error: )?(.*?)\.?(?: Resolution note:.*)?$/s.exec(details)?.[1]?.trim() ?? '';
-  const code = /^connect (E[A-Z]+) /.exec(lastError)?.[1];
-  if (code !== undefined) return `no mbdir node answered at ${endpoint} (${connectFailures[code] ?? code})`;
-  if (lastError === '' || lastError === 'null') return `no mbdir node answered at ${endpoint}`;
-  return `could not connect to ${endpoint}: ${lastError.replace(/ \(\d{4}-\d\d-\d\dT[\d:.]+Z\)$/, '').replace(/\s+/g, ' ').trim()}`;
-}
-
-function toClientError(error: unknown, endpoint: string): Error {
-  const service = error as Partial<grpc.ServiceError>;
-  if (typeof service.code === 'number') {
-    const details = service.code === grpc.status.UNAVAILABLE ? connectionDetails(service.details ?? '', endpoint) : service.details ?? '';
-    return new ClientError(service.code, grpc.status[service.code] ?? String(service.code), details);
-  }
-  return error instanceof Error ? error : new Error(String(error));
-}
+const contract = (mbdirPackage as unknown as ProtoGrpcType).mbdir.v1;
 
 function credentialsOf(options: ClientOptions): grpc.ChannelCredentials {
   if (options.tls === undefined) return grpc.credentials.createInsecure();
@@ -74,127 +45,13 @@ function credentialsOf(options: ClientOptions): grpc.ChannelCredentials {
   return grpc.credentials.createSsl(read(options.tls.ca), read(options.tls.key), read(options.tls.cert));
 }
 
-/** A server stream's messages; `return()` (also leaving a for-await loop early) cancels the call. */
-export interface MessageStream extends AsyncIterableIterator<Message> {
-  return(value?: unknown): Promise<IteratorResult<Message>>;
-}
-
-/**
- * Reads a server stream with one promise per message taken, none per message
- * queued (an async generator over the call's own iterator costs several): a
- * proxy following hundreds of Watch streams spends its time on them. The call
- * starts at the first `next()`. Past `limits.clientStreamBufferMessagesMax`
- * unread messages the call is paused, so a slow reader slows the server's
- * sending (which cuts off a Watch that falls too far behind) instead of
- * growing this queue.
- */
-class ServerStreamReader implements MessageStream {
-  private call: grpc.ClientReadableStream<Message> | null = null;
-  private readonly queue: Message[] = [];
-  private head = 0;
-  private waiter: { resolve(result: IteratorResult<Message>): void; reject(error: Error): void } | null = null;
-  /** Returned or aborted: nothing more is read. */
-  private closed = false;
-  private ended = false;
-  private failure: Error | null = null;
-  private readonly abort = (): void => {
-    void this.return();
-  };
-
-  constructor(
-    private readonly open: () => grpc.ClientReadableStream<Message>,
-    private readonly signal: AbortSignal | undefined,
-    private readonly endpoint: string,
-  ) {}
-
-  [Symbol.asyncIterator](): MessageStream {
-    return this;
-  }
-
-  next(): Promise<IteratorResult<Message>> {
-    if (this.call === null && !this.closed) this.start();
-    if (this.head < this.queue.length) return Promise.resolve({ value: this.take(), done: false });
-    if (this.closed || (this.ended && this.failure === null)) return Promise.resolve({ value: undefined, done: true });
-    // A failed call's status can come before the messages it sent are read: those first.
-    if (this.failure !== null && (this.ended || this.call?.readableLength === 0)) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => {
-      this.waiter = { resolve, reject };
-    });
-  }
-
-  return(): Promise<IteratorResult<Message>> {
-    if (!this.closed) {
-      this.closed = true;
-      this.signal?.removeEventListener('abort', this.abort);
-      this.call?.cancel();
-      this.queue.length = 0;
-      this.head = 0;
-      this.settle({ value: undefined, done: true });
-    }
-    return Promise.resolve({ value: undefined, done: true });
-  }
-
-  private start(): void {
-    if (this.signal?.aborted === true) {
-      this.closed = true;
-      return;
-    }
-    const call = this.open();
-    this.call = call;
-    this.signal?.addEventListener('abort', this.abort);
-    call.on('data', (message: Message) => this.onMessage(message));
-    call.on('end', () => {
-      this.ended = true;
-      this.settle(this.failure ?? { value: undefined, done: true });
-    });
-    call.on('error', (error: unknown) => {
-      if (this.closed) return; // cancelled by return() or the abort signal
-      this.failure = toClientError(error, this.endpoint);
-      if (call.readableLength === 0) this.settle(this.failure);
-    });
-  }
-
-  private take(): Message {
-    const value = this.queue[this.head] as Message;
-    this.head += 1;
-    if (this.head === this.queue.length) {
-      this.queue.length = 0;
-      this.head = 0;
-      this.call?.resume();
-    }
-    return value;
-  }
-
-  private onMessage(message: Message): void {
-    if (this.closed) return;
-    if (this.waiter !== null) {
-      this.settle({ value: message, done: false });
-      return;
-    }
-    this.queue.push(message);
-    if (this.queue.length - this.head >= limits.clientStreamBufferMessagesMax) this.call?.pause();
-  }
-
-  private settle(outcome: IteratorResult<Message> | Error): void {
-    const waiter = this.waiter;
-    if (waiter === null) return;
-    this.waiter = null;
-    if (outcome instanceof Error) waiter.reject(outcome);
-    else waiter.resolve(outcome);
-  }
-}
-
-type UnaryMethod = (
-  request: Message,
-  metadata: grpc.Metadata,
-  options: grpc.CallOptions,
-  callback: (error: grpc.ServiceError | null, response: Message) => void,
-) => grpc.ClientUnaryCall;
+/** Starts one unary call given the metadata, call options and callback. */
+type UnaryStart<Response> = (metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<Response>) => grpc.ClientUnaryCall;
 
 export class MbdirClient {
-  readonly mailboxes: grpc.Client;
-  readonly placement: grpc.Client;
-  readonly cluster: grpc.Client;
+  readonly mailboxes: MailboxesClient;
+  readonly placement: PlacementClient;
+  readonly cluster: ClusterClient;
   private readonly deadlineMs: number;
   private readonly token: string | undefined;
   /** The address this client dials, as given (named in connection errors). */
@@ -208,11 +65,11 @@ export class MbdirClient {
       'grpc-node.flow_control_window': limits.clientFlowControlWindowBytes,
       ...options.channelOptions,
     };
-    this.mailboxes = new services.Mailboxes(options.endpoint, credentials, channelOptions);
+    this.mailboxes = new contract.Mailboxes(options.endpoint, credentials, channelOptions);
     // The other services share the first client's channel.
     const shared = { ...channelOptions, channelOverride: this.mailboxes.getChannel() };
-    this.placement = new services.Placement(options.endpoint, credentials, shared);
-    this.cluster = new services.Cluster(options.endpoint, credentials, shared);
+    this.placement = new contract.Placement(options.endpoint, credentials, shared);
+    this.cluster = new contract.Cluster(options.endpoint, credentials, shared);
     this.deadlineMs = options.deadlineMs ?? 30_000;
     this.token = options.token;
     this.endpoint = options.endpoint;
@@ -224,55 +81,70 @@ export class MbdirClient {
     return metadata;
   }
 
-  private unary(client: grpc.Client, method: string, request: Message, deadlineMs = this.deadlineMs): Promise<Message> {
-    const call = (client as unknown as Record<string, UnaryMethod>)[method];
-    if (call === undefined) throw new Error(`no method ${method}`);
+  /** Runs one unary call with the token and a deadline (`deadlineMs`, else the client's). */
+  private unary<Response>(start: UnaryStart<Response>, deadlineMs = this.deadlineMs): Promise<Response> {
     return new Promise((resolve, reject) => {
-      call.call(client, request, this.metadata(), { deadline: Date.now() + deadlineMs }, (error, response) =>
-        error === null ? resolve(response) : reject(toClientError(error, this.endpoint)),
-      );
+      start(this.metadata(), { deadline: Date.now() + deadlineMs }, (error, response) => {
+        if (error === null && response !== undefined) resolve(response);
+        else reject(toClientError(error ?? new Error('the call ended without an answer'), this.endpoint));
+      });
     });
   }
 
-  /** Calls a unary method of mbdir.v1.Mailboxes by name. */
-  mailbox(method: string, request: Message = {}, deadlineMs?: number): Promise<Message> {
-    return this.unary(this.mailboxes, method, request, deadlineMs);
+  // mbdir.v1.Mailboxes
+
+  createMailbox(request: api.CreateMailboxRequest, deadlineMs?: number): Promise<api.CreateMailboxResponse__Output> {
+    return this.unary((metadata, options, callback) => this.mailboxes.CreateMailbox(request, metadata, options, callback), deadlineMs);
   }
 
-  /** Calls a unary method of mbdir.v1.Placement by name. */
-  place(method: string, request: Message = {}, deadlineMs?: number): Promise<Message> {
-    return this.unary(this.placement, method, request, deadlineMs);
+  activateMailbox(request: api.ActivateMailboxRequest, deadlineMs?: number): Promise<api.MailboxResponse__Output> {
+    return this.unary((metadata, options, callback) => this.mailboxes.ActivateMailbox(request, metadata, options, callback), deadlineMs);
   }
 
-  status(): Promise<Message> {
-    return this.unary(this.cluster, 'Status', {});
+  getMailbox(request: api.GetMailboxRequest, deadlineMs?: number): Promise<api.MailboxResponse__Output> {
+    return this.unary((metadata, options, callback) => this.mailboxes.GetMailbox(request, metadata, options, callback), deadlineMs);
   }
 
-  /** A server stream (ScanMailboxes, Watch) as an async iterator; errors become ClientError; aborting ends it. */
-  stream(method: 'ScanMailboxes' | 'Watch', request: Message, signal?: AbortSignal): MessageStream {
-    const start = (this.mailboxes as unknown as Record<string, (r: Message, m: grpc.Metadata) => grpc.ClientReadableStream<Message>>)[method];
-    if (start === undefined) throw new Error(`no method ${method}`);
-    return new ServerStreamReader(() => start.call(this.mailboxes, request, this.metadata()), signal, this.endpoint);
+  lookupMailboxes(request: api.LookupMailboxesRequest, deadlineMs?: number): Promise<api.LookupMailboxesResponse__Output> {
+    return this.unary((metadata, options, callback) => this.mailboxes.LookupMailboxes(request, metadata, options, callback), deadlineMs);
   }
 
-  /** Backup (admin): the node's database as chunks, the first one carrying its revision and size. */
-  backup(signal?: AbortSignal): MessageStream {
-    const start = (this.cluster as unknown as Record<string, (r: Message, m: grpc.Metadata) => grpc.ClientReadableStream<Message>>)['Backup'];
-    if (start === undefined) throw new Error('no method Backup');
-    return new ServerStreamReader(() => start.call(this.cluster, {}, this.metadata()), signal, this.endpoint);
+  renameMailbox(request: api.RenameMailboxRequest, deadlineMs?: number): Promise<api.RenameMailboxResponse__Output> {
+    return this.unary((metadata, options, callback) => this.mailboxes.RenameMailbox(request, metadata, options, callback), deadlineMs);
+  }
+
+  deleteMailbox(request: api.DeleteMailboxRequest, deadlineMs?: number): Promise<api.DeleteMailboxResponse__Output> {
+    return this.unary((metadata, options, callback) => this.mailboxes.DeleteMailbox(request, metadata, options, callback), deadlineMs);
+  }
+
+  setAcl(request: api.SetAclRequest, deadlineMs?: number): Promise<api.MailboxResponse__Output> {
+    return this.unary((metadata, options, callback) => this.mailboxes.SetAcl(request, metadata, options, callback), deadlineMs);
+  }
+
+  listMailboxes(request: api.ListMailboxesRequest, deadlineMs?: number): Promise<api.ListMailboxesResponse__Output> {
+    return this.unary((metadata, options, callback) => this.mailboxes.ListMailboxes(request, metadata, options, callback), deadlineMs);
+  }
+
+  /** ScanMailboxes: every mailbox matching, in Cyrus order; aborting ends it. */
+  scanMailboxes(request: api.ScanMailboxesRequest, signal?: AbortSignal): MessageStream<api.Mailbox__Output> {
+    return new ServerStreamReader(() => this.mailboxes.ScanMailboxes(request, this.metadata()), signal, this.endpoint);
+  }
+
+  /** Watch: a snapshot (from revision 0) or the changes after a revision, until aborted or cut off. */
+  watch(request: api.WatchRequest, signal?: AbortSignal): MessageStream<api.WatchEvent__Output> {
+    return new ServerStreamReader(() => this.mailboxes.Watch(request, this.metadata()), signal, this.endpoint);
   }
 
   /** SyncServer: sends the batches, then resolves with the directory's answer. */
-  syncServer(server: string, dryRun: boolean, batches: Iterable<readonly object[]>): Promise<Message> {
+  syncServer(server: string, dryRun: boolean, batches: Iterable<readonly api.Mailbox[]>): Promise<api.SyncServerResponse__Output> {
     return new Promise((resolve, reject) => {
-      const start = (this.mailboxes as unknown as Record<string, (m: grpc.Metadata, cb: (e: grpc.ServiceError | null, r: Message) => void) => grpc.ClientWritableStream<Message>>)['SyncServer'];
-      if (start === undefined) throw new Error('no method SyncServer');
-      const call = start.call(this.mailboxes, this.metadata(), (error, response) =>
-        error === null ? resolve(response) : reject(toClientError(error, this.endpoint)),
-      );
+      const call = this.mailboxes.SyncServer(this.metadata(), (error, response) => {
+        if (error === null && response !== undefined) resolve(response);
+        else reject(toClientError(error ?? new Error('SyncServer ended without an answer'), this.endpoint));
+      });
       let first = true;
       for (const batch of batches) {
-        call.write({ server: first ? server : '', dry_run: dryRun, mailboxes: batch });
+        call.write({ server: first ? server : '', dry_run: dryRun, mailboxes: [...batch] });
         first = false;
       }
       if (first) call.write({ server, dry_run: dryRun, mailboxes: [] });
@@ -281,10 +153,61 @@ export class MbdirClient {
   }
 
   /** LookupStream: a duplex of names in, results out, in order. */
-  lookupStream(): grpc.ClientDuplexStream<Message, Message> {
-    const start = (this.mailboxes as unknown as Record<string, (m: grpc.Metadata) => grpc.ClientDuplexStream<Message, Message>>)['LookupStream'];
-    if (start === undefined) throw new Error('no method LookupStream');
-    return start.call(this.mailboxes, this.metadata());
+  lookupStream(): grpc.ClientDuplexStream<api.LookupStreamRequest, api.LookupStreamResponse__Output> {
+    return this.mailboxes.LookupStream(this.metadata());
+  }
+
+  // mbdir.v1.Placement
+
+  putServer(request: api.Server, deadlineMs?: number): Promise<api.ServerResponse__Output> {
+    return this.unary((metadata, options, callback) => this.placement.PutServer(request, metadata, options, callback), deadlineMs);
+  }
+
+  listServers(request: api.ListServersRequest = {}, deadlineMs?: number): Promise<api.ListServersResponse__Output> {
+    return this.unary((metadata, options, callback) => this.placement.ListServers(request, metadata, options, callback), deadlineMs);
+  }
+
+  putBusiness(request: api.Business, deadlineMs?: number): Promise<api.BusinessResponse__Output> {
+    return this.unary((metadata, options, callback) => this.placement.PutBusiness(request, metadata, options, callback), deadlineMs);
+  }
+
+  setUserBusiness(request: api.SetUserBusinessRequest, deadlineMs?: number): Promise<api.WriteResponse__Output> {
+    return this.unary((metadata, options, callback) => this.placement.SetUserBusiness(request, metadata, options, callback), deadlineMs);
+  }
+
+  resolveUser(request: api.ResolveUserRequest, deadlineMs?: number): Promise<api.ResolveUserResponse__Output> {
+    return this.unary((metadata, options, callback) => this.placement.ResolveUser(request, metadata, options, callback), deadlineMs);
+  }
+
+  planRebalance(request: api.PlanRebalanceRequest, deadlineMs?: number): Promise<api.PlanRebalanceResponse__Output> {
+    return this.unary((metadata, options, callback) => this.placement.PlanRebalance(request, metadata, options, callback), deadlineMs);
+  }
+
+  moveUser(request: api.MoveUserRequest, deadlineMs?: number): Promise<api.MoveUserResponse__Output> {
+    return this.unary((metadata, options, callback) => this.placement.MoveUser(request, metadata, options, callback), deadlineMs);
+  }
+
+  markUserMoving(request: api.MarkUserMovingRequest, deadlineMs?: number): Promise<api.MarkUserMovingResponse__Output> {
+    return this.unary((metadata, options, callback) => this.placement.MarkUserMoving(request, metadata, options, callback), deadlineMs);
+  }
+
+  acquireLock(request: api.AcquireLockRequest, deadlineMs?: number): Promise<api.AcquireLockResponse__Output> {
+    return this.unary((metadata, options, callback) => this.placement.AcquireLock(request, metadata, options, callback), deadlineMs);
+  }
+
+  releaseLock(request: api.ReleaseLockRequest, deadlineMs?: number): Promise<api.ReleaseLockResponse__Output> {
+    return this.unary((metadata, options, callback) => this.placement.ReleaseLock(request, metadata, options, callback), deadlineMs);
+  }
+
+  // mbdir.v1.Cluster
+
+  status(request: api.StatusRequest = {}, deadlineMs?: number): Promise<api.StatusResponse__Output> {
+    return this.unary((metadata, options, callback) => this.cluster.Status(request, metadata, options, callback), deadlineMs);
+  }
+
+  /** Backup (admin): the node's database as chunks, the first one carrying its revision and size. */
+  backup(signal?: AbortSignal): MessageStream<api.BackupChunk__Output> {
+    return new ServerStreamReader(() => this.cluster.Backup({}, this.metadata()), signal, this.endpoint);
   }
 
   close(): void {

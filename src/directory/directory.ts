@@ -91,6 +91,7 @@ export interface CreateRequest {
   foldermodseq?: number;
   reserveOnly?: boolean;
   requestId?: string;
+  nameHistory?: string[];
 }
 
 export interface Revisioned<T> {
@@ -209,6 +210,7 @@ export class Directory {
       foldermodseq: request.foldermodseq ?? 0,
       reserveOnly: request.reserveOnly ?? false,
       requestId: request.requestId ?? '',
+      nameHistory: request.nameHistory ?? [],
     });
     const committed = await this.engine.commit((store) => decideCreate(store, input, this.clock.nowMs(), this.reservationTtlMs), {
       requestId: input.requestId,

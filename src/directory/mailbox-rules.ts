@@ -2,14 +2,16 @@
  * The mailbox rules as decision functions: create (replica pairs, conflicts,
  * retries), activate, rename (whole subtree), delete and SETACL. Each takes the
  * store as its view and returns the changes to commit and its answer; engines
- * run them atomically. They never write and never know a protocol.
+ * run them atomically. They never write and never know a protocol. The create
+ * rule reads through the narrow `CreateReads`, so `mbdir import --data-dir`
+ * runs this same rule over a bulk load's rows (decideCreateWith).
  */
 import { applyAclEdit, normalizeAcl, renameAclIdentifier, type AclEntry } from '../model/acl.js';
 import { conflict, failedPrecondition, invalidArgument, notFound, quote, resourceExhausted } from '../model/errors.js';
 import { normalizeMbtype, normalizePartition, validateLabel, validateRequestId } from '../model/labels.js';
 import { limits } from '../model/limits.js';
 import { hierarchyOf, isInSubtree, isUserRoot, ownerOf, renamedName, validateName } from '../model/names.js';
-import type { Change, Location, MailboxRecord, UserRecord } from '../model/records.js';
+import type { Change, Location, MailboxRecord, ServerRecord, UserRecord } from '../model/records.js';
 import { validateUniqueid } from '../model/uniqueid.js';
 import type { Decision } from '../replication/engine.js';
 import type { Store } from '../store/store.js';
@@ -32,6 +34,8 @@ export interface CreateInput {
   foldermodseq: number;
   reserveOnly: boolean;
   requestId: string;
+  /** Earlier names of the mailbox (an import brings Cyrus's name_history); the newest `limits.nameHistoryMax` are kept. */
+  nameHistory: string[];
 }
 
 export interface CreateResult {
@@ -40,7 +44,20 @@ export interface CreateResult {
 }
 
 /** The fields of a mailbox that a create checks and normalises. */
-export type CreatedFields = Pick<CreateInput, 'name' | 'uniqueid' | 'requestId' | 'server' | 'partition' | 'replicas' | 'acl' | 'mbtype'>;
+export type CreatedFields = Pick<
+  CreateInput,
+  'name' | 'uniqueid' | 'requestId' | 'server' | 'partition' | 'replicas' | 'acl' | 'mbtype' | 'nameHistory'
+>;
+
+/**
+ * What the create rule reads. A Store is one; an empty-directory bulk load
+ * (src/store/bulk-load.ts) gives a view of the rows it has written so far.
+ */
+export interface CreateReads {
+  mailboxByName(name: string): MailboxRecord | undefined;
+  mailboxByUniqueid(uniqueid: string): MailboxRecord | undefined;
+  server(name: string): ServerRecord | undefined;
+}
 
 /**
  * Checks a new mailbox's fields and normalises them in place (a bulk import
@@ -61,6 +78,37 @@ export function normalizeCreatedFields(fields: CreatedFields): void {
   fields.partition = normalizePartition(fields.partition);
   fields.acl = normalizeAcl(fields.acl);
   fields.mbtype = normalizeMbtype(fields.mbtype);
+  if (fields.nameHistory.length > 0) fields.nameHistory = normalizeNameHistory(fields.nameHistory);
+}
+
+/** Earlier names, each a valid name; the newest `limits.nameHistoryMax` kept, as a rename keeps them. */
+function normalizeNameHistory(history: readonly string[]): string[] {
+  const kept = history.slice(-limits.nameHistoryMax);
+  for (const name of kept) validateName(name, 'name_history entry');
+  return kept;
+}
+
+/**
+ * The create request registering `mailbox` as a dump entry gives it: its own
+ * uniqueid (as CreateMailbox takes a given one), a reservation when RESERVED.
+ */
+export function createInputOf(mailbox: MailboxRecord): CreateInput {
+  return {
+    uniqueid: mailbox.uniqueid,
+    uniqueidGenerated: false,
+    name: mailbox.name,
+    server: mailbox.server,
+    partition: mailbox.partition,
+    replicas: mailbox.replicas,
+    acl: mailbox.acl,
+    mbtype: mailbox.mbtype,
+    uidvalidity: mailbox.uidvalidity,
+    createdmodseq: mailbox.createdmodseq,
+    foldermodseq: mailbox.foldermodseq,
+    reserveOnly: mailbox.state === 'RESERVED',
+    requestId: mailbox.requestId,
+    nameHistory: mailbox.nameHistory,
+  };
 }
 
 /** Checks a create request's fields; returns the normalised input. */
@@ -86,15 +134,29 @@ export function decideCreate(
   nowMs: number,
   reservationTtlMs: number = limits.reservationTtlMs,
 ): Decision<CreateResult> {
+  return decideCreateWith(store, input, nowMs, reservationTtlMs, (name) => choosePlacement(store, name));
+}
+
+/**
+ * The create rule over any `CreateReads`; `place` chooses the server of a new
+ * mailbox given none (a bulk load gives every mailbox its server, so it never asks).
+ */
+export function decideCreateWith(
+  reads: CreateReads,
+  input: CreateInput,
+  nowMs: number,
+  reservationTtlMs: number,
+  place: (name: string) => string,
+): Decision<CreateResult> {
   const changes: Change[] = [];
-  let holder = store.mailboxByName(input.name);
+  let holder = reads.mailboxByName(input.name);
   if (holder !== undefined && isExpiredReservation(holder, nowMs)) {
     changes.push({ kind: 'mailbox.delete', mailbox: holder });
     holder = undefined;
   }
-  if (holder !== undefined) return decideCreateOnHeldName(store, holder, input, changes);
+  if (holder !== undefined) return decideCreateOnHeldName(reads, holder, input, changes);
 
-  const sameId = store.mailboxByUniqueid(input.uniqueid);
+  const sameId = reads.mailboxByUniqueid(input.uniqueid);
   if (sameId !== undefined) {
     if (!(isExpiredReservation(sameId, nowMs))) {
       throw conflict(
@@ -104,10 +166,20 @@ export function decideCreate(
     }
     changes.push({ kind: 'mailbox.delete', mailbox: sameId });
   }
-  const server = input.server !== '' ? input.server : choosePlacement(store, input.name);
-  requireRegisteredServer(store, server, 'server');
-  for (const replica of input.replicas) requireRegisteredServer(store, replica.server, 'replica server');
-  const mailbox: MailboxRecord = {
+  const server = input.server !== '' ? input.server : place(input.name);
+  requireRegisteredServer(reads, server, 'server');
+  for (const replica of input.replicas) requireRegisteredServer(reads, replica.server, 'replica server');
+  const mailbox = createdMailbox(input, server, nowMs, reservationTtlMs);
+  changes.push({ kind: 'mailbox.put', mailbox });
+  return { changes, result: { mailbox, outcome: 'CREATED' } };
+}
+
+/**
+ * The record a create of a free name and uniqueid stores on `server` (the
+ * bulk load packs exactly this for such a mailbox, without asking the rule).
+ */
+export function createdMailbox(input: CreateInput, server: string, nowMs: number, reservationTtlMs: number): MailboxRecord {
+  return {
     uniqueid: input.uniqueid,
     name: input.name,
     server,
@@ -120,12 +192,10 @@ export function decideCreate(
     createdmodseq: input.createdmodseq,
     foldermodseq: input.foldermodseq,
     revision: 0,
-    nameHistory: [],
+    nameHistory: input.nameHistory,
     reservedUntilMs: input.reserveOnly ? nowMs + reservationTtlMs : 0,
     requestId: input.requestId,
   };
-  changes.push({ kind: 'mailbox.put', mailbox });
-  return { changes, result: { mailbox, outcome: 'CREATED' } };
 }
 
 /**
@@ -145,7 +215,7 @@ export function adoptUniqueid(holder: MailboxRecord, uniqueid: string): MailboxR
 }
 
 /** A create bringing the real uniqueid of a record made over MUPDATE: adopt it (and activate a reservation). */
-function adoptOnCreate(store: Store, holder: MailboxRecord, input: CreateInput, changes: Change[]): Decision<CreateResult> {
+function adoptOnCreate(store: CreateReads, holder: MailboxRecord, input: CreateInput, changes: Change[]): Decision<CreateResult> {
   const other = store.mailboxByUniqueid(input.uniqueid);
   if (other !== undefined) {
     throw conflict(`uniqueid ${input.uniqueid} is already registered as ${quote(other.name)} on server ${other.server}`);
@@ -164,7 +234,7 @@ function adoptOnCreate(store: Store, holder: MailboxRecord, input: CreateInput, 
 
 /** A create on a name already held: retry, adoption of a real uniqueid, replica pair, or conflict. */
 function decideCreateOnHeldName(
-  store: Store,
+  store: CreateReads,
   holder: MailboxRecord,
   input: CreateInput,
   changes: Change[],

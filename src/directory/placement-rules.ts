@@ -90,7 +90,7 @@ export function leastLoadedOf(
  * not InvalidArgument: the request is well formed and succeeds once the
  * directory knows the server (`mbdir server-put`), as gRPC defines that code.
  */
-export function requireRegisteredServer(store: Store, server: string, what: string): ServerRecord {
+export function requireRegisteredServer(store: Pick<Store, 'server'>, server: string, what: string): ServerRecord {
   const record = store.server(server);
   if (record === undefined) throw unregisteredServer(server, what);
   return record;

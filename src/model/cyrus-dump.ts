@@ -76,7 +76,13 @@ function parseMemberEntry(member: string, read: (member: string) => Member = (te
   return { kind: 'mailbox', mailbox, mtime: text(entry['mtime'], 'mtime', name), hasUniqueid: uniqueid !== '', hasServer: server !== '' };
 }
 
-/** A dump entry's record; `counters` are uidvalidity, createdmodseq, foldermodseq. */
+/** Cyrus's mbtype letter of a reservation (MBTYPE_RESERVE): a name held while its create is under way. */
+const reserveLetter = 'z';
+
+/**
+ * A dump entry's record; `counters` are uidvalidity, createdmodseq, foldermodseq.
+ * An mbtype with Cyrus's reserve letter is a RESERVED record, without that letter.
+ */
 function mailboxOf(
   name: string,
   uniqueid: string,
@@ -86,6 +92,7 @@ function mailboxOf(
   mbtype: string,
   counters: readonly [number, number, number],
 ): MailboxRecord {
+  const reserved = mbtype.includes(reserveLetter);
   return {
     uniqueid,
     name,
@@ -93,8 +100,8 @@ function mailboxOf(
     partition,
     replicas: [],
     acl,
-    mbtype,
-    state: 'ACTIVE',
+    mbtype: reserved ? mbtype.replaceAll(reserveLetter, '') || 'e' : mbtype,
+    state: reserved ? 'RESERVED' : 'ACTIVE',
     uidvalidity: counters[0],
     createdmodseq: counters[1],
     foldermodseq: counters[2],

@@ -161,8 +161,26 @@ export const limits = {
   etcdHierarchyMailboxesMax: 2_000,
   /** etcd engine: history kept when compacting (revisions behind the newest). */
   etcdCompactRetentionRevisionsDefault: 100_000,
-  /** etcd engine: how often each node compacts etcd history. */
-  etcdCompactIntervalMs: 60_000,
+  /** etcd maintenance: how often each node offers to run it (sweep, compact, defragment) by default. */
+  etcdMaintenanceIntervalSecondsDefault: 300,
+  /** etcd maintenance: shortest and longest interval a setting may give. */
+  etcdMaintenanceIntervalSecondsMin: 1,
+  etcdMaintenanceIntervalSecondsMax: 86_400,
+  /** etcd maintenance: TTL of a node's lease (its published revision and the maintenance lock) by default. */
+  etcdMaintenanceLeaseSecondsDefault: 30,
+  /** etcd maintenance: shortest and longest lease a setting may give (etcd's own minimum TTL is 5 s after a leader change). */
+  etcdMaintenanceLeaseSecondsMin: 2,
+  etcdMaintenanceLeaseSecondsMax: 3_600,
+  /** etcd maintenance: tombstone keys one sweep reads and removes at most (the rest wait for the next cycle). */
+  etcdSweepKeysMax: 1_000_000,
+  /** etcd maintenance: tombstones removed by one etcd transaction (each also one compare; under etcdTxnOpsMax). */
+  etcdSweepTxnKeysMax: 120,
+  /** etcd maintenance: sweep transactions in flight at once. */
+  etcdSweepTxnsConcurrentMax: 4,
+  /** etcd maintenance: a member is defragmented only when at least this part of its database file is free. */
+  etcdDefragmentFreeRatioMin: 0.25,
+  /** etcd maintenance: deadline of one member's defragmentation, or of a compaction waited out physically. */
+  etcdDefragmentTimeoutMs: 120_000,
   /** MUPDATE: connections one listener serves at once (Cyrus's mupdate_connections_max is 128). */
   mupdateConnectionsMax: 1024,
   /** MUPDATE: bytes of one command line outside its literals (tag, command, quoted strings, literal headers). */
@@ -187,6 +205,11 @@ export const limits = {
   mupdateRefusalLogIntervalMs: 10_000,
   /** etcd engine: pause before re-opening a broken watch on the next endpoint. */
   etcdWatchRetryMs: 250,
+  /**
+   * etcd engine: watch events held for the next apply at most. Responses that arrive in one turn
+   * of the event loop are applied in one SQLite transaction; at this many, they are applied at once.
+   */
+  etcdApplyBatchEventsMax: 10_000,
   /** `mbdir status --wait`: how long a caller may wait for a node to be ready, at most. */
   statusWaitSecondsMax: 3_600,
   /** `mbdir status --wait`: pause between two asks while the node is not ready. */
@@ -255,6 +278,8 @@ export function checkLimits(): void {
   assert(limits.httpUrlBytesMax < limits.httpHeaderBytesMax, 'httpUrlBytesMax < httpHeaderBytesMax');
   // A user id, URL-escaped three bytes a byte, fits the request target of /v1/resolve.
   assert(3 * limits.userIdBytesMax + 64 <= limits.httpUrlBytesMax, 'an escaped user id fits httpUrlBytesMax');
+  // A sweep txn holds one compare and one delete a tombstone, plus the swept marker's put.
+  assert(limits.etcdSweepTxnKeysMax + 1 <= limits.etcdTxnOpsMax, 'a sweep txn fits etcd --max-txn-ops');
   assert(limits.mupdateUpdateServersMax < limits.mupdateArgumentsMax, 'a partial UPDATE fits the argument limit');
   // A whole ACL must fit one literal: each entry is an identifier, a tab, the rights and a tab.
   assert(

@@ -60,6 +60,15 @@ export interface EngineStatus {
   /** Remote endpoints and their health (etcd only). */
   endpoints: Array<{ endpoint: string; healthy: boolean; error: string; revision: number; leader: boolean }>;
   clusterRevision: number;
+  /** The last etcd maintenance run, by whichever node ran it (etcd only, once one ran). */
+  lastMaintenance?: {
+    node: string;
+    atMs: number;
+    compactedRevision: number;
+    sweptTombstones: number;
+    dbSizeBytesBefore: number;
+    dbSizeBytesAfter: number;
+  };
 }
 
 export interface Engine {

@@ -1,6 +1,7 @@
 /**
- * A thin etcd v3 client over @grpc/grpc-js: Range, Txn, Compact, Status and a
- * raw Watch stream, against a list of endpoints with fail-over. It owns the
+ * A thin etcd v3 client over @grpc/grpc-js: Range, Txn, Compact, Status,
+ * Defragment (one named member), leases (grant, keep-alive, revoke) and a raw
+ * Watch stream, against a list of endpoints with fail-over. It owns the
  * channels and the per-request deadline; it retries nothing by itself except
  * moving a read to the next endpoint when one is unreachable, so the engine
  * decides what a retry means (a txn is retried only with its request id). A
@@ -33,7 +34,7 @@ const definition = protoLoader.loadSync(findEtcdProto(), {
   oneofs: true,
 });
 const etcdPackage = grpc.loadPackageDefinition(definition) as unknown as {
-  etcdserverpb: Record<'KV' | 'Watch' | 'Maintenance', grpc.ServiceClientConstructor>;
+  etcdserverpb: Record<'KV' | 'Watch' | 'Maintenance' | 'Lease', grpc.ServiceClientConstructor>;
 };
 
 export interface KeyValue {
@@ -42,6 +43,8 @@ export interface KeyValue {
   mod_revision: number;
   version: number;
   value: Buffer;
+  /** The lease the key is attached to; 0 for none. */
+  lease: number;
 }
 
 export interface ResponseHeader {
@@ -53,19 +56,18 @@ export interface RangeResponse {
   header: ResponseHeader;
   kvs: KeyValue[];
   more: boolean;
+  /** The number of keys in the range (all of them, whatever the limit). */
+  count: number;
 }
 
 export type RequestOp =
-  | { request_put: { key: Buffer; value: Buffer } }
+  | { request_put: { key: Buffer; value: Buffer; lease?: number } }
   | { request_delete_range: { key: Buffer } }
   | { request_range: { key: Buffer; keys_only?: boolean } };
 
-export interface Compare {
-  result: 'EQUAL' | 'GREATER' | 'LESS' | 'NOT_EQUAL';
-  target: 'MOD';
-  key: Buffer;
-  mod_revision: number;
-}
+export type Compare =
+  | { result: 'EQUAL' | 'GREATER' | 'LESS' | 'NOT_EQUAL'; target: 'MOD'; key: Buffer; mod_revision: number }
+  | { result: 'EQUAL' | 'GREATER' | 'LESS' | 'NOT_EQUAL'; target: 'CREATE'; key: Buffer; create_revision: number };
 
 export interface TxnRequest {
   compare: Compare[];
@@ -87,6 +89,13 @@ export interface WatchResponse {
   cancel_reason: string;
   fragment: boolean;
   events: Array<{ type: 'PUT' | 'DELETE'; kv: KeyValue }>;
+}
+
+/** One member's database file: its size, and the part of it in use (the rest is freed pages a defragmentation returns). */
+export interface MemberDatabase {
+  endpoint: string;
+  dbSizeBytes: number;
+  dbSizeInUseBytes: number;
 }
 
 export interface EndpointStatus {
@@ -113,6 +122,7 @@ interface EndpointClients {
   kv: grpc.Client;
   watch: grpc.Client;
   maintenance: grpc.Client;
+  lease: grpc.Client;
 }
 
 type Unary = (request: unknown, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<unknown>) => void;
@@ -230,6 +240,7 @@ export class EtcdClient {
         kv: new etcdPackage.etcdserverpb.KV(target, credentials, channelOptions),
         watch: new etcdPackage.etcdserverpb.Watch(target, credentials, channelOptions),
         maintenance: new etcdPackage.etcdserverpb.Maintenance(target, credentials, channelOptions),
+        lease: new etcdPackage.etcdserverpb.Lease(target, credentials, channelOptions),
       };
     });
   }
@@ -253,13 +264,19 @@ export class EtcdClient {
     return this.clients.map((_, offset) => this.clients[(this.current + offset) % this.clients.length] as EndpointClients);
   }
 
-  private call<T>(service: 'kv' | 'maintenance', method: string, request: unknown, target: EndpointClients): Promise<T> {
+  private call<T>(
+    service: 'kv' | 'maintenance' | 'lease',
+    method: string,
+    request: unknown,
+    target: EndpointClients,
+    timeoutMs: number = limits.etcdRequestTimeoutMs,
+  ): Promise<T> {
     const stub = target[service] as unknown as Record<string, Unary>;
     const metadata = new grpc.Metadata();
     // Refuse to serve from a member cut off from the leader (etcd's "hasleader" check).
     metadata.set('hasleader', 'true');
     return new Promise<T>((resolve, reject) => {
-      const deadline = Date.now() + limits.etcdRequestTimeoutMs;
+      const deadline = Date.now() + timeoutMs;
       stub[method]?.call(target[service], request, metadata, { deadline }, (error, response) => {
         if (error === null || error === undefined) resolve(response as T);
         else if (isUnreachable(error)) reject(new EtcdEndpointError(endpointFailure(target.endpoint, error, this.secure ? tlsUnreachableHint : ''), error.code));
@@ -269,7 +286,7 @@ export class EtcdClient {
   }
 
   /** Runs a read on the current endpoint, then on the others while endpoints are unreachable; safe only for reads. */
-  private async withFailover<T>(service: 'kv' | 'maintenance', method: string, request: unknown): Promise<T> {
+  private async withFailover<T>(service: 'kv' | 'maintenance' | 'lease', method: string, request: unknown): Promise<T> {
     const failures: EndpointFailure[] = [];
     for (const target of this.inOrder()) {
       try {
@@ -290,6 +307,8 @@ export class EtcdClient {
     revision?: number;
     sort_order?: 'DESCEND';
     sort_target?: 'MOD';
+    keys_only?: boolean;
+    count_only?: boolean;
   }): Promise<RangeResponse> {
     return this.withFailover('kv', 'Range', request);
   }
@@ -313,8 +332,73 @@ export class EtcdClient {
     return this.withFailover('kv', 'Txn', request);
   }
 
-  compact(revision: number): Promise<unknown> {
-    return this.withFailover('kv', 'Compact', { revision, physical: false });
+  /**
+   * Compacts history before `revision`. `physical`: answer only once every member has
+   * removed the compacted versions from its database (what a defragmentation needs first).
+   */
+  compact(revision: number, physical = false): Promise<unknown> {
+    if (!physical) return this.withFailover('kv', 'Compact', { revision, physical: false });
+    const target = this.inOrder()[0] as EndpointClients;
+    return this.call('kv', 'Compact', { revision, physical: true }, target, limits.etcdDefragmentTimeoutMs);
+  }
+
+  /** Defragments the one member at `endpoint` (it blocks its reads and writes meanwhile); never fails over. */
+  async defragment(endpoint: string): Promise<void> {
+    const target = this.clients.find((client) => client.endpoint === endpoint);
+    if (target === undefined) throw new Error(`etcd: ${endpoint} is not one of this client's endpoints`);
+    await this.call('maintenance', 'Defragment', {}, target, limits.etcdDefragmentTimeoutMs);
+  }
+
+  /** The database size of the member at `endpoint`. */
+  async memberDatabase(endpoint: string): Promise<MemberDatabase> {
+    const target = this.clients.find((client) => client.endpoint === endpoint);
+    if (target === undefined) throw new Error(`etcd: ${endpoint} is not one of this client's endpoints`);
+    const status = await this.call<{ dbSize: number; dbSizeInUse: number }>('maintenance', 'Status', {}, target);
+    return { endpoint, dbSizeBytes: status.dbSize, dbSizeInUseBytes: status.dbSizeInUse };
+  }
+
+  /**
+   * Grants a lease of `ttlSeconds` with id `id`. The caller picks the id below 2^53: etcd's
+   * own ids use all 63 bits, which this client's numbers (longs as Number) would round.
+   */
+  async leaseGrant(ttlSeconds: number, id: number): Promise<number> {
+    if (!Number.isSafeInteger(id) || id <= 0) throw new Error(`etcd: lease id ${id} is not a positive safe integer`);
+    const granted = await this.withFailover<{ ID: number; TTL: number; error: string }>('lease', 'LeaseGrant', { TTL: ttlSeconds, ID: id });
+    if (granted.error !== '') throw new Error(`etcd refused a lease: ${granted.error}`);
+    return granted.ID;
+  }
+
+  /** Revokes a lease: every key attached to it is deleted at once. */
+  async leaseRevoke(id: number): Promise<void> {
+    await this.withFailover('lease', 'LeaseRevoke', { ID: id });
+  }
+
+  /**
+   * Renews a lease once (one LeaseKeepAlive request on a stream opened for it, then closed);
+   * returns the TTL etcd gives it now, 0 when the lease has expired.
+   */
+  leaseKeepAliveOnce(id: number): Promise<number> {
+    const target = this.inOrder()[0] as EndpointClients;
+    const stub = target.lease as unknown as {
+      LeaseKeepAlive: (metadata: grpc.Metadata, options: grpc.CallOptions) => grpc.ClientDuplexStream<unknown, { TTL: number }>;
+    };
+    const stream = stub.LeaseKeepAlive.call(target.lease, new grpc.Metadata(), { deadline: Date.now() + limits.etcdRequestTimeoutMs });
+    return new Promise<number>((resolve, reject) => {
+      let settled = false;
+      stream.once('data', (response: { TTL: number }) => {
+        settled = true;
+        resolve(response.TTL);
+        // Cancelling is how this call ends: the CANCELLED error it raises is ours, not the endpoint's.
+        stream.cancel();
+      });
+      stream.on('error', (error: grpc.ServiceError) => {
+        if (settled) return;
+        settled = true;
+        if (isUnreachable(error)) this.avoid(target.endpoint);
+        reject(error);
+      });
+      stream.write({ ID: id });
+    });
   }
 
   /** Health of every endpoint, asked in parallel. */
@@ -355,6 +439,7 @@ export class EtcdClient {
       client.kv.close();
       client.watch.close();
       client.maintenance.close();
+      client.lease.close();
     }
   }
 }

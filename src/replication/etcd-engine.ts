@@ -12,7 +12,8 @@
  * is recognised by its request id. A txn never sent (its member refused the
  * connection, or has no leader) goes to the next member in the same call; one
  * that may have been sent is never blindly sent again. Never writes SQLite
- * outside the follower.
+ * outside the follower. etcd maintenance (tombstones, compaction,
+ * defragmentation) runs from one node at a time: etcd-maintenance.ts.
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../logging.js';
@@ -24,12 +25,15 @@ import { AppliedNotifier } from './applied-waiters.js';
 import { EtcdClient, failuresOf, type EndpointFailure, type EtcdTls, type TxnResponse } from './etcd-client.js';
 import { EtcdFollower } from './etcd-follower.js';
 import { Keyspace, planTxn, type PlannedTxn } from './etcd-keyspace.js';
+import { EtcdMaintenance } from './etcd-maintenance.js';
 import { silentTelemetry, type CommitOptions, type Committed, type Decision, type DecideFunction, type Engine, type EngineStatus, type EngineTelemetry } from './engine.js';
 
 export interface EtcdEngineOptions {
   endpoints: string[];
   prefix: string;
   compactRetentionRevisions: number;
+  /** etcd maintenance (etcd-maintenance.ts): this node's name, the schedule, the lease, and whether to defragment. */
+  maintenance?: { nodeId: string; intervalSeconds: number; leaseSeconds: number; defragment: boolean };
   /** For https:// endpoints: the CA and the client certificate (EtcdTls). */
   tls?: EtcdTls;
 }
@@ -41,30 +45,41 @@ export class EtcdEngine implements Engine {
   private readonly client: EtcdClient;
   private readonly keyspace: Keyspace;
   private readonly follower: EtcdFollower;
-  private compactTimer: NodeJS.Timeout | undefined;
+  private readonly maintenance: EtcdMaintenance;
   private closed = false;
 
   constructor(
     private readonly store: Store,
     private readonly options: EtcdEngineOptions,
-    private readonly logger: Logger,
+    logger: Logger,
   ) {
     this.client = new EtcdClient(options.endpoints, options.tls);
     this.keyspace = new Keyspace(options.prefix);
     this.follower = new EtcdFollower(store, this.client, this.keyspace, this.notifier, logger);
+    const maintenance = options.maintenance ?? {
+      nodeId: '',
+      intervalSeconds: limits.etcdMaintenanceIntervalSecondsDefault,
+      leaseSeconds: limits.etcdMaintenanceLeaseSecondsDefault,
+      defragment: true,
+    };
+    // compactRetentionRevisions 0: etcd compacts its own history (--auto-compaction-mode), as it
+    // must when its auth is on and this node's user is not root: etcd lets only root compact.
+    this.maintenance = new EtcdMaintenance(
+      this.client,
+      this.keyspace,
+      {
+        appliedRevision: () => store.revision(),
+        oldestRetainedRevision: () => store.oldestRetainedRevision(),
+        changesSince: (revision, limit) => store.changesSince(revision, limit),
+      },
+      { ...maintenance, compactRetentionRevisions: options.compactRetentionRevisions },
+      logger,
+    );
   }
 
   async start(): Promise<void> {
     await this.follower.start();
-    // 0: etcd compacts its own history (--auto-compaction-mode), as it must when its auth is on
-    // and this node's user is not root: etcd lets only root compact.
-    if (this.options.compactRetentionRevisions === 0) return;
-    const compact = (): void => {
-      this.compactHistory().catch((error: unknown) => this.logger.warn({ err: error }, 'etcd compaction failed'));
-    };
-    compact();
-    this.compactTimer = setInterval(compact, limits.etcdCompactIntervalMs);
-    this.compactTimer.unref();
+    await this.maintenance.start();
   }
 
   async commit<T>(decide: DecideFunction<T>, options: CommitOptions = {}): Promise<Committed<T>> {
@@ -211,25 +226,6 @@ export class EtcdEngine implements Engine {
     });
   }
 
-  /**
-   * Compacts etcd history older than the retention (at start, then every interval).
-   * Idempotent, so every node runs it and no election is needed; a node that was
-   * down longer than the retention relists on restart.
-   */
-  async compactHistory(): Promise<number> {
-    const current = await this.client.range({ key: this.keyspace.root, range_end: this.keyspace.end, limit: 1 });
-    const target = current.header.revision - this.options.compactRetentionRevisions;
-    if (target <= 0) return 0;
-    try {
-      await this.client.compact(target);
-      this.logger.info({ revision: target }, 'compacted etcd history');
-    } catch (error) {
-      // OUT_OF_RANGE: another node already compacted at or past this revision.
-      if ((error as { code?: number }).code !== 11) throw error;
-    }
-    return target;
-  }
-
   appliedRevision(): number {
     return this.store.revision();
   }
@@ -245,15 +241,25 @@ export class EtcdEngine implements Engine {
   async status(): Promise<EngineStatus> {
     const endpoints = await this.client.statusAll();
     const clusterRevision = Math.max(this.follower.seenRevision(), ...endpoints.map((endpoint) => endpoint.revision));
-    return { engine: 'etcd', appliedRevision: this.store.revision(), endpoints, clusterRevision };
+    // Read only when a member answers: a status while etcd is gone must not wait on more timeouts.
+    const reachable = endpoints.some((endpoint) => endpoint.healthy);
+    const lastMaintenance = reachable ? await this.maintenance.lastRun().catch(() => undefined) : undefined;
+    return {
+      engine: 'etcd',
+      appliedRevision: this.store.revision(),
+      endpoints,
+      clusterRevision,
+      ...(lastMaintenance === undefined ? {} : { lastMaintenance }),
+    };
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    if (this.compactTimer !== undefined) clearInterval(this.compactTimer);
+    await this.maintenance.close();
     this.follower.close();
     this.notifier.close();
     this.client.close();
+    await this.store.stopBackgroundCheckpoints();
   }
 }
 

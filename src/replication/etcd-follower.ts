@@ -1,11 +1,14 @@
 /**
  * The follower of the etcd engine: the only writer of the local SQLite view.
- * It watches the prefix from the store's own last applied revision + 1 (never
- * trusting a client library's resume), applies each etcd revision's `log`
- * changes in one SQLite transaction with that revision, and re-opens the watch
- * on the next endpoint after any break. When etcd answers that the revision
- * was compacted, it relists the prefix at one revision, page by page, and
- * replaces the view in one transaction. Bounded: one stream, one relist at a time.
+ * It watches the prefix's `log` key (every write puts it, with all its changes)
+ * from the store's own last applied revision + 1 (never trusting a client
+ * library's resume), and applies each revision's `log` changes with that revision: the responses that arrive in one turn of the event
+ * loop in one SQLite transaction, without fsync (the view is etcd's to rebuild: a
+ * crash loses rows and applied revision together, and the watch replays them). It
+ * re-opens the watch on the next endpoint after any break. When etcd answers that
+ * the revision was compacted, it relists the prefix at one revision, page by page,
+ * and replaces the view in one transaction. Bounded: one stream, one relist at a
+ * time, at most etcdApplyBatchEventsMax events waiting to be applied.
  */
 import type { ClientDuplexStream } from '@grpc/grpc-js';
 import type { Logger } from '../logging.js';
@@ -29,6 +32,9 @@ export class EtcdFollower {
   private latestSeen = 0;
   /** Events of a watch response etcd split into fragments, until its last fragment arrives. */
   private fragments: WatchResponse['events'] = [];
+  /** Whole responses' events not applied yet: applied together once the event loop turns. */
+  private pending: WatchResponse['events'] = [];
+  private applyScheduled = false;
 
   constructor(
     private readonly store: Store,
@@ -40,6 +46,9 @@ export class EtcdFollower {
 
   /** Relists when the view is empty, opens the watch, and waits (bounded) until caught up with etcd. */
   async start(): Promise<void> {
+    this.store.skipCommitSyncs();
+    // Checkpoints (and their fsyncs) in a worker, not inside the follower's commits.
+    this.store.startBackgroundCheckpoints();
     let current = 0;
     try {
       if (this.store.revision() === 0) await this.relist();
@@ -74,8 +83,14 @@ export class EtcdFollower {
     stream.on('end', () => this.restart(stream, 'stream ended'));
     stream.write({
       create_request: {
-        key: this.keyspace.root,
-        range_end: this.keyspace.end,
+        // The `log` key and the maintenance keys that sort after it up to `maintenance/swept`:
+        // every write puts `log` with all of its changes, so it is all the view needs; the
+        // hierarchy and uid values of the same txn would only cost etcd and this node their
+        // encoding (a relist still reads the whole prefix). The swept marker must come too: a
+        // write refused by its guard waits until the view has applied the marker's revision
+        // (a revision without a log is applied empty, moving the view's revision).
+        key: Buffer.from(this.keyspace.logKey()),
+        range_end: Buffer.from(this.keyspace.maintenanceKey('swept') + '\0'),
         start_revision: this.store.revision() + 1,
         progress_notify: true,
         // Large responses (catching up over many revisions) come in fragments under etcd's request size.
@@ -113,7 +128,50 @@ export class EtcdFollower {
     }
     const events = this.fragments.length === 0 ? response.events : [...this.fragments, ...response.events];
     this.fragments = [];
-    this.applyEvents(events);
+    this.enqueue(events);
+  }
+
+  /**
+   * Holds a response's events for the apply that the next turn of the event loop runs, so
+   * responses arriving together share one transaction; a full queue is applied at once.
+   */
+  private enqueue(events: WatchResponse['events']): void {
+    for (const event of events) this.pending.push(event);
+    if (this.pending.length >= limits.etcdApplyBatchEventsMax) {
+      this.applyPending();
+      return;
+    }
+    if (this.applyScheduled) return;
+    this.applyScheduled = true;
+    setImmediate(() =>
+      // A checkpoint that lets the WAL restart may hold the writes a moment (checkpointer.ts).
+      this.store.whenWritesMayStart(() => {
+        this.applyScheduled = false;
+        this.applyPending();
+      }),
+    );
+  }
+
+  /** Applies the pending events in one transaction; on a failure, resumes the watch from the applied revision. */
+  private applyPending(): void {
+    const events = this.pending;
+    this.pending = [];
+    if (this.closed || events.length === 0) return;
+    const commits = commitsOf(events, this.keyspace, this.store.revision());
+    if (commits.length === 0) return;
+    try {
+      this.store.applyCommits(commits);
+    } catch (error) {
+      this.logger.error({ err: error, applied: this.store.revision() }, 'applying etcd changes failed; watching again from the applied revision');
+      if (this.stream !== undefined) this.restart(this.stream, 'apply failed');
+      return;
+    }
+    const applied: ChangeEvent[] = [];
+    for (const commit of commits) {
+      for (const change of commit.changes) applied.push({ revision: commit.revision, change });
+    }
+    this.store.committed(applied.length);
+    this.notifier.applied(applied, this.store.revision());
   }
 
   private relistThenWatch(compactRevision: number): void {
@@ -128,25 +186,6 @@ export class EtcdFollower {
     );
   }
 
-  /** Applies watch events, one SQLite transaction per etcd revision, skipping revisions already applied. */
-  private applyEvents(events: WatchResponse['events']): void {
-    let index = 0;
-    while (index < events.length) {
-      const revision = events[index]?.kv.mod_revision ?? 0;
-      let changes: Change[] = [];
-      for (; index < events.length && events[index]?.kv.mod_revision === revision; index += 1) {
-        const event = events[index];
-        if (event?.type === 'PUT' && this.keyspace.parse(event.kv.key)?.kind === 'log') {
-          changes = (JSON.parse(event.kv.value.toString()) as LogValue).changes;
-        }
-      }
-      if (revision <= this.store.revision()) continue;
-      this.store.transaction(() => this.store.apply(changes, revision));
-      const applied: ChangeEvent[] = changes.map((change) => ({ revision, change }));
-      this.notifier.applied(applied, revision);
-    }
-  }
-
   /** Reads the whole prefix at one revision (paginated) and makes the view equal to it. */
   async relist(): Promise<void> {
     this.relisting = true;
@@ -154,7 +193,7 @@ export class EtcdFollower {
       const { revision, kvs } = await this.readPrefix();
       if (revision <= this.store.revision()) return;
       const changes = this.diff(kvs);
-      this.store.transaction(() => this.store.apply(changes, revision, { keepMailboxRevisions: true }));
+      this.store.applyCommits([{ changes, revision }], { keepMailboxRevisions: true });
       this.logger.info({ revision, changes: changes.length }, 'relisted etcd into the local copy');
       this.notifier.applied(changes.map((change) => ({ revision, change })), revision);
     } finally {
@@ -223,8 +262,36 @@ export class EtcdFollower {
 
   close(): void {
     this.closed = true;
+    this.pending = [];
     if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
     this.stream?.cancel();
     this.stream = undefined;
   }
+}
+
+/**
+ * The commits in watch events, in revision order: each etcd revision newer than `applied`
+ * with the changes of its `log` put (a revision of this prefix without one changes nothing
+ * but still moves the applied revision).
+ */
+export function commitsOf(
+  events: WatchResponse['events'],
+  keyspace: Keyspace,
+  applied: number,
+): Array<{ changes: Change[]; revision: number }> {
+  const commits: Array<{ changes: Change[]; revision: number }> = [];
+  let newest = applied;
+  for (const event of events) {
+    const revision = event.kv.mod_revision;
+    if (revision <= newest && commits.at(-1)?.revision !== revision) continue;
+    if (revision > newest) {
+      commits.push({ changes: [], revision });
+      newest = revision;
+    }
+    if (event.type === 'PUT' && keyspace.parse(event.kv.key)?.kind === 'log') {
+      const commit = commits.at(-1);
+      if (commit !== undefined) commit.changes = (JSON.parse(event.kv.value.toString()) as LogValue).changes;
+    }
+  }
+  return commits;
 }

@@ -4,12 +4,15 @@
  * every mailbox record of one hierarchy (DESIGN.md: one value per hierarchy),
  * `uid/<uniqueid>` marks a registered uniqueid, `server/`, `business/`, `user/`
  * one record each, and `log` the changes of the latest commit (what the watch
- * applies). Every value carries the request id that wrote it. Keys are never
- * deleted, only overwritten with a tombstone (an empty hierarchy, a deleted
- * marker): a deleted key's mod_revision reads 0, which would defeat the guard. The guard of a
- * txn: every key written or relied upon has mod_revision <= the revision of the
- * local view the decision read, so a txn commits only if that view was current.
- * Pure: reads the local store, does no I/O to etcd.
+ * applies), `maintenance/` the keys of etcd maintenance (etcd-maintenance.ts).
+ * Every value carries the request id that wrote it. A write never deletes a
+ * key, it overwrites it with a tombstone (an empty hierarchy, a deleted
+ * marker): a deleted key's mod_revision reads 0, which would defeat the guard.
+ * Only the sweep removes tombstones, and it first puts `maintenance/swept`,
+ * which every txn also guards (docs/cluster.md says why that is safe). The
+ * guard of a txn: every key written or relied upon has mod_revision <= the
+ * revision of the local view the decision read, so a txn commits only if that
+ * view was current. Pure: reads the local store, does no I/O to etcd.
  */
 import { resourceExhausted } from '../model/errors.js';
 import { limits } from '../model/limits.js';
@@ -54,6 +57,11 @@ export class Keyspace {
 
   logKey(): string {
     return `${this.root.toString()}log`;
+  }
+
+  /** A key of etcd maintenance: the lock, the last run, the swept marker, or `node/<id>` (a node's applied revision). */
+  maintenanceKey(name: 'lock' | 'last' | 'swept' | `node/${string}`): string {
+    return `${this.root.toString()}maintenance/${name}`;
   }
 
   /** The kind of a key under the prefix and its id, or undefined for foreign keys. */
@@ -139,6 +147,9 @@ export function planTxn(
     writes.set(keyspace.key('hier', hierarchy), value);
   }
   for (const change of changes) planRecordChange(keyspace, store, change, requestId, writes, guarded);
+  // A sweep removes tombstones only after putting this key: a view older than the sweep may
+  // still hold records whose tombstones are gone, so its txn must fail and catch up first.
+  guarded.add(keyspace.maintenanceKey('swept'));
   let bytes = 0;
   const success: RequestOp[] = [];
   let firstPut: string | undefined;

@@ -11,11 +11,17 @@
  * fsyncs the file, goes back to WAL and deletes the marker in a durable commit.
  * A load that dies in between leaves the marker, and `Store` refuses to open
  * the directory. It never runs on a directory that holds mailboxes.
+ *
+ * It decides nothing: a mailbox whose name and uniqueid are both free is the
+ * create rule's CREATED case and is inserted as packed; any other (and every
+ * reservation) is handed back, in input order, to the caller, which runs the
+ * directory's create rule against this load's view of its rows (`mailboxByName`,
+ * `mailboxByUniqueid`, `server`) and writes the decision with `apply`.
  */
 import type Database from 'better-sqlite3';
 import { closeSync, fsync, fsyncSync, openSync } from 'node:fs';
 import { indexedIdentifier } from '../model/acl.js';
-import type { MailboxRecord } from '../model/records.js';
+import type { Change, MailboxRecord, ServerRecord } from '../model/records.js';
 import { LoadedUniqueids } from './loaded-uniqueids.js';
 import { packedField, packedFieldSeparator, packedList, packedRowFields } from './packed-rows.js';
 import { bulkLoadIncompleteKey, connectionOf, type SynchronousMode } from './connection.js';
@@ -30,8 +36,14 @@ export const packedInsertRows = 16;
 const packedIndexInsertRows = 32;
 /** The mailbox columns a packed row binds, in `mailboxColumnsSql` order; state, reservation and revision are constants. */
 const packedMailboxParameterCount = 7;
-/** Told, for each packed row not written, why (`describeRefused`). */
-export type RefusedRow = (description: string) => void;
+/** Given, in input order, each mailbox the fast path did not write (its name or uniqueid is taken), with the load's earlier rows written. */
+export type TakenRow = (mailbox: MailboxRecord) => void;
+
+/** A mailbox to hand to `TakenRow` after the first `rowsBefore` packed rows of a `putPacked` call (a reservation). */
+export interface InterleavedMailbox {
+  rowsBefore: number;
+  mailbox: MailboxRecord;
+}
 
 /** Tables whose secondary indexes are dropped during the load and rebuilt after it (but those below). */
 const loadedTables = ['mailboxes', 'acl_index', 'mailbox_replicas'] as const;
@@ -62,6 +74,17 @@ export class EmptyDirectoryLoad {
   private readonly packedInserts = new Map<string, Database.Statement>();
   private readonly loadedByName: Database.Statement<[string], { rowid: number; uniqueid: string }>;
   private readonly loadedRow: (rowid: number) => { uniqueid: string; name: string } | undefined;
+  private readonly recordByName: Database.Statement<[string], { record: string }>;
+  private readonly recordByRowid: Database.Statement<[number], { record: string }>;
+  private readonly updateRow: Database.Statement;
+  private readonly deleteRow: Database.Statement;
+  private readonly deleteRowsAfter: Database.Statement;
+  private readonly deleteAcl: Database.Statement;
+  private readonly deleteReplica: Database.Statement;
+  private readonly largestRowid: Database.Statement<[], { rowid: number | null }>;
+  /** Reverse-index rows (key, uniqueid pairs) of written rows, not inserted yet. */
+  private pendingAclRows: string[] = [];
+  private pendingReplicaRows: string[] = [];
   /** Which row holds each uniqueid: the unique index on uniqueid is dropped during the load (see loaded-uniqueids.ts). */
   private readonly loadedUniqueids: LoadedUniqueids;
   /** The uniqueid hashes of the packed rows being inserted. */
@@ -71,7 +94,7 @@ export class EmptyDirectoryLoad {
   private flushing = false;
   /** Background fsyncs not done yet (`startBackgroundFsync`). */
   private readonly pendingFsyncs = new Set<Promise<void>>();
-  /** Mailboxes inserted so far: the table was empty, so also the largest rowid. */
+  /** The largest rowid: the table was empty, and every insert takes the largest rowid plus one. */
   private loadedRows = 0;
 
   private constructor(
@@ -90,6 +113,16 @@ export class EmptyDirectoryLoad {
     this.loadedByName = db.prepare('SELECT rowid, uniqueid FROM mailboxes WHERE name = ?');
     const loadedRow = db.prepare<[number], { uniqueid: string; name: string }>('SELECT uniqueid, name FROM mailboxes WHERE rowid = ?');
     this.loadedRow = (rowid) => loadedRow.get(rowid);
+    this.recordByName = db.prepare('SELECT record FROM mailboxes WHERE name = ?');
+    this.recordByRowid = db.prepare('SELECT record FROM mailboxes WHERE rowid = ?');
+    const assignments = mailboxColumnsSql.split(', ').map((column) => `${column} = ?`).join(', ');
+    this.updateRow = db.prepare(`UPDATE mailboxes SET ${assignments} WHERE rowid = ?`);
+    this.deleteRow = db.prepare('DELETE FROM mailboxes WHERE rowid = ?');
+    this.deleteRowsAfter = db.prepare('DELETE FROM mailboxes WHERE rowid > ?');
+    // By primary key: the uniqueid indexes of these tables are dropped during the load.
+    this.deleteAcl = db.prepare('DELETE FROM acl_index WHERE identifier = ? AND uniqueid = ?');
+    this.deleteReplica = db.prepare('DELETE FROM mailbox_replicas WHERE server = ? AND uniqueid = ?');
+    this.largestRowid = db.prepare('SELECT max(rowid) AS rowid FROM mailboxes');
     this.loadedUniqueids = new LoadedUniqueids((rowid) => this.loadedRow(rowid)?.uniqueid);
   }
 
@@ -137,50 +170,58 @@ export class EmptyDirectoryLoad {
 
   /**
    * Inserts packed rows (src/store/packed-rows.ts) in their order, 16 to a
-   * statement, at the load's revision; returns how many were written. A row
-   * whose name or uniqueid is taken is not written, and `refused` is told, in
-   * input order, as `put` would have answered false.
+   * statement, at the load's revision; returns how many it wrote. A row whose
+   * name or uniqueid is taken goes to `taken` instead, and so does each of
+   * `interleaved` after its rows, all in input order, with every row before
+   * them written.
    */
-  putPacked(packed: string, refused: RefusedRow): number {
-    const fields = packed.split(packedFieldSeparator);
+  putPacked(packed: string, taken: TakenRow, interleaved: readonly InterleavedMailbox[] = []): number {
+    const fields = packed === '' ? [] : packed.split(packedFieldSeparator);
     if (fields.length % packedRowFields !== 0) throw new Error(`putPacked: ${fields.length} fields is not whole rows`);
     const rows = fields.length / packedRowFields;
-    const aclRows: string[] = [];
-    const replicaRows: string[] = [];
     let written = 0;
-    for (let first = 0; first < rows; first += packedInsertRows) {
-      const count = Math.min(packedInsertRows, rows - first);
-      const inserted = this.insertPackedMailboxes(fields, first, count, refused);
-      written += inserted.length;
-      for (const row of inserted) {
-        const uniqueid = fields[row * packedRowFields + packedField.uniqueid] ?? '';
-        for (const identifier of packedList(fields[row * packedRowFields + packedField.aclIdentifiers] ?? '')) aclRows.push(identifier, uniqueid);
-        for (const server of packedList(fields[row * packedRowFields + packedField.replicaServers] ?? '')) replicaRows.push(server, uniqueid);
-      }
+    let cursor = 0;
+    for (const entry of interleaved) {
+      written += this.putPackedRange(fields, cursor, entry.rowsBefore, taken);
+      this.flushIndexRows();
+      taken(entry.mailbox);
+      cursor = entry.rowsBefore;
     }
-    this.insertIndexRows('acl_index(identifier, uniqueid)', this.insertAcl, aclRows);
-    this.insertIndexRows('mailbox_replicas(server, uniqueid)', this.insertReplica, replicaRows);
+    written += this.putPackedRange(fields, cursor, rows, taken);
+    this.flushIndexRows();
+    return written;
+  }
+
+  private putPackedRange(fields: readonly string[], from: number, to: number, taken: TakenRow): number {
+    let written = 0;
+    for (let first = from; first < to; first += packedInsertRows) {
+      written += this.insertPackedMailboxes(fields, first, Math.min(packedInsertRows, to - first), taken);
+    }
     this.countTowardsCommit(written);
     return written;
   }
 
   /**
-   * One multi-row INSERT of `count` packed rows from `first`; returns the rows
+   * One multi-row INSERT of `count` packed rows from `first`; returns how many
    * it wrote. Rows one of whose uniqueids is taken (by a loaded row, or by an
-   * earlier row among them) go one at a time instead.
+   * earlier row among them) go one at a time instead; so do the rows from the
+   * first whose name was taken, after undoing what the INSERT wrote of them.
    */
-  private insertPackedMailboxes(fields: readonly string[], first: number, count: number, refused: RefusedRow): number[] {
+  private insertPackedMailboxes(fields: readonly string[], first: number, count: number, taken: TakenRow): number {
     const hashes = this.batchHashes;
     for (let row = 0; row < count; row += 1) hashes[row] = this.loadedUniqueids.hashOf(packedUniqueid(fields, first + row));
-    if (this.holdsTakenUniqueid(fields, first, count)) return this.insertPackedOneByOne(fields, first, count, refused);
+    if (this.holdsTakenUniqueid(fields, first, count)) return this.insertPackedOneByOne(fields, first, count, taken);
     const loadedBefore = this.loadedRows;
     const changes = this.packedInsert('mailboxes', count).run(packedMailboxParameters(fields, first, count)).changes;
-    this.loadedRows += changes;
-    const rows = Array.from({ length: count }, (_, row) => first + row);
-    const written = changes === count ? rows : this.sortRefused(fields, rows, loadedBefore, refused);
-    // The rows written took the rowids after `loadedBefore`, in order.
-    written.forEach((row, index) => this.loadedUniqueids.add(packedUniqueid(fields, row), loadedBefore + index + 1, hashes[row - first]));
-    return written;
+    const kept = changes === count ? count : this.leadingRowsWritten(fields, first, count, loadedBefore);
+    if (kept < changes) this.deleteRowsAfter.run(loadedBefore + kept);
+    // The rows kept took the rowids after `loadedBefore`, in order.
+    this.loadedRows = loadedBefore + kept;
+    for (let index = 0; index < kept; index += 1) {
+      this.loadedUniqueids.add(packedUniqueid(fields, first + index), loadedBefore + index + 1, hashes[index]);
+      this.queueIndexRows(fields, first + index);
+    }
+    return kept === count ? kept : kept + this.insertPackedOneByOne(fields, first + kept, count - kept, taken);
   }
 
   /**
@@ -200,55 +241,124 @@ export class EmptyDirectoryLoad {
     return false;
   }
 
-  /** `insertPackedMailboxes` a row at a time, each checked as `put` checks it; `refused` is told of the others in order. */
-  private insertPackedOneByOne(fields: readonly string[], first: number, count: number, refused: RefusedRow): number[] {
-    const written: number[] = [];
+  /**
+   * After an INSERT OR IGNORE that skipped rows: how many of its first rows it
+   * wrote, in a row (row `index` was written when its name holds rowid
+   * `loadedBefore + index + 1` under its uniqueid).
+   */
+  private leadingRowsWritten(fields: readonly string[], first: number, count: number, loadedBefore: number): number {
+    for (let index = 0; index < count; index += 1) {
+      const holder = this.loadedByName.get(fields[(first + index) * packedRowFields + packedField.name] ?? '');
+      if (holder === undefined || holder.rowid !== loadedBefore + index + 1 || holder.uniqueid !== packedUniqueid(fields, first + index)) {
+        return index;
+      }
+    }
+    return count;
+  }
+
+  /** `insertPackedMailboxes` a row at a time; a row whose name or uniqueid is taken goes to `taken`. */
+  private insertPackedOneByOne(fields: readonly string[], first: number, count: number, taken: TakenRow): number {
+    let written = 0;
     const insertOne = this.packedInsert('mailboxes', 1);
     for (let row = first; row < first + count; row += 1) {
       const uniqueid = packedUniqueid(fields, row);
       if (this.loadedUniqueids.rowidOf(uniqueid) === 0 && insertOne.run(packedMailboxParameters(fields, row, 1)).changes === 1) {
         this.loadedRows += 1;
         this.loadedUniqueids.add(uniqueid, this.loadedRows);
-        written.push(row);
+        this.queueIndexRows(fields, row);
+        written += 1;
       } else {
-        refused(this.describeRefused(fields[row * packedRowFields + packedField.name] ?? '', uniqueid));
+        this.flushIndexRows();
+        const mailbox = JSON.parse(fields[row * packedRowFields + packedField.record] ?? '') as MailboxRecord;
+        mailbox.revision = this.revision;
+        taken(mailbox);
       }
     }
     return written;
   }
 
-  /**
-   * After an INSERT OR IGNORE that skipped rows, which it wrote: the rows it
-   * wrote took the rowids after `loadedBefore` in order, so a row was written
-   * when its name holds the next such rowid under its uniqueid. The others are
-   * described to `refused`, in order, as they stood when their turn came.
-   */
-  private sortRefused(fields: readonly string[], rows: number[], loadedBefore: number, refused: RefusedRow): number[] {
-    const written: number[] = [];
-    for (const row of rows) {
-      const name = fields[row * packedRowFields + packedField.name] ?? '';
-      const uniqueid = fields[row * packedRowFields + packedField.uniqueid] ?? '';
-      const nextRowid = loadedBefore + written.length + 1;
-      const holder = this.loadedByName.get(name);
-      if (holder !== undefined && holder.rowid === nextRowid && holder.uniqueid === uniqueid) written.push(row);
-      else refused(this.describeRefused(name, uniqueid, nextRowid - 1));
-    }
-    return written;
+  private queueIndexRows(fields: readonly string[], row: number): void {
+    const uniqueid = packedUniqueid(fields, row);
+    for (const identifier of packedList(fields[row * packedRowFields + packedField.aclIdentifiers] ?? '')) this.pendingAclRows.push(identifier, uniqueid);
+    for (const server of packedList(fields[row * packedRowFields + packedField.replicaServers] ?? '')) this.pendingReplicaRows.push(server, uniqueid);
+  }
+
+  private flushIndexRows(): void {
+    if (this.pendingAclRows.length > 0) this.insertIndexRows('acl_index(identifier, uniqueid)', this.insertAcl, this.pendingAclRows);
+    if (this.pendingReplicaRows.length > 0) this.insertIndexRows('mailbox_replicas(server, uniqueid)', this.insertReplica, this.pendingReplicaRows);
+    this.pendingAclRows = [];
+    this.pendingReplicaRows = [];
+  }
+
+  // ------------------------------------------------------------ the create rule's view and its writes
+
+  /** The loaded mailbox named `name`. */
+  mailboxByName(name: string): MailboxRecord | undefined {
+    return this.decoded(this.recordByName.get(name)?.record);
+  }
+
+  /** The loaded mailbox holding `uniqueid`. */
+  mailboxByUniqueid(uniqueid: string): MailboxRecord | undefined {
+    const rowid = this.loadedUniqueids.rowidOf(uniqueid);
+    return rowid === 0 ? undefined : this.decoded(this.recordByRowid.get(rowid)?.record);
+  }
+
+  /** A registered server (servers are written before the first mailbox). */
+  server(name: string): ServerRecord | undefined {
+    return this.store.server(name);
+  }
+
+  private decoded(record: string | undefined): MailboxRecord | undefined {
+    if (record === undefined) return undefined;
+    const mailbox = JSON.parse(record) as MailboxRecord;
+    mailbox.revision = this.revision;
+    return mailbox;
   }
 
   /**
-   * Why a mailbox was refused: its name or its uniqueid came earlier in the
-   * input (among the rows up to `lastRowid`, the rows loaded before it).
+   * Writes a create decision's changes (mailbox puts and deletes, at the
+   * load's revision), reverse-index rows included. Anything else is a programmer error.
    */
-  describeRefused(name: string, uniqueid: string, lastRowid = Number.MAX_SAFE_INTEGER): string {
-    const byName = this.loadedByName.get(name);
-    if (byName !== undefined && byName.rowid <= lastRowid) {
-      if (byName.uniqueid === uniqueid) return `${name} (${uniqueid}): appears twice in the input`;
-      return `${name}: held by uniqueid ${byName.uniqueid}`;
+  apply(changes: readonly Change[]): void {
+    this.flushIndexRows();
+    for (const change of changes) {
+      if (change.kind === 'mailbox.put') this.putLoaded(change.mailbox);
+      else if (change.kind === 'mailbox.delete') this.deleteLoaded(change.mailbox);
+      else throw new Error(`bulk load: a create decided a ${change.kind}`);
+      this.countTowardsCommit(1);
     }
-    const byId = this.loadedUniqueids.rowidOf(uniqueid);
-    const holderName = byId !== 0 && byId <= lastRowid ? (this.loadedRow(byId)?.name ?? '?') : '?';
-    return `${name}: uniqueid ${uniqueid} is registered as ${holderName}`;
+  }
+
+  private putLoaded(mailbox: MailboxRecord): void {
+    mailbox.revision = this.revision;
+    const rowid = this.loadedUniqueids.rowidOf(mailbox.uniqueid);
+    if (rowid === 0) {
+      const inserted = this.insertMailbox.run(mailboxRow(mailbox));
+      if (inserted.changes !== 1) throw new Error(`bulk load: ${mailbox.name} was decided free but is taken`);
+      this.loadedRows = Number(inserted.lastInsertRowid);
+      this.loadedUniqueids.add(mailbox.uniqueid, this.loadedRows);
+    } else {
+      const previous = this.mailboxByUniqueid(mailbox.uniqueid);
+      if (previous !== undefined) this.deleteIndexRows(previous);
+      this.updateRow.run([...mailboxRow(mailbox), rowid]);
+    }
+    for (const entry of mailbox.acl) this.insertAcl.run(indexedIdentifier(entry.identifier), mailbox.uniqueid);
+    for (const replica of mailbox.replicas) this.insertReplica.run(replica.server, mailbox.uniqueid);
+  }
+
+  private deleteLoaded(mailbox: MailboxRecord): void {
+    const rowid = this.loadedUniqueids.rowidOf(mailbox.uniqueid);
+    const previous = rowid === 0 ? undefined : this.mailboxByUniqueid(mailbox.uniqueid);
+    if (previous === undefined) throw new Error(`bulk load: ${mailbox.name} was decided deleted but is not loaded`);
+    this.deleteIndexRows(previous);
+    this.deleteRow.run(rowid);
+    // The next insert takes the largest rowid left plus one.
+    this.loadedRows = this.largestRowid.get()?.rowid ?? 0;
+  }
+
+  private deleteIndexRows(mailbox: MailboxRecord): void {
+    for (const entry of mailbox.acl) this.deleteAcl.run(indexedIdentifier(entry.identifier), mailbox.uniqueid);
+    for (const replica of mailbox.replicas) this.deleteReplica.run(replica.server, mailbox.uniqueid);
   }
 
   /** Inserts (key, uniqueid) pairs into a reverse index, 32 to a statement. */

@@ -161,6 +161,12 @@ export class ConnectionLifecycle {
     });
   }
 
+  /** A view another system keeps durable: commits stop waiting for fsync (FULL becomes NORMAL; OFF stays OFF). */
+  skipCommitSyncs(): void {
+    if (this.path === ':memory:' || this.synchronous !== 'FULL') return;
+    this.db.pragma('synchronous = NORMAL');
+  }
+
   /**
    * Serving under synchronous=FULL: hands the per-commit WAL flush to the caller,
    * who must not acknowledge a commit before `WalSync.sync` reports it durable.

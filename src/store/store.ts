@@ -225,6 +225,26 @@ export class Store extends StoreQueries {
     if (revision % 1000 === 0) this.writes.pruneChanges.run(revision - this.retention);
   }
 
+  /**
+   * Applies commits in revision order in one transaction (one COMMIT for the lot, as the
+   * etcd follower applies a watch response); on a failure nothing of them stays applied.
+   */
+  applyCommits(commits: ReadonlyArray<{ changes: readonly Change[]; revision: number }>, options: { keepMailboxRevisions?: boolean } = {}): void {
+    this.transaction(() => {
+      for (const commit of commits) this.apply(commit.changes, commit.revision, options);
+    });
+  }
+
+  /**
+   * For a view another system keeps durable (the etcd engine): commits stop waiting for
+   * fsync (synchronous=NORMAL, under WAL still safe from corruption; the WAL is synced at
+   * checkpoints). A crash may lose the newest commits, rows and applied revision together,
+   * and the view's owner replays them from its source. OFF stays OFF.
+   */
+  skipCommitSyncs(): void {
+    this.lifecycle.skipCommitSyncs();
+  }
+
   private applyOne(change: Change, revision: number): void {
     switch (change.kind) {
       case 'mailbox.put':

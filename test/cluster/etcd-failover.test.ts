@@ -6,7 +6,8 @@
  * whether quorum is known lost) and carries no raw grpc-js text.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClientError, type MbdirClient, type Message } from '../../src/client/client.js';
+import { ClientError, type MbdirClient } from '../../src/client/client.js';
+import type { Message } from '../helpers/message.js';
 import { EtcdCluster } from '../helpers/etcd-cluster.js';
 import { registerServers } from '../helpers/integration.js';
 import { startServer, type ServerProcess } from '../helpers/server-process.js';
@@ -50,7 +51,7 @@ async function errorOf(promise: Promise<unknown>): Promise<ClientError> {
 describe('etcd write fail-over', () => {
   it('the member the node is attached to is killed under write load: no write is refused while quorum holds', async () => {
     const client = (node as ServerProcess).client();
-    await client.mailbox('CreateMailbox', mailbox('user.before'));
+    await client.createMailbox(mailbox('user.before'));
     const failures: string[] = [];
     let created = 0;
     let writing = true;
@@ -60,7 +61,7 @@ describe('etcd write fail-over', () => {
     const writer = async (): Promise<void> => {
       while (writing) {
         try {
-          await client.mailbox('CreateMailbox', mailbox(`user.w${(sequence += 1)}`));
+          await client.createMailbox(mailbox(`user.w${(sequence += 1)}`));
           created += 1;
         } catch (error) {
           failures.push(String(error));
@@ -79,7 +80,7 @@ describe('etcd write fail-over', () => {
     const wrong = failures.filter((failure) => !/whether it committed cannot be told/.test(failure));
     expect(wrong).toEqual([]);
     expect(failures.length).toBeLessThanOrEqual(writersAtOnce);
-    const later = await client.mailbox('CreateMailbox', mailbox('user.later'));
+    const later = await client.createMailbox(mailbox('user.later'));
     expect(later['outcome']).toBe('CREATED');
   });
 
@@ -87,7 +88,7 @@ describe('etcd write fail-over', () => {
     const client: MbdirClient = (node as ServerProcess).client();
     const second = [0, 1, 2].find((index) => index !== attached && etcd.members[index]?.process !== undefined) ?? 0;
     await etcd.kill(second);
-    const error = await errorOf(client.mailbox('CreateMailbox', mailbox('user.lost')));
+    const error = await errorOf(client.createMailbox(mailbox('user.lost')));
     expect(error.codeName).toBe('UNAVAILABLE');
     expect(error.details).toMatch(/quorum (is )?lost/);
     expect(error.details).toContain(etcd.members[attached]?.clientUrl ?? 'none');

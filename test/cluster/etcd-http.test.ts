@@ -35,18 +35,18 @@ async function authStatus(user: string, protocol: string): Promise<[string | nul
 
 describe('HTTP resolve on the etcd engine', () => {
   it("answers another node's writes, pop3_address included, and a move marked there", async () => {
-    await writer.place('PutServer', { name: 'b1', imap_address: '127.0.0.1:1143', pop3_address: '127.0.0.1:1110' });
-    await writer.place('PutServer', { name: 'b2', imap_address: '127.0.0.1:2143', pop3_address: '127.0.0.1:2110' });
-    const created = await writer.mailbox('CreateMailbox', { mailbox: { name: 'user.alice', server: 'b1' } });
+    await writer.putServer({ name: 'b1', imap_address: '127.0.0.1:1143', pop3_address: '127.0.0.1:1110' });
+    await writer.putServer({ name: 'b2', imap_address: '127.0.0.1:2143', pop3_address: '127.0.0.1:2110' });
+    const created = await writer.createMailbox({ mailbox: { name: 'user.alice', server: 'b1' } });
     const resolved = await fetch(`http://${readerHttp()}/v1/resolve?user=alice&min_revision=${String(created['revision'])}`);
     expect(await resolved.json()).toMatchObject({ server: 'b1', pop3_address: '127.0.0.1:1110', availability: 'ready' });
     expect(await authStatus('alice', 'pop3')).toEqual(['OK', '1110']);
 
-    const marked = await writer.place('MarkUserMoving', { user: 'alice', from_server: 'b1', to_server: 'b2' });
+    const marked = await writer.markUserMoving({ user: 'alice', from_server: 'b1', to_server: 'b2' });
     await fetch(`http://${readerHttp()}/v1/resolve?user=alice&min_revision=${String(marked['revision'])}`);
     expect((await authStatus('alice', 'imap'))[0]).toBe('[UNAVAILABLE] Mailbox temporarily unavailable, try again shortly');
 
-    const moved = await writer.place('MoveUser', { user: 'alice', from_server: 'b1', to_server: 'b2' });
+    const moved = await writer.moveUser({ user: 'alice', from_server: 'b1', to_server: 'b2' });
     await fetch(`http://${readerHttp()}/v1/resolve?user=alice&min_revision=${String(moved['revision'])}`);
     expect(await authStatus('alice', 'imap')).toEqual(['OK', '2143']);
   });

@@ -50,9 +50,9 @@ describe('etcd over TLS with client certificates', () => {
     await registerServers(writer.client(), ['backend1']);
     const status = await writer.client().status();
     expect(status['etcd_endpoints']).toEqual([expect.objectContaining({ endpoint: etcd.endpoints(), healthy: true })]);
-    const created = await writer.client().mailbox('CreateMailbox', { mailbox: { name: 'user.tls', uniqueid: 'uid-tls', server: 'backend1', partition: 'default' } });
-    const found = await reader.client().mailbox('GetMailbox', { name: 'user.tls', min_revision: created['revision'] });
-    expect((found['mailbox'] as Record<string, unknown>)['server']).toBe('backend1');
+    const created = await writer.client().createMailbox({ mailbox: { name: 'user.tls', uniqueid: 'uid-tls', server: 'backend1', partition: 'default' } });
+    const found = await reader.client().getMailbox({ name: 'user.tls', min_revision: created['revision'] });
+    expect((found['mailbox']!)['server']).toBe('backend1');
   }, 60_000);
 
   it('is refused by etcd without a client certificate: writes fail, status names the endpoint unhealthy', async () => {
@@ -62,7 +62,7 @@ describe('etcd over TLS with client certificates', () => {
     expect(status['etcd_endpoints']).toEqual([
       expect.objectContaining({ endpoint: etcd.endpoints(), healthy: false, error: expect.stringContaining('refused handshake looks like: check that the etcd CA setting (etcdCa) signed') }),
     ]);
-    const write = node.client().mailbox('CreateMailbox', { mailbox: { name: 'user.nocert', uniqueid: 'uid-nocert', server: 'backend1', partition: 'default' } });
+    const write = node.client().createMailbox({ mailbox: { name: 'user.nocert', uniqueid: 'uid-nocert', server: 'backend1', partition: 'default' } });
     await expect(write).rejects.toThrow(/UNAVAILABLE[\s\S]*refused handshake/);
   }, 60_000);
 

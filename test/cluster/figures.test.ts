@@ -7,7 +7,6 @@
  */
 import { performance } from 'node:perf_hooks';
 import { afterAll, expect, it } from 'vitest';
-import type { Message } from '../../src/client/client.js';
 import { EtcdCluster } from '../helpers/etcd-cluster.js';
 import { registerServers } from '../helpers/integration.js';
 import { startServer, type ServerProcess } from '../helpers/server-process.js';
@@ -40,8 +39,8 @@ it.skipIf(!enabled)('cluster figures', { timeout: 600_000 }, async () => {
   const arrivals = new Map<string, number>();
   const stopWatch = new AbortController();
   const watching = (async () => {
-    for await (const event of watcher?.stream('Watch', { from_revision: 1 }, stopWatch.signal) ?? []) {
-      const name = (event['mailbox'] as Message | undefined)?.['name'];
+    for await (const event of watcher?.watch({ from_revision: 1 }, stopWatch.signal) ?? []) {
+      const name = (event['mailbox'])?.['name'];
       if (typeof name === 'string') arrivals.set(name, performance.now());
     }
   })().catch(() => undefined);
@@ -54,7 +53,7 @@ it.skipIf(!enabled)('cluster figures', { timeout: 600_000 }, async () => {
         const client = node.client();
         while (next < createsTotal) {
           const name = `user.f${(next += 1)}`;
-          await client.mailbox('CreateMailbox', { mailbox: { name, uniqueid: `f-${next}`, server: `imap${nodeIndex}` } });
+          await client.createMailbox({ mailbox: { name, uniqueid: `f-${next}`, server: `imap${nodeIndex}` } });
           acknowledged.set(name, performance.now());
         }
       }),
@@ -84,7 +83,7 @@ async function lookups(node: ServerProcess): Promise<number> {
   await Promise.all(
     Array.from({ length: 16 }, async () => {
       while (performance.now() < until) {
-        await client.mailbox('GetMailbox', { name: `user.f${1 + (count % createsTotal)}` });
+        await client.getMailbox({ name: `user.f${1 + (count % createsTotal)}` });
         count += 1;
       }
     }),

@@ -64,15 +64,13 @@ function nextOperation(next: () => number, serial: number): Operation {
 async function perform(client: MbdirClient, operation: Operation): Promise<Outcome> {
   try {
     if (operation.kind === 'create') {
-      await client.mailbox(
-        'CreateMailbox',
-        { mailbox: { name: operation.name, uniqueid: operation.uniqueid, server: 'imap1' }, request_id: operation.uniqueid },
+      await client.createMailbox({ mailbox: { name: operation.name, uniqueid: operation.uniqueid, server: 'imap1' }, request_id: operation.uniqueid },
         10_000,
       );
     } else if (operation.kind === 'delete') {
-      await client.mailbox('DeleteMailbox', { name: operation.name }, 10_000);
+      await client.deleteMailbox({ name: operation.name }, 10_000);
     } else {
-      await client.mailbox('RenameMailbox', { name: operation.name, new_name: operation.newName }, 10_000);
+      await client.renameMailbox({ name: operation.name, new_name: operation.newName }, 10_000);
     }
     return 'ok';
   } catch (error) {

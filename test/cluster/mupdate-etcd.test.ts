@@ -20,8 +20,8 @@ beforeAll(async () => {
       await startServer(['--engine', 'etcd', '--etcd-endpoints', etcd.endpoints(), '--etcd-prefix', '/mupdate', '--mupdate-listen', '127.0.0.1:0', '--node-id', `n${index}`]),
     );
   }
-  await nodes[0]?.client().place('PutServer', { name: 'backend1' });
-  await nodes[0]?.client().place('PutServer', { name: 'backend2' });
+  await nodes[0]?.client().putServer({ name: 'backend1' });
+  await nodes[0]?.client().putServer({ name: 'backend2' });
 }, 60_000);
 
 afterAll(async () => {

@@ -37,7 +37,7 @@ async function startNode(dataDir: string): Promise<ServerProcess> {
 
 async function scan(client: MbdirClient, minRevision: number): Promise<string[]> {
   const lines: string[] = [];
-  for await (const record of client.stream('ScanMailboxes', { min_revision: minRevision })) lines.push(JSON.stringify(record));
+  for await (const record of client.scanMailboxes({ min_revision: minRevision })) lines.push(JSON.stringify(record));
   return lines;
 }
 
@@ -46,11 +46,11 @@ async function writeSome(client: MbdirClient, tag: string, count: number): Promi
   await registerServers(client, ['imap1']);
   let revision = 0;
   for (let index = 0; index < count; index += 1) {
-    const answer = await client.mailbox('CreateMailbox', { mailbox: { name: `user.${tag}${index}`, server: 'imap1', partition: 'default' } });
+    const answer = await client.createMailbox({ mailbox: { name: `user.${tag}${index}`, server: 'imap1', partition: 'default' } });
     revision = Number(answer['revision']);
   }
-  revision = Number((await client.mailbox('RenameMailbox', { name: `user.${tag}0`, new_name: `user.${tag}renamed` }))['revision']);
-  revision = Number((await client.mailbox('DeleteMailbox', { name: `user.${tag}1` }))['revision']);
+  revision = Number((await client.renameMailbox({ name: `user.${tag}0`, new_name: `user.${tag}renamed` }))['revision']);
+  revision = Number((await client.deleteMailbox({ name: `user.${tag}1` }))['revision']);
   return revision;
 }
 

@@ -6,7 +6,7 @@
  * in the shape a test compares. Nothing here starts or keeps a process.
  */
 import { expect } from 'vitest';
-import { ClientError, type MbdirClient, type Message } from '../../src/client/client.js';
+import { ClientError, type MbdirClient } from '../../src/client/client.js';
 import type { MupdateMaster } from './cyrus.js';
 import { runCli, type ServerProcess } from './server-process.js';
 
@@ -40,9 +40,10 @@ export function mupdateOf(node: ServerProcess, authname: string, password: strin
 /** A mailbox as a test compares it: server, partition and ACL as Cyrus writes it (`id\trights\t`...); null if absent. */
 export async function recordOf(client: MbdirClient, name: string): Promise<{ server: string; partition: string; acl: string } | null> {
   try {
-    const mailbox = (await client.mailbox('GetMailbox', { name }))['mailbox'] as Message;
-    const acl = ((mailbox['acl'] as Message[] | undefined) ?? []).map((entry) => `${String(entry['identifier'])}\t${String(entry['rights'])}\t`).join('');
-    return { server: String(mailbox['server']), partition: String(mailbox['partition']), acl };
+    const mailbox = (await client.getMailbox({ name })).mailbox;
+    if (mailbox === null) return null;
+    const acl = mailbox.acl.map((entry) => `${entry.identifier}\t${entry.rights}\t`).join('');
+    return { server: mailbox.server, partition: mailbox.partition, acl };
   } catch (error) {
     if (error instanceof ClientError && error.codeName === 'NOT_FOUND') return null;
     throw error;
@@ -52,6 +53,6 @@ export async function recordOf(client: MbdirClient, name: string): Promise<{ ser
 /** Names of mbdir's mailboxes under `prefix`, in its order. */
 export async function namesUnder(client: MbdirClient, prefix: string): Promise<string[]> {
   const names: string[] = [];
-  for await (const mailbox of client.stream('ScanMailboxes', { prefix })) names.push(String(mailbox['name']));
+  for await (const mailbox of client.scanMailboxes({ prefix })) names.push(mailbox.name);
   return names;
 }

@@ -208,6 +208,37 @@ export class EtcdCluster {
     return Number(body.header.revision);
   }
 
+  /** The database file of member `index`: its size and the part in use (etcd's Status dbSize, dbSizeInUse). */
+  async database(index: number): Promise<{ dbSize: number; dbSizeInUse: number }> {
+    const member = this.members[index];
+    if (member?.process === undefined || this.tls !== undefined) throw new Error(`etcd member ${index} is not running plaintext`);
+    const response = await fetch(`${member.clientUrl}/v3/maintenance/status`, { method: 'POST', body: '{}', signal: AbortSignal.timeout(5000) });
+    const body = (await response.json()) as { dbSize?: string; dbSizeInUse?: string };
+    return { dbSize: Number(body.dbSize ?? 0), dbSizeInUse: Number(body.dbSizeInUse ?? 0) };
+  }
+
+  /** How many keys etcd holds under `prefix` now. */
+  async keyCount(prefix: string): Promise<number> {
+    const member = this.plaintextMember();
+    const end = Buffer.from(prefix);
+    end[end.length - 1] = (end[end.length - 1] ?? 0) + 1;
+    const response = await fetch(`${member.clientUrl}/v3/kv/range`, {
+      method: 'POST',
+      body: JSON.stringify({ key: Buffer.from(prefix).toString('base64'), range_end: end.toString('base64'), count_only: true }),
+    });
+    const body = (await response.json()) as { count?: string };
+    return Number(body.count ?? 0);
+  }
+
+  /** The value of one key as text, or undefined. */
+  async get(key: string): Promise<string | undefined> {
+    const member = this.plaintextMember();
+    const response = await fetch(`${member.clientUrl}/v3/kv/range`, { method: 'POST', body: JSON.stringify({ key: Buffer.from(key).toString('base64') }) });
+    const body = (await response.json()) as { kvs?: Array<{ value?: string }> };
+    const value = body.kvs?.[0]?.value;
+    return value === undefined ? undefined : Buffer.from(value, 'base64').toString();
+  }
+
   /** A running member for the HTTP gateway calls above, which speak plaintext only. */
   private plaintextMember(): EtcdMember {
     if (this.tls !== undefined) throw new Error('compact, isCompacted and revision speak plaintext: not for a TLS cluster');

@@ -6,7 +6,8 @@
  */
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { expect } from 'vitest';
-import { ClientError, type MbdirClient, type Message } from '../../src/client/client.js';
+import { ClientError, type MbdirClient } from '../../src/client/client.js';
+import type { AclEntry__Output, CreateMailboxRequest, CreateMailboxResponse__Output, Mailbox, Mailbox__Output, ScanMailboxesRequest, WatchEvent__Output, WatchRequest } from '../../src/client/messages.js';
 
 /** Waits for `call` to fail with `codeName` and a message matching `pattern`; returns the error. */
 export async function expectError(call: Promise<unknown>, codeName: string, pattern?: RegExp): Promise<ClientError> {
@@ -29,29 +30,29 @@ export async function expectError(call: Promise<unknown>, codeName: string, patt
 }
 
 /** Every mailbox a ScanMailboxes call streams, in order. */
-export async function scanAll(client: MbdirClient, request: Message = {}): Promise<Message[]> {
-  const mailboxes: Message[] = [];
-  for await (const mailbox of client.stream('ScanMailboxes', request)) mailboxes.push(mailbox);
+export async function scanAll(client: MbdirClient, request: ScanMailboxesRequest = {}): Promise<Mailbox__Output[]> {
+  const mailboxes: Mailbox__Output[] = [];
+  for await (const mailbox of client.scanMailboxes(request)) mailboxes.push(mailbox);
   return mailboxes;
 }
 
 /** Names of scanned mailboxes. */
-export async function scanNames(client: MbdirClient, request: Message = {}): Promise<string[]> {
-  return (await scanAll(client, request)).map((mailbox) => String(mailbox['name']));
+export async function scanNames(client: MbdirClient, request: ScanMailboxesRequest = {}): Promise<string[]> {
+  return (await scanAll(client, request)).map((mailbox) => mailbox.name);
 }
 
 export interface WatchRecording {
-  readonly events: Message[];
+  readonly events: WatchEvent__Output[];
   /** Resolves once `predicate` holds for the events so far; rejects after `timeoutMs`. */
-  until(predicate: (events: readonly Message[]) => boolean, timeoutMs?: number): Promise<void>;
+  until(predicate: (events: readonly WatchEvent__Output[]) => boolean, timeoutMs?: number): Promise<void>;
   stop(): void;
   error(): unknown;
 }
 
 /** Starts a Watch and records every event it delivers. */
-export function recordWatch(client: MbdirClient, request: Message): WatchRecording {
+export function recordWatch(client: MbdirClient, request: WatchRequest): WatchRecording {
   const abort = new AbortController();
-  const events: Message[] = [];
+  const events: WatchEvent__Output[] = [];
   let failure: unknown = null;
   const listeners = new Set<() => void>();
   const notify = (): void => {
@@ -59,7 +60,7 @@ export function recordWatch(client: MbdirClient, request: Message): WatchRecordi
   };
   void (async () => {
     try {
-      for await (const event of client.stream('Watch', request, abort.signal)) {
+      for await (const event of client.watch(request, abort.signal)) {
         events.push(event);
         notify();
       }
@@ -99,26 +100,25 @@ export function recordWatch(client: MbdirClient, request: Message): WatchRecordi
 }
 
 /** `TYPE name@revision`, for readable assertions on watch events. */
-export function brief(event: Message): string {
-  const mailbox = event['mailbox'] as Message | null;
-  return `${String(event['type'])} ${mailbox === null ? '-' : String(mailbox['name'])}`;
+export function brief(event: WatchEvent__Output): string {
+  return `${event.type} ${event.mailbox === null ? '-' : event.mailbox.name}`;
 }
 
 /** ACL entries as a map identifier -> sorted set of letters (order-insensitive). */
-export function aclAsSets(acl: unknown): Record<string, string> {
+export function aclAsSets(acl: readonly AclEntry__Output[] | undefined): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const entry of (acl ?? []) as Message[]) {
-    out[String(entry['identifier'])] = [...String(entry['rights'])].sort().join('');
+  for (const entry of acl ?? []) {
+    out[entry.identifier] = [...entry.rights].sort().join('');
   }
   return out;
 }
 
 /** A CreateMailbox call with a mailbox built from `fields`. */
-export function create(client: MbdirClient, fields: Message, extra: Message = {}): Promise<Message> {
-  return client.mailbox('CreateMailbox', { mailbox: fields, ...extra });
+export function create(client: MbdirClient, fields: Mailbox, extra: Omit<CreateMailboxRequest, 'mailbox'> = {}): Promise<CreateMailboxResponse__Output> {
+  return client.createMailbox({ mailbox: fields, ...extra });
 }
 
 /** Registers servers by name (PutServer), as a write naming a server needs (`mbdir server-put`). */
 export async function registerServers(client: MbdirClient, names: readonly string[]): Promise<void> {
-  for (const name of names) await client.place('PutServer', { name });
+  for (const name of names) await client.putServer({ name });
 }

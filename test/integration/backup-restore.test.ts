@@ -11,7 +11,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MbdirClient, Message } from '../../src/client/client.js';
+import type { MbdirClient } from '../../src/client/client.js';
 import { expectError, scanAll } from '../helpers/integration.js';
 import { runCli, startServer, type ServerProcess } from '../helpers/server-process.js';
 
@@ -40,7 +40,7 @@ beforeAll(async () => {
   source = await startServer(['--tokens', tokenFile, '--log-level', 'trace']);
   started.push(source);
   admin = source.client(tokens['ops']);
-  await admin.place('PutServer', { name: 'backend1' });
+  await admin.putServer({ name: 'backend1' });
 }, 30_000);
 
 afterAll(async () => {
@@ -52,14 +52,14 @@ afterAll(async () => {
 async function writer(id: number, keepGoing: () => boolean): Promise<void> {
   for (let index = 0; keepGoing(); index += 1) {
     const name = `user.b${id}.f${index}`;
-    const answer = await admin.mailbox('CreateMailbox', { mailbox: { name, server: 'backend1' } });
+    const answer = await admin.createMailbox({ mailbox: { name, server: 'backend1' } });
     acked.push({ name, revision: Number(answer['revision']) });
   }
 }
 
 const cli = (args: string[]) => runCli(['--endpoint', source.endpoint, ...args], { MBDIR_TOKEN: tokens['ops'] ?? '' });
 
-const sorted = (mailboxes: Message[]): string[] => mailboxes.map((mailbox) => JSON.stringify(mailbox)).sort();
+const sorted = (mailboxes: readonly object[]): string[] => mailboxes.map((mailbox) => JSON.stringify(mailbox)).sort();
 
 describe('backup during writes, restore', () => {
   const backups: Array<{ how: string; file: string; revision: number }> = [];
@@ -105,7 +105,7 @@ describe('backup during writes, restore', () => {
       // Every write acknowledged at or before that revision is there; none after it.
       expect(atRevision.length).toBe(acked.filter((write) => write.revision <= backup.revision).length);
       // A proxy that followed the source past the backup is told to start over, not fed reused revisions.
-      await expectError(client.stream('Watch', { from_revision: backup.revision + 1 }).next(), 'FAILED_PRECONDITION', /ahead of this directory.*watch from 0/);
+      await expectError(client.watch({ from_revision: backup.revision + 1 }).next(), 'FAILED_PRECONDITION', /ahead of this directory.*watch from 0/);
       await node.stop();
     }
   }, 60_000);
@@ -167,7 +167,7 @@ describe('the log of a node driven with tokens', () => {
   it('never holds a token, also one refused', async () => {
     const wrong = `mbdir_${'x'.repeat(43)}`;
     await expectError(source.client(wrong).status(), 'UNAUTHENTICATED');
-    await expectError(source.client(tokens['nginx']).mailbox('DeleteMailbox', { name: 'user.b0.f0' }), 'PERMISSION_DENIED');
+    await expectError(source.client(tokens['nginx']).deleteMailbox({ name: 'user.b0.f0' }), 'PERMISSION_DENIED');
     const log = source.stderr();
     expect(log.length).toBeGreaterThan(1000);
     for (const token of [...Object.values(tokens), wrong]) {

@@ -3,19 +3,20 @@
 // directory is unchanged (a scan before and after is identical, the revision
 // does not move).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MbdirClient, Message } from '../../src/client/client.js';
+import type { MbdirClient } from '../../src/client/client.js';
 import { startServer, type ServerProcess } from '../helpers/server-process.js';
 import { create, expectError, scanAll } from '../helpers/integration.js';
+import type { LookupResult__Output, LookupStreamResponse__Output, Mailbox__Output, WatchEvent__Output } from '../../src/client/messages.js';
 
 let node: ServerProcess;
 let client: MbdirClient;
-let scanBefore: Message[];
+let scanBefore: Mailbox__Output[];
 let revisionBefore: unknown;
 
 beforeAll(async () => {
   node = await startServer();
   client = node.client();
-  await client.place('PutServer', { name: 'backend1' });
+  await client.putServer({ name: 'backend1' });
   await create(client, { name: 'user.held', uniqueid: 'held-id', server: 'backend1', acl: [{ identifier: 'held', rights: 'lrs' }] });
   await create(client, { name: 'user.held.Sent', uniqueid: 'held-sent', server: 'backend1' });
   scanBefore = await scanAll(client, { include_reserved: true });
@@ -41,11 +42,11 @@ describe('bad names', () => {
   for (const [what, name, message] of cases) {
     it(`refuses a name with ${what} everywhere a name is taken`, async () => {
       await expectError(create(client, { name, uniqueid: 'bad-name', server: 'backend1' }), 'INVALID_ARGUMENT', message);
-      await expectError(client.mailbox('GetMailbox', { name }), 'INVALID_ARGUMENT', message);
-      await expectError(client.mailbox('DeleteMailbox', { name }), 'INVALID_ARGUMENT', message);
-      await expectError(client.mailbox('SetAcl', { name, identifier: 'x', rights: 'l' }), 'INVALID_ARGUMENT', message);
-      await expectError(client.mailbox('RenameMailbox', { name: 'user.held', new_name: name }), 'INVALID_ARGUMENT', message);
-      await expectError(client.mailbox('LookupMailboxes', { names: ['user.held', name] }), 'INVALID_ARGUMENT', message);
+      await expectError(client.getMailbox({ name }), 'INVALID_ARGUMENT', message);
+      await expectError(client.deleteMailbox({ name }), 'INVALID_ARGUMENT', message);
+      await expectError(client.setAcl({ name, identifier: 'x', rights: 'l' }), 'INVALID_ARGUMENT', message);
+      await expectError(client.renameMailbox({ name: 'user.held', new_name: name }), 'INVALID_ARGUMENT', message);
+      await expectError(client.lookupMailboxes({ names: ['user.held', name] }), 'INVALID_ARGUMENT', message);
     });
   }
 
@@ -53,7 +54,7 @@ describe('bad names', () => {
     const name = `shared.${'y'.repeat(483)}`;
     expect(Buffer.byteLength(name)).toBe(490);
     await create(client, { name, uniqueid: 'at-limit', server: 'backend1' });
-    await client.mailbox('DeleteMailbox', { name });
+    await client.deleteMailbox({ name });
     scanBefore = await scanAll(client, { include_reserved: true });
     revisionBefore = (await client.status())['applied_revision'];
   });
@@ -64,32 +65,32 @@ describe('bad uniqueids, rights and fields', () => {
     await expectError(create(client, { name: 'user.u', uniqueid: 'has space', server: 'backend1' }), 'INVALID_ARGUMENT', /uniqueid "has space"/);
     await expectError(create(client, { name: 'user.u', uniqueid: 'a/b', server: 'backend1' }), 'INVALID_ARGUMENT', /outside \[A-Za-z0-9\._-\]/);
     await expectError(create(client, { name: 'user.u', uniqueid: 'u'.repeat(65), server: 'backend1' }), 'INVALID_ARGUMENT', /65 characters/);
-    await expectError(client.mailbox('GetMailbox', { uniqueid: 'bad id' }), 'INVALID_ARGUMENT', /uniqueid/);
-    await expectError(client.mailbox('ActivateMailbox', { name: 'user.held', uniqueid: 'bad id' }), 'INVALID_ARGUMENT', /uniqueid/);
+    await expectError(client.getMailbox({ uniqueid: 'bad id' }), 'INVALID_ARGUMENT', /uniqueid/);
+    await expectError(client.activateMailbox({ name: 'user.held', uniqueid: 'bad id' }), 'INVALID_ARGUMENT', /uniqueid/);
   });
 
   it('refuses unknown rights letters in an ACL and in SetAcl', async () => {
     const acl = [{ identifier: 'someone', rights: 'lrQ' }];
     await expectError(create(client, { name: 'user.u', uniqueid: 'u-id', server: 'backend1', acl }), 'INVALID_ARGUMENT', /"Q"/);
-    await expectError(client.mailbox('SetAcl', { name: 'user.held', identifier: 'someone', rights: '+lr!' }), 'INVALID_ARGUMENT', /"!"/);
-    await expectError(client.mailbox('SetAcl', { name: 'user.held', identifier: '', rights: 'lr' }), 'INVALID_ARGUMENT', /identifier is empty/);
-    await expectError(client.mailbox('SetAcl', { name: 'user.held', identifier: 'two words', rights: 'lr' }), 'INVALID_ARGUMENT', /identifier/);
+    await expectError(client.setAcl({ name: 'user.held', identifier: 'someone', rights: '+lr!' }), 'INVALID_ARGUMENT', /"!"/);
+    await expectError(client.setAcl({ name: 'user.held', identifier: '', rights: 'lr' }), 'INVALID_ARGUMENT', /identifier is empty/);
+    await expectError(client.setAcl({ name: 'user.held', identifier: 'two words', rights: 'lr' }), 'INVALID_ARGUMENT', /identifier/);
   });
 
   it('refuses bad servers, partitions, mbtypes and addresses', async () => {
     await expectError(create(client, { name: 'user.u', server: 'bad server' }), 'INVALID_ARGUMENT', /server "bad server"/);
     await expectError(create(client, { name: 'user.u', server: 'backend1', partition: 'a b' }), 'INVALID_ARGUMENT', /partition/);
     await expectError(create(client, { name: 'user.u', server: 'backend1', mbtype: 'E!' }), 'INVALID_ARGUMENT', /mbtype/);
-    await expectError(client.place('PutServer', { name: 'b2', imap_address: 'localhost:143' }), 'INVALID_ARGUMENT', /numeric IP/);
-    await expectError(client.place('PutServer', { name: 'b2', imap_address: '10.0.0.1:99999' }), 'INVALID_ARGUMENT', /imap_address/);
+    await expectError(client.putServer({ name: 'b2', imap_address: 'localhost:143' }), 'INVALID_ARGUMENT', /numeric IP/);
+    await expectError(client.putServer({ name: 'b2', imap_address: '10.0.0.1:99999' }), 'INVALID_ARGUMENT', /imap_address/);
   });
 
   it('refuses bad LIST arguments', async () => {
-    await expectError(client.mailbox('ListMailboxes', { user: '', pattern: '*' }), 'INVALID_ARGUMENT', /user id is empty/);
-    await expectError(client.mailbox('ListMailboxes', { user: 'a!b', pattern: '*' }), 'INVALID_ARGUMENT', /"!"/);
-    await expectError(client.mailbox('ListMailboxes', { user: 'held', pattern: '*a'.repeat(40) }), 'INVALID_ARGUMENT', /wildcards/);
-    await expectError(client.mailbox('ListMailboxes', { user: 'held', pattern: '*', page_token: '!!' }), 'INVALID_ARGUMENT', /page_token/);
-    await expectError(client.mailbox('ListMailboxes', { user: 'held', pattern: '*', page_size: 1_000_000 }), 'INVALID_ARGUMENT', /page_size/);
+    await expectError(client.listMailboxes({ user: '', pattern: '*' }), 'INVALID_ARGUMENT', /user id is empty/);
+    await expectError(client.listMailboxes({ user: 'a!b', pattern: '*' }), 'INVALID_ARGUMENT', /"!"/);
+    await expectError(client.listMailboxes({ user: 'held', pattern: '*a'.repeat(40) }), 'INVALID_ARGUMENT', /wildcards/);
+    await expectError(client.listMailboxes({ user: 'held', pattern: '*', page_token: '!!' }), 'INVALID_ARGUMENT', /page_token/);
+    await expectError(client.listMailboxes({ user: 'held', pattern: '*', page_size: 1_000_000 }), 'INVALID_ARGUMENT', /page_size/);
   });
 
   it('refuses bad stream arguments', async () => {
@@ -100,16 +101,16 @@ describe('bad uniqueids, rights and fields', () => {
       /control character/,
     );
     await expectError(client.syncServer('bad server', true, [] as never), 'INVALID_ARGUMENT', /server "bad server"/);
-    const events: Message[] = [];
+    const events: WatchEvent__Output[] = [];
     const watching = (async () => {
-      for await (const event of client.stream('Watch', { from_revision: 0, prefixes: ['user..x'] })) events.push(event);
+      for await (const event of client.watch({ from_revision: 0, prefixes: ['user..x'] })) events.push(event);
     })();
     await expectError(watching, 'INVALID_ARGUMENT', /watch prefix/);
     expect(events).toEqual([]);
     const lookups = client.lookupStream();
-    const results: Message[] = [];
+    const results: LookupResult__Output[] = [];
     const ended = new Promise<void>((resolve, reject) => {
-      lookups.on('data', (message: Message) => results.push(...(message['results'] as Message[])));
+      lookups.on('data', (message: LookupStreamResponse__Output) => results.push(...message.results));
       lookups.on('error', reject);
       lookups.on('status', () => resolve());
     });
@@ -123,17 +124,17 @@ describe('bad uniqueids, rights and fields', () => {
 
 describe('unknown mailboxes and conflicts', () => {
   it('answers NOT_FOUND naming the mailbox', async () => {
-    await expectError(client.mailbox('GetMailbox', { name: 'user.ghost' }), 'NOT_FOUND', /user\.ghost/);
-    await expectError(client.mailbox('DeleteMailbox', { name: 'user.ghost' }), 'NOT_FOUND', /user\.ghost/);
-    await expectError(client.mailbox('RenameMailbox', { name: 'user.ghost', new_name: 'user.ghost2' }), 'NOT_FOUND', /user\.ghost/);
-    await expectError(client.mailbox('SetAcl', { name: 'user.ghost', identifier: 'x', rights: 'l' }), 'NOT_FOUND', /user\.ghost/);
-    await expectError(client.mailbox('ActivateMailbox', { name: 'user.ghost' }), 'NOT_FOUND', /user\.ghost/);
-    await expectError(client.place('MoveUser', { user: 'ghost', from_server: 'backend1', to_server: 'backend1' }), 'INVALID_ARGUMENT');
+    await expectError(client.getMailbox({ name: 'user.ghost' }), 'NOT_FOUND', /user\.ghost/);
+    await expectError(client.deleteMailbox({ name: 'user.ghost' }), 'NOT_FOUND', /user\.ghost/);
+    await expectError(client.renameMailbox({ name: 'user.ghost', new_name: 'user.ghost2' }), 'NOT_FOUND', /user\.ghost/);
+    await expectError(client.setAcl({ name: 'user.ghost', identifier: 'x', rights: 'l' }), 'NOT_FOUND', /user\.ghost/);
+    await expectError(client.activateMailbox({ name: 'user.ghost' }), 'NOT_FOUND', /user\.ghost/);
+    await expectError(client.moveUser({ user: 'ghost', from_server: 'backend1', to_server: 'backend1' }), 'INVALID_ARGUMENT');
   });
 
   it('answers ALREADY_EXISTS naming the holder', async () => {
     await expectError(create(client, { name: 'user.held', uniqueid: 'other', server: 'backend1' }), 'ALREADY_EXISTS', /held-id/);
-    await expectError(client.mailbox('RenameMailbox', { name: 'user.held.Sent', new_name: 'user.held' }), 'ALREADY_EXISTS', /held-id/);
+    await expectError(client.renameMailbox({ name: 'user.held.Sent', new_name: 'user.held' }), 'ALREADY_EXISTS', /held-id/);
   });
 });
 

@@ -2,9 +2,10 @@
 // pairs, refused forks, request ids, generated uniqueids, and the two-phase
 // RESERVE / ACTIVATE create.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MbdirClient, Message } from '../../src/client/client.js';
+import type { MbdirClient } from '../../src/client/client.js';
 import { startServer, type ServerProcess } from '../helpers/server-process.js';
 import { create, expectError, scanNames } from '../helpers/integration.js';
+import type { Mailbox__Output } from '../../src/client/messages.js';
 
 let node: ServerProcess;
 let client: MbdirClient;
@@ -12,8 +13,8 @@ let client: MbdirClient;
 beforeAll(async () => {
   node = await startServer();
   client = node.client();
-  await client.place('PutServer', { name: 'backend1', imap_address: '127.0.0.1:1143', lmtp_address: '127.0.0.1:1024' });
-  await client.place('PutServer', { name: 'backend2', imap_address: '127.0.0.1:2143', lmtp_address: '127.0.0.1:2024' });
+  await client.putServer({ name: 'backend1', imap_address: '127.0.0.1:1143', lmtp_address: '127.0.0.1:1024' });
+  await client.putServer({ name: 'backend2', imap_address: '127.0.0.1:2143', lmtp_address: '127.0.0.1:2024' });
 });
 
 afterAll(async () => {
@@ -24,8 +25,8 @@ async function appliedRevision(): Promise<number> {
   return Number((await client.status())['applied_revision']);
 }
 
-async function get(name: string): Promise<Message> {
-  return (await client.mailbox('GetMailbox', { name }))['mailbox'] as Message;
+async function get(name: string): Promise<Mailbox__Output> {
+  return (await client.getMailbox({ name }))['mailbox']!;
 }
 
 describe('CreateMailbox', () => {
@@ -86,14 +87,14 @@ describe('CreateMailbox', () => {
       'ALREADY_EXISTS',
       /c5-id.*user\.c5/,
     );
-    await expectError(client.mailbox('GetMailbox', { name: 'user.c5x' }), 'NOT_FOUND');
+    await expectError(client.getMailbox({ name: 'user.c5x' }), 'NOT_FOUND');
   });
 
   it('generates a uniqueid when none is given', async () => {
     const response = await create(client, { name: 'user.c6', server: 'backend1' });
-    const uniqueid = String((response['mailbox'] as Message)['uniqueid']);
+    const uniqueid = String((response['mailbox']!)['uniqueid']);
     expect(uniqueid).toMatch(/^[a-z0-9]{24}$/);
-    expect((await client.mailbox('GetMailbox', { uniqueid }))['mailbox']).toMatchObject({ name: 'user.c6' });
+    expect((await client.getMailbox({ uniqueid }))['mailbox']).toMatchObject({ name: 'user.c6' });
     // Without a request id, a second create without uniqueid is not a retry: it would fork.
     await expectError(create(client, { name: 'user.c6', server: 'backend1' }), 'ALREADY_EXISTS', new RegExp(uniqueid));
   });
@@ -103,7 +104,7 @@ describe('CreateMailbox', () => {
     const before = await appliedRevision();
     const retry = await create(client, { name: 'user.c7', server: 'backend1' }, { request_id: 'req-c7' });
     expect(retry['outcome']).toBe('ALREADY_PRESENT');
-    expect((retry['mailbox'] as Message)['uniqueid']).toBe((first['mailbox'] as Message)['uniqueid']);
+    expect((retry['mailbox']!)['uniqueid']).toBe((first['mailbox']!)['uniqueid']);
     expect(await appliedRevision()).toBe(before);
     await expectError(create(client, { name: 'user.c7', server: 'backend1' }, { request_id: 'req-other' }), 'ALREADY_EXISTS');
   });
@@ -118,25 +119,25 @@ describe('two-phase create (reserve_only, ActivateMailbox)', () => {
     );
     expect(reserved['outcome']).toBe('CREATED');
     expect((await get('user.r1'))['state']).toBe('RESERVED');
-    const listed = await client.mailbox('ListMailboxes', { user: 'r1', pattern: '*' });
+    const listed = await client.listMailboxes({ user: 'r1', pattern: '*' });
     expect(listed['mailboxes']).toEqual([]);
     expect(await scanNames(client, { prefix: 'user.r1' })).toEqual([]);
     expect(await scanNames(client, { prefix: 'user.r1', include_reserved: true })).toEqual(['user.r1']);
     // The reservation holds the name against a fork.
     await expectError(create(client, { name: 'user.r1', uniqueid: 'r1-other', server: 'backend2' }), 'ALREADY_EXISTS', /r1-id/);
 
-    await expectError(client.mailbox('ActivateMailbox', { name: 'user.r1', uniqueid: 'wrong-id' }), 'ALREADY_EXISTS', /r1-id/);
-    const activated = await client.mailbox('ActivateMailbox', { name: 'user.r1', uniqueid: 'r1-id' });
-    expect((activated['mailbox'] as Message)['state']).toBe('ACTIVE');
+    await expectError(client.activateMailbox({ name: 'user.r1', uniqueid: 'wrong-id' }), 'ALREADY_EXISTS', /r1-id/);
+    const activated = await client.activateMailbox({ name: 'user.r1', uniqueid: 'r1-id' });
+    expect((activated['mailbox']!)['state']).toBe('ACTIVE');
     expect(Number(activated['revision'])).toBeGreaterThan(Number(reserved['revision']));
-    const after = await client.mailbox('ListMailboxes', { user: 'r1', pattern: '*' });
-    expect((after['mailboxes'] as Message[]).map((entry) => (entry['mailbox'] as Message)['name'])).toEqual(['user.r1']);
+    const after = await client.listMailboxes({ user: 'r1', pattern: '*' });
+    expect((after['mailboxes']).map((entry) => (entry['mailbox']!)['name'])).toEqual(['user.r1']);
   });
 
   it('replaces the ACL on activation when one is given', async () => {
     await create(client, { name: 'user.r2', uniqueid: 'r2-id', server: 'backend1', acl: [{ identifier: 'r2', rights: 'lr' }] }, { reserve_only: true });
-    const activated = await client.mailbox('ActivateMailbox', { name: 'user.r2', acl: [{ identifier: 'anyone', rights: 'rl' }] });
-    expect((activated['mailbox'] as Message)['acl']).toEqual([{ identifier: 'anyone', rights: 'lr' }]);
+    const activated = await client.activateMailbox({ name: 'user.r2', acl: [{ identifier: 'anyone', rights: 'rl' }] });
+    expect((activated['mailbox']!)['acl']).toEqual([{ identifier: 'anyone', rights: 'lr' }]);
     expect(await get('user.r2')).toMatchObject({ state: 'ACTIVE', acl: [{ identifier: 'anyone', rights: 'lr' }] });
   });
 
@@ -147,11 +148,11 @@ describe('two-phase create (reserve_only, ActivateMailbox)', () => {
       server: 'backend1',
       replicas: [{ server: 'backend2', partition: '' }, { server: 'backend1', partition: 'x' }],
     });
-    expect((response['mailbox'] as Message)['replicas']).toEqual([{ server: 'backend2', partition: 'default' }]);
+    expect((response['mailbox']!)['replicas']).toEqual([{ server: 'backend2', partition: 'default' }]);
   });
 
   it('answers NOT_FOUND when activating a name never reserved', async () => {
-    await expectError(client.mailbox('ActivateMailbox', { name: 'user.never-reserved' }), 'NOT_FOUND', /user\.never-reserved/);
+    await expectError(client.activateMailbox({ name: 'user.never-reserved' }), 'NOT_FOUND', /user\.never-reserved/);
   });
 });
 
@@ -163,7 +164,7 @@ describe('reservation expiry (a node started with a short hidden --reservation-t
   beforeAll(async () => {
     shortNode = await startServer(['--reservation-ttl-ms', String(ttlMs)]);
     short = shortNode.client();
-    await short.place('PutServer', { name: 'backend1' });
+    await short.putServer({ name: 'backend1' });
   });
 
   afterAll(async () => {
@@ -177,8 +178,8 @@ describe('reservation expiry (a node started with a short hidden --reservation-t
   it('refuses to activate a lapsed reservation, with NOT_FOUND saying it expired', async () => {
     await create(short, { name: 'user.lapsed', uniqueid: 'lapsed-id', server: 'backend1' }, { reserve_only: true });
     await waitPastTtl();
-    await expectError(short.mailbox('ActivateMailbox', { name: 'user.lapsed', uniqueid: 'lapsed-id' }), 'NOT_FOUND', /expired/);
-    expect((await short.mailbox('ListMailboxes', { user: 'lapsed', pattern: '*' }))['mailboxes']).toEqual([]);
+    await expectError(short.activateMailbox({ name: 'user.lapsed', uniqueid: 'lapsed-id' }), 'NOT_FOUND', /expired/);
+    expect((await short.listMailboxes({ user: 'lapsed', pattern: '*' }))['mailboxes']).toEqual([]);
   });
 
   it('frees the name and the uniqueid of a lapsed reservation for a new create', async () => {
@@ -187,16 +188,16 @@ describe('reservation expiry (a node started with a short hidden --reservation-t
     await waitPastTtl();
     const taken = await create(short, { name: 'user.freed', uniqueid: 'other-id', server: 'backend1' });
     expect(taken['outcome']).toBe('CREATED');
-    expect(((await short.mailbox('GetMailbox', { name: 'user.freed' }))['mailbox'] as Message)).toMatchObject({
+    expect(((await short.getMailbox({ name: 'user.freed' }))['mailbox']!)).toMatchObject({
       uniqueid: 'other-id',
       state: 'ACTIVE',
     });
-    await expectError(short.mailbox('GetMailbox', { uniqueid: 'freed-id' }), 'NOT_FOUND');
+    await expectError(short.getMailbox({ uniqueid: 'freed-id' }), 'NOT_FOUND');
   });
 
   it('keeps an activated reservation past the TTL', async () => {
     await create(short, { name: 'user.kept', uniqueid: 'kept-id', server: 'backend1' }, { reserve_only: true });
-    await short.mailbox('ActivateMailbox', { name: 'user.kept' });
+    await short.activateMailbox({ name: 'user.kept' });
     await waitPastTtl();
     await expectError(create(short, { name: 'user.kept', uniqueid: 'other-kept', server: 'backend1' }), 'ALREADY_EXISTS', /kept-id/);
   });

@@ -36,7 +36,7 @@ function serveUntilExit(args: string[]): Promise<{ code: number | null; stdout: 
 }
 
 async function serverNames(node: ServerProcess): Promise<string[]> {
-  const answer = (await node.client().place('ListServers', {})) as { servers: Array<{ server: { name: string } }> };
+  const answer = (await node.client().listServers({})) as { servers: Array<{ server: { name: string } }> };
   return answer.servers.map((entry) => entry.server.name);
 }
 
@@ -44,7 +44,7 @@ describe('a data directory has one serving node', () => {
   it('refuses a second node on the same directory, and takes over after the first is killed', async () => {
     const first = await startServer(['--node-id', 'first-node'], { dataDir });
     started.push(first);
-    await first.client().place('PutServer', { name: 'backend1', imap_address: '127.0.0.1:1143', lmtp_address: '127.0.0.1:1024' });
+    await first.client().putServer({ name: 'backend1', imap_address: '127.0.0.1:1143', lmtp_address: '127.0.0.1:1024' });
 
     const second = await serveUntilExit(['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--node-id', 'second-node']);
     expect(second.code).toBe(1);

@@ -3,8 +3,9 @@
  * DESIGN.md "Rules that matter" as a backend, a proxy and an operator see them.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClientError, type MbdirClient, type Message } from '../../src/client/client.js';
+import { ClientError, type MbdirClient } from '../../src/client/client.js';
 import { startServer, type ServerProcess } from '../helpers/server-process.js';
+import type { CreateMailboxRequest, CreateMailboxResponse__Output, Mailbox, Mailbox__Output, WatchEvent__Output } from '../../src/client/messages.js';
 
 let server: ServerProcess;
 let client: MbdirClient;
@@ -23,20 +24,20 @@ async function expectCode(promise: Promise<unknown>, code: string, text?: RegExp
   return clientError;
 }
 
-async function scanAll(): Promise<Message[]> {
-  const out: Message[] = [];
-  for await (const mailbox of client.stream('ScanMailboxes', {})) out.push(mailbox);
+async function scanAll(): Promise<Mailbox__Output[]> {
+  const out: Mailbox__Output[] = [];
+  for await (const mailbox of client.scanMailboxes({})) out.push(mailbox);
   return out;
 }
 
-const create = (mailbox: Message, extra: Message = {}): Promise<Message> =>
-  client.mailbox('CreateMailbox', { mailbox, ...extra });
+const create = (mailbox: Mailbox, extra: Omit<CreateMailboxRequest, 'mailbox'> = {}): Promise<CreateMailboxResponse__Output> =>
+  client.createMailbox({ mailbox, ...extra });
 
 beforeAll(async () => {
   server = await startServer();
   client = server.client();
-  await client.place('PutServer', { name: 'b1', imap_address: '127.0.0.1:1143', lmtp_address: '127.0.0.1:1024' });
-  await client.place('PutServer', { name: 'b2', imap_address: '127.0.0.1:2143', lmtp_address: '127.0.0.1:2024' });
+  await client.putServer({ name: 'b1', imap_address: '127.0.0.1:1143', lmtp_address: '127.0.0.1:1024' });
+  await client.putServer({ name: 'b2', imap_address: '127.0.0.1:2143', lmtp_address: '127.0.0.1:2024' });
 });
 
 afterAll(async () => {
@@ -52,51 +53,51 @@ describe('create', () => {
     expect(retry['revision']).toBe(first['revision']);
     const pair = await create({ name: 'user.carol', uniqueid: 'carol-1', server: 'b2' });
     expect(pair['outcome']).toBe('REPLICA_ADDED');
-    expect((pair['mailbox'] as Message)['replicas']).toEqual([{ server: 'b2', partition: 'default' }]);
+    expect((pair['mailbox']!)['replicas']).toEqual([{ server: 'b2', partition: 'default' }]);
     await expectCode(create({ name: 'user.carol', uniqueid: 'carol-2', server: 'b2' }), 'ALREADY_EXISTS', /carol-1 on server b1/);
     await expectCode(create({ name: 'user.carol2', uniqueid: 'carol-1', server: 'b1' }), 'ALREADY_EXISTS', /already registered as "user.carol"/);
-    const got = await client.mailbox('GetMailbox', { name: 'user.carol' });
-    expect((got['mailbox'] as Message)['uniqueid']).toBe('carol-1');
+    const got = await client.getMailbox({ name: 'user.carol' });
+    expect((got['mailbox']!)['uniqueid']).toBe('carol-1');
   });
 
   it('recognises a retried create by its request id even without a uniqueid', async () => {
     const first = await create({ name: 'shared.retry', server: 'b1' }, { request_id: 'req-42' });
     const again = await create({ name: 'shared.retry', server: 'b1' }, { request_id: 'req-42' });
     expect(again['outcome']).toBe('ALREADY_PRESENT');
-    expect((again['mailbox'] as Message)['uniqueid']).toBe((first['mailbox'] as Message)['uniqueid']);
-    expect(String((first['mailbox'] as Message)['uniqueid'])).toMatch(/^[a-z0-9]{24}$/);
+    expect((again['mailbox']!)['uniqueid']).toBe((first['mailbox']!)['uniqueid']);
+    expect(String((first['mailbox']!)['uniqueid'])).toMatch(/^[a-z0-9]{24}$/);
   });
 
   it('reserves invisibly, then activates', async () => {
     await create({ name: 'user.dave', uniqueid: 'dave-1', server: 'b2', acl: [{ identifier: 'dave', rights: 'lrs' }] }, { reserve_only: true });
-    const before = await client.mailbox('ListMailboxes', { user: 'dave', pattern: '*' });
+    const before = await client.listMailboxes({ user: 'dave', pattern: '*' });
     expect(before['mailboxes']).toEqual([]);
-    const activated = await client.mailbox('ActivateMailbox', { name: 'user.dave' });
-    expect((activated['mailbox'] as Message)['state']).toBe('ACTIVE');
-    const after = await client.mailbox('ListMailboxes', { user: 'dave', pattern: '*', min_revision: activated['revision'] });
-    expect((after['mailboxes'] as Message[]).map((entry) => (entry['mailbox'] as Message)['name'])).toEqual(['user.dave']);
+    const activated = await client.activateMailbox({ name: 'user.dave' });
+    expect((activated['mailbox']!)['state']).toBe('ACTIVE');
+    const after = await client.listMailboxes({ user: 'dave', pattern: '*', min_revision: activated['revision'] });
+    expect((after['mailboxes']).map((entry) => (entry['mailbox']!)['name'])).toEqual(['user.dave']);
   });
 });
 
 describe('placement', () => {
   it('places a new user on the business home server and sub-folders with the user', async () => {
-    await client.place('PutBusiness', { id: 'acme', home_server: 'b2' });
-    await client.place('SetUserBusiness', { user: 'erin', business: 'acme' });
+    await client.putBusiness({ id: 'acme', home_server: 'b2' });
+    await client.setUserBusiness({ user: 'erin', business: 'acme' });
     const root = await create({ name: 'user.erin' });
-    expect((root['mailbox'] as Message)['server']).toBe('b2');
+    expect((root['mailbox']!)['server']).toBe('b2');
     const sub = await create({ name: 'user.erin.Sent' });
-    expect((sub['mailbox'] as Message)['server']).toBe('b2');
-    const resolved = await client.place('ResolveUser', { user: 'erin' });
+    expect((sub['mailbox']!)['server']).toBe('b2');
+    const resolved = await client.resolveUser({ user: 'erin' });
     expect(resolved).toMatchObject({ server: 'b2', imap_address: '127.0.0.1:2143', lmtp_address: '127.0.0.1:2024', moving: false });
   });
 
   it('never places on a DRAINING server', async () => {
-    await client.place('PutServer', { name: 'b1', imap_address: '127.0.0.1:1143', state: 'DRAINING' });
+    await client.putServer({ name: 'b1', imap_address: '127.0.0.1:1143', state: 'DRAINING' });
     for (const user of ['fay', 'gus', 'hal']) {
       const created = await create({ name: `user.${user}` });
-      expect((created['mailbox'] as Message)['server']).toBe('b2');
+      expect((created['mailbox']!)['server']).toBe('b2');
     }
-    await client.place('PutServer', { name: 'b1', imap_address: '127.0.0.1:1143', lmtp_address: '127.0.0.1:1024', state: 'UP' });
+    await client.putServer({ name: 'b1', imap_address: '127.0.0.1:1143', lmtp_address: '127.0.0.1:1024', state: 'UP' });
   });
 });
 
@@ -105,13 +106,13 @@ describe('rename, ACL, LIST', () => {
     await create({ name: 'user.ivy', uniqueid: 'ivy-1', server: 'b1', acl: [{ identifier: 'ivy', rights: 'lrswipkxtecdan' }] });
     await create({ name: 'user.ivy.Work', uniqueid: 'ivy-2', server: 'b1' });
     await create({ name: 'user.ivy.Work.2026', uniqueid: 'ivy-3', server: 'b1' });
-    const renamed = await client.mailbox('RenameMailbox', { name: 'user.ivy', new_name: 'user.ivo' });
-    expect((renamed['mailboxes'] as Message[]).map((mailbox) => mailbox['name'])).toEqual(['user.ivo', 'user.ivo.Work', 'user.ivo.Work.2026']);
-    const moved = await client.mailbox('GetMailbox', { uniqueid: 'ivy-3' });
-    expect((moved['mailbox'] as Message)['name_history']).toEqual(['user.ivy.Work.2026']);
-    await expectCode(client.mailbox('GetMailbox', { name: 'user.ivy.Work' }), 'NOT_FOUND');
-    await expectCode(client.mailbox('RenameMailbox', { name: 'user.ivo', new_name: 'user.ivo.Work.x' }), 'INVALID_ARGUMENT', /own subtree/);
-    expect((await client.place('ResolveUser', { user: 'ivo' }))['server']).toBe('b1');
+    const renamed = await client.renameMailbox({ name: 'user.ivy', new_name: 'user.ivo' });
+    expect((renamed['mailboxes']).map((mailbox) => mailbox['name'])).toEqual(['user.ivo', 'user.ivo.Work', 'user.ivo.Work.2026']);
+    const moved = await client.getMailbox({ uniqueid: 'ivy-3' });
+    expect((moved['mailbox']!)['name_history']).toEqual(['user.ivy.Work.2026']);
+    await expectCode(client.getMailbox({ name: 'user.ivy.Work' }), 'NOT_FOUND');
+    await expectCode(client.renameMailbox({ name: 'user.ivo', new_name: 'user.ivo.Work.x' }), 'INVALID_ARGUMENT', /own subtree/);
+    expect((await client.resolveUser({ user: 'ivo' }))['server']).toBe('b1');
   });
 
   it('lists what the user may see: own, shared, groups and anyone, minus negative rights', async () => {
@@ -119,28 +120,28 @@ describe('rename, ACL, LIST', () => {
     await create({ name: 'user.jo.Inbox2', uniqueid: 'jo-2', server: 'b1', acl: [{ identifier: 'jo', rights: 'lrs' }] });
     await create({ name: 'user.kim', uniqueid: 'kim-1', server: 'b1', acl: [{ identifier: 'kim', rights: 'lrswipkxtecdan' }] });
     await create({ name: 'user.kim.Shared', uniqueid: 'kim-2', server: 'b1', acl: [{ identifier: 'kim', rights: 'lrswipkxtecdan' }] });
-    await client.mailbox('SetAcl', { name: 'user.kim.Shared', identifier: 'jo', rights: 'lr' });
+    await client.setAcl({ name: 'user.kim.Shared', identifier: 'jo', rights: 'lr' });
     await create({ name: 'shared.team', uniqueid: 'team-1', server: 'b1', acl: [{ identifier: 'group:staff', rights: 'lrs' }] });
     await create({ name: 'shared.public', uniqueid: 'pub-1', server: 'b1', acl: [{ identifier: 'anyone', rights: 'lr' }, { identifier: '-jo', rights: 'l' }] });
-    const listed = await client.mailbox('ListMailboxes', { user: 'jo', groups: ['group:staff'], pattern: '*' });
-    const names = (listed['mailboxes'] as Message[]).map((entry) => (entry['mailbox'] as Message)['name']);
+    const listed = await client.listMailboxes({ user: 'jo', groups: ['group:staff'], pattern: '*' });
+    const names = (listed['mailboxes']).map((entry) => (entry['mailbox']!)['name']);
     expect(names).toContain('shared.team');
     expect(names).toContain('user.kim.Shared');
     expect(names).toContain('user.jo');
     expect(names).not.toContain('shared.public');
     expect(names).not.toContain('user.kim');
-    const percent = await client.mailbox('ListMailboxes', { user: 'jo', groups: ['group:staff'], pattern: '%' });
-    expect((percent['mailboxes'] as Message[]).map((entry) => (entry['mailbox'] as Message)['name'])).toEqual([]);
-    const own = await client.mailbox('ListMailboxes', { user: 'jo', reference: 'user.jo.', pattern: '%' });
-    expect((own['mailboxes'] as Message[]).map((entry) => (entry['mailbox'] as Message)['name'])).toEqual(['user.jo.Inbox2']);
-    const root = (listed['mailboxes'] as Message[]).find((entry) => (entry['mailbox'] as Message)['name'] === 'user.jo');
+    const percent = await client.listMailboxes({ user: 'jo', groups: ['group:staff'], pattern: '%' });
+    expect((percent['mailboxes']).map((entry) => (entry['mailbox']!)['name'])).toEqual([]);
+    const own = await client.listMailboxes({ user: 'jo', reference: 'user.jo.', pattern: '%' });
+    expect((own['mailboxes']).map((entry) => (entry['mailbox']!)['name'])).toEqual(['user.jo.Inbox2']);
+    const root = (listed['mailboxes']).find((entry) => (entry['mailbox']!)['name'] === 'user.jo');
     expect(root?.['has_children']).toBe(true);
   });
 
   it('deletes, and a DELETE of an unknown name is an error the server survives', async () => {
     await create({ name: 'shared.gone', uniqueid: 'gone-1', server: 'b1' });
-    await client.mailbox('DeleteMailbox', { name: 'shared.gone' });
-    await expectCode(client.mailbox('DeleteMailbox', { name: 'shared.gone' }), 'NOT_FOUND', /shared.gone/);
+    await client.deleteMailbox({ name: 'shared.gone' });
+    await expectCode(client.deleteMailbox({ name: 'shared.gone' }), 'NOT_FOUND', /shared.gone/);
     expect((await client.status())['engine']).toBe('standalone');
   });
 });
@@ -154,10 +155,10 @@ describe('bad input', () => {
     await expectCode(create({ name: 'user..a', server: 'b1' }), 'INVALID_ARGUMENT', /empty hierarchy segment/);
     await expectCode(create({ name: 'user.ok', uniqueid: 'bad id!', server: 'b1' }), 'INVALID_ARGUMENT', /uniqueid/);
     await expectCode(create({ name: 'user.ok', server: 'b1', acl: [{ identifier: 'ok', rights: 'lrz' }] }), 'INVALID_ARGUMENT', /"z"/);
-    await expectCode(client.mailbox('SetAcl', { name: 'user.nobody', identifier: 'x', rights: 'l' }), 'NOT_FOUND');
+    await expectCode(client.setAcl({ name: 'user.nobody', identifier: 'x', rights: 'l' }), 'NOT_FOUND');
     const max = await create({ name: `user.${'y'.repeat(485)}`, uniqueid: 'max-name', server: 'b1' });
     expect(max['outcome']).toBe('CREATED');
-    await client.mailbox('DeleteMailbox', { name: `user.${'y'.repeat(485)}` });
+    await client.deleteMailbox({ name: `user.${'y'.repeat(485)}` });
     const after = await scanAll();
     expect(after.map((mailbox) => [mailbox['name'], mailbox['uniqueid'], mailbox['revision']])).toEqual(
       before.map((mailbox) => [mailbox['name'], mailbox['uniqueid'], mailbox['revision']]),
@@ -168,15 +169,15 @@ describe('bad input', () => {
 describe('watch and read-your-writes', () => {
   it('streams a snapshot, then live changes in revision order, and resumes from a revision', async () => {
     const abort = new AbortController();
-    const events: Message[] = [];
+    const events: WatchEvent__Output[] = [];
     const stream = (async () => {
-      for await (const event of client.stream('Watch', { from_revision: 0, prefixes: ['user.lee'] }, abort.signal)) {
+      for await (const event of client.watch({ from_revision: 0, prefixes: ['user.lee'] }, abort.signal)) {
         events.push(event);
         if (events.filter((item) => item['type'] === 'DELETE').length === 1) abort.abort();
       }
     })();
     await create({ name: 'user.lee', uniqueid: 'lee-1', server: 'b1' });
-    await client.mailbox('RenameMailbox', { name: 'user.lee', new_name: 'user.leo' });
+    await client.renameMailbox({ name: 'user.lee', new_name: 'user.leo' });
     await stream;
     const types = events.map((event) => event['type']);
     expect(types[0]).toBe('SNAPSHOT_END');
@@ -189,7 +190,7 @@ describe('watch and read-your-writes', () => {
   it('waits for min_revision and gives up at the deadline', async () => {
     const status = await client.status();
     const future = Number(status['applied_revision']) + 1000;
-    await expectCode(client.mailbox('GetMailbox', { name: 'user.carol', min_revision: future }, 500), 'DEADLINE_EXCEEDED');
-    expect((await client.mailbox('GetMailbox', { name: 'user.carol' }))['mailbox']).toBeTruthy();
+    await expectCode(client.getMailbox({ name: 'user.carol', min_revision: future }, 500), 'DEADLINE_EXCEEDED');
+    expect((await client.getMailbox({ name: 'user.carol' }))['mailbox']).toBeTruthy();
   });
 });

@@ -5,7 +5,7 @@
 // Cyrus sort-key order the dump itself was written in.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MbdirClient, Message } from '../../src/client/client.js';
+import type { MbdirClient } from '../../src/client/client.js';
 import { parseDumpLine } from '../../src/model/cyrus-dump.js';
 import { compareNames } from '../../src/model/names.js';
 import type { MailboxRecord } from '../../src/model/records.js';
@@ -28,7 +28,7 @@ beforeAll(async () => {
   }
   node = await startServer();
   client = node.client();
-  await client.place('PutServer', { name: 'backend1' });
+  await client.putServer({ name: 'backend1' });
   for (const mailbox of live) {
     const response = await create(client, { ...mailboxToWire(mailbox), server: 'backend1' });
     expect(response['outcome'], mailbox.name).toBe('CREATED');
@@ -54,7 +54,7 @@ describe('the Cyrus 3.6 backend dump', () => {
     expect(scanned).toHaveLength(live.length);
     const byName = new Map(scanned.map((mailbox) => [String(mailbox['name']), mailbox]));
     for (const mailbox of live) {
-      const stored = byName.get(mailbox.name) as Message;
+      const stored = byName.get(mailbox.name)!;
       expect(stored, mailbox.name).toBeDefined();
       expect(stored['uniqueid'], mailbox.name).toBe(mailbox.uniqueid);
       expect(aclAsSets(stored['acl']), mailbox.name).toEqual(aclSetsOf(mailbox));
@@ -71,7 +71,7 @@ describe('the Cyrus 3.6 backend dump', () => {
   });
 
   it('keeps negative rights entries (erin: -frank)', async () => {
-    const archive = (await client.mailbox('GetMailbox', { name: 'user.erin.Archive' }))['mailbox'] as Message;
+    const archive = (await client.getMailbox({ name: 'user.erin.Archive' }))['mailbox']!;
     expect(aclAsSets(archive['acl'])).toMatchObject({ '-frank': 'r' });
   });
 
@@ -82,8 +82,8 @@ describe('the Cyrus 3.6 backend dump', () => {
   });
 
   it('lists what a Cyrus user would see: own folders and folders shared with them', async () => {
-    const response = await client.mailbox('ListMailboxes', { user: 'judy', pattern: '*' });
-    const names = (response['mailboxes'] as Message[]).map((entry) => String((entry['mailbox'] as Message)['name']));
+    const response = await client.listMailboxes({ user: 'judy', pattern: '*' });
+    const names = (response['mailboxes']).map((entry) => String((entry['mailbox']!)['name']));
     expect(names).toContain('user.judy');
     expect(names).toContain('user.erin.Projects');
     expect(names).toContain('shared.support');

@@ -11,10 +11,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ClientError, MbdirClient, type Message } from '../../src/client/client.js';
+import { ClientError, MbdirClient } from '../../src/client/client.js';
 import { limits } from '../../src/model/limits.js';
 import { MupdateClient, mupdatePort } from '../helpers/mupdate-client.js';
 import { startServer, type ServerProcess } from '../helpers/server-process.js';
+import type { LookupStreamResponse__Output } from '../../src/client/messages.js';
 
 const writersCount = 4;
 const followersCount = 3;
@@ -64,13 +65,13 @@ function writer(id: number, acked: Acked[], keepGoing: () => boolean): Promise<v
       for (let attempt = 0; ; attempt += 1) {
         const client = current.client;
         try {
-          const answer = await client.mailbox('CreateMailbox', { mailbox: { name, server: 'backend1' }, request_id: name }, 2000);
+          const answer = await client.createMailbox({ mailbox: { name, server: 'backend1' }, request_id: name }, 2000);
           acked.push({ name, revision: Number(answer['revision']) });
           break;
         } catch (error) {
           // An attempt whose answer was lost did commit: the name is taken, at its revision.
           if (error instanceof ClientError && error.codeName === 'ALREADY_EXISTS') {
-            const held = await client.mailbox('GetMailbox', { name });
+            const held = await client.getMailbox({ name });
             acked.push({ name, revision: Number(held['revision']) });
             break;
           }
@@ -98,7 +99,7 @@ function follower(from: number): Follower {
     let fromRevision = from;
     for (let attempt = 0; ; attempt += 1) {
       try {
-        for await (const event of current.client.stream('Watch', { from_revision: fromRevision }, abort.signal)) {
+        for await (const event of current.client.watch({ from_revision: fromRevision }, abort.signal)) {
           if (event['type'] === 'PUT') revisions.push(Number(event['revision']));
         }
         if (abort.signal.aborted) return;
@@ -161,7 +162,7 @@ function watchHealth(endpoint: string): Promise<number[]> {
 describe('graceful restart under load', () => {
   it('loses no acknowledged write and resumes every Watch without a gap', async () => {
     const first = await start();
-    await current.client.place('PutServer', { name: 'backend1' });
+    await current.client.putServer({ name: 'backend1' });
     const startRevision = Number((await current.client.status())['applied_revision']);
 
     const followers = Array.from({ length: followersCount }, () => follower(startRevision));
@@ -176,9 +177,9 @@ describe('graceful restart under load', () => {
     // A proxy's open LookupStream: answered until the stop, then ended so the stop need not wait for it.
     const lookups = current.client.lookupStream();
     const lookupEnd = new Promise<grpc.ServiceError>((resolve) => lookups.on('error', resolve));
-    const answered = new Promise<Message>((resolve) => lookups.once('data', resolve));
+    const answered = new Promise<LookupStreamResponse__Output>((resolve) => lookups.once('data', resolve));
     lookups.write({ name: 'user.w0.f0' });
-    expect(((await answered)['results'] as Message[])[0]).toMatchObject({ found: true });
+    expect((await answered).results[0]).toMatchObject({ found: true });
     const stoppedAt = Date.now();
     const exitCode = await first.stop('SIGTERM');
     const stopMs = Date.now() - stoppedAt;
@@ -206,8 +207,8 @@ describe('graceful restart under load', () => {
     await Promise.all(followers.map((one) => one.done));
 
     // Every acknowledged write is on the restarted node, at the revision it was acknowledged with.
-    const found = await current.client.mailbox('LookupMailboxes', { names: acked.map((write) => write.name) });
-    const revisions = (found['results'] as Message[]).map((result) => Number((result['mailbox'] as Message | null)?.['revision'] ?? -1));
+    const found = await current.client.lookupMailboxes({ names: acked.map((write) => write.name) });
+    const revisions = found.results.map((result) => result.mailbox?.revision ?? -1);
     expect(revisions).toEqual(acked.map((write) => write.revision));
 
     // Each follower was told where to resume, resumed, and saw every revision once, in order.

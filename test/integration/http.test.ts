@@ -20,12 +20,12 @@ beforeAll(async () => {
   node = await startServer(['--http-listen', '127.0.0.1:0', '--log-level', 'info']);
   client = node.client();
   http = node.servingAddress('HTTP');
-  await client.place('PutServer', { name: 'b1', imap_address: '127.0.0.1:1143', pop3_address: '127.0.0.1:1110', lmtp_address: '127.0.0.1:1024' });
-  await client.place('PutServer', { name: 'b6', imap_address: '[::1]:6143' });
-  await client.place('PutServer', { name: 'down', imap_address: '127.0.0.1:2143', state: 'DOWN' });
-  await client.mailbox('CreateMailbox', { mailbox: { name: 'user.alice', server: 'b1' } });
-  await client.mailbox('CreateMailbox', { mailbox: { name: 'example.com!user.bob', server: 'b6' } });
-  await client.mailbox('CreateMailbox', { mailbox: { name: 'user.dan', server: 'b1' } });
+  await client.putServer({ name: 'b1', imap_address: '127.0.0.1:1143', pop3_address: '127.0.0.1:1110', lmtp_address: '127.0.0.1:1024' });
+  await client.putServer({ name: 'b6', imap_address: '[::1]:6143' });
+  await client.putServer({ name: 'down', imap_address: '127.0.0.1:2143', state: 'DOWN' });
+  await client.createMailbox({ mailbox: { name: 'user.alice', server: 'b1' } });
+  await client.createMailbox({ mailbox: { name: 'example.com!user.bob', server: 'b6' } });
+  await client.createMailbox({ mailbox: { name: 'user.dan', server: 'b1' } });
 });
 
 afterAll(async () => {
@@ -108,9 +108,9 @@ describe('/auth on the wire', () => {
   });
 
   it('tells a user on a DOWN server to retry', async () => {
-    await client.place('PutServer', { name: 'down', imap_address: '127.0.0.1:2143', state: 'UP' });
-    await client.mailbox('CreateMailbox', { mailbox: { name: 'user.erin', server: 'down' } });
-    await client.place('PutServer', { name: 'down', imap_address: '127.0.0.1:2143', state: 'DOWN' });
+    await client.putServer({ name: 'down', imap_address: '127.0.0.1:2143', state: 'UP' });
+    await client.createMailbox({ mailbox: { name: 'user.erin', server: 'down' } });
+    await client.putServer({ name: 'down', imap_address: '127.0.0.1:2143', state: 'DOWN' });
     expect(headBlock(await raw(nginxRequest('erin', 'x'))).lines[0]).toBe('Auth-Status: [UNAVAILABLE] Mailbox temporarily unavailable, try again shortly');
     expect((await getJson('/v1/resolve?user=erin')).body).toMatchObject({ server: 'down', server_state: 'DOWN', availability: 'server-down' });
   });
@@ -134,9 +134,9 @@ describe('/v1/resolve', () => {
   });
 
   it('shows a move under way, and the same pop3 address ResolveUser gives over gRPC', async () => {
-    await client.place('MarkUserMoving', { user: 'dan', from_server: 'b1', to_server: 'b6' });
+    await client.markUserMoving({ user: 'dan', from_server: 'b1', to_server: 'b6' });
     expect((await getJson('/v1/resolve?user=dan')).body).toMatchObject({ moving: true, moving_to: 'b6', availability: 'moving' });
-    expect(await client.place('ResolveUser', { user: 'dan' })).toMatchObject({ pop3_address: '127.0.0.1:1110', moving: true });
+    expect(await client.resolveUser({ user: 'dan' })).toMatchObject({ pop3_address: '127.0.0.1:1110', moving: true });
   });
 
   it('answers 404 for an unknown user, 400 for bad input, each with a JSON error', async () => {

@@ -2,9 +2,10 @@
 // ACL visibility (user, groups, anyone, negative rights), shared folders of
 // other users, my_rights, has_children, pagination and domain users.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MbdirClient, Message } from '../../src/client/client.js';
+import type { MbdirClient } from '../../src/client/client.js';
 import { startServer, type ServerProcess } from '../helpers/server-process.js';
 import { create } from '../helpers/integration.js';
+import type { ListMailboxesRequest, ListedMailbox__Output } from '../../src/client/messages.js';
 
 let node: ServerProcess;
 let client: MbdirClient;
@@ -33,7 +34,7 @@ const fixtures: Array<[string, Record<string, string>]> = [
 beforeAll(async () => {
   node = await startServer();
   client = node.client();
-  await client.place('PutServer', { name: 'backend1' });
+  await client.putServer({ name: 'backend1' });
   for (const [name, acl] of fixtures) {
     const entries = Object.entries(acl).map(([identifier, rights]) => ({ identifier, rights }));
     await create(client, { name, server: 'backend1', acl: entries });
@@ -44,14 +45,14 @@ afterAll(async () => {
   await node?.stop();
 });
 
-async function list(request: Message): Promise<Message[]> {
-  const response = await client.mailbox('ListMailboxes', request);
+async function list(request: ListMailboxesRequest): Promise<ListedMailbox__Output[]> {
+  const response = await client.listMailboxes(request);
   expect(response['next_page_token']).toBe('');
-  return response['mailboxes'] as Message[];
+  return response['mailboxes'];
 }
 
-async function listNames(request: Message): Promise<string[]> {
-  return (await list(request)).map((entry) => String((entry['mailbox'] as Message)['name']));
+async function listNames(request: ListMailboxesRequest): Promise<string[]> {
+  return (await list(request)).map((entry) => String((entry['mailbox']!)['name']));
 }
 
 describe('ListMailboxes', () => {
@@ -108,29 +109,29 @@ describe('ListMailboxes', () => {
       acl: [{ identifier: 'anyone', rights: 'l' }, { identifier: 'carol', rights: 'lr' }, { identifier: 'group:ops', rights: 'ls' }],
     });
     const entries = await list({ user: 'carol', groups: ['group:ops'], pattern: 'team.*' });
-    expect(entries.map((entry) => [(entry['mailbox'] as Message)['name'], entry['my_rights']])).toEqual([['team.twice', 'lrs']]);
+    expect(entries.map((entry) => [(entry['mailbox']!)['name'], entry['my_rights']])).toEqual([['team.twice', 'lrs']]);
   });
 
   it('sees at once a group or anyone mailbox shared, unshared, renamed and deleted (nothing stale is kept between LISTs)', async () => {
     const names = (): Promise<string[]> => listNames({ user: 'dave', groups: ['group:cache'], pattern: 'cache.*' });
     await create(client, { name: 'cache.team', server: 'backend1', acl: [{ identifier: 'group:cache', rights: 'lr' }] });
     expect(await names()).toEqual(['cache.team']);
-    await client.mailbox('SetAcl', { name: 'cache.team', identifier: 'group:cache', rights: '' });
+    await client.setAcl({ name: 'cache.team', identifier: 'group:cache', rights: '' });
     expect(await names()).toEqual([]);
-    await client.mailbox('SetAcl', { name: 'cache.team', identifier: 'group:cache', rights: 'lr' });
+    await client.setAcl({ name: 'cache.team', identifier: 'group:cache', rights: 'lr' });
     expect(await names()).toEqual(['cache.team']);
-    await client.mailbox('RenameMailbox', { name: 'cache.team', new_name: 'cache.renamed' });
+    await client.renameMailbox({ name: 'cache.team', new_name: 'cache.renamed' });
     expect(await names()).toEqual(['cache.renamed']);
     await create(client, { name: 'cache.public', server: 'backend1', acl: [{ identifier: 'anyone', rights: 'l' }] });
     expect(await names()).toEqual(['cache.public', 'cache.renamed']);
-    await client.mailbox('DeleteMailbox', { name: 'cache.renamed' });
-    await client.mailbox('SetAcl', { name: 'cache.public', identifier: 'anyone', rights: '' });
+    await client.deleteMailbox({ name: 'cache.renamed' });
+    await client.setAcl({ name: 'cache.public', identifier: 'anyone', rights: '' });
     expect(await names()).toEqual([]);
   });
 
   it('answers my_rights and has_children', async () => {
     const entries = await list({ user: 'alice', pattern: '*' });
-    const byName = new Map(entries.map((entry) => [String((entry['mailbox'] as Message)['name']), entry]));
+    const byName = new Map(entries.map((entry) => [String((entry['mailbox']!)['name']), entry]));
     expect(byName.get('user.alice')?.['my_rights']).toBe(all);
     expect(byName.get('user.bob.Projects')?.['my_rights']).toBe('lr');
     expect(byName.get('shared.support')?.['my_rights']).toBe('lrs');
@@ -144,18 +145,18 @@ describe('ListMailboxes', () => {
   it("keeps a shared mailbox's has_children current as children come, go, move and get renamed", async () => {
     const hasChildren = async (): Promise<unknown> => {
       const entries = await list({ user: 'erin', groups: ['group:kids'], pattern: 'kids.*' });
-      return entries.find((entry) => (entry['mailbox'] as Message)['name'] === 'kids.parent')?.['has_children'];
+      return entries.find((entry) => (entry['mailbox']!)['name'] === 'kids.parent')?.['has_children'];
     };
     await create(client, { name: 'kids.parent', server: 'backend1', acl: [{ identifier: 'group:kids', rights: 'lr' }] });
     expect(await hasChildren()).toBe(false);
     // A child erin cannot see still makes the parent \HasChildren, as in Cyrus.
     await create(client, { name: 'kids.parent.hidden', server: 'backend1', acl: [] });
     expect(await hasChildren()).toBe(true);
-    await client.mailbox('RenameMailbox', { name: 'kids.parent.hidden', new_name: 'kids.elsewhere' });
+    await client.renameMailbox({ name: 'kids.parent.hidden', new_name: 'kids.elsewhere' });
     expect(await hasChildren()).toBe(false);
-    await client.mailbox('RenameMailbox', { name: 'kids.elsewhere', new_name: 'kids.parent.back' });
+    await client.renameMailbox({ name: 'kids.elsewhere', new_name: 'kids.parent.back' });
     expect(await hasChildren()).toBe(true);
-    await client.mailbox('DeleteMailbox', { name: 'kids.parent.back' });
+    await client.deleteMailbox({ name: 'kids.parent.back' });
     expect(await hasChildren()).toBe(false);
   });
 
@@ -165,8 +166,8 @@ describe('ListMailboxes', () => {
     let token = '';
     let pages = 0;
     do {
-      const response = await client.mailbox('ListMailboxes', { user: 'alice', pattern: '*', page_size: 3, page_token: token });
-      const names = (response['mailboxes'] as Message[]).map((entry) => String((entry['mailbox'] as Message)['name']));
+      const response = await client.listMailboxes({ user: 'alice', pattern: '*', page_size: 3, page_token: token });
+      const names = (response['mailboxes']).map((entry) => String((entry['mailbox']!)['name']));
       expect(names.length).toBeLessThanOrEqual(3);
       paged.push(...names);
       token = String(response['next_page_token']);
@@ -190,7 +191,7 @@ describe('ListMailboxes', () => {
 
   it('answers the revision it read at and honours min_revision already reached', async () => {
     const status = await client.status();
-    const response = await client.mailbox('ListMailboxes', {
+    const response = await client.listMailboxes({
       user: 'alice',
       pattern: 'user.alice',
       min_revision: status['applied_revision'],

@@ -15,7 +15,7 @@ import { dovecotDictProtocol } from '../../src/server/dovecot-dict/passdb.js';
 import { FramedServer } from '../../src/server/framed-server.js';
 import { NodeMetrics } from '../../src/server/metrics/node-metrics.js';
 import { socketmapProtocol } from '../../src/server/socketmap/maps.js';
-import { encodeNetstring } from '../../src/server/socketmap/netstring.js';
+import { encodeNetstring } from '../../src/model/netstring.js';
 import { Store } from '../../src/store/store.js';
 
 /** Sends `bytes` on a new connection and resolves with everything read until the peer closes or `expected` bytes came. */

@@ -50,7 +50,7 @@ const clients: MupdateClient[] = [];
 
 beforeAll(async () => {
   node = await startServer(['--mupdate-listen', '127.0.0.1:0']);
-  await node.client().place('PutServer', { name: 'backend1' });
+  await node.client().putServer({ name: 'backend1' });
 });
 
 afterAll(async () => {

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MbdirClient, Message } from '../../src/client/client.js';
+import type { MbdirClient } from '../../src/client/client.js';
 import { literal, MupdateClient, mupdatePort, plain } from '../helpers/mupdate-client.js';
 import { runCli, startServer, type ServerProcess } from '../helpers/server-process.js';
 
@@ -49,9 +49,9 @@ beforeAll(async () => {
   node = await startServer(['--tokens', tokenFile, '--mupdate-listen', '127.0.0.1:0']);
   port = mupdatePort(node);
   admin = node.client(tokens['ops']);
-  await admin.place('PutServer', { name: 'backend1' });
-  await admin.place('PutServer', { name: 'backend2' });
-  await admin.place('PutServer', { name: 'backend3', replica_partner: 'backend1' });
+  await admin.putServer({ name: 'backend1' });
+  await admin.putServer({ name: 'backend2' });
+  await admin.putServer({ name: 'backend3', replica_partner: 'backend1' });
 });
 
 afterAll(async () => {
@@ -140,7 +140,7 @@ describe('MUPDATE commands', () => {
     expect(await be1.command('X3', 'DEACTIVATE "user.xfer" "backend2!p2"')).toMatch(/^X3 NO "mailbox not currently active.*"\r\n$/);
     const be2 = await as('be2');
     expect(await be2.command('X4', `ACTIVATE "user.xfer" "backend2!p2" "${'xfer\tlrs\t'}"`)).toBe('X4 OK "done"\r\n');
-    const record = (await admin.mailbox('GetMailbox', { name: 'user.xfer' }))['mailbox'] as Message;
+    const record = (await admin.getMailbox({ name: 'user.xfer' }))['mailbox']!;
     expect([record['server'], record['partition'], record['state']]).toEqual(['backend2', 'p2', 'ACTIVE']);
   });
 
@@ -172,7 +172,7 @@ describe('MUPDATE commands', () => {
     await be1.command('X0', `ACTIVATE "user.pair" "backend1!default" "${'pair\tlrs\t'}"`);
     expect(await be3.command('X1', 'RESERVE "user.pair" "backend3!r3"')).toBe('X1 OK "done"\r\n');
     expect(await be3.command('X2', `ACTIVATE "user.pair" "backend3!r3" "${'pair\tlrs\t'}"`)).toBe('X2 OK "done"\r\n');
-    const record = (await admin.mailbox('GetMailbox', { name: 'user.pair' }))['mailbox'] as Message;
+    const record = (await admin.getMailbox({ name: 'user.pair' }))['mailbox']!;
     expect(record['server']).toBe('backend1');
     expect(record['replicas']).toEqual([{ server: 'backend3', partition: 'r3' }]);
     expect(await be3.command('X3', 'FIND "user.pair"')).toContain('backend3!r3');
@@ -180,7 +180,7 @@ describe('MUPDATE commands', () => {
     expect(await be3.command('X5', 'LIST "backend3!"')).toBe('X5 MAILBOX {9+}\r\nuser.pair {11+}\r\nbackend3!r3 {9+}\r\npair\tlrs\t\r\nX5 OK "list complete"\r\n');
     // The replica's DELETE removes only the replica.
     expect(await be3.command('X6', 'DELETE "user.pair"')).toBe('X6 OK "done"\r\n');
-    const after = (await admin.mailbox('GetMailbox', { name: 'user.pair' }))['mailbox'] as Message;
+    const after = (await admin.getMailbox({ name: 'user.pair' }))['mailbox']!;
     expect([after['server'], after['replicas']]).toEqual(['backend1', []]);
   });
 
@@ -188,20 +188,20 @@ describe('MUPDATE commands', () => {
     const be1 = await as('be1');
     await be1.command('X0', `ACTIVATE "user.gen" "backend1!default" "${'gen\tlrs\t'}"`);
     await be1.command('X1', `ACTIVATE "user.gen2" "backend1!default" "${'gen2\tlrs\t'}"`);
-    const made = (await admin.mailbox('GetMailbox', { name: 'user.gen' }))['mailbox'] as Message;
+    const made = (await admin.getMailbox({ name: 'user.gen' }))['mailbox']!;
     expect(made['uniqueid_generated']).toBe(true);
     const backend = node.client(tokens['be1']);
-    const created = await backend.mailbox('CreateMailbox', { mailbox: { name: 'user.gen', uniqueid: 'real-uid-gen', server: 'backend1' } });
+    const created = await backend.createMailbox({ mailbox: { name: 'user.gen', uniqueid: 'real-uid-gen', server: 'backend1' } });
     expect(created['outcome']).toBe('ALREADY_PRESENT');
-    const adopted = (await admin.mailbox('GetMailbox', { name: 'user.gen' }))['mailbox'] as Message;
+    const adopted = (await admin.getMailbox({ name: 'user.gen' }))['mailbox']!;
     expect([adopted['uniqueid'], adopted['uniqueid_generated'], adopted['acl']]).toEqual(['real-uid-gen', false, [{ identifier: 'gen', rights: 'lrs' }]]);
     // A different server bringing an id is still a conflict (no fork).
-    await expect(admin.mailbox('CreateMailbox', { mailbox: { name: 'user.gen2', uniqueid: 'other-uid', server: 'backend2' } })).rejects.toThrow(/already|held/);
-    const listed = await admin.mailbox('GetMailbox', { name: 'user.gen2' });
-    expect((listed['mailbox'] as Message)['uniqueid_generated']).toBe(true);
+    await expect(admin.createMailbox({ mailbox: { name: 'user.gen2', uniqueid: 'other-uid', server: 'backend2' } })).rejects.toThrow(/already|held/);
+    const listed = await admin.getMailbox({ name: 'user.gen2' });
+    expect((listed['mailbox']!)['uniqueid_generated']).toBe(true);
 
     // SyncServer (what ctl_mboxlist -m would carry) from the holding server adopts too: reported updated, not a conflict.
-    await admin.place('PutServer', { name: 'backend4' });
+    await admin.putServer({ name: 'backend4' });
     const ops = await as('ops');
     await ops.command('X2', `ACTIVATE "user.gen4" "backend4!default" "${'gen4\tlrs\t'}"`);
     const entry = {
@@ -212,7 +212,7 @@ describe('MUPDATE commands', () => {
     const report = await admin.syncServer('backend4', false, [[entry]]);
     expect(report['updated_count']).toBe(1);
     expect(report['conflicting_count']).toBe(0);
-    const synced = (await admin.mailbox('GetMailbox', { name: 'user.gen4' }))['mailbox'] as Message;
+    const synced = (await admin.getMailbox({ name: 'user.gen4' }))['mailbox']!;
     expect([synced['uniqueid'], synced['uniqueid_generated'], synced['uidvalidity']]).toEqual(['real-uid-gen4', false, 7]);
   });
 });

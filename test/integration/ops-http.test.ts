@@ -9,7 +9,8 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as grpc from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
-import type { MbdirClient, Message } from '../../src/client/client.js';
+import type { MbdirClient } from '../../src/client/client.js';
+import type { Message } from '../helpers/message.js';
 import { EtcdCluster } from '../helpers/etcd-cluster.js';
 import { registerServers } from '../helpers/integration.js';
 import { literal, MupdateClient, mupdatePort } from '../helpers/mupdate-client.js';
@@ -43,12 +44,12 @@ describe('/metrics under load', () => {
     const http = node.servingAddress('HTTP');
     const writers = Array.from({ length: 4 }, async (_unused, writer) => {
       for (let index = 0; index < 50; index += 1) {
-        await client.mailbox('CreateMailbox', { mailbox: { name: `user.w${writer}x${index}`, server: writer % 2 === 0 ? 'b1' : 'b2' } });
+        await client.createMailbox({ mailbox: { name: `user.w${writer}x${index}`, server: writer % 2 === 0 ? 'b1' : 'b2' } });
       }
     });
     const readers = Array.from({ length: 2 }, async () => {
       for (let index = 0; index < 100; index += 1) {
-        await client.mailbox('GetMailbox', { name: 'user.nobody' }).catch(() => undefined);
+        await client.getMailbox({ name: 'user.nobody' }).catch(() => undefined);
       }
     });
     const backend = await MupdateClient.login(mupdatePort(node));

@@ -8,9 +8,11 @@ import * as protoLoader from '@grpc/proto-loader';
 import { service as healthService } from 'grpc-health-check';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MbdirClient, Message } from '../../src/client/client.js';
+import type { MbdirClient } from '../../src/client/client.js';
+import type { Message } from '../helpers/message.js';
 import { startServer, type ServerProcess } from '../helpers/server-process.js';
 import { create, expectError, scanAll } from '../helpers/integration.js';
+import type { ServerLoad__Output } from '../../src/client/messages.js';
 
 let node: ServerProcess;
 let client: MbdirClient;
@@ -25,25 +27,25 @@ afterAll(async () => {
 });
 
 async function serverOf(name: string): Promise<string> {
-  return String(((await client.mailbox('GetMailbox', { name }))['mailbox'] as Message)['server']);
+  return String(((await client.getMailbox({ name }))['mailbox']!)['server']);
 }
 
-async function loads(): Promise<Map<string, Message>> {
-  const response = await client.place('ListServers', {});
-  return new Map((response['servers'] as Message[]).map((load) => [String((load['server'] as Message)['name']), load]));
+async function loads(): Promise<Map<string, ServerLoad__Output>> {
+  const response = await client.listServers({});
+  return new Map((response['servers']).map((load) => [String((load['server']!)['name']), load]));
 }
 
 describe('create-on-server placement', () => {
   it('refuses with FAILED_PRECONDITION while no server is UP', async () => {
     await expectError(create(client, { name: 'user.early' }), 'FAILED_PRECONDITION', /no UP server/);
-    await client.place('PutServer', { name: 'p3', state: 'DRAINING', imap_address: '127.0.0.1:3143' });
-    await client.place('PutServer', { name: 'p4', state: 'DOWN' });
+    await client.putServer({ name: 'p3', state: 'DRAINING', imap_address: '127.0.0.1:3143' });
+    await client.putServer({ name: 'p4', state: 'DOWN' });
     await expectError(create(client, { name: 'user.early' }), 'FAILED_PRECONDITION', /user\.early/);
   });
 
   it('places new users on the least-loaded UP server by users per weight', async () => {
-    await client.place('PutServer', { name: 'p1', weight: 1, imap_address: '127.0.0.1:1143', lmtp_address: '127.0.0.1:1024' });
-    await client.place('PutServer', { name: 'p2', weight: 3, imap_address: '127.0.0.1:2143', lmtp_address: '[::1]:2024' });
+    await client.putServer({ name: 'p1', weight: 1, imap_address: '127.0.0.1:1143', lmtp_address: '127.0.0.1:1024' });
+    await client.putServer({ name: 'p2', weight: 3, imap_address: '127.0.0.1:2143', lmtp_address: '[::1]:2024' });
     for (let index = 1; index <= 8; index += 1) await create(client, { name: `user.u${index}` });
     const byServer = await loads();
     expect(byServer.get('p1')?.['users']).toBe(2);
@@ -62,13 +64,13 @@ describe('create-on-server placement', () => {
   });
 
   it("places a new user on their business's home server, but never on a DRAINING one", async () => {
-    await client.place('PutBusiness', { id: 'acme', home_server: 'p1' });
-    await client.place('SetUserBusiness', { user: 'acmeuser', business: 'acme' });
+    await client.putBusiness({ id: 'acme', home_server: 'p1' });
+    await client.setUserBusiness({ user: 'acmeuser', business: 'acme' });
     await create(client, { name: 'user.acmeuser' });
     expect(await serverOf('user.acmeuser')).toBe('p1');
 
-    await client.place('PutBusiness', { id: 'leaving', home_server: 'p3' });
-    await client.place('SetUserBusiness', { user: 'leaver', business: 'leaving' });
+    await client.putBusiness({ id: 'leaving', home_server: 'p3' });
+    await client.setUserBusiness({ user: 'leaver', business: 'leaving' });
     await create(client, { name: 'user.leaver' });
     expect(['p1', 'p2']).toContain(await serverOf('user.leaver'));
   });
@@ -85,20 +87,20 @@ describe('create-on-server for shared folders and domain users', () => {
     await create(client, { name: 'example.com!user.dora', server: 'p2' });
     await create(client, { name: 'example.com!user.dora.Sent' });
     expect(await serverOf('example.com!user.dora.Sent')).toBe('p2');
-    expect(await client.place('ResolveUser', { user: 'dora@example.com' })).toMatchObject({ server: 'p2', lmtp_address: '[::1]:2024' });
-    await expectError(client.place('ResolveUser', { user: 'dora' }), 'NOT_FOUND');
+    expect(await client.resolveUser({ user: 'dora@example.com' })).toMatchObject({ server: 'p2', lmtp_address: '[::1]:2024' });
+    await expectError(client.resolveUser({ user: 'dora' }), 'NOT_FOUND');
   });
 });
 
 describe('servers, businesses, users', () => {
   it('refuses a business whose home server is unknown, and a user of an unknown business', async () => {
-    await expectError(client.place('PutBusiness', { id: 'ghost', home_server: 'nowhere' }), 'FAILED_PRECONDITION', /"nowhere" is not a registered server.*mbdir server-put/);
-    await expectError(client.place('SetUserBusiness', { user: 'u1', business: 'ghost' }), 'NOT_FOUND', /ghost/);
+    await expectError(client.putBusiness({ id: 'ghost', home_server: 'nowhere' }), 'FAILED_PRECONDITION', /"nowhere" is not a registered server.*mbdir server-put/);
+    await expectError(client.setUserBusiness({ user: 'u1', business: 'ghost' }), 'NOT_FOUND', /ghost/);
   });
 
   it('resolves a user to server and addresses, NOT_FOUND for an unknown user', async () => {
     await create(client, { name: 'user.resolved', server: 'p1' });
-    const resolved = await client.place('ResolveUser', { user: 'resolved' });
+    const resolved = await client.resolveUser({ user: 'resolved' });
     expect(resolved).toMatchObject({
       user: 'resolved',
       server: 'p1',
@@ -107,18 +109,18 @@ describe('servers, businesses, users', () => {
       lmtp_address: '127.0.0.1:1024',
       moving: false,
     });
-    await expectError(client.place('ResolveUser', { user: 'nobody-here' }), 'NOT_FOUND', /nobody-here/);
+    await expectError(client.resolveUser({ user: 'nobody-here' }), 'NOT_FOUND', /nobody-here/);
   });
 });
 
 describe('rebalance plan and moves', () => {
   it('plans users away from their business home and off DRAINING servers', async () => {
-    await client.place('PutBusiness', { id: 'blue', home_server: 'p1' });
+    await client.putBusiness({ id: 'blue', home_server: 'p1' });
     await create(client, { name: 'user.misplaced', server: 'p2' });
-    await client.place('SetUserBusiness', { user: 'misplaced', business: 'blue' });
+    await client.setUserBusiness({ user: 'misplaced', business: 'blue' });
     await create(client, { name: 'user.drained', server: 'p3' });
-    const plan = await client.place('PlanRebalance', {});
-    const moves = new Map((plan['moves'] as Message[]).map((move) => [String(move['user']), move]));
+    const plan = await client.planRebalance({});
+    const moves = new Map((plan['moves']).map((move) => [String(move['user']), move]));
     expect(moves.get('misplaced')).toMatchObject({ from_server: 'p2', to_server: 'p1', reason: 'business-home', business: 'blue' });
     expect(moves.get('drained')).toMatchObject({ from_server: 'p3', reason: 'draining' });
     expect(['p1', 'p2']).toContain(moves.get('drained')?.['to_server']);
@@ -131,24 +133,24 @@ describe('rebalance plan and moves', () => {
     await create(client, { name: 'user.mover.Sent' });
     const before = await scanAll(client);
     await expectError(
-      client.place('MoveUser', { user: 'mover', from_server: 'p1', to_server: 'p2' }),
+      client.moveUser({ user: 'mover', from_server: 'p1', to_server: 'p2' }),
       'FAILED_PRECONDITION',
       /mover.*p1/,
     );
-    await expectError(client.place('MoveUser', { user: 'mover', from_server: 'p2', to_server: 'p4' }), 'FAILED_PRECONDITION', /DOWN/);
+    await expectError(client.moveUser({ user: 'mover', from_server: 'p2', to_server: 'p4' }), 'FAILED_PRECONDITION', /DOWN/);
     expect(await scanAll(client)).toEqual(before);
   });
 
   it('marks a user moving, then moves the whole hierarchy and clears the mark', async () => {
-    const marked = await client.place('MarkUserMoving', { user: 'mover', from_server: 'p2', to_server: 'p1' });
+    const marked = await client.markUserMoving({ user: 'mover', from_server: 'p2', to_server: 'p1' });
     expect(Number(marked['hierarchy_mailboxes'])).toBe(2);
-    expect(await client.place('ResolveUser', { user: 'mover' })).toMatchObject({ server: 'p2', moving: true, moving_to: 'p1' });
-    const moved = await client.place('MoveUser', { user: 'mover', from_server: 'p2', to_server: 'p1' });
-    expect((moved['mailboxes'] as Message[]).map((mailbox) => [mailbox['name'], mailbox['server']])).toEqual([
+    expect(await client.resolveUser({ user: 'mover' })).toMatchObject({ server: 'p2', moving: true, moving_to: 'p1' });
+    const moved = await client.moveUser({ user: 'mover', from_server: 'p2', to_server: 'p1' });
+    expect((moved['mailboxes']).map((mailbox) => [mailbox['name'], mailbox['server']])).toEqual([
       ['user.mover', 'p1'],
       ['user.mover.Sent', 'p1'],
     ]);
-    const resolved = await client.place('ResolveUser', { user: 'mover', min_revision: moved['revision'] });
+    const resolved = await client.resolveUser({ user: 'mover', min_revision: moved['revision'] });
     expect(resolved).toMatchObject({ server: 'p1', imap_address: '127.0.0.1:1143', moving: false });
     expect(await serverOf('user.mover.Sent')).toBe('p1');
   });

@@ -4,7 +4,8 @@
 // does not; the same for a domain user (`alice@example.com`), negative entries
 // follow too, and other identifiers and other mailboxes keep theirs.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MbdirClient, Message } from '../../src/client/client.js';
+import type { MbdirClient } from '../../src/client/client.js';
+import type { Message } from '../helpers/message.js';
 import { aclAsSets, create } from '../helpers/integration.js';
 import { runCli, startServer, type ServerProcess } from '../helpers/server-process.js';
 
@@ -15,7 +16,7 @@ const all = 'lrswipkxtecdan';
 beforeAll(async () => {
   node = await startServer();
   client = node.client();
-  await client.place('PutServer', { name: 'backend1', imap_address: '127.0.0.1:1143', lmtp_address: '127.0.0.1:1024' });
+  await client.putServer({ name: 'backend1', imap_address: '127.0.0.1:1143', lmtp_address: '127.0.0.1:1024' });
 });
 
 afterAll(async () => {
@@ -35,7 +36,7 @@ async function rightsListed(user: string): Promise<string[]> {
 }
 
 async function aclOf(name: string): Promise<Record<string, string>> {
-  return aclAsSets(((await client.mailbox('GetMailbox', { name }))['mailbox'] as Message)['acl']);
+  return aclAsSets(((await client.getMailbox({ name }))['mailbox']!)['acl']);
 }
 
 const entries = (acl: Record<string, string>): Message[] => Object.entries(acl).map(([identifier, rights]) => ({ identifier, rights }));
@@ -65,7 +66,7 @@ describe('renaming a user renames their ACL identifier', () => {
   it('a domain user: example.com!user.carol -> example.com!user.caro renames carol@example.com only', async () => {
     await create(client, { name: 'example.com!user.carol', server: 'backend1', acl: entries({ 'carol@example.com': all, carol: 'lr' }) });
     await create(client, { name: 'example.com!user.carol.Work', server: 'backend1', acl: entries({ 'carol@example.com': all }) });
-    await client.mailbox('RenameMailbox', { name: 'example.com!user.carol', new_name: 'example.com!user.caro' });
+    await client.renameMailbox({ name: 'example.com!user.carol', new_name: 'example.com!user.caro' });
     expect(await listed('caro@example.com')).toEqual(['example.com!user.caro', 'example.com!user.caro.Work']);
     expect(await listed('carol@example.com')).toEqual([]);
     // `carol` without a domain is another user: her entry stays.
@@ -75,7 +76,7 @@ describe('renaming a user renames their ACL identifier', () => {
   it('a sub-folder renamed within a user, or a shared folder, changes no identifier', async () => {
     await create(client, { name: 'user.dan', server: 'backend1', acl: entries({ dan: all }) });
     await create(client, { name: 'user.dan.Old', server: 'backend1', acl: entries({ dan: all }) });
-    await client.mailbox('RenameMailbox', { name: 'user.dan.Old', new_name: 'user.dan.New' });
+    await client.renameMailbox({ name: 'user.dan.Old', new_name: 'user.dan.New' });
     expect(await aclOf('user.dan.New')).toEqual({ dan: [...all].sort().join('') });
   });
 });

@@ -8,17 +8,19 @@ import * as protoLoader from '@grpc/proto-loader';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClientError, type MbdirClient, type Message } from '../../src/client/client.js';
+import { ClientError, type MbdirClient } from '../../src/client/client.js';
+import type { Message } from '../helpers/message.js';
 import { startServer, type ServerProcess } from '../helpers/server-process.js';
+import type { LookupResult__Output, LookupStreamResponse__Output, Mailbox__Output, ScanMailboxesRequest } from '../../src/client/messages.js';
 
 let server: ServerProcess;
 let client: MbdirClient;
 
-const names = (mailboxes: unknown): unknown[] => (mailboxes as Message[]).map((mailbox) => mailbox['name']);
+const names = (mailboxes: readonly Mailbox__Output[]): string[] => mailboxes.map((mailbox) => mailbox.name);
 
-async function collect(method: 'ScanMailboxes', request: Message): Promise<Message[]> {
-  const out: Message[] = [];
-  for await (const item of client.stream(method, request)) out.push(item);
+async function scan(request: ScanMailboxesRequest): Promise<Mailbox__Output[]> {
+  const out: Mailbox__Output[] = [];
+  for await (const item of client.scanMailboxes(request)) out.push(item);
   return out;
 }
 
@@ -33,7 +35,7 @@ beforeAll(async () => {
   server = await startServer();
   client = server.client();
   for (const name of ['s1', 's2', 's3']) {
-    await client.place('PutServer', { name, imap_address: `127.0.0.${name.slice(1)}:143`, lmtp_address: `127.0.0.${name.slice(1)}:24` });
+    await client.putServer({ name, imap_address: `127.0.0.${name.slice(1)}:143`, lmtp_address: `127.0.0.${name.slice(1)}:24` });
   }
   const mailboxes = [
     ['user.amy', 'amy-1', 's1'],
@@ -42,10 +44,10 @@ beforeAll(async () => {
     ['example.com!user.cat', 'cat-1', 's1'],
     ['shared.news', 'news-1', 's3'],
   ];
-  for (const [name, uniqueid, location] of mailboxes) {
-    await client.mailbox('CreateMailbox', { mailbox: { name, uniqueid, server: location, acl: [{ identifier: 'anyone', rights: 'lr' }] } });
+  for (const [name = '', uniqueid = '', location = ''] of mailboxes) {
+    await client.createMailbox({ mailbox: { name, uniqueid, server: location, acl: [{ identifier: 'anyone', rights: 'lr' }] } });
   }
-  await client.mailbox('CreateMailbox', { mailbox: { name: 'user.ben', uniqueid: 'ben-1', server: 's3' } });
+  await client.createMailbox({ mailbox: { name: 'user.ben', uniqueid: 'ben-1', server: 's3' } });
 });
 
 afterAll(async () => {
@@ -54,8 +56,8 @@ afterAll(async () => {
 
 describe('lookups and scans', () => {
   it('looks names up in order, found or not', async () => {
-    const response = await client.mailbox('LookupMailboxes', { names: ['user.ben', 'user.nobody', 'user.amy'] });
-    const results = response['results'] as Message[];
+    const response = await client.lookupMailboxes({ names: ['user.ben', 'user.nobody', 'user.amy'] });
+    const results = response['results'];
     expect(results.map((result) => [result['name'], result['found']])).toEqual([
       ['user.ben', true],
       ['user.nobody', false],
@@ -65,9 +67,9 @@ describe('lookups and scans', () => {
 
   it('streams lookups in order', async () => {
     const stream = client.lookupStream();
-    const answers: Message[] = [];
+    const answers: LookupResult__Output[] = [];
     const done = new Promise<void>((resolve, reject) => {
-      stream.on('data', (message: Message) => answers.push(...(message['results'] as Message[])));
+      stream.on('data', (message: LookupStreamResponse__Output) => answers.push(...message.results));
       stream.on('end', resolve);
       stream.on('error', reject);
     });
@@ -82,20 +84,20 @@ describe('lookups and scans', () => {
   });
 
   it('scans in Cyrus order, by server (replicas included) and by prefix', async () => {
-    expect(names(await collect('ScanMailboxes', {}))).toEqual([
+    expect(names(await scan({}))).toEqual([
       'example.com!user.cat',
       'shared.news',
       'user.amy',
       'user.amy.Sent',
       'user.ben',
     ]);
-    expect(names(await collect('ScanMailboxes', { server: 's3' }))).toEqual(['shared.news', 'user.ben']);
-    expect(names(await collect('ScanMailboxes', { prefix: 'user.amy' }))).toEqual(['user.amy', 'user.amy.Sent']);
+    expect(names(await scan({ server: 's3' }))).toEqual(['shared.news', 'user.ben']);
+    expect(names(await scan({ prefix: 'user.amy' }))).toEqual(['user.amy', 'user.amy.Sent']);
   });
 
   it('shows a domain user only their domain', async () => {
-    const listed = await client.mailbox('ListMailboxes', { user: 'cat@example.com', pattern: '*' });
-    expect((listed['mailboxes'] as Message[]).map((entry) => (entry['mailbox'] as Message)['name'])).toEqual(['example.com!user.cat']);
+    const listed = await client.listMailboxes({ user: 'cat@example.com', pattern: '*' });
+    expect((listed['mailboxes']).map((entry) => (entry['mailbox']!)['name'])).toEqual(['example.com!user.cat']);
   });
 });
 
@@ -109,26 +111,26 @@ describe('SyncServer', () => {
     const dry = await client.syncServer('s1', true, [list as never]);
     expect(dry).toMatchObject({ applied: false, added_count: 1, removed_count: 2, conflicting_count: 1, unchanged: 1 });
     expect(names(dry['removed'])).toEqual(['example.com!user.cat', 'user.amy.Sent']);
-    expect(String((dry['conflicting'] as Message[])[0]?.['reason'])).toMatch(/ben-1 on server s2/);
-    expect(await codeOf(client.mailbox('GetMailbox', { name: 'user.amy.Drafts' }))).toBe('NOT_FOUND');
+    expect(String((dry['conflicting'])[0]?.['reason'])).toMatch(/ben-1 on server s2/);
+    expect(await codeOf(client.getMailbox({ name: 'user.amy.Drafts' }))).toBe('NOT_FOUND');
     const applied = await client.syncServer('s1', false, [list as never]);
     expect(applied).toMatchObject({ applied: true, added_count: 1, removed_count: 2, conflicting_count: 1 });
-    expect(names(await collect('ScanMailboxes', { server: 's1' }))).toEqual(['user.amy', 'user.amy.Drafts']);
-    expect(((await client.mailbox('GetMailbox', { name: 'user.ben' }))['mailbox'] as Message)['uniqueid']).toBe('ben-1');
+    expect(names(await scan({ server: 's1' }))).toEqual(['user.amy', 'user.amy.Drafts']);
+    expect(((await client.getMailbox({ name: 'user.ben' }))['mailbox']!)['uniqueid']).toBe('ben-1');
   });
 });
 
 describe('rebalance primitives', () => {
   it('plans misplaced users, marks a move, refuses a wrong guard and commits a right one', async () => {
-    await client.place('PutBusiness', { id: 'globex', home_server: 's2' });
-    await client.place('SetUserBusiness', { user: 'amy', business: 'globex' });
-    const plan = await client.place('PlanRebalance', {});
+    await client.putBusiness({ id: 'globex', home_server: 's2' });
+    await client.setUserBusiness({ user: 'amy', business: 'globex' });
+    const plan = await client.planRebalance({});
     expect(plan['moves']).toEqual([expect.objectContaining({ user: 'amy', from_server: 's1', to_server: 's2', reason: 'business-home' })]);
-    const mark = await client.place('MarkUserMoving', { user: 'amy', from_server: 's1', to_server: 's2' });
-    expect((await client.place('ResolveUser', { user: 'amy' }))['moving']).toBe(true);
-    expect(await codeOf(client.place('MoveUser', { user: 'amy', from_server: 's3', to_server: 's2' }))).toBe('FAILED_PRECONDITION');
-    await client.mailbox('CreateMailbox', { mailbox: { name: 'user.amy.New', uniqueid: 'amy-4', server: 's1' } });
-    const stale = client.place('MoveUser', {
+    const mark = await client.markUserMoving({ user: 'amy', from_server: 's1', to_server: 's2' });
+    expect((await client.resolveUser({ user: 'amy' }))['moving']).toBe(true);
+    expect(await codeOf(client.moveUser({ user: 'amy', from_server: 's3', to_server: 's2' }))).toBe('FAILED_PRECONDITION');
+    await client.createMailbox({ mailbox: { name: 'user.amy.New', uniqueid: 'amy-4', server: 's1' } });
+    const stale = client.moveUser({
       user: 'amy',
       from_server: 's1',
       to_server: 's2',
@@ -136,20 +138,20 @@ describe('rebalance primitives', () => {
       expect_mailboxes: mark['hierarchy_mailboxes'],
     });
     expect(await codeOf(stale)).toBe('ALREADY_EXISTS');
-    const moved = await client.place('MoveUser', { user: 'amy', from_server: 's1', to_server: 's2' });
-    expect((moved['mailboxes'] as Message[]).every((mailbox) => mailbox['server'] === 's2')).toBe(true);
-    const resolved = await client.place('ResolveUser', { user: 'amy' });
+    const moved = await client.moveUser({ user: 'amy', from_server: 's1', to_server: 's2' });
+    expect((moved['mailboxes']).every((mailbox) => mailbox['server'] === 's2')).toBe(true);
+    const resolved = await client.resolveUser({ user: 'amy' });
     expect(resolved).toMatchObject({ server: 's2', moving: false, imap_address: '127.0.0.2:143' });
-    expect((await client.place('PlanRebalance', {}))['total']).toBe(0);
+    expect((await client.planRebalance({}))['total']).toBe(0);
   });
 
   it('plans a DRAINING server empty, to the least-loaded UP server', async () => {
-    await client.mailbox('CreateMailbox', { mailbox: { name: 'user.dan', uniqueid: 'dan-1', server: 's3' } });
-    await client.place('PutServer', { name: 's3', imap_address: '127.0.0.3:143', state: 'DRAINING' });
-    const plan = await client.place('PlanRebalance', {});
+    await client.createMailbox({ mailbox: { name: 'user.dan', uniqueid: 'dan-1', server: 's3' } });
+    await client.putServer({ name: 's3', imap_address: '127.0.0.3:143', state: 'DRAINING' });
+    const plan = await client.planRebalance({});
     expect(plan['moves']).toEqual([expect.objectContaining({ user: 'dan', from_server: 's3', to_server: 's1', reason: 'draining' })]);
-    const servers = await client.place('ListServers', {});
-    const loads = Object.fromEntries((servers['servers'] as Message[]).map((load) => [(load['server'] as Message)['name'], load['users']]));
+    const servers = await client.listServers({});
+    const loads = Object.fromEntries((servers['servers']).map((load) => [(load['server']!)['name'], load['users']]));
     expect(loads).toEqual({ s1: 0, s2: 2, s3: 1 });
   });
 });

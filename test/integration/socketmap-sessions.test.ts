@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EtcdCluster } from '../helpers/etcd-cluster.js';
 import { runCli, startServer, type ServerProcess } from '../helpers/server-process.js';
-import { encodeNetstring, NetstringParser } from '../../src/server/socketmap/netstring.js';
+import { encodeNetstring, NetstringParser } from '../../src/model/netstring.js';
 
 /** A socketmap client on one connection: sends netstrings, collects reply payloads. */
 class SocketmapClient {
@@ -60,8 +60,8 @@ async function stderrShows(server: ServerProcess, pattern: RegExp): Promise<stri
 
 async function seed(server: ServerProcess): Promise<void> {
   const client = server.client();
-  await client.place('PutServer', { name: 'b1', imap_address: '10.0.0.1:143', lmtp_address: '10.0.0.1:24' });
-  await client.mailbox('CreateMailbox', { mailbox: { name: 'user.alice', server: 'b1' } });
+  await client.putServer({ name: 'b1', imap_address: '10.0.0.1:143', lmtp_address: '10.0.0.1:24' });
+  await client.createMailbox({ mailbox: { name: 'user.alice', server: 'b1' } });
 }
 
 describe('socketmap sessions (engine standalone)', () => {
@@ -195,11 +195,11 @@ describe('socketmap with engine etcd', () => {
       const grpc = server.client();
       client.send('transport dave');
       await client.waitFor(1);
-      await grpc.mailbox('CreateMailbox', { mailbox: { name: 'user.dave', server: 'b1' } });
+      await grpc.createMailbox({ mailbox: { name: 'user.dave', server: 'b1' } });
       client.send('transport dave');
       await client.waitFor(2);
-      await grpc.place('PutServer', { name: 'b2', imap_address: '10.0.0.2:143', lmtp_address: '10.0.0.2:24' });
-      await grpc.place('MarkUserMoving', { user: 'dave', from_server: 'b1', to_server: 'b2' });
+      await grpc.putServer({ name: 'b2', imap_address: '10.0.0.2:143', lmtp_address: '10.0.0.2:24' });
+      await grpc.markUserMoving({ user: 'dave', from_server: 'b1', to_server: 'b2' });
       client.send('transport dave');
       expect(await client.waitFor(3)).toEqual([
         'NOTFOUND ',

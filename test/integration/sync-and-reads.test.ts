@@ -3,11 +3,13 @@
 // ScanMailboxes in Cyrus sort-key order with --server and --prefix.
 import type * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MbdirClient, Message } from '../../src/client/client.js';
+import type { MbdirClient } from '../../src/client/client.js';
+import type { Message } from '../helpers/message.js';
 import { limits } from '../../src/model/limits.js';
 import { compareNames } from '../../src/model/names.js';
 import { startServer, type ServerProcess } from '../helpers/server-process.js';
 import { create, expectError, scanAll, scanNames } from '../helpers/integration.js';
+import type { LookupResult__Output, LookupStreamResponse__Output, Mailbox__Output } from '../../src/client/messages.js';
 
 let node: ServerProcess;
 let client: MbdirClient;
@@ -15,7 +17,7 @@ let client: MbdirClient;
 beforeAll(async () => {
   node = await startServer();
   client = node.client();
-  for (const name of ['sync1', 'sync2', 'scan1', 'scan2']) await client.place('PutServer', { name });
+  for (const name of ['sync1', 'sync2', 'scan1', 'scan2']) await client.putServer({ name });
 });
 
 afterAll(async () => {
@@ -26,12 +28,12 @@ function entry(name: string, uniqueid: string, acl: Record<string, string> = {})
   return { name, uniqueid, acl: Object.entries(acl).map(([identifier, rights]) => ({ identifier, rights })) };
 }
 
-const names = (mailboxes: unknown): string[] => (mailboxes as Message[]).map((mailbox) => String(mailbox['name'])).sort();
+const names = (mailboxes: readonly Mailbox__Output[]): string[] => mailboxes.map((mailbox) => mailbox.name).sort();
 
 describe('SyncServer', () => {
   beforeAll(async () => {
     await create(client, entry('user.s1', 's1', { s1: 'lrs' }), {});
-    await client.mailbox('DeleteMailbox', { name: 'user.s1' });
+    await client.deleteMailbox({ name: 'user.s1' });
     for (const [name, uniqueid] of [['user.s1', 's1'], ['user.s2', 's2'], ['user.s3', 's3']] as const) {
       await create(client, { ...entry(name, uniqueid, { [name.slice(5)]: 'lrs' }), server: 'sync1' });
     }
@@ -54,8 +56,8 @@ describe('SyncServer', () => {
     expect(names(report['added'])).toEqual(['user.s4']);
     expect(names(report['updated'])).toEqual(['user.s2']);
     expect(names(report['removed'])).toEqual(['user.s3']);
-    expect((report['conflicting'] as Message[]).map((conflict) => (conflict['mailbox'] as Message)['name'])).toEqual(['user.s5']);
-    expect((report['conflicting'] as Message[])[0]?.['reason']).toMatch(/s5-held.*sync2|sync2.*s5-held/);
+    expect((report['conflicting']).map((conflict) => (conflict['mailbox']!)['name'])).toEqual(['user.s5']);
+    expect((report['conflicting'])[0]?.['reason']).toMatch(/s5-held.*sync2|sync2.*s5-held/);
     expect(report).toMatchObject({ unchanged: 1, added_count: 1, updated_count: 1, removed_count: 1, conflicting_count: 1 });
     expect(await scanAll(client)).toEqual(before);
     expect((await client.status())['applied_revision']).toBe(revisionBefore);
@@ -66,11 +68,11 @@ describe('SyncServer', () => {
     expect(report['applied']).toBe(true);
     expect(report).toMatchObject({ added_count: 1, updated_count: 1, removed_count: 1, conflicting_count: 1, unchanged: 1 });
     expect(await scanNames(client, { server: 'sync1' })).toEqual(['user.s1', 'user.s2', 'user.s4']);
-    const s2 = (await client.mailbox('GetMailbox', { name: 'user.s2' }))['mailbox'] as Message;
+    const s2 = (await client.getMailbox({ name: 'user.s2' }))['mailbox']!;
     expect(s2['acl']).toEqual([{ identifier: 's2', rights: 'lrsw' }]);
     expect(Number(s2['revision'])).toBeLessThanOrEqual(Number(report['revision']));
-    await expectError(client.mailbox('GetMailbox', { name: 'user.s3' }), 'NOT_FOUND');
-    expect(((await client.mailbox('GetMailbox', { name: 'user.s5' }))['mailbox'] as Message)['uniqueid']).toBe('s5-held');
+    await expectError(client.getMailbox({ name: 'user.s3' }), 'NOT_FOUND');
+    expect(((await client.getMailbox({ name: 'user.s5' }))['mailbox']!)['uniqueid']).toBe('s5-held');
 
     const again = await client.syncServer('sync1', false, [backendList] as never);
     expect(again).toMatchObject({ added_count: 0, updated_count: 0, removed_count: 0, conflicting_count: 1, unchanged: 3 });
@@ -79,7 +81,7 @@ describe('SyncServer', () => {
   it('records a mailbox another server lists under the same uniqueid as a replica', async () => {
     const report = await client.syncServer('sync2', false, [[entry('user.s5', 's5-held'), entry('user.s1', 's1', { s1: 'lrs' })]] as never);
     expect(names(report['added'])).toEqual(['user.s1']);
-    const s1 = (await client.mailbox('GetMailbox', { name: 'user.s1' }))['mailbox'] as Message;
+    const s1 = (await client.getMailbox({ name: 'user.s1' }))['mailbox']!;
     expect(s1['server']).toBe('sync1');
     expect(s1['replicas']).toEqual([{ server: 'sync2', partition: 'default' }]);
     expect(await scanNames(client, { server: 'sync2' })).toEqual(['user.s1', 'user.s5']);
@@ -92,9 +94,9 @@ describe('SyncServer renames', () => {
     await create(client, { ...entry('user.sr.Sent', 'sr-sent'), server: 'scan2' });
     const report = await client.syncServer('scan2', false, [[entry('user.sr2', 'sr-id'), entry('user.sr2.Sent', 'sr-sent')]] as never);
     expect(report).toMatchObject({ added_count: 0, updated_count: 2, removed_count: 0, conflicting_count: 0 });
-    const renamed = (await client.mailbox('GetMailbox', { uniqueid: 'sr-sent' }))['mailbox'] as Message;
+    const renamed = (await client.getMailbox({ uniqueid: 'sr-sent' }))['mailbox']!;
     expect(renamed).toMatchObject({ name: 'user.sr2.Sent', name_history: ['user.sr.Sent'] });
-    await expectError(client.mailbox('GetMailbox', { name: 'user.sr' }), 'NOT_FOUND');
+    await expectError(client.getMailbox({ name: 'user.sr' }), 'NOT_FOUND');
     // Clean up: scan2 lists nothing, so its mailboxes go.
     const emptied = await client.syncServer('scan2', false, [] as never);
     expect(emptied['removed_count']).toBe(2);
@@ -118,31 +120,31 @@ describe('reads', () => {
   });
 
   it('gets a mailbox by name and by uniqueid', async () => {
-    const byName = await client.mailbox('GetMailbox', { name: 'user.ann.Sent' });
-    const byId = await client.mailbox('GetMailbox', { uniqueid: 'ann-sent' });
+    const byName = await client.getMailbox({ name: 'user.ann.Sent' });
+    const byId = await client.getMailbox({ uniqueid: 'ann-sent' });
     expect(byId['mailbox']).toEqual(byName['mailbox']);
     expect(byName['mailbox']).toMatchObject({ name: 'user.ann.Sent', server: 'scan1', replicas: [{ server: 'scan2', partition: 'default' }] });
-    await expectError(client.mailbox('GetMailbox', { uniqueid: 'no-such-id' }), 'NOT_FOUND', /no-such-id/);
-    await expectError(client.mailbox('GetMailbox', { name: 'user.no-such' }), 'NOT_FOUND', /user\.no-such/);
+    await expectError(client.getMailbox({ uniqueid: 'no-such-id' }), 'NOT_FOUND', /no-such-id/);
+    await expectError(client.getMailbox({ name: 'user.no-such' }), 'NOT_FOUND', /user\.no-such/);
   });
 
   it('looks up several names, found or not, in request order', async () => {
-    const response = await client.mailbox('LookupMailboxes', { names: ['user.anna', 'user.nobody', 'user.ann'] });
-    const results = response['results'] as Message[];
+    const response = await client.lookupMailboxes({ names: ['user.anna', 'user.nobody', 'user.ann'] });
+    const results = response['results'];
     expect(results.map((result) => [result['name'], result['found']])).toEqual([
       ['user.anna', true],
       ['user.nobody', false],
       ['user.ann', true],
     ]);
-    expect((results[2]?.['mailbox'] as Message)['uniqueid']).toBe('ann');
+    expect(results[2]?.mailbox?.uniqueid).toBe('ann');
     expect(results[1]?.['mailbox']).toBeNull();
   });
 
   it('answers LookupStream requests in order', async () => {
     const stream = client.lookupStream();
-    const results: Message[] = [];
+    const results: LookupResult__Output[] = [];
     const done = new Promise<void>((resolve, reject) => {
-      stream.on('data', (message: Message) => results.push(...(message['results'] as Message[])));
+      stream.on('data', (message: LookupStreamResponse__Output) => results.push(...message.results));
       stream.on('status', () => resolve());
       stream.on('error', reject);
     });
@@ -160,9 +162,9 @@ describe('reads', () => {
 
   it('answers batched LookupStream messages one response each, in order, and refuses name with names', async () => {
     const stream = client.lookupStream();
-    const responses: Message[] = [];
+    const responses: LookupStreamResponse__Output[] = [];
     const done = new Promise<grpc.ServiceError>((resolve) => {
-      stream.on('data', (message: Message) => responses.push(message));
+      stream.on('data', (message: LookupStreamResponse__Output) => responses.push(message));
       stream.on('error', resolve);
     });
     stream.write({ names: ['shared.scan', 'user.nobody', 'user.ann'] });
@@ -170,7 +172,7 @@ describe('reads', () => {
     stream.write({ name: 'user.ann', names: ['user.ann'] });
     const error = await done;
     expect(error.details).toMatch(/name or names, not both/);
-    expect(responses.map((response) => (response['results'] as Message[]).map((result) => [result['name'], result['found']]))).toEqual([
+    expect(responses.map((response) => response.results.map((result) => [result.name, result.found]))).toEqual([
       [['shared.scan', true], ['user.nobody', false], ['user.ann', true]],
       [['user.ann-b', true]],
     ]);

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MbdirClient, Message } from '../../src/client/client.js';
+import type { MbdirClient } from '../../src/client/client.js';
 import { create, expectError, scanNames } from '../helpers/integration.js';
 import { runCli, startServer, type ServerProcess } from '../helpers/server-process.js';
 
@@ -20,7 +20,7 @@ let client: MbdirClient;
 beforeAll(async () => {
   node = await startServer();
   client = node.client();
-  await client.place('PutServer', { name: 'known1', imap_address: '127.0.0.1:1143', lmtp_address: '127.0.0.1:1024' });
+  await client.putServer({ name: 'known1', imap_address: '127.0.0.1:1143', lmtp_address: '127.0.0.1:1024' });
 });
 
 afterAll(async () => {
@@ -31,7 +31,7 @@ afterAll(async () => {
 const serverPut = /FAILED_PRECONDITION: .*"nosuchserver" is not a registered server: register it first with mbdir server-put nosuchserver/;
 
 async function serverNames(): Promise<string[]> {
-  const answer = (await client.place('ListServers', {})) as { servers: Array<{ server: { name: string } }> };
+  const answer = (await client.listServers({})) as { servers: Array<{ server: { name: string } }> };
   return answer.servers.map((entry) => entry.server.name).sort();
 }
 
@@ -41,7 +41,7 @@ describe('writes naming an unknown server', () => {
     expect(result.code).toBe(1);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toMatch(serverPut);
-    await expectError(client.mailbox('GetMailbox', { name: 'user.x' }), 'NOT_FOUND');
+    await expectError(client.getMailbox({ name: 'user.x' }), 'NOT_FOUND');
   });
 
   it('refuses unknown replica servers, on a new mailbox and as a replica pair', async () => {
@@ -56,8 +56,8 @@ describe('writes naming an unknown server', () => {
       'FAILED_PRECONDITION',
       /"nosuchserver" is not a registered server/,
     );
-    const held = await client.mailbox('GetMailbox', { name: 'user.y' });
-    expect((held['mailbox'] as Message)['replicas']).toEqual([]);
+    const held = await client.getMailbox({ name: 'user.y' });
+    expect((held['mailbox']!)['replicas']).toEqual([]);
   });
 
   it('refuses a SyncServer stream from an unknown server, a move and a business onto one', async () => {
@@ -66,15 +66,15 @@ describe('writes naming an unknown server', () => {
     await expectError(client.syncServer('nosuchserver', true, [entries] as never), 'FAILED_PRECONDITION', /mbdir server-put nosuchserver/);
     expect(await scanNames(client, { prefix: 'user.z' })).toEqual([]);
     await expectError(
-      client.place('MoveUser', { user: 'y', from_server: 'known1', to_server: 'nosuchserver' }),
+      client.moveUser({ user: 'y', from_server: 'known1', to_server: 'nosuchserver' }),
       'FAILED_PRECONDITION',
       /mbdir server-put nosuchserver/,
     );
-    await expectError(client.place('PutBusiness', { id: 'ghost', home_server: 'nosuchserver' }), 'FAILED_PRECONDITION', /mbdir server-put/);
+    await expectError(client.putBusiness({ id: 'ghost', home_server: 'nosuchserver' }), 'FAILED_PRECONDITION', /mbdir server-put/);
   });
 
   it('accepts the same create once the server is registered', async () => {
-    await client.place('PutServer', { name: 'nosuchserver2' });
+    await client.putServer({ name: 'nosuchserver2' });
     const result = await runCli(['--endpoint', node.endpoint, 'create', 'user.x', '--server', 'nosuchserver2']);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/^CREATED user\.x\s+nosuchserver2!default/);

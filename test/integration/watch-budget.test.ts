@@ -7,7 +7,8 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { MbdirClient, type Message } from '../../src/client/client.js';
+import { MbdirClient } from '../../src/client/client.js';
+import type { Message } from '../helpers/message.js';
 import { services } from '../../src/api/proto.js';
 import { runCli, startServer, type ServerProcess } from '../helpers/server-process.js';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -59,13 +60,13 @@ it('stalled snapshot watchers past the budget: the slowest are cut off, resumabl
   try {
     // A client that reads gets its whole snapshot.
     let snapshot = 0;
-    for await (const event of client.stream('Watch', {})) {
+    for await (const event of client.watch({})) {
       if (event['type'] === 'SNAPSHOT_END') break;
       snapshot += 1;
     }
     expect(snapshot).toBe(users * foldersPerUser + 20); // the generator's public folders too
-    const read = await client.mailbox('GetMailbox', { name: 'user.u0000001' });
-    expect((read['mailbox'] as Message)['name']).toBe('user.u0000001');
+    const read = await client.getMailbox({ name: 'user.u0000001' });
+    expect((read['mailbox']!)['name']).toBe('user.u0000001');
     // Now the stalled ones read: each either was cut off, or gets its snapshot to the end.
     for (const call of stalled) call.resume();
     const ended = await Promise.all(outcomes);

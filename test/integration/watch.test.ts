@@ -2,9 +2,10 @@
 // server and prefix filters), the revision every write answers, and reads
 // with min_revision that wait for it or give up at the call's deadline.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MbdirClient, Message } from '../../src/client/client.js';
+import type { MbdirClient } from '../../src/client/client.js';
 import { startServer, type ServerProcess } from '../helpers/server-process.js';
 import { brief, create, expectError, recordWatch, type WatchRecording } from '../helpers/integration.js';
+import type { WatchEvent__Output, WatchRequest } from '../../src/client/messages.js';
 
 let node: ServerProcess;
 let client: MbdirClient;
@@ -13,8 +14,8 @@ const recordings: WatchRecording[] = [];
 beforeAll(async () => {
   node = await startServer();
   client = node.client();
-  await client.place('PutServer', { name: 'backend1' });
-  await client.place('PutServer', { name: 'backend2' });
+  await client.putServer({ name: 'backend1' });
+  await client.putServer({ name: 'backend2' });
 });
 
 afterAll(async () => {
@@ -22,7 +23,7 @@ afterAll(async () => {
   await node?.stop();
 });
 
-function watch(request: Message): WatchRecording {
+function watch(request: WatchRequest): WatchRecording {
   const recording = recordWatch(client, request);
   recordings.push(recording);
   return recording;
@@ -32,7 +33,7 @@ async function revisionNow(): Promise<number> {
   return Number((await client.status())['applied_revision']);
 }
 
-const count = (type: string) => (events: readonly Message[]) => events.filter((event) => event['type'] === type).length;
+const count = (type: string) => (events: readonly WatchEvent__Output[]) => events.filter((event) => event['type'] === type).length;
 
 describe('Watch', () => {
   it('sends a snapshot, SNAPSHOT_END, then live PUT and DELETE in revision order', async () => {
@@ -46,8 +47,8 @@ describe('Watch', () => {
     expect(Number(recording.events[2]?.['revision'])).toBe(atStart);
 
     const created = await create(client, { name: 'shared.wa.three', server: 'backend1' });
-    const acl = await client.mailbox('SetAcl', { name: 'shared.wa.one', identifier: 'anyone', rights: 'lr' });
-    const deleted = await client.mailbox('DeleteMailbox', { name: 'shared.wa.two' });
+    const acl = await client.setAcl({ name: 'shared.wa.one', identifier: 'anyone', rights: 'lr' });
+    const deleted = await client.deleteMailbox({ name: 'shared.wa.two' });
     await recording.until((events) => events.length >= 6);
     const live = recording.events.slice(3);
     expect(live.map(brief)).toEqual(['PUT shared.wa.three', 'PUT shared.wa.one', 'DELETE shared.wa.two']);
@@ -56,7 +57,7 @@ describe('Watch', () => {
       Number(acl['revision']),
       Number(deleted['revision']),
     ]);
-    expect((live[1]?.['mailbox'] as Message)['acl']).toEqual([{ identifier: 'anyone', rights: 'lr' }]);
+    expect(live[1]?.mailbox?.acl).toEqual([{ identifier: 'anyone', rights: 'lr' }]);
   });
 
   it('resumes from a revision with the changes after it, without a snapshot', async () => {
@@ -91,8 +92,8 @@ describe('Watch', () => {
     await create(client, { name: 'shared.wd.inside', server: 'backend1' });
     await create(client, { name: 'shared.outside', server: 'backend1' });
     const recording = watch({ from_revision: await revisionNow(), prefixes: ['shared.wd'] });
-    await client.mailbox('RenameMailbox', { name: 'shared.wd.inside', new_name: 'shared.gone' });
-    await client.mailbox('RenameMailbox', { name: 'shared.outside', new_name: 'shared.wd.arrived' });
+    await client.renameMailbox({ name: 'shared.wd.inside', new_name: 'shared.gone' });
+    await client.renameMailbox({ name: 'shared.outside', new_name: 'shared.wd.arrived' });
     await recording.until((events) => count('DELETE')(events) === 1 && count('PUT')(events) === 1);
     expect(recording.events.filter((event) => event['type'] !== 'PROGRESS').map(brief)).toEqual([
       'DELETE shared.wd.inside',
@@ -112,9 +113,9 @@ describe('Watch with many subscribers', () => {
       label,
       recordings: [watch({ from_revision: from, prefixes }), watch({ from_revision: from, prefixes })],
     }));
-    await client.mailbox('RenameMailbox', { name: 'shared.we.a', new_name: 'shared.we.b' });
+    await client.renameMailbox({ name: 'shared.we.a', new_name: 'shared.we.b' });
     await create(client, { name: 'shared.we.b.new', server: 'backend1' });
-    const changes = (events: readonly Message[]): string[] => events.filter((event) => event['type'] !== 'PROGRESS').map(brief);
+    const changes = (events: readonly WatchEvent__Output[]): string[] => events.filter((event) => event['type'] !== 'PROGRESS').map(brief);
     const expected: Record<string, string[]> = {
       a: ['DELETE shared.we.a', 'DELETE shared.we.a.sub'],
       b: ['PUT shared.we.b', 'PUT shared.we.b.sub', 'PUT shared.we.b.new'],
@@ -134,19 +135,19 @@ describe('Watch with many subscribers', () => {
 describe('revisions and min_revision', () => {
   it('answers a strictly growing revision on every write', async () => {
     const revisions: number[] = [];
-    const push = (response: Message): void => {
+    const push = (response: { revision: number }): void => {
       revisions.push(Number(response['revision']));
     };
-    push(await client.place('PutServer', { name: 'backend3' }));
-    push(await client.place('PutBusiness', { id: 'rev-biz', home_server: 'backend3' }));
-    push(await client.place('SetUserBusiness', { user: 'revuser', business: 'rev-biz' }));
+    push(await client.putServer({ name: 'backend3' }));
+    push(await client.putBusiness({ id: 'rev-biz', home_server: 'backend3' }));
+    push(await client.setUserBusiness({ user: 'revuser', business: 'rev-biz' }));
     push(await create(client, { name: 'user.revuser', server: 'backend1' }, { reserve_only: true }));
-    push(await client.mailbox('ActivateMailbox', { name: 'user.revuser' }));
-    push(await client.mailbox('SetAcl', { name: 'user.revuser', identifier: 'revuser', rights: 'lrs' }));
-    push(await client.place('MarkUserMoving', { user: 'revuser', from_server: 'backend1', to_server: 'backend3' }));
-    push(await client.place('MoveUser', { user: 'revuser', from_server: 'backend1', to_server: 'backend3' }));
-    push(await client.mailbox('RenameMailbox', { name: 'user.revuser', new_name: 'user.revuser2' }));
-    push(await client.mailbox('DeleteMailbox', { name: 'user.revuser2' }));
+    push(await client.activateMailbox({ name: 'user.revuser' }));
+    push(await client.setAcl({ name: 'user.revuser', identifier: 'revuser', rights: 'lrs' }));
+    push(await client.markUserMoving({ user: 'revuser', from_server: 'backend1', to_server: 'backend3' }));
+    push(await client.moveUser({ user: 'revuser', from_server: 'backend1', to_server: 'backend3' }));
+    push(await client.renameMailbox({ name: 'user.revuser', new_name: 'user.revuser2' }));
+    push(await client.deleteMailbox({ name: 'user.revuser2' }));
     for (let index = 1; index < revisions.length; index += 1) {
       expect(revisions[index]).toBeGreaterThan(revisions[index - 1] ?? 0);
     }
@@ -155,23 +156,23 @@ describe('revisions and min_revision', () => {
 
   it('waits for a min_revision not yet applied and then reads the write', async () => {
     const next = (await revisionNow()) + 1;
-    const pending = client.mailbox('GetMailbox', { name: 'shared.late', min_revision: next });
+    const pending = client.getMailbox({ name: 'shared.late', min_revision: next });
     const created = await create(client, { name: 'shared.late', server: 'backend1' });
     expect(Number(created['revision'])).toBe(next);
     const read = await pending;
-    expect((read['mailbox'] as Message)['name']).toBe('shared.late');
+    expect((read['mailbox']!)['name']).toBe('shared.late');
     expect(Number(read['revision'])).toBeGreaterThanOrEqual(next);
   });
 
   it('gives up with DEADLINE_EXCEEDED when the revision is never reached within the deadline', async () => {
     const far = (await revisionNow()) + 1000;
-    await expectError(client.mailbox('GetMailbox', { name: 'shared.late', min_revision: far }, 300), 'DEADLINE_EXCEEDED');
-    await expectError(client.mailbox('ListMailboxes', { user: 'x', pattern: '*', min_revision: far }, 300), 'DEADLINE_EXCEEDED');
-    await expectError(client.mailbox('LookupMailboxes', { names: ['shared.late'], min_revision: far }, 300), 'DEADLINE_EXCEEDED');
-    await expectError(client.place('ResolveUser', { user: 'x', min_revision: far }, 300), 'DEADLINE_EXCEEDED');
-    await expectError(client.place('ListServers', { min_revision: far }, 300), 'DEADLINE_EXCEEDED');
+    await expectError(client.getMailbox({ name: 'shared.late', min_revision: far }, 300), 'DEADLINE_EXCEEDED');
+    await expectError(client.listMailboxes({ user: 'x', pattern: '*', min_revision: far }, 300), 'DEADLINE_EXCEEDED');
+    await expectError(client.lookupMailboxes({ names: ['shared.late'], min_revision: far }, 300), 'DEADLINE_EXCEEDED');
+    await expectError(client.resolveUser({ user: 'x', min_revision: far }, 300), 'DEADLINE_EXCEEDED');
+    await expectError(client.listServers({ min_revision: far }, 300), 'DEADLINE_EXCEEDED');
     // The node is unharmed and still answers.
-    expect((await client.mailbox('GetMailbox', { name: 'shared.late' }))['mailbox']).toMatchObject({ name: 'shared.late' });
+    expect((await client.getMailbox({ name: 'shared.late' }))['mailbox']).toMatchObject({ name: 'shared.late' });
   });
 });
 
@@ -182,7 +183,7 @@ describe('Watch and user moves', () => {
     const from = await revisionNow();
     const onSource = watch({ from_revision: from, servers: ['backend1'], prefixes: ['user.wmover'] });
     const onTarget = watch({ from_revision: from, servers: ['backend2'], prefixes: ['user.wmover'] });
-    await client.place('MoveUser', { user: 'wmover', from_server: 'backend1', to_server: 'backend2' });
+    await client.moveUser({ user: 'wmover', from_server: 'backend1', to_server: 'backend2' });
     await onSource.until((events) => count('DELETE')(events) === 2);
     await onTarget.until((events) => count('PUT')(events) === 2);
     expect(onSource.events.filter((event) => event['type'] === 'DELETE').map(brief)).toEqual(['DELETE user.wmover', 'DELETE user.wmover.Sent']);

@@ -38,7 +38,7 @@ beforeAll(async () => {
   const [nodeA, nodeB] = nodes as [ServerProcess, ServerProcess];
   adminA = nodeA.client(tokens.admin);
   adminB = nodeB.client(tokens.admin);
-  await adminA.place('PutServer', { name: backendServer, imap_address: backendServer, lmtp_address: '127.0.0.1:24' });
+  await adminA.putServer({ name: backendServer, imap_address: backendServer, lmtp_address: '127.0.0.1:24' });
   backend = await startCyrus({ kind: 'backend', mupdate: mupdateOf(nodeA, 'backend1', tokens.backend) }, { port: backendPort });
   cyrus.push(backend);
   frontend = await startCyrus({ kind: 'frontend', mupdate: mupdateOf(nodeB, 'frontend1', tokens.proxy) });

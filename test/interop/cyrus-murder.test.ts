@@ -31,8 +31,8 @@ beforeAll(async () => {
   const tokens = await addMurderTokens(join(work, 'tokens'), backendServer);
   node = await startServer(['--tokens', join(work, 'tokens'), '--mupdate-listen', '127.0.0.1:0'], { protocols: ['MUPDATE'] });
   admin = node.client(tokens.admin);
-  await admin.place('PutServer', { name: backendServer, imap_address: backendServer, lmtp_address: '127.0.0.1:24' });
-  await admin.place('PutServer', { name: 'backend2', imap_address: '127.0.0.2:143', lmtp_address: '127.0.0.2:24' });
+  await admin.putServer({ name: backendServer, imap_address: backendServer, lmtp_address: '127.0.0.1:24' });
+  await admin.putServer({ name: 'backend2', imap_address: '127.0.0.2:143', lmtp_address: '127.0.0.2:24' });
   backend = await startCyrus({ kind: 'backend', mupdate: mupdateOf(node, 'backend1', tokens.backend) }, { port: backendPort });
   cyrus.push(backend);
   frontend = await startCyrus({ kind: 'frontend', mupdate: mupdateOf(node, 'frontend1', tokens.proxy) });
@@ -101,7 +101,7 @@ describe.skipIf(!cyrusInstalled())('Cyrus 3.6 backend with mbdir as MUPDATE mast
   });
 
   it('CREATE of a name another server holds is refused to the IMAP client, and the record stays', async () => {
-    await admin.mailbox('CreateMailbox', { mailbox: { name: 'user.dora', uniqueid: 'dora-on-2', server: 'backend2' } });
+    await admin.createMailbox({ mailbox: { name: 'user.dora', uniqueid: 'dora-on-2', server: 'backend2' } });
     const [answer] = await onBackend('CREATE user.dora');
     expect(answer?.status).toBe('NO');
     expect((await recordOf(admin, 'user.dora'))?.server).toBe('backend2');
@@ -118,8 +118,8 @@ describe.skipIf(!cyrusInstalled())('ctl_mboxlist -m against mbdir', () => {
     const made = await onBackend(...names.map((name) => `CREATE ${name}`));
     expect(made.map((answer) => answer.status), JSON.stringify(made)).toEqual(names.map(() => 'OK'));
     // mbdir loses one of the backend's mailboxes, and holds one the backend never had.
-    await admin.mailbox('DeleteMailbox', { name: 'user.erin.A' });
-    await admin.mailbox('CreateMailbox', { mailbox: { name: 'user.ghost', uniqueid: 'ghost', server: backendServer } });
+    await admin.deleteMailbox({ name: 'user.erin.A' });
+    await admin.createMailbox({ mailbox: { name: 'user.ghost', uniqueid: 'ghost', server: backendServer } });
     expect(await recordOf(admin, 'user.erin.A')).toBeNull();
 
     const run = await backend.tool('ctl_mboxlist', ['-m']);

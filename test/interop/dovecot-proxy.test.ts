@@ -91,12 +91,12 @@ describe('Dovecot 2.3 proxy with its passdb on the mbdir dict socket', () => {
     const socket = join(socketDir, 'passdb.sock');
     mbdir = await startServer(['--dovecot-dict-listen', socket, '--socketmap-local-domains', 'example.org', '--log-level', 'debug']);
     const client = mbdir.client();
-    await client.place('PutServer', { name: 'backend1', imap_address: `127.0.0.1:${imap1.port}`, lmtp_address: '127.0.0.1:1024' });
-    await client.place('PutServer', { name: 'backend2', imap_address: `127.0.0.1:${imap2.port}`, lmtp_address: '127.0.0.1:2024' });
+    await client.putServer({ name: 'backend1', imap_address: `127.0.0.1:${imap1.port}`, lmtp_address: '127.0.0.1:1024' });
+    await client.putServer({ name: 'backend2', imap_address: `127.0.0.1:${imap2.port}`, lmtp_address: '127.0.0.1:2024' });
     for (const [name, server] of [['user.alice', 'backend1'], ['example.com!user.bob', 'backend2'], ['user.carol', 'backend1']] as const) {
-      await client.mailbox('CreateMailbox', { mailbox: { name, server } });
+      await client.createMailbox({ mailbox: { name, server } });
     }
-    await client.place('MarkUserMoving', { user: 'carol', from_server: 'backend1', to_server: 'backend2' });
+    await client.markUserMoving({ user: 'carol', from_server: 'backend1', to_server: 'backend2' });
     imapPort = await freePort();
     mkdirSync(join(root, 'state'));
     const config = writeDovecotConfig(root, imapPort, mbdir.servingAddress('dovecot-dict'));

@@ -37,11 +37,11 @@ beforeAll(async () => {
   client = node.client(adminToken);
   backends.push(await startMailBackend('backend1'), await startMailBackend('backend2'));
   for (const backend of backends) {
-    await client.place('PutServer', { name: backend.name, imap_address: backend.imapAddress, pop3_address: backend.pop3Address, lmtp_address: '127.0.0.1:24' });
+    await client.putServer({ name: backend.name, imap_address: backend.imapAddress, pop3_address: backend.pop3Address, lmtp_address: '127.0.0.1:24' });
   }
-  await client.mailbox('CreateMailbox', { mailbox: { name: 'user.alice', server: 'backend1' } });
-  await client.mailbox('CreateMailbox', { mailbox: { name: 'example.com!user.bob', server: 'backend2' } });
-  await client.mailbox('CreateMailbox', { mailbox: { name: 'user.carol', server: 'backend1' } });
+  await client.createMailbox({ mailbox: { name: 'user.alice', server: 'backend1' } });
+  await client.createMailbox({ mailbox: { name: 'example.com!user.bob', server: 'backend2' } });
+  await client.createMailbox({ mailbox: { name: 'user.carol', server: 'backend1' } });
   imapPort = await freePort();
   pop3Port = await freePort();
   nginx = await startNginx({ authHttp: node.servingAddress('HTTP'), token: proxyToken, imapPort, pop3Port });
@@ -84,11 +84,11 @@ describe('nginx IMAP through mbdir auth_http', () => {
   });
 
   it('tells a moving user to retry, then routes them to the new server after MoveUser', async () => {
-    await client.place('MarkUserMoving', { user: 'carol', from_server: 'backend1', to_server: 'backend2' });
+    await client.markUserMoving({ user: 'carol', from_server: 'backend1', to_server: 'backend2' });
     const session = await imapSession();
     session.send('a1 LOGIN carol pw');
     expect(await session.next()).toBe('a1 NO [UNAVAILABLE] Mailbox temporarily unavailable, try again shortly');
-    await client.place('MoveUser', { user: 'carol', from_server: 'backend1', to_server: 'backend2' });
+    await client.moveUser({ user: 'carol', from_server: 'backend1', to_server: 'backend2' });
     // nginx reads the retry once Auth-Wait (5 s) has passed, and asks mbdir again.
     session.send('a2 LOGIN carol pw');
     expect(await session.next(15_000)).toBe('a2 OK [backend2] logged in user=carol pass=pw');

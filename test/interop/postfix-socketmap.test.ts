@@ -113,12 +113,12 @@ describe('Postfix through the mbdir socketmap', () => {
     mbdir = await startServer(['--socketmap-listen', '127.0.0.1:0', '--socketmap-local-domains', 'example.org']);
     socketmap = mbdir.servingAddress('socketmap');
     const client = mbdir.client();
-    await client.place('PutServer', { name: 'backend1', imap_address: '127.0.0.1:1143', lmtp_address: `127.0.0.1:${lmtp1.port}` });
-    await client.place('PutServer', { name: 'backend2', imap_address: '127.0.0.1:2143', lmtp_address: `127.0.0.1:${lmtp2.port}` });
+    await client.putServer({ name: 'backend1', imap_address: '127.0.0.1:1143', lmtp_address: `127.0.0.1:${lmtp1.port}` });
+    await client.putServer({ name: 'backend2', imap_address: '127.0.0.1:2143', lmtp_address: `127.0.0.1:${lmtp2.port}` });
     for (const [name, server] of [['user.alice', 'backend1'], ['example.com!user.bob', 'backend2'], ['user.carol', 'backend1']] as const) {
-      await client.mailbox('CreateMailbox', { mailbox: { name, server } });
+      await client.createMailbox({ mailbox: { name, server } });
     }
-    await client.place('MarkUserMoving', { user: 'carol', from_server: 'backend1', to_server: 'backend2' });
+    await client.markUserMoving({ user: 'carol', from_server: 'backend1', to_server: 'backend2' });
     root = mkdtempSync(join(tmpdir(), 'mbdir-postfix-'));
     etc = writePostfixConfig(root, await freePort(), socketmap);
   });

@@ -94,7 +94,7 @@ describe('bulk load of an empty data directory', () => {
     expect(inspect(generated).indexedCounts.mailboxes).toBe(20 + 40 * 5);
   });
 
-  it('counts a repeated name or uniqueid in the input as a conflict and keeps the first', async () => {
+  it('decides a repeated name or uniqueid in the input by the create rule: a retry is unchanged, a fork a conflict, the first kept', async () => {
     const lines = readFileSync(backendDump, 'utf8').split('\n');
     const first = lines[1] ?? '';
     const second = lines[2] ?? '';
@@ -106,11 +106,10 @@ describe('bulk load of an empty data directory', () => {
     const run = await runCli(['--json', 'import', dump, '--data-dir', dataDir, '--server', 'backend1', '--register-servers']);
     expect(run.code, run.stderr).toBe(0);
     const summary = JSON.parse(run.stdout) as { written: number; conflicts: number; conflictExamples: string[] };
-    expect(summary).toMatchObject({ written: 2, conflicts: 3 });
+    expect(summary).toMatchObject({ written: 2, unchanged: 1, conflicts: 2 });
     expect(summary.conflictExamples).toEqual([
-      'shared: held by uniqueid b370sjdf5ghfctk8ucyuoiy8',
-      'shared.elsewhere: uniqueid lbo7ru80xjky0wrpkqjbt7mn is registered as shared.support',
-      'shared (b370sjdf5ghfctk8ucyuoiy8): appears twice in the input',
+      'shared: mailbox "shared" is held by uniqueid b370sjdf5ghfctk8ucyuoiy8 on server backend1; a second mailbox of the same name is never created',
+      'shared.elsewhere: uniqueid lbo7ru80xjky0wrpkqjbt7mn is already registered as "shared.support" on server backend1 (a mailbox changing name is a rename)',
     ]);
     expect(inspect(dataDir).integrity).toBe('ok');
   });
@@ -199,15 +198,15 @@ describe('import on parsing threads', () => {
       written: 7998,
       conflicts: 2,
       conflictExamples: [
-        `user.u006999: uniqueid big${String(9).padStart(21, '0')} is registered as user.u000009`,
-        `user.u007000: uniqueid big${String(6998).padStart(21, '0')} is registered as user.u006998`,
+        `user.u006999: uniqueid big${String(9).padStart(21, '0')} is already registered as "user.u000009" on server backend1 (a mailbox changing name is a rename)`,
+        `user.u007000: uniqueid big${String(6998).padStart(21, '0')} is already registered as "user.u006998" on server backend1 (a mailbox changing name is a rename)`,
       ],
     });
     expect(inspect(dataDir)).toMatchObject({ integrity: 'ok', marker: undefined });
     expect(inspect(dataDir).schema).toEqual(migratedSchema());
   });
 
-  it('describes a refused entry as it stood at its turn, when a later entry of the same statement takes its name', async () => {
+  it('decides a refused entry as things stood at its turn, when a later entry of the same statement takes its name', async () => {
     const [, first = ''] = readFileSync(backendDump, 'utf8').split('\n');
     const sameIdOtherName = first.replace(/"shared"/g, '"shared.other"');
     const otherIdSameName = sameIdOtherName.replace(/"uniqueid": "[^"]+"/, '"uniqueid": "anotherid000000000000002"');
@@ -218,7 +217,7 @@ describe('import on parsing threads', () => {
     expect(JSON.parse(run.stdout)).toMatchObject({
       written: 2,
       conflicts: 1,
-      conflictExamples: ['shared.other: uniqueid b370sjdf5ghfctk8ucyuoiy8 is registered as shared'],
+      conflictExamples: ['shared.other: uniqueid b370sjdf5ghfctk8ucyuoiy8 is already registered as "shared" on server backend1 (a mailbox changing name is a rename)'],
     });
   });
 

@@ -3,7 +3,7 @@
 // Replay a failure with FC_SEED=<seed>.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encodeNetstring, NetstringParser } from '../../src/server/socketmap/netstring.js';
+import { encodeNetstring, NetstringParser } from '../../src/model/netstring.js';
 
 const seed = process.env.FC_SEED !== undefined ? Number(process.env.FC_SEED) : 20261206;
 const runs = { seed, numRuns: 300 };

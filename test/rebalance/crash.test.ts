@@ -48,9 +48,9 @@ describe('mbdir rebalance: a run killed mid-move, and the lease', () => {
 
   it('clears the mark of a user a dead run left moving whose move is no longer planned', async () => {
     await fixture.user('reassigned', 'old', 'acme');
-    await fixture.client.place('MarkUserMoving', { user: 'reassigned', from_server: 'old', to_server: 'home' });
+    await fixture.client.markUserMoving({ user: 'reassigned', from_server: 'old', to_server: 'home' });
     await fixture.business('local', 'old');
-    await fixture.client.place('SetUserBusiness', { user: 'reassigned', business: 'local' });
+    await fixture.client.setUserBusiness({ user: 'reassigned', business: 'local' });
     expect(await fixture.resolve('reassigned')).toMatchObject({ server: 'old', moving: true });
     const run = await fixture.rebalance(['--mover', 'false']);
     expect(outcomes(run)).toEqual({ reassigned: 'unmarked' });
@@ -72,8 +72,8 @@ describe('mbdir rebalance: a run killed mid-move, and the lease', () => {
   });
 
   it('leases: granted when free, refused to another holder, renewed, released only by the holder, lapse', async () => {
-    const acquire = (holder: string, ttl = 60_000) => fixture.client.place('AcquireLock', { name: 'test-lease', holder, ttl_ms: ttl });
-    const release = (holder: string) => fixture.client.place('ReleaseLock', { name: 'test-lease', holder });
+    const acquire = (holder: string, ttl = 60_000) => fixture.client.acquireLock({ name: 'test-lease', holder, ttl_ms: ttl });
+    const release = (holder: string) => fixture.client.releaseLock({ name: 'test-lease', holder });
     expect(await acquire('a')).toMatchObject({ granted: true, holder: 'a' });
     expect(await acquire('b')).toMatchObject({ granted: false, holder: 'a' });
     expect(await acquire('a')).toMatchObject({ granted: true, holder: 'a' });

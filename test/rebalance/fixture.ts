@@ -8,7 +8,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { MbdirClient, Message } from '../../src/client/client.js';
+import type { MbdirClient } from '../../src/client/client.js';
+import type { ResolveUserResponse__Output } from '../../src/client/messages.js';
 import { mbdirEntry, startServer, type ServerProcess } from '../helpers/server-process.js';
 
 export interface MoveLine {
@@ -40,24 +41,24 @@ export class Fixture {
 
   async servers(specs: Array<{ name: string; state?: 'UP' | 'DRAINING' | 'DOWN' }>): Promise<void> {
     for (const spec of specs) {
-      await this.client.place('PutServer', { name: spec.name, imap_address: '127.0.0.1:143', lmtp_address: '127.0.0.1:24', state: spec.state ?? 'UP', weight: 1 });
+      await this.client.putServer({ name: spec.name, imap_address: '127.0.0.1:143', lmtp_address: '127.0.0.1:24', state: spec.state ?? 'UP', weight: 1 });
     }
   }
 
   async business(id: string, home: string): Promise<void> {
-    await this.client.place('PutBusiness', { id, home_server: home });
+    await this.client.putBusiness({ id, home_server: home });
   }
 
   /** Creates `user.<id>` and sub-folders on `server`, assigned to `business` ('' for none). */
   async user(id: string, server: string, business: string, folders: string[] = ['Sent', 'Trash']): Promise<void> {
-    if (business !== '') await this.client.place('SetUserBusiness', { user: id, business });
+    if (business !== '') await this.client.setUserBusiness({ user: id, business });
     for (const name of [`user.${id}`, ...folders.map((folder) => `user.${id}.${folder}`)]) {
-      await this.client.mailbox('CreateMailbox', { mailbox: { name, server, acl: [{ identifier: id, rights: 'lrswipkxtecdan' }] } });
+      await this.client.createMailbox({ mailbox: { name, server, acl: [{ identifier: id, rights: 'lrswipkxtecdan' }] } });
     }
   }
 
-  resolve(user: string): Promise<Message> {
-    return this.client.place('ResolveUser', { user });
+  resolve(user: string): Promise<ResolveUserResponse__Output> {
+    return this.client.resolveUser({ user });
   }
 
   /** Writes an executable shell script into the temporary directory and answers its path. */

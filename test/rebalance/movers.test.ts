@@ -37,7 +37,7 @@ describe('mbdir rebalance: movers', () => {
     expect(run.lines[0]).toMatchObject({ user: 'fails', from: 'old', to: 'home', outcome: 'failed' });
     expect(run.lines[0]?.reason).toBe('mover exited with code 4: disk full on home');
     expect(await fixture.resolve('fails')).toMatchObject({ server: 'old', moving: false, moving_to: '' });
-    await fixture.client.place('SetUserBusiness', { user: 'fails', business: '' });
+    await fixture.client.setUserBusiness({ user: 'fails', business: '' });
   });
 
   it('a mover hanging past --mover-timeout is killed with its whole process group', async () => {
@@ -52,7 +52,7 @@ describe('mbdir rebalance: movers', () => {
     for (let attempt = 0; attempt < 100 && processAlive(grandchild); attempt += 1) await new Promise((r) => setTimeout(r, 50));
     expect(processAlive(grandchild)).toBe(false);
     expect(await fixture.resolve('hangs')).toMatchObject({ server: 'old', moving: false });
-    await fixture.client.place('SetUserBusiness', { user: 'hangs', business: '' });
+    await fixture.client.setUserBusiness({ user: 'hangs', business: '' });
   });
 
   it('a mover that copies the data between two stores: the files arrive and the directory points to the target', async () => {
@@ -76,7 +76,7 @@ describe('mbdir rebalance: movers', () => {
     }
     expect(await fixture.resolve('copied')).toMatchObject({ server: 'home', moving: false });
     const scanned = [];
-    for await (const mailbox of fixture.client.stream('ScanMailboxes', { prefix: 'user.copied' })) scanned.push(mailbox);
+    for await (const mailbox of fixture.client.scanMailboxes({ prefix: 'user.copied' })) scanned.push(mailbox);
     expect(scanned.map((mailbox) => `${String(mailbox['name'])}@${String(mailbox['server'])}`)).toEqual([
       'user.copied@home', 'user.copied.Archive@home', 'user.copied.Archive.2025@home', 'user.copied.Sent@home',
     ]);
@@ -93,12 +93,12 @@ describe('mbdir rebalance: movers', () => {
     expect(run.lines[0]?.reason).toMatch(/^the hierarchy changed during the copy, retried next run/);
     expect(run.code).toBe(1);
     expect(await fixture.resolve('racing')).toMatchObject({ server: 'old', moving: false });
-    const created = await fixture.client.mailbox('GetMailbox', { name: 'user.racing.Created' });
-    expect((created['mailbox'] as Record<string, unknown>)['server']).toBe('old');
+    const created = await fixture.client.getMailbox({ name: 'user.racing.Created' });
+    expect((created['mailbox']!)['server']).toBe('old');
 
     const next = await fixture.rebalance(['--mover', 'true']);
     expect(outcomes(next)).toEqual({ racing: 'moved' });
-    const after = await fixture.client.mailbox('GetMailbox', { name: 'user.racing.Created' });
-    expect((after['mailbox'] as Record<string, unknown>)['server']).toBe('home');
+    const after = await fixture.client.getMailbox({ name: 'user.racing.Created' });
+    expect((after['mailbox']!)['server']).toBe('home');
   });
 });

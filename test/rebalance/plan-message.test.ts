@@ -7,7 +7,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Message } from '../../src/client/client.js';
 import { limits } from '../../src/model/limits.js';
 import { planAnswerListsBytesMax, plannedMoveBytes, planWithinMessage, type WirePlannedMove } from '../../src/server/grpc/plan-message.js';
 import { services } from '../../src/api/proto.js';
@@ -57,10 +56,10 @@ describe('a plan answer within one gRPC message', () => {
     const node = await startServer([], { dataDir });
     try {
       const client = node.client();
-      await client.place('PutServer', { name: 'up1', imap_address: '127.0.0.1:1143' });
-      await client.place('PutServer', { name: 'old', state: 'DRAINING', imap_address: '127.0.0.1:2143' });
-      const plan = await client.place('PlanRebalance', { max_users: limits.planUsersMax });
-      const moves = plan['moves'] as Message[];
+      await client.putServer({ name: 'up1', imap_address: '127.0.0.1:1143' });
+      await client.putServer({ name: 'old', state: 'DRAINING', imap_address: '127.0.0.1:2143' });
+      const plan = await client.planRebalance({ max_users: limits.planUsersMax });
+      const moves = plan['moves'];
       expect(plan['total']).toBe(users);
       // grpc-js refuses a message over the bound on sending and on receiving: the answer came, so it fit.
       // It is also full: one more move of the same size would not have fit (about 15,000 of 17,000 here).

@@ -89,10 +89,8 @@ describe('mbdir rebalance: a directory with businesses spread over three servers
     expect(outcomes(run)).toEqual({ 'drain-acme': 'moved', 'drain-free1': 'moved', 'drain-free2': 'moved' });
     expect(run.code).toBe(0);
     expect((await fixture.resolve('drain-acme'))['server']).toBe('s1');
-    const listed = await fixture.client.place('ListServers', {});
-    const loads = Object.fromEntries((listed['servers'] as Array<Record<string, unknown>>).map((load) => [
-      (load['server'] as Record<string, unknown>)['name'], Number(load['users']),
-    ]));
+    const listed = await fixture.client.listServers({});
+    const loads = Object.fromEntries(listed.servers.map((load) => [load.server?.name, load.users]));
     expect(loads['s4']).toBe(0);
     // The two users without a business went to the least-loaded UP servers, never back to s4.
     for (const user of ['drain-free1', 'drain-free2']) expect(['s1', 's2', 's3']).toContain((await fixture.resolve(user))['server']);

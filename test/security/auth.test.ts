@@ -34,9 +34,9 @@ beforeAll(async () => {
   }
   server = await startServer(['--tokens', tokenFile]);
   const admin = server.client(tokens['ops']);
-  await admin.place('PutServer', { name: 'b1', imap_address: '127.0.0.1:143' });
-  await admin.place('PutServer', { name: 'b2', imap_address: '127.0.0.2:143' });
-  await admin.mailbox('CreateMailbox', { mailbox: { name: 'user.on2', uniqueid: 'on2', server: 'b2' } });
+  await admin.putServer({ name: 'b1', imap_address: '127.0.0.1:143' });
+  await admin.putServer({ name: 'b2', imap_address: '127.0.0.2:143' });
+  await admin.createMailbox({ mailbox: { name: 'user.on2', uniqueid: 'on2', server: 'b2' } });
 });
 
 afterAll(async () => {
@@ -68,32 +68,32 @@ describe('roles', () => {
 
   it('lets a proxy read and nothing else, naming the role it would need', async () => {
     const proxy = server.client(tokens['nginx']);
-    expect(await codeOf(proxy.mailbox('GetMailbox', { name: 'user.on2' }))).toBe('OK');
-    expect(await codeOf(proxy.place('ResolveUser', { user: 'on2' }))).toBe('OK');
-    expect(await codeOf(proxy.mailbox('DeleteMailbox', { name: 'user.on2' }))).toMatch(/^PERMISSION_DENIED: .*needs admin or backend:SERVER/);
-    expect(await codeOf(proxy.place('PutServer', { name: 'b9' }))).toMatch(/^PERMISSION_DENIED: .*needs admin/);
+    expect(await codeOf(proxy.getMailbox({ name: 'user.on2' }))).toBe('OK');
+    expect(await codeOf(proxy.resolveUser({ user: 'on2' }))).toBe('OK');
+    expect(await codeOf(proxy.deleteMailbox({ name: 'user.on2' }))).toMatch(/^PERMISSION_DENIED: .*needs admin or backend:SERVER/);
+    expect(await codeOf(proxy.putServer({ name: 'b9' }))).toMatch(/^PERMISSION_DENIED: .*needs admin/);
   });
 
   it('confines a backend to its own server', async () => {
     const backend = server.client(tokens['b1']);
-    expect(await codeOf(backend.mailbox('CreateMailbox', { mailbox: { name: 'user.mine', uniqueid: 'mine', server: 'b1' } }))).toBe('OK');
-    expect(await codeOf(backend.mailbox('SetAcl', { name: 'user.mine', identifier: 'mine', rights: 'lrs' }))).toBe('OK');
-    expect(await codeOf(backend.mailbox('CreateMailbox', { mailbox: { name: 'user.theirs', server: 'b2' } }))).toMatch(/^PERMISSION_DENIED: .*would be on b2/);
-    expect(await codeOf(backend.mailbox('DeleteMailbox', { name: 'user.on2' }))).toMatch(/^PERMISSION_DENIED: .*"user.on2" is on b2/);
-    expect(await codeOf(backend.mailbox('RenameMailbox', { name: 'user.on2', new_name: 'user.stolen' }))).toMatch(/^PERMISSION_DENIED/);
-    expect(await codeOf(backend.place('MoveUser', { user: 'mine', from_server: 'b1', to_server: 'b2' }))).toMatch(/^PERMISSION_DENIED: .*needs admin or rebalancer/);
+    expect(await codeOf(backend.createMailbox({ mailbox: { name: 'user.mine', uniqueid: 'mine', server: 'b1' } }))).toBe('OK');
+    expect(await codeOf(backend.setAcl({ name: 'user.mine', identifier: 'mine', rights: 'lrs' }))).toBe('OK');
+    expect(await codeOf(backend.createMailbox({ mailbox: { name: 'user.theirs', server: 'b2' } }))).toMatch(/^PERMISSION_DENIED: .*would be on b2/);
+    expect(await codeOf(backend.deleteMailbox({ name: 'user.on2' }))).toMatch(/^PERMISSION_DENIED: .*"user.on2" is on b2/);
+    expect(await codeOf(backend.renameMailbox({ name: 'user.on2', new_name: 'user.stolen' }))).toMatch(/^PERMISSION_DENIED/);
+    expect(await codeOf(backend.moveUser({ user: 'mine', from_server: 'b1', to_server: 'b2' }))).toMatch(/^PERMISSION_DENIED: .*needs admin or rebalancer/);
     // A replica pair: the backend registers its copy of b2's mailbox.
-    expect(await codeOf(backend.mailbox('CreateMailbox', { mailbox: { name: 'user.on2', uniqueid: 'on2', server: 'b1' } }))).toBe('OK');
+    expect(await codeOf(backend.createMailbox({ mailbox: { name: 'user.on2', uniqueid: 'on2', server: 'b1' } }))).toBe('OK');
     const admin = server.client(tokens['ops']);
-    const record = await admin.mailbox('GetMailbox', { name: 'user.on2' });
-    expect((record['mailbox'] as Record<string, unknown>)['server']).toBe('b2');
+    const record = await admin.getMailbox({ name: 'user.on2' });
+    expect((record['mailbox']!)['server']).toBe('b2');
   });
 
   it('lets the rebalancer plan and move, not create', async () => {
     const job = server.client(tokens['job']);
-    expect(await codeOf(job.place('PlanRebalance', {}))).toBe('OK');
-    expect(await codeOf(job.place('MoveUser', { user: 'mine', from_server: 'b1', to_server: 'b2' }))).toBe('OK');
-    expect(await codeOf(job.mailbox('CreateMailbox', { mailbox: { name: 'user.job' } }))).toMatch(/^PERMISSION_DENIED/);
+    expect(await codeOf(job.planRebalance({}))).toBe('OK');
+    expect(await codeOf(job.moveUser({ user: 'mine', from_server: 'b1', to_server: 'b2' }))).toBe('OK');
+    expect(await codeOf(job.createMailbox({ mailbox: { name: 'user.job' } }))).toMatch(/^PERMISSION_DENIED/);
   });
 });
 

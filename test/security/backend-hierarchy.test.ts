@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MbdirClient, Message } from '../../src/client/client.js';
+import type { MbdirClient } from '../../src/client/client.js';
 import { create, expectError } from '../helpers/integration.js';
 import { runCli, startServer, type ServerProcess } from '../helpers/server-process.js';
 
@@ -35,8 +35,8 @@ beforeAll(async () => {
   admin = server.client(tokens.ops);
   b1 = server.client(tokens.b1);
   b2 = server.client(tokens.b2);
-  await admin.place('PutServer', { name: 'b1', imap_address: '127.0.0.1:1143' });
-  await admin.place('PutServer', { name: 'b2', imap_address: '127.0.0.1:2143' });
+  await admin.putServer({ name: 'b1', imap_address: '127.0.0.1:1143' });
+  await admin.putServer({ name: 'b2', imap_address: '127.0.0.1:2143' });
   await create(b2, { name: 'user.bob', uniqueid: 'bob', server: 'b2', acl: [{ identifier: 'bob', rights: all }] });
   await create(b2, { name: 'user.dave', uniqueid: 'dave', server: 'b2', acl: [{ identifier: 'dave', rights: all }] });
   await create(b1, { name: 'user.carol', uniqueid: 'carol', server: 'b1', acl: [{ identifier: 'carol', rights: all }] });
@@ -49,8 +49,8 @@ afterAll(async () => {
 });
 
 async function listNames(user: string): Promise<string[]> {
-  const answer = await admin.mailbox('ListMailboxes', { user, pattern: '*' });
-  return (answer['mailboxes'] as Message[]).map((entry) => String((entry['mailbox'] as Message)['name']));
+  const answer = await admin.listMailboxes({ user, pattern: '*' });
+  return (answer['mailboxes']).map((entry) => String((entry['mailbox']!)['name']));
 }
 
 describe('a backend principal and other servers\' hierarchies', () => {
@@ -63,26 +63,26 @@ describe('a backend principal and other servers\' hierarchies', () => {
     expect(await listNames('bob')).toEqual(['user.bob']);
     // Without a server the create follows the user to b2: still not b1's to write.
     await expectError(create(b1, { name: 'user.bob.Evil2', uniqueid: 'evil2' }), 'PERMISSION_DENIED');
-    const moved = await admin.place('MoveUser', { user: 'bob', from_server: 'b2', to_server: 'b1' });
-    expect((moved['mailboxes'] as Message[]).map((mailbox) => mailbox['server'])).toEqual(['b1']);
-    await admin.place('MoveUser', { user: 'bob', from_server: 'b1', to_server: 'b2' });
+    const moved = await admin.moveUser({ user: 'bob', from_server: 'b2', to_server: 'b1' });
+    expect((moved['mailboxes']).map((mailbox) => mailbox['server'])).toEqual(['b1']);
+    await admin.moveUser({ user: 'bob', from_server: 'b1', to_server: 'b2' });
   });
 
   it('refuses backend:b1 a rename of its own folder into another server\'s user', async () => {
     await expectError(
-      b1.mailbox('RenameMailbox', { name: 'user.carol.Drafts', new_name: 'user.dave.Drafts' }),
+      b1.renameMailbox({ name: 'user.carol.Drafts', new_name: 'user.dave.Drafts' }),
       'PERMISSION_DENIED',
       /"user\.dave\.Drafts" would be in the hierarchy of "user\.dave", on b2/,
     );
     expect(await listNames('dave')).toEqual(['user.dave']);
-    expect((await admin.mailbox('GetMailbox', { name: 'user.carol.Drafts' }))['mailbox']).toMatchObject({ server: 'b1' });
+    expect((await admin.getMailbox({ name: 'user.carol.Drafts' }))['mailbox']).toMatchObject({ server: 'b1' });
   });
 
   it('lets backend:b1 write its own hierarchies and new users, and rename within them', async () => {
     await create(b1, { name: 'user.carol.Sent', uniqueid: 'carol-sent', server: 'b1' });
-    await b1.mailbox('RenameMailbox', { name: 'user.carol.Sent', new_name: 'user.carol.Outbox' });
+    await b1.renameMailbox({ name: 'user.carol.Sent', new_name: 'user.carol.Outbox' });
     await create(b1, { name: 'user.erin', uniqueid: 'erin', server: 'b1', acl: [{ identifier: 'erin', rights: all }] });
-    await b1.mailbox('RenameMailbox', { name: 'user.erin', new_name: 'user.erina' });
+    await b1.renameMailbox({ name: 'user.erin', new_name: 'user.erina' });
     expect(await listNames('carol')).toEqual(['user.carol', 'user.carol.Drafts', 'user.carol.Outbox']);
   });
 
@@ -95,7 +95,7 @@ describe('a backend principal and other servers\' hierarchies', () => {
 
   it('lets an admin place a sub-folder on another server explicitly, and that backend keep it up', async () => {
     await create(admin, { name: 'user.bob.Archive', uniqueid: 'bob-archive', server: 'b1' });
-    await b1.mailbox('SetAcl', { name: 'user.bob.Archive', identifier: 'bob', rights: 'lrs' });
+    await b1.setAcl({ name: 'user.bob.Archive', identifier: 'bob', rights: 'lrs' });
     expect(await listNames('bob')).toEqual(['user.bob', 'user.bob.Archive']);
   });
 
@@ -106,10 +106,10 @@ describe('a backend principal and other servers\' hierarchies', () => {
     ];
     const listing = [...held, ['user.bob.Evil', 'evil'], ['user.carol.New', 'carol-new']].map(([name, uniqueid]) => ({ name, uniqueid }));
     const report = await b1.syncServer('b1', false, [listing] as never);
-    const conflicting = report['conflicting'] as Message[];
-    expect(conflicting.map((entry) => (entry['mailbox'] as Message)['name'])).toEqual(['user.bob.Evil']);
+    const conflicting = report['conflicting'];
+    expect(conflicting.map((entry) => (entry['mailbox']!)['name'])).toEqual(['user.bob.Evil']);
     expect(conflicting[0]?.['reason']).toMatch(/in the hierarchy of "user\.bob", on b2/);
-    expect((report['added'] as Message[]).map((mailbox) => mailbox['name'])).toEqual(['user.carol.New']);
+    expect((report['added']).map((mailbox) => mailbox['name'])).toEqual(['user.carol.New']);
     expect(report['removed_count']).toBe(0);
     expect(await listNames('bob')).toEqual(['user.bob', 'user.bob.Archive']);
   });

@@ -12,10 +12,11 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Message } from '../../src/client/client.js';
 import { mailboxesPath, message, field, padTo, placementPath, RawClient, wireType } from '../helpers/raw-grpc.js';
 import { runCli, startServer, type ServerProcess } from '../helpers/server-process.js';
 import { seededBytes as randomBytesFrom } from '../../tools/bench/stats.js';
+import type { Mailbox__Output } from '../../src/client/messages.js';
+import type { LookupStreamResponse__Output } from '../../src/client/messages.js';
 
 const seed = Number(process.env['MBDIR_TEST_SEED'] ?? Date.now() % 1_000_000);
 console.log(`hostile.test.ts seed ${seed} (MBDIR_TEST_SEED=${seed} replays it)`);
@@ -25,12 +26,12 @@ const random = randomBytesFrom(seed);
 let server: ServerProcess;
 let adminToken: string;
 let raw: RawClient;
-let scanBefore: Message[];
+let scanBefore: Mailbox__Output[];
 
-async function scanAll(): Promise<Message[]> {
+async function scanAll(): Promise<Mailbox__Output[]> {
   const client = server.client(adminToken);
-  const out: Message[] = [];
-  for await (const mailbox of client.stream('ScanMailboxes', { include_reserved: true })) out.push(mailbox);
+  const out: Mailbox__Output[] = [];
+  for await (const mailbox of client.scanMailboxes({ include_reserved: true })) out.push(mailbox);
   return out;
 }
 
@@ -64,9 +65,9 @@ beforeAll(async () => {
   server = await startServer(['--tokens', tokens]);
   raw = new RawClient(server.endpoint, adminToken);
   const client = server.client(adminToken);
-  await client.place('PutServer', { name: 'b1', imap_address: '127.0.0.1:143' });
+  await client.putServer({ name: 'b1', imap_address: '127.0.0.1:143' });
   for (let index = 0; index < 20; index += 1) {
-    await client.mailbox('CreateMailbox', {
+    await client.createMailbox({
       mailbox: { name: `user.u${index}`, uniqueid: `u${index}`, server: 'b1', acl: [{ identifier: 'anyone', rights: 'lr' }] },
     });
   }
@@ -141,10 +142,9 @@ describe('streams abandoned half-way', () => {
   it('survives SyncServer, LookupStream, Watch and ScanMailboxes cancelled mid-stream', async () => {
     const client = server.client(adminToken);
     const metadata = client.metadata();
-    const mailboxes = client.mailboxes as unknown as Record<string, (...args: unknown[]) => grpc.ClientWritableStream<Message> & grpc.ClientReadableStream<Message>>;
     // SyncServer: the first message, a batch of what the directory already holds, then gone.
     const syncDone = new Promise<grpc.status>((resolve) => {
-      const call = mailboxes['SyncServer']!.call(client.mailboxes, metadata, (error: grpc.ServiceError | null) => resolve(error?.code ?? grpc.status.OK));
+      const call = client.mailboxes.SyncServer(metadata, (error: grpc.ServiceError | null) => resolve(error?.code ?? grpc.status.OK));
       const batch = scanBefore.slice(0, 10).map((mailbox) => ({ ...mailbox, server: '' }));
       call.write({ server: 'b1', dry_run: false, mailboxes: batch });
       setImmediate(() => call.cancel());
@@ -152,15 +152,15 @@ describe('streams abandoned half-way', () => {
     expect(await syncDone).toBe(grpc.status.CANCELLED);
     // LookupStream: ask, read one answer, leave with requests in flight.
     const lookup = client.lookupStream();
-    const first = new Promise<Message>((resolve) => lookup.once('data', resolve));
+    const first = new Promise<LookupStreamResponse__Output>((resolve) => lookup.once('data', resolve));
     lookup.on('error', () => undefined);
     for (let index = 0; index < 100; index += 1) lookup.write({ name: `user.u${index % 20}` });
-    expect(((await first)['results'] as Message[])[0]?.['found']).toBe(true);
+    expect((await first).results[0]?.found).toBe(true);
     lookup.cancel();
     // Watch and ScanMailboxes: take one message, then cancel.
-    for (const method of ['Watch', 'ScanMailboxes'] as const) {
+    for (const open of [client.watch.bind(client), client.scanMailboxes.bind(client)]) {
       const abort = new AbortController();
-      for await (const _item of client.stream(method, {}, abort.signal)) {
+      for await (const _item of open({}, abort.signal)) {
         abort.abort();
         break;
       }
@@ -206,6 +206,6 @@ describe('a flood of bad requests', () => {
     clients[2]!.close();
     // Still serving, and still answering good requests.
     const client = server.client(adminToken);
-    expect(((await client.mailbox('GetMailbox', { name: 'user.u3' }))['mailbox'] as Message)['uniqueid']).toBe('u3');
+    expect(((await client.getMailbox({ name: 'user.u3' }))['mailbox']!)['uniqueid']).toBe('u3');
   });
 });

@@ -10,13 +10,16 @@ import { readFileSync } from 'node:fs';
 import * as http2 from 'node:http2';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClientError, MbdirClient, type Message } from '../../src/client/client.js';
+import { ClientError, MbdirClient } from '../../src/client/client.js';
+import type { Message } from '../helpers/message.js';
 import { limits } from '../../src/model/limits.js';
 import { SyncListing } from '../../src/directory/sync-rules.js';
 import type { MailboxRecord } from '../../src/model/records.js';
 import { recordWatch, type WatchRecording } from '../helpers/integration.js';
 import { field, mailboxesPath, padTo, RawClient, wireType } from '../helpers/raw-grpc.js';
 import { repoRoot, startServer, type ServerProcess } from '../helpers/server-process.js';
+import type { CreateMailboxRequest, CreateMailboxResponse__Output, ListMailboxesRequest, ListMailboxesResponse__Output, Mailbox } from '../../src/client/messages.js';
+import type { WatchEvent__Output } from '../../src/client/messages.js';
 
 let server: ServerProcess;
 let client: MbdirClient;
@@ -36,19 +39,19 @@ async function messageOf(promise: Promise<unknown>): Promise<string> {
   );
 }
 
-const create = (mailbox: Message, extra: Message = {}): Promise<Message> =>
-  client.mailbox('CreateMailbox', { mailbox: { server: 'b1', ...mailbox }, ...extra });
-const list = (request: Message): Promise<Message> => client.mailbox('ListMailboxes', { user: 'amy', ...request });
+const create = (mailbox: Mailbox, extra: Omit<CreateMailboxRequest, 'mailbox'> = {}): Promise<CreateMailboxResponse__Output> =>
+  client.createMailbox({ mailbox: { server: 'b1', ...mailbox }, ...extra });
+const list = (request: ListMailboxesRequest): Promise<ListMailboxesResponse__Output> => client.listMailboxes({ user: 'amy', ...request });
 const letters = (count: number, letter = 'a'): string => letter.repeat(count);
 const acl = (count: number): Message[] => Array.from({ length: count }, (_unused, index) => ({ identifier: `id${index}`, rights: 'lr' }));
 
 beforeAll(async () => {
   server = await startServer();
   client = server.client();
-  await client.place('PutServer', { name: 'b1', imap_address: '127.0.0.1:143' });
+  await client.putServer({ name: 'b1', imap_address: '127.0.0.1:143' });
   // Writes name registered servers only: the replica servers of the replicasMax case and the syncing b2.
-  for (let index = 0; index <= limits.replicasMax; index += 1) await client.place('PutServer', { name: `r${index}` });
-  await client.place('PutServer', { name: 'b2' });
+  for (let index = 0; index <= limits.replicasMax; index += 1) await client.putServer({ name: `r${index}` });
+  await client.putServer({ name: 'b2' });
   await create({ name: 'user.amy', uniqueid: 'amy' });
 });
 
@@ -61,21 +64,21 @@ const cases: Array<[keyof typeof limits, () => Promise<unknown>, () => Promise<u
   ['nameBytesMax', () => create({ name: `user.${letters(limits.nameBytesMax - 5)}` }), () => create({ name: `user.${letters(limits.nameBytesMax - 4, 'b')}` }), 'INVALID_ARGUMENT'],
   ['uniqueidLengthMax', () => create({ name: 'user.u1', uniqueid: letters(limits.uniqueidLengthMax, 'u') }), () => create({ name: 'user.u2', uniqueid: letters(limits.uniqueidLengthMax + 1, 'v') }), 'INVALID_ARGUMENT'],
   ['aclEntriesMax', () => create({ name: 'user.acl1', acl: acl(limits.aclEntriesMax) }), () => create({ name: 'user.acl2', acl: acl(limits.aclEntriesMax + 1) }), 'INVALID_ARGUMENT'],
-  ['identifierBytesMax', () => client.mailbox('SetAcl', { name: 'user.amy', identifier: letters(limits.identifierBytesMax, 'i'), rights: 'lr' }), () => client.mailbox('SetAcl', { name: 'user.amy', identifier: letters(limits.identifierBytesMax + 1, 'j'), rights: 'lr' }), 'INVALID_ARGUMENT'],
-  ['rightsLengthMax', () => client.mailbox('SetAcl', { name: 'user.amy', identifier: 'bob', rights: letters(limits.rightsLengthMax, 'l') }), () => client.mailbox('SetAcl', { name: 'user.amy', identifier: 'bob', rights: letters(limits.rightsLengthMax + 1, 'l') }), 'INVALID_ARGUMENT'],
+  ['identifierBytesMax', () => client.setAcl({ name: 'user.amy', identifier: letters(limits.identifierBytesMax, 'i'), rights: 'lr' }), () => client.setAcl({ name: 'user.amy', identifier: letters(limits.identifierBytesMax + 1, 'j'), rights: 'lr' }), 'INVALID_ARGUMENT'],
+  ['rightsLengthMax', () => client.setAcl({ name: 'user.amy', identifier: 'bob', rights: letters(limits.rightsLengthMax, 'l') }), () => client.setAcl({ name: 'user.amy', identifier: 'bob', rights: letters(limits.rightsLengthMax + 1, 'l') }), 'INVALID_ARGUMENT'],
   ['userIdBytesMax', () => list({ user: letters(limits.userIdBytesMax), pattern: '*' }), () => list({ user: letters(limits.userIdBytesMax + 1), pattern: '*' }), 'INVALID_ARGUMENT'],
   ['listGroupsMax', () => list({ groups: Array.from({ length: limits.listGroupsMax }, (_u, index) => `group:g${index}`), pattern: '*' }), () => list({ groups: Array.from({ length: limits.listGroupsMax + 1 }, (_u, index) => `group:g${index}`), pattern: '*' }), 'INVALID_ARGUMENT'],
   ['patternBytesMax', () => list({ reference: 'user.', pattern: letters(limits.patternBytesMax - 5) }), () => list({ reference: 'user.', pattern: letters(limits.patternBytesMax - 4) }), 'INVALID_ARGUMENT'],
   ['patternWildcardsMax', () => list({ pattern: '*a'.repeat(limits.patternWildcardsMax) }), () => list({ pattern: '*a'.repeat(limits.patternWildcardsMax + 1) }), 'INVALID_ARGUMENT'],
   ['pageSizeMax', () => list({ pattern: '*', page_size: limits.pageSizeMax }), () => list({ pattern: '*', page_size: limits.pageSizeMax + 1 }), 'INVALID_ARGUMENT'],
   ['pageTokenBytesMax', () => list({ pattern: '*', page_token: letters(limits.pageTokenBytesMax, 'A') }), () => list({ pattern: '*', page_token: letters(limits.pageTokenBytesMax + 1, 'A') }), 'INVALID_ARGUMENT'],
-  ['lookupNamesMax', () => client.mailbox('LookupMailboxes', { names: Array.from({ length: limits.lookupNamesMax }, (_u, index) => `user.n${index}`) }), () => client.mailbox('LookupMailboxes', { names: Array.from({ length: limits.lookupNamesMax + 1 }, (_u, index) => `user.n${index}`) }), 'INVALID_ARGUMENT'],
-  ['labelBytesMax', () => client.place('PutServer', { name: letters(limits.labelBytesMax, 's') }), () => client.place('PutServer', { name: letters(limits.labelBytesMax + 1, 's') }), 'INVALID_ARGUMENT'],
+  ['lookupNamesMax', () => client.lookupMailboxes({ names: Array.from({ length: limits.lookupNamesMax }, (_u, index) => `user.n${index}`) }), () => client.lookupMailboxes({ names: Array.from({ length: limits.lookupNamesMax + 1 }, (_u, index) => `user.n${index}`) }), 'INVALID_ARGUMENT'],
+  ['labelBytesMax', () => client.putServer({ name: letters(limits.labelBytesMax, 's') }), () => client.putServer({ name: letters(limits.labelBytesMax + 1, 's') }), 'INVALID_ARGUMENT'],
   ['mbtypeLengthMax', () => create({ name: 'user.mb1', mbtype: letters(limits.mbtypeLengthMax, 'e') }), () => create({ name: 'user.mb2', mbtype: letters(limits.mbtypeLengthMax + 1, 'e') }), 'INVALID_ARGUMENT'],
   ['partitionBytesMax', () => create({ name: 'user.p1', partition: letters(limits.partitionBytesMax, 'p') }), () => create({ name: 'user.p2', partition: letters(limits.partitionBytesMax + 1, 'p') }), 'INVALID_ARGUMENT'],
   ['requestIdBytesMax', () => create({ name: 'user.r1' }, { request_id: letters(limits.requestIdBytesMax, 'r') }), () => create({ name: 'user.r2' }, { request_id: letters(limits.requestIdBytesMax + 1, 'r') }), 'INVALID_ARGUMENT'],
   ['replicasMax', () => create({ name: 'user.rep1', replicas: Array.from({ length: limits.replicasMax }, (_u, index) => ({ server: `r${index}` })) }), () => create({ name: 'user.rep2', replicas: Array.from({ length: limits.replicasMax + 1 }, (_u, index) => ({ server: `r${index}` })) }), 'INVALID_ARGUMENT'],
-  ['planUsersMax', () => client.place('PlanRebalance', { max_users: limits.planUsersMax }), () => client.place('PlanRebalance', { max_users: limits.planUsersMax + 1 }), 'INVALID_ARGUMENT'],
+  ['planUsersMax', () => client.planRebalance({ max_users: limits.planUsersMax }), () => client.planRebalance({ max_users: limits.planUsersMax + 1 }), 'INVALID_ARGUMENT'],
 ];
 
 describe('each limit: success at the limit, the error one past it', () => {
@@ -86,12 +89,12 @@ describe('each limit: success at the limit, the error one past it', () => {
 
   it('watchFilterEntriesMax: a Watch filter of the limit starts, one more is refused', async () => {
     const servers = (count: number): string[] => Array.from({ length: count }, (_u, index) => `w${index}`);
-    for await (const event of client.stream('Watch', { servers: servers(limits.watchFilterEntriesMax) })) {
+    for await (const event of client.watch({ servers: servers(limits.watchFilterEntriesMax) })) {
       expect(event['type']).toBe('SNAPSHOT_END');
       break;
     }
     const refused = (async () => {
-      for await (const _event of client.stream('Watch', { servers: servers(limits.watchFilterEntriesMax + 1) })) return 'OK';
+      for await (const _event of client.watch({ servers: servers(limits.watchFilterEntriesMax + 1) })) return 'OK';
       return 'OK';
     })();
     expect(await codeOf(refused)).toBe('INVALID_ARGUMENT');
@@ -119,7 +122,7 @@ describe('each limit: success at the limit, the error one past it', () => {
     const own = new MbdirClient({ endpoint: server.endpoint, channelOptions: { 'grpc.use_local_subchannel_pool': 1 } });
     const aborts = Array.from({ length: limits.grpcConcurrentStreamsMax + 1 }, () => new AbortController());
     // A filter no mailbox matches: each stream's first event is SNAPSHOT_END.
-    const iterators = aborts.map((abort) => own.stream('Watch', { prefixes: ['user.none'] }, abort.signal)[Symbol.asyncIterator]());
+    const iterators = aborts.map((abort) => own.watch({ prefixes: ['user.none'] }, abort.signal)[Symbol.asyncIterator]());
     try {
       const firsts = iterators.map((iterator) => iterator.next());
       const answered = await Promise.all(firsts.slice(0, limits.grpcConcurrentStreamsMax));
@@ -143,17 +146,17 @@ describe('each limit: success at the limit, the error one past it', () => {
     const root = { name: 'user.big', uniqueid: 'big-root' };
     const report = await client.syncServer('b2', false, [batch.slice(0, limits.syncBatchMailboxesMax), [root]]);
     expect(report['added_count']).toBe(limits.syncBatchMailboxesMax + 1);
-    expect(await codeOf(client.mailbox('RenameMailbox', { name: 'user.big', new_name: 'user.huge' }))).toBe('RESOURCE_EXHAUSTED');
-    await client.mailbox('DeleteMailbox', { name: 'user.big.f0' });
-    const renamed = await client.mailbox('RenameMailbox', { name: 'user.big', new_name: 'user.huge' });
+    expect(await codeOf(client.renameMailbox({ name: 'user.big', new_name: 'user.huge' }))).toBe('RESOURCE_EXHAUSTED');
+    await client.deleteMailbox({ name: 'user.big.f0' });
+    const renamed = await client.renameMailbox({ name: 'user.big', new_name: 'user.huge' });
     expect(renamed['mailboxes']).toHaveLength(limits.renameSubtreeMailboxesMax);
     // A watcher resuming just before the rename gets every renamed mailbox, though
     // the rename is one revision of 10,000 changes (catch-up reads in batches).
     const revision = Number(renamed['revision']);
     const seen = new Set<string>();
     const abort = new AbortController();
-    for await (const event of client.stream('Watch', { from_revision: revision - 1 }, abort.signal)) {
-      if (event['type'] === 'PUT' && Number(event['revision']) === revision) seen.add(String((event['mailbox'] as Message)['name']));
+    for await (const event of client.watch({ from_revision: revision - 1 }, abort.signal)) {
+      if (event['type'] === 'PUT' && Number(event['revision']) === revision) seen.add(String((event['mailbox']!)['name']));
       if (event['type'] === 'PROGRESS') break;
     }
     abort.abort();
@@ -173,7 +176,7 @@ describe('each limit: success at the limit, the error one past it', () => {
   it('minRevisionWaitMsMax: a read for a revision never reached ends at the deadline, not later', async () => {
     const status = await client.status();
     const far = Number(status['applied_revision']) + 1_000_000;
-    expect(await codeOf(client.mailbox('GetMailbox', { name: 'user.amy', min_revision: far }, 300))).toBe('DEADLINE_EXCEEDED');
+    expect(await codeOf(client.getMailbox({ name: 'user.amy', min_revision: far }, 300))).toBe('DEADLINE_EXCEEDED');
   });
 });
 
@@ -202,14 +205,14 @@ describe('watch bounds (lowered on a second node)', () => {
     const first = async (): Promise<string> => {
       const abort = new AbortController();
       aborts.push(abort);
-      for await (const event of smallClient.stream('Watch', {}, abort.signal)) return String(event['type']);
+      for await (const event of smallClient.watch({}, abort.signal)) return String(event['type']);
       return 'ended';
     };
     for (let index = 0; index < subscribersMax; index += 1) expect(await first()).toBe('SNAPSHOT_END');
     // The earlier generators returned after one event, which cancels their calls:
     // hold the slots with streams that stay open instead.
     const held = Array.from({ length: subscribersMax }, () => new AbortController());
-    const iterators = held.map((abort) => smallClient.stream('Watch', {}, abort.signal)[Symbol.asyncIterator]());
+    const iterators = held.map((abort) => smallClient.watch({}, abort.signal)[Symbol.asyncIterator]());
     for (const iterator of iterators) expect((await iterator.next()).value?.['type']).toBe('SNAPSHOT_END');
     expect(await codeOf(first())).toBe('RESOURCE_EXHAUSTED');
     for (const abort of held) abort.abort();
@@ -233,19 +236,18 @@ describe('watch bounds (lowered on a second node)', () => {
 
   it('watchBufferEventsMax: a subscriber that stops reading is cut off and resumes from its revision without a gap, holding back no other', async () => {
     // A watcher that reads its snapshot, then stops reading while many changes commit.
-    const mailboxes = smallClient.mailboxes as unknown as Record<string, (request: Message, metadata: grpc.Metadata) => grpc.ClientReadableStream<Message>>;
     // The previous test's watchers free their slots once the node sees them cancelled: retry until one is free.
-    let call!: grpc.ClientReadableStream<Message>;
+    let call!: grpc.ClientReadableStream<WatchEvent__Output>;
     let ended!: Promise<grpc.ServiceError | null>;
-    const received: Message[] = [];
+    const received: WatchEvent__Output[] = [];
     for (let attempt = 0; attempt < 100 && received.length === 0; attempt += 1) {
-      call = mailboxes['Watch']!.call(smallClient.mailboxes, {}, smallClient.metadata());
+      call = smallClient.mailboxes.Watch({}, smallClient.metadata());
       ended = new Promise<grpc.ServiceError | null>((resolve) => {
         call.on('error', (error: grpc.ServiceError) => resolve(error));
         call.on('end', () => resolve(null));
       });
-      const first = new Promise<Message | null>((resolve) => {
-        call.once('data', (event: Message) => resolve(event));
+      const first = new Promise<WatchEvent__Output | null>((resolve) => {
+        call.once('data', (event: WatchEvent__Output) => resolve(event));
         void ended.then(() => resolve(null));
       });
       const event = await first;
@@ -256,23 +258,23 @@ describe('watch bounds (lowered on a second node)', () => {
     // Another watcher of the same filter reads on: the one that stopped must not hold it back.
     const active = await activeWatcher();
     call.pause();
-    await smallClient.place('PutServer', { name: 'b1', imap_address: '127.0.0.1:143' });
+    await smallClient.putServer({ name: 'b1', imap_address: '127.0.0.1:143' });
     // Concurrent creates in rounds of 100: one group commit never exceeds the buffer by itself.
     const writes = 3000;
     for (let start = 0; start < writes; start += 100) {
-      await Promise.all(Array.from({ length: 100 }, (_u, index) => smallClient.mailbox('CreateMailbox', { mailbox: { name: `user.w${start + index}`, uniqueid: `w${start + index}`, server: 'b1' } })));
+      await Promise.all(Array.from({ length: 100 }, (_u, index) => smallClient.createMailbox({ mailbox: { name: `user.w${start + index}`, uniqueid: `w${start + index}`, server: 'b1' } })));
     }
-    call.on('data', (event: Message) => received.push(event));
+    call.on('data', (event: WatchEvent__Output) => received.push(event));
     call.resume();
     const error = await ended;
     expect(error?.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
     expect(error?.details).toMatch(new RegExp(`more than ${bufferEventsMax} events behind; resume with from_revision \\d+`));
     // Resume from the last revision received: every create arrives exactly once overall.
-    const lastSeen = Math.max(...received.map((event) => Number(event['revision'])));
-    const names = new Set(received.filter((event) => event['type'] === 'PUT').map((event) => String((event['mailbox'] as Message)['name'])));
+    const lastSeen = Math.max(...received.map((event) => event.revision));
+    const names = new Set(received.filter((event) => event.type === 'PUT').map((event) => event.mailbox?.name ?? ''));
     const abort = new AbortController();
-    for await (const event of smallClient.stream('Watch', { from_revision: lastSeen }, abort.signal)) {
-      if (event['type'] === 'PUT') names.add(String((event['mailbox'] as Message)['name']));
+    for await (const event of smallClient.watch({ from_revision: lastSeen }, abort.signal)) {
+      if (event['type'] === 'PUT') names.add(String((event['mailbox']!)['name']));
       if (event['type'] === 'PROGRESS' || names.size === writes) break;
     }
     abort.abort();

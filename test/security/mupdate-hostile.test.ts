@@ -28,7 +28,7 @@ beforeAll(async () => {
     env: { MBDIR_TEST_MUPDATE_CONNECTIONS_MAX: String(connectionsMax), MBDIR_TEST_MUPDATE_PENDING_NAMES_MAX: String(pendingNamesMax) },
   });
   port = mupdatePort(node);
-  await node.client().place('PutServer', { name: 'backend1' });
+  await node.client().putServer({ name: 'backend1' });
 });
 
 afterAll(async () => {

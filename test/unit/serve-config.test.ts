@@ -55,6 +55,27 @@ describe('serve config file', () => {
     expect(refusal({ listen: null })).toMatch(/key listen must be a string, got null/);
   });
 
+  it('takes the etcd maintenance schedule, lease and defragmentation from the file, flags winning', () => {
+    const path = configFile({ engine: 'etcd', etcdMaintenanceIntervalSeconds: 60, etcdMaintenanceLeaseSeconds: '10', etcdDefragment: 'no' });
+    const settings = resolveServeSettings({}, {}, path);
+    expect([settings.etcdMaintenanceIntervalSeconds, settings.etcdMaintenanceLeaseSeconds, settings.etcdDefragment]).toEqual(['60', '10', 'no']);
+    const overridden = resolveServeSettings({ etcdMaintenanceIntervalSeconds: '5' }, { MBDIR_ETCD_DEFRAGMENT: 'yes' }, path);
+    expect([overridden.etcdMaintenanceIntervalSeconds, overridden.etcdDefragment]).toEqual(['5', 'yes']);
+    const defaults = resolveServeSettings({}, {}, undefined);
+    expect([defaults.etcdMaintenanceIntervalSeconds, defaults.etcdMaintenanceLeaseSeconds, defaults.etcdDefragment]).toEqual(['300', '30', 'yes']);
+  });
+
+  it('refuses a maintenance interval or lease out of range, and a defragment other than yes or no', () => {
+    expect(() => resolveServeSettings({}, {}, configFile({ etcdMaintenanceIntervalSeconds: 0 }))).toThrow(
+      /setting etcdMaintenanceIntervalSeconds is "0"; expected whole seconds from 1 to 86400/,
+    );
+    expect(() => resolveServeSettings({ etcdMaintenanceLeaseSeconds: '1' }, {}, undefined)).toThrow(
+      /setting etcdMaintenanceLeaseSeconds is "1"; expected whole seconds from 2 to 3600/,
+    );
+    expect(() => resolveServeSettings({}, { MBDIR_ETCD_DEFRAGMENT: 'sometimes' }, undefined)).toThrow(/setting etcdDefragment is "sometimes"; expected one of yes, no/);
+    expect(refusal({ etcdMaintenanceLeaseSeconds: true })).toMatch(/key etcdMaintenanceLeaseSeconds must be a whole number, got true/);
+  });
+
   it('checks a number from the file against the same range as a flag', () => {
     expect(() => resolveServeSettings({}, {}, configFile({ cacheMib: 0 }))).toThrow(/setting cacheMib is "0"; expected MiB from 1 to/);
   });

@@ -7,7 +7,7 @@ import { limits } from '../../src/model/limits.js';
 import { recipientRulesOf } from '../../src/model/recipients.js';
 import { StandaloneEngine } from '../../src/replication/standalone.js';
 import { answerRequest, lmtpTransport } from '../../src/server/socketmap/maps.js';
-import { encodeNetstring, NetstringError, NetstringParser, netstringLengthDigitsMax } from '../../src/server/socketmap/netstring.js';
+import { encodeNetstring, NetstringError, NetstringParser, netstringLengthDigitsMax } from '../../src/model/netstring.js';
 import { Store } from '../../src/store/store.js';
 
 function parseAll(input: Buffer, max = limits.socketmapQueryBytesMax, chunk = input.length): string[] {

@@ -21,6 +21,8 @@ import { defaultOperations, operationNames } from './operations.js';
 import { printMixedTable, runMixed } from './mixed.js';
 import { printTable } from './report.js';
 import { runBench } from './run.js';
+import { etcdBenchNodesMax, etcdOperationNames, parseEtcdOperation, printEtcdTable, runEtcdBench } from './etcd-mode.js';
+import { etcdBenchMembersMax } from './etcd-members.js';
 import { benchLocalDomain, runSocketmapEcho } from './socketmap.js';
 import { runWatchSubscribers } from './watch-delivery.js';
 import { runHeavyCallers, tallyToJson, type HeavySpec } from './heavy-callers.js';
@@ -79,6 +81,25 @@ function addShapeOptions(command: Command): Command {
     .option('--seed <n>', `PRNG seed [${defaultShape.seed}]`, numberIn(0, shapeBounds.seed));
 }
 
+/** `bench run --engine etcd`: nodes on an etcd cluster beside their floors (etcd-mode.ts). */
+async function runEtcdCommand(options: Record<string, unknown>, settings: LoadSettings, machineBefore: ReturnType<typeof machineNow>, json: boolean): Promise<void> {
+  const operations = String(options['ops']).split(',').filter((name) => name !== '').map((text) => parseEtcdOperation(text, settings.concurrency));
+  const run = await runEtcdBench({
+    settings,
+    operations,
+    members: Number(options['etcdMembers']),
+    ...(options['etcdEndpoints'] === undefined ? {} : { endpoints: String(options['etcdEndpoints']) }),
+    nodes: Number(options['nodes']),
+    synchronous: String(options['synchronous']),
+  });
+  const machine = { ...machineBefore, loadAverageAtEnd: machineNow().loadAverageAtStart };
+  if (json) process.stdout.write(`${JSON.stringify({ engine: 'etcd', settings, machine, ...run }, null, 2)}\n`);
+  else {
+    printEtcdTable(run);
+    process.stdout.write(`machine: ${machine.cores} x ${machine.cpu}; load average ${machine.loadAverageAtStart.join(' ')} at start, ${machine.loadAverageAtEnd.join(' ')} at end\n`);
+  }
+}
+
 export function addBenchCommands(program: Command): void {
   const bench = program.command('bench').description('benchmark harness: generate a directory, then measure a node');
   addShapeOptions(bench.command('generate').description('write a seeded directory into a stopped node\'s --data-dir, or through --endpoint'))
@@ -118,6 +139,10 @@ export function addBenchCommands(program: Command): void {
     .option('--no-echo', 'skip the bare grpc-js echo server')
     .option('--socketmap <host:port>', `the socketmap of the node at --endpoint, for Socketmap (it needs --socketmap-local-domains ${benchLocalDomain})`)
     .option('--no-prewarm', 'do not read --data-dir through before starting the node (the OS cache stays as the host left it)')
+    .option('--engine <kind>', `standalone, or etcd: nodes on an etcd cluster, writes beside raw etcd txns of the same shape (${etcdOperationNames.join(', ')})`, 'standalone')
+    .option('--etcd-members <n>', 'with --engine etcd: etcd members bench starts on loopback', numberIn(1, etcdBenchMembersMax), 3)
+    .option('--etcd-endpoints <urls>', 'with --engine etcd: a running etcd cluster instead (bench writes under fresh prefixes and leaves them)')
+    .option('--nodes <n>', 'with --engine etcd: nodes started (GetMailbox runs through all of them, beside one node)', numberIn(1, etcdBenchNodesMax), 1)
     // The numeric options are numbers already (numberIn), the others strings; `echo` is a boolean.
     .action(async (options: Record<string, unknown>, command: Command) => {
       const globals = command.optsWithGlobals<{ endpoint: string; json?: boolean }>();
@@ -137,8 +162,12 @@ export function addBenchCommands(program: Command): void {
         watchWriteIntervalMs: Number(options['watchInterval']),
         watchProcesses: Number(options['watchProcesses']),
       };
-      process.stderr.write(`seed ${shape.seed}; ${mailboxTotal(shape)} mailboxes (${shape.users} users x ${shape.foldersPerUser})\n`);
       const machineBefore = machineNow();
+      if (options['engine'] === 'etcd') {
+        await runEtcdCommand(options, settings, machineBefore, globals.json === true);
+        return;
+      }
+      process.stderr.write(`seed ${shape.seed}; ${mailboxTotal(shape)} mailboxes (${shape.users} users x ${shape.foldersPerUser})\n`);
       const run = await runBench({
         shape,
         settings,

@@ -15,16 +15,17 @@ import * as grpc from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
 import { isInSubtree } from '../../src/model/names.js';
 import { passEncodedResponses, services } from '../../src/api/proto.js';
-import { grpcServerOptions } from '../../src/server/grpc/server.js';
+import { grpcServerOptions } from '../../src/server/node-entry.js';
 
-export type CannedResponses = Record<string, Record<string, unknown>>;
+/** The node's answer to each method, by method name, as the bench received it. */
+export type CannedResponses = Record<string, object>;
 
-function canned(response: Record<string, unknown>): grpc.handleUnaryCall<unknown, unknown> {
+function canned(response: object): grpc.handleUnaryCall<unknown, unknown> {
   return (_call, callback) => callback(null, response);
 }
 
 /** A duplex that answers every message with the same response, as LookupStream answers each message with one. */
-function cannedStream(response: Record<string, unknown>): grpc.handleBidiStreamingCall<unknown, unknown> {
+function cannedStream(response: object): grpc.handleBidiStreamingCall<unknown, unknown> {
   return (call) => {
     call.on('data', () => call.write(response));
     call.on('end', () => call.end());
@@ -56,10 +57,10 @@ class EchoWatch {
   private revision = 0;
   private readonly serialize = (services.Mailboxes.service['Watch'] as { responseSerialize(value: object): Buffer }).responseSerialize;
 
-  constructor(private readonly createResponse: Record<string, unknown>) {}
+  constructor(private readonly createResponse: { mailbox?: object | null }) {}
 
   private event(name: string, revision: number): Buffer {
-    const mailbox = { ...((this.createResponse['mailbox'] as Record<string, unknown> | null) ?? {}), name };
+    const mailbox = { ...(this.createResponse.mailbox ?? {}), name };
     return this.serialize({ type: 'PUT', mailbox, revision });
   }
 

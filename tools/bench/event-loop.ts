@@ -9,7 +9,7 @@
  */
 import { request } from 'node:http';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
-import { eventLoopSampleIntervalMs } from '../../src/server/metrics/node-metrics.js';
+import { eventLoopSampleIntervalMs } from '../../src/server/node-entry.js';
 
 /** A /metrics answer larger than this is not a node's: the scrape is abandoned. */
 export const metricsBytesMax = 4 * 2 ** 20;

@@ -161,11 +161,11 @@ async function putPlacementThroughApi(client: MbdirClient, shape: DirectoryShape
   for (const change of generatePlacement(shape)) {
     if (change.kind === 'server.put') {
       const server = change.server;
-      await client.place('PutServer', { name: server.name, imap_address: server.imapAddress, lmtp_address: server.lmtpAddress, pop3_address: server.pop3Address, state: 'UP', weight: 1, datacenter: server.datacenter });
+      await client.putServer({ name: server.name, imap_address: server.imapAddress, lmtp_address: server.lmtpAddress, pop3_address: server.pop3Address, state: 'UP', weight: 1, datacenter: server.datacenter });
     } else if (change.kind === 'business.put') {
-      await client.place('PutBusiness', { id: change.business.id, home_server: change.business.homeServer });
+      await client.putBusiness({ id: change.business.id, home_server: change.business.homeServer });
     } else if (change.kind === 'user.put') {
-      await client.place('SetUserBusiness', { user: change.user.user, business: change.user.business });
+      await client.setUserBusiness({ user: change.user.user, business: change.user.business });
     }
   }
 }

@@ -7,7 +7,8 @@
  * connected, runs for its duration, closes every call it opened and prints its
  * tallies (latency samples included, bounded by the calls made) as one JSON line.
  */
-import { MbdirClient, type Message, type MessageStream } from '../../src/client/client.js';
+import { MbdirClient, type MessageStream } from '../../src/client/client.js';
+import type { ListMailboxesRequest, WatchEvent__Output } from '../../src/client/messages.js';
 import { limits } from '../../src/model/limits.js';
 import { businessOf, groupOf, userId, type DirectoryShape } from './generate.js';
 import { closedLoop, type Measured } from './load.js';
@@ -42,7 +43,7 @@ function failed(measured: Measured, error: unknown): void {
 }
 
 /** A heavy LIST: `user` sees their own, `anyone`'s and the folders shared with `groups` business groups. */
-function heavyListRequest(shape: DirectoryShape, userIndex: number, groups: number): Message {
+function heavyListRequest(shape: DirectoryShape, userIndex: number, groups: number): ListMailboxesRequest {
   const business = businessOf(shape, userIndex);
   const named = Array.from({ length: Math.min(groups, shape.businesses) }, (_, offset) => groupOf((business + offset) % shape.businesses));
   return { user: userId(userIndex), groups: named, reference: '', pattern: '*', page_size: limits.pageSizeMax };
@@ -51,8 +52,8 @@ function heavyListRequest(shape: DirectoryShape, userIndex: number, groups: numb
 /** The fewest groups (doubling up to the node's bound) whose LIST sees `target` mailboxes, and what it saw. */
 export async function calibrateHeavyList(client: MbdirClient, shape: DirectoryShape, target: number): Promise<{ mailboxes: number; groups: number }> {
   for (let groups = 1; ; groups = Math.min(groups * 2, heavyListGroupsMax)) {
-    const answer = await client.mailbox('ListMailboxes', heavyListRequest(shape, 0, groups));
-    const mailboxes = Array.isArray(answer['mailboxes']) ? answer['mailboxes'].length : 0;
+    const answer = await client.listMailboxes(heavyListRequest(shape, 0, groups));
+    const mailboxes = answer.mailboxes.length;
     const named = Math.min(groups, shape.businesses);
     if (mailboxes >= target || groups === heavyListGroupsMax || named === shape.businesses) return { mailboxes, groups: named };
   }
@@ -64,7 +65,7 @@ async function scanUntil(client: MbdirClient, endMs: number): Promise<Measured> 
   const startedMs = performance.now();
   while (performance.now() < endMs) {
     const scanStartedMs = performance.now();
-    const stream = client.stream('ScanMailboxes', {});
+    const stream = client.scanMailboxes({});
     let complete = true;
     try {
       for await (const _ of stream) {
@@ -93,8 +94,8 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 async function watchUntil(client: MbdirClient, count: number, intervalMs: number, endMs: number): Promise<Measured> {
   const measured = emptyMeasured();
   const startedMs = performance.now();
-  const streams: MessageStream[] = Array.from({ length: count }, () => client.stream('Watch', { from_revision: 0 }));
-  const reader = async (stream: MessageStream, index: number): Promise<void> => {
+  const streams: Array<MessageStream<WatchEvent__Output>> = Array.from({ length: count }, () => client.watch({ from_revision: 0 }));
+  const reader = async (stream: MessageStream<WatchEvent__Output>, index: number): Promise<void> => {
     try {
       do {
         const next = await Promise.race([stream.next(), sleep(Math.max(0, endMs - performance.now())).then(() => null)]);
@@ -129,8 +130,8 @@ export async function runHeavyCallers(endpoint: string, shape: DirectoryShape, s
     let listUser = 0;
     const listOnce = async (): Promise<number> => {
       listUser = (listUser + 7919) % shape.users; // a prime stride: users of every business in turn
-      const answer = await lister.mailbox('ListMailboxes', heavyListRequest(shape, listUser, spec.listGroups));
-      return Array.isArray(answer['mailboxes']) ? answer['mailboxes'].length : 0;
+      const answer = await lister.listMailboxes(heavyListRequest(shape, listUser, spec.listGroups));
+      return answer.mailboxes.length;
     };
     const [lists, scans, watches] = await Promise.all([
       closedLoop(spec.listCallers, spec.durationMs, listOnce),

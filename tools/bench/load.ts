@@ -4,7 +4,8 @@
  * bounded window of names in flight (Watch delivery is in watch-delivery.ts). It only talks gRPC through MbdirClient; request contents come
  * from the generator's shape and a seeded PRNG.
  */
-import type { MbdirClient, Message } from '../../src/client/client.js';
+import type { MbdirClient } from '../../src/client/client.js';
+import type { ListMailboxesRequest, LookupStreamResponse__Output } from '../../src/client/messages.js';
 import { businessOf, folderNames, groupOf, userId, type DirectoryShape } from './generate.js';
 import { LatencyRecorder, randomBelow, seededRandom } from './stats.js';
 
@@ -71,7 +72,7 @@ export class RequestPicker {
     return Array.from({ length: count }, () => this.name());
   }
 
-  listRequest(): Message {
+  listRequest(): ListMailboxesRequest {
     const index = this.userIndex();
     return { user: userId(index), groups: [groupOf(businessOf(this.shape, index))], reference: '', pattern: '*' };
   }
@@ -133,10 +134,10 @@ export function streamLookups(client: MbdirClient, picker: RequestPicker, settin
       measured.seconds = (performance.now() - startedMs) / 1000;
       resolve(measured);
     };
-    stream.on('data', (response: Message) => {
+    stream.on('data', (response: LookupStreamResponse__Output) => {
       const sent = sentAtMs[head] ?? performance.now();
       head += 1;
-      measured.names += Array.isArray(response['results']) ? response['results'].length : 0;
+      measured.names += response.results.length;
       measured.operations += 1;
       measured.latency.add(performance.now() - sent);
       if (head > 100_000) {

@@ -102,7 +102,7 @@ function openLoopLookups(node: Target, picker: RequestPicker, perSecond: number,
         return;
       }
       inFlight += 1;
-      clientOf(node, sent).mailbox('GetMailbox', { name: picker.name() }).then(
+      clientOf(node, sent).getMailbox({ name: picker.name() }).then(
         () => {
           measured.operations += 1;
           measured.names += 1;

@@ -79,7 +79,7 @@ async function startNode(shape: DirectoryShape, synchronous: string, given: stri
     // bench generate registered the shape's servers already; a fresh node needs them for the load.
     const servers = [...(given === undefined ? Array.from({ length: shape.servers }, (_, index) => serverName(index)) : []), followerServer];
     for (const [index, name] of servers.entries()) {
-      await client.place('PutServer', { name, imap_address: `10.1.0.${index + 1}:143`, lmtp_address: `10.1.0.${index + 1}:24`, state: 'UP', weight: 1 });
+      await client.putServer({ name, imap_address: `10.1.0.${index + 1}:143`, lmtp_address: `10.1.0.${index + 1}:24`, state: 'UP', weight: 1 });
     }
   } finally {
     client.close();

@@ -9,7 +9,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { Message } from '../../src/client/client.js';
+import type { MbdirClient } from '../../src/client/client.js';
+import type { LookupStreamResponse__Output } from '../../src/client/messages.js';
 import { authHttpOnce, authHttpRequest, headersOfAnswer } from './auth-http.js';
 import type { CannedResponses } from './echo.js';
 import { userId } from './generate.js';
@@ -22,8 +23,12 @@ import { watchDelivery } from './watch-delivery.js';
 
 export type OperationKind = 'unary' | 'stream' | 'watch' | 'http' | 'socketmap';
 
-/** A request of a unary operation: [method, request, names it asks for]. */
-type UnaryRequest = [string, Message, number];
+/** A request of a unary operation: how to send it, the names it asks for, the mailbox it creates (if any). */
+interface UnaryRequest {
+  send(client: MbdirClient): Promise<object>;
+  names: number;
+  created: string | null;
+}
 
 /** The floors of a run: bare servers answering each transport with the node's own answers. */
 export interface Floors {
@@ -57,11 +62,6 @@ export interface OperationEntry {
   run(callers: number, context: RunContext, floors: Floors, node: NodeListeners): Promise<OperationResult>;
 }
 
-function call(context: RunContext, worker: number, method: string, request: Message): Promise<Message> {
-  const client = clientOf(context.node, worker);
-  return method === 'ResolveUser' ? client.place(method, request) : client.mailbox(method, request);
-}
-
 /** A unary operation's row: its request, its floor's canned answer filled from the node's answer to one. */
 function unary(name: string, request: NonNullable<OperationEntry['request']>, hasFloor = true): OperationEntry {
   return {
@@ -71,8 +71,7 @@ function unary(name: string, request: NonNullable<OperationEntry['request']>, ha
     request,
     fillFloor: async (context, floors) => {
       if (!hasFloor) return;
-      const [method, message] = request(context, new RequestPicker(context.shape, context.settings.seed + 1), 1_000_000_000);
-      floors.canned[method] = await call(context, 0, method, message);
+      floors.canned[name] = await request(context, new RequestPicker(context.shape, context.settings.seed + 1), 1_000_000_000).send(clientOf(context.node, 0));
     },
     run: (callers, context, floors) => runUnary(name, request, callers, context, hasFloor ? floors : null),
   };
@@ -80,15 +79,18 @@ function unary(name: string, request: NonNullable<OperationEntry['request']>, ha
 
 const createRequest = (context: RunContext, picker: RequestPicker, sequence: number): UnaryRequest => {
   const name = `user.${userId(picker.userIndex())}.b${context.runTag}c${sequence}`;
-  return ['CreateMailbox', { mailbox: { name }, request_id: `${context.runTag}-${sequence}` }, 1];
+  return { send: (client) => client.createMailbox({ mailbox: { name }, request_id: `${context.runTag}-${sequence}` }), names: 1, created: name };
 };
 
 /** Every operation `bench run --ops` knows. */
 export const operationTable = {
-  GetMailbox: unary('GetMailbox', (_, picker) => ['GetMailbox', { name: picker.name() }, 1]),
+  GetMailbox: unary('GetMailbox', (_, picker) => {
+    const name = picker.name();
+    return { send: (client) => client.getMailbox({ name }), names: 1, created: null };
+  }),
   LookupMailboxes: unary('LookupMailboxes', (context, picker) => {
-    const names = context.settings.lookupBatchNames;
-    return ['LookupMailboxes', { names: picker.names(names) }, names];
+    const names = picker.names(context.settings.lookupBatchNames);
+    return { send: (client) => client.lookupMailboxes({ names }), names: names.length, created: null };
   }),
   LookupStream: {
     kind: 'stream',
@@ -99,8 +101,14 @@ export const operationTable = {
     },
     run: (_, context, floors) => runStream(context, floors),
   },
-  ListMailboxes: unary('ListMailboxes', (_, picker) => ['ListMailboxes', picker.listRequest(), 1]),
-  ResolveUser: unary('ResolveUser', (_, picker) => ['ResolveUser', { user: userId(picker.userIndex()) }, 1]),
+  ListMailboxes: unary('ListMailboxes', (_, picker) => {
+    const request = picker.listRequest();
+    return { send: (client) => client.listMailboxes(request), names: 1, created: null };
+  }),
+  ResolveUser: unary('ResolveUser', (_, picker) => {
+    const user = userId(picker.userIndex());
+    return { send: (client) => client.resolveUser({ user }), names: 1, created: null };
+  }),
   AuthHttp: {
     kind: 'http',
     callers: (settings) => settings.concurrency,
@@ -114,7 +122,7 @@ export const operationTable = {
   // Renames consume what CreateMailbox made; the echo cannot rename what it never made.
   RenameMailbox: unary('RenameMailbox', (context, _, sequence) => {
     const name = context.created[sequence] ?? '';
-    return ['RenameMailbox', { name, new_name: `${name}r` }, 1];
+    return { send: (client) => client.renameMailbox({ name, new_name: `${name}r` }), names: 1, created: null };
   }, false),
   Watch: {
     kind: 'watch',
@@ -123,8 +131,8 @@ export const operationTable = {
     // The echo's Watch broadcasts the creates it answers: it needs a create's answer.
     fillFloor: async (context, floors) => {
       if (floors.canned['CreateMailbox'] !== undefined) return;
-      const [method, message] = createRequest(context, new RequestPicker(context.shape, context.settings.seed + 1), 1_000_000_000);
-      floors.canned[method] = await call(context, 0, method, message);
+      const create = createRequest(context, new RequestPicker(context.shape, context.settings.seed + 1), 1_000_000_000);
+      floors.canned['CreateMailbox'] = await create.send(clientOf(context.node, 0));
     },
     run: (_, context, floors) => runWatch(context, floors),
   },
@@ -161,11 +169,10 @@ function unarySlices(name: string, request: NonNullable<OperationEntry['request'
     const mine = sequence;
     sequence += 1;
     if (name === 'RenameMailbox' && mine >= context.created.length) return -1;
-    const [method, message, names] = request(context, picker, isEcho ? mine % Math.max(1, context.created.length) : mine);
-    const client = clientOf(target, worker);
-    await (method === 'ResolveUser' ? client.place(method, message) : client.mailbox(method, message));
-    if (!isEcho && name === 'CreateMailbox') context.created.push(String((message['mailbox'] as Message)['name']));
-    return names;
+    const call = request(context, picker, isEcho ? mine % Math.max(1, context.created.length) : mine);
+    await call.send(clientOf(target, worker));
+    if (!isEcho && call.created !== null) context.created.push(call.created);
+    return call.names;
   };
   return async (durationMs, warmupMs) => {
     // Renames consume what CreateMailbox made: the write path is warm by then.
@@ -187,10 +194,9 @@ function labelOf(name: string, concurrency: number, settings: LoadSettings): str
 
 async function runUnary(name: string, request: NonNullable<OperationEntry['request']>, concurrency: number, context: RunContext, floors: Floors | null): Promise<OperationResult> {
   const node = unarySlices(name, request, context, context.node, concurrency, false);
-  // fillFloor filled the echo's canned answer for this call from the node's own answer.
-  const method = request(context, new RequestPicker(context.shape, 0), 0)[0];
+  // fillFloor filled the echo's canned answer for this call (by method: the operation's name) from the node's own answer.
   const echo = floors?.grpc ?? null;
-  const echoSlices = echo !== null && floors?.canned[method] !== undefined ? unarySlices(name, request, context, echo, concurrency, true) : null;
+  const echoSlices = echo !== null && floors?.canned[name] !== undefined ? unarySlices(name, request, context, echo, concurrency, true) : null;
   const [real, echoPhase] = await nodeAndEcho(context.settings, node, echoSlices);
   return resultOf(labelOf(name, concurrency, context.settings), real, echoPhase, rssMebibytes(context.node.pid), name === 'LookupMailboxes');
 }
@@ -282,11 +288,11 @@ async function runSocketmap(concurrency: number, context: RunContext, address: s
 // ------------------------------------------------------------ the floors
 
 /** The first LookupStream response for the echo to answer with (the same batch size as the run). */
-async function cannedStreamResponse(context: RunContext): Promise<Message> {
+async function cannedStreamResponse(context: RunContext): Promise<LookupStreamResponse__Output> {
   const stream = clientOf(context.node, 0).lookupStream();
   const picker = new RequestPicker(context.shape, context.settings.seed + 1);
   const batch = Math.max(1, context.settings.streamBatchNames);
-  const response = new Promise<Message>((resolve, reject) => {
+  const response = new Promise<LookupStreamResponse__Output>((resolve, reject) => {
     stream.once('data', resolve);
     stream.once('error', reject);
   });

@@ -8,7 +8,7 @@
  */
 import * as net from 'node:net';
 import { limits } from '../../src/model/limits.js';
-import { encodeNetstring, NetstringParser } from '../../src/server/socketmap/netstring.js';
+import { encodeNetstring, NetstringParser } from '../../src/model/netstring.js';
 import { userId } from './generate.js';
 import type { RequestPicker } from './load.js';
 

@@ -14,7 +14,7 @@ import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MbdirClient } from '../../src/client/client.js';
-import { services } from '../../src/api/proto.js';
+import type { WatchEvent__Output } from '../../src/client/messages.js';
 import { mbdirEntry } from './entry.js';
 import { userId } from './generate.js';
 import { cpuSecondsOf, rssMebibytes } from './proc.js';
@@ -40,7 +40,7 @@ async function lookupLatency(client: MbdirClient, users: number, calls: number):
       next += 1;
       const name = `user.${userId(Math.floor(Math.random() * users))}`;
       const start = performance.now();
-      await client.mailbox('GetMailbox', { name }).catch(() => undefined);
+      await client.getMailbox({ name }).catch(() => undefined);
       samples.push(performance.now() - start);
     }
   };
@@ -58,7 +58,7 @@ async function writeRate(client: MbdirClient, tag: string, ms: number): Promise<
   const worker = async (): Promise<void> => {
     while (Date.now() < until) {
       const name = `user.stalled${tag}x${(sequence += 1)}`;
-      await client.mailbox('CreateMailbox', { mailbox: { name, server: 'backend1', partition: 'default' } }).catch(() => undefined);
+      await client.createMailbox({ mailbox: { name, server: 'backend1', partition: 'default' } }).catch(() => undefined);
       done += 1;
     }
   };
@@ -67,8 +67,8 @@ async function writeRate(client: MbdirClient, tag: string, ms: number): Promise<
 }
 
 interface Stalled {
-  calls: grpc.ClientReadableStream<unknown>[];
-  channels: grpc.Client[];
+  calls: grpc.ClientReadableStream<WatchEvent__Output>[];
+  channels: MbdirClient[];
   statuses: Map<string, number>;
 }
 
@@ -78,10 +78,11 @@ function attachStalled(endpoint: string, count: number): Stalled {
   for (let index = 0; index < count; index += 1) {
     if (index % streamsPerChannel === 0) {
       // A distinct option per channel: grpc-js would otherwise share one connection.
-      stalled.channels.push(new services.Mailboxes(endpoint, grpc.credentials.createInsecure(), { 'mbdir.bench.channel': index }));
+      stalled.channels.push(new MbdirClient({ endpoint, channelOptions: { 'mbdir.bench.channel': index } }));
     }
-    const channel = stalled.channels.at(-1) as grpc.Client & { Watch(request: object): grpc.ClientReadableStream<unknown> };
-    const call = channel.Watch({ from_revision: 0 });
+    const channel = stalled.channels.at(-1) as MbdirClient;
+    // The raw typed call, not client.watch(): it must be paused before it reads anything.
+    const call = channel.mailboxes.Watch({ from_revision: 0 }, channel.metadata());
     call.pause();
     call.on('error', (error: grpc.ServiceError) => {
       const name = grpc.status[error.code] ?? String(error.code);

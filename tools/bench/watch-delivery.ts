@@ -12,7 +12,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { setMaxListeners } from 'node:events';
 import { createInterface } from 'node:readline';
 import { mbdirEntry } from './entry.js';
-import { MbdirClient, type Message } from '../../src/client/client.js';
+import { MbdirClient } from '../../src/client/client.js';
 import { userId } from './generate.js';
 import type { LoadSettings, Measured } from './load.js';
 import { cpuSecondsOf, ioStallMicroseconds, ioStallPercentOf } from './proc.js';
@@ -52,10 +52,10 @@ export async function runWatchSubscribers(endpoint: string, prefix: string, from
   const subscriber = async (): Promise<void> => {
     let sawReady = false;
     try {
-      for await (const event of client.stream('Watch', { from_revision: fromRevision, prefixes: [prefix] }, abort.signal)) {
-        if (event['type'] !== 'PUT') continue;
+      for await (const event of client.watch({ from_revision: fromRevision, prefixes: [prefix] }, abort.signal)) {
+        if (event.type !== 'PUT') continue;
         const at = process.hrtime.bigint();
-        const name = String((event['mailbox'] as Message | null)?.['name'] ?? '');
+        const name = event.mailbox?.name ?? '';
         if (!sawReady && name === `${prefix}.${readyLeaf}`) {
           sawReady = true;
           ready += 1;
@@ -118,7 +118,7 @@ function startSubscribers(endpoint: string, prefix: string, fromRevision: number
 export async function watchDelivery(client: MbdirClient, endpoint: string, serverPid: number | undefined, settings: LoadSettings, runTag: string): Promise<Measured> {
   const measured: Measured = { operations: 0, names: 0, errors: 0, firstError: '', seconds: 0, latency: new LatencyRecorder() };
   const status = await client.status();
-  const fromRevision = Number(status['applied_revision'] ?? 0);
+  const fromRevision = status.applied_revision;
   const prefix = `user.${userId(0)}.w${runTag}`;
   const processes = Math.max(1, Math.min(settings.watchProcesses, settings.watchSubscribers));
   const group = Array.from({ length: processes }, (_, index) => {
@@ -126,7 +126,7 @@ export async function watchDelivery(client: MbdirClient, endpoint: string, serve
     return startSubscribers(endpoint, prefix, fromRevision, count);
   });
   try {
-    await client.mailbox('CreateMailbox', { mailbox: { name: `${prefix}.${readyLeaf}` } });
+    await client.createMailbox({ mailbox: { name: `${prefix}.${readyLeaf}` } });
     await withTimeout(Promise.all(group.map((subscribers) => subscribers.ready)), readyTimeoutMs, 'Watch subscribers were not all attached');
     const sentAt = new Map<string, bigint>();
     const subscriberCpuSeconds = (): number => group.reduce((sum, subscribers) => sum + cpuSecondsOf(subscribers.child.pid), 0);
@@ -137,7 +137,7 @@ export async function watchDelivery(client: MbdirClient, endpoint: string, serve
     while (performance.now() - startedMs < settings.durationMs) {
       const name = `${prefix}.x${writes}`;
       sentAt.set(name, process.hrtime.bigint());
-      await client.mailbox('CreateMailbox', { mailbox: { name } });
+      await client.createMailbox({ mailbox: { name } });
       writes += 1;
       await new Promise((resolve) => setTimeout(resolve, settings.watchWriteIntervalMs));
     }

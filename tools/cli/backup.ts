@@ -10,7 +10,7 @@ import type { Command } from 'commander';
 import { chmodSync, createWriteStream, existsSync, renameSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
 import { ClientError } from '../../src/client/client.js';
-import { backupDataDirectory, installBackup, readBackupFacts, type BackupFacts } from '../../src/store/backup.js';
+import { backupDataDirectory, installBackup, readBackupFacts, type BackupFacts } from '../../src/store/offline.js';
 import { clientFromCommand, type GlobalOptions } from './global-options.js';
 
 function report(command: Command, facts: BackupFacts, text: string): void {
@@ -27,10 +27,10 @@ async function backupThroughEndpoint(command: Command, partial: string): Promise
   try {
     for await (const message of client.backup()) {
       if (announced < 0) {
-        announced = Number(message['total_bytes']);
+        announced = message.total_bytes;
         continue;
       }
-      const data = message['data'] as Buffer;
+      const data = message.data;
       written += data.length;
       if (!out.write(data)) await once(out, 'drain');
     }

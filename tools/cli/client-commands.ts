@@ -7,7 +7,8 @@
 import { Command, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
-import { ClientError, type MbdirClient, type Message } from '../../src/client/client.js';
+import { ClientError, type MbdirClient } from '../../src/client/client.js';
+import type { AclEntry, Location, Mailbox, StatusResponse__Output } from '../../src/client/messages.js';
 import { limits } from '../../src/model/limits.js';
 import { parseDumpLine } from '../../src/model/cyrus-dump.js';
 import { mailboxToWire } from '../../src/api/wire.js';
@@ -34,7 +35,7 @@ function withClient<Args extends unknown[]>(
 }
 
 /** `id=rights,id2=rights` -> ACL entries. */
-function parseAclOption(value: string, previous: Message[] = []): Message[] {
+function parseAclOption(value: string, previous: AclEntry[] = []): AclEntry[] {
   const entries = value.split(',').filter((part) => part !== '').map((part) => {
     const equals = part.lastIndexOf('=');
     if (equals <= 0) throw new Error(`ACL entry ${JSON.stringify(part)} must be IDENTIFIER=RIGHTS`);
@@ -47,8 +48,8 @@ function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
-function parseLocation(value: string, previous: Message[] = []): Message[] {
-  const [server, partition = ''] = value.split('!');
+function parseLocation(value: string, previous: Location[] = []): Location[] {
+  const [server = '', partition = ''] = value.split('!');
   return [...previous, { server, partition }];
 }
 
@@ -65,12 +66,12 @@ function waitSecondsOption(value: string): number {
 }
 
 /** Why a node that answered Status is not ready for writes yet, or null when it is. */
-function notReadyReason(status: Message): string | null {
-  if (status['engine'] !== 'etcd') return null;
-  const endpoints = status['etcd_endpoints'] as Message[];
-  if (endpoints.some((endpoint) => endpoint['healthy'] === true)) return null;
-  const reasons = endpoints.map((endpoint) => `${String(endpoint['endpoint'])}: ${String(endpoint['error'])}`);
-  return `node ${String(status['node_id'])} reaches no etcd leader (${reasons.join('; ')})`;
+function notReadyReason(status: StatusResponse__Output): string | null {
+  if (status.engine !== 'etcd') return null;
+  const endpoints = status.etcd_endpoints;
+  if (endpoints.some((endpoint) => endpoint.healthy)) return null;
+  const reasons = endpoints.map((endpoint) => `${endpoint.endpoint}: ${endpoint.error}`);
+  return `node ${status.node_id} reaches no etcd leader (${reasons.join('; ')})`;
 }
 
 /**
@@ -78,7 +79,7 @@ function notReadyReason(status: Message): string | null {
  * backoff delays it) until the node answers and is ready, for at most
  * `seconds`; 0 asks once. Fails with the last reason the node was not ready.
  */
-async function statusWhenReady(command: Command, seconds: number): Promise<Message> {
+async function statusWhenReady(command: Command, seconds: number): Promise<StatusResponse__Output> {
   const until = Date.now() + seconds * 1000;
   for (;;) {
     const client = clientFromCommand(command);
@@ -100,25 +101,62 @@ async function statusWhenReady(command: Command, seconds: number): Promise<Messa
   }
 }
 
-function print(json: boolean, response: Message, human: () => string): void {
+function print(json: boolean, response: object, human: () => string): void {
   if (json) printJson(response);
   else process.stdout.write(`${human()}\n`);
 }
 
 /** Reads a backend list for `sync`: a Cyrus `ctl_mboxlist -d` dump or JSON lines of Mailbox. */
-function readSyncFile(path: string): Message[] {
+function readSyncFile(path: string): Mailbox[] {
   const text = readFileSync(path, 'utf8');
-  const mailboxes: Message[] = [];
+  const mailboxes: Mailbox[] = [];
   for (const line of text.split('\n')) {
     const trimmed = line.trim();
     if (trimmed.startsWith('{"') && trimmed.endsWith('}') && !trimmed.includes('": {')) {
-      mailboxes.push(JSON.parse(trimmed) as Message);
+      mailboxes.push(JSON.parse(trimmed) as Mailbox);
       continue;
     }
     const parsed = parseDumpLine(line);
-    if (parsed.kind === 'mailbox') mailboxes.push(mailboxToWire(parsed.mailbox) as unknown as Message);
+    if (parsed.kind === 'mailbox') mailboxes.push(mailboxToWire(parsed.mailbox));
   }
   return mailboxes;
+}
+
+/** What commander gives `create` (camelCase option names, parsed values). */
+interface CreateOptions {
+  uniqueid?: string;
+  server?: string;
+  partition: string;
+  acl?: AclEntry[];
+  replica?: Location[];
+  mbtype: string;
+  reserve?: boolean;
+  requestId?: string;
+}
+
+interface ListOptions {
+  reference: string;
+  group?: string[];
+  pageSize: number;
+  pageToken?: string;
+  minRevision: number;
+}
+
+interface WatchOptions {
+  from: number;
+  server?: string[];
+  prefix?: string[];
+  count: number;
+}
+
+interface ServerPutOptions {
+  imap: string;
+  lmtp: string;
+  pop3: string;
+  state: 'UP' | 'DRAINING' | 'DOWN';
+  weight: number;
+  datacenter: string;
+  replicaPartner: string;
 }
 
 export function addClientCommands(program: Command): void {
@@ -135,21 +173,21 @@ export function addClientCommands(program: Command): void {
     .option('--reserve', 'only reserve the name (MUPDATE RESERVE); activate later')
     .option('--request-id <id>', 'makes a retried create recognisable')
     .action(
-      withClient(async ({ client, json }, name: string, options: Record<string, unknown>) => {
-        const response = await client.mailbox('CreateMailbox', {
+      withClient(async ({ client, json }, name: string, options: CreateOptions) => {
+        const response = await client.createMailbox({
           mailbox: {
             name,
-            uniqueid: options['uniqueid'] ?? '',
-            server: options['server'] ?? '',
-            partition: options['partition'],
-            acl: options['acl'] ?? [],
-            replicas: options['replica'] ?? [],
-            mbtype: options['mbtype'],
+            uniqueid: options.uniqueid ?? '',
+            server: options.server ?? '',
+            partition: options.partition,
+            acl: options.acl ?? [],
+            replicas: options.replica ?? [],
+            mbtype: options.mbtype,
           },
-          reserve_only: options['reserve'] === true,
-          request_id: options['requestId'] ?? '',
+          reserve_only: options.reserve === true,
+          request_id: options.requestId ?? '',
         });
-        print(json, response, () => `${String(response['outcome'])} ${formatMailbox(response['mailbox'] as Message)}\nrevision ${String(response['revision'])}`);
+        print(json, response, () => `${response.outcome} ${formatMailbox(response.mailbox)}\nrevision ${response.revision}`);
       }),
     );
 
@@ -160,13 +198,9 @@ export function addClientCommands(program: Command): void {
     .option('--uniqueid <id>', 'must match the reservation')
     .option('--acl <id=rights,...>', 'replace the ACL', parseAclOption)
     .action(
-      withClient(async ({ client, json }, name: string, options: Record<string, unknown>) => {
-        const response = await client.mailbox('ActivateMailbox', {
-          name,
-          uniqueid: options['uniqueid'] ?? '',
-          acl: options['acl'] ?? [],
-        });
-        print(json, response, () => `${formatMailbox(response['mailbox'] as Message)}\nrevision ${String(response['revision'])}`);
+      withClient(async ({ client, json }, name: string, options: { uniqueid?: string; acl?: AclEntry[] }) => {
+        const response = await client.activateMailbox({ name, uniqueid: options.uniqueid ?? '', acl: options.acl ?? [] });
+        print(json, response, () => `${formatMailbox(response.mailbox)}\nrevision ${response.revision}`);
       }),
     );
 
@@ -177,11 +211,11 @@ export function addClientCommands(program: Command): void {
     .option('--uniqueid <id>', 'look up by uniqueid instead of name')
     .option('--min-revision <n>', 'wait until this node has applied revision n', integerOption, 0)
     .action(
-      withClient(async ({ client, json }, name: string | undefined, options: Record<string, unknown>) => {
-        if (name === undefined && options['uniqueid'] === undefined) throw new Error('give a name or --uniqueid');
-        const key = options['uniqueid'] === undefined ? { name } : { uniqueid: options['uniqueid'] };
-        const response = await client.mailbox('GetMailbox', { ...key, min_revision: options['minRevision'] });
-        print(json, response, () => formatMailbox(response['mailbox'] as Message, true));
+      withClient(async ({ client, json }, name: string | undefined, options: { uniqueid?: string; minRevision: number }) => {
+        if (name === undefined && options.uniqueid === undefined) throw new Error('give a name or --uniqueid');
+        const key = options.uniqueid === undefined ? { name: name ?? '' } : { uniqueid: options.uniqueid };
+        const response = await client.getMailbox({ ...key, min_revision: options.minRevision });
+        print(json, response, () => formatMailbox(response.mailbox, true));
       }),
     );
 
@@ -191,10 +225,10 @@ export function addClientCommands(program: Command): void {
     .argument('<names...>')
     .action(
       withClient(async ({ client, json }, names: string[]) => {
-        const response = await client.mailbox('LookupMailboxes', { names });
+        const response = await client.lookupMailboxes({ names });
         print(json, response, () =>
-          (response['results'] as Message[])
-            .map((result) => (result['found'] === true ? formatMailbox(result['mailbox'] as Message) : `${String(result['name'])}  (not found)`))
+          response.results
+            .map((result) => (result.found ? formatMailbox(result.mailbox) : `${result.name}  (not found)`))
             .join('\n'),
         );
       }),
@@ -207,8 +241,8 @@ export function addClientCommands(program: Command): void {
     .argument('<new-name>')
     .action(
       withClient(async ({ client, json }, name: string, newName: string) => {
-        const response = await client.mailbox('RenameMailbox', { name, new_name: newName });
-        print(json, response, () => `renamed ${(response['mailboxes'] as Message[]).length} mailbox(es) at revision ${String(response['revision'])}`);
+        const response = await client.renameMailbox({ name, new_name: newName });
+        print(json, response, () => `renamed ${response.mailboxes.length} mailbox(es) at revision ${response.revision}`);
       }),
     );
 
@@ -218,8 +252,8 @@ export function addClientCommands(program: Command): void {
     .argument('<name>')
     .action(
       withClient(async ({ client, json }, name: string) => {
-        const response = await client.mailbox('DeleteMailbox', { name });
-        print(json, response, () => `deleted ${name} at revision ${String(response['revision'])}`);
+        const response = await client.deleteMailbox({ name });
+        print(json, response, () => `deleted ${name} at revision ${response.revision}`);
       }),
     );
 
@@ -233,8 +267,8 @@ export function addClientCommands(program: Command): void {
     .allowUnknownOption()
     .action(
       withClient(async ({ client, json }, name: string, identifier: string, rights: string) => {
-        const response = await client.mailbox('SetAcl', { name, identifier, rights });
-        print(json, response, () => formatMailbox(response['mailbox'] as Message, true));
+        const response = await client.setAcl({ name, identifier, rights });
+        print(json, response, () => formatMailbox(response.mailbox, true));
       }),
     );
 
@@ -249,19 +283,19 @@ export function addClientCommands(program: Command): void {
     .option('--page-token <token>', 'continue from a previous page')
     .option('--min-revision <n>', 'wait until this node has applied revision n', integerOption, 0)
     .action(
-      withClient(async ({ client, json }, user: string, pattern: string, options: Record<string, unknown>) => {
-        const response = await client.mailbox('ListMailboxes', {
+      withClient(async ({ client, json }, user: string, pattern: string, options: ListOptions) => {
+        const response = await client.listMailboxes({
           user,
           pattern,
-          reference: options['reference'],
-          groups: options['group'] ?? [],
-          page_size: options['pageSize'],
-          page_token: options['pageToken'] ?? '',
-          min_revision: options['minRevision'],
+          reference: options.reference,
+          groups: options.group ?? [],
+          page_size: options.pageSize,
+          page_token: options.pageToken ?? '',
+          min_revision: options.minRevision,
         });
         print(json, response, () => {
-          const lines = (response['mailboxes'] as Message[]).map(formatListed);
-          if (response['next_page_token'] !== '') lines.push(`(more: --page-token ${String(response['next_page_token'])})`);
+          const lines = response.mailboxes.map(formatListed);
+          if (response.next_page_token !== '') lines.push(`(more: --page-token ${response.next_page_token})`);
           return lines.length === 0 ? '(no mailboxes)' : lines.join('\n');
         });
       }),
@@ -274,9 +308,9 @@ export function addClientCommands(program: Command): void {
     .option('--prefix <name>', 'only this name and its subtree', '')
     .option('--include-reserved', 'include RESERVED mailboxes')
     .action(
-      withClient(async ({ client, json }, options: Record<string, unknown>) => {
-        const request = { server: options['server'], prefix: options['prefix'], include_reserved: options['includeReserved'] === true };
-        for await (const mailbox of client.stream('ScanMailboxes', request)) {
+      withClient(async ({ client, json }, options: { server: string; prefix: string; includeReserved?: boolean }) => {
+        const request = { server: options.server, prefix: options.prefix, include_reserved: options.includeReserved === true };
+        for await (const mailbox of client.scanMailboxes(request)) {
           process.stdout.write(json ? `${JSON.stringify(mailbox)}\n` : `${formatMailbox(mailbox)}\n`);
         }
       }),
@@ -289,19 +323,19 @@ export function addClientCommands(program: Command): void {
     .argument('<file>', 'the list')
     .option('--dry-run', 'report the difference without applying it')
     .action(
-      withClient(async ({ client, json }, server: string, file: string, options: Record<string, unknown>) => {
+      withClient(async ({ client, json }, server: string, file: string, options: { dryRun?: boolean }) => {
         const mailboxes = readSyncFile(file);
-        const batches: Message[][] = [];
+        const batches: Mailbox[][] = [];
         for (let start = 0; start < mailboxes.length; start += 1000) batches.push(mailboxes.slice(start, start + 1000));
-        const response = await client.syncServer(server, options['dryRun'] === true, batches as never);
+        const response = await client.syncServer(server, options.dryRun === true, batches);
         print(json, response, () => {
           const lines = [
-            `${response['applied'] === true ? 'applied' : 'dry run'}: ${String(response['added_count'])} added, ` +
-              `${String(response['updated_count'])} updated, ${String(response['removed_count'])} removed, ` +
-              `${String(response['conflicting_count'])} conflicting, ${String(response['unchanged'])} unchanged`,
+            `${response.applied ? 'applied' : 'dry run'}: ${response.added_count} added, ` +
+              `${response.updated_count} updated, ${response.removed_count} removed, ` +
+              `${response.conflicting_count} conflicting, ${response.unchanged} unchanged`,
           ];
-          for (const conflict of response['conflicting'] as Message[]) lines.push(`conflict: ${String(conflict['reason'])}`);
-          lines.push(`revision ${String(response['revision'])}`);
+          for (const conflict of response.conflicting) lines.push(`conflict: ${conflict.reason}`);
+          lines.push(`revision ${response.revision}`);
           return lines.join('\n');
         });
       }),
@@ -315,20 +349,20 @@ export function addClientCommands(program: Command): void {
     .option('--prefix <name>', 'only this name and its subtree (repeatable)', collect)
     .option('--count <n>', 'stop after n events', integerOption, 0)
     .action(
-      withClient(async ({ client, json }, options: Record<string, unknown>) => {
+      withClient(async ({ client, json }, options: WatchOptions) => {
         const abort = new AbortController();
         process.once('SIGINT', () => abort.abort());
-        const request = { from_revision: options['from'], servers: options['server'] ?? [], prefixes: options['prefix'] ?? [] };
+        const request = { from_revision: options.from, servers: options.server ?? [], prefixes: options.prefix ?? [] };
         let seen = 0;
-        for await (const event of client.stream('Watch', request, abort.signal)) {
-          const mailbox = event['mailbox'] as Message | null;
+        for await (const event of client.watch(request, abort.signal)) {
+          const mailbox = event.mailbox;
           process.stdout.write(
             json
               ? `${JSON.stringify(event)}\n`
-              : `${String(event['revision'])}\t${String(event['type'])}${mailbox === null ? '' : `\t${formatMailbox(mailbox)}`}\n`,
+              : `${event.revision}\t${event.type}${mailbox === null ? '' : `\t${formatMailbox(mailbox)}`}\n`,
           );
           seen += 1;
-          if (options['count'] !== 0 && seen >= (options['count'] as number)) abort.abort();
+          if (options.count !== 0 && seen >= options.count) abort.abort();
         }
       }),
     );
@@ -338,9 +372,9 @@ export function addClientCommands(program: Command): void {
     .description('list registered servers with their users and mailboxes')
     .action(
       withClient(async ({ client, json }) => {
-        const response = await client.place('ListServers', {});
+        const response = await client.listServers({});
         print(json, response, () => {
-          const rows = (response['servers'] as Message[]).map(formatServer);
+          const rows = response.servers.map(formatServer);
           return rows.length === 0 ? '(no servers registered)' : rows.join('\n');
         });
       }),
@@ -358,18 +392,18 @@ export function addClientCommands(program: Command): void {
     .option('--datacenter <dc>', 'datacentre label', '')
     .option('--replica-partner <server>', 'the server this one is a replica pair with (MUPDATE registers replicas between them)', '')
     .action(
-      withClient(async ({ client, json }, name: string, options: Record<string, unknown>) => {
-        const response = await client.place('PutServer', {
+      withClient(async ({ client, json }, name: string, options: ServerPutOptions) => {
+        const response = await client.putServer({
           name,
-          imap_address: options['imap'],
-          lmtp_address: options['lmtp'],
-          pop3_address: options['pop3'],
-          state: options['state'],
-          weight: options['weight'],
-          datacenter: options['datacenter'],
-          replica_partner: options['replicaPartner'],
+          imap_address: options.imap,
+          lmtp_address: options.lmtp,
+          pop3_address: options.pop3,
+          state: options.state,
+          weight: options.weight,
+          datacenter: options.datacenter,
+          replica_partner: options.replicaPartner,
         });
-        print(json, response, () => `server ${name} stored at revision ${String(response['revision'])}`);
+        print(json, response, () => `server ${name} stored at revision ${response.revision}`);
       }),
     );
 
@@ -380,8 +414,8 @@ export function addClientCommands(program: Command): void {
     .argument('<home-server>')
     .action(
       withClient(async ({ client, json }, id: string, homeServer: string) => {
-        const response = await client.place('PutBusiness', { id, home_server: homeServer });
-        print(json, response, () => `business ${id} -> ${homeServer} at revision ${String(response['revision'])}`);
+        const response = await client.putBusiness({ id, home_server: homeServer });
+        print(json, response, () => `business ${id} -> ${homeServer} at revision ${response.revision}`);
       }),
     );
 
@@ -392,8 +426,8 @@ export function addClientCommands(program: Command): void {
     .argument('[business]', 'business id', '')
     .action(
       withClient(async ({ client, json }, user: string, business: string) => {
-        const response = await client.place('SetUserBusiness', { user, business });
-        print(json, response, () => `user ${user} -> business ${business || '(none)'} at revision ${String(response['revision'])}`);
+        const response = await client.setUserBusiness({ user, business });
+        print(json, response, () => `user ${user} -> business ${business || '(none)'} at revision ${response.revision}`);
       }),
     );
 
@@ -403,14 +437,14 @@ export function addClientCommands(program: Command): void {
     .argument('<user>')
     .option('--min-revision <n>', 'wait until this node has applied revision n', integerOption, 0)
     .action(
-      withClient(async ({ client, json }, user: string, options: Record<string, unknown>) => {
-        const response = await client.place('ResolveUser', { user, min_revision: options['minRevision'] });
+      withClient(async ({ client, json }, user: string, options: { minRevision: number }) => {
+        const response = await client.resolveUser({ user, min_revision: options.minRevision });
         print(json, response, () =>
           [
-            `${user} on ${String(response['server'])}!${String(response['partition'])}`,
-            `imap ${String(response['imap_address']) || '-'}  lmtp ${String(response['lmtp_address']) || '-'}` +
-              (String(response['pop3_address'] ?? '') === '' ? '' : `  pop3 ${String(response['pop3_address'])}`),
-            response['moving'] === true ? `MOVING to ${String(response['moving_to'])}` : 'not moving',
+            `${user} on ${response.server}!${response.partition}`,
+            `imap ${response.imap_address || '-'}  lmtp ${response.lmtp_address || '-'}` +
+              (response.pop3_address === '' ? '' : `  pop3 ${response.pop3_address}`),
+            response.moving ? `MOVING to ${response.moving_to}` : 'not moving',
           ].join('\n'),
         );
       }),
@@ -421,13 +455,11 @@ export function addClientCommands(program: Command): void {
     .description('users the rebalance job would move, and why')
     .option('--max-users <n>', 'at most n users', integerOption, 0)
     .action(
-      withClient(async ({ client, json }, options: Record<string, unknown>) => {
-        const response = await client.place('PlanRebalance', { max_users: options['maxUsers'] });
+      withClient(async ({ client, json }, options: { maxUsers: number }) => {
+        const response = await client.planRebalance({ max_users: options.maxUsers });
         print(json, response, () => {
-          const moves = (response['moves'] as Message[]).map(
-            (move) => `${String(move['user'])}\t${String(move['from_server'])} -> ${String(move['to_server'])}\t${String(move['reason'])}`,
-          );
-          return [...moves, `${String(response['total'])} user(s) to move`].join('\n');
+          const moves = response.moves.map((move) => `${move.user}\t${move.from_server} -> ${move.to_server}\t${move.reason}`);
+          return [...moves, `${response.total} user(s) to move`].join('\n');
         });
       }),
     );
@@ -440,9 +472,9 @@ export function addClientCommands(program: Command): void {
     .argument('<to-server>')
     .option('--partition <partition>', 'target partition (kept when absent)', '')
     .action(
-      withClient(async ({ client, json }, user: string, from: string, to: string, options: Record<string, unknown>) => {
-        const response = await client.place('MoveUser', { user, from_server: from, to_server: to, partition: options['partition'] });
-        print(json, response, () => `moved ${(response['mailboxes'] as Message[]).length} mailbox(es) of ${user} to ${to} at revision ${String(response['revision'])}`);
+      withClient(async ({ client, json }, user: string, from: string, to: string, options: { partition: string }) => {
+        const response = await client.moveUser({ user, from_server: from, to_server: to, partition: options.partition });
+        print(json, response, () => `moved ${response.mailboxes.length} mailbox(es) of ${user} to ${to} at revision ${response.revision}`);
       }),
     );
 

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { recipientRulesOf } from '../../src/model/recipients.js';
 import { validateAddress } from '../../src/model/labels.js';
 import { limits } from '../../src/model/limits.js';
-import { cacheMebibytesMax, defaultCacheMebibytes } from '../../src/store/store.js';
+import { cacheMebibytesMax, defaultCacheMebibytes } from '../../src/server/node-entry.js';
 
 export interface ServeSettings {
   engine: 'standalone' | 'etcd';
@@ -29,6 +29,9 @@ export interface ServeSettings {
   etcdKey: string;
   etcdPrefix: string;
   etcdCompactRetentionRevisions: string;
+  etcdMaintenanceIntervalSeconds: string;
+  etcdMaintenanceLeaseSeconds: string;
+  etcdDefragment: 'yes' | 'no';
   socketmapListen: string;
   socketmapAllowRemote: 'yes' | 'no';
   socketmapRecipientDelimiter: string;
@@ -61,6 +64,9 @@ export const serveDefaults: ServeSettings = {
   etcdKey: '',
   etcdPrefix: '/mbdir',
   etcdCompactRetentionRevisions: '100000',
+  etcdMaintenanceIntervalSeconds: String(limits.etcdMaintenanceIntervalSecondsDefault),
+  etcdMaintenanceLeaseSeconds: String(limits.etcdMaintenanceLeaseSecondsDefault),
+  etcdDefragment: 'yes',
   socketmapListen: '',
   socketmapAllowRemote: 'no',
   socketmapRecipientDelimiter: '+',
@@ -80,7 +86,13 @@ export function environmentName(key: keyof ServeSettings): string {
 }
 
 /** Settings that are whole numbers: a config file may give them as JSON numbers. */
-export const numericSettings: ReadonlySet<keyof ServeSettings> = new Set(['cacheMib', 'readThreads', 'etcdCompactRetentionRevisions']);
+export const numericSettings: ReadonlySet<keyof ServeSettings> = new Set([
+  'cacheMib',
+  'readThreads',
+  'etcdCompactRetentionRevisions',
+  'etcdMaintenanceIntervalSeconds',
+  'etcdMaintenanceLeaseSeconds',
+]);
 
 /**
  * The read threads a node runs for `setting`: a whole number from 0 (none: the
@@ -100,6 +112,7 @@ const choices: Partial<Record<keyof ServeSettings, readonly string[]>> = {
   synchronous: ['FULL', 'NORMAL', 'OFF'],
   logLevel: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
   socketmapAllowRemote: ['yes', 'no'],
+  etcdDefragment: ['yes', 'no'],
   socketmapFoldCase: ['yes', 'no'],
   mupdateLiterals: ['plus', 'sync'],
 };
@@ -139,6 +152,7 @@ export function resolveServeSettings(
         'expected a whole number (0: leave compaction to etcd)',
     );
   }
+  checkMaintenanceSettings(settings);
   if (settings.engine === 'etcd' && !/^https?:\/\/[^,\s]+(,https?:\/\/[^,\s]+)*$/.test(settings.etcdEndpoints)) {
     throw new Error(
       `setting etcdEndpoints is ${JSON.stringify(settings.etcdEndpoints)}; expected URL[,URL...] such as http://127.0.0.1:2379`,
@@ -153,6 +167,20 @@ export function resolveServeSettings(
     }
   }
   return settings as unknown as ServeSettings;
+}
+
+/** The maintenance schedule and lease: whole seconds within their limits, the lease shorter than the interval's reach. */
+function checkMaintenanceSettings(settings: Record<keyof ServeSettings, string>): void {
+  const ranges = [
+    ['etcdMaintenanceIntervalSeconds', limits.etcdMaintenanceIntervalSecondsMin, limits.etcdMaintenanceIntervalSecondsMax],
+    ['etcdMaintenanceLeaseSeconds', limits.etcdMaintenanceLeaseSecondsMin, limits.etcdMaintenanceLeaseSecondsMax],
+  ] as const;
+  for (const [key, low, high] of ranges) {
+    const value = settings[key];
+    if (!/^\d{1,6}$/.test(value) || Number(value) < low || Number(value) > high) {
+      throw new Error(`setting ${key} is ${JSON.stringify(value)}; expected whole seconds from ${low} to ${high}`);
+    }
+  }
 }
 
 const hostPortShape = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;

@@ -2,17 +2,18 @@
  * What `mbdir import` does to each dump entry before it is stored (uniqueid
  * generated when missing, server from --server, fields checked and
  * normalised), and, for the fast load of an empty data directory, the same for
- * a whole chunk of lines at once: lines in, packed rows out (src/store/packed-rows.ts).
+ * a whole chunk of lines at once: lines in, packed rows out (src/store/packed-rows.ts),
+ * each the record the directory's create rule stores for a free name.
  * The chunk parser runs in a worker thread (import-worker.ts); it stops at the
  * first bad line and says which. Pure apart from the random uniqueids: no I/O.
  */
 import { randomBytes } from 'node:crypto';
-import { normalizeCreatedFields } from '../../src/directory/mailbox-rules.js';
+import { createdMailbox, createInputOf, normalizeCreatedFields } from '../../src/directory/mailbox-rules.js';
 import { parseDumpLine } from '../../src/model/cyrus-dump.js';
 import { invalidArgument } from '../../src/model/errors.js';
 import type { MailboxRecord } from '../../src/model/records.js';
 import { generateUniqueid } from '../../src/model/uniqueid.js';
-import { packedFieldSeparator, packMailboxRow } from '../../src/store/packed-rows.js';
+import { packedFieldSeparator, packMailboxRow } from '../../src/store/offline.js';
 
 export interface ImportOptions {
   /** Server of entries that carry none (`--server`). */
@@ -42,8 +43,10 @@ export function importedMailbox(mailbox: MailboxRecord, options: ImportOptions, 
 
 /** A chunk of dump lines, parsed. */
 export interface ParsedChunk extends ImportedCounts {
-  /** The mailboxes' packed rows, in line order ('' when none). */
+  /** The packed rows of the mailboxes but reservations, in line order ('' when none). */
   packed: string;
+  /** The reservations, each after the packed rows of the lines before it: the create rule decides them one by one. */
+  reservations: Array<{ rowsBefore: number; mailbox: MailboxRecord }>;
   /** Lines in the chunk (up to and including a bad one). */
   lines: number;
   mailboxes: number;
@@ -60,7 +63,7 @@ export function parseDumpChunk(text: string, options: ImportOptions): ParsedChun
   const lines = text.split('\n');
   if (text.endsWith('\n')) lines.pop();
   const rows: string[] = [];
-  const chunk: ParsedChunk = { packed: '', lines: 0, mailboxes: 0, tombstones: 0, generatedUniqueids: 0, serversFromFlag: 0, failure: null };
+  const chunk: ParsedChunk = { packed: '', reservations: [], lines: 0, mailboxes: 0, tombstones: 0, generatedUniqueids: 0, serversFromFlag: 0, failure: null };
   for (const line of lines) {
     chunk.lines += 1;
     try {
@@ -68,7 +71,10 @@ export function parseDumpChunk(text: string, options: ImportOptions): ParsedChun
       if (parsed.kind === 'tombstone') chunk.tombstones += 1;
       if (parsed.kind !== 'mailbox') continue;
       chunk.mailboxes += 1;
-      rows.push(packMailboxRow(importedMailbox(parsed.mailbox, options, chunk)));
+      const mailbox = importedMailbox(parsed.mailbox, options, chunk);
+      // What the create rule stores for a free name and uniqueid; the loader hands it the others.
+      if (mailbox.state === 'RESERVED') chunk.reservations.push({ rowsBefore: rows.length, mailbox });
+      else rows.push(packMailboxRow(createdMailbox(createInputOf(mailbox), mailbox.server, 0, 0)));
     } catch (error) {
       chunk.failure = { line: chunk.lines, message: (error as Error).message };
       break;

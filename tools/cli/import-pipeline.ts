@@ -146,7 +146,7 @@ export async function loadPackedDump(
     const next = pending.shift();
     if (next === undefined) return;
     const chunk = await next.chunk;
-    if (chunk.packed !== '') sink.addPacked(chunk.packed);
+    if (chunk.packed !== '' || chunk.reservations.length > 0) sink.addPacked(chunk.packed, chunk.reservations);
     counts.mailboxes += chunk.mailboxes;
     counts.tombstones += chunk.tombstones;
     counts.generatedUniqueids += chunk.generatedUniqueids;

@@ -3,18 +3,29 @@
  * stopped node's data directory (an exclusive SQLite lock, large transactions
  * without the change log; an empty directory takes the unjournaled fast path of
  * src/store/bulk-load.ts), or through a running node's API (CreateMailbox with
- * a bounded number of calls in flight). Both count what they did; neither ever
- * replaces a mailbox held under another uniqueid (that is counted as a conflict).
+ * a bounded number of calls in flight, two calls on one name or uniqueid never
+ * at once). Both paths decide every mailbox by the directory's own create rule
+ * (decideCreate: retries, replica pairs, reservations, conflicts), so a dump
+ * gives the same directory, counts and conflict texts whichever way it goes.
  */
 import { ClientError, type MbdirClient } from '../../src/client/client.js';
 import type { MailboxRecord } from '../../src/model/records.js';
 import type { Change, ServerRecord } from '../../src/model/records.js';
+import { DirectoryError } from '../../src/model/errors.js';
+import { limits } from '../../src/model/limits.js';
+import { createInputOf, decideCreateWith, type CreateReads } from '../../src/directory/mailbox-rules.js';
 import { validateServer } from '../../src/directory/placement-rules.js';
 import { mailboxToWire } from '../../src/api/wire.js';
-import { EmptyDirectoryLoad, isEmptyForBulkLoad } from '../../src/store/bulk-load.js';
-import { Store, type SynchronousMode } from '../../src/store/store.js';
+import {
+  DataDirLock,
+  EmptyDirectoryLoad,
+  isEmptyForBulkLoad,
+  serverRecordMemoEntriesMax,
+  Store,
+  type InterleavedMailbox,
+  type SynchronousMode,
+} from '../../src/store/offline.js';
 import type { ServerRegistry } from './import-servers.js';
-import { DataDirLock } from '../../src/store/data-dir-lock.js';
 import { hostname } from 'node:os';
 
 /** Mailboxes written by one bulk transaction into a directory that holds mailboxes already. */
@@ -52,13 +63,64 @@ export function reportSchemaUpgrade(dataDir: string): (from: number, to: number)
   return (from, to) => process.stderr.write(`upgrading the schema of ${dataDir} from version ${from} to ${to} (about a minute per 2M mailboxes)\n`);
 }
 
+/** An import gives every mailbox its server: the create rule never has to place one. */
+function placementGiven(name: string): string {
+  throw new Error(`import: ${name} reached the create rule without a server`);
+}
+
+/**
+ * The create rule's view of a directory holding mailboxes while a batch is
+ * pending: the batch's decided changes over the store's rows.
+ */
+class PendingView implements CreateReads {
+  private readonly byName = new Map<string, MailboxRecord | null>();
+  private readonly byUniqueid = new Map<string, MailboxRecord | null>();
+  /** Servers read once: they are registered before the first mailbox and do not change during the load. */
+  private readonly servers = new Map<string, ServerRecord | undefined>();
+
+  constructor(private readonly store: Store) {}
+
+  mailboxByName(name: string): MailboxRecord | undefined {
+    const pending = this.byName.get(name);
+    return pending === undefined ? this.store.mailboxByName(name) : (pending ?? undefined);
+  }
+
+  mailboxByUniqueid(uniqueid: string): MailboxRecord | undefined {
+    const pending = this.byUniqueid.get(uniqueid);
+    return pending === undefined ? this.store.mailboxByUniqueid(uniqueid) : (pending ?? undefined);
+  }
+
+  server(name: string): ServerRecord | undefined {
+    if (this.servers.has(name)) return this.servers.get(name);
+    const server = this.store.server(name);
+    if (this.servers.size < serverRecordMemoEntriesMax) this.servers.set(name, server);
+    return server;
+  }
+
+  /** Records decided changes (a create changes no name of a uniqueid: it puts and deletes). */
+  record(changes: readonly Change[]): void {
+    for (const change of changes) {
+      if (change.kind !== 'mailbox.put' && change.kind !== 'mailbox.delete') continue;
+      const kept = change.kind === 'mailbox.put' ? change.mailbox : null;
+      this.byName.set(change.mailbox.name, kept);
+      this.byUniqueid.set(change.mailbox.uniqueid, kept);
+    }
+  }
+
+  clear(): void {
+    this.byName.clear();
+    this.byUniqueid.clear();
+  }
+}
+
 /** Writes into a data directory nobody else has open. */
 export class DataDirSink implements MailboxSink, ServerRegistry {
   readonly counts = newCounts();
   readonly store: Store;
+  /** Unchecked mailboxes (the bench generator's), or the checked load's decided changes, not written yet. */
   private pending: MailboxRecord[] = [];
-  private readonly pendingNames = new Set<string>();
-  private readonly pendingIds = new Set<string>();
+  private pendingChanges: Change[] = [];
+  private readonly view: PendingView;
   private readonly revision: number;
   /** The directory held no mailbox when opened: the first mailbox starts the fast load. */
   private readonly empty: boolean;
@@ -66,9 +128,9 @@ export class DataDirSink implements MailboxSink, ServerRegistry {
   private fastLoad: EmptyDirectoryLoad | null = null;
 
   /**
-   * `checked: false` skips the conflict lookups of a directory that holds
-   * mailboxes (the bench generator writes into an empty one, where a conflict
-   * is caught by the insert itself).
+   * `checked: false` skips the create rule in a directory that holds mailboxes
+   * (the bench generator writes into an empty one, where a taken name or
+   * uniqueid still goes to the rule).
    */
   constructor(
     dataDir: string,
@@ -92,6 +154,7 @@ export class DataDirSink implements MailboxSink, ServerRegistry {
     }
     this.revision = this.store.revision() + 1;
     this.empty = isEmptyForBulkLoad(this.store);
+    this.view = new PendingView(this.store);
   }
 
   async registeredServers(): Promise<ReadonlySet<string>> {
@@ -112,12 +175,15 @@ export class DataDirSink implements MailboxSink, ServerRegistry {
 
   add(mailbox: MailboxRecord): void {
     if (this.empty) {
-      this.fastLoad ??= EmptyDirectoryLoad.begin(this.store, this.revision, this.synchronous);
-      if (this.fastLoad.put(mailbox)) this.counts.written += 1;
-      else recordConflict(this.counts, this.fastLoad.describeRefused(mailbox.name, mailbox.uniqueid));
+      const load = this.beginFastLoad();
+      if (mailbox.state === 'ACTIVE' && load.put(mailbox)) this.counts.written += 1;
+      else this.decide(load, mailbox, (changes) => load.apply(changes));
       return;
     }
-    if (this.checked && !this.admit(mailbox)) return;
+    if (this.checked) {
+      this.decide(this.view, mailbox, (changes) => this.queueChanges(changes));
+      return;
+    }
     this.pending.push(mailbox);
     if (this.pending.length >= bulkBatchMailboxes) this.flush();
   }
@@ -127,40 +193,59 @@ export class DataDirSink implements MailboxSink, ServerRegistry {
     return this.empty;
   }
 
-  /** Loads packed rows (src/store/packed-rows.ts) into the empty directory, counting what was written and refused. */
-  addPacked(packed: string): void {
+  /**
+   * Loads packed rows (src/store/packed-rows.ts) into the empty directory, and
+   * `reservations` among them; what the fast path cannot write goes to the create rule.
+   */
+  addPacked(packed: string, reservations: readonly InterleavedMailbox[] = []): void {
     if (!this.empty) throw new Error('DataDirSink.addPacked: the directory held mailboxes when opened');
-    this.fastLoad ??= EmptyDirectoryLoad.begin(this.store, this.revision, this.synchronous);
-    this.counts.written += this.fastLoad.putPacked(packed, (description) => recordConflict(this.counts, description));
+    const load = this.beginFastLoad();
+    // `decide` counts what it decides as putPacked runs: add the fast path's count after.
+    const written = load.putPacked(packed, (mailbox) => this.decide(load, mailbox, (changes) => load.apply(changes)), reservations);
+    this.counts.written += written;
   }
 
-  private admit(mailbox: MailboxRecord): boolean {
-    if (this.pendingNames.has(mailbox.name) || this.pendingIds.has(mailbox.uniqueid)) {
-      recordConflict(this.counts, `${mailbox.name} (${mailbox.uniqueid}): appears twice in the input`);
-      return false;
+  private beginFastLoad(): EmptyDirectoryLoad {
+    this.fastLoad ??= EmptyDirectoryLoad.begin(this.store, this.revision, this.synchronous);
+    return this.fastLoad;
+  }
+
+  /**
+   * Decides one mailbox by the directory's create rule against `reads`, hands
+   * the changes to `write`, and counts the outcome as the API path counts
+   * CreateMailbox's answers (a Conflict is counted; any other error stops the import).
+   */
+  private decide(reads: CreateReads, mailbox: MailboxRecord, write: (changes: readonly Change[]) => void): void {
+    let decision: ReturnType<typeof decideCreateWith>;
+    try {
+      decision = decideCreateWith(reads, createInputOf(mailbox), Date.now(), limits.reservationTtlMs, placementGiven);
+    } catch (error) {
+      if (!(error instanceof DirectoryError) || error.kind !== 'Conflict') throw error;
+      recordConflict(this.counts, `${mailbox.name}: ${error.message}`);
+      return;
     }
-    const byName = this.store.mailboxByName(mailbox.name);
-    if (byName !== undefined && byName.uniqueid !== mailbox.uniqueid) {
-      recordConflict(this.counts, `${mailbox.name}: held by uniqueid ${byName.uniqueid}`);
-      return false;
-    }
-    const byId = byName ?? this.store.mailboxByUniqueid(mailbox.uniqueid);
-    if (byId !== undefined && byId.name !== mailbox.name) {
-      recordConflict(this.counts, `${mailbox.name}: uniqueid ${mailbox.uniqueid} is registered as ${byId.name}`);
-      return false;
-    }
-    this.pendingNames.add(mailbox.name);
-    this.pendingIds.add(mailbox.uniqueid);
-    return true;
+    write(decision.changes);
+    if (decision.result.outcome === 'ALREADY_PRESENT') this.counts.unchanged += 1;
+    else this.counts.written += 1;
+  }
+
+  private queueChanges(changes: readonly Change[]): void {
+    if (changes.length === 0) return;
+    this.view.record(changes);
+    this.pendingChanges.push(...changes);
+    if (this.pendingChanges.length >= bulkBatchMailboxes) this.flush();
   }
 
   private flush(): void {
+    if (this.pendingChanges.length > 0) {
+      this.store.bulkApply(this.pendingChanges, this.revision);
+      this.pendingChanges = [];
+      this.view.clear();
+    }
     if (this.pending.length === 0) return;
     this.store.bulkPutMailboxes(this.pending, this.revision);
     this.counts.written += this.pending.length;
     this.pending = [];
-    this.pendingNames.clear();
-    this.pendingIds.clear();
   }
 
   /** Writes what is pending, makes the load durable (the fast load's indexes, fsync, WAL) and closes the store. */
@@ -179,6 +264,8 @@ export class DataDirSink implements MailboxSink, ServerRegistry {
 export class ApiSink implements MailboxSink, ServerRegistry {
   readonly counts = newCounts();
   private readonly inFlight = new Set<Promise<void>>();
+  /** The call in flight on each name and uniqueid: a later line on either waits for it, so lines are decided in file order. */
+  private readonly inFlightByKey = new Map<string, Promise<void>>();
   private failure: unknown = undefined;
 
   constructor(
@@ -188,27 +275,33 @@ export class ApiSink implements MailboxSink, ServerRegistry {
 
   async add(mailbox: MailboxRecord): Promise<void> {
     if (this.failure !== undefined) throw this.failure;
-    const call = this.create(mailbox).finally(() => this.inFlight.delete(call));
+    const keys = [`n:${mailbox.name}`, `u:${mailbox.uniqueid}`];
+    const earlier = keys.flatMap((key) => this.inFlightByKey.get(key) ?? []);
+    // `create` never rejects: it counts, or keeps the failure for `finish`.
+    const call = (earlier.length === 0 ? this.create(mailbox) : Promise.all(earlier).then(() => this.create(mailbox))).finally(() => {
+      this.inFlight.delete(call);
+      for (const key of keys) if (this.inFlightByKey.get(key) === call) this.inFlightByKey.delete(key);
+    });
     this.inFlight.add(call);
+    for (const key of keys) this.inFlightByKey.set(key, call);
     if (this.inFlight.size >= this.concurrency) await Promise.race(this.inFlight);
   }
 
   async registeredServers(): Promise<ReadonlySet<string>> {
-    const answer = await this.client.place('ListServers', {});
-    const loads = (answer['servers'] ?? []) as Array<{ server?: { name?: string } }>;
-    return new Set(loads.map((load) => String(load.server?.name ?? '')));
+    const answer = await this.client.listServers({});
+    return new Set(answer.servers.map((load) => load.server?.name ?? ''));
   }
 
   async registerServers(servers: readonly ServerRecord[]): Promise<void> {
     for (const server of servers) {
-      await this.client.place('PutServer', { name: server.name, state: server.state, weight: server.weight });
+      await this.client.putServer({ name: server.name, state: server.state, weight: server.weight });
     }
   }
 
   private async create(mailbox: MailboxRecord): Promise<void> {
     try {
-      const answer = await this.client.mailbox('CreateMailbox', { mailbox: mailboxToWire(mailbox) });
-      if (answer['outcome'] === 'CREATED' || answer['outcome'] === 'REPLICA_ADDED') this.counts.written += 1;
+      const answer = await this.client.createMailbox({ mailbox: mailboxToWire(mailbox), reserve_only: mailbox.state === 'RESERVED' });
+      if (answer.outcome === 'CREATED' || answer.outcome === 'REPLICA_ADDED') this.counts.written += 1;
       else this.counts.unchanged += 1;
     } catch (error) {
       if (error instanceof ClientError && error.codeName === 'ALREADY_EXISTS') {

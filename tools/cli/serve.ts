@@ -13,15 +13,19 @@ import { createLogger, type Logger } from '../../src/logging.js';
 import { createSecureContext } from 'node:tls';
 import type { EtcdTls } from '../../src/replication/etcd-client.js';
 import { EtcdEngine } from '../../src/replication/etcd-engine.js';
-import { DataDirLock } from '../../src/store/data-dir-lock.js';
-import { TokenGuard } from '../../src/server/auth/guard.js';
-import { TokenTable } from '../../src/server/auth/token-file.js';
 import { limits } from '../../src/model/limits.js';
-import { MbdirNode, type AdapterBounds, type NodeConfig } from '../../src/server/node.js';
+import {
+  DataDirLock,
+  defaultGrpcListenerBounds,
+  MbdirNode,
+  TokenGuard,
+  TokenTable,
+  type AdapterBounds,
+  type ListenerBounds,
+  type NodeConfig,
+} from '../../src/server/node-entry.js';
 import { defaultWatchBounds, type WatchBounds } from '../../src/directory/watch.js';
 import { recipientRulesOf } from '../../src/model/recipients.js';
-import { defaultGrpcListenerBounds } from '../../src/server/grpc/server.js';
-import type { ListenerBounds } from '../../src/server/guarded-listener.js';
 import { isLoopbackListen, readThreadsOf, type ServeSettings } from './config.js';
 
 export const version = '0.1.0';
@@ -262,6 +266,12 @@ async function serveLocked(settings: ServeSettings, overrides: ServeTestOverride
             endpoints: settings.etcdEndpoints.split(','),
             prefix: settings.etcdPrefix,
             compactRetentionRevisions: Number(settings.etcdCompactRetentionRevisions),
+            maintenance: {
+              nodeId,
+              intervalSeconds: Number(settings.etcdMaintenanceIntervalSeconds),
+              leaseSeconds: Number(settings.etcdMaintenanceLeaseSeconds),
+              defragment: settings.etcdDefragment === 'yes',
+            },
             ...(etcdTls === undefined ? {} : { tls: etcdTls }),
           },
           logger.child({ component: 'etcd' }),

@@ -18,7 +18,7 @@ import { dumpFooter, dumpHeader, dumpLineBytesMax, formatDumpLine, parseDumpLine
 import { invalidArgument } from '../../src/model/errors.js';
 import type { MailboxRecord } from '../../src/model/records.js';
 import { mailboxFromWire } from '../../src/api/wire.js';
-import { Store, type SynchronousMode } from '../../src/store/store.js';
+import { Store, type SynchronousMode } from '../../src/store/offline.js';
 import { importedMailbox, type ImportOptions } from './import-parse.js';
 import { importChunkBytes, loadPackedDump } from './import-pipeline.js';
 import { admitDumpServers, serversNamedByDump, type ServerRegistry } from './import-servers.js';
@@ -222,8 +222,8 @@ function* dataDirPages(dataDir: string, server: string): Generator<MailboxRecord
 /** Pages of a running node (ScanMailboxes, already in sort-key order). */
 async function* endpointPages(client: MbdirClient, server: string): AsyncGenerator<MailboxRecord[]> {
   let page: MailboxRecord[] = [];
-  for await (const message of client.stream('ScanMailboxes', { server, include_reserved: false })) {
-    page.push({ ...mailboxFromWire(message), revision: Number(message['revision'] ?? 0) });
+  for await (const message of client.scanMailboxes({ server, include_reserved: false })) {
+    page.push({ ...mailboxFromWire(message), revision: message.revision });
     if (page.length >= exportPageMailboxes) {
       yield page;
       page = [];

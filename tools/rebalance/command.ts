@@ -50,8 +50,8 @@ async function rebalance(options: Record<string, string | boolean | undefined>, 
   try {
     if (options['dryRun'] === true) {
       const maxUsers = Math.floor(bounded(String(options['maxUsers']), '--max-users', 0, limits.planUsersMax));
-      const plan = await client.place('PlanRebalance', { max_users: maxUsers });
-      printPlan(planFromWire(plan), Number(plan['total']), json);
+      const plan = await client.planRebalance({ max_users: maxUsers });
+      printPlan(planFromWire(plan), plan.total, json);
       return exitCodes.ok;
     }
     const job = jobOptions(options);

@@ -10,7 +10,7 @@ import { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { Directory } from '../../src/directory/directory.js';
 import { StandaloneEngine } from '../../src/replication/standalone.js';
-import { Store } from '../../src/store/store.js';
+import { Store } from '../../src/store/offline.js';
 import { seededRandom as seeded } from '../bench/stats.js';
 
 /** Writes in flight at once; the engine batches them into group commits. */

@@ -9,7 +9,8 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
-import { ClientError, type MbdirClient, type Message } from '../../src/client/client.js';
+import { ClientError, type MbdirClient } from '../../src/client/client.js';
+import type { MarkUserMovingResponse__Output, PlanRebalanceResponse__Output } from '../../src/client/messages.js';
 import { runMover } from './mover.js';
 import { runScheduled } from './scheduler.js';
 
@@ -69,11 +70,11 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 export async function acquireLease(client: MbdirClient, holder: string, options: JobOptions): Promise<void> {
   const giveUpAt = Date.now() + options.lockWaitMs;
   for (;;) {
-    const answer = await client.place('AcquireLock', { name: rebalanceLockName, holder, ttl_ms: options.lockTtlMs });
-    if (answer['granted'] === true) return;
+    const answer = await client.acquireLock({ name: rebalanceLockName, holder, ttl_ms: options.lockTtlMs });
+    if (answer.granted) return;
     if (Date.now() >= giveUpAt) {
-      const until = new Date(Number(answer['expires_ms'])).toISOString();
-      throw new LockBusyError(`another run holds the rebalance lock: ${String(answer['holder'])} (until ${until})`);
+      const until = new Date(answer.expires_ms).toISOString();
+      throw new LockBusyError(`another run holds the rebalance lock: ${answer.holder} (until ${until})`);
     }
     await sleep(lockPollMs);
   }
@@ -85,9 +86,9 @@ function keepLease(client: MbdirClient, holder: string, ttlMs: number, lost: (wh
   let stopped = false;
   const renew = async (): Promise<void> => {
     try {
-      const answer = await client.place('AcquireLock', { name: rebalanceLockName, holder, ttl_ms: ttlMs }, ttlMs / 3);
-      if (answer['granted'] === true) validUntil = Date.now() + ttlMs;
-      else lost(`the rebalance lock was taken by ${String(answer['holder'])}`);
+      const answer = await client.acquireLock({ name: rebalanceLockName, holder, ttl_ms: ttlMs }, ttlMs / 3);
+      if (answer.granted) validUntil = Date.now() + ttlMs;
+      else lost(`the rebalance lock was taken by ${answer.holder}`);
     } catch (error) {
       if (Date.now() >= validUntil) lost(`the rebalance lock could not be renewed: ${(error as Error).message}`);
     }
@@ -101,14 +102,14 @@ function keepLease(client: MbdirClient, holder: string, ttlMs: number, lost: (wh
   };
 }
 
-export function planFromWire(response: Message): PlannedMove[] {
-  return (response['moves'] as Message[]).map((move) => ({
-    user: String(move['user']),
-    from: String(move['from_server']),
-    to: String(move['to_server']),
-    reason: String(move['reason']),
-    business: String(move['business']),
-    moving: move['moving'] === true,
+export function planFromWire(response: PlanRebalanceResponse__Output): PlannedMove[] {
+  return response.moves.map((move) => ({
+    user: move.user,
+    from: move.from_server,
+    to: move.to_server,
+    reason: move.reason,
+    business: move.business,
+    moving: move.moving,
   }));
 }
 
@@ -119,7 +120,7 @@ function errorText(error: unknown): string {
 /** Clears a user's moving mark; answers '' or why it could not (the next run then resumes). */
 async function clearMark(client: MbdirClient, move: PlannedMove): Promise<string> {
   try {
-    await client.place('MarkUserMoving', { user: move.user, from_server: move.from, to_server: move.to, clear: true });
+    await client.markUserMoving({ user: move.user, from_server: move.from, to_server: move.to, clear: true });
     return '';
   } catch (error) {
     return `; clearing the moving mark failed (${errorText(error)}): the next run resumes`;
@@ -132,9 +133,9 @@ async function moveOne(client: MbdirClient, move: PlannedMove, options: JobOptio
   const report = (outcome: Outcome, reason: string): MoveReport => ({
     user: move.user, from: move.from, to: move.to, outcome, reason, duration_ms: Date.now() - startedAt, resumed: move.moving,
   });
-  let mark: Message;
+  let mark: MarkUserMovingResponse__Output;
   try {
-    mark = await client.place('MarkUserMoving', { user: move.user, from_server: move.from, to_server: move.to });
+    mark = await client.markUserMoving({ user: move.user, from_server: move.from, to_server: move.to });
   } catch (error) {
     return report('failed', `marking the user moving was refused: ${errorText(error)}`);
   }
@@ -146,9 +147,9 @@ async function moveOne(client: MbdirClient, move: PlannedMove, options: JobOptio
     return report(outcome, reason + (await clearMark(client, move)));
   }
   try {
-    await client.place('MoveUser', {
+    await client.moveUser({
       user: move.user, from_server: move.from, to_server: move.to,
-      expect_revision: mark['hierarchy_revision'], expect_mailboxes: mark['hierarchy_mailboxes'],
+      expect_revision: mark.hierarchy_revision, expect_mailboxes: mark.hierarchy_mailboxes,
     });
     return report('moved', '');
   } catch (error) {
@@ -198,10 +199,10 @@ export async function runJob(client: MbdirClient, options: JobOptions, hooks: Jo
   const stopRenewing = keepLease(client, holder, options.lockTtlMs, (why) => stop(why, true));
   const reports: MoveReport[] = [];
   try {
-    const plan = await client.place('PlanRebalance', { max_users: options.maxUsers });
+    const plan = await client.planRebalance({ max_users: options.maxUsers });
     const moves = planFromWire(plan);
-    hooks.planned(moves, Number(plan['total']));
-    reports.push(...(await clearStaleMarks(client, (plan['stale_moving'] as string[] | undefined) ?? [], hooks)));
+    hooks.planned(moves, plan.total);
+    reports.push(...(await clearStaleMarks(client, plan.stale_moving, hooks)));
     const started = new Set<string>();
     const tasks = moves.map((move) => ({
       servers: [move.from, move.to],
@@ -224,7 +225,7 @@ export async function runJob(client: MbdirClient, options: JobOptions, hooks: Jo
   } finally {
     stopSignal.removeEventListener('abort', onSignal);
     stopRenewing();
-    await client.place('ReleaseLock', { name: rebalanceLockName, holder }).catch(() => undefined);
+    await client.releaseLock({ name: rebalanceLockName, holder }).catch(() => undefined);
   }
   return reports;
 }

@@ -15,6 +15,7 @@ import type { CreateMailboxResponse as _mbdir_v1_CreateMailboxResponse, CreateMa
 import type { DeleteMailboxRequest as _mbdir_v1_DeleteMailboxRequest, DeleteMailboxRequest__Output as _mbdir_v1_DeleteMailboxRequest__Output } from './mbdir/v1/DeleteMailboxRequest.js';
 import type { DeleteMailboxResponse as _mbdir_v1_DeleteMailboxResponse, DeleteMailboxResponse__Output as _mbdir_v1_DeleteMailboxResponse__Output } from './mbdir/v1/DeleteMailboxResponse.js';
 import type { EtcdEndpointStatus as _mbdir_v1_EtcdEndpointStatus, EtcdEndpointStatus__Output as _mbdir_v1_EtcdEndpointStatus__Output } from './mbdir/v1/EtcdEndpointStatus.js';
+import type { EtcdMaintenance as _mbdir_v1_EtcdMaintenance, EtcdMaintenance__Output as _mbdir_v1_EtcdMaintenance__Output } from './mbdir/v1/EtcdMaintenance.js';
 import type { GetMailboxRequest as _mbdir_v1_GetMailboxRequest, GetMailboxRequest__Output as _mbdir_v1_GetMailboxRequest__Output } from './mbdir/v1/GetMailboxRequest.js';
 import type { ListMailboxesRequest as _mbdir_v1_ListMailboxesRequest, ListMailboxesRequest__Output as _mbdir_v1_ListMailboxesRequest__Output } from './mbdir/v1/ListMailboxesRequest.js';
 import type { ListMailboxesResponse as _mbdir_v1_ListMailboxesResponse, ListMailboxesResponse__Output as _mbdir_v1_ListMailboxesResponse__Output } from './mbdir/v1/ListMailboxesResponse.js';
@@ -81,6 +82,7 @@ export interface ProtoGrpcType {
       DeleteMailboxRequest: MessageTypeDefinition<_mbdir_v1_DeleteMailboxRequest, _mbdir_v1_DeleteMailboxRequest__Output>
       DeleteMailboxResponse: MessageTypeDefinition<_mbdir_v1_DeleteMailboxResponse, _mbdir_v1_DeleteMailboxResponse__Output>
       EtcdEndpointStatus: MessageTypeDefinition<_mbdir_v1_EtcdEndpointStatus, _mbdir_v1_EtcdEndpointStatus__Output>
+      EtcdMaintenance: MessageTypeDefinition<_mbdir_v1_EtcdMaintenance, _mbdir_v1_EtcdMaintenance__Output>
       GetMailboxRequest: MessageTypeDefinition<_mbdir_v1_GetMailboxRequest, _mbdir_v1_GetMailboxRequest__Output>
       ListMailboxesRequest: MessageTypeDefinition<_mbdir_v1_ListMailboxesRequest, _mbdir_v1_ListMailboxesRequest__Output>
       ListMailboxesResponse: MessageTypeDefinition<_mbdir_v1_ListMailboxesResponse, _mbdir_v1_ListMailboxesResponse__Output>

@@ -6,6 +6,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import { readAfterRevision, timeLeftMs, unary, type CallContext } from './calls.js';
 import { planWithinMessage } from './plan-message.js';
+import type { EngineStatus } from '../../replication/engine.js';
 import { businessFromWire, businessToWire, mailboxToWire, serverFromWire, serverToWire, wireBool, wireNumber, wireString } from '../../api/wire.js';
 
 type Request = Record<string, unknown>;
@@ -149,7 +150,20 @@ export function clusterService(context: CallContext, version: string): grpc.Unty
         lag_revisions: Math.max(0, status.clusterRevision - status.appliedRevision),
         version,
         uptime_ms: status.uptimeMs,
+        ...(status.lastMaintenance === undefined ? {} : { last_maintenance: maintenanceMessage(status.lastMaintenance) }),
       };
     }),
+  };
+}
+
+/** The last etcd maintenance run as the wire's EtcdMaintenance. */
+function maintenanceMessage(run: NonNullable<EngineStatus['lastMaintenance']>): Response {
+  return {
+    node: run.node,
+    at_ms: run.atMs,
+    compacted_revision: run.compactedRevision,
+    swept_tombstones: run.sweptTombstones,
+    db_size_bytes_before: run.dbSizeBytesBefore,
+    db_size_bytes_after: run.dbSizeBytesAfter,
   };
 }

@@ -13,7 +13,7 @@ import { limits } from '../../model/limits.js';
 import { recipientUser, type RecipientRules } from '../../model/recipients.js';
 import type { FramedProtocol } from '../framed-server.js';
 import { replyOfError } from './errors.js';
-import { encodeNetstring, NetstringParser } from './netstring.js';
+import { encodeNetstring, NetstringParser } from '../../model/netstring.js';
 
 export const socketmapNames = ['transport', 'mailbox'] as const;
 

@@ -1,6 +1,7 @@
 // Original file: proto/mbdir/v1/mbdir.proto
 
 import type { EtcdEndpointStatus as _mbdir_v1_EtcdEndpointStatus, EtcdEndpointStatus__Output as _mbdir_v1_EtcdEndpointStatus__Output } from '../../mbdir/v1/EtcdEndpointStatus.js';
+import type { EtcdMaintenance as _mbdir_v1_EtcdMaintenance, EtcdMaintenance__Output as _mbdir_v1_EtcdMaintenance__Output } from '../../mbdir/v1/EtcdMaintenance.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface StatusResponse {
@@ -14,6 +15,7 @@ export interface StatusResponse {
   'lag_revisions'?: (number | string | Long);
   'version'?: (string);
   'uptime_ms'?: (number | string | Long);
+  'last_maintenance'?: (_mbdir_v1_EtcdMaintenance | null);
 }
 
 export interface StatusResponse__Output {
@@ -27,4 +29,5 @@ export interface StatusResponse__Output {
   'lag_revisions': (number);
   'version': (string);
   'uptime_ms': (number);
+  'last_maintenance': (_mbdir_v1_EtcdMaintenance__Output | null);
 }
