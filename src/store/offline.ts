@@ -1,9 +1,10 @@
 /**
  * The one door through which tools reach a STOPPED node's data directory:
  * `mbdir import --data-dir`, `export --data-dir`, `backup`/`restore --data-dir`,
- * `rebalance generate-directory` and `bench generate`. It re-exports exactly
- * what they use (the store, the bulk-load fast path, the directory's lock,
- * backup and the packed-row format) and nothing of the running node. Anything
+ * `rebalance generate-directory`, `bench generate` and the read-thread cost
+ * bench. It re-exports exactly what they use (the store, the bulk-load fast
+ * path, the directory's lock, backup, the packed-row format, the read-only
+ * reader and its pool) and nothing of the running node. Anything
  * a tool needs from src/store goes through here, so a change to the store's
  * inside shows up in one module; test/unit/tool-imports.test.ts enforces it.
  * These tools take the data directory's lock (DataDirLock) before writing.
@@ -13,3 +14,5 @@ export { EmptyDirectoryLoad, isEmptyForBulkLoad, type InterleavedMailbox } from 
 export { DataDirLock } from './data-dir-lock.js';
 export { backupDataDirectory, installBackup, readBackupFacts, type BackupFacts } from './backup.js';
 export { packedFieldSeparator, packMailboxRow } from './packed-rows.js';
+export { ReaderStore } from './reader.js';
+export { ReadPool } from './read-pool.js';

@@ -7,7 +7,8 @@
 // min_revision not reached yet waits for it. A node stops on SIGTERM with its
 // read threads.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MbdirClient, Message } from '../../src/client/client.js';
+import type { MbdirClient } from '../../src/client/client.js';
+import type { ListMailboxesRequest } from '../../src/client/messages.js';
 import { create } from '../helpers/integration.js';
 import { startServer, type ServerProcess } from '../helpers/server-process.js';
 
@@ -17,7 +18,7 @@ let client: MbdirClient;
 beforeAll(async () => {
   node = await startServer(['--read-threads', '2']);
   client = node.client();
-  await client.place('PutServer', { name: 'backend1' });
+  await client.putServer({ name: 'backend1' });
   await create(client, { name: 'user.alice', server: 'backend1', acl: [{ identifier: 'alice', rights: 'lrswipkxtecda' }] });
 });
 
@@ -30,14 +31,12 @@ interface Listed {
   entries: Map<string, boolean>;
 }
 
-async function listShared(extra: Message = {}): Promise<Listed> {
-  const response = await client.mailbox('ListMailboxes', { user: 'alice', pattern: 'shared.*', page_size: 10_000, ...extra });
-  expect(response['next_page_token']).toBe('');
+async function listShared(extra: ListMailboxesRequest = {}): Promise<Listed> {
+  const response = await client.listMailboxes({ user: 'alice', pattern: 'shared.*', page_size: 10_000, ...extra });
+  expect(response.next_page_token).toBe('');
   const entries = new Map<string, boolean>();
-  for (const entry of response['mailboxes'] as Message[]) {
-    entries.set(String((entry['mailbox'] as Message)['name']), entry['has_children'] === true);
-  }
-  return { revision: Number(response['revision']), entries };
+  for (const entry of response.mailboxes) entries.set(entry.mailbox?.name ?? '', entry.has_children);
+  return { revision: response.revision, entries };
 }
 
 /** What happened to each folder, at which revision. */
@@ -72,8 +71,8 @@ describe('heavy reads on read threads', () => {
         expect(own.revision).toBeGreaterThanOrEqual(Number(created['revision']));
         expect(own.entries.has(name), `${name} right after its create`).toBe(true);
         if (index % 5 === 1) {
-          const hidden = await client.mailbox('SetAcl', { name, identifier: 'anyone', rights: '' });
-          history.hidden.set(name, Number(hidden['revision']));
+          const hidden = await client.setAcl({ name, identifier: 'anyone', rights: '' });
+          history.hidden.set(name, hidden.revision);
         } else if (index % 5 === 2) {
           const child = await create(client, { name: `${name}.sub`, server: 'backend1', acl: [{ identifier: 'anyone', rights: 'lrs' }] });
           history.created.set(`${name}.sub`, Number(child['revision']));
@@ -105,11 +104,11 @@ describe('heavy reads on read threads', () => {
 
   it('scans and plans on the read threads too', async () => {
     const scanned: string[] = [];
-    for await (const mailbox of client.stream('ScanMailboxes', { prefix: 'shared.w0f2' })) scanned.push(String(mailbox['name']));
+    for await (const mailbox of client.scanMailboxes({ prefix: 'shared.w0f2' })) scanned.push(mailbox.name);
     expect(scanned).toContain('shared.w0f2');
     expect(scanned).toContain('shared.w0f2.sub');
-    const plan = await client.place('PlanRebalance', {});
-    expect(plan['revision']).toBeGreaterThan(0);
+    const plan = await client.planRebalance({});
+    expect(plan.revision).toBeGreaterThan(0);
   });
 
   it('stops on SIGTERM, read threads and all', async () => {

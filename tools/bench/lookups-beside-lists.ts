@@ -68,14 +68,14 @@ async function stopNode(node: ChildProcess): Promise<void> {
 async function ensureShared(client: MbdirClient, count: number): Promise<void> {
   const missing: string[] = [];
   for (let index = 0; index < count; index += 1) missing.push(`shared.heavy${index}`);
-  const found = await client.mailbox('LookupMailboxes', { names: missing.slice(0, 1000) });
-  if ((found['results'] as Array<{ found: boolean }>).every((result) => result.found) && count <= 1000) return;
+  const found = await client.lookupMailboxes({ names: missing.slice(0, 1000) });
+  if (found.results.every((result) => result.found) && count <= 1000) return;
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < missing.length) {
       const name = missing[next++] ?? '';
       await client
-        .mailbox('CreateMailbox', { mailbox: { name, server: 'backend1', partition: 'default', acl: [{ identifier: 'anyone', rights: 'lrs' }] } })
+        .createMailbox({ mailbox: { name, server: 'backend1', partition: 'default', acl: [{ identifier: 'anyone', rights: 'lrs' }] } })
         .catch((error: Error) => {
           if (!/already|exists|ALREADY_EXISTS/i.test(error.message)) throw error;
         });
@@ -93,14 +93,14 @@ async function measure(client: MbdirClient, users: number, ms: number, lists: nu
   const lister = async (): Promise<void> => {
     while (performance.now() < until) {
       const started = performance.now();
-      await client.mailbox('ListMailboxes', { user: userId(randomBelow(random, users)), pattern: '*' });
+      await client.listMailboxes({ user: userId(randomBelow(random, users)), pattern: '*' });
       listTimes.push(performance.now() - started);
     }
   };
   const looker = async (): Promise<void> => {
     while (performance.now() < until) {
       const started = performance.now();
-      await client.mailbox('GetMailbox', { name: `user.${userId(randomBelow(random, users))}` });
+      await client.getMailbox({ name: `user.${userId(randomBelow(random, users))}` });
       lookups.push(performance.now() - started);
     }
   };

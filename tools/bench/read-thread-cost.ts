@@ -10,8 +10,7 @@
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { sortKey } from '../../src/model/names.js';
-import { ReadPool } from '../../src/store/read-pool.js';
-import { ReaderStore } from '../../src/store/reader.js';
+import { ReaderStore, ReadPool } from '../../src/store/offline.js';
 import { userId } from './generate.js';
 
 function argument(name: string, fallback: string): string {
