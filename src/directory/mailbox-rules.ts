@@ -11,7 +11,7 @@ import { conflict, failedPrecondition, invalidArgument, notFound, quote, resourc
 import { normalizeMbtype, normalizePartition, validateLabel, validateRequestId } from '../model/labels.js';
 import { limits } from '../model/limits.js';
 import { hierarchyOf, isInSubtree, isUserRoot, ownerOf, renamedName, validateName } from '../model/names.js';
-import type { Change, Location, MailboxRecord, ServerRecord, UserRecord } from '../model/records.js';
+import type { Change, MailboxRecord, ServerRecord, UserRecord } from '../model/records.js';
 import { validateUniqueid } from '../model/uniqueid.js';
 import type { Decision } from '../replication/engine.js';
 import type { Store } from '../store/store.js';
@@ -19,24 +19,17 @@ import { choosePlacement, requireRegisteredServer } from './placement-rules.js';
 
 export type CreateOutcome = 'CREATED' | 'ALREADY_PRESENT' | 'REPLICA_ADDED';
 
-export interface CreateInput {
-  uniqueid: string;
+/** What a create asks for: the record's own fields as the caller gives them, and how to treat them. */
+export type CreateInput = Pick<
+  MailboxRecord,
+  'uniqueid' | 'name' | 'server' | 'partition' | 'replicas' | 'acl' | 'mbtype' | 'uidvalidity' | 'createdmodseq' | 'foldermodseq' | 'requestId'
+> & {
   /** True when the client gave no uniqueid and `uniqueid` was generated for it. */
   uniqueidGenerated: boolean;
-  name: string;
-  server: string;
-  partition: string;
-  replicas: Location[];
-  acl: AclEntry[];
-  mbtype: string;
-  uidvalidity: number;
-  createdmodseq: number;
-  foldermodseq: number;
   reserveOnly: boolean;
-  requestId: string;
   /** Earlier names of the mailbox (an import brings Cyrus's name_history); the newest `limits.nameHistoryMax` are kept. */
   nameHistory: string[];
-}
+};
 
 export interface CreateResult {
   mailbox: MailboxRecord;
