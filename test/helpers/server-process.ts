@@ -34,7 +34,7 @@ export interface ServerProcess {
  */
 export async function startServer(
   args: string[] = [],
-  options: { dataDir?: string; env?: NodeJS.ProcessEnv; protocols?: string[] } = {},
+  options: { dataDir?: string; env?: NodeJS.ProcessEnv; protocols?: string[]; startTimeoutMs?: number } = {},
 ): Promise<ServerProcess> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'mbdir-test-'));
   const child = spawn(
@@ -50,7 +50,8 @@ export async function startServer(
   const served = new Map<string, string>();
   const wanted = ['gRPC', ...(options.protocols ?? [])];
   const endpoint = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`mbdir serve did not start in 15 s: ${stderr}`)), 15_000);
+    const startTimeoutMs = options.startTimeoutMs ?? 15_000;
+    const timer = setTimeout(() => reject(new Error(`mbdir serve did not start in ${startTimeoutMs / 1000} s: ${stderr}`)), startTimeoutMs);
     child.stdout?.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
       for (const match of stdout.matchAll(/serving (\S+) on (\S+)/g)) served.set(match[1] ?? '', match[2] ?? '');
