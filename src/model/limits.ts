@@ -159,6 +159,11 @@ export const limits = {
   etcdResponseBytesMax: 64 * 1024 * 1024,
   /** etcd engine: mailboxes in one hierarchy (one etcd value) at most. */
   etcdHierarchyMailboxesMax: 2_000,
+  /**
+   * etcd engine: mailbox records of recently written hierarchies kept encoded for the next
+   * write's hierarchy value (hierarchy-cache.ts), about 0.5 KiB each.
+   */
+  etcdHierarchyCacheMailboxesMax: 50_000,
   /** etcd engine: history kept when compacting (revisions behind the newest). */
   etcdCompactRetentionRevisionsDefault: 100_000,
   /** etcd maintenance: how often each node offers to run it (sweep, compact, defragment) by default. */

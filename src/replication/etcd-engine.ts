@@ -26,6 +26,7 @@ import { EtcdClient, failuresOf, type EndpointFailure, type EtcdTls, type TxnRes
 import { EtcdFollower } from './etcd-follower.js';
 import { Keyspace, planTxn, type PlannedTxn } from './etcd-keyspace.js';
 import { EtcdMaintenance } from './etcd-maintenance.js';
+import { HierarchyCache } from './hierarchy-cache.js';
 import { silentTelemetry, type CommitOptions, type Committed, type Decision, type DecideFunction, type Engine, type EngineStatus, type EngineTelemetry } from './engine.js';
 
 export interface EtcdEngineOptions {
@@ -46,6 +47,8 @@ export class EtcdEngine implements Engine {
   private readonly keyspace: Keyspace;
   private readonly follower: EtcdFollower;
   private readonly maintenance: EtcdMaintenance;
+  /** Encoded records of recently written hierarchies, kept exact by every apply (hierarchy-cache.ts). */
+  private readonly hierarchies = new HierarchyCache();
   private closed = false;
 
   constructor(
@@ -56,6 +59,8 @@ export class EtcdEngine implements Engine {
     this.client = new EtcdClient(options.endpoints, options.tls);
     this.keyspace = new Keyspace(options.prefix);
     this.follower = new EtcdFollower(store, this.client, this.keyspace, this.notifier, logger);
+    // Registered before any other listener: the cache follows every applied revision.
+    this.notifier.onApplied((events, revision) => this.hierarchies.applied(events, revision));
     const maintenance = options.maintenance ?? {
       nodeId: '',
       intervalSeconds: limits.etcdMaintenanceIntervalSecondsDefault,
@@ -103,7 +108,7 @@ export class EtcdEngine implements Engine {
         if (await this.isViewCurrent(viewRevision, failed)) return { result: decision.result, revision: viewRevision };
         continue;
       }
-      const txn = planTxn(this.keyspace, this.store, decision.changes, requestId, viewRevision);
+      const txn = planTxn(this.keyspace, this.store, decision.changes, requestId, viewRevision, this.hierarchies);
       let response: TxnResponse;
       try {
         response = await this.client.txn(txn, new Set(failed.keys()));
@@ -258,6 +263,7 @@ export class EtcdEngine implements Engine {
     await this.maintenance.close();
     this.follower.close();
     this.notifier.close();
+    this.hierarchies.clear();
     this.client.close();
     await this.store.stopBackgroundCheckpoints();
   }

@@ -16,10 +16,11 @@
  */
 import { resourceExhausted } from '../model/errors.js';
 import { limits } from '../model/limits.js';
-import { hierarchyOf, parseName } from '../model/names.js';
+import { hierarchyOf } from '../model/names.js';
 import type { BusinessRecord, Change, LockRecord, MailboxRecord, ServerRecord, UserRecord } from '../model/records.js';
 import type { Store } from '../store/store.js';
 import type { Compare, RequestOp } from './etcd-client.js';
+import { encodedHierarchyValue, encodedRecord, HierarchyCache } from './hierarchy-cache.js';
 
 export interface HierarchyValue {
   requestId: string;
@@ -79,29 +80,22 @@ export interface PlannedTxn {
   failure: RequestOp[];
 }
 
-/** The current records of hierarchy `hierarchy` in the local view. */
-function hierarchyMailboxes(store: Store, hierarchy: string): MailboxRecord[] {
-  if (parseName(hierarchy, 'hierarchy').segments.length < 2) {
-    const only = store.mailboxByName(hierarchy);
-    return only === undefined ? [] : [only];
-  }
-  const records = store.subtree(hierarchy, limits.etcdHierarchyMailboxesMax + 1);
-  if (records.length > limits.etcdHierarchyMailboxesMax) {
-    throw resourceExhausted(
-      `hierarchy ${hierarchy} holds more than ${limits.etcdHierarchyMailboxesMax} mailboxes, the most one etcd value holds`,
-    );
-  }
-  return records.filter((record) => hierarchyOf(record.name) === hierarchy);
-}
-
-/** Applies the mailbox changes to the hierarchies they touch; returns each hierarchy's new records. */
-function plannedHierarchies(store: Store, changes: readonly Change[]): Map<string, Map<string, MailboxRecord>> {
-  const hierarchies = new Map<string, Map<string, MailboxRecord>>();
+/**
+ * Applies the mailbox changes to the hierarchies they touch; returns each hierarchy's new
+ * records (encoded), and the hierarchy each changed uniqueid had in the view (undefined: new).
+ */
+function plannedHierarchies(
+  store: Store,
+  changes: readonly Change[],
+  cache: HierarchyCache,
+): { hierarchies: Map<string, Map<string, string>>; homeBefore: Map<string, string | undefined> } {
+  const hierarchies = new Map<string, Map<string, string>>();
   const homeOf = new Map<string, string | undefined>();
-  const load = (hierarchy: string): Map<string, MailboxRecord> => {
+  const homeBefore = new Map<string, string | undefined>();
+  const load = (hierarchy: string): Map<string, string> => {
     let records = hierarchies.get(hierarchy);
     if (records === undefined) {
-      records = new Map(hierarchyMailboxes(store, hierarchy).map((record) => [record.uniqueid, record]));
+      records = new Map(cache.get(store, hierarchy));
       hierarchies.set(hierarchy, records);
     }
     return records;
@@ -109,7 +103,9 @@ function plannedHierarchies(store: Store, changes: readonly Change[]): Map<strin
   const currentHome = (uniqueid: string): string | undefined => {
     if (!homeOf.has(uniqueid)) {
       const existing = store.mailboxByUniqueid(uniqueid);
-      homeOf.set(uniqueid, existing === undefined ? undefined : hierarchyOf(existing.name));
+      const home = existing === undefined ? undefined : hierarchyOf(existing.name);
+      homeOf.set(uniqueid, home);
+      homeBefore.set(uniqueid, home);
     }
     return homeOf.get(uniqueid);
   };
@@ -123,15 +119,17 @@ function plannedHierarchies(store: Store, changes: readonly Change[]): Map<strin
       continue;
     }
     const target = hierarchyOf(change.mailbox.name);
-    load(target).set(uniqueid, { ...change.mailbox, revision: 0 });
+    // Revision 0: "the mod_revision of this key" (the revision this txn commits at).
+    load(target).set(uniqueid, encodedRecord(change.mailbox, 0));
     homeOf.set(uniqueid, target);
   }
-  return hierarchies;
+  return { hierarchies, homeBefore };
 }
 
 /**
  * Builds the txn committing `changes` decided on the view at `viewRevision`:
- * puts and deletes of every touched key, the log entry, and the guard.
+ * puts and deletes of every touched key, the log entry, and the guard. `cache`
+ * holds the encoded records of recently written hierarchies, exact at the view.
  */
 export function planTxn(
   keyspace: Keyspace,
@@ -139,14 +137,17 @@ export function planTxn(
   changes: readonly Change[],
   requestId: string,
   viewRevision: number,
+  cache: HierarchyCache = new HierarchyCache(),
 ): PlannedTxn {
-  const writes = new Map<string, unknown>(); // key -> value
+  const writes = new Map<string, unknown>(); // key -> value (a Buffer when already encoded)
   const guarded = new Set<string>();
-  for (const [hierarchy, records] of plannedHierarchies(store, changes)) {
-    const value: HierarchyValue = { requestId, mailboxes: [...records.values()] };
-    writes.set(keyspace.key('hier', hierarchy), value);
+  const { hierarchies, homeBefore } = plannedHierarchies(store, changes, cache);
+  for (const [hierarchy, records] of hierarchies) {
+    writes.set(keyspace.key('hier', hierarchy), Buffer.from(encodedHierarchyValue(requestId, records.values())));
   }
-  for (const change of changes) planRecordChange(keyspace, store, change, requestId, writes, guarded);
+  const isNew = (uniqueid: string): boolean =>
+    homeBefore.has(uniqueid) ? homeBefore.get(uniqueid) === undefined : store.mailboxByUniqueid(uniqueid) === undefined;
+  for (const change of changes) planRecordChange(keyspace, isNew, change, requestId, writes, guarded);
   // A sweep removes tombstones only after putting this key: a view older than the sweep may
   // still hold records whose tombstones are gone, so its txn must fail and catch up first.
   guarded.add(keyspace.maintenanceKey('swept'));
@@ -156,7 +157,7 @@ export function planTxn(
   for (const [key, value] of writes) {
     guarded.add(key);
     firstPut ??= key;
-    const encoded = Buffer.from(JSON.stringify(value));
+    const encoded = Buffer.isBuffer(value) ? value : Buffer.from(JSON.stringify(value));
     bytes += key.length + encoded.length;
     success.push({ request_put: { key: Buffer.from(key), value: encoded } });
   }
@@ -180,7 +181,7 @@ export function planTxn(
 
 function planRecordChange(
   keyspace: Keyspace,
-  store: Store,
+  isNew: (uniqueid: string) => boolean,
   change: Change,
   requestId: string,
   writes: Map<string, unknown>,
@@ -189,7 +190,7 @@ function planRecordChange(
   switch (change.kind) {
     case 'mailbox.put': {
       const key = keyspace.key('uid', change.mailbox.uniqueid);
-      if (store.mailboxByUniqueid(change.mailbox.uniqueid) === undefined) {
+      if (isNew(change.mailbox.uniqueid)) {
         writes.set(key, { requestId, uniqueid: change.mailbox.uniqueid });
       }
       guarded.add(key);

@@ -26,6 +26,14 @@ import {
 /** Distinct server records StoreQueries.routeOfRoot keeps parsed (a directory has far fewer servers). */
 export const serverRecordMemoEntriesMax = 10_000;
 
+/** A mailbox row as stored: its record's JSON text (without revision) and its revision. */
+export interface StoredMailboxRow {
+  uniqueid: string;
+  name: string;
+  record: string;
+  revision: number;
+}
+
 /** A mailbox whose ACL names an identifier, decoded, with its sort key (LIST's shared candidates). */
 export interface AclRow {
   mailbox: MailboxRecord;
@@ -49,6 +57,8 @@ export const hotQuerySql = {
          WHERE m.name = ?`,
   subtree: `SELECT record, revision FROM mailboxes WHERE sortkey = ? OR (sortkey >= ? AND sortkey < ?)
          ORDER BY sortkey LIMIT ?`,
+  // A hierarchy's records as stored, for the etcd engine's hierarchy value (no decode, no order).
+  subtreeRows: 'SELECT uniqueid, name, record, revision FROM mailboxes WHERE sortkey = ? OR (sortkey >= ? AND sortkey < ?) LIMIT ?',
   hasChild: 'SELECT 1 AS one FROM mailboxes WHERE sortkey >= ? AND sortkey < ? AND state = 2 LIMIT 1',
   // Sort-key order: a user's hierarchy is answered (MoveUser) in Cyrus order like every other list.
   byOwner: 'SELECT record, revision FROM mailboxes WHERE owner = ? ORDER BY sortkey LIMIT ?',
@@ -102,6 +112,7 @@ function prepareReads(db: Database.Database) {
     serverByName: db.prepare<[string], { server: string }>(sql.serverByName),
     routeOfRoot: db.prepare<[string, string], RouteRowText>(sql.routeOfRoot),
     subtree: db.prepare<[Buffer, Buffer, Buffer, number], MailboxRow>(sql.subtree),
+    subtreeRows: db.prepare<[Buffer, Buffer, Buffer, number], StoredMailboxRow>(sql.subtreeRows),
     hasChild: db.prepare<[Buffer, Buffer], { one: number }>(sql.hasChild),
     byOwner: db.prepare<[string, number], MailboxRow>(sql.byOwner),
     listOwn: db.prepare<[string, number], SortedRow>(sql.listOwn),
@@ -216,6 +227,13 @@ export class StoreQueries {
   /** Server records parsed and kept by `routeOfRoot` (for the test of its bound). */
   get serverRecordMemoSize(): number {
     return this.serverRecordMemo.size;
+  }
+
+  /** `root` and its subtree as stored (record text undecoded), in no order, at most `limit` rows. */
+  subtreeRows(root: string, limit: number): StoredMailboxRow[] {
+    const key = sortKey(root);
+    const { low, high } = childKeyRange(key);
+    return this.reads.subtreeRows.all(key, low, high, limit);
   }
 
   /** `root` and its subtree in sort-key order, at most `limit` records. */

@@ -5,8 +5,10 @@
  * main thread never wait behind them. Bounded: readPoolPendingMax reads in
  * flight (one more is refused with ResourceExhausted). A thread that dies is
  * replaced; its reads run once more on another thread, then fail Unavailable.
- * It tells the threads what the writer's caches forget (CacheListener), one
- * message per batch of commits, before any read posted after them.
+ * It tells the threads what the writer's caches forget (CacheListener) before
+ * any read posted after them: gathered over readThreadInvalidationDelayMs (or
+ * readThreadForgetsMax forgets) into one message, since a message wakes every
+ * thread and a node taking writes applies hundreds of batches a second.
  */
 import { Worker } from 'node:worker_threads';
 import type { AclEntry } from '../model/acl.js';
@@ -19,6 +21,10 @@ export const readThreadQuickExitMs = 1000;
 export const readThreadRestartDelayMs = 1000;
 /** How long close() waits for a thread to stop before it terminates it. */
 export const readThreadStopMs = 2000;
+/** How long the threads' invalidations may wait for the next read or the next flush. */
+export const readThreadInvalidationDelayMs = 100;
+/** Forgets gathered at most before they are sent without waiting. */
+export const readThreadForgetsMax = 10_000;
 /** Times a read runs when its thread dies under it (the first try and one more). */
 export const readAttemptsMax = 2;
 
@@ -68,6 +74,7 @@ export class ReadPool implements CacheListener {
   private quickExits = 0;
   private forgets: Array<{ uniqueid: string; acl: AclEntry[] }> = [];
   private appliedThrough: number | null = null;
+  private flushTimer: NodeJS.Timeout | undefined;
   /** True once every first thread has started: only then is a thread that exits replaced. */
   private running = false;
   /** Threads replaced after they exited unasked. */
@@ -123,8 +130,10 @@ export class ReadPool implements CacheListener {
   }
 
   applied(revision: number): void {
-    if (this.appliedThrough === null) queueMicrotask(() => this.flushInvalidations());
     this.appliedThrough = revision;
+    // A read posted meanwhile flushes first (run), so no read sees a cache older than its post.
+    if (this.forgets.length >= readThreadForgetsMax) this.flushInvalidations();
+    else this.flushTimer ??= setTimeout(() => this.flushInvalidations(), readThreadInvalidationDelayMs).unref();
   }
 
   reset(revision: number): void {
@@ -133,6 +142,8 @@ export class ReadPool implements CacheListener {
   }
 
   private flushInvalidations(): void {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
     if (this.appliedThrough === null) return;
     const message: ToReadThread = { type: 'invalidate', revision: this.appliedThrough, forgets: this.forgets };
     this.forgets = [];
@@ -251,6 +262,8 @@ export class ReadPool implements CacheListener {
   /** Stops every thread (each closes its connection) and fails what still waits. */
   async close(): Promise<void> {
     this.closing = true;
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
     const threads = this.slots.filter((thread): thread is ReadThread => thread !== null);
     this.slots.fill(null);
     await Promise.all(threads.map(async (thread) => {

@@ -64,6 +64,8 @@ interface EtcdContext {
   sample: Partial<Mailbox__Output>;
   /** Folders created so far in each seeded user, by the node and by the floor (their values grow alike). */
   folders: { node: number; floor: number };
+  /** The etcd members' CPU in the measured node slices of the operation under way, and their operations. */
+  etcdShare: { seconds: number; operations: number };
 }
 
 /** `OP@N` of the etcd mode: one of etcdOperationNames and its callers. */
@@ -81,6 +83,8 @@ export function parseEtcdOperation(text: string, defaultConcurrency: number): { 
 
 export interface EtcdRunReport {
   results: OperationResult[];
+  /** Per result: the etcd members' CPU per node write, us (the rest of cpu us/op is the nodes'); null for reads. */
+  etcdCpuUsPerOp: Array<number | null>;
   etcdMembers: number;
   nodes: number;
 }
@@ -112,10 +116,13 @@ export async function runEtcdBench(options: EtcdRunOptions): Promise<EtcdRunRepo
     const context = await prepare(nodes, raw, options.settings, runTag);
     context.etcdPids = cluster?.pids() ?? [];
     const results: OperationResult[] = [];
+    const etcdCpuUsPerOp: Array<number | null> = [];
     for (const { operation, concurrency } of options.operations) {
       results.push(await runOperation(operation as EtcdOperation, concurrency, context));
+      const { seconds, operations } = context.etcdShare;
+      etcdCpuUsPerOp.push(operation === 'GetMailbox' || operations === 0 ? null : Math.round((seconds * 1e6) / operations));
     }
-    return { results, etcdMembers: endpoints.split(',').length, nodes: nodes.length };
+    return { results, etcdCpuUsPerOp, etcdMembers: endpoints.split(',').length, nodes: nodes.length };
   } finally {
     raw.close();
     for (const node of nodes.reverse()) {
@@ -149,7 +156,7 @@ async function prepare(nodes: NodeTarget[], raw: EtcdClient, settings: LoadSetti
     sample = answer.mailbox ?? {};
     return 1;
   });
-  return { nodes, raw, rawRoot: `/mbdir-bench-raw-${runTag}/`, settings, runTag, created: [], sample, folders: { node: 0, floor: 0 }, etcdPids: [] };
+  return { nodes, raw, rawRoot: `/mbdir-bench-raw-${runTag}/`, settings, runTag, created: [], sample, folders: { node: 0, floor: 0 }, etcdPids: [], etcdShare: { seconds: 0, operations: 0 } };
 }
 
 function userRoot(runTag: string, user: number): string {
@@ -236,7 +243,14 @@ function nodeSlice(operation: EtcdOperation, concurrency: number, context: EtcdC
   const callers = concurrency * nodes.length;
   // The CPU of a node's write is its own and etcd's (the txn, and the watch events to every node).
   const pids = [...context.nodes.map((node) => node.child.process.pid), ...context.etcdPids];
-  return (durationMs) => measuredSlice(pids, () => closedLoop(callers, durationMs, once));
+  const etcdCpu = (): number => context.etcdPids.reduce<number>((sum, pid) => sum + cpuSecondsOf(pid), 0);
+  return async (durationMs) => {
+    const etcdBefore = etcdCpu();
+    const phase = await measuredSlice(pids, () => closedLoop(callers, durationMs, once));
+    context.etcdShare.seconds += etcdCpu() - etcdBefore;
+    context.etcdShare.operations += phase.measured.operations;
+    return phase;
+  };
 }
 
 /**
@@ -292,6 +306,7 @@ async function runOperation(operation: EtcdOperation, concurrency: number, conte
     await floor(settings.warmupMs);
   }
   const sliceMs = settings.durationMs / settings.rounds;
+  context.etcdShare = { seconds: 0, operations: 0 };
   let nodePhase: Phase | null = null;
   let floorPhase: Phase | null = null;
   for (let round = 0; round < settings.rounds; round += 1) {
@@ -308,8 +323,8 @@ async function runOperation(operation: EtcdOperation, concurrency: number, conte
 
 /** The etcd mode's table: each operation beside its floor (raw etcd txns, or one node for reads). */
 export function printEtcdTable(report: EtcdRunReport): void {
-  const header = ['operation', 'ops/s', 'p50 ms', 'p99 ms', 'floor ops/s', 'floor p50/p99', 'x floor', 'cpu us/op', 'floor cpu us/op', 'errors'];
-  const rows = report.results.map((result) => [
+  const header = ['operation', 'ops/s', 'p50 ms', 'p99 ms', 'floor ops/s', 'floor p50/p99', 'x floor', 'cpu us/op', 'of it etcd', 'floor cpu us/op', 'errors'];
+  const rows = report.results.map((result, index) => [
     result.operation,
     String(result.opsPerSecond),
     result.p50Ms.toFixed(2),
@@ -318,6 +333,7 @@ export function printEtcdTable(report: EtcdRunReport): void {
     result.echoP50Ms === null || result.echoP99Ms === null ? '' : `${result.echoP50Ms.toFixed(2)}/${result.echoP99Ms.toFixed(2)}`,
     result.ratioToEcho === null ? '' : result.ratioToEcho.toFixed(2),
     String(result.serverCpuUsPerOp),
+    String(report.etcdCpuUsPerOp[index] ?? ''),
     result.echoCpuUsPerOp === null ? '' : String(result.echoCpuUsPerOp),
     `${result.errors}${result.echoErrors ? ` (floor ${result.echoErrors})` : ''}`,
   ]);
@@ -328,7 +344,7 @@ export function printEtcdTable(report: EtcdRunReport): void {
   process.stdout.write(
     `${report.nodes} node(s) on ${report.etcdMembers} etcd member(s); floor of a write: the raw etcd txn of the same shape, same callers, ` +
       'same cluster; floor of GetMailbox through all nodes: one node with the same callers per node; ' +
-      'cpu: every node and the etcd members bench started; floor cpu: the etcd members (writes), every node (reads)\n',
+      'cpu: every node and the etcd members bench started (of it etcd: what the members spent); floor cpu: the etcd members (writes), every node (reads)\n',
   );
   for (const result of report.results) {
     if (result.firstError !== '') process.stdout.write(`${result.operation}: first error: ${result.firstError}\n`);
