@@ -164,6 +164,8 @@ export const limits = {
    * write's hierarchy value (hierarchy-cache.ts), about 0.5 KiB each.
    */
   etcdHierarchyCacheMailboxesMax: 50_000,
+  /** etcd engine: writes sent together in one etcd request at most (etcd-write-batcher.ts). */
+  etcdWriteBatchTxnsMax: 64,
   /** etcd engine: history kept when compacting (revisions behind the newest). */
   etcdCompactRetentionRevisionsDefault: 100_000,
   /** etcd maintenance: how often each node offers to run it (sweep, compact, defragment) by default. */

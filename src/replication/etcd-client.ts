@@ -63,7 +63,9 @@ export interface RangeResponse {
 export type RequestOp =
   | { request_put: { key: Buffer; value: Buffer; lease?: number } }
   | { request_delete_range: { key: Buffer } }
-  | { request_range: { key: Buffer; keys_only?: boolean } };
+  | { request_range: { key: Buffer; keys_only?: boolean } }
+  /** A nested txn (etcd 3.3+): its own compare decides its own branch; no two ops of one request may put one key. */
+  | { request_txn: TxnRequest };
 
 export type Compare =
   | { result: 'EQUAL' | 'GREATER' | 'LESS' | 'NOT_EQUAL'; target: 'MOD'; key: Buffer; mod_revision: number }
@@ -78,7 +80,7 @@ export interface TxnRequest {
 export interface TxnResponse {
   header: ResponseHeader;
   succeeded: boolean;
-  responses: Array<{ response_range?: RangeResponse | null }>;
+  responses: Array<{ response_range?: RangeResponse | null; response_txn?: TxnResponse | null }>;
 }
 
 export interface WatchResponse {

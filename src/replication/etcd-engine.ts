@@ -26,6 +26,7 @@ import { EtcdClient, failuresOf, type EndpointFailure, type EtcdTls, type TxnRes
 import { EtcdFollower } from './etcd-follower.js';
 import { Keyspace, planTxn, type PlannedTxn } from './etcd-keyspace.js';
 import { EtcdMaintenance } from './etcd-maintenance.js';
+import { EtcdWriteBatcher } from './etcd-write-batcher.js';
 import { HierarchyCache } from './hierarchy-cache.js';
 import { silentTelemetry, type CommitOptions, type Committed, type Decision, type DecideFunction, type Engine, type EngineStatus, type EngineTelemetry } from './engine.js';
 
@@ -49,6 +50,8 @@ export class EtcdEngine implements Engine {
   private readonly maintenance: EtcdMaintenance;
   /** Encoded records of recently written hierarchies, kept exact by every apply (hierarchy-cache.ts). */
   private readonly hierarchies = new HierarchyCache();
+  /** Sends the txns planned in one turn of the event loop as one etcd request. */
+  private readonly batcher: EtcdWriteBatcher;
   private closed = false;
 
   constructor(
@@ -58,6 +61,7 @@ export class EtcdEngine implements Engine {
   ) {
     this.client = new EtcdClient(options.endpoints, options.tls);
     this.keyspace = new Keyspace(options.prefix);
+    this.batcher = new EtcdWriteBatcher(this.client, this.keyspace);
     this.follower = new EtcdFollower(store, this.client, this.keyspace, this.notifier, logger);
     // Registered before any other listener: the cache follows every applied revision.
     this.notifier.onApplied((events, revision) => this.hierarchies.applied(events, revision));
@@ -111,7 +115,7 @@ export class EtcdEngine implements Engine {
       const txn = planTxn(this.keyspace, this.store, decision.changes, requestId, viewRevision, this.hierarchies);
       let response: TxnResponse;
       try {
-        response = await this.client.txn(txn, new Set(failed.keys()));
+        response = await this.batcher.txn(txn, new Set(failed.keys()));
       } catch (error) {
         const failure = failuresOf(error)[0];
         if (failure === undefined) throw unavailable(`etcd refused the write: ${(error as Error).message}`);

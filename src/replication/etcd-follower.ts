@@ -271,7 +271,7 @@ export class EtcdFollower {
 
 /**
  * The commits in watch events, in revision order: each etcd revision newer than `applied`
- * with the changes of its `log` put (a revision of this prefix without one changes nothing
+ * with the changes of its `log` puts (a revision of this prefix without one changes nothing
  * but still moves the applied revision).
  */
 export function commitsOf(
@@ -288,9 +288,12 @@ export function commitsOf(
       commits.push({ changes: [], revision });
       newest = revision;
     }
+    // A batch of writes at one revision puts one log per write (`log/<slot>`): all count.
     if (event.type === 'PUT' && keyspace.parse(event.kv.key)?.kind === 'log') {
       const commit = commits.at(-1);
-      if (commit !== undefined) commit.changes = (JSON.parse(event.kv.value.toString()) as LogValue).changes;
+      // The batch's own `log` put has no changes list (etcd-write-batcher.ts).
+      const changes = (JSON.parse(event.kv.value.toString()) as Partial<LogValue>).changes ?? [];
+      if (commit !== undefined) commit.changes = commit.changes.length === 0 ? changes : [...commit.changes, ...changes];
     }
   }
   return commits;

@@ -4,7 +4,8 @@
  * every mailbox record of one hierarchy (DESIGN.md: one value per hierarchy),
  * `uid/<uniqueid>` marks a registered uniqueid, `server/`, `business/`, `user/`
  * one record each, and `log` the changes of the latest commit (what the watch
- * applies), `maintenance/` the keys of etcd maintenance (etcd-maintenance.ts).
+ * applies; a batch of writes at one revision puts each one's under `log/<slot>`),
+ * `maintenance/` the keys of etcd maintenance (etcd-maintenance.ts).
  * Every value carries the request id that wrote it. A write never deletes a
  * key, it overwrites it with a tombstone (an empty hierarchy, a deleted
  * marker): a deleted key's mod_revision reads 0, which would defeat the guard.
@@ -58,6 +59,11 @@ export class Keyspace {
 
   logKey(): string {
     return `${this.root.toString()}log`;
+  }
+
+  /** The log of the `slot`th write of a batch (etcd-write-batcher.ts): parsed as kind `log` too. */
+  logSlotKey(slot: number): string {
+    return `${this.root.toString()}log/${slot}`;
   }
 
   /** A key of etcd maintenance: the lock, the last run, the swept marker, or `node/<id>` (a node's applied revision). */

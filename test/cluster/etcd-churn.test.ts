@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MbdirClient } from '../../src/client/client.js';
+import { limits } from '../../src/model/limits.js';
 import { EtcdCluster } from '../helpers/etcd-cluster.js';
 import { registerServers } from '../helpers/integration.js';
 import { startServer, type ServerProcess } from '../helpers/server-process.js';
@@ -72,8 +73,11 @@ interface Footprint {
 
 async function footprint(): Promise<Footprint> {
   const database = await etcd.database(0);
-  // The directory's own keys: maintenance/ holds a handful of its own (lock, last run, nodes, swept).
-  const keys = (await etcd.keyCount(`${prefix}/`)) - (await etcd.keyCount(`${prefix}/maintenance/`));
+  // The directory's own keys: maintenance/ holds a handful of its own (lock, last run, nodes, swept),
+  // and log/ the logs of writes sent together, one key per place in a batch, reused.
+  const logSlots = await etcd.keyCount(`${prefix}/log/`);
+  expect(logSlots).toBeLessThanOrEqual(limits.etcdWriteBatchTxnsMax);
+  const keys = (await etcd.keyCount(`${prefix}/`)) - (await etcd.keyCount(`${prefix}/maintenance/`)) - logSlots;
   return { keys, ...database };
 }
 

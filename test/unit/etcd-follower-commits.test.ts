@@ -19,6 +19,11 @@ function logPut(revision: number, changes: Change[]): Event {
   } as Event;
 }
 
+function slotPut(revision: number, slot: number, changes: Change[]): Event {
+  const value = JSON.stringify({ requestId: `r${revision}-${slot}`, changes });
+  return { type: 'PUT', kv: { key: Buffer.from(`/t/log/${slot}`), value: Buffer.from(value), mod_revision: revision } } as Event;
+}
+
 function otherPut(revision: number, key: string): Event {
   return { type: 'PUT', kv: { key: Buffer.from(key), value: Buffer.from('{}'), mod_revision: revision } } as Event;
 }
@@ -43,5 +48,14 @@ describe('commitsOf', () => {
 
   it('a revision of the prefix without a log put changes nothing but is applied (the revision moves)', () => {
     expect(commitsOf([otherPut(8, '/t/uid/x')], keyspace, 7)).toEqual([{ revision: 8, changes: [] }]);
+  });
+
+  it("a batch of writes at one revision: every slot's changes in order, the batch's own log adds none", () => {
+    const batchLog = { type: 'PUT', kv: { key: Buffer.from('/t/log'), value: Buffer.from('{"requestId":"","batch":true}'), mod_revision: 8 } } as Event;
+    const events = [slotPut(8, 0, [user('a')]), otherPut(8, '/t/hier/user.b'), slotPut(8, 1, [user('b'), user('c')]), batchLog, logPut(9, [user('d')])];
+    expect(commitsOf(events, keyspace, 7)).toEqual([
+      { revision: 8, changes: [user('a'), user('b'), user('c')] },
+      { revision: 9, changes: [user('d')] },
+    ]);
   });
 });
