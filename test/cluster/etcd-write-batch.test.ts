@@ -12,7 +12,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClientError, type MbdirClient } from '../../src/client/client.js';
 import type { ChangeEvent, MailboxRecord } from '../../src/model/records.js';
-import { EtcdClient } from '../../src/replication/etcd-client.js';
+import { EtcdClient, type WatchResponse } from '../../src/replication/etcd-client.js';
 import { Keyspace, planTxn } from '../../src/replication/etcd-keyspace.js';
 import { EtcdWriteBatcher } from '../../src/replication/etcd-write-batcher.js';
 import { HierarchyCache } from '../../src/replication/hierarchy-cache.js';
@@ -51,6 +51,26 @@ async function namesInEtcd(prefix: string, hierarchy: string): Promise<string[]>
   return value.mailboxes.map((mailbox) => mailbox.name).sort();
 }
 
+/** The keys of the watch events of revision `revision` in [key, end), in the order etcd sends them. */
+function watchedKeys(key: string, end: string, revision: number): Promise<string[]> {
+  const stream = client.openWatch();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      stream.cancel();
+      reject(new Error(`no watch events of revision ${revision} in 5 s`));
+    }, 5000);
+    stream.on('error', () => undefined);
+    stream.on('data', (response: WatchResponse) => {
+      const keys = response.events.filter((event) => event.kv.mod_revision === revision).map((event) => event.kv.key.toString());
+      if (keys.length === 0) return;
+      clearTimeout(timer);
+      stream.cancel();
+      resolve(keys);
+    });
+    stream.write({ create_request: { key: Buffer.from(key), range_end: Buffer.from(end), start_revision: revision } });
+  });
+}
+
 /** Applies a committed change to `store` and its cache as the follower does. */
 function applyAsFollower(store: Store, cache: HierarchyCache, mailbox: MailboxRecord, revision: number): void {
   const change = { kind: 'mailbox.put' as const, mailbox: { ...mailbox } };
@@ -79,6 +99,13 @@ describe('etcd writes sent together', () => {
     expect(logs.kvs.map((kv) => kv.key.toString()).sort()).toContain('/batch/log/1');
     const newest = Math.max(ann.header.revision, annSent.header.revision, bob.header.revision);
     expect(logs.kvs.find((kv) => kv.key.toString() === '/batch/log')?.mod_revision).toBe(newest);
+    // The watch gives the batch's revision slots first and its own log last: a node of an
+    // earlier version (which keeps the last log of a revision) then meets a value it cannot
+    // apply, instead of applying one slot's changes alone (docs/cluster.md, upgrading).
+    const batchRevision = bob.header.revision;
+    const watched = await watchedKeys('/batch/log', '/batch/log0', batchRevision);
+    expect(watched.at(-1)).toBe('/batch/log');
+    expect(watched.slice(0, -1).every((key) => key.startsWith('/batch/log/'))).toBe(true);
     store.close();
   });
 
