@@ -258,6 +258,8 @@ export const limits = {
   readPoolPendingMax: 4096,
   /** Times a read thread re-reads when its snapshot is older than the revision the read needs, 1 ms apart. */
   readSnapshotRetriesMax: 100,
+  /** The LIST latency diagnostic (MBDIR_LIST_LEGS): calls and collections it keeps a thread. */
+  listLegsRecordsMax: 1_000_000,
 } as const;
 
 /** Asserts the relations between limits; throws at load time if they are off. */

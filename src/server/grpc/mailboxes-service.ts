@@ -15,6 +15,7 @@ import { services } from '../../api/proto.js';
 import { logWrite } from './write-log.js';
 import { encodedListRead, listResponse } from './list-answer.js';
 import type { ListInput } from '../../directory/list-rules.js';
+import { listLegs, wallMs } from '../list-legs.js';
 import {
   aclFromWire,
   mailboxFromWire,
@@ -158,6 +159,7 @@ export function mailboxesService(context: CallContext): grpc.UntypedServiceImple
     }),
 
     ListMailboxes: unary<Request, Response>(context, 'ListMailboxes', async (request, call, directory) => {
+      const enteredMs = listLegs === null ? 0 : wallMs();
       await readAt(request, call, directory);
       const input: ListInput = {
         user: wireString(request['user'], 'user'),
@@ -168,8 +170,13 @@ export function mailboxesService(context: CallContext): grpc.UntypedServiceImple
         pageToken: wireString(request['page_token'], 'page_token'),
       };
       // On a read thread the answer comes encoded, and is sent as it is (passEncodedResponses).
+      const postingMs = listLegs === null ? 0 : wallMs();
       const encoded = directory.readOnThread(encodedListRead, input);
-      if (encoded !== null) return encodedBytes((await encoded).value) as unknown as Response;
+      if (encoded !== null) {
+        const bytes = encodedBytes((await encoded).value);
+        listLegs?.call([enteredMs, postingMs, wallMs()]);
+        return bytes as unknown as Response;
+      }
       return listResponse(await directory.listMailboxes(input));
     }),
 
