@@ -1,8 +1,9 @@
 /**
  * A diagnostic of LIST's latency, off unless the environment variable
  * MBDIR_LIST_LEGS names a file: each ListMailboxes call's legs as wall-clock
- * instants (main thread: handler entered, read about to be posted, answer back;
- * read thread: read taken, read done, encoded), and every garbage collection of
+ * instants (main thread: handler entered, read about to be posted, answer back,
+ * or for a LIST answered there, entered and answered; read thread: read taken,
+ * read done, encoded), and every garbage collection of
  * the main thread and of each read thread, as JSON lines written to that file
  * (`FILE.thread-N` for a thread) when the thread stops. At most
  * limits.listLegsRecordsMax lines a thread. Off, it costs a null check a call.
