@@ -17,13 +17,22 @@ import type { StoreQueries } from '../store/queries.js';
 import type { FromReadThread, ToReadThread } from '../store/read-pool.js';
 import { ReaderStore } from '../store/reader.js';
 import { encodedListRead, listResponseBytes } from './grpc/list-answer.js';
+import { listLegs, wallMs } from './list-legs.js';
 
 type Read = (store: StoreQueries, input: never, revision: number) => unknown;
 
 /** Every read a thread runs: the directory's heavy reads, and LIST answered as gRPC bytes. */
 const reads: Record<string, Read> = {
   ...heavyReads,
-  [encodedListRead]: (store: StoreQueries, input: ListInput, revision: number) => listResponseBytes({ value: heavyReads.list(store, input), revision }),
+  [encodedListRead]: (store: StoreQueries, input: ListInput, revision: number) => {
+    if (listLegs === null) return listResponseBytes({ value: heavyReads.list(store, input), revision });
+    const takenMs = wallMs();
+    const value = heavyReads.list(store, input);
+    const readMs = wallMs();
+    const bytes = listResponseBytes({ value, revision });
+    listLegs.call([takenMs, readMs, wallMs()]);
+    return bytes;
+  },
 };
 
 interface ThreadData {
@@ -69,6 +78,7 @@ port.on('message', (message: ToReadThread) => {
       store.reset(message.revision);
       return;
     case 'stop':
+      listLegs?.write();
       store.close();
       port.close();
       return;
