@@ -155,6 +155,11 @@ export const limits = {
   etcdCommitAttemptsMax: 16,
   /** etcd engine: keys read per page when relisting after a compaction (each a whole hierarchy). */
   etcdRelistPageKeysMax: 100,
+  /**
+   * etcd engine: pages of keys one relist request's range may span (etcd 3.4 walks every
+   * key of a range to count them, whatever its limit: relist-windows.ts cuts the range).
+   */
+  etcdRelistWindowPagesMax: 16,
   /** etcd engine: one message from etcd at most (a relist page of large hierarchies, a watch fragment). */
   etcdResponseBytesMax: 64 * 1024 * 1024,
   /** etcd engine: mailboxes in one hierarchy (one etcd value) at most. */

@@ -80,7 +80,7 @@ export interface PlannedTxn {
 }
 
 /** The current records of hierarchy `hierarchy` in the local view. */
-function hierarchyMailboxes(store: Store, hierarchy: string): MailboxRecord[] {
+export function hierarchyMailboxes(store: Store, hierarchy: string): MailboxRecord[] {
   if (parseName(hierarchy, 'hierarchy').segments.length < 2) {
     const only = store.mailboxByName(hierarchy);
     return only === undefined ? [] : [only];
