@@ -45,11 +45,10 @@ export class EtcdFollower {
   /** Relists when the view is empty, opens the watch, and waits (bounded) until caught up with etcd. */
   async start(): Promise<void> {
     this.store.skipCommitSyncs();
-    // Checkpoints (and their fsyncs) in a worker, not inside the follower's commits.
-    this.store.startBackgroundCheckpoints();
     let current = 0;
     try {
-      // An empty view, or one a relist was filling when the node stopped: relisted before serving.
+      // An empty view, or one a relist was filling when the node stopped: relisted before
+      // serving (and before the checkpointer's connection, which an empty view's bulk load must not meet).
       if (this.store.revision() === 0 || this.store.relistInProgress() > 0) await this.relist();
       // The newest mbdir write of this prefix: every write puts the log key (etcd's head
       // revision may be a write to another prefix).
@@ -58,7 +57,11 @@ export class EtcdFollower {
     } catch (error) {
       this.logger.warn({ err: error }, 'etcd unreachable at start; serving reads from the local copy');
     }
-    this.openWatch();
+    // Checkpoints (and their fsyncs) in a worker, not inside the follower's commits.
+    this.store.startBackgroundCheckpoints();
+    // A relist cut short leaves rows of a newer state than the applied revision: relist again, never replay onto them.
+    if (this.store.relistInProgress() > 0) this.relistThenWatch(this.store.relistInProgress());
+    else this.openWatch();
     if (current > this.store.revision()) {
       await this.notifier.wait(current, this.store.revision(), limits.minRevisionWaitMsMax).catch(() => {
         this.logger.warn({ current, applied: this.store.revision() }, 'not caught up with etcd at start; serving anyway');

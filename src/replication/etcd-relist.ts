@@ -6,14 +6,18 @@
  * page in flight while one is applied, each page in its own transaction. etcd
  * 3.4 walks every key of a range's [key, range_end) to answer even a limited
  * range, so each request's range_end is cut to a window of about
- * etcdRelistWindowPagesMax pages (relist-windows.ts). Memory is two pages. The
- * applied revision moves only when the whole relist is in; until then the store
- * marks it in progress, and a node restarted on it relists again before serving.
+ * etcdRelistWindowPagesMax pages (relist-windows.ts). Memory is two pages. An
+ * empty view before the node serves is bulk loaded (bulk-load.ts: no journal,
+ * indexes built once at the end); otherwise hierarchies are diffed against the
+ * local records. The applied revision moves only when the whole relist is in;
+ * until then the store marks it in progress, and a node restarted on it relists
+ * again before serving (an unfinished bulk load is discarded first).
  */
 import type { Logger } from '../logging.js';
 import { limits } from '../model/limits.js';
 import { hierarchyOf } from '../model/names.js';
 import type { Change, MailboxRecord } from '../model/records.js';
+import type { EmptyDirectoryLoad } from '../store/bulk-load.js';
 import type { Store } from '../store/store.js';
 import type { AppliedNotifier } from './applied-waiters.js';
 import type { EtcdClient, KeyValue, RangeResponse } from './etcd-client.js';
@@ -88,6 +92,8 @@ export class Relist {
   private changeCount = 0;
   /** True while the local view holds no mailbox: every hierarchy is only put, nothing is compared. */
   private readonly fromEmpty: boolean;
+  /** The bulk load of an empty view before the node serves (bulk-load.ts), once the first hierarchy arrives. */
+  private load: EmptyDirectoryLoad | undefined;
   /** Hierarchies etcd holds (a temporary table, so memory stays bounded); undefined when starting empty. */
   private seen: ReturnType<Store['relistScratch']> | undefined;
   /** The last hierarchy looked up in `seen`, and the answer (a hierarchy's mailboxes come together). */
@@ -118,8 +124,14 @@ export class Relist {
       }
       if (this.revision === 0) return 0; // an empty prefix: nothing to relist
       if (!this.fromEmpty) this.deleteUnseenHierarchies();
+      await this.load?.finish();
       this.store.finishRelist(this.revision, this.mode.logged);
+    } catch (error) {
+      // Indexes and journal back, the relist still marked in progress: the caller relists again.
+      await this.load?.finish({ complete: false });
+      throw error;
     } finally {
+      this.load = undefined;
       this.seen?.drop();
     }
     this.logger.info({ revision: this.revision, changes: this.changeCount, ms: Date.now() - started }, 'relisted etcd into the local copy');
@@ -134,6 +146,8 @@ export class Relist {
         const change = recordChange(JSON.parse(kv.value.toString()) as RecordValue);
         if (change !== undefined) changes.push(change);
       }
+    } else if (this.fromEmpty && !this.mode.logged) {
+      this.bulkLoad(page.kvs);
     } else if (this.fromEmpty) {
       for (const kv of page.kvs) for (const mailbox of hierarchyRecords(kv)) changes.push({ kind: 'mailbox.put', mailbox });
     } else {
@@ -142,6 +156,24 @@ export class Relist {
       page.kvs.forEach((kv, index) => this.diffHierarchy(hierarchies[index] ?? '', hierarchyRecords(kv), changes));
     }
     this.write(changes);
+  }
+
+  /** Inserts a page of hierarchies through the empty view's bulk load, each record with its own revision. */
+  private bulkLoad(kvs: readonly KeyValue[]): void {
+    if (this.load === undefined) {
+      this.load = this.store.beginRelistLoad(this.revision);
+      this.logger.info({ revision: this.revision }, 'relist: bulk loading the empty local copy');
+    }
+    let loaded = 0;
+    for (const kv of kvs) {
+      for (const mailbox of hierarchyRecords(kv)) {
+        if (!this.load.put(mailbox, mailbox.revision)) {
+          throw new Error(`relist: etcd holds ${mailbox.name} (${mailbox.uniqueid}) twice, by name or uniqueid, at revision ${this.revision}`);
+        }
+        loaded += 1;
+      }
+    }
+    this.changeCount += loaded;
   }
 
   /**

@@ -13,8 +13,9 @@ import { limits } from '../model/limits.js';
 import type { Change, MailboxRecord } from '../model/records.js';
 import { AclReadCache } from './acl-read-cache.js';
 import { backupDatabase, type BackupFacts } from './backup.js';
+import { EmptyDirectoryLoad } from './bulk-load.js';
 import { ChildrenMemo } from './children-memo.js';
-import { attachConnection, ConnectionLifecycle, databasePathOf, openDatabase, type StoreOptions } from './connection.js';
+import { attachConnection, ConnectionLifecycle, databasePathOf, openDatabase, relistIncompleteKey, type StoreOptions } from './connection.js';
 import { StoreQueries, type AclRow } from './queries.js';
 import { mailboxColumnsSql, mailboxRow } from './rows.js';
 import { placementCountsRebuildSql } from './schema.js';
@@ -25,13 +26,12 @@ export {
   bulkLoadIncompleteKey,
   cacheMebibytesMax,
   defaultCacheMebibytes,
+  relistIncompleteKey,
   type StoreOptions,
   type SynchronousMode,
 } from './connection.js';
 export { hotQuerySql, serverRecordMemoEntriesMax } from './queries.js';
 
-/** Meta key holding the revision of a relist under way (etcd engine): its rows are partly in until it is deleted. */
-export const relistIncompleteKey = 'relist_incomplete';
 export { mailboxColumnsSql, mailboxRow, stateCode, type ListCandidate, type MisplacedRow, type RouteRow } from './rows.js';
 
 /** The SQL of every write `apply` runs, exported so test/perf-guard checks each plan. */
@@ -393,6 +393,18 @@ export class Store extends StoreQueries {
       has: (hierarchy) => select.get(hierarchy) !== undefined,
       drop: () => this.db.exec('DROP TABLE IF EXISTS temp.relist_seen'),
     };
+  }
+
+  /**
+   * Starts the bulk load of a relist into a view holding no mailbox, with no reader but
+   * this connection (before the node serves): bulk-load.ts, journal off until `finish`.
+   * The relist mark is set first, so a load the process does not finish is discarded on
+   * the next open (StoreOptions.discardInterruptedRelist) instead of refused.
+   */
+  beginRelistLoad(revision: number): EmptyDirectoryLoad {
+    this.writes.putMeta.run(relistIncompleteKey, String(revision));
+    const mode = this.db.pragma('synchronous', { simple: true }) as number;
+    return EmptyDirectoryLoad.begin(this, revision, mode === 0 ? 'OFF' : mode === 1 ? 'NORMAL' : 'FULL');
   }
 
   /** The logged changes of `revision` after sequence `afterSeq`, at most `limit`, in order. */

@@ -102,8 +102,8 @@ function recordPut(keyspace: Keyspace, change: Change): [string, unknown] | unde
   }
 }
 
-/** Writes the shape's keys, then `deletedUsers` users' tombstones, then the `log` key. */
-async function fill(client: EtcdClient, keyspace: Keyspace, options: JoinOptions): Promise<Filler> {
+/** Writes the shape's keys in the node's format, then `deletedUsers` users' tombstones, then the `log` key. */
+export async function fillEtcdKeyspace(client: EtcdClient, keyspace: Keyspace, options: Pick<JoinOptions, 'shape' | 'deletedUsers'>): Promise<Filler> {
   const filler = new Filler(client);
   for (const change of generatePlacement(options.shape)) {
     const put = recordPut(keyspace, change);
@@ -184,7 +184,7 @@ export async function runJoinBench(options: JoinOptions): Promise<JoinReport> {
   const dataRoot = mkdtempSync(join(tmpdir(), 'mbdir-bench-join-'));
   try {
     const fillStarted = process.hrtime.bigint();
-    const filled = await fill(client, new Keyspace(prefix), options);
+    const filled = await fillEtcdKeyspace(client, new Keyspace(prefix), options);
     const fillSeconds = Number(process.hrtime.bigint() - fillStarted) / 1e9;
     process.stderr.write(`filled ${filled.keys} keys (${filled.relistedKeys} a relist reads) in ${fillSeconds.toFixed(1)} s\n`);
     const rounds: JoinRound[] = [];
