@@ -153,7 +153,7 @@ export const limits = {
   etcdRequestTimeoutMs: 3_000,
   /** etcd engine: attempts of one commit whose guard failed because another node wrote first. */
   etcdCommitAttemptsMax: 16,
-  /** etcd engine: keys read per page when relisting after a compaction (each a whole hierarchy). */
+  /** etcd engine: keys read per page when relisting (a fresh node, or after a compaction; each a whole hierarchy). */
   etcdRelistPageKeysMax: 100,
   /**
    * etcd engine: pages of keys one relist request's range may span (etcd 3.4 walks every
