@@ -153,8 +153,13 @@ export const limits = {
   etcdRequestTimeoutMs: 3_000,
   /** etcd engine: attempts of one commit whose guard failed because another node wrote first. */
   etcdCommitAttemptsMax: 16,
-  /** etcd engine: keys read per page when relisting after a compaction (each a whole hierarchy). */
+  /** etcd engine: keys read per page when relisting (a fresh node, or after a compaction; each a whole hierarchy). */
   etcdRelistPageKeysMax: 100,
+  /**
+   * etcd engine: pages of keys one relist request's range may span (etcd 3.4 walks every
+   * key of a range to count them, whatever its limit: relist-windows.ts cuts the range).
+   */
+  etcdRelistWindowPagesMax: 16,
   /** etcd engine: one message from etcd at most (a relist page of large hierarchies, a watch fragment). */
   etcdResponseBytesMax: 64 * 1024 * 1024,
   /** etcd engine: mailboxes in one hierarchy (one etcd value) at most. */

@@ -6,21 +6,19 @@
  * loop in one SQLite transaction, without fsync (the view is etcd's to rebuild: a
  * crash loses rows and applied revision together, and the watch replays them). It
  * re-opens the watch on the next endpoint after any break. When etcd answers that
- * the revision was compacted, it relists the prefix at one revision, page by page,
- * and replaces the view in one transaction. Bounded: one stream, one relist at a
+ * the revision was compacted, it relists the prefix at one revision, streaming
+ * (etcd-relist.ts), and watches again from there. Bounded: one stream, one relist at a
  * time, at most etcdApplyBatchEventsMax events waiting to be applied.
  */
 import type { ClientDuplexStream } from '@grpc/grpc-js';
 import type { Logger } from '../logging.js';
 import { limits } from '../model/limits.js';
-import type { Change, ChangeEvent, MailboxRecord } from '../model/records.js';
+import type { Change, ChangeEvent } from '../model/records.js';
 import type { Store } from '../store/store.js';
 import type { AppliedNotifier } from './applied-waiters.js';
-import type { EtcdClient, KeyValue, WatchResponse } from './etcd-client.js';
-import type { HierarchyValue, Keyspace, LogValue, RecordValue } from './etcd-keyspace.js';
-
-/** Pages of local mailboxes read when diffing a relist against the view. */
-const relistLocalPageMailboxes = 1000;
+import type { EtcdClient, WatchResponse } from './etcd-client.js';
+import type { Keyspace, LogValue } from './etcd-keyspace.js';
+import { Relist } from './etcd-relist.js';
 
 export class EtcdFollower {
   private stream: ClientDuplexStream<unknown, WatchResponse> | undefined;
@@ -47,11 +45,11 @@ export class EtcdFollower {
   /** Relists when the view is empty, opens the watch, and waits (bounded) until caught up with etcd. */
   async start(): Promise<void> {
     this.store.skipCommitSyncs();
-    // Checkpoints (and their fsyncs) in a worker, not inside the follower's commits.
-    this.store.startBackgroundCheckpoints();
     let current = 0;
     try {
-      if (this.store.revision() === 0) await this.relist();
+      // An empty view, or one a relist was filling when the node stopped: relisted before
+      // serving (and before the checkpointer's connection, which an empty view's bulk load must not meet).
+      if (this.store.revision() === 0 || this.store.relistInProgress() > 0) await this.relist();
       // The newest mbdir write of this prefix: every write puts the log key (etcd's head
       // revision may be a write to another prefix).
       const newest = await this.client.range({ key: Buffer.from(this.keyspace.logKey()) });
@@ -59,7 +57,11 @@ export class EtcdFollower {
     } catch (error) {
       this.logger.warn({ err: error }, 'etcd unreachable at start; serving reads from the local copy');
     }
-    this.openWatch();
+    // Checkpoints (and their fsyncs) in a worker, not inside the follower's commits.
+    this.store.startBackgroundCheckpoints();
+    // A relist cut short leaves rows of a newer state than the applied revision: relist again, never replay onto them.
+    if (this.store.relistInProgress() > 0) this.relistThenWatch(this.store.relistInProgress());
+    else this.openWatch();
     if (current > this.store.revision()) {
       await this.notifier.wait(current, this.store.revision(), limits.minRevisionWaitMsMax).catch(() => {
         this.logger.warn({ current, applied: this.store.revision() }, 'not caught up with etcd at start; serving anyway');
@@ -176,7 +178,7 @@ export class EtcdFollower {
 
   private relistThenWatch(compactRevision: number): void {
     this.logger.warn({ compactRevision, applied: this.store.revision() }, 'etcd history compacted past this node; relisting');
-    this.relist().then(
+    this.relist(true).then(
       () => this.openWatch(),
       (error: unknown) => {
         // The relist's reads already moved off endpoints that did not answer.
@@ -186,78 +188,17 @@ export class EtcdFollower {
     );
   }
 
-  /** Reads the whole prefix at one revision (paginated) and makes the view equal to it. */
-  async relist(): Promise<void> {
+  /**
+   * Makes the view equal to the prefix at one revision, streaming (etcd-relist.ts). `logged`
+   * when the node serves: Watch subscribers are told its changes.
+   */
+  async relist(logged = false): Promise<void> {
     this.relisting = true;
     try {
-      const { revision, kvs } = await this.readPrefix();
-      if (revision <= this.store.revision()) return;
-      const changes = this.diff(kvs);
-      this.store.applyCommits([{ changes, revision }], { keepMailboxRevisions: true });
-      this.logger.info({ revision, changes: changes.length }, 'relisted etcd into the local copy');
-      this.notifier.applied(changes.map((change) => ({ revision, change })), revision);
+      await new Relist(this.store, this.client, this.keyspace, this.notifier, this.logger, { logged }).run();
     } finally {
       this.relisting = false;
     }
-  }
-
-  private async readPrefix(): Promise<{ revision: number; kvs: KeyValue[] }> {
-    let revision = 0;
-    let from = this.keyspace.root;
-    const kvs: KeyValue[] = [];
-    for (;;) {
-      const page = await this.client.range({
-        key: from,
-        range_end: this.keyspace.end,
-        limit: limits.etcdRelistPageKeysMax,
-        ...(revision > 0 ? { revision } : {}),
-      });
-      if (revision === 0) revision = page.header.revision;
-      kvs.push(...page.kvs);
-      const last = page.kvs.at(-1);
-      if (!page.more || last === undefined) return { revision, kvs };
-      from = Buffer.concat([last.key, Buffer.from([0])]);
-    }
-  }
-
-  /** The changes that turn the local view into the relisted state. */
-  private diff(kvs: readonly KeyValue[]): Change[] {
-    const changes: Change[] = [];
-    const remote = new Map<string, MailboxRecord>();
-    for (const kv of kvs) {
-      const parsed = this.keyspace.parse(kv.key);
-      if (parsed === undefined || parsed.kind === 'log' || parsed.kind === 'uid') continue;
-      if (parsed.kind === 'hier') {
-        for (const mailbox of (JSON.parse(kv.value.toString()) as HierarchyValue).mailboxes) {
-          remote.set(mailbox.uniqueid, { ...mailbox, revision: mailbox.revision === 0 ? kv.mod_revision : mailbox.revision });
-        }
-        continue;
-      }
-      const value = JSON.parse(kv.value.toString()) as RecordValue;
-      if ('server' in value) changes.push({ kind: 'server.put', server: value.server });
-      else if ('business' in value) changes.push({ kind: 'business.put', business: value.business });
-      else if ('user' in value) changes.push({ kind: 'user.put', user: value.user });
-      else if ('lock' in value) changes.push({ kind: 'lock.put', lock: value.lock });
-      else if ('deletedLock' in value) changes.push({ kind: 'lock.delete', name: value.deletedLock });
-      else if ('deletedUser' in value) changes.push({ kind: 'user.delete', user: value.deletedUser });
-    }
-    let after: Buffer = Buffer.alloc(0);
-    for (;;) {
-      const page = this.store.scanPage('', after, relistLocalPageMailboxes);
-      for (const local of page.mailboxes) {
-        const wanted = remote.get(local.uniqueid);
-        if (wanted !== undefined && wanted.revision === local.revision && wanted.name === local.name) {
-          remote.delete(local.uniqueid);
-        } else {
-          // Changed records are deleted then put again, so names can move between records freely.
-          changes.push({ kind: 'mailbox.delete', mailbox: local });
-        }
-      }
-      if (page.mailboxes.length < relistLocalPageMailboxes) break;
-      after = page.lastKey;
-    }
-    for (const mailbox of remote.values()) changes.push({ kind: 'mailbox.put', mailbox });
-    return changes;
   }
 
   close(): void {

@@ -17,7 +17,7 @@
  */
 import { resourceExhausted } from '../model/errors.js';
 import { limits } from '../model/limits.js';
-import { hierarchyOf } from '../model/names.js';
+import { hierarchyOf, parseName } from '../model/names.js';
 import type { BusinessRecord, Change, LockRecord, MailboxRecord, ServerRecord, UserRecord } from '../model/records.js';
 import type { Store } from '../store/store.js';
 import type { Compare, RequestOp } from './etcd-client.js';
@@ -84,6 +84,21 @@ export interface PlannedTxn {
   compare: Compare[];
   success: RequestOp[];
   failure: RequestOp[];
+}
+
+/** The current records of hierarchy `hierarchy` in the local view. */
+export function hierarchyMailboxes(store: Store, hierarchy: string): MailboxRecord[] {
+  if (parseName(hierarchy, 'hierarchy').segments.length < 2) {
+    const only = store.mailboxByName(hierarchy);
+    return only === undefined ? [] : [only];
+  }
+  const records = store.subtree(hierarchy, limits.etcdHierarchyMailboxesMax + 1);
+  if (records.length > limits.etcdHierarchyMailboxesMax) {
+    throw resourceExhausted(
+      `hierarchy ${hierarchy} holds more than ${limits.etcdHierarchyMailboxesMax} mailboxes, the most one etcd value holds`,
+    );
+  }
+  return records.filter((record) => hierarchyOf(record.name) === hierarchy);
 }
 
 /**

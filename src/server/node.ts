@@ -144,6 +144,8 @@ export class MbdirNode {
       dataDir: config.dataDir,
       synchronous: config.synchronous,
       ...(config.cacheMebibytes === undefined ? {} : { cacheMebibytes: config.cacheMebibytes }),
+      // The etcd engine's view is etcd's to rebuild: a relist's bulk load cut short is discarded.
+      discardInterruptedRelist: config.engine === 'etcd',
       onSchemaUpgrade: (from, to) =>
         logger.warn({ dataDir: config.dataDir, from, to }, 'upgrading the data directory schema before serving (a table rebuild takes about a minute per 2M mailboxes)'),
     });

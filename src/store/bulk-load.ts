@@ -155,9 +155,12 @@ export class EmptyDirectoryLoad {
     return load;
   }
 
-  /** Inserts one mailbox at the load's revision; false (nothing written) when its name or uniqueid is taken. */
-  put(mailbox: MailboxRecord): boolean {
-    mailbox.revision = this.revision;
+  /**
+   * Inserts one mailbox at the load's revision (or at `revision`: a relist keeps each
+   * record's own); false (nothing written) when its name or uniqueid is taken.
+   */
+  put(mailbox: MailboxRecord, revision: number = this.revision): boolean {
+    mailbox.revision = revision;
     if (this.loadedUniqueids.rowidOf(mailbox.uniqueid) !== 0) return false;
     if (this.insertMailbox.run(mailboxRow(mailbox)).changes === 0) return false;
     this.loadedRows += 1;
@@ -437,9 +440,11 @@ export class EmptyDirectoryLoad {
   /**
    * Commits, rebuilds the dropped indexes, fsyncs the database file, returns
    * to WAL with the store's synchronous mode, then records the revision and
-   * deletes the marker in one durable commit. The store stays open.
+   * deletes the marker in one durable commit. The store stays open. `complete` false (a
+   * load given up half way): the indexes and the journal are back, the revision is not
+   * recorded and the change log not emptied, so the caller can finish the view otherwise.
    */
-  async finish(): Promise<void> {
+  async finish(options: { complete?: boolean } = {}): Promise<void> {
     const db = connectionOf(this.store);
     db.exec('COMMIT');
     db.pragma(`threads = ${indexBuildSorterThreads}`);
@@ -457,8 +462,10 @@ export class EmptyDirectoryLoad {
     db.unsafeMode(false);
     db.pragma('synchronous = FULL');
     db.transaction(() => {
-      this.store.putMeta('revision', String(this.revision));
-      db.prepare('DELETE FROM changes WHERE revision <= ?').run(this.revision);
+      if (options.complete !== false) {
+        this.store.putMeta('revision', String(this.revision));
+        db.prepare('DELETE FROM changes WHERE revision <= ?').run(this.revision);
+      }
       db.prepare('DELETE FROM meta WHERE key = ?').run(bulkLoadIncompleteKey);
       this.store.rebuildPlacementCounts(); // the rows came in without apply, which keeps them
     })();

@@ -8,7 +8,7 @@
  * tests; ESLint forbids importing it anywhere else (the store's narrow door).
  */
 import Database from 'better-sqlite3';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { failedPrecondition } from '../model/errors.js';
 import { BackgroundCheckpointer, walAutocheckpointPages, walBackstopCheckpointPages } from './checkpointer.js';
@@ -26,6 +26,11 @@ export interface StoreOptions {
   cacheMebibytes?: number;
   /** Told before the schema of an existing directory is upgraded (which may rebuild a table: minutes at millions of mailboxes). */
   onSchemaUpgrade?: (from: number, to: number) => void;
+  /**
+   * A view another system rebuilds (the etcd engine): a bulk load a relist left unfinished
+   * (both marks set) is discarded, the database files removed, and the store opens empty.
+   */
+  discardInterruptedRelist?: boolean;
 }
 
 /**
@@ -51,6 +56,9 @@ export const busyTimeoutMs = 5000;
  */
 export const bulkLoadIncompleteKey = 'bulk_load_incomplete';
 
+/** Meta key holding the revision of a relist under way (etcd engine): its rows are partly in until it is deleted. */
+export const relistIncompleteKey = 'relist_incomplete';
+
 /** The database file of `dataDir` (`:memory:` stays in memory). */
 export function databasePathOf(dataDir: string): string {
   if (dataDir === ':memory:') return ':memory:';
@@ -60,6 +68,7 @@ export function databasePathOf(dataDir: string): string {
 
 /** Opens the database at `path` with the store's pragmas and brings its schema up to date. */
 export function openDatabase(path: string, options: StoreOptions): Database.Database {
+  if (options.discardInterruptedRelist === true && path !== ':memory:') discardInterruptedRelistLoad(path);
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   // FULL: an acknowledged write survives a power cut (DESIGN.md, Replication).
@@ -83,6 +92,23 @@ function refuseInterruptedBulkLoad(db: Database.Database, path: string): void {
       `mbdir bench generate, started ${started}): it was written without a journal, so it may be incomplete or torn. ` +
       'Remove the data directory and run the load again',
   );
+}
+
+/** Removes the database files when they hold a relist's unfinished bulk load: torn, and etcd's to rebuild. */
+function discardInterruptedRelistLoad(path: string): void {
+  if (!existsSync(path)) return;
+  const db = new Database(path);
+  let interrupted = false;
+  try {
+    if (db.prepare("SELECT 1 AS one FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get() !== undefined) {
+      const mark = db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?');
+      interrupted = mark.get(bulkLoadIncompleteKey) !== undefined && mark.get(relistIncompleteKey) !== undefined;
+    }
+  } finally {
+    db.close();
+  }
+  if (!interrupted) return;
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) rmSync(file, { force: true });
 }
 
 const connections = new WeakMap<object, Database.Database>();

@@ -13,8 +13,9 @@ import { limits } from '../model/limits.js';
 import type { Change, MailboxRecord } from '../model/records.js';
 import { AclReadCache } from './acl-read-cache.js';
 import { backupDatabase, type BackupFacts } from './backup.js';
+import { EmptyDirectoryLoad } from './bulk-load.js';
 import { ChildrenMemo } from './children-memo.js';
-import { attachConnection, ConnectionLifecycle, databasePathOf, openDatabase, type StoreOptions } from './connection.js';
+import { attachConnection, ConnectionLifecycle, databasePathOf, openDatabase, relistIncompleteKey, type StoreOptions } from './connection.js';
 import { StoreQueries, type AclRow } from './queries.js';
 import { mailboxColumnsSql, mailboxRow } from './rows.js';
 import { placementCountsRebuildSql } from './schema.js';
@@ -25,10 +26,12 @@ export {
   bulkLoadIncompleteKey,
   cacheMebibytesMax,
   defaultCacheMebibytes,
+  relistIncompleteKey,
   type StoreOptions,
   type SynchronousMode,
 } from './connection.js';
 export { hotQuerySql, serverRecordMemoEntriesMax } from './queries.js';
+
 export { mailboxColumnsSql, mailboxRow, stateCode, type ListCandidate, type MisplacedRow, type RouteRow } from './rows.js';
 
 /** The SQL of every write `apply` runs, exported so test/perf-guard checks each plan. */
@@ -63,6 +66,8 @@ export const applySql = {
   deleteLock: 'DELETE FROM locks WHERE name = ?',
   insertChange: 'INSERT INTO changes(revision, seq, change) VALUES (?, ?, ?)',
   pruneChanges: 'DELETE FROM changes WHERE revision <= ?',
+  deleteMeta: 'DELETE FROM meta WHERE key = ?',
+  changesAt: 'SELECT change FROM changes WHERE revision = ? AND seq > ? ORDER BY seq LIMIT ?',
 } as const;
 
 function prepareWrites(db: Database.Database) {
@@ -91,6 +96,8 @@ function prepareWrites(db: Database.Database) {
     deleteLock: db.prepare(sql.deleteLock),
     insertChange: db.prepare(sql.insertChange),
     pruneChanges: db.prepare(sql.pruneChanges),
+    deleteMeta: db.prepare(sql.deleteMeta),
+    changesAt: db.prepare<[number, number, number], { change: string }>(sql.changesAt),
   };
 }
 
@@ -336,6 +343,78 @@ export class Store extends StoreQueries {
   /** Counts the placement counters again from the mailboxes (after a bulk load wrote rows without `apply`). */
   rebuildPlacementCounts(): void {
     this.db.exec(placementCountsRebuildSql);
+  }
+
+  // ------------------------------------------------------------ relist (etcd engine)
+
+  /** The revision of a relist that was started and not finished (its rows are partly in), or 0. */
+  relistInProgress(): number {
+    return Number(this.getMeta(relistIncompleteKey) ?? 0);
+  }
+
+  /**
+   * Applies one part of a relist to `revision` in its own transaction: records keep the
+   * revisions they carry, the applied revision does not move (`finishRelist` moves it), and
+   * the relist is marked in progress. With `firstSeq` the changes go to the change log at
+   * `revision` from that sequence number (Watch subscribers are told after `finishRelist`).
+   */
+  applyRelistPart(changes: readonly Change[], revision: number, firstSeq: number | null): void {
+    if (revision <= this.revisionCache) throw new Error(`store: relist revision ${revision} does not follow ${this.revisionCache}`);
+    this.transaction(() => {
+      this.writes.putMeta.run(relistIncompleteKey, String(revision));
+      changes.forEach((change, index) => {
+        this.applyOne(change, change.kind === 'mailbox.put' ? change.mailbox.revision : revision);
+        if (firstSeq !== null) this.writes.insertChange.run(revision, firstSeq + index, JSON.stringify(change));
+      });
+      this.cacheListener?.applied(this.revisionCache);
+    });
+  }
+
+  /**
+   * Ends a relist: the applied revision becomes `revision` and the mark goes, in one commit.
+   * Unless its changes were logged, the change log up to `revision` is emptied (a Watch
+   * resuming from before it gets a snapshot instead of a gap).
+   */
+  finishRelist(revision: number, logged: boolean): void {
+    this.transaction(() => {
+      this.writes.putMeta.run('revision', String(revision));
+      this.writes.deleteMeta.run(relistIncompleteKey);
+      if (!logged) this.writes.pruneChanges.run(revision);
+      this.revisionCache = revision;
+      this.cacheListener?.applied(revision);
+    });
+  }
+
+  /**
+   * A set of hierarchy names for one relist, in a temporary table (SQLite's temp file, not
+   * this process's memory: a cluster holds hundreds of thousands); `drop` removes it.
+   */
+  relistScratch(): { add(hierarchies: readonly string[]): void; has(hierarchy: string): boolean; drop(): void } {
+    this.db.exec('DROP TABLE IF EXISTS temp.relist_seen; CREATE TEMP TABLE relist_seen(hierarchy TEXT PRIMARY KEY) WITHOUT ROWID');
+    const insert = this.db.prepare('INSERT OR IGNORE INTO temp.relist_seen(hierarchy) VALUES (?)');
+    const select = this.db.prepare<[string], { one: number }>('SELECT 1 AS one FROM temp.relist_seen WHERE hierarchy = ?');
+    return {
+      add: (hierarchies) => this.db.transaction(() => hierarchies.forEach((hierarchy) => insert.run(hierarchy)))(),
+      has: (hierarchy) => select.get(hierarchy) !== undefined,
+      drop: () => this.db.exec('DROP TABLE IF EXISTS temp.relist_seen'),
+    };
+  }
+
+  /**
+   * Starts the bulk load of a relist into a view holding no mailbox, with no reader but
+   * this connection (before the node serves): bulk-load.ts, journal off until `finish`.
+   * The relist mark is set first, so a load the process does not finish is discarded on
+   * the next open (StoreOptions.discardInterruptedRelist) instead of refused.
+   */
+  beginRelistLoad(revision: number): EmptyDirectoryLoad {
+    this.writes.putMeta.run(relistIncompleteKey, String(revision));
+    const mode = this.db.pragma('synchronous', { simple: true }) as number;
+    return EmptyDirectoryLoad.begin(this, revision, mode === 0 ? 'OFF' : mode === 1 ? 'NORMAL' : 'FULL');
+  }
+
+  /** The logged changes of `revision` after sequence `afterSeq`, at most `limit`, in order. */
+  changesAt(revision: number, afterSeq: number, limit: number): Change[] {
+    return this.writes.changesAt.all(revision, afterSeq, limit).map((row) => JSON.parse(row.change) as Change);
   }
 
   // ------------------------------------------------------------ bulk load

@@ -23,6 +23,7 @@ import { printTable } from './report.js';
 import { runBench } from './run.js';
 import { etcdBenchNodesMax, etcdOperationNames, parseEtcdOperation, printEtcdTable, runEtcdBench } from './etcd-mode.js';
 import { etcdBenchMembersMax } from './etcd-members.js';
+import { printJoinReport, runJoinBench } from './etcd-join.js';
 import { benchLocalDomain, runSocketmapEcho } from './socketmap.js';
 import { runWatchSubscribers } from './watch-delivery.js';
 import { runHeavyCallers, tallyToJson, type HeavySpec } from './heavy-callers.js';
@@ -198,6 +199,27 @@ export function addBenchCommands(program: Command): void {
         );
       }
     }));
+  addShapeOptions(bench.command('join').description('time a fresh etcd-engine node from start to serving on a filled etcd keyspace, with its peak RSS'))
+    .option('--deleted-users <n>', 'deleted users whose tombstones (an empty hierarchy, a uid marker per folder) wait for the sweep', numberIn(0, shapeBounds.users), 0)
+    .option('--rounds <n>', 'fresh nodes started one after the other', numberIn(1, 20), 3)
+    .option('--etcd-endpoints <urls>', 'a running etcd cluster instead of a 1-member one bench starts (bench writes under a fresh prefix and leaves it)')
+    .action(async (options: Record<string, unknown>, command: Command) => {
+      const globals = command.optsWithGlobals<{ json?: boolean }>();
+      const shape = shapeOf(options, undefined);
+      const machineBefore = machineNow();
+      const report = await runJoinBench({
+        shape,
+        deletedUsers: Number(options['deletedUsers']),
+        rounds: Number(options['rounds']),
+        ...(options['etcdEndpoints'] === undefined ? {} : { endpoints: String(options['etcdEndpoints']) }),
+      });
+      const machine = { ...machineBefore, loadAverageAtEnd: machineNow().loadAverageAtStart };
+      if (globals.json === true) process.stdout.write(`${JSON.stringify({ shape, mailboxes: mailboxTotal(shape), machine, ...report }, null, 2)}\n`);
+      else {
+        printJoinReport(report, mailboxTotal(shape));
+        process.stdout.write(`load average ${machine.loadAverageAtStart.join(' ')} at start, ${machine.loadAverageAtEnd.join(' ')} at end\n`);
+      }
+    });
   bench
     .command('watch-subscribers', { hidden: true })
     .description('Watch subscribers for bench run; receipts printed when stdin closes')

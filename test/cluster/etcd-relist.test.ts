@@ -1,0 +1,206 @@
+/**
+ * The relist of the etcd engine on a real 1-member etcd and real nodes: a node
+ * on an empty data directory loads a keyspace of many pages (and of more keys
+ * than one relist window spans) and its scan equals the records etcd holds; a
+ * node stopped past a compaction, while records were deleted, renamed, changed,
+ * added and a swept hierarchy vanished, relists to etcd's state; a node
+ * SIGKILLed mid-relist restarts, relists again before serving, and equals
+ * etcd. Each view is compared with every hierarchy value read from etcd.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MbdirClient } from '../../src/client/client.js';
+import { limits } from '../../src/model/limits.js';
+import { EtcdClient } from '../../src/replication/etcd-client.js';
+import { Keyspace } from '../../src/replication/etcd-keyspace.js';
+import { bulkLoadIncompleteKey, relistIncompleteKey } from '../../src/store/store.js';
+import { fillEtcdKeyspace } from '../../tools/bench/etcd-join.js';
+import { defaultShape } from '../../tools/bench/generate.js';
+import { EtcdCluster } from '../helpers/etcd-cluster.js';
+import { registerServers } from '../helpers/integration.js';
+import { mbdirEntry, startServer, type ServerProcess } from '../helpers/server-process.js';
+
+type Message = Record<string, unknown>;
+
+/** Users of the filled keyspace: more hierarchy keys than a relist window spans, so windows narrow. */
+const filledUsers = Math.ceil(limits.etcdRelistPageKeysMax * limits.etcdRelistWindowPagesMax * 1.5);
+const filledShape = { ...defaultShape, users: filledUsers, foldersPerUser: 4, publicFolders: 3, seed: 7 };
+/** Users written through a node: more hierarchies than one relist page. */
+const writtenUsers = limits.etcdRelistPageKeysMax + 30;
+
+let etcd: EtcdCluster;
+const started: ServerProcess[] = [];
+const directory = mkdtempSync(join(tmpdir(), 'mbdir-relist-'));
+
+beforeAll(async () => {
+  etcd = await EtcdCluster.start(1);
+}, 60_000);
+
+afterAll(async () => {
+  for (const node of started) await node.stop('SIGKILL').catch(() => undefined);
+  await etcd?.stop();
+  rmSync(directory, { recursive: true, force: true });
+});
+
+async function startNode(prefix: string, dataDir: string): Promise<ServerProcess> {
+  const node = await startServer(['--engine', 'etcd', '--etcd-endpoints', etcd.endpoints(), '--etcd-prefix', prefix], {
+    dataDir,
+    startTimeoutMs: 40_000,
+  });
+  started.push(node);
+  return node;
+}
+
+/** One record as both sides show it: what a lost or stale change would make differ. */
+function summary(record: Message): string {
+  const acl = ((record['acl'] as Message[] | undefined) ?? []).map((entry) => `${String(entry['identifier'])}=${String(entry['rights'])}`);
+  return `${String(record['name'])} ${String(record['uniqueid'])} ${String(record['server'])} r${Number(record['revision'])} [${acl.join(',')}]`;
+}
+
+/** The node's scan; without `minRevision`, what it serves right now. */
+async function scanOf(client: MbdirClient, minRevision?: number): Promise<string[]> {
+  const lines: string[] = [];
+  for await (const record of client.scanMailboxes(minRevision === undefined ? {} : { min_revision: minRevision })) {
+    lines.push(summary(record as unknown as Message));
+  }
+  return lines.sort();
+}
+
+/** Every mailbox record in etcd's hierarchy values under `prefix` (revision 0 reads as the key's mod_revision). */
+async function etcdRecords(prefix: string): Promise<string[]> {
+  const url = `${etcd.members[0]?.clientUrl ?? ''}/v3/kv/range`;
+  const key = Buffer.from(`${prefix}/hier/`);
+  const end = Buffer.from(key);
+  end[end.length - 1] = (end[end.length - 1] ?? 0) + 1;
+  const response = await fetch(url, { method: 'POST', body: JSON.stringify({ key: key.toString('base64'), range_end: end.toString('base64') }) });
+  const body = (await response.json()) as { kvs?: Array<{ value: string; mod_revision: string }> };
+  const lines: string[] = [];
+  for (const kv of body.kvs ?? []) {
+    const value = JSON.parse(Buffer.from(kv.value, 'base64').toString()) as { mailboxes: Message[] };
+    for (const record of value.mailboxes) {
+      const revision = Number(record['revision']) === 0 ? Number(kv.mod_revision) : Number(record['revision']);
+      lines.push(summary({ ...record, revision }));
+    }
+  }
+  return lines.sort();
+}
+
+/** Creates `count` users (a root and a folder each) through `client`, 8 at a time; the newest revision. */
+async function createUsers(client: MbdirClient, tag: string, count: number): Promise<number> {
+  let newest = 0;
+  await Promise.all(
+    Array.from({ length: 8 }, async (_unused, lane) => {
+      for (let index = lane; index < count; index += 8) {
+        for (const name of [`user.${tag}${index}`, `user.${tag}${index}.Sent`]) {
+          newest = Math.max(newest, Number((await client.createMailbox({ mailbox: { name, server: 'imap1', partition: 'default' } }))['revision']));
+        }
+      }
+    }),
+  );
+  return newest;
+}
+
+/** Which unfinished-work marks a stopped node's database holds. */
+function marks(dataDir: string): { relist: boolean; bulkLoad: boolean } {
+  const db = new Database(join(dataDir, 'mbdir.sqlite'), { readonly: true, fileMustExist: true });
+  try {
+    const mark = db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?');
+    return { relist: mark.get(relistIncompleteKey) !== undefined, bulkLoad: mark.get(bulkLoadIncompleteKey) !== undefined };
+  } finally {
+    db.close();
+  }
+}
+
+describe('relisting etcd into a node', () => {
+  it('a node on an empty data directory relists many pages of hierarchies, and its view equals etcd', async () => {
+    const writer = await startNode('/written', join(directory, 'writer'));
+    await registerServers(writer.client(), ['imap1']);
+    let revision = await createUsers(writer.client(), 'w', writtenUsers);
+    await writer.client().deleteMailbox({ name: 'user.w1.Sent' });
+    revision = Number((await writer.client().renameMailbox({ name: 'user.w2', new_name: 'user.w2renamed' }))['revision']);
+    const fresh = await startNode('/written', join(directory, 'fresh'));
+    const expected = await etcdRecords('/written');
+    expect(expected.length).toBe(writtenUsers * 2 - 1);
+    // Served at once: the relist ran before the node printed where it serves.
+    expect(await scanOf(fresh.client())).toEqual(expected);
+    expect(await scanOf(writer.client(), revision)).toEqual(expected);
+  }, 60_000);
+
+  it('a node stopped past a compaction relists deletes, renames, changes, creates and a swept hierarchy', async () => {
+    const writer = started[0];
+    if (writer === undefined) throw new Error('the first test starts the writer');
+    const dataDir = join(directory, 'stopped');
+    let node = await startNode('/written', dataDir);
+    const stoppedAt = await etcd.revision();
+    expect(await scanOf(node.client(), stoppedAt)).toEqual(await etcdRecords('/written'));
+    await node.stop('SIGTERM');
+    const client = writer.client();
+    await client.deleteMailbox({ name: 'user.w3.Sent' });
+    await client.deleteMailbox({ name: 'user.w4.Sent' });
+    await client.deleteMailbox({ name: 'user.w4' });
+    await client.renameMailbox({ name: 'user.w5', new_name: 'user.w5moved' });
+    await client.renameMailbox({ name: 'user.w6.Sent', new_name: 'user.w6.Archive' });
+    await client.setAcl({ name: 'user.w7', identifier: 'reader', rights: 'lrs' });
+    await client.createMailbox({ mailbox: { name: 'user.w4', server: 'imap1', partition: 'default' } });
+    await createUsers(client, 'late', 3);
+    // The sweep removes an emptied hierarchy's tombstone: its key is gone, not merely empty.
+    await client.deleteMailbox({ name: 'user.w8.Sent' });
+    await client.deleteMailbox({ name: 'user.w8' });
+    const etcdClient = new EtcdClient([etcd.endpoints()]);
+    try {
+      await etcdClient.txn({ compare: [], success: [{ request_delete_range: { key: Buffer.from(new Keyspace('/written').key('hier', 'user.w8')) } }], failure: [] });
+    } finally {
+      etcdClient.close();
+    }
+    const last = await etcd.revision();
+    await etcd.compact(last);
+    node = await startNode('/written', dataDir);
+    const expected = await etcdRecords('/written');
+    expect(expected.some((line) => line.startsWith('user.w8 '))).toBe(false);
+    expect(await scanOf(node.client(), last)).toEqual(expected);
+    expect(node.stderr()).toMatch(/compacted past this node; relisting/);
+  }, 60_000);
+
+  it('a node SIGKILLed mid-relist relists again before serving, and its view equals etcd', async () => {
+    const prefix = '/filled';
+    const etcdClient = new EtcdClient([etcd.endpoints()]);
+    try {
+      await fillEtcdKeyspace(etcdClient, new Keyspace(prefix), { shape: filledShape, deletedUsers: 200 });
+    } finally {
+      etcdClient.close();
+    }
+    const dataDir = join(directory, 'killed');
+    // Spawned here, not through startServer: it is killed before it prints where it serves.
+    const child = spawn(
+      process.execPath,
+      [mbdirEntry, 'serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--log-level', 'info', '--synchronous', 'NORMAL',
+        '--engine', 'etcd', '--etcd-endpoints', etcd.endpoints(), '--etcd-prefix', prefix],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    try {
+      // Killed as soon as it says it bulk loads: the journal is off, the load half written.
+      await new Promise<void>((resolve, reject) => {
+        let stderr = '';
+        child.stderr?.on('data', (chunk: Buffer) => {
+          stderr += chunk.toString();
+          if (stderr.includes('bulk loading the empty local copy')) resolve();
+        });
+        child.once('exit', () => reject(new Error(`the node exited before its relist: ${stderr}`)));
+      });
+    } finally {
+      child.kill('SIGKILL');
+      await exited;
+    }
+    expect(marks(dataDir)).toEqual({ relist: true, bulkLoad: true });
+    const restarted = await startNode(prefix, dataDir);
+    const expected = await etcdRecords(prefix);
+    expect(expected.length).toBe(filledUsers * filledShape.foldersPerUser + filledShape.publicFolders);
+    expect(await scanOf(restarted.client())).toEqual(expected);
+    expect(marks(dataDir)).toEqual({ relist: false, bulkLoad: false });
+  }, 60_000);
+});
