@@ -356,12 +356,14 @@ export function decideRename(
   nowMs: number,
 ): Decision<MailboxRecord[]> {
   validateName(newName, 'new mailbox name');
-  const source = requireMailbox(store, name);
+  validateName(name);
+  // One read: the name's subtree range starts with the name itself (its sort key sorts first).
+  const subtree = store.subtree(name, limits.renameSubtreeMailboxesMax + 1);
+  if (subtree[0]?.name !== name) throw notFound(`no mailbox named ${quote(name)}`);
   if (newName === name) throw invalidArgument(`${quote(name)} is already named so`);
   if (isInSubtree(newName, name)) {
     throw invalidArgument(`cannot rename ${quote(name)} into its own subtree (${quote(newName)})`);
   }
-  const subtree = store.subtree(source.name, limits.renameSubtreeMailboxesMax + 1);
   if (subtree.length > limits.renameSubtreeMailboxesMax) {
     throw resourceExhausted(
       `${quote(name)} has more than ${limits.renameSubtreeMailboxesMax} mailboxes in its subtree; rename it in parts`,

@@ -62,6 +62,8 @@ interface EtcdContext {
   created: string[];
   /** A record as the node answered a create, sizing the floor's values like the node's. */
   sample: Partial<Mailbox__Output>;
+  /** Indexes into `created` of the folders being renamed now. */
+  renaming: Set<number>;
   /** Folders created so far in each seeded user, by the node and by the floor (their values grow alike). */
   folders: { node: number; floor: number };
   /** The etcd members' CPU in the measured node slices of the operation under way, and their operations. */
@@ -156,7 +158,7 @@ async function prepare(nodes: NodeTarget[], raw: EtcdClient, settings: LoadSetti
     sample = answer.mailbox ?? {};
     return 1;
   });
-  return { nodes, raw, rawRoot: `/mbdir-bench-raw-${runTag}/`, settings, runTag, created: [], sample, folders: { node: 0, floor: 0 }, etcdPids: [], etcdShare: { seconds: 0, operations: 0 } };
+  return { nodes, raw, rawRoot: `/mbdir-bench-raw-${runTag}/`, settings, runTag, created: [], renaming: new Set(), sample, folders: { node: 0, floor: 0 }, etcdPids: [], etcdShare: { seconds: 0, operations: 0 } };
 }
 
 function userRoot(runTag: string, user: number): string {
@@ -223,11 +225,23 @@ function nodeSlice(operation: EtcdOperation, concurrency: number, context: EtcdC
         return 1;
       }
       case 'RenameMailbox': {
-        // Each created mailbox is renamed once (a second rename of it would find its old name gone).
-        const name = context.created[mine];
-        if (name === undefined) return -1;
-        await client.renameMailbox({ name, new_name: `${name}r` });
-        context.created[mine] = `${name}r`;
+        // The folders made in turn, each renamed back and forth (`f7` <-> `f7r`), so renames never
+        // run out in a slice; a folder whose last rename is still under way is passed over.
+        if (context.renaming.size >= context.created.length) return -1;
+        let index = mine % context.created.length;
+        while (context.renaming.has(index)) {
+          index = sequence % context.created.length;
+          sequence += 1;
+        }
+        const name = context.created[index] ?? '';
+        context.renaming.add(index);
+        const newName = name.endsWith('r') ? name.slice(0, -1) : `${name}r`;
+        try {
+          await client.renameMailbox({ name, new_name: newName });
+          context.created[index] = newName;
+        } finally {
+          context.renaming.delete(index);
+        }
         return 1;
       }
       case 'SetAcl': {
@@ -254,30 +268,39 @@ function nodeSlice(operation: EtcdOperation, concurrency: number, context: EtcdC
 }
 
 /**
- * The raw txn of `operation`'s shape, on keys of its own under the raw prefix: the guard on the
- * hierarchy, the uniqueid and the server; puts of the hierarchy's value (its records so far),
- * the uniqueid marker (a create only) and the log entry.
+ * The raw txn of `operation`'s shape, on keys of its own under the raw prefix, as the node
+ * plans it (etcd-keyspace.ts planTxn): the guard on the hierarchy, the uniqueid, the server and
+ * `maintenance/swept`; puts of the hierarchy's value (its records so far: a create's grow as the
+ * floor's creates go, a rename's or ACL change's are as many as the node's users hold), the
+ * uniqueid marker (a create only) and the log entry (a rename's record carries its old name in
+ * its history and the log its previous name, as the node's); on failure, the reads the node asks.
  */
 function rawTxn(operation: EtcdOperation, context: EtcdContext, sequence: number): TxnRequest {
   const root = context.rawRoot;
   const requestId = `${context.runTag}-raw-${sequence}`;
-  const folder = operation === 'CreateMailbox' ? context.folders.floor++ : sequence;
+  const creates = operation === 'CreateMailbox';
+  const folder = creates ? context.folders.floor++ : sequence;
   const user = folder % seedUsers;
-  const record = { ...context.sample, name: `user.raw${user}.f${folder}`, uniqueid: `raw-${context.runTag}-${folder}` };
+  const name = `user.raw${user}.f${folder}`;
+  const renamed = operation === 'RenameMailbox';
+  const record = { ...context.sample, name: renamed ? `${name}r` : name, uniqueid: `raw-${context.runTag}-${folder}`, ...(renamed ? { nameHistory: [name] } : {}) };
   // The user's root and the folders made in it so far, as the node's hierarchy value holds them.
-  const records = Array.from({ length: 1 + Math.ceil(folder / seedUsers) }, () => record);
+  const folders = creates ? folder : context.folders.node;
+  const records = Array.from({ length: 1 + Math.ceil(folders / seedUsers) }, () => record);
   const hierarchy = Buffer.from(JSON.stringify({ requestId, mailboxes: records }));
-  const log = Buffer.from(JSON.stringify({ requestId, changes: [{ kind: 'mailbox.put', mailbox: record }] }));
+  const previous = renamed ? { previous: { name, servers: [context.sample.server ?? ''] } } : {};
+  const log = Buffer.from(JSON.stringify({ requestId, changes: [{ kind: 'mailbox.put', mailbox: record, ...previous }] }));
   const key = (kind: string, id: string): Buffer => Buffer.from(`${root}${kind}/${id}`);
-  const put = (name: Buffer, value: Buffer): RequestOp => ({ request_put: { key: name, value } });
+  const put = (at: Buffer, value: Buffer): RequestOp => ({ request_put: { key: at, value } });
   const hier = key('hier', `user.raw${user}`);
   const uid = key('uid', record.uniqueid);
-  const guarded = [hier, uid, key('server', benchServers[0] ?? '')];
-  const success = [put(hier, hierarchy), put(Buffer.from(`${root}log`), log)];
-  if (operation === 'CreateMailbox') success.push(put(uid, Buffer.from(JSON.stringify({ requestId, uniqueid: record.uniqueid }))));
+  const guarded = [hier, uid, key('server', benchServers[0] ?? ''), key('maintenance', 'swept')];
+  const success = [put(hier, hierarchy)];
+  if (creates) success.push(put(uid, Buffer.from(JSON.stringify({ requestId, uniqueid: record.uniqueid }))));
+  success.push(put(Buffer.from(`${root}log`), log));
   // The node's guard: mod_revision below the revision its view was at + 1 (always true here).
-  const compare: Compare[] = guarded.map((name) => ({ result: 'LESS', target: 'MOD', key: name, mod_revision: Number.MAX_SAFE_INTEGER }));
-  const failure: RequestOp[] = guarded.map((name) => ({ request_range: { key: name, keys_only: true } }));
+  const compare: Compare[] = guarded.map((at) => ({ result: 'LESS', target: 'MOD', key: at, mod_revision: Number.MAX_SAFE_INTEGER }));
+  const failure: RequestOp[] = [{ request_range: { key: hier } }, ...guarded.map((at): RequestOp => ({ request_range: { key: at, keys_only: true } }))];
   return { compare, success, failure };
 }
 
@@ -301,7 +324,7 @@ async function runOperation(operation: EtcdOperation, concurrency: number, conte
   const node = reads ? nodeSlice(operation, concurrency, context, context.nodes.length) : nodeSlice(operation, concurrency, context);
   const floor = reads ? nodeSlice(operation, concurrency, context, 1) : rawSlice(operation, concurrency, context);
   const { settings } = context;
-  if (operation !== 'RenameMailbox' && settings.warmupMs > 0) {
+  if (settings.warmupMs > 0) {
     await node(settings.warmupMs);
     await floor(settings.warmupMs);
   }
