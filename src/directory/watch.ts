@@ -37,11 +37,12 @@ export interface WatchFilter {
 const watchReadBatch = 500;
 
 /**
- * Snapshot and catch-up pages after the first are read one per event-loop
- * turn across all subscribers, in the order they asked: a page costs
- * milliseconds (read, decode, encode, write), and twenty subscribers each
- * reading theirs in the same turn held every lookup behind all twenty. The
- * queue holds each subscriber once at most (subscribersMax bounds it).
+ * Snapshot and catch-up pages, the first included, are read one per
+ * event-loop turn across all subscribers, in the order they asked: a page
+ * costs milliseconds (read, decode, encode, write), and twenty subscribers each
+ * reading theirs in the same turn held every lookup behind all twenty (twenty
+ * Watch calls arriving together did so with their first pages). The queue
+ * holds each subscriber once at most (subscribersMax bounds it).
  */
 class PageTurns {
   private readonly waiting: Array<() => void> = [];
@@ -270,10 +271,10 @@ export class WatchSubscription implements BudgetedSubscriber {
 
   /**
    * Sends what is ready until the sink asks to wait. Reads one page of snapshot
-   * or catch-up now when `readNow` (the first, at subscribing), further ones on
-   * page turns shared by all subscribers.
+   * or catch-up now when `readNow` (on its page turn), otherwise asks for a
+   * page turn, which all subscribers share.
    */
-  flush(readNow = true): void {
+  flush(readNow = false): void {
     let pagesRead = 0;
     try {
       while (!this.closed && !this.blocked) {
@@ -304,7 +305,7 @@ export class WatchSubscription implements BudgetedSubscriber {
     this.pageScheduled = true;
     pageTurns.schedule(() => {
       this.pageScheduled = false;
-      this.flush();
+      this.flush(true);
     });
   }
 
@@ -475,7 +476,7 @@ export class WatchHub {
     this.budget = new WatchBudget(bounds.heldBytesMax);
   }
 
-  /** Starts a subscription that sends to `sink`; its first items may be sent before this returns. */
+  /** Starts a subscription that sends to `sink`; its snapshot or catch-up starts on a later page turn, live items as they commit. */
   subscribe(filter: WatchFilter, fromRevision: number, sink: WatchSink): WatchSubscription {
     validateWatchFilter(filter);
     if (this.endedReason !== null) throw resumableEnd(this.endedReason, fromRevision);

@@ -7,7 +7,10 @@
  * never writes. The main thread tells its store what each commit forgets, which
  * keeps its caches true to the snapshot it reads. A read that needs a revision
  * its snapshot does not hold yet reads again, readSnapshotRetriesMax times.
+ * It runs at the node's `--read-thread-nice` below the main thread.
  */
+import { existsSync, readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { heavyReads } from '../directory/heavy-reads.js';
 import type { ListInput } from '../directory/list-rules.js';
@@ -29,11 +32,24 @@ const reads: Record<string, Read> = {
 interface ThreadData {
   dataDir: string;
   cacheMebibytes: number;
+  nice: number;
+}
+
+/**
+ * Lowers this thread's CPU priority to `nice` (Linux: a thread is a task of its
+ * own, named by /proc/thread-self), so the main thread's lookups take a core
+ * first. Where there is no such file it leaves the priority as it is.
+ */
+function lowerThreadPriority(nice: number): void {
+  if (nice === 0 || !existsSync('/proc/thread-self')) return;
+  const threadId = Number(readlinkSync('/proc/thread-self').split('/').pop());
+  setPriority(threadId, nice);
 }
 
 const port = parentPort;
 if (port === null) throw new Error('read-worker.ts runs as a worker thread only');
 const data = workerData as ThreadData;
+lowerThreadPriority(data.nice);
 const store = new ReaderStore(data.dataDir, data.cacheMebibytes);
 
 function answer(message: Extract<ToReadThread, { type: 'read' }>, attempt: number): void {

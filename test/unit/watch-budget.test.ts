@@ -77,8 +77,13 @@ describe('the watch memory budget', () => {
       const recorded = recorder(1);
       hub.subscribe(everything, 0, recorded.sink);
       stalled.push(recorded);
+    }
+    // Each reads its first page on a page turn of its own, in the order they subscribed.
+    for (let turn = 0; turn < 12; turn += 1) {
+      await new Promise((resolve) => setImmediate(resolve));
       expect(hub.heldBytes()).toBeLessThanOrEqual(budgetBytes);
     }
+    expect(stalled.every((recorded) => recorded.items.length > 0)).toBe(true);
     const cut = stalled.filter((recorded) => recorded.ended !== undefined);
     // Each holds the rest of a 500-record page (about 200 kB): some must go, not all.
     expect(cut.length).toBeGreaterThanOrEqual(5);
