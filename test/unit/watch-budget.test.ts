@@ -70,7 +70,7 @@ const everything = { servers: [], prefixes: [] };
 
 describe('the watch memory budget', () => {
   it('stalled snapshot subscribers past the budget: the slowest are cut off, resumable; the budget holds; a reader finishes', async () => {
-    const budgetBytes = 600_000;
+    const budgetBytes = 300_000;
     const hub = new WatchHub(store, engine, { subscribersMax: 100, bufferEventsMax: limits.watchBufferEventsMax, heldBytesMax: budgetBytes });
     const stalled: Recorded[] = [];
     for (let index = 0; index < 10; index += 1) {
@@ -85,13 +85,13 @@ describe('the watch memory budget', () => {
     }
     expect(stalled.every((recorded) => recorded.items.length > 0)).toBe(true);
     const cut = stalled.filter((recorded) => recorded.ended !== undefined);
-    // Each holds the rest of a 500-record page (about 200 kB): some must go, not all.
+    // Each holds the rest of a 250-record page (about 100 kB): some must go, not all.
     expect(cut.length).toBeGreaterThanOrEqual(5);
     expect(cut.length).toBeLessThan(stalled.length);
     // Slowest first: they blocked in the order they came, so the first ones went.
     expect(stalled.slice(0, cut.length).every((recorded) => recorded.ended !== undefined)).toBe(true);
     for (const recorded of cut) {
-      expect(recorded.ended?.message).toMatch(/hold more than 600000 bytes .* the slowest; resume with from_revision 0/);
+      expect(recorded.ended?.message).toMatch(/hold more than 300000 bytes .* the slowest; resume with from_revision 0/);
       expect(recorded.ended?.name).toBe(resourceExhausted('').name);
     }
     const reader = recorder();

@@ -10,13 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Directory } from '../../src/directory/directory.js';
-import { WatchHub, type WatchItem } from '../../src/directory/watch.js';
+import { WatchHub, watchReadBatch, type WatchItem } from '../../src/directory/watch.js';
 import { limits } from '../../src/model/limits.js';
 import { StandaloneEngine } from '../../src/replication/standalone.js';
 import { Store } from '../../src/store/store.js';
 
-/** Mailboxes in the directory: three snapshot pages (500 records each) and a bit. */
-const mailboxes = 1600;
+/** Mailboxes in the directory: three snapshot pages and a bit. */
+const mailboxes = 3 * watchReadBatch + 100;
 const subscribers = 4;
 
 let dataDir: string;
@@ -51,9 +51,9 @@ describe('watch snapshot pages', () => {
     const total = (): number => received.reduce((sum, items) => sum + items.length, 0);
     expect(total()).toBe(0); // subscribing reads nothing: four Watch calls arriving together do not hold the loop for four pages
     await nextTurn();
-    expect(total()).toBe(500); // one page in all, not one each
+    expect(total()).toBe(watchReadBatch); // one page in all, not one each
     await nextTurn();
-    expect(total()).toBe(1000);
+    expect(total()).toBe(2 * watchReadBatch);
     for (let turn = 0; turn < 100 && received.some((items) => items.at(-1)?.type !== 'SNAPSHOT_END'); turn += 1) await nextTurn();
     for (const items of received) {
       expect(items.filter((item) => item.type === 'SNAPSHOT')).toHaveLength(mailboxes);
