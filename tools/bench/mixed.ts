@@ -215,7 +215,7 @@ function asPhase(measured: Measured, loops: Pick<Phase, 'nodeLoop' | 'loadLoop'>
   return { measured, serverCpuSeconds: 0, clientCpuSeconds: 0, ioStallPercent: null, nodeLoop: loops?.nodeLoop ?? null, loadLoop: loops?.loadLoop ?? null };
 }
 
-function rowOf(row: string, measured: Measured, loops: { nodeLoop: LoopDelay | null; loadLoop: LoopDelay | null }, server: Pick<Tally, 'serverCpuSeconds' | 'mainThread'>, seconds: number): MixedRow {
+function rowOf(row: string, measured: Measured, loops: { nodeLoop: LoopDelay | null; loadLoop: LoopDelay | null }, server: Pick<Tally, 'serverCpuSeconds' | 'mainThread' | 'wallSeconds'>, seconds: number): MixedRow {
   const [p50 = 0, p99 = 0, max = 0] = measured.latency.quantiles([0.5, 0.99, 1]);
   const wall = Math.max(seconds, 1e-6);
   const round = (value: number): number => Number(value.toFixed(3));
@@ -235,8 +235,8 @@ function rowOf(row: string, measured: Measured, loops: { nodeLoop: LoopDelay | n
     loadEventLoopP99Ms: loops.loadLoop === null ? null : round(loops.loadLoop.p99Ms),
     loadEventLoopMaxMs: loops.loadLoop === null ? null : round(loops.loadLoop.maxMs),
     serverCpuPercent: Math.round((100 * server.serverCpuSeconds) / wall),
-    mainThreadRunPercent: Math.round((100 * server.mainThread.runSeconds) / wall),
-    mainThreadWaitPercent: Math.round((100 * server.mainThread.waitSeconds) / wall),
+    mainThreadRunPercent: Math.round((100 * server.mainThread.runSeconds) / Math.max(server.wallSeconds, 1e-6)),
+    mainThreadWaitPercent: Math.round((100 * server.mainThread.waitSeconds) / Math.max(server.wallSeconds, 1e-6)),
   };
 }
 
@@ -247,6 +247,8 @@ interface Tally {
   watches: Measured;
   serverCpuSeconds: number;
   mainThread: MainThreadSeconds;
+  /** Wall time of the phase's slices (each lasts until its last lookup is answered), over which mainThread is counted. */
+  wallSeconds: number;
 }
 
 function tally(into: Tally, figures: PhaseFigures): void {
@@ -254,13 +256,14 @@ function tally(into: Tally, figures: PhaseFigures): void {
   into.serverCpuSeconds += figures.serverCpuSeconds;
   into.mainThread.runSeconds += figures.mainThread.runSeconds;
   into.mainThread.waitSeconds += figures.mainThread.waitSeconds;
+  into.wallSeconds += figures.lookups.measured.seconds;
   if (figures.heavy === null) return;
   into.lists = mergeMeasured(into.lists, figures.heavy.lists);
   into.scans = mergeMeasured(into.scans, figures.heavy.scans);
   into.watches = mergeMeasured(into.watches, figures.heavy.watches);
 }
 
-const newTally = (): Tally => ({ lookups: null, lists: emptyMeasured(), scans: emptyMeasured(), watches: emptyMeasured(), serverCpuSeconds: 0, mainThread: { runSeconds: 0, waitSeconds: 0 } });
+const newTally = (): Tally => ({ lookups: null, lists: emptyMeasured(), scans: emptyMeasured(), watches: emptyMeasured(), serverCpuSeconds: 0, mainThread: { runSeconds: 0, waitSeconds: 0 }, wallSeconds: 0 });
 
 /** The quiet and mixed phases in turns against a node it starts on --data-dir (or the one at --endpoint). */
 export async function runMixed(options: NodeOptions, shape: DirectoryShape, settings: MixedSettings): Promise<MixedReport> {
