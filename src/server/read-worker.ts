@@ -20,13 +20,15 @@ import type { StoreQueries } from '../store/queries.js';
 import type { FromReadThread, ToReadThread } from '../store/read-pool.js';
 import { ReaderStore } from '../store/reader.js';
 import { encodedListRead, listResponseBytes } from './grpc/list-answer.js';
+import { encodedWatchPage, encodedWatchPageRead, type WatchPageInput } from './grpc/watch-page.js';
 
 type Read = (store: StoreQueries, input: never, revision: number) => unknown;
 
-/** Every read a thread runs: the directory's heavy reads, and LIST answered as gRPC bytes. */
+/** Every read a thread runs: the directory's heavy reads, and LIST and Watch snapshot pages answered as gRPC bytes. */
 const reads: Record<string, Read> = {
   ...heavyReads,
   [encodedListRead]: (store: StoreQueries, input: ListInput, revision: number) => listResponseBytes({ value: heavyReads.list(store, input), revision }),
+  [encodedWatchPageRead]: (store: StoreQueries, input: WatchPageInput) => encodedWatchPage(store, input),
 };
 
 interface ThreadData {
