@@ -3,7 +3,8 @@
  * connection on the node's data directory (src/store/reader.ts), answering the
  * directory's heavy reads (src/directory/heavy-reads.ts) with the same rule
  * code as the main thread, each in one read transaction whose revision it
- * reports, and LIST's gRPC answer already encoded (grpc/list-answer.ts). It
+ * reports, and LIST's gRPC answer and Watch snapshot pages already encoded
+ * (grpc/list-answer.ts, grpc/watch-page.ts). It
  * never writes. The main thread tells its store what each commit forgets, which
  * keeps its caches true to the snapshot it reads. A read that needs a revision
  * its snapshot does not hold yet reads again, readSnapshotRetriesMax times.
