@@ -10,7 +10,11 @@
  * the node's and the load generator's event-loop delay. Every stream and call
  * it opens is closed at the end of its phase; every loop is bounded in time.
  * The heavy callers run in a process of their own (heavy-callers.ts), so the
- * loop that times the lookups is not the one decoding a scan.
+ * loop that times the lookups is not the one decoding a scan; at
+ * --heavy-callers-nice it yields the cores to the node and the lookups, as
+ * other machines would. Each phase also reports how long the node's main
+ * thread ran and waited for a core (/proc schedstat): on a shared host, the
+ * wait is what the others took.
  */
 import { spawn } from 'node:child_process';
 import { mbdirEntry } from './entry.js';
