@@ -37,6 +37,8 @@ export interface SnapshotPageRequest {
   afterKey: Buffer;
   limit: number;
   filter: WatchFilter;
+  /** The snapshot's revision: records changed after it come live instead. */
+  until: number;
 }
 
 /** A snapshot page read elsewhere: its items in order, the records it read (before filtering) and where it stopped. */
@@ -112,11 +114,16 @@ function matches(filter: WatchFilter, name: string, servers: readonly string[]):
   return serverOk && prefixOk;
 }
 
-/** The SNAPSHOT items of a page of records: the active ones the filter selects, in the page's order. */
-export function snapshotItemsOf(filter: WatchFilter, mailboxes: readonly MailboxRecord[]): WatchItem[] {
+/**
+ * The SNAPSHOT items of a page of records: the active ones the filter selects,
+ * in the page's order, as of the snapshot's revision `until`. A record changed
+ * after it is left out: the subscriber gets that change live, after
+ * SNAPSHOT_END (pages are read after subscribing, not at its revision).
+ */
+export function snapshotItemsOf(filter: WatchFilter, mailboxes: readonly MailboxRecord[], until: number): WatchItem[] {
   const items: WatchItem[] = [];
   for (const mailbox of mailboxes) {
-    if (mailbox.state === 'ACTIVE' && matches(filter, mailbox.name, serversOf(mailbox))) {
+    if (mailbox.state === 'ACTIVE' && mailbox.revision <= until && matches(filter, mailbox.name, serversOf(mailbox))) {
       items.push({ type: 'SNAPSHOT', mailbox, revision: mailbox.revision });
     }
   }
@@ -430,7 +437,7 @@ export class WatchSubscription implements BudgetedSubscriber {
 
   private readSnapshot(phase: Extract<Phase, { kind: 'snapshot' }>): WatchItem[] {
     const page = this.store.scanPage(this.snapshotServer(), phase.afterKey, watchReadBatch);
-    return this.endOfPage(phase, snapshotItemsOf(this.filter, page.mailboxes), page.mailboxes.length, page.lastKey);
+    return this.endOfPage(phase, snapshotItemsOf(this.filter, page.mailboxes, phase.until), page.mailboxes.length, page.lastKey);
   }
 
   /** Moves the snapshot past a page; a short page ends it (SNAPSHOT_END at the revision it was taken for). */
@@ -449,7 +456,7 @@ export class WatchSubscription implements BudgetedSubscriber {
    * its own, as a page read here would be.
    */
   private readSnapshotElsewhere(phase: Extract<Phase, { kind: 'snapshot' }>): boolean {
-    const reading = this.sink.readSnapshotPage?.({ server: this.snapshotServer(), afterKey: phase.afterKey, limit: watchReadBatch, filter: this.filter }) ?? null;
+    const reading = this.sink.readSnapshotPage?.({ server: this.snapshotServer(), afterKey: phase.afterKey, limit: watchReadBatch, filter: this.filter, until: phase.until }) ?? null;
     if (reading === null) return false;
     this.pageReading = true;
     reading.then(

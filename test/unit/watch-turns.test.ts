@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Directory } from '../../src/directory/directory.js';
-import { WatchHub, watchReadBatch, type WatchItem } from '../../src/directory/watch.js';
+import { snapshotItemsOf, WatchHub, watchReadBatch, type SnapshotPage, type SnapshotPageRequest, type WatchItem } from '../../src/directory/watch.js';
 import { limits } from '../../src/model/limits.js';
 import { StandaloneEngine } from '../../src/replication/standalone.js';
 import { Store } from '../../src/store/store.js';
@@ -62,4 +62,22 @@ describe('watch snapshot pages', () => {
       expect(names).toEqual([...names].sort());
     }
   }, 60_000);
+
+  it('leave out a record changed after subscribing: it comes live, after SNAPSHOT_END, once', async () => {
+    const hub = new WatchHub(store, engine, { subscribersMax: 100, bufferEventsMax: limits.watchBufferEventsMax, heldBytesMax: limits.watchHeldBytesMax });
+    const items: WatchItem[] = [];
+    let committed: () => void = () => undefined;
+    const created = new Promise<void>((resolve) => { committed = resolve; });
+    // The page is read elsewhere (as on a read thread) once the record is committed: after subscribing.
+    const readSnapshotPage = (request: SnapshotPageRequest): Promise<SnapshotPage> => created.then(() => {
+      const page = store.scanPage(request.server, request.afterKey, request.limit);
+      return { items: snapshotItemsOf(request.filter, page.mailboxes, request.until), records: page.mailboxes.length, lastKey: page.lastKey };
+    });
+    const subscription = hub.subscribe({ servers: [], prefixes: ['user.late'] }, 0, { send: (item) => items.push(item) > 0, end: () => undefined, readSnapshotPage });
+    await new Directory(store, engine).createMailbox({ name: 'user.late', uniqueid: 'id-late', server: 'backend1' });
+    committed();
+    for (let turn = 0; turn < 20 && items.at(-1)?.type !== 'PUT'; turn += 1) await nextTurn();
+    subscription.close();
+    expect(items.map((item) => `${item.type} ${item.mailbox?.name ?? ''}`)).toEqual(['SNAPSHOT_END ', 'PUT user.late']);
+  });
 });

@@ -20,6 +20,7 @@ export interface WatchPageInput {
   afterKeyHex: string;
   limit: number;
   filter: WatchFilter;
+  until: number;
 }
 
 /** What it answers: the page's messages back to back, each one's length and revision. */
@@ -40,13 +41,13 @@ export function watchEventMessage(item: WatchItem): Buffer {
 }
 
 export function watchPageInput(request: SnapshotPageRequest): WatchPageInput {
-  return { server: request.server, afterKeyHex: request.afterKey.toString('hex'), limit: request.limit, filter: request.filter };
+  return { server: request.server, afterKeyHex: request.afterKey.toString('hex'), limit: request.limit, filter: request.filter, until: request.until };
 }
 
 /** Reads and encodes one snapshot page (on a read thread). */
 export function encodedWatchPage(store: StoreQueries, input: WatchPageInput): EncodedWatchPage {
   const page = store.scanPage(input.server, Buffer.from(input.afterKeyHex, 'hex'), input.limit);
-  const items = snapshotItemsOf(input.filter, page.mailboxes);
+  const items = snapshotItemsOf(input.filter, page.mailboxes, input.until);
   const messages = items.map(watchEventMessage);
   return {
     bytes: Buffer.concat(messages),
