@@ -15,7 +15,7 @@ import { mailboxToWire } from '../../src/api/wire.js';
 import { WatchHub, type WatchSink, type WatchSubscription } from '../../src/directory/watch.js';
 import { limits } from '../../src/model/limits.js';
 import { StandaloneEngine } from '../../src/replication/standalone.js';
-import { Store } from '../../src/store/store.js';
+import { Store } from '../../src/store/offline.js';
 
 function argument(name: string, fallback: string): string {
   const index = process.argv.indexOf(`--${name}`);
