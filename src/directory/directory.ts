@@ -7,7 +7,7 @@
  */
 import { randomBytes as cryptoRandomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import type { AclEntry } from '../model/acl.js';
+import { callerIdentifiers, type AclEntry } from '../model/acl.js';
 import { invalidArgument, notFound, quote } from '../model/errors.js';
 import { validateLabel } from '../model/labels.js';
 import { limits } from '../model/limits.js';
@@ -309,6 +309,18 @@ export class Directory {
   /** LIST (list-rules), on a read thread when the node has them: its cost grows with what the caller may see. */
   listMailboxes(input: ListInput): Revisioned<ListResult> | Promise<Revisioned<ListResult>> {
     return this.heavyRead('list', input);
+  }
+
+  /**
+   * LIST answered at once on this thread when it is small (it reads at most
+   * limits.listHereCandidatesMax rows) or the node has no read threads; null
+   * for a larger one, which the caller hands to a read thread (readOnThread).
+   */
+  listMailboxesHere(input: ListInput): Revisioned<ListResult> | null {
+    const identifiers = callerIdentifiers(input.user, input.groups);
+    if (this.readPool !== null && !this.store.listCandidatesAtMost(input.user, identifiers, limits.listHereCandidatesMax)) return null;
+    const revision = this.revision();
+    return { value: heavyReads.list(this.store, input), revision };
   }
 
   /**

@@ -1,14 +1,10 @@
 /**
  * A read thread of a serving node (node:worker_threads): one read-only SQLite
- * connection on the node's data directory (src/store/reader.ts), answering the
- * directory's heavy reads (src/directory/heavy-reads.ts) with the same rule
- * code as the main thread, each in one read transaction whose revision it
- * reports, and LIST's gRPC answer and Watch snapshot pages already encoded
- * (grpc/list-answer.ts, grpc/watch-page.ts). It
- * never writes. The main thread tells its store what each commit forgets, which
- * keeps its caches true to the snapshot it reads. A read that needs a revision
- * its snapshot does not hold yet reads again, readSnapshotRetriesMax times.
- * It runs at the node's `--read-thread-nice` below the main thread.
+ * connection (src/store/reader.ts) answering the heavy reads with the main
+ * thread's rule code, each in one read transaction whose revision it reports;
+ * LIST's answer and Watch snapshot pages come encoded (grpc/list-answer.ts,
+ * grpc/watch-page.ts). It never writes; the main thread tells it what each
+ * commit forgets. It runs at the node's `--read-thread-nice`.
  */
 import { existsSync, readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
@@ -22,13 +18,22 @@ import type { FromReadThread, ToReadThread } from '../store/read-pool.js';
 import { ReaderStore } from '../store/reader.js';
 import { encodedListRead, listResponseBytes } from './grpc/list-answer.js';
 import { encodedWatchPage, encodedWatchPageRead, type WatchPageInput } from './grpc/watch-page.js';
+import { listLegs, wallMs } from './list-legs.js';
 
 type Read = (store: StoreQueries, input: never, revision: number) => unknown;
 
 /** Every read a thread runs: the directory's heavy reads, and LIST and Watch snapshot pages answered as gRPC bytes. */
 const reads: Record<string, Read> = {
   ...heavyReads,
-  [encodedListRead]: (store: StoreQueries, input: ListInput, revision: number) => listResponseBytes({ value: heavyReads.list(store, input), revision }),
+  [encodedListRead]: (store: StoreQueries, input: ListInput, revision: number) => {
+    if (listLegs === null) return listResponseBytes({ value: heavyReads.list(store, input), revision });
+    const takenMs = wallMs();
+    const value = heavyReads.list(store, input);
+    const readMs = wallMs();
+    const bytes = listResponseBytes({ value, revision });
+    listLegs.call([takenMs, readMs, wallMs()]);
+    return bytes;
+  },
   [encodedWatchPageRead]: (store: StoreQueries, input: WatchPageInput) => encodedWatchPage(store, input),
 };
 
@@ -88,6 +93,7 @@ port.on('message', (message: ToReadThread) => {
       store.reset(message.revision);
       return;
     case 'stop':
+      listLegs?.write();
       store.close();
       port.close();
       return;

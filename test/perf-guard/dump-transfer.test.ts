@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { loadHeapFlags } from '../../tools/bench/load-heap.js';
 import { runCli, startServer } from '../helpers/server-process.js';
 
 const fixtures = fileURLToPath(new URL('../fixtures/cyrus-3.6/', import.meta.url));
@@ -91,6 +92,7 @@ describe('mbdir bench', () => {
     ]);
     expect(run.code, run.stderr).toBe(0);
     const report = JSON.parse(run.stdout) as {
+      machine: { loadGeneratorFlags: string[] };
       mailboxes: number;
       nodeMailboxes: number;
       prewarm: { bytes: number } | null;
@@ -98,6 +100,8 @@ describe('mbdir bench', () => {
     };
     expect(report.mailboxes).toBe(20 + 30 * 5);
     expect(report.nodeMailboxes).toBe(20 + 30 * 5);
+    // The calls were timed by a process with the load generator's young generation (load-heap.ts).
+    expect(report.machine.loadGeneratorFlags).toEqual(expect.arrayContaining([...loadHeapFlags]));
     // The database was read into the OS cache before the node started, and the run says so.
     expect(report.prewarm?.bytes).toBeGreaterThanOrEqual(databaseBytes);
     expect(run.stderr).toMatch(/read \d+ MiB of .* into the OS cache/);

@@ -26,6 +26,13 @@ import { etcdBenchMembersMax } from './etcd-members.js';
 import { benchLocalDomain, runSocketmapEcho } from './socketmap.js';
 import { runWatchSubscribers } from './watch-delivery.js';
 import { runHeavyCallers, tallyToJson, type HeavySpec } from './heavy-callers.js';
+import { hasLoadHeap, rerunWithLoadHeap } from './load-heap.js';
+
+/** Runs `measure` in a process with the load generator's young generation (load-heap.ts): this one, or a child. */
+async function withLoadHeap(measure: () => Promise<void>): Promise<void> {
+  if (hasLoadHeap()) await measure();
+  else process.exitCode = await rerunWithLoadHeap();
+}
 
 function shapeOf(options: Record<string, unknown>, dataDir: string | undefined): DirectoryShape {
   const stored = dataDir !== undefined && existsSync(join(dataDir, shapeFileName))
@@ -144,7 +151,7 @@ export function addBenchCommands(program: Command): void {
     .option('--etcd-endpoints <urls>', 'with --engine etcd: a running etcd cluster instead (bench writes under fresh prefixes and leaves them)')
     .option('--nodes <n>', 'with --engine etcd: nodes started (GetMailbox runs through all of them, beside one node)', numberIn(1, etcdBenchNodesMax), 1)
     // The numeric options are numbers already (numberIn), the others strings; `echo` is a boolean.
-    .action(async (options: Record<string, unknown>, command: Command) => {
+    .action((options: Record<string, unknown>, command: Command) => withLoadHeap(async () => {
       const globals = command.optsWithGlobals<{ endpoint: string; json?: boolean }>();
       const dataDir = options['dataDir'] as string | undefined;
       const shape = shapeOf(options, dataDir);
@@ -180,7 +187,8 @@ export function addBenchCommands(program: Command): void {
         prewarm: options['prewarm'] !== false,
         ...(options['socketmap'] === undefined ? {} : { socketmap: String(options['socketmap']) }),
       });
-      const machine = { ...machineBefore, loadAverageAtEnd: machineNow().loadAverageAtStart };
+      // The load generator's V8 flags (load-heap.ts): its collections are in every figure.
+      const machine = { ...machineBefore, loadAverageAtEnd: machineNow().loadAverageAtStart, loadGeneratorFlags: process.execArgv };
       const report = { shape, settings, mailboxes: mailboxTotal(shape), machine, ...run };
       if (globals.json === true) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       else {
@@ -189,7 +197,7 @@ export function addBenchCommands(program: Command): void {
           `machine: ${machine.cores} x ${machine.cpu}, ${machine.memoryGb} GB; load average ${machine.loadAverageAtStart.join(' ')} at start, ${machine.loadAverageAtEnd.join(' ')} at end (other load makes every figure lower)\n`,
         );
       }
-    });
+    }));
   bench
     .command('watch-subscribers', { hidden: true })
     .description('Watch subscribers for bench run; receipts printed when stdin closes')
@@ -256,7 +264,7 @@ function addMixedBench(bench: Command): void {
     .option('--warmup <seconds>', 'unmeasured seconds of lookups first', numberIn(0, 600, true), 2)
     .option('--synchronous <mode>', 'synchronous of the node bench starts', 'FULL')
     .option('--no-prewarm', 'do not read --data-dir through before starting the node')
-    .action(async (options: Record<string, unknown>, command: Command) => {
+    .action((options: Record<string, unknown>, command: Command) => withLoadHeap(async () => {
       const globals = command.optsWithGlobals<{ endpoint: string; json?: boolean }>();
       const dataDir = options['dataDir'] as string | undefined;
       const shape = shapeOf(options, dataDir);
@@ -293,7 +301,7 @@ function addMixedBench(bench: Command): void {
         printMixedTable(report);
         process.stdout.write(`machine: ${machine.cores} x ${machine.cpu}, ${machine.memoryGb} GB; load average ${machine.loadAverageAtStart.join(' ')} at start, ${machine.loadAverageAtEnd.join(' ')} at end\n`);
       }
-    });
+    }));
   bench
     .command('heavy-callers', { hidden: true })
     .description('the heavy callers bench mixed runs beside its lookups; prints ready, then its tally as JSON')

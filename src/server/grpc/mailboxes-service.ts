@@ -15,6 +15,7 @@ import { answerInOrder, bidiStream, clientStream, readAfterRevision, serverStrea
 import { logWrite } from './write-log.js';
 import { encodedListRead, listResponse } from './list-answer.js';
 import type { ListInput } from '../../directory/list-rules.js';
+import { listLegs, wallMs } from '../list-legs.js';
 import {
   aclFromWire,
   mailboxFromWire,
@@ -161,6 +162,7 @@ export function mailboxesService(context: CallContext): grpc.UntypedServiceImple
     }),
 
     ListMailboxes: unary<Request, Response>(context, 'ListMailboxes', async (request, call, directory) => {
+      const enteredMs = listLegs === null ? 0 : wallMs();
       await readAt(request, call, directory);
       const input: ListInput = {
         user: wireString(request['user'], 'user'),
@@ -170,9 +172,21 @@ export function mailboxesService(context: CallContext): grpc.UntypedServiceImple
         pageSize: wireNumber(request['page_size'], 'page_size'),
         pageToken: wireString(request['page_token'], 'page_token'),
       };
-      // On a read thread the answer comes encoded, and is sent as it is (passEncodedResponses).
+      // A small LIST is answered here; a larger one on a read thread, whose answer comes
+      // encoded and is sent as it is (passEncodedResponses).
+      const here = directory.listMailboxesHere(input);
+      if (here !== null) {
+        const response = listResponse(here);
+        listLegs?.call([enteredMs, wallMs()]);
+        return response;
+      }
+      const postingMs = listLegs === null ? 0 : wallMs();
       const encoded = directory.readOnThread(encodedListRead, input);
-      if (encoded !== null) return encodedBytes((await encoded).value) as unknown as Response;
+      if (encoded !== null) {
+        const bytes = encodedBytes((await encoded).value);
+        listLegs?.call([enteredMs, postingMs, wallMs()]);
+        return bytes as unknown as Response;
+      }
       return listResponse(await directory.listMailboxes(input));
     }),
 
