@@ -67,6 +67,12 @@ const serveFlags: Array<[keyof ServeSettings, string, string, string?]> = [
     'threads for the heavy reads (LIST, ScanMailboxes, MUPDATE LIST, PlanRebalance), each with its own read-only SQLite connection: ' +
       'auto (one per core but one, at least 1) or 0 (off: on the main thread) to 64 (see docs/operations.md)',
   ],
+  [
+    'readThreadNice',
+    '--read-thread-nice <n>',
+    'Linux nice value of the read threads, 0 (the main thread\'s priority) to 19: above 0 a point lookup on the main thread ' +
+      'takes a core before a heavy read does (see docs/operations.md)',
+  ],
   ['nodeId', '--node-id <id>', 'name of this node in status and logs', 'host name'],
   ['logLevel', '--log-level <level>', 'fatal, error, warn, info, debug, trace or silent'],
   ['tokens', '--tokens <file>', 'token file (mbdir token add); required off loopback; SIGHUP reloads it'],

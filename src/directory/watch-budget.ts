@@ -28,6 +28,7 @@ export function recordBytesEstimate(mailbox: MailboxRecord): number {
 
 /** The estimate of one page item: a record's, or a little for a marker. */
 export function pageItemBytes(item: WatchItem): number {
+  if (item.encoded !== undefined) return 64 + item.encoded.byteLength;
   return item.mailbox === null ? 64 : recordBytesEstimate(item.mailbox);
 }
 

@@ -24,8 +24,28 @@ export type WatchEventType = 'SNAPSHOT' | 'SNAPSHOT_END' | 'PUT' | 'DELETE' | 'P
 
 export interface WatchItem {
   type: WatchEventType;
+  /** The record (null for markers, and for a snapshot item read elsewhere, which carries `encoded`). */
   mailbox: MailboxRecord | null;
   revision: number;
+  /** The item's message as the sink sends it, when a read thread read and encoded it. */
+  encoded?: Uint8Array;
+}
+
+/** A snapshot page to read elsewhere (a read thread): after `afterKey`, at most `limit` records. */
+export interface SnapshotPageRequest {
+  server: string;
+  afterKey: Buffer;
+  limit: number;
+  filter: WatchFilter;
+  /** The snapshot's revision: records changed after it come live instead. */
+  until: number;
+}
+
+/** A snapshot page read elsewhere: its items in order, the records it read (before filtering) and where it stopped. */
+export interface SnapshotPage {
+  items: WatchItem[];
+  records: number;
+  lastKey: Buffer;
 }
 
 export interface WatchFilter {
@@ -33,15 +53,20 @@ export interface WatchFilter {
   prefixes: string[];
 }
 
-/** Records read per step of a snapshot or catch-up. */
-const watchReadBatch = 500;
+/**
+ * Records read per step (one page turn) of a snapshot or catch-up: a turn of
+ * 250 costs the main thread about 1.5 ms on the 2M directory (read 0.9, encode
+ * 0.5), the most a lookup waits behind it; 500 took twice that.
+ */
+export const watchReadBatch = 250;
 
 /**
- * Snapshot and catch-up pages after the first are read one per event-loop
- * turn across all subscribers, in the order they asked: a page costs
- * milliseconds (read, decode, encode, write), and twenty subscribers each
- * reading theirs in the same turn held every lookup behind all twenty. The
- * queue holds each subscriber once at most (subscribersMax bounds it).
+ * Snapshot and catch-up pages, the first included, are read one per
+ * event-loop turn across all subscribers, in the order they asked: a page
+ * costs milliseconds (read, decode, encode, write), and twenty subscribers each
+ * reading theirs in the same turn held every lookup behind all twenty (twenty
+ * Watch calls arriving together did so with their first pages). The queue
+ * holds each subscriber once at most (subscribersMax bounds it).
  */
 class PageTurns {
   private readonly waiting: Array<() => void> = [];
@@ -87,6 +112,22 @@ function matches(filter: WatchFilter, name: string, servers: readonly string[]):
   const serverOk = filter.servers.length === 0 || servers.some((server) => filter.servers.includes(server));
   const prefixOk = filter.prefixes.length === 0 || filter.prefixes.some((prefix) => isInSubtree(name, prefix));
   return serverOk && prefixOk;
+}
+
+/**
+ * The SNAPSHOT items of a page of records: the active ones the filter selects,
+ * in the page's order, as of the snapshot's revision `until`. A record changed
+ * after it is left out: the subscriber gets that change live, after
+ * SNAPSHOT_END (pages are read after subscribing, not at its revision).
+ */
+export function snapshotItemsOf(filter: WatchFilter, mailboxes: readonly MailboxRecord[], until: number): WatchItem[] {
+  const items: WatchItem[] = [];
+  for (const mailbox of mailboxes) {
+    if (mailbox.state === 'ACTIVE' && mailbox.revision <= until && matches(filter, mailbox.name, serversOf(mailbox))) {
+      items.push({ type: 'SNAPSHOT', mailbox, revision: mailbox.revision });
+    }
+  }
+  return items;
 }
 
 /** What a filter sees of one change: the record itself, the record leaving the filter, or nothing. */
@@ -173,6 +214,11 @@ type Phase =
 export interface WatchSink {
   /** Sends one item; false asks for no more until the subscription is told `drained()`. */
   send(item: WatchItem): boolean;
+  /**
+   * Reads a snapshot page elsewhere (a read thread, items encoded there), or
+   * null: the subscription reads it on this thread. Pages are asked one at a time, in key order.
+   */
+  readSnapshotPage?(request: SnapshotPageRequest): Promise<SnapshotPage> | null;
   /** The subscription ended on its own: cut off, or its catch-up failed. Called at most once. */
   end(error: Error): void;
 }
@@ -212,6 +258,8 @@ export class WatchSubscription implements BudgetedSubscriber {
   private closed = false;
   private inSnapshot: boolean;
   private pageScheduled = false;
+  /** A snapshot page is being read elsewhere (readSnapshotPage); none more is asked until it is taken. */
+  private pageReading = false;
   /** The revision of the last change item sent (live items of one commit are sent together or queued together). */
   private sentRevision = 0;
 
@@ -270,10 +318,10 @@ export class WatchSubscription implements BudgetedSubscriber {
 
   /**
    * Sends what is ready until the sink asks to wait. Reads one page of snapshot
-   * or catch-up now when `readNow` (the first, at subscribing), further ones on
-   * page turns shared by all subscribers.
+   * or catch-up now when `readNow` (on its page turn), otherwise asks for a
+   * page turn, which all subscribers share.
    */
-  flush(readNow = true): void {
+  flush(readNow = false): void {
     let pagesRead = 0;
     try {
       while (!this.closed && !this.blocked) {
@@ -282,7 +330,9 @@ export class WatchSubscription implements BudgetedSubscriber {
           this.hold(-pageItemBytes(item));
           this.send(item);
         } else if (this.phase.kind !== 'live') {
+          if (this.pageReading) return; // a page read elsewhere comes on a page turn of its own
           if (pagesRead > 0 || !readNow) return this.flushNextTurn(); // a long snapshot yields to other work between pages
+          if (this.phase.kind === 'snapshot' && this.readSnapshotElsewhere(this.phase)) return;
           this.readPage(this.phase);
           pagesRead += 1;
         } else if (this.liveHead < this.live.length) {
@@ -304,7 +354,7 @@ export class WatchSubscription implements BudgetedSubscriber {
     this.pageScheduled = true;
     pageTurns.schedule(() => {
       this.pageScheduled = false;
-      this.flush();
+      this.flush(true);
     });
   }
 
@@ -380,21 +430,49 @@ export class WatchSubscription implements BudgetedSubscriber {
     this.sink.end(error instanceof Error ? error : new Error(String(error)));
   }
 
+  /** The server a snapshot reads by index: the filter's one server, or '' (all). */
+  private snapshotServer(): string {
+    return this.filter.servers.length === 1 ? (this.filter.servers[0] ?? '') : '';
+  }
+
   private readSnapshot(phase: Extract<Phase, { kind: 'snapshot' }>): WatchItem[] {
-    const server = this.filter.servers.length === 1 ? (this.filter.servers[0] ?? '') : '';
-    const page = this.store.scanPage(server, phase.afterKey, watchReadBatch);
-    phase.afterKey = page.lastKey;
-    const items: WatchItem[] = [];
-    for (const mailbox of page.mailboxes) {
-      if (mailbox.state === 'ACTIVE' && matches(this.filter, mailbox.name, serversOf(mailbox))) {
-        items.push({ type: 'SNAPSHOT', mailbox, revision: mailbox.revision });
-      }
-    }
-    if (page.mailboxes.length < watchReadBatch) {
+    const page = this.store.scanPage(this.snapshotServer(), phase.afterKey, watchReadBatch);
+    return this.endOfPage(phase, snapshotItemsOf(this.filter, page.mailboxes, phase.until), page.mailboxes.length, page.lastKey);
+  }
+
+  /** Moves the snapshot past a page; a short page ends it (SNAPSHOT_END at the revision it was taken for). */
+  private endOfPage(phase: Extract<Phase, { kind: 'snapshot' }>, items: WatchItem[], records: number, lastKey: Buffer): WatchItem[] {
+    phase.afterKey = lastKey;
+    if (records < watchReadBatch) {
       items.push({ type: 'SNAPSHOT_END', mailbox: null, revision: phase.until });
       this.phase = { kind: 'live' };
     }
     return items;
+  }
+
+  /**
+   * Asks the sink to read the next snapshot page elsewhere; false when it
+   * reads none (then it is read here). The page is taken on a page turn of
+   * its own, as a page read here would be.
+   */
+  private readSnapshotElsewhere(phase: Extract<Phase, { kind: 'snapshot' }>): boolean {
+    const reading = this.sink.readSnapshotPage?.({ server: this.snapshotServer(), afterKey: phase.afterKey, limit: watchReadBatch, filter: this.filter, until: phase.until }) ?? null;
+    if (reading === null) return false;
+    this.pageReading = true;
+    reading.then(
+      (page) => pageTurns.schedule(() => this.takePage(phase, page)),
+      (error: unknown) => this.fail(error),
+    );
+    return true;
+  }
+
+  private takePage(phase: Extract<Phase, { kind: 'snapshot' }>, page: SnapshotPage): void {
+    if (this.closed) return;
+    this.pageReading = false;
+    this.page = this.endOfPage(phase, [...page.items], page.records, page.lastKey);
+    this.pageHead = 0;
+    this.hold(this.page.reduce((bytes, item) => bytes + pageItemBytes(item), 0));
+    this.flush(false);
   }
 
   private readCatchup(phase: Extract<Phase, { kind: 'catchup' }>): WatchItem[] {
@@ -475,7 +553,7 @@ export class WatchHub {
     this.budget = new WatchBudget(bounds.heldBytesMax);
   }
 
-  /** Starts a subscription that sends to `sink`; its first items may be sent before this returns. */
+  /** Starts a subscription that sends to `sink`; its snapshot or catch-up starts on a later page turn, live items as they commit. */
   subscribe(filter: WatchFilter, fromRevision: number, sink: WatchSink): WatchSubscription {
     validateWatchFilter(filter);
     if (this.endedReason !== null) throw resumableEnd(this.endedReason, fromRevision);

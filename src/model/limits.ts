@@ -266,6 +266,8 @@ export const limits = {
   backupsConcurrentMax: 1,
   /** Read threads (`--read-threads`) a node may run, each with its own SQLite connection. */
   readThreadsMax: 64,
+  /** Read threads' nice value (`--read-thread-nice`) at most: Linux's lowest priority. */
+  readThreadNiceMax: 19,
   /** Heavy reads (LIST, scan pages, plans) waiting for or running on the read threads; one more is refused. */
   readPoolPendingMax: 4096,
   /** Times a read thread re-reads when its snapshot is older than the revision the read needs, 1 ms apart. */

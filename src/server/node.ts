@@ -78,6 +78,8 @@ export interface NodeConfig {
   adapterBounds?: AdapterBounds;
   /** Read threads for the heavy reads (read-pool.ts); 0 or absent runs them on the main thread. */
   readThreads?: number;
+  /** Nice value of the read threads (Linux; 0 or absent: the main thread's priority). */
+  readThreadNice?: number;
 }
 
 export interface AdapterBounds {
@@ -310,6 +312,7 @@ async function startReadPool(config: NodeConfig, store: Store, logger: Logger): 
     threads,
     dataDir: config.dataDir,
     cacheMebibytes: config.cacheMebibytes ?? defaultCacheMebibytes,
+    nice: config.readThreadNice ?? 0,
     script: new URL('./read-worker.js', import.meta.url),
     onThreadExit: (info) => logger.error(info, 'a read thread exited; it is replaced and its reads run again'),
   });

@@ -1,13 +1,13 @@
 /**
  * A read thread of a serving node (node:worker_threads): one read-only SQLite
- * connection on the node's data directory (src/store/reader.ts), answering the
- * directory's heavy reads (src/directory/heavy-reads.ts) with the same rule
- * code as the main thread, each in one read transaction whose revision it
- * reports, and LIST's gRPC answer already encoded (grpc/list-answer.ts). It
- * never writes. The main thread tells its store what each commit forgets, which
- * keeps its caches true to the snapshot it reads. A read that needs a revision
- * its snapshot does not hold yet reads again, readSnapshotRetriesMax times.
+ * connection (src/store/reader.ts) answering the heavy reads with the main
+ * thread's rule code, each in one read transaction whose revision it reports;
+ * LIST's answer and Watch snapshot pages come encoded (grpc/list-answer.ts,
+ * grpc/watch-page.ts). It never writes; the main thread tells it what each
+ * commit forgets. It runs at the node's `--read-thread-nice`.
  */
+import { existsSync, readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { heavyReads } from '../directory/heavy-reads.js';
 import type { ListInput } from '../directory/list-rules.js';
@@ -17,11 +17,12 @@ import type { StoreQueries } from '../store/queries.js';
 import type { FromReadThread, ToReadThread } from '../store/read-pool.js';
 import { ReaderStore } from '../store/reader.js';
 import { encodedListRead, listResponseBytes } from './grpc/list-answer.js';
+import { encodedWatchPage, encodedWatchPageRead, type WatchPageInput } from './grpc/watch-page.js';
 import { listLegs, wallMs } from './list-legs.js';
 
 type Read = (store: StoreQueries, input: never, revision: number) => unknown;
 
-/** Every read a thread runs: the directory's heavy reads, and LIST answered as gRPC bytes. */
+/** Every read a thread runs: the directory's heavy reads, and LIST and Watch snapshot pages answered as gRPC bytes. */
 const reads: Record<string, Read> = {
   ...heavyReads,
   [encodedListRead]: (store: StoreQueries, input: ListInput, revision: number) => {
@@ -33,16 +34,30 @@ const reads: Record<string, Read> = {
     listLegs.call([takenMs, readMs, wallMs()]);
     return bytes;
   },
+  [encodedWatchPageRead]: (store: StoreQueries, input: WatchPageInput) => encodedWatchPage(store, input),
 };
 
 interface ThreadData {
   dataDir: string;
   cacheMebibytes: number;
+  nice: number;
+}
+
+/**
+ * Lowers this thread's CPU priority to `nice` (Linux: a thread is a task of its
+ * own, named by /proc/thread-self), so the main thread's lookups take a core
+ * first. Where there is no such file it leaves the priority as it is.
+ */
+function lowerThreadPriority(nice: number): void {
+  if (nice === 0 || !existsSync('/proc/thread-self')) return;
+  const threadId = Number(readlinkSync('/proc/thread-self').split('/').pop());
+  setPriority(threadId, nice);
 }
 
 const port = parentPort;
 if (port === null) throw new Error('read-worker.ts runs as a worker thread only');
 const data = workerData as ThreadData;
+lowerThreadPriority(data.nice);
 const store = new ReaderStore(data.dataDir, data.cacheMebibytes);
 
 function answer(message: Extract<ToReadThread, { type: 'read' }>, attempt: number): void {

@@ -45,6 +45,8 @@ export interface ReadPoolOptions {
   threads: number;
   dataDir: string;
   cacheMebibytes: number;
+  /** Each thread's nice value (Linux), set by the thread itself; 0 leaves the process's. */
+  nice?: number;
   /** The worker script (read-worker.js beside the compiled directory modules). */
   script: URL;
   /** Told when a thread exits unasked (the node logs it). */
@@ -179,7 +181,7 @@ export class ReadPool implements CacheListener {
 
   private spawn(index: number): Promise<void> {
     const worker = new Worker(this.options.script, {
-      workerData: { dataDir: this.options.dataDir, cacheMebibytes: this.options.cacheMebibytes },
+      workerData: { dataDir: this.options.dataDir, cacheMebibytes: this.options.cacheMebibytes, nice: this.options.nice ?? 0 },
     });
     const thread: ReadThread = { index, worker, startedAtMs: Date.now(), pending: new Map(), error: null };
     return new Promise((resolve, reject) => {

@@ -5,7 +5,9 @@
 // (the threads' ACL and children caches follow the writes); each writer's LIST
 // right after its write sees it (read-your-writes), and a LIST given a
 // min_revision not reached yet waits for it. A node stops on SIGTERM with its
-// read threads.
+// read threads. The read threads run at --read-thread-nice, the main thread
+// at the process's priority.
+import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MbdirClient } from '../../src/client/client.js';
 import type { ListMailboxesRequest } from '../../src/client/messages.js';
@@ -16,7 +18,7 @@ let node: ServerProcess;
 let client: MbdirClient;
 
 beforeAll(async () => {
-  node = await startServer(['--read-threads', '2']);
+  node = await startServer(['--read-threads', '2', '--read-thread-nice', '7']);
   client = node.client();
   await client.putServer({ name: 'backend1' });
   await create(client, { name: 'user.alice', server: 'backend1', acl: [{ identifier: 'alice', rights: 'lrswipkxtecda' }] });
@@ -109,6 +111,16 @@ describe('heavy reads on read threads', () => {
     expect(scanned).toContain('shared.w0f2.sub');
     const plan = await client.planRebalance({});
     expect(plan.revision).toBeGreaterThan(0);
+  });
+
+  it('runs the read threads at --read-thread-nice and the main thread at the process\'s priority', () => {
+    const pid = node.process.pid as number;
+    // /proc/PID/task/TID/stat: after "(comm) ", nice is field 17 (0-based 16).
+    const niceOf = (tid: string): number => Number(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[16]);
+    const nices = readdirSync(`/proc/${pid}/task`).map(niceOf);
+    expect(niceOf(String(pid))).toBe(0);
+    expect(nices.filter((nice) => nice === 7)).toHaveLength(2);
+    expect(nices.filter((nice) => nice !== 0 && nice !== 7)).toEqual([]);
   });
 
   it('stops on SIGTERM, read threads and all', async () => {

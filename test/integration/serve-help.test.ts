@@ -59,6 +59,7 @@ describe('serve --help', () => {
     expect(items.get('--engine')).toMatch(/\(default: "standalone", env: MBDIR_ENGINE\)$/);
     expect(items.get('--cache-mib')).toMatch(/\(default: "32", env: MBDIR_CACHE_MIB\)$/);
     expect(items.get('--read-threads')).toMatch(/0 \(off: on the main thread\) to 64 .*\(default: "auto", env: MBDIR_READ_THREADS\)$/);
+    expect(items.get('--read-thread-nice')).toMatch(/0 .* to 19.*\(default: "10", env: MBDIR_READ_THREAD_NICE\)$/);
     expect(items.get('--node-id')).toMatch(/\(default: host name, env: MBDIR_NODE_ID\)$/);
     expect(items.get('--tokens')).toMatch(/\(env: MBDIR_TOKENS\)$/);
     // Every setting, also one added later, names its variable the same way.

@@ -88,4 +88,12 @@ describe('serve config file', () => {
     expect(() => resolveServeSettings({ readThreads: '65' }, {}, undefined)).toThrow(/setting readThreads is "65"; expected auto or a whole number from 0 \(off\) to 64/);
     expect(() => resolveServeSettings({ readThreads: 'off' }, {}, undefined)).toThrow(/setting readThreads is "off"/);
   });
+
+  it('takes readThreadNice from 0 to 19 (default 10) and refuses anything else naming it', () => {
+    expect(resolveServeSettings({}, {}, undefined).readThreadNice).toBe('10');
+    expect(resolveServeSettings({}, {}, configFile({ readThreadNice: 0 })).readThreadNice).toBe('0');
+    expect(resolveServeSettings({}, { MBDIR_READ_THREAD_NICE: '19' }, undefined).readThreadNice).toBe('19');
+    expect(() => resolveServeSettings({ readThreadNice: '20' }, {}, undefined)).toThrow(/setting readThreadNice is "20"; expected a nice value from 0 .* to 19/);
+    expect(() => resolveServeSettings({ readThreadNice: '-5' }, {}, undefined)).toThrow(/setting readThreadNice is "-5"/);
+  });
 });

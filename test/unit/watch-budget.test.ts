@@ -70,23 +70,28 @@ const everything = { servers: [], prefixes: [] };
 
 describe('the watch memory budget', () => {
   it('stalled snapshot subscribers past the budget: the slowest are cut off, resumable; the budget holds; a reader finishes', async () => {
-    const budgetBytes = 600_000;
+    const budgetBytes = 300_000;
     const hub = new WatchHub(store, engine, { subscribersMax: 100, bufferEventsMax: limits.watchBufferEventsMax, heldBytesMax: budgetBytes });
     const stalled: Recorded[] = [];
     for (let index = 0; index < 10; index += 1) {
       const recorded = recorder(1);
       hub.subscribe(everything, 0, recorded.sink);
       stalled.push(recorded);
+    }
+    // Each reads its first page on a page turn of its own, in the order they subscribed.
+    for (let turn = 0; turn < 12; turn += 1) {
+      await new Promise((resolve) => setImmediate(resolve));
       expect(hub.heldBytes()).toBeLessThanOrEqual(budgetBytes);
     }
+    expect(stalled.every((recorded) => recorded.items.length > 0)).toBe(true);
     const cut = stalled.filter((recorded) => recorded.ended !== undefined);
-    // Each holds the rest of a 500-record page (about 200 kB): some must go, not all.
+    // Each holds the rest of a 250-record page (about 100 kB): some must go, not all.
     expect(cut.length).toBeGreaterThanOrEqual(5);
     expect(cut.length).toBeLessThan(stalled.length);
     // Slowest first: they blocked in the order they came, so the first ones went.
     expect(stalled.slice(0, cut.length).every((recorded) => recorded.ended !== undefined)).toBe(true);
     for (const recorded of cut) {
-      expect(recorded.ended?.message).toMatch(/hold more than 600000 bytes .* the slowest; resume with from_revision 0/);
+      expect(recorded.ended?.message).toMatch(/hold more than 300000 bytes .* the slowest; resume with from_revision 0/);
       expect(recorded.ended?.name).toBe(resourceExhausted('').name);
     }
     const reader = recorder();

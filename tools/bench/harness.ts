@@ -30,11 +30,19 @@ export interface Child {
 }
 
 /**
+ * Node flags for the processes the bench spawns, from MBDIR_BENCH_NODE_FLAGS (space-separated):
+ * how to profile the node (`--cpu-prof --cpu-prof-dir=DIR`, `--trace-gc`), which NODE_OPTIONS refuses.
+ */
+function nodeFlagsOfServing(): string[] {
+  return (process.env['MBDIR_BENCH_NODE_FLAGS'] ?? '').split(' ').filter((flag) => flag !== '');
+}
+
+/**
  * Spawns `node mbdir.js ARGS` and waits for its `serving PRIMARY on HOST:PORT` line
  * (gRPC, or the echo's own: HTTP, socketmap-echo) and one line per `protocols`.
  */
 export function spawnServing(args: string[], protocols: readonly string[] = [], primary: string = 'gRPC'): Promise<Child> {
-  const child = spawn(process.execPath, [mbdirEntry, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeFlagsOfServing(), mbdirEntry, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);

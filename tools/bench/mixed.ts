@@ -10,7 +10,11 @@
  * the node's and the load generator's event-loop delay. Every stream and call
  * it opens is closed at the end of its phase; every loop is bounded in time.
  * The heavy callers run in a process of their own (heavy-callers.ts), so the
- * loop that times the lookups is not the one decoding a scan.
+ * loop that times the lookups is not the one decoding a scan; at
+ * --heavy-callers-nice it yields the cores to the node and the lookups, as
+ * other machines would. Each phase also reports how long the node's main
+ * thread ran and waited for a core (/proc schedstat): on a shared host, the
+ * wait is what the others took.
  */
 import { spawn } from 'node:child_process';
 import { mbdirEntry } from './entry.js';
@@ -19,7 +23,7 @@ import type { DirectoryShape } from './generate.js';
 import { childStartMs, clientOf, connect, withCpu, type Child, type Target } from './harness.js';
 import { calibrateHeavyList, emptyMeasured, tallyFromJson, type HeavySpec, type HeavyTally } from './heavy-callers.js';
 import { RequestPicker, type Measured } from './load.js';
-import { cpuSecondsOf, rssMebibytes } from './proc.js';
+import { cpuSecondsOf, mainThreadScheduleOf, rssMebibytes } from './proc.js';
 import { mergePhases, pairCell, type Phase } from './report.js';
 import { startNode, type NodeOptions } from './run.js';
 
@@ -42,6 +46,8 @@ export interface MixedSettings {
   /** Half the watchers read one message per this interval; the other half read none after the first. */
   watchReadIntervalMs: number;
   scan: boolean;
+  /** Nice value of the heavy callers' process (0: as the node and the lookups). */
+  heavyCallersNice: number;
   seed: number;
 }
 
@@ -65,6 +71,9 @@ export interface MixedRow {
   loadEventLoopMaxMs: number | null;
   /** The node's CPU over the phase, percent of one core. */
   serverCpuPercent: number;
+  /** The node's main thread over the phase: percent of the time it ran, and it waited for a core. */
+  mainThreadRunPercent: number;
+  mainThreadWaitPercent: number;
 }
 
 export interface MixedReport {
@@ -130,10 +139,12 @@ function openLoopLookups(node: Target, picker: RequestPicker, perSecond: number,
 }
 
 /** Starts `bench heavy-callers` for one mixed slice; resolves once it is connected, with its tally to come. */
-function startHeavyCallers(endpoint: string, shape: DirectoryShape, spec: HeavySpec): Promise<{ tally: Promise<HeavyTally> }> {
-  const child = spawn(process.execPath, [mbdirEntry, 'bench', 'heavy-callers', '--endpoint', endpoint, '--shape', JSON.stringify(shape), '--spec', JSON.stringify(spec)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+function startHeavyCallers(endpoint: string, shape: DirectoryShape, spec: HeavySpec, nice: number): Promise<{ tally: Promise<HeavyTally> }> {
+  const command = [process.execPath, mbdirEntry, 'bench', 'heavy-callers', '--endpoint', endpoint, '--shape', JSON.stringify(shape), '--spec', JSON.stringify(spec)];
+  // nice(1) sets the priority before node starts, so every thread of the process has it.
+  const [program, ...args] = nice > 0 ? ['nice', '-n', String(nice), ...command] : command;
+  const child = spawn(program as string, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+
   let stdout = '';
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
@@ -171,6 +182,13 @@ interface PhaseFigures {
   lookups: Phase;
   heavy: HeavyTally | null;
   serverCpuSeconds: number;
+  mainThread: MainThreadSeconds;
+}
+
+/** What the node's main thread did over a phase: ran, or waited for a core (mainThreadScheduleOf). */
+interface MainThreadSeconds {
+  runSeconds: number;
+  waitSeconds: number;
 }
 
 /** One quiet or mixed slice: the lookups, and in a mixed one the heavy callers beside them for the same time. */
@@ -183,11 +201,14 @@ async function runSlice(node: Target, picker: RequestPicker, shape: DirectorySha
     watchReadIntervalMs: settings.watchReadIntervalMs,
     scan: settings.scan,
   };
-  const callers = mixed ? await startHeavyCallers(node.endpoint, shape, spec) : null;
+  const callers = mixed ? await startHeavyCallers(node.endpoint, shape, spec, settings.heavyCallersNice) : null;
   const cpuBefore = cpuSecondsOf(node.pid);
+  const mainBefore = mainThreadScheduleOf(node.pid);
   const lookups = await withCpu(node, () => openLoopLookups(node, picker, settings.lookupsPerSecond, sliceMs));
+  const mainAfter = mainThreadScheduleOf(node.pid);
   const heavy = callers === null ? null : await callers.tally;
-  return { lookups, heavy, serverCpuSeconds: cpuSecondsOf(node.pid) - cpuBefore };
+  const mainThread = { runSeconds: mainAfter.runSeconds - mainBefore.runSeconds, waitSeconds: mainAfter.waitSeconds - mainBefore.waitSeconds };
+  return { lookups, heavy, serverCpuSeconds: cpuSecondsOf(node.pid) - cpuBefore, mainThread };
 }
 
 function mergeMeasured(first: Measured, second: Measured): Measured {
@@ -198,7 +219,7 @@ function asPhase(measured: Measured, loops: Pick<Phase, 'nodeLoop' | 'loadLoop'>
   return { measured, serverCpuSeconds: 0, clientCpuSeconds: 0, ioStallPercent: null, nodeLoop: loops?.nodeLoop ?? null, loadLoop: loops?.loadLoop ?? null };
 }
 
-function rowOf(row: string, measured: Measured, loops: { nodeLoop: LoopDelay | null; loadLoop: LoopDelay | null }, serverCpuSeconds: number, seconds: number): MixedRow {
+function rowOf(row: string, measured: Measured, loops: { nodeLoop: LoopDelay | null; loadLoop: LoopDelay | null }, server: Pick<Tally, 'serverCpuSeconds' | 'mainThread' | 'wallSeconds'>, seconds: number): MixedRow {
   const [p50 = 0, p99 = 0, max = 0] = measured.latency.quantiles([0.5, 0.99, 1]);
   const wall = Math.max(seconds, 1e-6);
   const round = (value: number): number => Number(value.toFixed(3));
@@ -217,7 +238,9 @@ function rowOf(row: string, measured: Measured, loops: { nodeLoop: LoopDelay | n
     eventLoopMaxMs: loops.nodeLoop === null ? null : round(loops.nodeLoop.maxMs),
     loadEventLoopP99Ms: loops.loadLoop === null ? null : round(loops.loadLoop.p99Ms),
     loadEventLoopMaxMs: loops.loadLoop === null ? null : round(loops.loadLoop.maxMs),
-    serverCpuPercent: Math.round((100 * serverCpuSeconds) / wall),
+    serverCpuPercent: Math.round((100 * server.serverCpuSeconds) / wall),
+    mainThreadRunPercent: Math.round((100 * server.mainThread.runSeconds) / Math.max(server.wallSeconds, 1e-6)),
+    mainThreadWaitPercent: Math.round((100 * server.mainThread.waitSeconds) / Math.max(server.wallSeconds, 1e-6)),
   };
 }
 
@@ -227,18 +250,24 @@ interface Tally {
   scans: Measured;
   watches: Measured;
   serverCpuSeconds: number;
+  mainThread: MainThreadSeconds;
+  /** Wall time of the phase's slices (each lasts until its last lookup is answered), over which mainThread is counted. */
+  wallSeconds: number;
 }
 
 function tally(into: Tally, figures: PhaseFigures): void {
   into.lookups = into.lookups === null ? figures.lookups : mergePhases(into.lookups, figures.lookups);
   into.serverCpuSeconds += figures.serverCpuSeconds;
+  into.mainThread.runSeconds += figures.mainThread.runSeconds;
+  into.mainThread.waitSeconds += figures.mainThread.waitSeconds;
+  into.wallSeconds += figures.lookups.measured.seconds;
   if (figures.heavy === null) return;
   into.lists = mergeMeasured(into.lists, figures.heavy.lists);
   into.scans = mergeMeasured(into.scans, figures.heavy.scans);
   into.watches = mergeMeasured(into.watches, figures.heavy.watches);
 }
 
-const newTally = (): Tally => ({ lookups: null, lists: emptyMeasured(), scans: emptyMeasured(), watches: emptyMeasured(), serverCpuSeconds: 0 });
+const newTally = (): Tally => ({ lookups: null, lists: emptyMeasured(), scans: emptyMeasured(), watches: emptyMeasured(), serverCpuSeconds: 0, mainThread: { runSeconds: 0, waitSeconds: 0 }, wallSeconds: 0 });
 
 /** The quiet and mixed phases in turns against a node it starts on --data-dir (or the one at --endpoint). */
 export async function runMixed(options: NodeOptions, shape: DirectoryShape, settings: MixedSettings): Promise<MixedReport> {
@@ -271,12 +300,12 @@ function reportOf(quiet: Tally, mixed: Tally, heavyList: MixedReport['heavyList'
   const mixedLoops = { nodeLoop: mixed.lookups.nodeLoop, loadLoop: mixed.lookups.loadLoop };
   const rate = settings.lookupsPerSecond;
   const rows = [
-    rowOf(`GetMailbox ${rate}/s, quiet`, quiet.lookups.measured, quiet.lookups, quiet.serverCpuSeconds, seconds),
-    rowOf(`GetMailbox ${rate}/s, mixed`, mixed.lookups.measured, mixedLoops, mixed.serverCpuSeconds, seconds),
-    rowOf(`ListMailboxes x${heavyList.mailboxes} @${settings.listCallers}, mixed`, mixed.lists, mixedLoops, mixed.serverCpuSeconds, seconds),
-    rowOf(`Watch snapshot x${settings.watchers}, mixed`, mixed.watches, mixedLoops, mixed.serverCpuSeconds, seconds),
+    rowOf(`GetMailbox ${rate}/s, quiet`, quiet.lookups.measured, quiet.lookups, quiet, seconds),
+    rowOf(`GetMailbox ${rate}/s, mixed`, mixed.lookups.measured, mixedLoops, mixed, seconds),
+    rowOf(`ListMailboxes x${heavyList.mailboxes} @${settings.listCallers}, mixed`, mixed.lists, mixedLoops, mixed, seconds),
+    rowOf(`Watch snapshot x${settings.watchers}, mixed`, mixed.watches, mixedLoops, mixed, seconds),
   ];
-  if (settings.scan) rows.push(rowOf('ScanMailboxes (all), mixed', mixed.scans, mixedLoops, mixed.serverCpuSeconds, seconds));
+  if (settings.scan) rows.push(rowOf('ScanMailboxes (all), mixed', mixed.scans, mixedLoops, mixed, seconds));
   const quietP99 = rows[0]?.p99Ms ?? 0;
   const mixedP99 = rows[1]?.p99Ms ?? 0;
   return { rows, heavyList, p99Ratio: quietP99 === 0 ? 0 : Number((mixedP99 / quietP99).toFixed(2)), serverRssMb, nodeMailboxes };
@@ -284,7 +313,7 @@ function reportOf(quiet: Tally, mixed: Tally, heavyList: MixedReport['heavyList'
 
 /** The mixed report as a table, then the ratio the targets are about. */
 export function printMixedTable(report: MixedReport): void {
-  const header = ['phase: caller', 'calls', 'calls/s', 'names/s', 'p50 ms', 'p99 ms', 'max ms', 'errors', 'loop p99/max', 'load loop p99/max', 'node cpu %'];
+  const header = ['phase: caller', 'calls', 'calls/s', 'names/s', 'p50 ms', 'p99 ms', 'max ms', 'errors', 'loop p99/max', 'load loop p99/max', 'node cpu %', 'main thread ran/waited %'];
   const rows = report.rows.map((row) => [
     row.row,
     String(row.calls),
@@ -295,6 +324,7 @@ export function printMixedTable(report: MixedReport): void {
     pairCell(row.eventLoopP99Ms, row.eventLoopMaxMs),
     pairCell(row.loadEventLoopP99Ms, row.loadEventLoopMaxMs),
     String(row.serverCpuPercent),
+    `${row.mainThreadRunPercent}/${row.mainThreadWaitPercent}`,
   ]);
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((cells) => (cells[column] ?? '').length)));
   const line = (cells: string[]): string => `| ${cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join(' | ')} |`;
@@ -304,7 +334,9 @@ export function printMixedTable(report: MixedReport): void {
     `lookup p99 mixed/quiet: ${report.p99Ratio.toFixed(2)}; lookups are timed from the instant each was due (open loop); ` +
       `a heavy LIST named ${report.heavyList.groups} groups and saw ${report.heavyList.mailboxes} mailboxes; ` +
       "Watch: calls = streams, names = messages read (half read slowly, half not at all); loop p99/max: the node's event-loop delay (ms, /metrics), " +
-      `load loop: the load generator's, each the worst round's; node RSS at the end ${report.serverRssMb} MB\n`,
+      `load loop: the load generator's, each the worst round's; main thread ran/waited: ` +
+      "percent of the phase the node's main thread ran on a core, and waited in the run queue for one (/proc schedstat); " +
+      `node RSS at the end ${report.serverRssMb} MB\n`,
   );
   for (const row of report.rows) if (row.firstError !== '') process.stdout.write(`${row.row}: first error: ${row.firstError}\n`);
 }

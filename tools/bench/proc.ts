@@ -29,6 +29,21 @@ export function cpuSecondsOf(pid: number | undefined): number {
 }
 
 /**
+ * Seconds the main thread of `pid` ran on a core and waited in the run queue
+ * for one, since it started (Linux /proc/PID/task/PID/schedstat, in ns); zeros
+ * when the kernel does not report it. Waiting is time the host gave to others.
+ */
+export function mainThreadScheduleOf(pid: number | undefined): { runSeconds: number; waitSeconds: number } {
+  if (pid === undefined) return { runSeconds: 0, waitSeconds: 0 };
+  try {
+    const [run = '0', wait = '0'] = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').trim().split(' ');
+    return { runSeconds: Number(run) / 1e9, waitSeconds: Number(wait) / 1e9 };
+  } catch {
+    return { runSeconds: 0, waitSeconds: 0 };
+  }
+}
+
+/**
  * Microseconds during which some task of the machine waited on I/O, since
  * boot (Linux pressure stall information, /proc/pressure/io "some"); null when
  * the kernel does not report it. Its rise over a measured window says how much

@@ -17,6 +17,7 @@ export interface ServeSettings {
   synchronous: 'FULL' | 'NORMAL' | 'OFF';
   cacheMib: string;
   readThreads: string;
+  readThreadNice: string;
   nodeId: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   tokens: string;
@@ -45,6 +46,13 @@ export interface ServeSettings {
   mupdateLiterals: 'plus' | 'sync';
 }
 
+/**
+ * Nice value of the read threads by default: below the main thread, so a
+ * point lookup runs as soon as it arrives while a LIST holds the other core
+ * (docs/performance.md, "Lookups beside heavy callers").
+ */
+export const defaultReadThreadNice = 10;
+
 export const serveDefaults: ServeSettings = {
   engine: 'standalone',
   dataDir: './data',
@@ -52,6 +60,7 @@ export const serveDefaults: ServeSettings = {
   synchronous: 'FULL',
   cacheMib: String(defaultCacheMebibytes),
   readThreads: 'auto',
+  readThreadNice: String(defaultReadThreadNice),
   nodeId: '',
   logLevel: 'info',
   tokens: '',
@@ -89,6 +98,7 @@ export function environmentName(key: keyof ServeSettings): string {
 export const numericSettings: ReadonlySet<keyof ServeSettings> = new Set([
   'cacheMib',
   'readThreads',
+  'readThreadNice',
   'etcdCompactRetentionRevisions',
   'etcdMaintenanceIntervalSeconds',
   'etcdMaintenanceLeaseSeconds',
@@ -146,6 +156,9 @@ export function resolveServeSettings(
     throw new Error(`setting cacheMib is ${JSON.stringify(settings.cacheMib)}; expected MiB from 1 to ${cacheMebibytesMax}`);
   }
   readThreadsOf(settings.readThreads, 1);
+  if (!/^\d{1,2}$/.test(settings.readThreadNice) || Number(settings.readThreadNice) > limits.readThreadNiceMax) {
+    throw new Error(`setting readThreadNice is ${JSON.stringify(settings.readThreadNice)}; expected a nice value from 0 (the main thread's priority) to ${limits.readThreadNiceMax}`);
+  }
   if (!/^\d{1,12}$/.test(settings.etcdCompactRetentionRevisions)) {
     throw new Error(
       `setting etcdCompactRetentionRevisions is ${JSON.stringify(settings.etcdCompactRetentionRevisions)}; ` +

@@ -253,6 +253,7 @@ async function serveLocked(settings: ServeSettings, overrides: ServeTestOverride
       synchronous: settings.synchronous,
       cacheMebibytes: Number(settings.cacheMib),
       readThreads: readThreadsOf(settings.readThreads, availableParallelism()),
+      readThreadNice: Number(settings.readThreadNice),
       nodeId,
       version,
       guard: guard.guard,

@@ -6,12 +6,12 @@
 import * as grpc from '@grpc/grpc-js';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Directory } from '../../directory/directory.js';
-import type { WatchFilter, WatchItem } from '../../directory/watch.js';
+import type { SnapshotPage, SnapshotPageRequest, WatchFilter, WatchItem } from '../../directory/watch.js';
+import { encodedWatchPageRead, snapshotPageOf, watchEventMessage, watchPageInput } from './watch-page.js';
 import { invalidArgument, unavailable } from '../../model/errors.js';
 import { limits } from '../../model/limits.js';
 import type { MailboxRecord } from '../../model/records.js';
 import { answerInOrder, bidiStream, clientStream, readAfterRevision, serverStream, timeLeftMs, unary, writeWithBackpressure, type CallContext } from './calls.js';
-import { services } from '../../api/proto.js';
 import { logWrite } from './write-log.js';
 import { encodedListRead, listResponse } from './list-answer.js';
 import type { ListInput } from '../../directory/list-rules.js';
@@ -34,10 +34,6 @@ function lookupResult(name: string, mailbox: MailboxRecord | undefined): Respons
   return { name, found: mailbox !== undefined, mailbox: mailbox === undefined ? null : mailboxToWire(mailbox) };
 }
 
-function watchEventToWire(item: WatchItem): Response {
-  return { type: item.type, mailbox: item.mailbox === null ? null : mailboxToWire(item.mailbox), revision: item.revision };
-}
-
 /** The names of one LookupStream message: its `name`, or its `names` batch (not both). */
 function lookupStreamNames(request: Request): string[] {
   const name = wireString(request['name'], 'name');
@@ -53,20 +49,27 @@ function encodedBytes(value: unknown): Buffer {
   return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
 }
 
-const serializeWatchEvent = (services.Mailboxes.service['Watch'] as { responseSerialize(value: object): Buffer }).responseSerialize;
 /** Live items are one object shared by every subscriber of a commit: encoded once, kept while the item lives. */
 const encodedWatchEvents = new WeakMap<WatchItem, Buffer>();
 
 /** The WatchEvent message of an item as bytes, which the server's Watch definition sends as they are. */
 function encodeWatchEvent(item: WatchItem): Buffer {
+  // Read and encoded on a read thread (watch-page.ts): sent as they came.
+  if (item.encoded !== undefined) return Buffer.from(item.encoded.buffer, item.encoded.byteOffset, item.encoded.byteLength);
   // A snapshot item goes to one subscriber only: nothing to share.
-  if (item.type === 'SNAPSHOT') return serializeWatchEvent(watchEventToWire(item));
+  if (item.type === 'SNAPSHOT') return watchEventMessage(item);
   let encoded = encodedWatchEvents.get(item);
   if (encoded === undefined) {
-    encoded = serializeWatchEvent(watchEventToWire(item));
+    encoded = watchEventMessage(item);
     encodedWatchEvents.set(item, encoded);
   }
   return encoded;
+}
+
+/** A Watch snapshot page read and encoded on a read thread, or null when the node has none (read on the main thread). */
+function snapshotPageOnThread(directory: Directory, request: SnapshotPageRequest): Promise<SnapshotPage> | null {
+  const reading = directory.readOnThread(encodedWatchPageRead, watchPageInput(request));
+  return reading === null ? null : reading.then((answer) => snapshotPageOf(answer.value));
 }
 
 function watchFilterFromWire(request: Request): WatchFilter {
@@ -247,6 +250,7 @@ export function mailboxesService(context: CallContext): grpc.UntypedServiceImple
       new Promise<void>((resolve, reject) => {
         const subscription = directory.watch(watchFilterFromWire(request), wireNumber(request['from_revision'], 'from_revision'), {
           send: (item) => call.write(encodeWatchEvent(item)),
+          readSnapshotPage: (page) => snapshotPageOnThread(directory, page),
           end: reject,
         });
         const stop = (): void => {
