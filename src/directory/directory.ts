@@ -313,12 +313,17 @@ export class Directory {
 
   /**
    * LIST answered at once on this thread when it is small (it reads at most
-   * limits.listHereCandidatesMax rows) or the node has no read threads; null
-   * for a larger one, which the caller hands to a read thread (readOnThread).
+   * limits.listHereCandidatesMax rows) and the read threads are idle, or the
+   * node has no read threads; null otherwise, and the caller hands it to a read
+   * thread (readOnThread). A lone caller skips the hand-off's two wake-ups;
+   * many callers keep the read threads' cores busy and this thread free.
    */
   listMailboxesHere(input: ListInput): Revisioned<ListResult> | null {
-    const identifiers = callerIdentifiers(input.user, input.groups);
-    if (this.readPool !== null && !this.store.listCandidatesAtMost(input.user, identifiers, limits.listHereCandidatesMax)) return null;
+    if (this.readPool !== null) {
+      if (this.readPool.pending() > 0) return null;
+      const identifiers = callerIdentifiers(input.user, input.groups);
+      if (!this.store.listCandidatesAtMost(input.user, identifiers, limits.listHereCandidatesMax)) return null;
+    }
     const revision = this.revision();
     return { value: heavyReads.list(this.store, input), revision };
   }
