@@ -7,7 +7,7 @@
  */
 import { randomBytes as cryptoRandomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { callerIdentifiers, type AclEntry } from '../model/acl.js';
+import type { AclEntry } from '../model/acl.js';
 import { invalidArgument, notFound, quote } from '../model/errors.js';
 import { validateLabel } from '../model/labels.js';
 import { limits } from '../model/limits.js';
@@ -309,23 +309,6 @@ export class Directory {
   /** LIST (list-rules), on a read thread when the node has them: its cost grows with what the caller may see. */
   listMailboxes(input: ListInput): Revisioned<ListResult> | Promise<Revisioned<ListResult>> {
     return this.heavyRead('list', input);
-  }
-
-  /**
-   * LIST answered at once on this thread when it is small (it reads at most
-   * limits.listHereCandidatesMax rows) and the read threads are idle, or the
-   * node has no read threads; null otherwise, and the caller hands it to a read
-   * thread (readOnThread). A lone caller skips the hand-off's two wake-ups;
-   * many callers keep the read threads' cores busy and this thread free.
-   */
-  listMailboxesHere(input: ListInput): Revisioned<ListResult> | null {
-    if (this.readPool !== null) {
-      if (this.readPool.pending() > 0) return null;
-      const identifiers = callerIdentifiers(input.user, input.groups);
-      if (!this.store.listCandidatesAtMost(input.user, identifiers, limits.listHereCandidatesMax)) return null;
-    }
-    const revision = this.revision();
-    return { value: heavyReads.list(this.store, input), revision };
   }
 
   /**

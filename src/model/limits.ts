@@ -272,13 +272,6 @@ export const limits = {
   readPoolPendingMax: 4096,
   /** Times a read thread re-reads when its snapshot is older than the revision the read needs, 1 ms apart. */
   readSnapshotRetriesMax: 100,
-  /**
-   * A LIST that reads at most this many rows (own hierarchy plus reverse-ACL rows,
-   * counted in the indexes first) runs on the main thread: about 0.4 ms at 60 rows
-   * at 2M mailboxes, less than handing it to a read thread adds to its tail. Larger
-   * LISTs go to a read thread.
-   */
-  listHereCandidatesMax: 128,
   /** The LIST latency diagnostic (MBDIR_LIST_LEGS): calls and collections it keeps a thread. */
   listLegsRecordsMax: 1_000_000,
 } as const;

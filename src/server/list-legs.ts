@@ -1,10 +1,11 @@
 /**
- * A diagnostic of LIST's latency, off unless MBDIR_LIST_LEGS names a file: each
- * ListMailboxes call's legs as wall-clock instants (main thread: entered, read
- * about to be posted, answer back, or entered and answered when it reads there;
- * read thread: taken, read, encoded) and every garbage collection of each thread,
- * as JSON lines written when the thread stops (`FILE.thread-N` for a read thread),
- * at most limits.listLegsRecordsMax a thread. Off, it costs a null check a call.
+ * A diagnostic of LIST's latency, off unless the environment variable
+ * MBDIR_LIST_LEGS names a file: each ListMailboxes call's legs as wall-clock
+ * instants (main thread: handler entered, read about to be posted, answer back;
+ * read thread: read taken, read done, encoded), and every garbage collection of
+ * the main thread and of each read thread, as JSON lines written to that file
+ * (`FILE.thread-N` for a thread) when the thread stops. At most
+ * limits.listLegsRecordsMax lines a thread. Off, it costs a null check a call.
  */
 import { writeFileSync } from 'node:fs';
 import { PerformanceObserver, performance, type PerformanceEntry } from 'node:perf_hooks';

@@ -74,11 +74,6 @@ export const hotQuerySql = {
   // dropped before the join, not fetched and then filtered (a third of the cost).
   listShared: `SELECT m.record, m.revision, m.sortkey FROM acl_index a JOIN mailboxes m ON m.uniqueid = a.uniqueid
          WHERE a.identifier = ? AND a.uniqueid NOT IN (SELECT uniqueid FROM mailboxes WHERE owner = ?) LIMIT ?`,
-  // How large a LIST is before it runs: its two reads' rows, counted in the indexes alone, up to a bound.
-  countOwn: 'SELECT count(*) AS n FROM (SELECT 1 FROM mailboxes WHERE owner = ? LIMIT ?)',
-  countAclRows: 'SELECT count(*) AS n FROM (SELECT 1 FROM acl_index WHERE identifier = ? LIMIT ?)',
-  countShared: `SELECT count(*) AS n FROM (SELECT 1 FROM acl_index
-         WHERE identifier = ? AND uniqueid NOT IN (SELECT uniqueid FROM mailboxes WHERE owner = ?) LIMIT ?)`,
   scanAll: 'SELECT record, revision, sortkey FROM mailboxes WHERE sortkey > ? ORDER BY sortkey LIMIT ?',
   scanServer: `SELECT record, revision, sortkey FROM mailboxes WHERE server = ? AND sortkey > ?
          UNION ALL
@@ -125,9 +120,6 @@ function prepareReads(db: Database.Database) {
     listOwn: db.prepare<[string, number], SortedRow>(sql.listOwn),
     listShared: db.prepare<[string, string, number], SortedRow>(sql.listShared),
     aclRows: db.prepare<[string, number], SortedRow>(sql.aclRows),
-    countOwn: db.prepare<[string, number], { n: number }>(sql.countOwn),
-    countAclRows: db.prepare<[string, number], { n: number }>(sql.countAclRows),
-    countShared: db.prepare<[string, string, number], { n: number }>(sql.countShared),
     scanAll: db.prepare<[Buffer, number], SortedRow>(sql.scanAll),
     scanServer: db.prepare<[string, Buffer, string, Buffer, number], SortedRow>(sql.scanServer),
     placementCounts: db.prepare<[], PlacementCount>(sql.placementCounts),
@@ -285,26 +277,6 @@ export class StoreQueries {
       }
       return candidates;
     });
-  }
-
-  /**
-   * True when LIST would read at most `limit` rows for this caller (listCandidates:
-   * the own hierarchy, then each identifier's reverse-index rows), counted in the
-   * indexes without reading a record; a mailbox shared twice counts twice.
-   */
-  listCandidatesAtMost(user: string, identifiers: readonly string[], limit: number): boolean {
-    let total = this.reads.countOwn.get(user, limit + 1)?.n ?? 0;
-    for (const identifier of identifiers) {
-      if (total > limit) return false;
-      const left = limit + 1 - total;
-      total += identifier === user ? (this.reads.countShared.get(identifier, user, left)?.n ?? 0) : this.aclRowCount(identifier, left);
-    }
-    return total <= limit;
-  }
-
-  /** Mailboxes whose ACL names `identifier`, counted up to `limit`. */
-  protected aclRowCount(identifier: string, limit: number): number {
-    return this.reads.countAclRows.get(identifier, limit)?.n ?? 0;
   }
 
   /** Every mailbox whose ACL names `identifier`, at most `limit`. */

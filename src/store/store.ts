@@ -167,11 +167,6 @@ export class Store extends StoreQueries {
     return rows;
   }
 
-  /** Mailboxes whose ACL names `identifier`, counted up to `limit`: the cache's when it holds them. */
-  protected override aclRowCount(identifier: string, limit: number): number {
-    return this.aclReadCache.get(identifier)?.length ?? super.aclRowCount(identifier, limit);
-  }
-
   // ------------------------------------------------------------ transactions
 
   /**

@@ -172,14 +172,7 @@ export function mailboxesService(context: CallContext): grpc.UntypedServiceImple
         pageSize: wireNumber(request['page_size'], 'page_size'),
         pageToken: wireString(request['page_token'], 'page_token'),
       };
-      // A small LIST is answered here; a larger one on a read thread, whose answer comes
-      // encoded and is sent as it is (passEncodedResponses).
-      const here = directory.listMailboxesHere(input);
-      if (here !== null) {
-        const response = listResponse(here);
-        listLegs?.call([enteredMs, wallMs()]);
-        return response;
-      }
+      // On a read thread the answer comes encoded, and is sent as it is (passEncodedResponses).
       const postingMs = listLegs === null ? 0 : wallMs();
       const encoded = directory.readOnThread(encodedListRead, input);
       if (encoded !== null) {
