@@ -13,8 +13,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { MbdirClient } from '../../src/client/client.js';
 
-type Message = Record<string, unknown>;
 import { EtcdCluster } from '../helpers/etcd-cluster.js';
+import { etcdRecordSummaries, scanSummaries } from '../helpers/etcd-view.js';
 import { registerServers } from '../helpers/integration.js';
 import { startServer, type ServerProcess } from '../helpers/server-process.js';
 
@@ -42,37 +42,6 @@ async function startNode(dataDir: string): Promise<ServerProcess> {
   const node = await startServer(['--engine', 'etcd', '--etcd-endpoints', etcd.endpoints(), '--etcd-prefix', prefix], { dataDir });
   started.push(node);
   return node;
-}
-
-/** One record as both sides show it: what a lost change would make differ. */
-function summary(record: Message): string {
-  const acl = ((record['acl'] as Message[] | undefined) ?? []).map((entry) => `${String(entry['identifier'])}=${String(entry['rights'])}`);
-  return `${String(record['name'])} ${String(record['uniqueid'])} ${String(record['server'])} r${Number(record['revision'])} [${acl.join(',')}]`;
-}
-
-async function scanOf(client: MbdirClient, minRevision: number): Promise<string[]> {
-  const lines: string[] = [];
-  for await (const record of client.scanMailboxes({ min_revision: minRevision })) lines.push(summary(record as unknown as Message));
-  return lines.sort();
-}
-
-/** Every mailbox record in etcd's hierarchy values under the prefix (revision 0 reads as the key's mod_revision). */
-async function etcdRecords(): Promise<string[]> {
-  const url = `${etcd.members[0]?.clientUrl ?? ''}/v3/kv/range`;
-  const key = Buffer.from(`${prefix}/hier/`);
-  const end = Buffer.from(key);
-  end[end.length - 1] = (end[end.length - 1] ?? 0) + 1;
-  const response = await fetch(url, { method: 'POST', body: JSON.stringify({ key: key.toString('base64'), range_end: end.toString('base64') }) });
-  const body = (await response.json()) as { kvs?: Array<{ value: string; mod_revision: string }> };
-  const lines: string[] = [];
-  for (const kv of body.kvs ?? []) {
-    const value = JSON.parse(Buffer.from(kv.value, 'base64').toString()) as { mailboxes: Message[] };
-    for (const record of value.mailboxes) {
-      const revision = Number(record['revision']) === 0 ? Number(kv.mod_revision) : Number(record['revision']);
-      lines.push(summary({ ...record, revision }));
-    }
-  }
-  return lines.sort();
 }
 
 /** Writes through `client` until `signal` stops it: folders created, then renamed, given an ACL, some deleted. */
@@ -115,8 +84,8 @@ it('a node SIGKILLed while applying under write load restarts with a view equal 
   await load;
   const newest = (await client.status())['applied_revision'];
   const restarted = await startNode(join(directory, 'victim'));
-  const expected = await etcdRecords();
+  const expected = await etcdRecordSummaries(etcd.members[0]?.clientUrl ?? '', prefix);
   expect(expected.length).toBeGreaterThan(users);
-  expect(await scanOf(restarted.client(), Number(newest))).toEqual(expected);
-  expect(await scanOf(client, Number(newest))).toEqual(expected);
+  expect(await scanSummaries(restarted.client(), Number(newest))).toEqual(expected);
+  expect(await scanSummaries(client, Number(newest))).toEqual(expected);
 }, 120_000);

@@ -21,10 +21,10 @@ import { bulkLoadIncompleteKey, relistIncompleteKey } from '../../src/store/stor
 import { fillEtcdKeyspace } from '../../tools/bench/etcd-join.js';
 import { defaultShape } from '../../tools/bench/generate.js';
 import { EtcdCluster } from '../helpers/etcd-cluster.js';
+import { etcdRecordSummaries, scanSummaries } from '../helpers/etcd-view.js';
 import { registerServers } from '../helpers/integration.js';
 import { mbdirEntry, startServer, type ServerProcess } from '../helpers/server-process.js';
 
-type Message = Record<string, unknown>;
 
 /** Users of the filled keyspace: more hierarchy keys than a relist window spans, so windows narrow. */
 const filledUsers = Math.ceil(limits.etcdRelistPageKeysMax * limits.etcdRelistWindowPagesMax * 1.5);
@@ -53,40 +53,6 @@ async function startNode(prefix: string, dataDir: string): Promise<ServerProcess
   });
   started.push(node);
   return node;
-}
-
-/** One record as both sides show it: what a lost or stale change would make differ. */
-function summary(record: Message): string {
-  const acl = ((record['acl'] as Message[] | undefined) ?? []).map((entry) => `${String(entry['identifier'])}=${String(entry['rights'])}`);
-  return `${String(record['name'])} ${String(record['uniqueid'])} ${String(record['server'])} r${Number(record['revision'])} [${acl.join(',')}]`;
-}
-
-/** The node's scan; without `minRevision`, what it serves right now. */
-async function scanOf(client: MbdirClient, minRevision?: number): Promise<string[]> {
-  const lines: string[] = [];
-  for await (const record of client.scanMailboxes(minRevision === undefined ? {} : { min_revision: minRevision })) {
-    lines.push(summary(record as unknown as Message));
-  }
-  return lines.sort();
-}
-
-/** Every mailbox record in etcd's hierarchy values under `prefix` (revision 0 reads as the key's mod_revision). */
-async function etcdRecords(prefix: string): Promise<string[]> {
-  const url = `${etcd.members[0]?.clientUrl ?? ''}/v3/kv/range`;
-  const key = Buffer.from(`${prefix}/hier/`);
-  const end = Buffer.from(key);
-  end[end.length - 1] = (end[end.length - 1] ?? 0) + 1;
-  const response = await fetch(url, { method: 'POST', body: JSON.stringify({ key: key.toString('base64'), range_end: end.toString('base64') }) });
-  const body = (await response.json()) as { kvs?: Array<{ value: string; mod_revision: string }> };
-  const lines: string[] = [];
-  for (const kv of body.kvs ?? []) {
-    const value = JSON.parse(Buffer.from(kv.value, 'base64').toString()) as { mailboxes: Message[] };
-    for (const record of value.mailboxes) {
-      const revision = Number(record['revision']) === 0 ? Number(kv.mod_revision) : Number(record['revision']);
-      lines.push(summary({ ...record, revision }));
-    }
-  }
-  return lines.sort();
 }
 
 /** Creates `count` users (a root and a folder each) through `client`, 8 at a time; the newest revision. */
@@ -123,11 +89,11 @@ describe('relisting etcd into a node', () => {
     await writer.client().deleteMailbox({ name: 'user.w1.Sent' });
     revision = Number((await writer.client().renameMailbox({ name: 'user.w2', new_name: 'user.w2renamed' }))['revision']);
     const fresh = await startNode('/written', join(directory, 'fresh'));
-    const expected = await etcdRecords('/written');
+    const expected = await etcdRecordSummaries(etcd.members[0]?.clientUrl ?? '', '/written');
     expect(expected.length).toBe(writtenUsers * 2 - 1);
     // Served at once: the relist ran before the node printed where it serves.
-    expect(await scanOf(fresh.client())).toEqual(expected);
-    expect(await scanOf(writer.client(), revision)).toEqual(expected);
+    expect(await scanSummaries(fresh.client())).toEqual(expected);
+    expect(await scanSummaries(writer.client(), revision)).toEqual(expected);
   }, 60_000);
 
   it('a node stopped past a compaction relists deletes, renames, changes, creates and a swept hierarchy', async () => {
@@ -136,7 +102,7 @@ describe('relisting etcd into a node', () => {
     const dataDir = join(directory, 'stopped');
     let node = await startNode('/written', dataDir);
     const stoppedAt = await etcd.revision();
-    expect(await scanOf(node.client(), stoppedAt)).toEqual(await etcdRecords('/written'));
+    expect(await scanSummaries(node.client(), stoppedAt)).toEqual(await etcdRecordSummaries(etcd.members[0]?.clientUrl ?? '', '/written'));
     await node.stop('SIGTERM');
     const client = writer.client();
     await client.deleteMailbox({ name: 'user.w3.Sent' });
@@ -159,9 +125,9 @@ describe('relisting etcd into a node', () => {
     const last = await etcd.revision();
     await etcd.compact(last);
     node = await startNode('/written', dataDir);
-    const expected = await etcdRecords('/written');
+    const expected = await etcdRecordSummaries(etcd.members[0]?.clientUrl ?? '', '/written');
     expect(expected.some((line) => line.startsWith('user.w8 '))).toBe(false);
-    expect(await scanOf(node.client(), last)).toEqual(expected);
+    expect(await scanSummaries(node.client(), last)).toEqual(expected);
     expect(node.stderr()).toMatch(/compacted past this node; relisting/);
   }, 60_000);
 
@@ -198,9 +164,9 @@ describe('relisting etcd into a node', () => {
     }
     expect(marks(dataDir)).toEqual({ relist: true, bulkLoad: true });
     const restarted = await startNode(prefix, dataDir);
-    const expected = await etcdRecords(prefix);
+    const expected = await etcdRecordSummaries(etcd.members[0]?.clientUrl ?? '', prefix);
     expect(expected.length).toBe(filledUsers * filledShape.foldersPerUser + filledShape.publicFolders);
-    expect(await scanOf(restarted.client())).toEqual(expected);
+    expect(await scanSummaries(restarted.client())).toEqual(expected);
     expect(marks(dataDir)).toEqual({ relist: false, bulkLoad: false });
   }, 60_000);
 });
