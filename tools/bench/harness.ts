@@ -13,6 +13,7 @@ import { mbdirEntry } from './entry.js';
 import type { DirectoryShape } from './generate.js';
 import type { LoadSettings, Measured } from './load.js';
 import { LoadLoopMonitor, scrapeLoopDelay } from './event-loop.js';
+import { collectBetweenSlices } from './load-heap.js';
 import { cpuSecondsOf, ioStallMicroseconds, ioStallPercentOf } from './proc.js';
 import { mergePhases, type Phase } from './report.js';
 
@@ -128,6 +129,7 @@ export type Measurable = Pick<Target, 'pid' | 'metrics'>;
  */
 export async function withCpu(target: Measurable, run: () => Promise<Measured>): Promise<Phase> {
   const { pid } = target;
+  collectBetweenSlices();
   if (target.metrics !== undefined) await scrapeLoopDelay(target.metrics); // starts the node's histogram afresh
   const loadLoop = new LoadLoopMonitor();
   const serverBefore = cpuSecondsOf(pid);

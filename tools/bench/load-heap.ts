@@ -5,7 +5,8 @@
  * per 1,000 calls, each pause longer than a call: at the p99. `bench run` and
  * `bench mixed` run with a loadSemiSpaceMebibytes semi-space from the start (V8
  * reads it only at start, so the command runs itself again with the flags,
- * unless its command line names a size). The node and the floors keep defaults.
+ * unless its command line names a size), without V8's memory reducer, and
+ * collects its heap before each measured slice. The node and the floors keep defaults.
  */
 import { spawn } from 'node:child_process';
 
@@ -16,7 +17,17 @@ export const loadSemiSpaceMebibytes = 64;
 export const loadHeapFlags: readonly string[] = [
   `--max-semi-space-size=${loadSemiSpaceMebibytes}`,
   `--min-semi-space-size=${loadSemiSpaceMebibytes}`,
+  // V8's memory reducer compacts the heap of a process that allocates little (the
+  // open-loop lookups): a 15-20 ms pause in the middle of a phase. The bench
+  // collects between slices instead (collectBetweenSlices).
+  '--no-memory-reducer',
+  '--expose-gc',
 ];
+
+/** A full collection of the load generator's heap, before a measured slice, so that none falls inside it (needs --expose-gc). */
+export function collectBetweenSlices(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
 
 /** True when this process was started with a semi-space size (the bench's or the operator's). */
 export function hasLoadHeap(execArgv: readonly string[] = process.execArgv): boolean {

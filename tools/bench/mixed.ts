@@ -22,6 +22,7 @@ import type { LoopDelay } from './event-loop.js';
 import type { DirectoryShape } from './generate.js';
 import { childStartMs, clientOf, connect, withCpu, type Child, type Target } from './harness.js';
 import { calibrateHeavyList, emptyMeasured, tallyFromJson, type HeavySpec, type HeavyTally } from './heavy-callers.js';
+import { getMailboxFrame, LeanLookups } from './lean-lookups.js';
 import { RequestPicker, type Measured } from './load.js';
 import { cpuSecondsOf, mainThreadScheduleOf, rssMebibytes } from './proc.js';
 import { mergePhases, pairCell, type Phase } from './report.js';
@@ -29,6 +30,8 @@ import { startNode, type NodeOptions } from './run.js';
 
 /** Lookups waiting for an answer at once at most; past it a due lookup is counted as an error, not sent. */
 export const mixedLookupsInFlightMax = 10_000;
+/** Unmeasured pause after a mixed slice, before the next quiet one. */
+const phaseSettleMs = 500;
 /** How often the open loop looks for due lookups. */
 const lookupTickMs = 1;
 
@@ -91,8 +94,17 @@ function failed(measured: Measured, error: unknown): void {
   if (measured.firstError === '') measured.firstError = (error as Error).message;
 }
 
-/** GetMailbox at `perSecond` for `durationMs`, each call timed from the instant it was due. */
-function openLoopLookups(node: Target, picker: RequestPicker, perSecond: number, durationMs: number): Promise<Measured> {
+/** Distinct lookups encoded ahead of a phase at most; a longer phase sends them again in turn. */
+const encodedLookupsMax = 50_000;
+
+/** The requests of `durationMs` of lookups at `perSecond`, encoded before the phase: the loop that times them does nothing else per call. */
+function lookupRequests(picker: RequestPicker, perSecond: number, durationMs: number): Buffer[] {
+  const total = Math.max(1, Math.round((durationMs / 1000) * perSecond));
+  return Array.from({ length: Math.min(total, encodedLookupsMax) }, () => getMailboxFrame(picker.name()));
+}
+
+/** GetMailbox at `perSecond` for `durationMs`, each call timed from the instant it was due; `frames` are sent in turn. */
+function openLoopLookups(lookups: LeanLookups, frames: readonly Buffer[], perSecond: number, durationMs: number): Promise<Measured> {
   const measured = emptyMeasured();
   const intervalMs = 1000 / perSecond;
   const total = Math.max(1, Math.round((durationMs / 1000) * perSecond));
@@ -105,31 +117,29 @@ function openLoopLookups(node: Target, picker: RequestPicker, perSecond: number,
       measured.seconds = (performance.now() - startedMs) / 1000;
       resolve(measured);
     };
-    const fire = (dueMs: number): void => {
-      if (inFlight >= mixedLookupsInFlightMax) {
-        failed(measured, new Error(`over ${mixedLookupsInFlightMax} lookups in flight`));
-        return;
+    // Call n was due at startedMs + n * intervalMs: its tag is n, so nothing per call is kept.
+    lookups.onAnswer((tag, error) => {
+      if (error === null) {
+        measured.operations += 1;
+        measured.names += 1;
+        measured.latency.add(performance.now() - (startedMs + tag * intervalMs));
+      } else {
+        failed(measured, new Error(error));
       }
-      inFlight += 1;
-      clientOf(node, sent).getMailbox({ name: picker.name() }).then(
-        () => {
-          measured.operations += 1;
-          measured.names += 1;
-          measured.latency.add(performance.now() - dueMs);
-        },
-        (error: unknown) => failed(measured, error),
-      ).finally(() => {
-        inFlight -= 1;
-        finish();
-      });
-    };
+      inFlight -= 1;
+      finish();
+    });
     const timer = setInterval(() => {
       const due = Math.min(total, Math.floor((performance.now() - startedMs) / intervalMs) + 1);
-      while (sent < due) {
-        const dueMs = startedMs + sent * intervalMs;
-        fire(dueMs);
-        sent += 1;
+      for (; sent < due; sent += 1) {
+        if (inFlight >= mixedLookupsInFlightMax) {
+          failed(measured, new Error(`over ${mixedLookupsInFlightMax} lookups in flight`));
+          continue;
+        }
+        inFlight += 1;
+        lookups.add(sent, frames[sent % frames.length] as Buffer);
       }
+      lookups.send();
       if (sent >= total) {
         clearInterval(timer);
         finish();
@@ -192,7 +202,7 @@ interface MainThreadSeconds {
 }
 
 /** One quiet or mixed slice: the lookups, and in a mixed one the heavy callers beside them for the same time. */
-async function runSlice(node: Target, picker: RequestPicker, shape: DirectoryShape, settings: MixedSettings, groups: number, mixed: boolean, sliceMs: number): Promise<PhaseFigures> {
+async function runSlice(node: Target, sender: LeanLookups, picker: RequestPicker, shape: DirectoryShape, settings: MixedSettings, groups: number, mixed: boolean, sliceMs: number): Promise<PhaseFigures> {
   const spec: HeavySpec = {
     durationMs: sliceMs,
     listCallers: settings.listCallers,
@@ -201,12 +211,15 @@ async function runSlice(node: Target, picker: RequestPicker, shape: DirectorySha
     watchReadIntervalMs: settings.watchReadIntervalMs,
     scan: settings.scan,
   };
+  const frames = lookupRequests(picker, settings.lookupsPerSecond, sliceMs);
   const callers = mixed ? await startHeavyCallers(node.endpoint, shape, spec, settings.heavyCallersNice) : null;
   const cpuBefore = cpuSecondsOf(node.pid);
   const mainBefore = mainThreadScheduleOf(node.pid);
-  const lookups = await withCpu(node, () => openLoopLookups(node, picker, settings.lookupsPerSecond, sliceMs));
+  const lookups = await withCpu(node, () => openLoopLookups(sender, frames, settings.lookupsPerSecond, sliceMs));
   const mainAfter = mainThreadScheduleOf(node.pid);
   const heavy = callers === null ? null : await callers.tally;
+  // What the heavy callers leave behind (streams closed, their process gone, collections) is not the next quiet slice's.
+  if (mixed) await new Promise((resolve) => setTimeout(resolve, phaseSettleMs));
   const mainThread = { runSeconds: mainAfter.runSeconds - mainBefore.runSeconds, waitSeconds: mainAfter.waitSeconds - mainBefore.waitSeconds };
   return { lookups, heavy, serverCpuSeconds: cpuSecondsOf(node.pid) - cpuBefore, mainThread };
 }
@@ -273,22 +286,28 @@ const newTally = (): Tally => ({ lookups: null, lists: emptyMeasured(), scans: e
 export async function runMixed(options: NodeOptions, shape: DirectoryShape, settings: MixedSettings): Promise<MixedReport> {
   const children: Child[] = [];
   let node: Target | null = null;
+  let lookups: LeanLookups | null = null;
   try {
     const started = await startNode(options, new Set(), children);
     node = { endpoint: started.endpoint, clients: connect(started.endpoint, settings.connections), pid: started.pid, metrics: started.http };
     const nodeMailboxes = Number((await clientOf(node, 0).status())['mailboxes'] ?? 0);
     const heavyList = await calibrateHeavyList(clientOf(node, 0), shape, settings.listMailboxes);
+    lookups = new LeanLookups(started.endpoint, settings.connections);
     const picker = new RequestPicker(shape, settings.seed);
-    if (settings.warmupMs > 0) await openLoopLookups(node, new RequestPicker(shape, settings.seed + 2), settings.lookupsPerSecond, settings.warmupMs);
+    if (settings.warmupMs > 0) {
+      const warmupPicker = new RequestPicker(shape, settings.seed + 2);
+      await openLoopLookups(lookups, lookupRequests(warmupPicker, settings.lookupsPerSecond, settings.warmupMs), settings.lookupsPerSecond, settings.warmupMs);
+    }
     const quiet = newTally();
     const mixed = newTally();
     const sliceMs = settings.durationMs / settings.rounds;
     for (let round = 0; round < settings.rounds; round += 1) {
-      tally(quiet, await runSlice(node, picker, shape, settings, heavyList.groups, false, sliceMs));
-      tally(mixed, await runSlice(node, picker, shape, settings, heavyList.groups, true, sliceMs));
+      tally(quiet, await runSlice(node, lookups, picker, shape, settings, heavyList.groups, false, sliceMs));
+      tally(mixed, await runSlice(node, lookups, picker, shape, settings, heavyList.groups, true, sliceMs));
     }
     return reportOf(quiet, mixed, heavyList, settings, rssMebibytes(started.pid), nodeMailboxes);
   } finally {
+    lookups?.close();
     for (const client of node?.clients ?? []) client.close();
     for (const child of children.reverse()) await child.stop();
   }

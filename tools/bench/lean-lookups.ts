@@ -1,0 +1,311 @@
+/**
+ * The lookups `bench mixed` times, sent by a minimal HTTP/2 client written on
+ * a plain socket, their frames encoded before the phase starts. Any client on
+ * node:http2 (grpc-js included) creates an Http2Stream per call, held by a
+ * native handle that young-generation collections keep alive: each call's
+ * objects are promoted and copied, and at 1,000 calls/s the load generator's
+ * own scavenges (7-28 ms) made most of the quiet phase's p99, so the bench
+ * timed itself. Here a call allocates nothing: its frames are copied from a
+ * template into one write per tick, and the answers are parsed in place.
+ *
+ * It speaks just enough HTTP/2 (RFC 9113) for unary gRPC calls to one server:
+ * the preface and SETTINGS, SETTINGS/PING acknowledgements, both flow-control
+ * windows (it opens its receive windows wide and returns what it reads; it
+ * holds requests back while the server's window or stream limit is full),
+ * RST_STREAM and GOAWAY. Header blocks are HPACK literals that never touch the
+ * dynamic table, so nothing the server sends needs decoding: an answer that
+ * carries a message and then trailers is a found mailbox; a trailers-only
+ * answer is how gRPC reports an error (here: usually no such mailbox), and is
+ * counted as one without decoding its status. It is a load generator, not a
+ * client: TLS, tokens, and reading the answers are out of its scope.
+ */
+import net from 'node:net';
+import { packageDefinition } from '../../src/api/proto.js';
+
+/** The gRPC method GetMailbox is served at, and its request encoder, from the contract itself. */
+const getMailbox = (packageDefinition['mbdir.v1.Mailboxes'] as Record<string, { path: string; requestSerialize: (value: object) => Buffer }>)['GetMailbox'];
+if (getMailbox === undefined) throw new Error('the mbdir.v1 contract has no Mailboxes.GetMailbox');
+const { path: getMailboxPath, requestSerialize } = getMailbox;
+
+const frameHeaderBytes = 9;
+const enum FrameType { Data = 0x0, Headers = 0x1, RstStream = 0x3, Settings = 0x4, Ping = 0x6, GoAway = 0x7, WindowUpdate = 0x8 }
+/** Frame flags: END_STREAM on DATA and HEADERS, ACK on SETTINGS and PING (the same bit), END_HEADERS. */
+const endStreamFlag = 0x1;
+const ackFlag = 0x1;
+const endHeadersFlag = 0x4;
+const enum Setting { MaxConcurrentStreams = 0x3, InitialWindowSize = 0x4 }
+/** The receive window this client asks for, on each stream and on the connection (the largest HTTP/2 allows). */
+const receiveWindow = 2 ** 31 - 1;
+/** What the client returns to the server's connection window once it has read this much. */
+const windowReturnBytes = 1 << 20;
+/** HTTP/2's default window, until the server's SETTINGS say otherwise. */
+const defaultWindow = 65_535;
+/** Calls one connection keeps waiting for the server's window or stream limit, at most. */
+const queuedCallsMax = 100_000;
+
+/** A GetMailbox request by name as its gRPC length-prefixed message (not compressed). */
+export function getMailboxFrame(name: string): Buffer {
+  const message = requestSerialize({ name });
+  const frame = Buffer.allocUnsafe(5 + message.length);
+  frame.writeUInt8(0, 0);
+  frame.writeUInt32BE(message.length, 1);
+  message.copy(frame, 5);
+  return frame;
+}
+
+/** An HPACK string literal, not Huffman-coded (RFC 7541 5.2). */
+function hpackString(value: string): Buffer {
+  const bytes = Buffer.from(value, 'latin1');
+  return Buffer.concat([hpackInteger(bytes.length, 7, 0x00), bytes]);
+}
+
+/** An HPACK integer with an `prefixBits` prefix under `firstByteFlags` (RFC 7541 5.1). */
+function hpackInteger(value: number, prefixBits: number, firstByteFlags: number): Buffer {
+  const limit = (1 << prefixBits) - 1;
+  if (value < limit) return Buffer.from([firstByteFlags | value]);
+  const bytes = [firstByteFlags | limit];
+  let rest = value - limit;
+  while (rest >= 128) {
+    bytes.push((rest % 128) + 128);
+    rest = Math.floor(rest / 128);
+  }
+  bytes.push(rest);
+  return Buffer.from(bytes);
+}
+
+/** The request's header block: static-table entries and literals without indexing (RFC 7541 6.1, 6.2.2). */
+function requestHeaderBlock(authority: string): Buffer {
+  const literalWithIndexedName = (index: number, value: string): Buffer => Buffer.concat([hpackInteger(index, 4, 0x00), hpackString(value)]);
+  return Buffer.concat([
+    Buffer.from([0x83, 0x86]), // :method POST, :scheme http
+    literalWithIndexedName(4, getMailboxPath), // :path
+    literalWithIndexedName(1, authority), // :authority
+    literalWithIndexedName(31, 'application/grpc'), // content-type
+    Buffer.from([0x00]), hpackString('te'), hpackString('trailers'),
+  ]);
+}
+
+function writeFrameHeader(into: Buffer, offset: number, length: number, type: FrameType, flags: number, streamId: number): void {
+  into.writeUIntBE(length, offset, 3);
+  into.writeUInt8(type, offset + 3);
+  into.writeUInt8(flags, offset + 4);
+  into.writeUInt32BE(streamId, offset + 5);
+}
+
+function frame(type: FrameType, flags: number, streamId: number, payload: Buffer): Buffer {
+  const bytes = Buffer.allocUnsafe(frameHeaderBytes + payload.length);
+  writeFrameHeader(bytes, 0, payload.length, type, flags, streamId);
+  payload.copy(bytes, frameHeaderBytes);
+  return bytes;
+}
+
+function windowUpdate(streamId: number, increment: number): Buffer {
+  const payload = Buffer.allocUnsafe(4);
+  payload.writeUInt32BE(increment, 0);
+  return frame(FrameType.WindowUpdate, 0, streamId, payload);
+}
+
+/** Called once per call with the call's tag and null when the node answered with a message, else what went wrong. */
+export type LookupDone = (tag: number, error: string | null) => void;
+
+/** One HTTP/2 connection carrying unary GetMailbox calls. */
+class Connection {
+  private readonly socket: net.Socket;
+  private readonly headerBlock: Buffer;
+  /** Open streams: stream id -> the call's tag, times 2, plus 1 once a message arrived. */
+  private readonly open = new Map<number, number>();
+  /** Calls waiting for the server's window or stream limit: [tag, frame] pairs in order. */
+  private readonly queue: Array<[number, Buffer]> = [];
+  private nextStreamId = 1;
+  private sendWindow = defaultWindow;
+  private streamSendWindow = defaultWindow;
+  private maxStreams = Number.POSITIVE_INFINITY;
+  private unreturnedBytes = 0;
+  private pending: Buffer | null = null;
+  private failure: string | null = null;
+
+  constructor(host: string, port: number, private readonly done: LookupDone) {
+    this.headerBlock = requestHeaderBlock(`${host}:${port}`);
+    this.socket = net.connect({ host, port, noDelay: true });
+    const settings = Buffer.alloc(12);
+    settings.writeUInt16BE(Setting.InitialWindowSize, 0);
+    settings.writeUInt32BE(receiveWindow, 2);
+    settings.writeUInt16BE(0x2, 6); // ENABLE_PUSH
+    settings.writeUInt32BE(0, 8);
+    this.socket.write(Buffer.concat([
+      Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1'),
+      frame(FrameType.Settings, 0, 0, settings),
+      windowUpdate(0, receiveWindow - defaultWindow),
+    ]));
+    this.socket.on('data', (chunk: Buffer) => this.read(chunk));
+    this.socket.on('error', (error: Error) => this.fail(`connection failed: ${error.message}`));
+    this.socket.on('close', () => this.fail('connection closed'));
+  }
+
+  /** Sends the calls now (as many as the server's window and stream limit allow), in one write. */
+  send(calls: ReadonlyArray<readonly [number, Buffer]>): void {
+    for (const call of calls) {
+      if (this.failure !== null) {
+        this.done(call[0], this.failure);
+        continue;
+      }
+      if (this.queue.length >= queuedCallsMax) {
+        this.done(call[0], `over ${queuedCallsMax} calls waiting for the server's flow-control window`);
+        continue;
+      }
+      this.queue.push([call[0], call[1]]);
+    }
+    this.flush();
+  }
+
+  close(): void {
+    this.socket.end();
+  }
+
+  private flush(): void {
+    let count = 0;
+    let bytes = 0;
+    let window = this.sendWindow;
+    for (const [, body] of this.queue) {
+      if (this.open.size + count >= this.maxStreams || body.length > window || body.length > this.streamSendWindow) break;
+      window -= body.length;
+      bytes += 2 * frameHeaderBytes + this.headerBlock.length + body.length;
+      count += 1;
+    }
+    if (count === 0) return;
+    const out = Buffer.allocUnsafe(bytes);
+    let offset = 0;
+    for (const [tag, body] of this.queue.splice(0, count)) {
+      const streamId = this.nextStreamId;
+      this.nextStreamId += 2;
+      this.open.set(streamId, tag * 2);
+      writeFrameHeader(out, offset, this.headerBlock.length, FrameType.Headers, endHeadersFlag, streamId);
+      offset += frameHeaderBytes + this.headerBlock.copy(out, offset + frameHeaderBytes);
+      writeFrameHeader(out, offset, body.length, FrameType.Data, endStreamFlag, streamId);
+      offset += frameHeaderBytes + body.copy(out, offset + frameHeaderBytes);
+      this.sendWindow -= body.length;
+    }
+    this.socket.write(out);
+  }
+
+  private read(chunk: Buffer): void {
+    let buffer = this.pending === null ? chunk : Buffer.concat([this.pending, chunk]);
+    let offset = 0;
+    while (buffer.length - offset >= frameHeaderBytes) {
+      const length = buffer.readUIntBE(offset, 3);
+      if (buffer.length - offset < frameHeaderBytes + length) break;
+      const type = buffer.readUInt8(offset + 3) as FrameType;
+      const flags = buffer.readUInt8(offset + 4);
+      const streamId = buffer.readUInt32BE(offset + 5) & 0x7fff_ffff;
+      this.onFrame(type, flags, streamId, buffer, offset + frameHeaderBytes, length);
+      offset += frameHeaderBytes + length;
+    }
+    buffer = buffer.subarray(offset);
+    this.pending = buffer.length === 0 ? null : Buffer.from(buffer);
+    this.flush();
+  }
+
+  private onFrame(type: FrameType, flags: number, streamId: number, buffer: Buffer, start: number, length: number): void {
+    switch (type) {
+      case FrameType.Data: {
+        this.unreturnedBytes += length;
+        if (this.unreturnedBytes >= windowReturnBytes) {
+          this.socket.write(windowUpdate(0, this.unreturnedBytes));
+          this.unreturnedBytes = 0;
+        }
+        const state = this.open.get(streamId);
+        if (state === undefined) return;
+        if (length > 5) this.open.set(streamId, state | 1); // a gRPC message with content
+        if ((flags & endStreamFlag) !== 0) this.finish(streamId, 'the answer ended without trailers');
+        return;
+      }
+      case FrameType.Headers:
+        if ((flags & endStreamFlag) !== 0) this.finish(streamId, null);
+        return;
+      case FrameType.RstStream:
+        this.finish(streamId, `stream reset by the server (HTTP/2 error ${buffer.readUInt32BE(start)})`);
+        return;
+      case FrameType.Settings:
+        if ((flags & ackFlag) !== 0) return;
+        for (let at = start; at + 6 <= start + length; at += 6) {
+          const value = buffer.readUInt32BE(at + 2);
+          const id = buffer.readUInt16BE(at);
+          if (id === Setting.MaxConcurrentStreams) this.maxStreams = value;
+          if (id === Setting.InitialWindowSize) this.streamSendWindow = value;
+        }
+        this.socket.write(frame(FrameType.Settings, ackFlag, 0, Buffer.alloc(0)));
+        return;
+      case FrameType.Ping:
+        if ((flags & ackFlag) === 0) this.socket.write(frame(FrameType.Ping, ackFlag, 0, buffer.subarray(start, start + length)));
+        return;
+      case FrameType.GoAway:
+        this.fail(`the server sent GOAWAY (HTTP/2 error ${buffer.readUInt32BE(start + 4)})`);
+        return;
+      case FrameType.WindowUpdate:
+        if (streamId === 0) this.sendWindow += buffer.readUInt32BE(start) & 0x7fff_ffff;
+        return;
+      default:
+        return; // PRIORITY, CONTINUATION of a block it does not decode, unknown types: ignored (RFC 9113 5.5)
+    }
+  }
+
+  /** A stream ended: with trailers after a message (found), trailers only (a gRPC error), or `error`. */
+  private finish(streamId: number, error: string | null): void {
+    const state = this.open.get(streamId);
+    if (state === undefined) return;
+    this.open.delete(streamId);
+    const answered = (state & 1) === 1;
+    const outcome = error ?? (answered ? null : 'answered with a gRPC error (a trailers-only answer; a missing mailbox, for one)');
+    this.done(Math.floor(state / 2), outcome);
+  }
+
+  private fail(reason: string): void {
+    if (this.failure !== null) return;
+    this.failure = reason;
+    for (const [streamId] of this.open) this.finish(streamId, reason);
+    for (const [tag] of this.queue.splice(0)) this.done(tag, reason);
+  }
+}
+
+/** GetMailbox calls spread over `connections` HTTP/2 connections to `endpoint` (host:port, no TLS, no token). */
+export class LeanLookups {
+  private readonly connections: Connection[];
+  private readonly batches: Array<Array<[number, Buffer]>>;
+  private next = 0;
+  /** Where answers go: the phase under way sets it (onAnswer). */
+  private handler: LookupDone = () => undefined;
+
+  constructor(endpoint: string, connections: number) {
+    const colon = endpoint.lastIndexOf(':');
+    const host = endpoint.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
+    const port = Number(endpoint.slice(colon + 1));
+    if (colon <= 0 || !Number.isInteger(port)) throw new Error(`bench mixed: endpoint ${JSON.stringify(endpoint)} is not host:port`);
+    this.connections = Array.from({ length: Math.max(1, connections) }, () => new Connection(host, port, (tag, error) => this.handler(tag, error)));
+    this.batches = this.connections.map(() => []);
+  }
+
+  /** Sends every answer from now on to `done`. */
+  onAnswer(done: LookupDone): void {
+    this.handler = done;
+  }
+
+  /** Queues one call (a getMailboxFrame) under `tag`; calls queued in one tick leave together on send(). */
+  add(tag: number, request: Buffer): void {
+    (this.batches[this.next] as Array<[number, Buffer]>).push([tag, request]);
+    this.next = (this.next + 1) % this.connections.length;
+  }
+
+  /** Sends the calls queued since the last send, one write per connection. */
+  send(): void {
+    this.connections.forEach((connection, index) => {
+      const batch = this.batches[index] as Array<[number, Buffer]>;
+      if (batch.length === 0) return;
+      connection.send(batch);
+      batch.length = 0;
+    });
+  }
+
+  close(): void {
+    for (const connection of this.connections) connection.close();
+  }
+}
