@@ -9,9 +9,9 @@ import { randomBytes as cryptoRandomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import type { AclEntry } from '../model/acl.js';
 import { invalidArgument, notFound, quote } from '../model/errors.js';
-import { validateLabel } from '../model/labels.js';
 import { limits } from '../model/limits.js';
-import { childKeyRange, sortKey, validateName } from '../model/names.js';
+import { validateName } from '../model/names.js';
+import { planScan, scanPageSize, selectScanPage, type ScanFilter } from './scan-rules.js';
 import type { BusinessRecord, Location, MailboxRecord, ServerRecord } from '../model/records.js';
 import { generateUniqueid, validateUniqueid, type RandomBytes } from '../model/uniqueid.js';
 import type { Engine, EngineStatus } from '../replication/engine.js';
@@ -126,11 +126,8 @@ function pooledRandomBytes(): RandomBytes {
 /** Backend-scoped views kept for reuse (one per backend server). */
 const scopedDirectoriesMax = 10_000;
 
-/**
- * Mailboxes scanned per page of ScanMailboxes (and MUPDATE LIST, sync): a page
- * is read and decoded in one go on the event loop, about 10 us a record at 2M.
- */
-export const scanPageSize = 250;
+/** Mailboxes scanned per page of ScanMailboxes (and MUPDATE LIST, sync): a page is read in one go, about 10 us a record at 2M. */
+export { scanPageSize } from './scan-rules.js';
 
 export class Directory {
   readonly clock: Clock;
@@ -344,31 +341,16 @@ export class Directory {
     return { mailboxes: page.value.mailboxes, lastKey: Buffer.from(page.value.lastKeyHex, 'hex') };
   }
 
-  /** Mailboxes in sort-key order, page by page; optionally one server's or one subtree's. */
-  async *scanMailboxes(filter: { server: string; prefix: string; includeReserved: boolean }): AsyncGenerator<MailboxRecord[]> {
-    if (filter.prefix !== '') validateName(filter.prefix, 'prefix');
-    if (filter.server !== '') validateLabel(filter.server, 'server');
-    const prefixKey = filter.prefix === '' ? null : sortKey(filter.prefix);
-    const prefixRange = prefixKey === null ? null : childKeyRange(prefixKey);
-    let afterKey: Buffer = prefixKey === null ? Buffer.alloc(0) : Buffer.from(prefixKey.subarray(0, prefixKey.length - 1));
+  /** Mailboxes in sort-key order, page by page; optionally one server's or one subtree's (scan-rules). */
+  async *scanMailboxes(filter: ScanFilter): AsyncGenerator<MailboxRecord[]> {
+    const plan = planScan(filter);
+    let afterKey: Buffer = Buffer.from(plan.startAfterHex, 'hex');
     for (;;) {
-      const page = await this.mailboxPage(filter.server, afterKey, scanPageSize);
+      const page = await this.mailboxPage(plan.server, afterKey, scanPageSize);
       afterKey = page.lastKey;
-      const selected: MailboxRecord[] = [];
-      let beyondPrefix = false;
-      for (const mailbox of page.mailboxes) {
-        if (prefixKey !== null && prefixRange !== null) {
-          const key = sortKey(mailbox.name);
-          const inside = key.equals(prefixKey) || (Buffer.compare(key, prefixRange.low) >= 0 && Buffer.compare(key, prefixRange.high) < 0);
-          if (!inside) {
-            if (Buffer.compare(key, prefixRange.high) >= 0) beyondPrefix = true;
-            continue;
-          }
-        }
-        if (mailbox.state === 'ACTIVE' || filter.includeReserved) selected.push(mailbox);
-      }
+      const { selected, finished } = selectScanPage(plan, page.mailboxes, scanPageSize);
       if (selected.length > 0) yield selected;
-      if (beyondPrefix || page.mailboxes.length < scanPageSize) return;
+      if (finished) return;
     }
   }
 

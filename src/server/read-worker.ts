@@ -2,8 +2,8 @@
  * A read thread of a serving node (node:worker_threads): one read-only SQLite
  * connection (src/store/reader.ts) answering the heavy reads with the main
  * thread's rule code, each in one read transaction whose revision it reports;
- * LIST's answer and Watch snapshot pages come encoded (grpc/list-answer.ts,
- * grpc/watch-page.ts). It never writes; the main thread tells it what each
+ * LIST's answer, Watch snapshot and scan pages come encoded (grpc/list-answer.ts,
+ * grpc/watch-page.ts, grpc/scan-page.ts). It never writes; the main thread tells it what each
  * commit forgets. It runs at the node's `--read-thread-nice`.
  */
 import { existsSync, readlinkSync } from 'node:fs';
@@ -17,12 +17,13 @@ import type { StoreQueries } from '../store/queries.js';
 import type { FromReadThread, ToReadThread } from '../store/read-pool.js';
 import { ReaderStore } from '../store/reader.js';
 import { encodedListRead, listResponseBytes } from './grpc/list-answer.js';
+import { encodedScanPage, encodedScanPageRead, type ScanPageInput } from './grpc/scan-page.js';
 import { encodedWatchPage, encodedWatchPageRead, type WatchPageInput } from './grpc/watch-page.js';
 import { listLegs, wallMs } from './list-legs.js';
 
 type Read = (store: StoreQueries, input: never, revision: number) => unknown;
 
-/** Every read a thread runs: the directory's heavy reads, and LIST and Watch snapshot pages answered as gRPC bytes. */
+/** Every read a thread runs: the directory's heavy reads, and LIST, Watch snapshot and scan pages answered as gRPC bytes. */
 const reads: Record<string, Read> = {
   ...heavyReads,
   [encodedListRead]: (store: StoreQueries, input: ListInput, revision: number) => {
@@ -35,6 +36,7 @@ const reads: Record<string, Read> = {
     return bytes;
   },
   [encodedWatchPageRead]: (store: StoreQueries, input: WatchPageInput) => encodedWatchPage(store, input),
+  [encodedScanPageRead]: (store: StoreQueries, input: ScanPageInput) => encodedScanPage(store, input),
 };
 
 interface ThreadData {

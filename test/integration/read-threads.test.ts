@@ -113,6 +113,34 @@ describe('heavy reads on read threads', () => {
     expect(plan.revision).toBeGreaterThan(0);
   });
 
+  it('scans page after page on the read threads: every record as the node holds it, in order, reserved ones when asked', async () => {
+    // 600 mailboxes under one prefix: three read-thread pages of 250, and a fourth past the subtree.
+    const names = Array.from({ length: 600 }, (_, index) => `scanned.f${String(index).padStart(4, '0')}`);
+    for (const [index, name] of names.entries()) {
+      await create(client, { name, server: 'backend1', acl: [{ identifier: 'alice', rights: 'lr' }] }, { reserve_only: index % 100 === 7 });
+    }
+    await create(client, { name: 'scannedz', server: 'backend1' }); // sorts after the subtree: not in it
+    const reserved = new Set(names.filter((_, index) => index % 100 === 7));
+    const scan = async (include_reserved: boolean): Promise<Array<Record<string, unknown>>> => {
+      const out: Array<Record<string, unknown>> = [];
+      for await (const mailbox of client.scanMailboxes({ prefix: 'scanned', include_reserved })) out.push(mailbox as unknown as Record<string, unknown>);
+      return out;
+    };
+    const active = await scan(false);
+    expect(active.map((mailbox) => mailbox['name'])).toEqual(names.filter((name) => !reserved.has(name)));
+    const all = await scan(true);
+    expect(all.map((mailbox) => mailbox['name'])).toEqual(names);
+    expect(all.filter((mailbox) => mailbox['state'] === 'RESERVED').map((mailbox) => mailbox['name'])).toEqual([...reserved]);
+    // Each record is the one GetMailbox answers (uniqueid, server, ACL), not a copy that lost a field.
+    for (const mailbox of [all[0], all[299], all[599]]) {
+      const held = await client.getMailbox({ name: String(mailbox?.['name']) });
+      expect(mailbox).toEqual(held.mailbox);
+    }
+    // A scan left after its first message (a page read ahead still in flight) leaves the node serving.
+    for await (const _ of client.scanMailboxes({ prefix: 'scanned' })) break;
+    expect((await client.getMailbox({ name: 'scanned.f0000' })).mailbox?.name).toBe('scanned.f0000');
+  }, 60_000);
+
   it('runs the read threads at --read-thread-nice and the main thread at the process\'s priority', () => {
     const pid = node.process.pid as number;
     // /proc/PID/task/TID/stat: after "(comm) ", nice is field 17 (0-based 16).

@@ -8,6 +8,8 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Directory } from '../../directory/directory.js';
 import type { SnapshotPage, SnapshotPageRequest, WatchFilter, WatchItem } from '../../directory/watch.js';
 import { encodedWatchPageRead, snapshotPageOf, watchEventMessage, watchPageInput } from './watch-page.js';
+import { encodedScanPages } from './scan-page.js';
+import { planScan } from '../../directory/scan-rules.js';
 import { invalidArgument, unavailable } from '../../model/errors.js';
 import { limits } from '../../model/limits.js';
 import type { MailboxRecord } from '../../model/records.js';
@@ -70,6 +72,14 @@ function encodeWatchEvent(item: WatchItem): Buffer {
 function snapshotPageOnThread(directory: Directory, request: SnapshotPageRequest): Promise<SnapshotPage> | null {
   const reading = directory.readOnThread(encodedWatchPageRead, watchPageInput(request));
   return reading === null ? null : reading.then((answer) => snapshotPageOf(answer.value));
+}
+
+/** Scan messages one event-loop turn writes at most: a turn stays well under a millisecond, so lookups pass between. */
+const scanWritesPerTurn = 64;
+
+/** Records of main-thread scan pages as the messages the stream writes. */
+async function* wirePages(pages: AsyncIterable<MailboxRecord[]>): AsyncGenerator<WireMailbox[]> {
+  for await (const page of pages) yield page.map(mailboxToWire);
 }
 
 function watchFilterFromWire(request: Request): WatchFilter {
@@ -183,17 +193,21 @@ export function mailboxesService(context: CallContext): grpc.UntypedServiceImple
       return listResponse(await directory.listMailboxes(input));
     }),
 
-    ScanMailboxes: serverStream<Request, WireMailbox>(context, 'ScanMailboxes', async (request, call, directory) => {
+    ScanMailboxes: serverStream<Request, WireMailbox | Buffer>(context, 'ScanMailboxes', async (request, call, directory) => {
       await readAt(request, call, directory);
-      const pages = directory.scanMailboxes({
+      const filter = {
         server: wireString(request['server'], 'server'),
         prefix: wireString(request['prefix'], 'prefix'),
         includeReserved: wireBool(request['include_reserved']),
-      });
+      };
+      // On a read thread each page comes encoded, its messages sent as they are (passEncodedResponses).
+      const pages: AsyncIterable<Array<WireMailbox | Buffer>> = encodedScanPages(directory, planScan(filter)) ?? wirePages(directory.scanMailboxes(filter));
       for await (const page of pages) {
-        if (call.cancelled) return;
-        for (const mailbox of page) await writeWithBackpressure(call, mailboxToWire(mailbox));
-        await nextTurn(); // a scan the client keeps up with never waits to drain: let other calls in between pages
+        for (let start = 0; start < page.length; start += scanWritesPerTurn) {
+          if (call.cancelled) return;
+          for (const message of page.slice(start, start + scanWritesPerTurn)) await writeWithBackpressure(call, message);
+          await nextTurn(); // a scan the client keeps up with never waits to drain: let other calls in between
+        }
       }
     }),
 
