@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --initial-old-space-size=128
 /**
  * `mbdir`: the one command for operators. `mbdir serve` runs a node; every
  * other subcommand is a client of one RPC against `--endpoint`. Errors print as

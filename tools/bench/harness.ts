@@ -14,6 +14,7 @@ import type { DirectoryShape } from './generate.js';
 import type { LoadSettings, Measured } from './load.js';
 import { LoadLoopMonitor, scrapeLoopDelay } from './event-loop.js';
 import { collectBetweenSlices } from './load-heap.js';
+import { serveNodeFlags } from '../node-flags.js';
 import { cpuSecondsOf, ioStallMicroseconds, ioStallPercentOf } from './proc.js';
 import { mergePhases, type Phase } from './report.js';
 
@@ -31,11 +32,13 @@ export interface Child {
 }
 
 /**
- * Node flags for the processes the bench spawns, from MBDIR_BENCH_NODE_FLAGS (space-separated):
- * how to profile the node (`--cpu-prof --cpu-prof-dir=DIR`, `--trace-gc`), which NODE_OPTIONS refuses.
+ * Node flags for the processes the bench spawns: a node's own (serveNodeFlags, as
+ * `mbdir serve` runs), then MBDIR_BENCH_NODE_FLAGS (space-separated): how to profile
+ * the node (`--cpu-prof --cpu-prof-dir=DIR`, `--trace-gc`), which NODE_OPTIONS refuses.
  */
-function nodeFlagsOfServing(): string[] {
-  return (process.env['MBDIR_BENCH_NODE_FLAGS'] ?? '').split(' ').filter((flag) => flag !== '');
+function nodeFlagsOfServing(args: readonly string[]): string[] {
+  const extra = (process.env['MBDIR_BENCH_NODE_FLAGS'] ?? '').split(' ').filter((flag) => flag !== '');
+  return [...(args[0] === 'serve' ? serveNodeFlags : []), ...extra];
 }
 
 /**
@@ -43,7 +46,7 @@ function nodeFlagsOfServing(): string[] {
  * (gRPC, or the echo's own: HTTP, socketmap-echo) and one line per `protocols`.
  */
 export function spawnServing(args: string[], protocols: readonly string[] = [], primary: string = 'gRPC'): Promise<Child> {
-  const child = spawn(process.execPath, [...nodeFlagsOfServing(), mbdirEntry, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeFlagsOfServing(args), mbdirEntry, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);

@@ -27,6 +27,7 @@ import {
 import { defaultWatchBounds, type WatchBounds } from '../../src/directory/watch.js';
 import { recipientRulesOf } from '../../src/model/recipients.js';
 import { isLoopbackListen, readThreadsOf, type ServeSettings } from './config.js';
+import { missingServeNodeFlags } from '../node-flags.js';
 
 export const version = '0.1.0';
 
@@ -240,6 +241,10 @@ async function serveLocked(settings: ServeSettings, overrides: ServeTestOverride
       { synchronous: settings.synchronous },
       'synchronous OFF: nothing is flushed to disk; an OS crash or power cut may lose answered writes or corrupt the database',
     );
+  }
+  const missingFlags = missingServeNodeFlags();
+  if (missingFlags.length > 0) {
+    logger.info({ missingFlags }, 'node started without its V8 heap flags: expect more frequent full collections under heavy reads (operations.md, "V8 heap")');
   }
   const guard = loadTokens(settings, logger);
   const credentials = credentialsOf(settings);
