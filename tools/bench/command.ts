@@ -280,7 +280,7 @@ function addMixedBench(bench: Command): void {
     .option('--watchers <n>', 'snapshot Watches of the whole directory (half read slowly, half not at all)', numberIn(0, mixedBounds.watchers), 20)
     .option('--watch-read-interval <ms>', 'pause between two messages a slow watcher reads', numberIn(1, mixedBounds.watchReadIntervalMs), 100)
     .option('--no-scan', 'no full ScanMailboxes beside the lookups')
-    .option('--heavy-callers-nice <n>', 'nice value of the heavy callers\' process (0: the priority of the node and the lookups; in a deployment they are other machines)', numberIn(0, 19), 0)
+    .option('--heavy-callers-nice <n>', 'nice value of the heavy callers\' process: in a deployment they are other machines, so by default they take the cores the node and the lookups leave (0: compete with them)', numberIn(0, 19), 19)
     .option('--duration <seconds>', 'measured seconds of each phase (quiet, mixed), split into --rounds turns', numberIn(0.1, 3600, true), 10)
     .option('--rounds <n>', 'turns the quiet and the mixed phase take', numberIn(1, 100), 3)
     .option('--warmup <seconds>', 'unmeasured seconds of lookups first', numberIn(0, 600, true), 2)
