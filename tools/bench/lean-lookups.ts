@@ -22,10 +22,15 @@
 import net from 'node:net';
 import { packageDefinition } from '../../src/api/proto.js';
 
-/** The gRPC method GetMailbox is served at, and its request encoder, from the contract itself. */
-const getMailbox = (packageDefinition['mbdir.v1.Mailboxes'] as Record<string, { path: string; requestSerialize: (value: object) => Buffer }>)['GetMailbox'];
-if (getMailbox === undefined) throw new Error('the mbdir.v1 contract has no Mailboxes.GetMailbox');
-const { path: getMailboxPath, requestSerialize } = getMailbox;
+/** A method of mbdir.v1.Mailboxes: its path and request encoder, from the contract itself. */
+function mailboxesMethod(name: string): { path: string; requestSerialize: (value: object) => Buffer } {
+  const method = (packageDefinition['mbdir.v1.Mailboxes'] as Record<string, { path: string; requestSerialize: (value: object) => Buffer } | undefined>)[name];
+  if (method === undefined) throw new Error(`the mbdir.v1 contract has no Mailboxes.${name}`);
+  return method;
+}
+
+/** The unary methods this sender calls. */
+export type LeanMethod = 'GetMailbox' | 'ListMailboxes';
 
 const frameHeaderBytes = 9;
 const enum FrameType { Data = 0x0, Headers = 0x1, RstStream = 0x3, Settings = 0x4, Ping = 0x6, GoAway = 0x7, WindowUpdate = 0x8 }
@@ -45,7 +50,12 @@ const queuedCallsMax = 100_000;
 
 /** A GetMailbox request by name as its gRPC length-prefixed message (not compressed). */
 export function getMailboxFrame(name: string): Buffer {
-  const message = requestSerialize({ name });
+  return requestFrame('GetMailbox', { name });
+}
+
+/** A request of `method` as its gRPC length-prefixed message (not compressed). */
+export function requestFrame(method: LeanMethod, request: object): Buffer {
+  const message = mailboxesMethod(method).requestSerialize(request);
   const frame = Buffer.allocUnsafe(5 + message.length);
   frame.writeUInt8(0, 0);
   frame.writeUInt32BE(message.length, 1);
@@ -74,11 +84,11 @@ function hpackInteger(value: number, prefixBits: number, firstByteFlags: number)
 }
 
 /** The request's header block: static-table entries and literals without indexing (RFC 7541 6.1, 6.2.2). */
-function requestHeaderBlock(authority: string): Buffer {
+function requestHeaderBlock(authority: string, path: string): Buffer {
   const literalWithIndexedName = (index: number, value: string): Buffer => Buffer.concat([hpackInteger(index, 4, 0x00), hpackString(value)]);
   return Buffer.concat([
     Buffer.from([0x83, 0x86]), // :method POST, :scheme http
-    literalWithIndexedName(4, getMailboxPath), // :path
+    literalWithIndexedName(4, path), // :path
     literalWithIndexedName(1, authority), // :authority
     literalWithIndexedName(31, 'application/grpc'), // content-type
     Buffer.from([0x00]), hpackString('te'), hpackString('trailers'),
@@ -124,8 +134,8 @@ class Connection {
   private pending: Buffer | null = null;
   private failure: string | null = null;
 
-  constructor(host: string, port: number, private readonly done: LookupDone) {
-    this.headerBlock = requestHeaderBlock(`${host}:${port}`);
+  constructor(host: string, port: number, path: string, private readonly done: LookupDone) {
+    this.headerBlock = requestHeaderBlock(`${host}:${port}`, path);
     this.socket = net.connect({ host, port, noDelay: true });
     const settings = Buffer.alloc(12);
     settings.writeUInt16BE(Setting.InitialWindowSize, 0);
@@ -267,7 +277,7 @@ class Connection {
   }
 }
 
-/** GetMailbox calls spread over `connections` HTTP/2 connections to `endpoint` (host:port, no TLS, no token). */
+/** Calls of one unary method (GetMailbox unless told) spread over `connections` HTTP/2 connections to `endpoint` (host:port, no TLS, no token). */
 export class LeanLookups {
   private readonly connections: Connection[];
   private readonly batches: Array<Array<[number, Buffer]>>;
@@ -275,12 +285,12 @@ export class LeanLookups {
   /** Where answers go: the phase under way sets it (onAnswer). */
   private handler: LookupDone = () => undefined;
 
-  constructor(endpoint: string, connections: number) {
+  constructor(endpoint: string, connections: number, method: LeanMethod = 'GetMailbox') {
     const colon = endpoint.lastIndexOf(':');
     const host = endpoint.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
     const port = Number(endpoint.slice(colon + 1));
     if (colon <= 0 || !Number.isInteger(port)) throw new Error(`bench mixed: endpoint ${JSON.stringify(endpoint)} is not host:port`);
-    this.connections = Array.from({ length: Math.max(1, connections) }, () => new Connection(host, port, (tag, error) => this.handler(tag, error)));
+    this.connections = Array.from({ length: Math.max(1, connections) }, () => new Connection(host, port, mailboxesMethod(method).path, (tag, error) => this.handler(tag, error)));
     this.batches = this.connections.map(() => []);
   }
 
@@ -289,7 +299,7 @@ export class LeanLookups {
     this.handler = done;
   }
 
-  /** Queues one call (a getMailboxFrame) under `tag`; calls queued in one tick leave together on send(). */
+  /** Queues one call (a requestFrame of the method) under `tag`; calls queued in one tick leave together on send(). */
   add(tag: number, request: Buffer): void {
     (this.batches[this.next] as Array<[number, Buffer]>).push([tag, request]);
     this.next = (this.next + 1) % this.connections.length;

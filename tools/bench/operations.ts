@@ -15,6 +15,7 @@ import { authHttpOnce, authHttpRequest, headersOfAnswer } from './auth-http.js';
 import type { CannedResponses } from './echo.js';
 import { userId } from './generate.js';
 import { clientOf, connect, nodeAndEcho, spawnServing, withCpu, type Child, type Measurable, type RunContext, type Slice, type Target } from './harness.js';
+import { LeanLookups, requestFrame, type LeanMethod } from './lean-lookups.js';
 import { closedLoop, RequestPicker, streamLookups, type LoadSettings } from './load.js';
 import { rssMebibytes } from './proc.js';
 import { progress, resultOf, type OperationResult, type Phase } from './report.js';
@@ -28,6 +29,8 @@ interface UnaryRequest {
   send(client: MbdirClient): Promise<object>;
   names: number;
   created: string | null;
+  /** The same request for the lean sender, which a lone caller (@1) uses (leanCaller). */
+  lean?: { method: LeanMethod; message: object };
 }
 
 /** The floors of a run: bare servers answering each transport with the node's own answers. */
@@ -86,7 +89,7 @@ const createRequest = (context: RunContext, picker: RequestPicker, sequence: num
 export const operationTable = {
   GetMailbox: unary('GetMailbox', (_, picker) => {
     const name = picker.name();
-    return { send: (client) => client.getMailbox({ name }), names: 1, created: null };
+    return { send: (client) => client.getMailbox({ name }), names: 1, created: null, lean: { method: 'GetMailbox', message: { name } } };
   }),
   LookupMailboxes: unary('LookupMailboxes', (context, picker) => {
     const names = picker.names(context.settings.lookupBatchNames);
@@ -103,7 +106,7 @@ export const operationTable = {
   },
   ListMailboxes: unary('ListMailboxes', (_, picker) => {
     const request = picker.listRequest();
-    return { send: (client) => client.listMailboxes(request), names: 1, created: null };
+    return { send: (client) => client.listMailboxes(request), names: 1, created: null, lean: { method: 'ListMailboxes', message: request } };
   }),
   ResolveUser: unary('ResolveUser', (_, picker) => {
     const user = userId(picker.userIndex());
@@ -162,28 +165,57 @@ export function entryOf(name: string): OperationEntry | undefined {
  * replayed). Against the node it records answers for the floor and the names
  * CreateMailbox made; against the echo it only measures.
  */
+/**
+ * A lone caller (@1) of GetMailbox or ListMailboxes sends through the lean
+ * HTTP/2 sender (lean-lookups.ts), to the node and to its echo alike: the
+ * typed client's own collections (each call's objects are promoted) were most
+ * of a lone LIST's p99, on both. Its answers are checked by status, not read.
+ */
+function leanCaller(target: Target, method: LeanMethod): { send(message: object): Promise<void>; close(): void } {
+  const sender = new LeanLookups(target.endpoint, 1, method);
+  return {
+    send: (message) => new Promise<void>((resolve, reject) => {
+      sender.onAnswer((_, error) => (error === null ? resolve() : reject(new Error(error))));
+      sender.add(0, requestFrame(method, message));
+      sender.send();
+    }),
+    close: () => sender.close(),
+  };
+}
+
 function unarySlices(name: string, request: NonNullable<OperationEntry['request']>, context: RunContext, target: Target, concurrency: number, isEcho: boolean): Slice {
   const picker = new RequestPicker(context.shape, context.settings.seed);
   let sequence = 0;
+  let lean: ReturnType<typeof leanCaller> | null = null;
   const once = async (worker: number): Promise<number> => {
     const mine = sequence;
     sequence += 1;
     if (name === 'RenameMailbox' && mine >= context.created.length) return -1;
     const call = request(context, picker, isEcho ? mine % Math.max(1, context.created.length) : mine);
-    await call.send(clientOf(target, worker));
+    if (concurrency === 1 && call.lean !== undefined) {
+      lean ??= leanCaller(target, call.lean.method);
+      await lean.send(call.lean.message);
+    } else {
+      await call.send(clientOf(target, worker));
+    }
     if (!isEcho && call.created !== null) context.created.push(call.created);
     return call.names;
   };
   return async (durationMs, warmupMs) => {
-    // Renames consume what CreateMailbox made: the write path is warm by then.
-    if (name !== 'RenameMailbox' && warmupMs > 0) await closedLoop(concurrency, warmupMs, once);
-    const bar = progress(`${name}@${concurrency}${isEcho ? ' echo' : ''}`.padEnd(22), Math.max(1, Math.round(durationMs / 1000)));
-    const startedMs = performance.now();
-    const phase = await withCpu(target, () =>
-      closedLoop(concurrency, durationMs, once, () => bar?.update(Math.round((performance.now() - startedMs) / 1000))),
-    );
-    bar?.stop();
-    return phase;
+    try {
+      // Renames consume what CreateMailbox made: the write path is warm by then.
+      if (name !== 'RenameMailbox' && warmupMs > 0) await closedLoop(concurrency, warmupMs, once);
+      const bar = progress(`${name}@${concurrency}${isEcho ? ' echo' : ''}`.padEnd(22), Math.max(1, Math.round(durationMs / 1000)));
+      const startedMs = performance.now();
+      const phase = await withCpu(target, () =>
+        closedLoop(concurrency, durationMs, once, () => bar?.update(Math.round((performance.now() - startedMs) / 1000))),
+      );
+      bar?.stop();
+      return phase;
+    } finally {
+      lean?.close();
+      lean = null;
+    }
   };
 }
 
