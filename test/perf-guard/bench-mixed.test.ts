@@ -36,6 +36,7 @@ interface Row {
   loadEventLoopP99Ms: number | null;
   mainThreadRunPercent: number;
   mainThreadWaitPercent: number;
+  nodeGc: { minorCount: number; minorMs: number; majorCount: number; majorMs: number } | null;
 }
 
 describe('mbdir bench mixed', () => {
@@ -69,6 +70,9 @@ describe('mbdir bench mixed', () => {
       // The node's main thread served lookups in each phase: it ran, and its wait is a share of the phase.
       expect(row.mainThreadRunPercent, row.row).toBeGreaterThan(0);
       expect(row.mainThreadWaitPercent, row.row).toBeGreaterThanOrEqual(0);
+      // The node's collections over the phase, from its /metrics: counts and pause totals, never negative.
+      expect(row.nodeGc, row.row).not.toBeNull();
+      for (const value of Object.values(row.nodeGc ?? {})) expect(value, row.row).toBeGreaterThanOrEqual(0);
     }
     expect(report.p99Ratio).toBeCloseTo(mixed.p99Ms / quiet.p99Ms, 1);
   }, 120_000);
@@ -76,7 +80,7 @@ describe('mbdir bench mixed', () => {
   it('prints its table, then the ratio the targets are about', async () => {
     const run = await runCli(['bench', 'mixed', ...common, '--rounds', '1', '--no-scan', '--watchers', '0']);
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toMatch(/^\| phase: caller +\| calls +\| calls\/s +\| names\/s +\| p50 ms +\| p99 ms +\| max ms +\| errors +\| loop p99\/max +\| load loop p99\/max +\| node cpu % +\| main thread ran\/waited % +\|$/m);
+    expect(run.stdout).toMatch(/^\| phase: caller +\| calls +\| calls\/s +\| names\/s +\| p50 ms +\| p99 ms +\| max ms +\| errors +\| loop p99\/max +\| load loop p99\/max +\| node cpu % +\| main thread ran\/waited % +\| node GC minor\/major: n, ms +\|$/m);
     expect(run.stdout).toMatch(/^\| GetMailbox 200\/s, quiet +\| 200 /m);
     expect(run.stdout).toMatch(/^\| GetMailbox 200\/s, mixed +\| 200 /m);
     expect(run.stdout).not.toContain('ScanMailboxes');

@@ -38,7 +38,40 @@ export function parseLoopDelay(exposition: string, intervalMs = eventLoopSampleI
 }
 
 /** GET /metrics of `httpEndpoint` (HOST:PORT): the node's delay since its last scrape, which this one ends. */
-export function scrapeLoopDelay(httpEndpoint: string): Promise<LoopDelay | null> {
+export async function scrapeLoopDelay(httpEndpoint: string): Promise<LoopDelay | null> {
+  const exposition = await scrapeMetrics(httpEndpoint);
+  return exposition === null ? null : parseLoopDelay(exposition);
+}
+
+/** The node's garbage collections so far: counts and seconds of pauses, young generation (minor) and full (major). */
+export interface GcTotals {
+  minorCount: number;
+  minorSeconds: number;
+  majorCount: number;
+  majorSeconds: number;
+}
+
+/** GC totals from a Prometheus text exposition (prom-client's `nodejs_gc_duration_seconds` by kind); null without it. */
+export function parseGcTotals(exposition: string): GcTotals | null {
+  const value = (series: string, kind: string): number | null => {
+    const match = new RegExp(`^nodejs_gc_duration_seconds_${series}\\{kind="${kind}"\\} (\\S+)$`, 'm').exec(exposition);
+    const parsed = match?.[1] === undefined ? Number.NaN : Number(match[1]);
+    return Number.isFinite(parsed) ? parsed : null;
+  };
+  const minorCount = value('count', 'minor');
+  const minorSeconds = value('sum', 'minor');
+  if (minorCount === null || minorSeconds === null) return null;
+  return { minorCount, minorSeconds, majorCount: value('count', 'major') ?? 0, majorSeconds: value('sum', 'major') ?? 0 };
+}
+
+/** The node's GC totals now (differences of two scrapes give a slice's); null when it has no /metrics. */
+export async function scrapeGcTotals(httpEndpoint: string): Promise<GcTotals | null> {
+  const exposition = await scrapeMetrics(httpEndpoint);
+  return exposition === null ? null : parseGcTotals(exposition);
+}
+
+/** GET /metrics of `httpEndpoint` (HOST:PORT), bounded in size and time; null on any failure. */
+function scrapeMetrics(httpEndpoint: string): Promise<string | null> {
   const colon = httpEndpoint.lastIndexOf(':');
   return new Promise((resolve) => {
     const get = request(
@@ -51,7 +84,7 @@ export function scrapeLoopDelay(httpEndpoint: string): Promise<LoopDelay | null>
           if (bytes > metricsBytesMax) response.destroy(new Error(`/metrics over ${metricsBytesMax} bytes`));
           else chunks.push(chunk);
         });
-        response.on('end', () => resolve(response.statusCode === 200 ? parseLoopDelay(Buffer.concat(chunks).toString()) : null));
+        response.on('end', () => resolve(response.statusCode === 200 ? Buffer.concat(chunks).toString() : null));
         response.on('error', () => resolve(null));
       },
     );

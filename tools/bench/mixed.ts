@@ -18,7 +18,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mbdirEntry } from './entry.js';
-import type { LoopDelay } from './event-loop.js';
+import { scrapeGcTotals, type GcTotals, type LoopDelay } from './event-loop.js';
 import type { DirectoryShape } from './generate.js';
 import { childStartMs, clientOf, connect, withCpu, type Child, type Target } from './harness.js';
 import { calibrateHeavyList, emptyMeasured, tallyFromJson, type HeavySpec, type HeavyTally } from './heavy-callers.js';
@@ -77,6 +77,8 @@ export interface MixedRow {
   /** The node's main thread over the phase: percent of the time it ran, and it waited for a core. */
   mainThreadRunPercent: number;
   mainThreadWaitPercent: number;
+  /** The node's collections over the phase: young-generation (minor) and full (major) pauses, count and total ms; null without /metrics. */
+  nodeGc: { minorCount: number; minorMs: number; majorCount: number; majorMs: number } | null;
 }
 
 export interface MixedReport {
@@ -193,7 +195,17 @@ interface PhaseFigures {
   heavy: HeavyTally | null;
   serverCpuSeconds: number;
   mainThread: MainThreadSeconds;
+  /** The node's collections over the slice (null: no /metrics). */
+  gc: GcTotals | null;
 }
+
+const gcDelta = (after: GcTotals | null, before: GcTotals | null): GcTotals | null =>
+  after === null || before === null
+    ? null
+    : { minorCount: after.minorCount - before.minorCount, minorSeconds: after.minorSeconds - before.minorSeconds, majorCount: after.majorCount - before.majorCount, majorSeconds: after.majorSeconds - before.majorSeconds };
+
+const gcSum = (first: GcTotals | null, second: GcTotals | null): GcTotals | null =>
+  first === null ? second : second === null ? first : { minorCount: first.minorCount + second.minorCount, minorSeconds: first.minorSeconds + second.minorSeconds, majorCount: first.majorCount + second.majorCount, majorSeconds: first.majorSeconds + second.majorSeconds };
 
 /** What the node's main thread did over a phase: ran, or waited for a core (mainThreadScheduleOf). */
 interface MainThreadSeconds {
@@ -215,13 +227,15 @@ async function runSlice(node: Target, sender: LeanLookups, picker: RequestPicker
   const callers = mixed ? await startHeavyCallers(node.endpoint, shape, spec, settings.heavyCallersNice) : null;
   const cpuBefore = cpuSecondsOf(node.pid);
   const mainBefore = mainThreadScheduleOf(node.pid);
+  const gcBefore = node.metrics === undefined ? null : await scrapeGcTotals(node.metrics);
   const lookups = await withCpu(node, () => openLoopLookups(sender, frames, settings.lookupsPerSecond, sliceMs));
   const mainAfter = mainThreadScheduleOf(node.pid);
+  const gc = gcDelta(node.metrics === undefined ? null : await scrapeGcTotals(node.metrics), gcBefore);
   const heavy = callers === null ? null : await callers.tally;
   // What the heavy callers leave behind (streams closed, their process gone, collections) is not the next quiet slice's.
   if (mixed) await new Promise((resolve) => setTimeout(resolve, phaseSettleMs));
   const mainThread = { runSeconds: mainAfter.runSeconds - mainBefore.runSeconds, waitSeconds: mainAfter.waitSeconds - mainBefore.waitSeconds };
-  return { lookups, heavy, serverCpuSeconds: cpuSecondsOf(node.pid) - cpuBefore, mainThread };
+  return { lookups, heavy, serverCpuSeconds: cpuSecondsOf(node.pid) - cpuBefore, mainThread, gc };
 }
 
 function mergeMeasured(first: Measured, second: Measured): Measured {
@@ -232,7 +246,7 @@ function asPhase(measured: Measured, loops: Pick<Phase, 'nodeLoop' | 'loadLoop'>
   return { measured, serverCpuSeconds: 0, clientCpuSeconds: 0, ioStallPercent: null, nodeLoop: loops?.nodeLoop ?? null, loadLoop: loops?.loadLoop ?? null };
 }
 
-function rowOf(row: string, measured: Measured, loops: { nodeLoop: LoopDelay | null; loadLoop: LoopDelay | null }, server: Pick<Tally, 'serverCpuSeconds' | 'mainThread' | 'wallSeconds'>, seconds: number): MixedRow {
+function rowOf(row: string, measured: Measured, loops: { nodeLoop: LoopDelay | null; loadLoop: LoopDelay | null }, server: Pick<Tally, 'serverCpuSeconds' | 'mainThread' | 'wallSeconds' | 'gc'>, seconds: number): MixedRow {
   const [p50 = 0, p99 = 0, max = 0] = measured.latency.quantiles([0.5, 0.99, 1]);
   const wall = Math.max(seconds, 1e-6);
   const round = (value: number): number => Number(value.toFixed(3));
@@ -254,6 +268,9 @@ function rowOf(row: string, measured: Measured, loops: { nodeLoop: LoopDelay | n
     serverCpuPercent: Math.round((100 * server.serverCpuSeconds) / wall),
     mainThreadRunPercent: Math.round((100 * server.mainThread.runSeconds) / Math.max(server.wallSeconds, 1e-6)),
     mainThreadWaitPercent: Math.round((100 * server.mainThread.waitSeconds) / Math.max(server.wallSeconds, 1e-6)),
+    nodeGc: server.gc === null
+      ? null
+      : { minorCount: server.gc.minorCount, minorMs: round(server.gc.minorSeconds * 1000), majorCount: server.gc.majorCount, majorMs: round(server.gc.majorSeconds * 1000) },
   };
 }
 
@@ -266,6 +283,7 @@ interface Tally {
   mainThread: MainThreadSeconds;
   /** Wall time of the phase's slices (each lasts until its last lookup is answered), over which mainThread is counted. */
   wallSeconds: number;
+  gc: GcTotals | null;
 }
 
 function tally(into: Tally, figures: PhaseFigures): void {
@@ -274,13 +292,14 @@ function tally(into: Tally, figures: PhaseFigures): void {
   into.mainThread.runSeconds += figures.mainThread.runSeconds;
   into.mainThread.waitSeconds += figures.mainThread.waitSeconds;
   into.wallSeconds += figures.lookups.measured.seconds;
+  into.gc = gcSum(into.gc, figures.gc);
   if (figures.heavy === null) return;
   into.lists = mergeMeasured(into.lists, figures.heavy.lists);
   into.scans = mergeMeasured(into.scans, figures.heavy.scans);
   into.watches = mergeMeasured(into.watches, figures.heavy.watches);
 }
 
-const newTally = (): Tally => ({ lookups: null, lists: emptyMeasured(), scans: emptyMeasured(), watches: emptyMeasured(), serverCpuSeconds: 0, mainThread: { runSeconds: 0, waitSeconds: 0 }, wallSeconds: 0 });
+const newTally = (): Tally => ({ lookups: null, lists: emptyMeasured(), scans: emptyMeasured(), watches: emptyMeasured(), serverCpuSeconds: 0, mainThread: { runSeconds: 0, waitSeconds: 0 }, wallSeconds: 0, gc: null });
 
 /** The quiet and mixed phases in turns against a node it starts on --data-dir (or the one at --endpoint). */
 export async function runMixed(options: NodeOptions, shape: DirectoryShape, settings: MixedSettings): Promise<MixedReport> {
@@ -332,7 +351,7 @@ function reportOf(quiet: Tally, mixed: Tally, heavyList: MixedReport['heavyList'
 
 /** The mixed report as a table, then the ratio the targets are about. */
 export function printMixedTable(report: MixedReport): void {
-  const header = ['phase: caller', 'calls', 'calls/s', 'names/s', 'p50 ms', 'p99 ms', 'max ms', 'errors', 'loop p99/max', 'load loop p99/max', 'node cpu %', 'main thread ran/waited %'];
+  const header = ['phase: caller', 'calls', 'calls/s', 'names/s', 'p50 ms', 'p99 ms', 'max ms', 'errors', 'loop p99/max', 'load loop p99/max', 'node cpu %', 'main thread ran/waited %', 'node GC minor/major: n, ms'];
   const rows = report.rows.map((row) => [
     row.row,
     String(row.calls),
@@ -344,6 +363,7 @@ export function printMixedTable(report: MixedReport): void {
     pairCell(row.loadEventLoopP99Ms, row.loadEventLoopMaxMs),
     String(row.serverCpuPercent),
     `${row.mainThreadRunPercent}/${row.mainThreadWaitPercent}`,
+    row.nodeGc === null ? '' : `${row.nodeGc.minorCount}, ${row.nodeGc.minorMs.toFixed(0)} / ${row.nodeGc.majorCount}, ${row.nodeGc.majorMs.toFixed(0)}`,
   ]);
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((cells) => (cells[column] ?? '').length)));
   const line = (cells: string[]): string => `| ${cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join(' | ')} |`;
@@ -355,6 +375,7 @@ export function printMixedTable(report: MixedReport): void {
       "Watch: calls = streams, names = messages read (half read slowly, half not at all); loop p99/max: the node's event-loop delay (ms, /metrics), " +
       `load loop: the load generator's, each the worst round's; main thread ran/waited: ` +
       "percent of the phase the node's main thread ran on a core, and waited in the run queue for one (/proc schedstat); " +
+      'node GC: its collections over the phase (/metrics), young-generation and full, how many and their pauses in total; ' +
       `node RSS at the end ${report.serverRssMb} MB\n`,
   );
   for (const row of report.rows) if (row.firstError !== '') process.stdout.write(`${row.row}: first error: ${row.firstError}\n`);
