@@ -118,8 +118,12 @@ export const watchReadBatch = 250;
  * Watch calls arriving together did so with their first pages). The queue
  * holds each subscriber once at most (subscribersMax bounds it).
  */
-class PageTurns {
-  private readonly waiting: Array<() => void> = [];
+/** Slots run that the page-turn queue keeps before dropping them (one splice per this many turns). */
+const pageTurnsCompactSlots = 1024;
+
+export class PageTurns {
+  /** Turns to run from `head` on; a slot run is emptied at once: a turn holds its page until it runs, not after. */
+  private readonly waiting: Array<(() => void) | undefined> = [];
   private head = 0;
   private scheduled = false;
 
@@ -129,22 +133,30 @@ class PageTurns {
     this.wake();
   }
 
+  /** Turns waiting, and slots the queue keeps (run ones before `head` included). */
+  size(): { waiting: number; slots: number } {
+    return { waiting: this.waiting.length - this.head, slots: this.waiting.length };
+  }
+
   private wake(): void {
     if (this.scheduled || this.head === this.waiting.length) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      const turn = this.waiting[this.head] as () => void;
+      const turn = this.waiting[this.head];
+      this.waiting[this.head] = undefined;
       this.head += 1;
-      if (this.head === this.waiting.length) {
-        this.waiting.length = 0;
+      // A queue that never empties (subscribers always asking) drops the slots run, in one step now and then.
+      if (this.head === this.waiting.length || this.head >= pageTurnsCompactSlots) {
+        this.waiting.splice(0, this.head);
         this.head = 0;
       }
-      turn();
+      turn?.();
       this.wake();
     });
   }
 }
+
 
 /** One queue for the process: the event loop the pages compete for is the process's. */
 const pageTurns = new PageTurns();
