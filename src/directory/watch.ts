@@ -5,10 +5,11 @@
  * the moment it subscribes. One engine listener fans each commit out in the same
  * tick, filtered once per distinct filter into items all subscribers share (the
  * adapter encodes each once); no timer or promise per subscriber. One that falls
- * `watchBufferEventsMax` behind is cut off, told where to resume; so are the
- * slowest when all subscribers together hold more than `watchHeldBytesMax`
- * (watch-budget.ts). A record that leaves a filter (rename, move) arrives as a
- * DELETE under its old name.
+ * `watchBufferEventsMax` behind is cut off, told where to resume; when all
+ * subscribers together hold more than `watchHeldBytesMax` (watch-budget.ts),
+ * the slowest let go of the snapshot pages they hold (read again later), and
+ * if that is not enough are cut off. A record that leaves a filter (rename,
+ * move) arrives as a DELETE under its old name.
  */
 import { failedPrecondition, invalidArgument, resourceExhausted } from '../model/errors.js';
 import { validateLabel } from '../model/labels.js';
@@ -110,6 +111,9 @@ export interface WatchFilter {
  */
 export const watchReadBatch = 250;
 
+/** Slots run that the page-turn queue keeps before dropping them (one splice per this many turns). */
+const pageTurnsCompactSlots = 1024;
+
 /**
  * Snapshot and catch-up pages, the first included, are read one per
  * event-loop turn across all subscribers, in the order they asked: a page
@@ -118,9 +122,6 @@ export const watchReadBatch = 250;
  * Watch calls arriving together did so with their first pages). The queue
  * holds each subscriber once at most (subscribersMax bounds it).
  */
-/** Slots run that the page-turn queue keeps before dropping them (one splice per this many turns). */
-const pageTurnsCompactSlots = 1024;
-
 export class PageTurns {
   /** Turns to run from `head` on; a slot run is emptied at once: a turn holds its page until it runs, not after. */
   private readonly waiting: Array<(() => void) | undefined> = [];
@@ -156,7 +157,6 @@ export class PageTurns {
     });
   }
 }
-
 
 /** One queue for the process: the event loop the pages compete for is the process's. */
 const pageTurns = new PageTurns();
