@@ -4,9 +4,11 @@
  * own records, counted by an estimate of their size) and its queue of live
  * items (shared by every subscriber, so counted per reference). When the total
  * passes the budget, the subscribers blocked longest (their transports stopped
- * taking data first: the slowest) are cut off with the resumable status until
- * it fits again. It never touches a subscriber that is not blocked: one that
- * reads is never the cost.
+ * taking data first: the slowest) first let go of what the store can give
+ * them again (the unsent rest of a snapshot page); only if that is not enough
+ * are they cut off with the resumable status, slowest first, until it fits.
+ * It never touches a subscriber that is not blocked: one that reads is never
+ * the cost.
  */
 import type { MailboxRecord } from '../model/records.js';
 import type { WatchItem } from './watch.js';
@@ -36,6 +38,8 @@ export function pageItemBytes(item: WatchItem): number {
 export interface BudgetedSubscriber {
   /** Bytes it holds now. */
   heldBytes(): number;
+  /** Lets go of what it can read again later (it goes on where it was); it holds fewer bytes after. */
+  releaseRereadable(): void;
   /** Ends it with the resumable status, saying the node's watch memory is full. */
   cutOffForBudget(budgetBytes: number): void;
 }
@@ -70,11 +74,19 @@ export class WatchBudget {
     this.blocked.delete(subscriber);
   }
 
-  /** Cuts off blocked subscribers holding bytes, slowest first, until the total fits (or none is left). */
+  /**
+   * Blocked subscribers, slowest first, let go of what they can read again;
+   * then those still holding bytes are cut off, slowest first, until the
+   * total fits (or none is left).
+   */
   private shed(): void {
-    if (this.shedding) return; // a cut-off releases bytes, which calls hold() again
+    if (this.shedding) return; // a release or cut-off frees bytes, which calls hold() again
     this.shedding = true;
     try {
+      for (const subscriber of this.blocked) {
+        if (this.totalBytes <= this.budgetBytes) return;
+        subscriber.releaseRereadable();
+      }
       for (const subscriber of this.blocked) {
         if (this.totalBytes <= this.budgetBytes) return;
         if (subscriber.heldBytes() === 0) continue;

@@ -5,15 +5,16 @@
  * the moment it subscribes. One engine listener fans each commit out in the same
  * tick, filtered once per distinct filter into items all subscribers share (the
  * adapter encodes each once); no timer or promise per subscriber. One that falls
- * `watchBufferEventsMax` behind is cut off, told where to resume; so are the
- * slowest when all subscribers together hold more than `watchHeldBytesMax`
- * (watch-budget.ts). A record that leaves a filter (rename, move) arrives as a
- * DELETE under its old name.
+ * `watchBufferEventsMax` behind is cut off, told where to resume; when all
+ * subscribers together hold more than `watchHeldBytesMax` (watch-budget.ts),
+ * the slowest let go of the snapshot pages they hold (read again later), and
+ * if that is not enough are cut off. A record that leaves a filter (rename,
+ * move) arrives as a DELETE under its old name.
  */
 import { failedPrecondition, invalidArgument, resourceExhausted } from '../model/errors.js';
 import { validateLabel } from '../model/labels.js';
 import { limits } from '../model/limits.js';
-import { isInSubtree, validateName } from '../model/names.js';
+import { isInSubtree, sortKey, validateName } from '../model/names.js';
 import type { ChangeEvent, MailboxRecord } from '../model/records.js';
 import type { Engine } from '../replication/engine.js';
 import type { Store } from '../store/store.js';
@@ -41,11 +42,61 @@ export interface SnapshotPageRequest {
   until: number;
 }
 
+/**
+ * Items of a page a subscriber sends in order, by index: an array's, or a
+ * read thread's encoded page, which holds no object per item (watch-page.ts).
+ */
+export interface PageItems {
+  readonly length: number;
+  /** Item `index` (0 <= index < length). */
+  item(index: number): WatchItem;
+  /** What item `index` costs while held, as the budget counts it. */
+  heldBytes(index: number): number;
+}
+
+/** An array's items as a page. */
+export function arrayPage(items: readonly WatchItem[]): PageItems {
+  return { length: items.length, item: (index) => items[index] as WatchItem, heldBytes: (index) => pageItemBytes(items[index] as WatchItem) };
+}
+
+const emptyPage = arrayPage([]);
+
+/** A page and one more item after it (SNAPSHOT_END, PROGRESS). */
+function withLast(page: PageItems, last: WatchItem): PageItems {
+  return {
+    length: page.length + 1,
+    item: (index) => (index < page.length ? page.item(index) : last),
+    heldBytes: (index) => (index < page.length ? page.heldBytes(index) : pageItemBytes(last)),
+  };
+}
+
+/** Bytes items `from` to the end of a page cost while held. */
+function heldBytesFrom(page: PageItems, from: number): number {
+  let bytes = 0;
+  for (let index = from; index < page.length; index += 1) bytes += page.heldBytes(index);
+  return bytes;
+}
+
 /** A snapshot page read elsewhere: its items in order, the records it read (before filtering) and where it stopped. */
 export interface SnapshotPage {
-  items: WatchItem[];
+  items: readonly WatchItem[] | PageItems;
   records: number;
   lastKey: Buffer;
+  /** The record key of SNAPSHOT item `index` (asked only when the page is let go); absent: the key of the item's record. */
+  keyOf?: (index: number) => Buffer;
+}
+
+/** Where the snapshot page being sent was read from, so its unsent rest can be let go and read again. */
+interface SnapshotPageOrigin {
+  afterKey: Buffer;
+  until: number;
+  keyOf: (index: number) => Buffer;
+}
+
+/** The record key of a SNAPSHOT item read on this thread (a read thread's page says its keys). */
+function recordKeyOf(item: WatchItem | undefined): Buffer {
+  if (item?.mailbox === null || item?.mailbox === undefined) throw new Error('watch: a snapshot item without its record has no key');
+  return sortKey(item.mailbox.name);
 }
 
 export interface WatchFilter {
@@ -60,6 +111,9 @@ export interface WatchFilter {
  */
 export const watchReadBatch = 250;
 
+/** Slots run that the page-turn queue keeps before dropping them (one splice per this many turns). */
+const pageTurnsCompactSlots = 1024;
+
 /**
  * Snapshot and catch-up pages, the first included, are read one per
  * event-loop turn across all subscribers, in the order they asked: a page
@@ -68,8 +122,9 @@ export const watchReadBatch = 250;
  * Watch calls arriving together did so with their first pages). The queue
  * holds each subscriber once at most (subscribersMax bounds it).
  */
-class PageTurns {
-  private readonly waiting: Array<() => void> = [];
+export class PageTurns {
+  /** Turns to run from `head` on; a slot run is emptied at once: a turn holds its page until it runs, not after. */
+  private readonly waiting: Array<(() => void) | undefined> = [];
   private head = 0;
   private scheduled = false;
 
@@ -79,18 +134,25 @@ class PageTurns {
     this.wake();
   }
 
+  /** Turns waiting, and slots the queue keeps (run ones before `head` included). */
+  size(): { waiting: number; slots: number } {
+    return { waiting: this.waiting.length - this.head, slots: this.waiting.length };
+  }
+
   private wake(): void {
     if (this.scheduled || this.head === this.waiting.length) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      const turn = this.waiting[this.head] as () => void;
+      const turn = this.waiting[this.head];
+      this.waiting[this.head] = undefined;
       this.head += 1;
-      if (this.head === this.waiting.length) {
-        this.waiting.length = 0;
+      // A queue that never empties (subscribers always asking) drops the slots run, in one step now and then.
+      if (this.head === this.waiting.length || this.head >= pageTurnsCompactSlots) {
+        this.waiting.splice(0, this.head);
         this.head = 0;
       }
-      turn();
+      turn?.();
       this.wake();
     });
   }
@@ -250,8 +312,10 @@ export class WatchSubscription implements BudgetedSubscriber {
   /** Bytes this subscriber holds (unsent page items, queued live references), as the budget counts them. */
   private held = 0;
   private readonly floor: number;
-  private page: WatchItem[] = [];
+  private page: PageItems = emptyPage;
   private pageHead = 0;
+  /** Set while `page` is a snapshot page: its unsent rest may be let go (releaseRereadable). */
+  private pageOrigin: SnapshotPageOrigin | null = null;
   private readonly live: WatchItem[] = [];
   private liveHead = 0;
   private blocked = false;
@@ -309,7 +373,8 @@ export class WatchSubscription implements BudgetedSubscriber {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.page = [];
+    this.page = emptyPage;
+    this.pageOrigin = null;
     this.live.length = 0;
     this.budget.unblock(this);
     this.hold(-this.held);
@@ -326,8 +391,9 @@ export class WatchSubscription implements BudgetedSubscriber {
     try {
       while (!this.closed && !this.blocked) {
         if (this.pageHead < this.page.length) {
-          const item = this.page[this.pageHead++] as WatchItem;
-          this.hold(-pageItemBytes(item));
+          const item = this.page.item(this.pageHead);
+          this.hold(-this.page.heldBytes(this.pageHead));
+          this.pageHead += 1;
           this.send(item);
         } else if (this.phase.kind !== 'live') {
           if (this.pageReading) return; // a page read elsewhere comes on a page turn of its own
@@ -372,9 +438,37 @@ export class WatchSubscription implements BudgetedSubscriber {
   }
 
   private readPage(phase: Exclude<Phase, { kind: 'live' }>): void {
-    this.page = phase.kind === 'snapshot' ? this.readSnapshot(phase) : this.readCatchup(phase);
+    if (phase.kind === 'snapshot') {
+      const origin: SnapshotPageOrigin = { afterKey: phase.afterKey, until: phase.until, keyOf: (index) => recordKeyOf(this.page.item(index)) };
+      this.takeItems(this.readSnapshot(phase), origin);
+    } else {
+      this.takeItems(arrayPage(this.readCatchup(phase)), null);
+    }
+  }
+
+  private takeItems(items: PageItems, origin: SnapshotPageOrigin | null): void {
+    this.page = items;
     this.pageHead = 0;
-    this.hold(this.page.reduce((bytes, item) => bytes + pageItemBytes(item), 0));
+    this.pageOrigin = origin;
+    this.hold(heldBytesFrom(items, 0));
+  }
+
+  /**
+   * Budget: lets go of the unsent rest of a snapshot page, which the store
+   * still has: the snapshot goes on from the last record sent, read again
+   * once the transport drains (pages are read after subscribing, at the
+   * snapshot's revision, either way). Nothing else is re-readable.
+   */
+  releaseRereadable(): void {
+    const origin = this.pageOrigin;
+    if (this.closed || origin === null || this.pageHead >= this.page.length) return;
+    const afterKey = this.pageHead === 0 ? origin.afterKey : origin.keyOf(this.pageHead - 1);
+    const released = heldBytesFrom(this.page, this.pageHead);
+    this.phase = { kind: 'snapshot', afterKey, until: origin.until };
+    this.page = emptyPage;
+    this.pageHead = 0;
+    this.pageOrigin = null;
+    this.hold(-released);
   }
 
   private hold(deltaBytes: number): void {
@@ -404,7 +498,7 @@ export class WatchSubscription implements BudgetedSubscriber {
    */
   private resumeRevision(): number {
     if (this.inSnapshot) return 0;
-    const next = this.page[this.pageHead] ?? (this.phase.kind === 'catchup' ? undefined : this.live[this.liveHead]);
+    const next = this.pageHead < this.page.length ? this.page.item(this.pageHead) : this.phase.kind === 'catchup' ? undefined : this.live[this.liveHead];
     if (next === undefined) return this.phase.kind === 'catchup' ? this.phase.after : Math.max(this.floor, this.sentRevision);
     return next.type === 'PROGRESS' ? next.revision : next.revision - 1;
   }
@@ -435,19 +529,17 @@ export class WatchSubscription implements BudgetedSubscriber {
     return this.filter.servers.length === 1 ? (this.filter.servers[0] ?? '') : '';
   }
 
-  private readSnapshot(phase: Extract<Phase, { kind: 'snapshot' }>): WatchItem[] {
+  private readSnapshot(phase: Extract<Phase, { kind: 'snapshot' }>): PageItems {
     const page = this.store.scanPage(this.snapshotServer(), phase.afterKey, watchReadBatch);
-    return this.endOfPage(phase, snapshotItemsOf(this.filter, page.mailboxes, phase.until), page.mailboxes.length, page.lastKey);
+    return this.endOfPage(phase, arrayPage(snapshotItemsOf(this.filter, page.mailboxes, phase.until)), page.mailboxes.length, page.lastKey);
   }
 
   /** Moves the snapshot past a page; a short page ends it (SNAPSHOT_END at the revision it was taken for). */
-  private endOfPage(phase: Extract<Phase, { kind: 'snapshot' }>, items: WatchItem[], records: number, lastKey: Buffer): WatchItem[] {
+  private endOfPage(phase: Extract<Phase, { kind: 'snapshot' }>, items: PageItems, records: number, lastKey: Buffer): PageItems {
     phase.afterKey = lastKey;
-    if (records < watchReadBatch) {
-      items.push({ type: 'SNAPSHOT_END', mailbox: null, revision: phase.until });
-      this.phase = { kind: 'live' };
-    }
-    return items;
+    if (records >= watchReadBatch) return items;
+    this.phase = { kind: 'live' };
+    return withLast(items, { type: 'SNAPSHOT_END', mailbox: null, revision: phase.until });
   }
 
   /**
@@ -469,9 +561,10 @@ export class WatchSubscription implements BudgetedSubscriber {
   private takePage(phase: Extract<Phase, { kind: 'snapshot' }>, page: SnapshotPage): void {
     if (this.closed) return;
     this.pageReading = false;
-    this.page = this.endOfPage(phase, [...page.items], page.records, page.lastKey);
-    this.pageHead = 0;
-    this.hold(this.page.reduce((bytes, item) => bytes + pageItemBytes(item), 0));
+    const items = Array.isArray(page.items) ? arrayPage(page.items as readonly WatchItem[]) : (page.items as PageItems);
+    const keyOf = page.keyOf ?? ((index: number) => recordKeyOf(items.item(index)));
+    const origin: SnapshotPageOrigin = { afterKey: phase.afterKey, until: phase.until, keyOf };
+    this.takeItems(this.endOfPage(phase, items, page.records, page.lastKey), origin);
     this.flush(false);
   }
 

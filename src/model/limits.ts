@@ -51,7 +51,8 @@ export const limits = {
   watchBufferEventsMax: 10000,
   /**
    * Watch: bytes all subscribers together hold unsent (snapshot and catch-up pages, live
-   * queues; src/directory/watch-budget.ts estimates them); past it the slowest are cut off.
+   * queues; src/directory/watch-budget.ts estimates them); past it the slowest let go of
+   * their snapshot pages (read again later), then, if that is not enough, are cut off.
    */
   watchHeldBytesMax: 64 * 1024 * 1024,
   /** Watch: prefixes and servers in one filter. */

@@ -2,15 +2,17 @@
  * The memory budget all Watch subscribers share (issue W0 item 5), on a real
  * store and standalone engine in this process, so the budget's own count can
  * be read after every step. Stalled subscribers (a sink that stops taking data
- * at once, as a transport whose client never reads) past the budget are cut off
- * slowest first with the resumable status; one that reads is never cut off.
+ * at once, as a transport whose client never reads) past the budget first let
+ * go of the snapshot pages they hold (read again when they drain, nothing
+ * lost or repeated); what cannot be read again (live items) gets the slowest
+ * cut off with the resumable status; one that reads is never cut off.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Directory } from '../../src/directory/directory.js';
-import { WatchHub, type WatchItem, type WatchSink } from '../../src/directory/watch.js';
+import { WatchHub, type WatchItem, type WatchSink, type WatchSubscription } from '../../src/directory/watch.js';
 import { resourceExhausted } from '../../src/model/errors.js';
 import { limits } from '../../src/model/limits.js';
 import { StandaloneEngine } from '../../src/replication/standalone.js';
@@ -46,17 +48,20 @@ interface Recorded {
   sink: WatchSink;
   items: WatchItem[];
   ended: Error | undefined;
+  /** Items it takes before it asks to wait; raise it, then tell the subscription `drained()`, to read on. */
+  taking: number;
 }
 
-/** A sink that takes `taking` items and then asks to wait forever (0: stalled from the first). */
+/** A sink that takes `taking` items and then asks to wait (until told otherwise). */
 function recorder(taking = Number.POSITIVE_INFINITY): Recorded {
   const recorded: Recorded = {
     items: [],
     ended: undefined,
+    taking,
     sink: {
       send: (item) => {
         recorded.items.push(item);
-        return recorded.items.length < taking;
+        return recorded.items.length < recorded.taking;
       },
       end: (error) => {
         recorded.ended = error;
@@ -68,45 +73,69 @@ function recorder(taking = Number.POSITIVE_INFINITY): Recorded {
 
 const everything = { servers: [], prefixes: [] };
 
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** The names of a snapshot's SNAPSHOT items, in the order they came. */
+const snapshotNames = (recorded: Recorded): string[] =>
+  recorded.items.filter((item) => item.type === 'SNAPSHOT').map((item) => item.mailbox?.name ?? '');
+
 describe('the watch memory budget', () => {
-  it('stalled snapshot subscribers past the budget: the slowest are cut off, resumable; the budget holds; a reader finishes', async () => {
+  it('stalled snapshot subscribers past the budget let go of their pages, none cut off; read on, each gets the snapshot whole, once', async () => {
+    // Room for about two held pages of 250 records (about 100 kB each): ten stalled ones must let go.
     const budgetBytes = 300_000;
     const hub = new WatchHub(store, engine, { subscribersMax: 100, bufferEventsMax: limits.watchBufferEventsMax, heldBytesMax: budgetBytes });
-    const stalled: Recorded[] = [];
-    for (let index = 0; index < 10; index += 1) {
-      const recorded = recorder(1);
-      hub.subscribe(everything, 0, recorded.sink);
-      stalled.push(recorded);
-    }
-    // Each reads its first page on a page turn of its own, in the order they subscribed.
-    for (let turn = 0; turn < 12; turn += 1) {
-      await new Promise((resolve) => setImmediate(resolve));
+    // Each stops at a different place of its first or second page (a page is 250 records).
+    const stalled = Array.from({ length: 10 }, (_, index) => recorder(1 + index * 37));
+    const subscriptions: WatchSubscription[] = stalled.map((recorded) => hub.subscribe(everything, 0, recorded.sink));
+    for (let turn = 0; turn < 40; turn += 1) {
+      await nextTurn();
       expect(hub.heldBytes()).toBeLessThanOrEqual(budgetBytes);
     }
-    expect(stalled.every((recorded) => recorded.items.length > 0)).toBe(true);
-    const cut = stalled.filter((recorded) => recorded.ended !== undefined);
-    // Each holds the rest of a 250-record page (about 100 kB): some must go, not all.
-    expect(cut.length).toBeGreaterThanOrEqual(5);
-    expect(cut.length).toBeLessThan(stalled.length);
-    // Slowest first: they blocked in the order they came, so the first ones went.
-    expect(stalled.slice(0, cut.length).every((recorded) => recorded.ended !== undefined)).toBe(true);
-    for (const recorded of cut) {
-      expect(recorded.ended?.message).toMatch(/hold more than 300000 bytes .* the slowest; resume with from_revision 0/);
-      expect(recorded.ended?.name).toBe(resourceExhausted('').name);
-    }
+    expect(stalled.every((recorded) => recorded.items.length === recorded.taking)).toBe(true);
+    expect(stalled.filter((recorded) => recorded.ended !== undefined)).toEqual([]);
+    // Most held pages were let go (what is held is well under ten pages).
+    expect(hub.heldBytes()).toBeLessThan(budgetBytes);
     const reader = recorder();
     hub.subscribe(everything, 0, reader.sink);
     for (let turn = 0; turn < 100 && reader.items.at(-1)?.type !== 'SNAPSHOT_END'; turn += 1) {
-      await new Promise((resolve) => setImmediate(resolve));
+      await nextTurn();
       expect(hub.heldBytes()).toBeLessThanOrEqual(budgetBytes);
     }
     expect(reader.ended).toBeUndefined();
-    expect(reader.items.filter((item) => item.type === 'SNAPSHOT')).toHaveLength(mailboxes);
+    const expected = Array.from({ length: mailboxes }, (_, index) => `user.u${String(index).padStart(5, '0')}`);
+    expect(snapshotNames(reader)).toEqual(expected);
     expect(reader.items.at(-1)?.type).toBe('SNAPSHOT_END');
-    // The reader's pages may have cut off more stalled ones, still slowest first; never the reader.
-    const cutInTheEnd = stalled.filter((recorded) => recorded.ended !== undefined).length;
-    expect(stalled.slice(0, cutInTheEnd).every((recorded) => recorded.ended !== undefined)).toBe(true);
-    expect(hub.subscriberCount()).toBe(stalled.length - cutInTheEnd + 1);
+    // The stalled ones read on: each gets every record once, in order, then SNAPSHOT_END; none was cut off.
+    stalled.forEach((recorded, index) => {
+      recorded.taking = Number.POSITIVE_INFINITY;
+      subscriptions[index]?.drained();
+    });
+    for (let turn = 0; turn < 200 && !stalled.every((recorded) => recorded.items.at(-1)?.type === 'SNAPSHOT_END'); turn += 1) await nextTurn();
+    for (const recorded of stalled) {
+      expect(recorded.ended).toBeUndefined();
+      expect(snapshotNames(recorded)).toEqual(expected);
+      expect(recorded.items.at(-1)?.type).toBe('SNAPSHOT_END');
+    }
+    expect(hub.subscriberCount()).toBe(stalled.length + 1);
+    expect(hub.heldBytes()).toBe(0);
+  });
+
+  it('stalled in their snapshot with live changes queued past the budget: the slowest are cut off, told to resume from 0', async () => {
+    const hub = new WatchHub(store, engine, { subscribersMax: 100, bufferEventsMax: limits.watchBufferEventsMax, heldBytesMax: 40 * 32 });
+    const first = recorder(1);
+    const second = recorder(1);
+    hub.subscribe(everything, 0, first.sink);
+    hub.subscribe(everything, 0, second.sink);
+    for (let turn = 0; turn < 4; turn += 1) await nextTurn();
+    expect([first.items.length, second.items.length]).toEqual([1, 1]);
+    // Their pages go first; then live items, which cannot be read again, are what they hold.
+    for (let index = 0; index < 30 && second.ended === undefined; index += 1) {
+      await directory.createMailbox({ name: `user.queued${index}`, uniqueid: `id-queued${index}`, server: 'backend1' });
+      expect(hub.heldBytes()).toBeLessThanOrEqual(40 * 32);
+    }
+    expect(first.ended?.name).toBe(resourceExhausted('').name);
+    expect(first.ended?.message).toMatch(/hold more than 1280 bytes .* the slowest; resume with from_revision 0$/);
+    expect(second.ended).toBeUndefined();
   });
 
   it('live subscribers that stopped reading: past the budget the one blocked first is cut off, told the revision to resume from', async () => {

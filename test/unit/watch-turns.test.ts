@@ -8,9 +8,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Directory } from '../../src/directory/directory.js';
-import { snapshotItemsOf, WatchHub, watchReadBatch, type SnapshotPage, type SnapshotPageRequest, type WatchItem } from '../../src/directory/watch.js';
+import { PageTurns, snapshotItemsOf, WatchHub, watchReadBatch, type SnapshotPage, type SnapshotPageRequest, type WatchItem } from '../../src/directory/watch.js';
 import { limits } from '../../src/model/limits.js';
 import { StandaloneEngine } from '../../src/replication/standalone.js';
 import { Store } from '../../src/store/store.js';
@@ -79,5 +81,32 @@ describe('watch snapshot pages', () => {
     for (let turn = 0; turn < 20 && items.at(-1)?.type !== 'PUT'; turn += 1) await nextTurn();
     subscription.close();
     expect(items.map((item) => `${item.type} ${item.mailbox?.name ?? ''}`)).toEqual(['SNAPSHOT_END ', 'PUT user.late']);
+  });
+
+  it('keep no turn once run, though the queue never empties (a turn holds its page until it runs, not after)', async () => {
+    setFlagsFromString('--expose-gc');
+    const collect = runInNewContext('gc') as () => void;
+    const turns = new PageTurns();
+    const pages: Array<WeakRef<Uint8Array>> = [];
+    const runsWanted = 1500;
+    let runs = 0;
+    // Each turn holds a page and, when it runs, asks for another: three always wait, as under 2,000 subscribers.
+    const turnHoldingPage = (): (() => void) => {
+      const page = new Uint8Array(1024);
+      pages.push(new WeakRef(page));
+      return () => {
+        page[0] = 1;
+        runs += 1;
+        if (runs <= runsWanted) turns.schedule(turnHoldingPage());
+      };
+    };
+    for (let index = 0; index < 3; index += 1) turns.schedule(turnHoldingPage());
+    while (runs < runsWanted) {
+      await nextTurn();
+      expect(turns.size().slots).toBeLessThanOrEqual(1024 + 3);
+    }
+    expect(turns.size().waiting).toBe(3);
+    collect();
+    expect(pages.filter((page) => page.deref() !== undefined).length).toBeLessThanOrEqual(3);
   });
 });

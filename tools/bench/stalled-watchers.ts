@@ -18,6 +18,7 @@ import type { WatchEvent__Output } from '../../src/client/messages.js';
 import { mbdirEntry } from './entry.js';
 import { userId } from './generate.js';
 import { cpuSecondsOf, rssMebibytes } from './proc.js';
+import { readFileSync } from 'node:fs';
 
 /** Streams per channel: under the node's grpcConcurrentStreamsMax. */
 const streamsPerChannel = 500;
@@ -25,6 +26,40 @@ const streamsPerChannel = 500;
 function argument(name: string, fallback: string): string {
   const index = process.argv.indexOf(`--${name}`);
   return index >= 0 ? (process.argv[index + 1] ?? fallback) : fallback;
+}
+
+/** What the node's memory is made of at one moment, in MiB: /proc's anonymous and file-backed parts, and the main thread's V8 heap and external memory (its /metrics). */
+interface MemoryBreakdown {
+  rssMib: number;
+  anonMib: number;
+  fileMib: number;
+  heapUsedMib: number;
+  heapTotalMib: number;
+  externalMib: number;
+}
+
+const mebibytes = (bytes: number): number => Math.round(bytes / 1048576);
+
+function procKibibytes(status: string, field: string): number {
+  return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0);
+}
+
+function metricBytes(text: string, name: string): number {
+  return Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? 0);
+}
+
+/** The node's memory now; the heap figures are 0 when /metrics does not answer in time. */
+async function memoryBreakdown(pid: number | undefined, metricsUrl: string): Promise<MemoryBreakdown> {
+  const status = pid === undefined ? '' : readFileSync(`/proc/${pid}/status`, 'utf8');
+  const text = await fetch(metricsUrl, { signal: AbortSignal.timeout(2000) }).then((response) => response.text()).catch(() => '');
+  return {
+    rssMib: Math.round(procKibibytes(status, 'VmRSS') / 1024),
+    anonMib: Math.round(procKibibytes(status, 'RssAnon') / 1024),
+    fileMib: Math.round(procKibibytes(status, 'RssFile') / 1024),
+    heapUsedMib: mebibytes(metricBytes(text, 'nodejs_heap_size_used_bytes')),
+    heapTotalMib: mebibytes(metricBytes(text, 'nodejs_heap_size_total_bytes')),
+    externalMib: mebibytes(metricBytes(text, 'nodejs_external_memory_bytes')),
+  };
 }
 
 function percentile(sorted: number[], fraction: number): number {
@@ -101,7 +136,7 @@ async function main(): Promise<void> {
   const users = Number(argument('users', '5000'));
   const dataDir = mkdtempSync(join(tmpdir(), 'mbdir-stalled-'));
   copyFileSync(join(source, 'mbdir.sqlite'), join(dataDir, 'mbdir.sqlite'));
-  const node = spawn(process.execPath, [mbdirEntry, 'serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--synchronous', 'NORMAL', '--log-level', 'warn'], {
+  const node = spawn(process.execPath, [mbdirEntry, 'serve', '--listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0', '--data-dir', dataDir, '--synchronous', 'NORMAL', '--log-level', 'warn'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   process.once('SIGTERM', () => {
@@ -110,12 +145,13 @@ async function main(): Promise<void> {
     process.exit(1);
   });
   try {
-    const endpoint = await new Promise<string>((resolve, reject) => {
+    const [endpoint, httpEndpoint] = await new Promise<[string, string]>((resolve, reject) => {
       let stdout = '';
       node.stdout.on('data', (chunk: Buffer) => {
         stdout += chunk.toString();
-        const match = /serving gRPC on (\S+)/.exec(stdout);
-        if (match?.[1] !== undefined) resolve(match[1]);
+        const grpcMatch = /serving gRPC on (\S+)/.exec(stdout);
+        const httpMatch = /serving HTTP on (\S+)/.exec(stdout);
+        if (grpcMatch?.[1] !== undefined && httpMatch?.[1] !== undefined) resolve([grpcMatch[1], httpMatch[1]]);
       });
       node.once('exit', (code) => reject(new Error(`node exited with ${String(code)}`)));
     });
@@ -123,19 +159,28 @@ async function main(): Promise<void> {
     const client = new MbdirClient({ endpoint, deadlineMs: 30_000 });
     await lookupLatency(client, users, 500); // warm the page cache
     const before = { rssMib: rssMebibytes(node.pid), lookup: await lookupLatency(client, users, 2000), writesPerSecond: await writeRate(client, 'a', 5000) };
-    console.log(JSON.stringify({ phase: 'before', watchers: 0, ...before }));
+    console.log(JSON.stringify({ phase: 'before', watchers: 0, ...before, memory: await memoryBreakdown(node.pid, `http://${httpEndpoint}/metrics`) }));
     const stalled = attachStalled(endpoint, watchers);
     let peakRssMib = 0;
     const cpuBefore = cpuSecondsOf(node.pid);
     const sampler = setInterval(() => (peakRssMib = Math.max(peakRssMib, rssMebibytes(node.pid))), 250);
+    // Once a second, what the node's memory is made of; the sample at the highest RSS is reported.
+    const metricsUrl = `http://${httpEndpoint}/metrics`;
+    let peakBreakdown: MemoryBreakdown | null = null;
+    const breakdownSampler = setInterval(() => {
+      void memoryBreakdown(node.pid, metricsUrl).then((sample) => {
+        if (peakBreakdown === null || sample.rssMib > peakBreakdown.rssMib) peakBreakdown = sample;
+      });
+    }, 1000);
     await new Promise((resolve) => setTimeout(resolve, settleMs));
-    console.log(JSON.stringify({ phase: 'settled', benchRssMib: Math.round(process.memoryUsage().rss / 1048576), settleMs, nodeCpuSeconds: Math.round((cpuSecondsOf(node.pid) - cpuBefore) * 10) / 10, rssMib: rssMebibytes(node.pid), endedSoFar: Object.fromEntries(stalled.statuses) }));
+    console.log(JSON.stringify({ phase: 'settled', benchRssMib: Math.round(process.memoryUsage().rss / 1048576), settleMs, nodeCpuSeconds: Math.round((cpuSecondsOf(node.pid) - cpuBefore) * 10) / 10, memory: await memoryBreakdown(node.pid, metricsUrl), endedSoFar: Object.fromEntries(stalled.statuses) }));
     const after = { rssMib: rssMebibytes(node.pid), lookup: await lookupLatency(client, users, 2000), writesPerSecond: await writeRate(client, 'b', 5000) };
     clearInterval(sampler);
+    clearInterval(breakdownSampler);
     // Let the stalled streams read now: the ones the node cut off end with their status.
     for (const call of stalled.calls) call.resume();
     await new Promise((resolve) => setTimeout(resolve, 3000));
-    console.log(JSON.stringify({ phase: 'after', watchers, peakRssMib, ...after, endedWith: Object.fromEntries(stalled.statuses) }));
+    console.log(JSON.stringify({ phase: 'after', watchers, peakRssMib, peakBreakdown, ...after, endedWith: Object.fromEntries(stalled.statuses) }));
     for (const call of stalled.calls) call.cancel();
     for (const channel of stalled.channels) channel.close();
     client.close();
