@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MbdirClient } from '../../src/client/client.js';
 import type { WatchEvent__Output } from '../../src/client/messages.js';
+import { serveNodeFlags } from '../node-flags.js';
 import { mbdirEntry } from './entry.js';
 import { userId } from './generate.js';
 import { cpuSecondsOf, rssMebibytes } from './proc.js';
@@ -136,7 +137,7 @@ async function main(): Promise<void> {
   const users = Number(argument('users', '5000'));
   const dataDir = mkdtempSync(join(tmpdir(), 'mbdir-stalled-'));
   copyFileSync(join(source, 'mbdir.sqlite'), join(dataDir, 'mbdir.sqlite'));
-  const node = spawn(process.execPath, [mbdirEntry, 'serve', '--listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0', '--data-dir', dataDir, '--synchronous', 'NORMAL', '--log-level', 'warn'], {
+  const node = spawn(process.execPath, [...serveNodeFlags, mbdirEntry, 'serve', '--listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0', '--data-dir', dataDir, '--synchronous', 'NORMAL', '--log-level', 'warn'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   process.once('SIGTERM', () => {
