@@ -28,7 +28,7 @@ describe('the load generator\'s young generation', () => {
       delete (globalThis as { gc?: () => void }).gc;
       expect(() => collectBetweenSlices()).not.toThrow();
     } finally {
-      (globalThis as { gc?: () => void }).gc = exposed;
+      if (exposed !== undefined) (globalThis as { gc?: () => void }).gc = exposed;
     }
   });
 
