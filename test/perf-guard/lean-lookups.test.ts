@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getMailboxFrame, LeanLookups } from '../../tools/bench/lean-lookups.js';
 import { startServer, type ServerProcess } from '../helpers/server-process.js';
 
-let node: ServerProcess;
+let node: ServerProcess | undefined;
 let lookups: LeanLookups | undefined;
 
 beforeAll(async () => {
@@ -22,7 +22,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   lookups?.close();
-  await node.stop();
+  await node?.stop();
 });
 
 /** Sends `frames` in one batch; resolves with each call's outcome by tag. */
