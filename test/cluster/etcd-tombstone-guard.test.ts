@@ -17,6 +17,7 @@ import { Keyspace, planTxn } from '../../src/replication/etcd-keyspace.js';
 import { EtcdMaintenance } from '../../src/replication/etcd-maintenance.js';
 import { Store } from '../../src/store/store.js';
 import { EtcdCluster } from '../helpers/etcd-cluster.js';
+import { mailboxRecord as record } from '../helpers/records.js';
 
 let etcd: EtcdCluster;
 let client: EtcdClient;
@@ -31,13 +32,6 @@ afterAll(async () => {
   client?.close();
   await etcd?.stop();
 });
-
-function record(name: string, uniqueid: string): MailboxRecord {
-  return {
-    uniqueid, name, server: 'imap1', partition: 'default', replicas: [], acl: [], mbtype: 'e', state: 'ACTIVE',
-    uidvalidity: 1, createdmodseq: 1, foldermodseq: 1, revision: 0, nameHistory: [], reservedUntilMs: 0, requestId: '',
-  };
-}
 
 describe('the sweep of tombstones', () => {
   it('refuses a write decided on a view older than the sweep, which the removed tombstone would have refused', async () => {

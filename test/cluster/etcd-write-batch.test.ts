@@ -21,6 +21,7 @@ import { EtcdCluster } from '../helpers/etcd-cluster.js';
 import { registerServers } from '../helpers/integration.js';
 import type { Message } from '../helpers/message.js';
 import { startServer, type ServerProcess } from '../helpers/server-process.js';
+import { mailboxRecord as record } from '../helpers/records.js';
 
 let etcd: EtcdCluster;
 let client: EtcdClient;
@@ -36,13 +37,6 @@ afterAll(async () => {
   client?.close();
   await etcd?.stop();
 });
-
-function record(name: string, uniqueid: string): MailboxRecord {
-  return {
-    uniqueid, name, server: 'imap1', partition: 'default', replicas: [], acl: [], mbtype: 'e', state: 'ACTIVE',
-    uidvalidity: 1, createdmodseq: 1, foldermodseq: 1, revision: 0, nameHistory: [], reservedUntilMs: 0, requestId: '',
-  };
-}
 
 /** The names in etcd's value of hierarchy `hierarchy` under `prefix`. */
 async function namesInEtcd(prefix: string, hierarchy: string): Promise<string[]> {

@@ -9,13 +9,7 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { Change, MailboxRecord } from '../../src/model/records.js';
 import { connectionOf } from '../../src/store/connection.js';
 import { Store } from '../../src/store/store.js';
-
-function record(name: string, uniqueid: string): MailboxRecord {
-  return {
-    uniqueid, name, server: 'imap1', partition: 'default', replicas: [], acl: [], mbtype: 'e', state: 'ACTIVE',
-    uidvalidity: 1, createdmodseq: 1, foldermodseq: 1, revision: 0, nameHistory: [], reservedUntilMs: 0, requestId: '',
-  };
-}
+import { mailboxRecord as record } from '../helpers/records.js';
 
 let dataDir: string;
 let store: Store;

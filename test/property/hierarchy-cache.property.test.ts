@@ -8,15 +8,13 @@ import { describe, expect, it } from 'vitest';
 import type { Change, ChangeEvent, MailboxRecord } from '../../src/model/records.js';
 import { encodedHierarchyValue, HierarchyCache } from '../../src/replication/hierarchy-cache.js';
 import { Store } from '../../src/store/store.js';
+import { mailboxRecord } from '../helpers/records.js';
 
 const seed = process.env.FC_SEED !== undefined ? Number(process.env.FC_SEED) : 20261206;
 const hierarchies = ['user.ann', 'user.bob', 'shared.team', 'top'];
 
 function record(name: string, uniqueid: string, acl: MailboxRecord['acl'] = []): MailboxRecord {
-  return {
-    uniqueid, name, server: 'imap1', partition: 'default', replicas: [], acl, mbtype: 'e', state: 'ACTIVE',
-    uidvalidity: 1, createdmodseq: 1, foldermodseq: 1, revision: 0, nameHistory: [], reservedUntilMs: 0, requestId: 'rq',
-  };
+  return mailboxRecord(name, uniqueid, { acl, requestId: 'rq' });
 }
 
 type Step = { op: 'put'; hierarchy: number; folder: number; uniqueid: number; reader: number } | { op: 'delete'; uniqueid: number };

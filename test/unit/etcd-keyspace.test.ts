@@ -9,13 +9,7 @@ import { limits } from '../../src/model/limits.js';
 import type { Change, MailboxRecord } from '../../src/model/records.js';
 import { Keyspace, planTxn } from '../../src/replication/etcd-keyspace.js';
 import { Store } from '../../src/store/store.js';
-
-function record(name: string, uniqueid: string): MailboxRecord {
-  return {
-    uniqueid, name, server: 'imap1', partition: 'default', replicas: [], acl: [], mbtype: 'e', state: 'ACTIVE',
-    uidvalidity: 1, createdmodseq: 1, foldermodseq: 1, revision: 0, nameHistory: [], reservedUntilMs: 0, requestId: '',
-  };
-}
+import { mailboxRecord as record } from '../helpers/records.js';
 
 const keyspace = new Keyspace('/mbdir');
 const keysOf = (ops: ReturnType<typeof planTxn>['success']): string[] =>

@@ -5,18 +5,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { limits } from '../../src/model/limits.js';
-import type { MailboxRecord } from '../../src/model/records.js';
 import { Keyspace } from '../../src/replication/etcd-keyspace.js';
 import { isSweepableTombstone, planSweepTxns, tombstoneCandidates } from '../../src/replication/etcd-tombstones.js';
+import { mailboxRecord as record } from '../helpers/records.js';
 
 const value = (object: unknown): Buffer => Buffer.from(JSON.stringify(object));
-
-function record(name: string, uniqueid: string): MailboxRecord {
-  return {
-    uniqueid, name, server: 'imap1', partition: 'default', replicas: [], acl: [], mbtype: 'e', state: 'ACTIVE',
-    uidvalidity: 1, createdmodseq: 1, foldermodseq: 1, revision: 0, nameHistory: [], reservedUntilMs: 0, requestId: '',
-  };
-}
 
 describe('etcd tombstones', () => {
   it('takes an empty hierarchy and a deleted uniqueid for tombstones, and nothing else', () => {
