@@ -7,16 +7,14 @@
  * data directory, and its scan must equal the records etcd holds: every
  * hierarchy value under the prefix, read straight from etcd.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { MbdirClient } from '../../src/client/client.js';
 
-import { EtcdCluster } from '../helpers/etcd-cluster.js';
+import { etcdNodesForFile } from '../helpers/etcd-nodes.js';
 import { etcdRecordSummaries, scanSummaries } from '../helpers/etcd-view.js';
 import { registerServers } from '../helpers/integration.js';
-import { startServer, type ServerProcess } from '../helpers/server-process.js';
+import type { ServerProcess } from '../helpers/server-process.js';
 
 const prefix = '/crash';
 const users = 200;
@@ -24,24 +22,11 @@ const writersPerNode = 16;
 const loadBeforeKillMs = 1500;
 const loadAfterKillMs = 1000;
 
-let etcd: EtcdCluster;
-const started: ServerProcess[] = [];
-const directory = mkdtempSync(join(tmpdir(), 'mbdir-apply-crash-'));
+const nodes = etcdNodesForFile('apply-crash');
+const { directory } = nodes;
 
-beforeAll(async () => {
-  etcd = await EtcdCluster.start(1);
-}, 60_000);
-
-afterAll(async () => {
-  for (const node of started) await node.stop('SIGKILL').catch(() => undefined);
-  await etcd?.stop();
-  rmSync(directory, { recursive: true, force: true });
-});
-
-async function startNode(dataDir: string): Promise<ServerProcess> {
-  const node = await startServer(['--engine', 'etcd', '--etcd-endpoints', etcd.endpoints(), '--etcd-prefix', prefix], { dataDir });
-  started.push(node);
-  return node;
+function startNode(dataDir: string): Promise<ServerProcess> {
+  return nodes.start(prefix, dataDir);
 }
 
 /** Writes through `client` until `signal` stops it: folders created, then renamed, given an ACL, some deleted. */
@@ -84,7 +69,7 @@ it('a node SIGKILLed while applying under write load restarts with a view equal 
   await load;
   const newest = (await client.status())['applied_revision'];
   const restarted = await startNode(join(directory, 'victim'));
-  const expected = await etcdRecordSummaries(etcd.members[0]?.clientUrl ?? '', prefix);
+  const expected = await etcdRecordSummaries(nodes.etcd.members[0]?.clientUrl ?? '', prefix);
   expect(expected.length).toBeGreaterThan(users);
   expect(await scanSummaries(restarted.client(), Number(newest))).toEqual(expected);
   expect(await scanSummaries(client, Number(newest))).toEqual(expected);

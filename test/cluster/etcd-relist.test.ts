@@ -8,11 +8,9 @@
  * etcd. Each view is compared with every hierarchy value read from etcd.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { MbdirClient } from '../../src/client/client.js';
 import { limits } from '../../src/model/limits.js';
 import { EtcdClient } from '../../src/replication/etcd-client.js';
@@ -20,10 +18,10 @@ import { Keyspace } from '../../src/replication/etcd-keyspace.js';
 import { bulkLoadIncompleteKey, relistIncompleteKey } from '../../src/store/store.js';
 import { fillEtcdKeyspace } from '../../tools/bench/etcd-join.js';
 import { defaultShape } from '../../tools/bench/generate.js';
-import { EtcdCluster } from '../helpers/etcd-cluster.js';
+import { etcdNodesForFile } from '../helpers/etcd-nodes.js';
 import { etcdRecordSummaries, scanSummaries } from '../helpers/etcd-view.js';
 import { registerServers } from '../helpers/integration.js';
-import { mbdirEntry, startServer, type ServerProcess } from '../helpers/server-process.js';
+import { mbdirEntry, type ServerProcess } from '../helpers/server-process.js';
 
 
 /** Users of the filled keyspace: more hierarchy keys than a relist window spans, so windows narrow. */
@@ -32,27 +30,11 @@ const filledShape = { ...defaultShape, users: filledUsers, foldersPerUser: 4, pu
 /** Users written through a node: more hierarchies than one relist page. */
 const writtenUsers = limits.etcdRelistPageKeysMax + 30;
 
-let etcd: EtcdCluster;
-const started: ServerProcess[] = [];
-const directory = mkdtempSync(join(tmpdir(), 'mbdir-relist-'));
+const nodes = etcdNodesForFile('relist');
+const { directory, started } = nodes;
 
-beforeAll(async () => {
-  etcd = await EtcdCluster.start(1);
-}, 60_000);
-
-afterAll(async () => {
-  for (const node of started) await node.stop('SIGKILL').catch(() => undefined);
-  await etcd?.stop();
-  rmSync(directory, { recursive: true, force: true });
-});
-
-async function startNode(prefix: string, dataDir: string): Promise<ServerProcess> {
-  const node = await startServer(['--engine', 'etcd', '--etcd-endpoints', etcd.endpoints(), '--etcd-prefix', prefix], {
-    dataDir,
-    startTimeoutMs: 40_000,
-  });
-  started.push(node);
-  return node;
+function startNode(prefix: string, dataDir: string): Promise<ServerProcess> {
+  return nodes.start(prefix, dataDir, 40_000);
 }
 
 /** Creates `count` users (a root and a folder each) through `client`, 8 at a time; the newest revision. */
@@ -89,7 +71,7 @@ describe('relisting etcd into a node', () => {
     await writer.client().deleteMailbox({ name: 'user.w1.Sent' });
     revision = Number((await writer.client().renameMailbox({ name: 'user.w2', new_name: 'user.w2renamed' }))['revision']);
     const fresh = await startNode('/written', join(directory, 'fresh'));
-    const expected = await etcdRecordSummaries(etcd.members[0]?.clientUrl ?? '', '/written');
+    const expected = await etcdRecordSummaries(nodes.etcd.members[0]?.clientUrl ?? '', '/written');
     expect(expected.length).toBe(writtenUsers * 2 - 1);
     // Served at once: the relist ran before the node printed where it serves.
     expect(await scanSummaries(fresh.client())).toEqual(expected);
@@ -101,8 +83,8 @@ describe('relisting etcd into a node', () => {
     if (writer === undefined) throw new Error('the first test starts the writer');
     const dataDir = join(directory, 'stopped');
     let node = await startNode('/written', dataDir);
-    const stoppedAt = await etcd.revision();
-    expect(await scanSummaries(node.client(), stoppedAt)).toEqual(await etcdRecordSummaries(etcd.members[0]?.clientUrl ?? '', '/written'));
+    const stoppedAt = await nodes.etcd.revision();
+    expect(await scanSummaries(node.client(), stoppedAt)).toEqual(await etcdRecordSummaries(nodes.etcd.members[0]?.clientUrl ?? '', '/written'));
     await node.stop('SIGTERM');
     const client = writer.client();
     await client.deleteMailbox({ name: 'user.w3.Sent' });
@@ -116,16 +98,16 @@ describe('relisting etcd into a node', () => {
     // The sweep removes an emptied hierarchy's tombstone: its key is gone, not merely empty.
     await client.deleteMailbox({ name: 'user.w8.Sent' });
     await client.deleteMailbox({ name: 'user.w8' });
-    const etcdClient = new EtcdClient([etcd.endpoints()]);
+    const etcdClient = new EtcdClient([nodes.etcd.endpoints()]);
     try {
       await etcdClient.txn({ compare: [], success: [{ request_delete_range: { key: Buffer.from(new Keyspace('/written').key('hier', 'user.w8')) } }], failure: [] });
     } finally {
       etcdClient.close();
     }
-    const last = await etcd.revision();
-    await etcd.compact(last);
+    const last = await nodes.etcd.revision();
+    await nodes.etcd.compact(last);
     node = await startNode('/written', dataDir);
-    const expected = await etcdRecordSummaries(etcd.members[0]?.clientUrl ?? '', '/written');
+    const expected = await etcdRecordSummaries(nodes.etcd.members[0]?.clientUrl ?? '', '/written');
     expect(expected.some((line) => line.startsWith('user.w8 '))).toBe(false);
     expect(await scanSummaries(node.client(), last)).toEqual(expected);
     expect(node.stderr()).toMatch(/compacted past this node; relisting/);
@@ -133,7 +115,7 @@ describe('relisting etcd into a node', () => {
 
   it('a node SIGKILLed mid-relist relists again before serving, and its view equals etcd', async () => {
     const prefix = '/filled';
-    const etcdClient = new EtcdClient([etcd.endpoints()]);
+    const etcdClient = new EtcdClient([nodes.etcd.endpoints()]);
     try {
       await fillEtcdKeyspace(etcdClient, new Keyspace(prefix), { shape: filledShape, deletedUsers: 200 });
     } finally {
@@ -144,7 +126,7 @@ describe('relisting etcd into a node', () => {
     const child = spawn(
       process.execPath,
       [mbdirEntry, 'serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--log-level', 'info', '--synchronous', 'NORMAL',
-        '--engine', 'etcd', '--etcd-endpoints', etcd.endpoints(), '--etcd-prefix', prefix],
+        '--engine', 'etcd', '--etcd-endpoints', nodes.etcd.endpoints(), '--etcd-prefix', prefix],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -164,7 +146,7 @@ describe('relisting etcd into a node', () => {
     }
     expect(marks(dataDir)).toEqual({ relist: true, bulkLoad: true });
     const restarted = await startNode(prefix, dataDir);
-    const expected = await etcdRecordSummaries(etcd.members[0]?.clientUrl ?? '', prefix);
+    const expected = await etcdRecordSummaries(nodes.etcd.members[0]?.clientUrl ?? '', prefix);
     expect(expected.length).toBe(filledUsers * filledShape.foldersPerUser + filledShape.publicFolders);
     expect(await scanSummaries(restarted.client())).toEqual(expected);
     expect(marks(dataDir)).toEqual({ relist: false, bulkLoad: false });

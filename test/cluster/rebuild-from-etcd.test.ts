@@ -5,34 +5,19 @@
  * restored from another node's backup catches up from the backup's revision
  * with the writes made since, and answers the same scan too.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { MbdirClient } from '../../src/client/client.js';
-import { EtcdCluster } from '../helpers/etcd-cluster.js';
+import { etcdNodesForFile } from '../helpers/etcd-nodes.js';
 import { registerServers } from '../helpers/integration.js';
-import { runCli, startServer, type ServerProcess } from '../helpers/server-process.js';
+import { runCli, type ServerProcess } from '../helpers/server-process.js';
 
-let etcd: EtcdCluster;
-const started: ServerProcess[] = [];
-const directory = mkdtempSync(join(tmpdir(), 'mbdir-rebuild-'));
+const nodes = etcdNodesForFile('rebuild');
+const { directory, started } = nodes;
 const prefix = '/rebuild';
 
-beforeAll(async () => {
-  etcd = await EtcdCluster.start(1);
-}, 60_000);
-
-afterAll(async () => {
-  for (const node of started) await node.stop('SIGKILL').catch(() => undefined);
-  await etcd?.stop();
-  rmSync(directory, { recursive: true, force: true });
-});
-
-async function startNode(dataDir: string): Promise<ServerProcess> {
-  const node = await startServer(['--engine', 'etcd', '--etcd-endpoints', etcd.endpoints(), '--etcd-prefix', prefix], { dataDir });
-  started.push(node);
-  return node;
+function startNode(dataDir: string): Promise<ServerProcess> {
+  return nodes.start(prefix, dataDir);
 }
 
 async function scan(client: MbdirClient, minRevision: number): Promise<string[]> {
