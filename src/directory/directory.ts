@@ -129,6 +129,14 @@ const scopedDirectoriesMax = 10_000;
 /** Mailboxes scanned per page of ScanMailboxes (and MUPDATE LIST, sync): a page is read in one go, about 10 us a record at 2M. */
 export { scanPageSize } from './scan-rules.js';
 
+/** A lookup batch's bounds and names, checked before it is read (on this thread or a read thread). */
+function validateLookup(names: readonly string[]): void {
+  if (names.length > limits.lookupNamesMax) {
+    throw invalidArgument(`${names.length} names in one lookup, more than the limit of ${limits.lookupNamesMax}`);
+  }
+  for (const name of names) validateName(name);
+}
+
 export class Directory {
   readonly clock: Clock;
   readonly watchHub: WatchHub;
@@ -180,7 +188,7 @@ export class Directory {
    * Runs `read` once this node has applied `minRevision`: at once, with no
    * promise, in the common case where it already has (what keeps lookups cheap).
    */
-  readAfter<T>(minRevision: number, timeoutMs: number, read: () => T): T | Promise<T> {
+  readAfter<T>(minRevision: number, timeoutMs: number, read: () => T | Promise<T>): T | Promise<T> {
     if (minRevision <= this.revision()) return read();
     return this.readAt(minRevision, timeoutMs).then(read);
   }
@@ -294,12 +302,20 @@ export class Directory {
 
   /** Looks up names in order; a missing name is reported, not an error. */
   lookupMailboxes(names: readonly string[]): Revisioned<Array<MailboxRecord | undefined>> {
-    if (names.length > limits.lookupNamesMax) {
-      throw invalidArgument(`${names.length} names in one lookup, more than the limit of ${limits.lookupNamesMax}`);
-    }
-    for (const name of names) validateName(name);
+    validateLookup(names);
     const revision = this.revision();
     return { value: this.store.mailboxesByNames(names), revision };
+  }
+
+  /**
+   * lookupMailboxes on a read thread, answered as the read `kind` makes it
+   * there (encoded, for the gRPC adapter), on a snapshot holding at least this
+   * node's applied revision; null unless the node has `threadsMin` read threads.
+   */
+  lookupMailboxesOnThread(kind: string, names: readonly string[], threadsMin: number): Promise<Revisioned<unknown>> | null {
+    if (this.readPool === null || this.readPool.threads < threadsMin) return null;
+    validateLookup(names);
+    return this.readOnThread(kind, names);
   }
 
 

@@ -20,10 +20,11 @@ import { encodedListRead, listResponseBytes } from './grpc/list-answer.js';
 import { encodedScanPage, encodedScanPageRead, type ScanPageInput } from './grpc/scan-page.js';
 import { encodedWatchPage, encodedWatchPageRead, type WatchPageInput } from './grpc/watch-page.js';
 import { listLegs, wallMs } from './list-legs.js';
+import { encodedLookupRead, lookupResponseBytes } from './grpc/lookup-answer.js';
 
 type Read = (store: StoreQueries, input: never, revision: number) => unknown;
 
-/** Every read a thread runs: the directory's heavy reads, and LIST, Watch snapshot and scan pages answered as gRPC bytes. */
+/** Every read a thread runs: the directory's heavy reads, and LIST, lookup batches, Watch snapshot and scan pages answered as gRPC bytes. */
 const reads: Record<string, Read> = {
   ...heavyReads,
   [encodedListRead]: (store: StoreQueries, input: ListInput, revision: number) => {
@@ -35,6 +36,8 @@ const reads: Record<string, Read> = {
     listLegs.call([takenMs, readMs, wallMs()]);
     return bytes;
   },
+  [encodedLookupRead]: (store: StoreQueries, names: string[], revision: number) =>
+    lookupResponseBytes(names, { value: store.mailboxesByNames(names), revision }),
   [encodedWatchPageRead]: (store: StoreQueries, input: WatchPageInput) => encodedWatchPage(store, input),
   [encodedScanPageRead]: (store: StoreQueries, input: ScanPageInput) => encodedScanPage(store, input),
 };

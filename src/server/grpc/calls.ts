@@ -93,7 +93,7 @@ export function readAfterRevision<Response>(
   request: Record<string, unknown>,
   call: { getDeadline(): grpc.Deadline },
   directory: Directory,
-  read: () => Response,
+  read: () => Response | Promise<Response>,
 ): Response | Promise<Response> {
   return directory.readAfter(wireNumber(request['min_revision'], 'min_revision'), timeLeftMs(call), read);
 }
@@ -200,12 +200,18 @@ function endStreamWithError(
   call.emit('error', status);
 }
 
-/** Writes to a stream, waiting for the transport to drain when its buffer is full. */
+/**
+ * Writes to a stream, waiting for the transport to drain when its buffer is
+ * full. A call the client left returns at once: grpc-js may find it gone
+ * inside write() itself, emitting 'cancelled' and 'close' before anyone could
+ * wait for them, and no 'drain' comes after that; callers look at
+ * call.cancelled to stop.
+ */
 export async function writeWithBackpressure<Response>(
   call: grpc.ServerWritableStream<unknown, Response> | grpc.ServerDuplexStream<unknown, Response>,
   message: Response,
 ): Promise<void> {
-  if (call.write(message)) return;
+  if (call.write(message) || call.cancelled || call.destroyed) return;
   await new Promise<void>((resolve) => {
     const done = (): void => {
       call.off('drain', done);
@@ -219,6 +225,9 @@ export async function writeWithBackpressure<Response>(
   });
 }
 
+/** Answers a duplex stream keeps waiting at most before it stops reading the client's messages (until half are written). */
+export const answersWaitingMax = 64;
+
 /**
  * Answers each message of a duplex stream in arrival order. An answer that is
  * ready (a plain value) is written at once, in the 'data' handler, with no
@@ -226,7 +235,11 @@ export async function writeWithBackpressure<Response>(
  * that must wait (a promise, e.g. for min_revision) holds the ones after it
  * back until it settles. Reading pauses while the transport asks to drain, so
  * a client that does not read its answers cannot make the server buffer
- * without bound. Resolves when the client has ended and every answer is written.
+ * without bound, and while answersWaitingMax answers wait to be written (batches
+ * on read threads, messages waiting for their min_revision, and those behind
+ * them), so that one client sending faster than they are answered neither
+ * queues without bound nor fills the read threads' queue, which refuses past
+ * its own bound. Resolves when the client has ended and every answer is written.
  * When `stopping` aborts (the node stops), no further message is read; once the
  * ones read are answered, the stream fails with UNAVAILABLE, so the client
  * sends what was not answered to another node.
@@ -241,6 +254,7 @@ export function answerInOrder<Request, Response>(
     let ended = false;
     let pumping = false;
     let draining = false;
+    let heldBack = false; // reading paused: answersWaitingMax answers wait
     let settled = false;
     let stopped = false;
     const finish = (error?: unknown): void => {
@@ -266,7 +280,7 @@ export function answerInOrder<Request, Response>(
       call.pause();
       call.once('drain', () => {
         draining = false;
-        call.resume();
+        if (!heldBack) call.resume();
         if (queue.length > 0) void pump();
         else finish();
       });
@@ -280,6 +294,10 @@ export function answerInOrder<Request, Response>(
           const response = head instanceof Promise ? await head : head;
           void queue.shift(); // already awaited above
           write(response);
+          if (heldBack && queue.length <= answersWaitingMax / 2) {
+            heldBack = false;
+            if (!draining) call.resume();
+          }
         }
       } catch (error) {
         finish(error);
@@ -287,6 +305,11 @@ export function answerInOrder<Request, Response>(
         pumping = false;
       }
       finish();
+    };
+    const holdBackWhenFull = (): void => {
+      if (queue.length < answersWaitingMax || heldBack) return;
+      heldBack = true;
+      call.pause();
     };
     const onData = (request: Request): void => {
       let result: Response | Promise<Response>;
@@ -299,11 +322,13 @@ export function answerInOrder<Request, Response>(
       if (result instanceof Promise) {
         result.catch(() => undefined); // awaited by pump in order; marked handled here
         queue.push(result);
+        holdBackWhenFull();
         void pump();
       } else if (queue.length === 0 && !pumping && !draining) {
         write(result);
       } else {
         queue.push(result);
+        holdBackWhenFull();
         if (!draining) void pump();
       }
     };

@@ -16,6 +16,7 @@ import type { MailboxRecord } from '../../model/records.js';
 import { answerInOrder, bidiStream, clientStream, readAfterRevision, serverStream, timeLeftMs, unary, writeWithBackpressure, type CallContext } from './calls.js';
 import { logWrite } from './write-log.js';
 import { encodedListRead, listResponse } from './list-answer.js';
+import { encodedLookupRead, lookupOnThreadNamesMin, lookupOnThreadThreadsMin, lookupResponse } from './lookup-answer.js';
 import type { ListInput } from '../../directory/list-rules.js';
 import { listLegs, wallMs } from '../list-legs.js';
 import {
@@ -32,8 +33,13 @@ import {
 type Request = Record<string, unknown>;
 type Response = Record<string, unknown>;
 
-function lookupResult(name: string, mailbox: MailboxRecord | undefined): Response {
-  return { name, found: mailbox !== undefined, mailbox: mailbox === undefined ? null : mailboxToWire(mailbox) };
+/** A lookup batch's answer: read and encoded on a read thread when it is large enough and the node has them (lookup-answer.ts), else here. */
+function lookupAnswer(directory: Directory, names: readonly string[]): Response | Promise<Response> {
+  if (names.length >= lookupOnThreadNamesMin) {
+    const encoded = directory.lookupMailboxesOnThread(encodedLookupRead, names, lookupOnThreadThreadsMin);
+    if (encoded !== null) return encoded.then((answer) => encodedBytes(answer.value) as unknown as Response);
+  }
+  return lookupResponse(names, directory.lookupMailboxes(names));
 }
 
 /** The names of one LookupStream message: its `name`, or its `names` batch (not both). */
@@ -47,7 +53,7 @@ function lookupStreamNames(request: Request): string[] {
 
 /** Bytes a read thread sent (a Uint8Array once across threads) as a Buffer over the same memory. */
 function encodedBytes(value: unknown): Buffer {
-  if (!(value instanceof Uint8Array)) throw new Error('a read thread answered LIST with something other than bytes');
+  if (!(value instanceof Uint8Array)) throw new Error('a read thread answered an encoded read with something other than bytes');
   return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
 }
 
@@ -134,18 +140,14 @@ export function mailboxesService(context: CallContext): grpc.UntypedServiceImple
         const names = wireArray(request['names'], 'names', limits.lookupNamesMax, (name, index) =>
           wireString(name, `names[${index}]`),
         );
-        const found = directory.lookupMailboxes(names);
-        return { results: names.map((name, index) => lookupResult(name, found.value[index])), revision: found.revision };
+        return lookupAnswer(directory, names);
       }),
     ),
 
     LookupStream: bidiStream<Request, Response>(context, 'LookupStream', (call, directory) =>
       answerInOrder(call, (request) => {
         const names = lookupStreamNames(request);
-        return readAfterRevision(request, call, directory, () => {
-          const found = directory.lookupMailboxes(names);
-          return { results: names.map((name, index) => lookupResult(name, found.value[index])), revision: found.revision };
-        });
+        return readAfterRevision(request, call, directory, () => lookupAnswer(directory, names));
       }, context.stopping),
     ),
 
@@ -204,8 +206,10 @@ export function mailboxesService(context: CallContext): grpc.UntypedServiceImple
       const pages: AsyncIterable<Array<WireMailbox | Buffer>> = encodedScanPages(directory, planScan(filter)) ?? wirePages(directory.scanMailboxes(filter));
       for await (const page of pages) {
         for (let start = 0; start < page.length; start += scanWritesPerTurn) {
-          if (call.cancelled) return;
-          for (const message of page.slice(start, start + scanWritesPerTurn)) await writeWithBackpressure(call, message);
+          for (const message of page.slice(start, start + scanWritesPerTurn)) {
+            if (call.cancelled) return;
+            await writeWithBackpressure(call, message);
+          }
           await nextTurn(); // a scan the client keeps up with never waits to drain: let other calls in between
         }
       }

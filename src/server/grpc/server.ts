@@ -80,7 +80,7 @@ export function createGrpcServer(options: GrpcServerOptions): MbdirGrpcServer {
     return { ...base, observe };
   };
   // Watch writes each change event encoded once for all its subscribers (mailboxes-service.ts).
-  server.addService(passEncodedResponses(services.Mailboxes.service, ['Watch', 'ListMailboxes', 'ScanMailboxes']), mailboxesService(contextOf('mbdir.v1.Mailboxes')));
+  server.addService(passEncodedResponses(services.Mailboxes.service, ['Watch', 'ListMailboxes', 'ScanMailboxes', 'LookupMailboxes', 'LookupStream']), mailboxesService(contextOf('mbdir.v1.Mailboxes')));
   server.addService(services.Placement.service, placementService(contextOf('mbdir.v1.Placement')));
   const clusterContext = contextOf('mbdir.v1.Cluster');
   server.addService(services.Cluster.service, {
