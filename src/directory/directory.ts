@@ -129,6 +129,16 @@ const scopedDirectoriesMax = 10_000;
 /** Mailboxes scanned per page of ScanMailboxes (and MUPDATE LIST, sync): a page is read in one go, about 10 us a record at 2M. */
 export { scanPageSize } from './scan-rules.js';
 
+/**
+ * Names in one lookup batch from which it is read on a read thread, and the
+ * read threads a node needs for that: posting a single lookup costs the main
+ * thread about as much as reading it (tools/bench/read-thread-cost.ts), and one
+ * read thread shares its core with the main thread and the heavy reads
+ * (docs/performance.md, "Lookup batches on read threads").
+ */
+export const lookupOnThreadNamesMin = 16;
+export const lookupOnThreadThreadsMin = 2;
+
 /** A lookup batch's bounds and names, checked before it is read (on this thread or a read thread). */
 function validateLookup(names: readonly string[]): void {
   if (names.length > limits.lookupNamesMax) {
@@ -310,14 +320,15 @@ export class Directory {
   /**
    * lookupMailboxes on a read thread, answered as the read `kind` makes it
    * there (encoded, for the gRPC adapter), on a snapshot holding at least this
-   * node's applied revision; null unless the node has `threadsMin` read threads.
+   * node's applied revision; null when the batch is read on this thread
+   * instead (fewer than lookupOnThreadNamesMin names, or fewer than
+   * lookupOnThreadThreadsMin read threads).
    */
-  lookupMailboxesOnThread(kind: string, names: readonly string[], threadsMin: number): Promise<Revisioned<unknown>> | null {
-    if (this.readPool === null || this.readPool.threads < threadsMin) return null;
+  lookupMailboxesOnThread(kind: string, names: readonly string[]): Promise<Revisioned<unknown>> | null {
+    if (names.length < lookupOnThreadNamesMin || this.readPool === null || this.readPool.threads < lookupOnThreadThreadsMin) return null;
     validateLookup(names);
     return this.readOnThread(kind, names);
   }
-
 
   /** LIST (list-rules), on a read thread when the node has them: its cost grows with what the caller may see. */
   listMailboxes(input: ListInput): Revisioned<ListResult> | Promise<Revisioned<ListResult>> {

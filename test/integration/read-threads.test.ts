@@ -14,7 +14,7 @@ import type { ListMailboxesRequest } from '../../src/client/messages.js';
 import { create, expectError } from '../helpers/integration.js';
 import type { LookupStreamResponse__Output } from '../../src/client/messages.js';
 import { limits } from '../../src/model/limits.js';
-import { lookupOnThreadNamesMin } from '../../src/server/grpc/lookup-answer.js';
+import { lookupOnThreadNamesMin } from '../../src/directory/directory.js';
 import { startServer, type ServerProcess } from '../helpers/server-process.js';
 
 let node: ServerProcess;

@@ -1,15 +1,11 @@
 /**
- * LookupMailboxes and LookupStream answers as the wire carries them. On a node
- * with two read threads or more, a batch of lookupOnThreadNamesMin names or
- * more is read and encoded on a read thread (src/server/read-worker.ts): its
- * SQLite reads and its encoding are most of its cost, so the main thread only
- * decodes the request and sends the bytes, and the batches of many callers
- * spread over the read threads' cores. A smaller batch, a single name, and
- * every batch on a node with one read thread are read on the main thread:
- * posting a single lookup costs the main thread about as much as reading it
- * (tools/bench/read-thread-cost.ts), and one read thread shares its core with
- * the main thread and the node's heavy reads. Pure: the same code serves both
- * threads.
+ * LookupMailboxes and LookupStream answers as the wire carries them. A batch
+ * the directory sends to a read thread (Directory.lookupMailboxesOnThread:
+ * 16 names or more, on a node with two read threads or more) is read and
+ * encoded there (src/server/read-worker.ts): its SQLite reads and its encoding
+ * are most of its cost, so the main thread only decodes the request and sends
+ * the bytes, and the batches of many callers spread over the read threads'
+ * cores. Pure: the same code serves both threads.
  */
 import type { Revisioned } from '../../directory/directory.js';
 import { encodeLookupResponse } from '../../api/fast-encode.js';
@@ -18,12 +14,6 @@ import type { MailboxRecord } from '../../model/records.js';
 
 /** The read a read thread answers with LookupMailboxesResponse bytes (read-worker.ts). */
 export const encodedLookupRead = 'lookup.grpc';
-
-/** Names in one lookup batch from which it is read on a read thread. */
-export const lookupOnThreadNamesMin = 16;
-
-/** Read threads a node needs before lookup batches go to them. */
-export const lookupOnThreadThreadsMin = 2;
 
 type Plain = Record<string, unknown>;
 

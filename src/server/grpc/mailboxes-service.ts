@@ -16,7 +16,7 @@ import type { MailboxRecord } from '../../model/records.js';
 import { answerInOrder, bidiStream, clientStream, readAfterRevision, serverStream, timeLeftMs, unary, writeWithBackpressure, type CallContext } from './calls.js';
 import { logWrite } from './write-log.js';
 import { encodedListRead, listResponse } from './list-answer.js';
-import { encodedLookupRead, lookupOnThreadNamesMin, lookupOnThreadThreadsMin, lookupResponse } from './lookup-answer.js';
+import { encodedLookupRead, lookupResponse } from './lookup-answer.js';
 import type { ListInput } from '../../directory/list-rules.js';
 import { listLegs, wallMs } from '../list-legs.js';
 import {
@@ -33,12 +33,10 @@ import {
 type Request = Record<string, unknown>;
 type Response = Record<string, unknown>;
 
-/** A lookup batch's answer: read and encoded on a read thread when it is large enough and the node has them (lookup-answer.ts), else here. */
+/** A lookup batch's answer: read and encoded on a read thread when the directory sends it there (lookupMailboxesOnThread), else here. */
 function lookupAnswer(directory: Directory, names: readonly string[]): Response | Promise<Response> {
-  if (names.length >= lookupOnThreadNamesMin) {
-    const encoded = directory.lookupMailboxesOnThread(encodedLookupRead, names, lookupOnThreadThreadsMin);
-    if (encoded !== null) return encoded.then((answer) => encodedBytes(answer.value) as unknown as Response);
-  }
+  const encoded = directory.lookupMailboxesOnThread(encodedLookupRead, names);
+  if (encoded !== null) return encoded.then((answer) => encodedBytes(answer.value) as unknown as Response);
   return lookupResponse(names, directory.lookupMailboxes(names));
 }
 
