@@ -77,19 +77,20 @@ describe('mbdir bench mixed', () => {
     expect(report.p99Ratio).toBeCloseTo(mixed.p99Ms / quiet.p99Ms, 1);
   }, 120_000);
 
-  it('prints its table, then the ratio the targets are about', async () => {
-    const run = await runCli(['bench', 'mixed', ...common, '--rounds', '1', '--no-scan', '--watchers', '0']);
+  it('prints its table, then the ratio the targets are about; lookups sent on LookupStreams if asked', async () => {
+    const run = await runCli(['bench', 'mixed', ...common, '--rounds', '1', '--no-scan', '--watchers', '0', '--lookup-method', 'LookupStream']);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/^\| phase: caller +\| calls +\| calls\/s +\| names\/s +\| p50 ms +\| p99 ms +\| max ms +\| errors +\| loop p99\/max +\| load loop p99\/max +\| node cpu % +\| main thread ran\/waited % +\| node GC minor\/major: n, ms +\|$/m);
-    expect(run.stdout).toMatch(/^\| GetMailbox 200\/s, quiet +\| 200 /m);
-    expect(run.stdout).toMatch(/^\| GetMailbox 200\/s, mixed +\| 200 /m);
+    // Every due lookup answered (the errors column is 0): a LookupStream message per lookup.
+    expect(run.stdout).toMatch(/^\| LookupStream 200\/s, quiet +\| 200 +\| 200 +\| 200 +\| [\d.]+ +\| [\d.]+ +\| [\d.]+ +\| 0 /m);
+    expect(run.stdout).toMatch(/^\| LookupStream 200\/s, mixed +\| 200 +\| 200 +\| 200 +\| [\d.]+ +\| [\d.]+ +\| [\d.]+ +\| 0 /m);
     expect(run.stdout).not.toContain('ScanMailboxes');
     expect(run.stdout).toMatch(/lookup p99 mixed\/quiet: \d+\.\d\d/);
     expect(run.stdout).toMatch(/load average/);
   }, 120_000);
 
   it('refuses a rate or a caller count out of bounds, naming the option', async () => {
-    for (const [option, value] of [['--lookup-rate', '0'], ['--list-callers', '100000'], ['--watchers', 'some']] as const) {
+    for (const [option, value] of [['--lookup-rate', '0'], ['--list-callers', '100000'], ['--watchers', 'some'], ['--lookup-method', 'Unary']] as const) {
       const run = await runCli(['bench', 'mixed', '--data-dir', join(scratch, 'never-made'), option, value]);
       expect(run.code, option).not.toBe(0);
       expect(run.stderr, option).toContain(`option '${option}`);

@@ -1,16 +1,20 @@
 /**
- * The bench's lean GetMailbox sender (tools/bench/lean-lookups.ts) against a
- * real node: it speaks HTTP/2 on a plain socket, so what it counts must be what
- * the node answered. A mailbox that exists is a success, a missing one an
- * error, and a burst larger than HTTP/2's default windows (its requests wait
- * for the node's WINDOW_UPDATE) is answered whole, call by call.
+ * The bench's lean sender (tools/bench/lean-lookups.ts) against a real node:
+ * it speaks HTTP/2 on a plain socket, so what it counts must be what the node
+ * answered. Through GetMailbox a mailbox that exists is a success, a missing
+ * one an error; through LookupStream each message is answered (a missing name
+ * too: its result says so), and a message the node refuses ends the stream, so
+ * every call still waiting fails. A burst larger than HTTP/2's default windows
+ * (its requests wait for the node's WINDOW_UPDATE) is answered whole, call by
+ * call, either way.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getMailboxFrame, LeanLookups } from '../../tools/bench/lean-lookups.js';
+import { getMailboxFrame, LeanLookups, requestFrame } from '../../tools/bench/lean-lookups.js';
 import { startServer, type ServerProcess } from '../helpers/server-process.js';
 
 let node: ServerProcess | undefined;
 let lookups: LeanLookups | undefined;
+let streamLookups: LeanLookups | undefined;
 
 beforeAll(async () => {
   node = await startServer();
@@ -18,19 +22,20 @@ beforeAll(async () => {
   await client.putServer({ name: 'backend1' });
   for (const name of ['user.alice', 'user.bob']) await client.createMailbox({ mailbox: { name, server: 'backend1' } });
   lookups = new LeanLookups(node.endpoint, 2);
+  streamLookups = new LeanLookups(node.endpoint, 2, 'LookupStream');
 }, 30_000);
 
 afterAll(async () => {
   lookups?.close();
+  streamLookups?.close();
   await node?.stop();
 });
 
-/** Sends `frames` in one batch; resolves with each call's outcome by tag. */
-function sendAll(frames: Buffer[]): Promise<Array<string | null>> {
+/** Sends `frames` in one batch through `sender`; resolves with each call's outcome by tag. */
+function sendAll(frames: Buffer[], sender = lookups as LeanLookups): Promise<Array<string | null>> {
   const outcomes: Array<string | null | undefined> = frames.map(() => undefined);
   return new Promise((resolve) => {
     let answered = 0;
-    const sender = lookups as LeanLookups;
     sender.onAnswer((tag, error) => {
       expect(outcomes[tag], `call ${tag} answered twice`).toBeUndefined();
       outcomes[tag] = error;
@@ -57,4 +62,30 @@ describe('bench lean lookups', () => {
     const outcomes = await sendAll(frames);
     expect(outcomes.filter((outcome) => outcome !== null)).toEqual([]);
   }, 30_000);
+
+  it('answers every LookupStream message, a missing name included', async () => {
+    const lookupFrame = (name: string): Buffer => requestFrame('LookupStream', { name });
+    const outcomes = await sendAll([lookupFrame('user.alice'), lookupFrame('user.nobody'), lookupFrame('user.bob')], streamLookups);
+    expect(outcomes).toEqual([null, null, null]);
+  });
+
+  it('sends a LookupStream burst past the default HTTP/2 windows and gets every answer', async () => {
+    const frames = Array.from({ length: 10_000 }, (_, index) => requestFrame('LookupStream', { name: index % 2 === 0 ? 'user.alice' : 'user.bob' }));
+    const outcomes = await sendAll(frames, streamLookups);
+    expect(outcomes.filter((outcome) => outcome !== null)).toEqual([]);
+  }, 30_000);
+
+  it('fails the calls of a LookupStream the node ended, and every call after', async () => {
+    const sender = new LeanLookups((node as ServerProcess).endpoint, 1, 'LookupStream');
+    try {
+      // A message with both name and names is refused: the node ends the stream with INVALID_ARGUMENT.
+      const refused = requestFrame('LookupStream', { name: 'user.alice', names: ['user.bob'] });
+      const first = await sendAll([refused, requestFrame('LookupStream', { name: 'user.bob' })], sender);
+      expect(first[0]).toMatch(/ended the LookupStream/);
+      const after = await sendAll([requestFrame('LookupStream', { name: 'user.alice' })], sender);
+      expect(after[0]).toMatch(/ended the LookupStream/);
+    } finally {
+      sender.close();
+    }
+  });
 });

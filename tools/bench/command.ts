@@ -8,7 +8,7 @@
  */
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { MbdirClient } from '../../src/client/client.js';
 import { limits } from '../../src/model/limits.js';
 import { runHttpEchoServer } from './auth-http.js';
@@ -18,7 +18,7 @@ import { machineNow } from './harness.js';
 import type { LoadSettings } from './load.js';
 import { printMupdateTable, runMupdateBench, writeCyrusDump } from './mupdate-command.js';
 import { defaultOperations, operationNames } from './operations.js';
-import { printMixedTable, runMixed } from './mixed.js';
+import { mixedLookupMethods, printMixedTable, runMixed, type MixedLookupMethod } from './mixed.js';
 import { printTable } from './report.js';
 import { runBench } from './run.js';
 import { etcdBenchNodesMax, etcdOperationNames, parseEtcdOperation, printEtcdTable, runEtcdBench } from './etcd-mode.js';
@@ -273,7 +273,8 @@ function addMixedBench(bench: Command): void {
     .option('--data-dir <dir>', 'start a node on this data directory (made by bench generate)')
     .option('--server-pid <pid>', 'pid of the node at --endpoint, for its CPU and RSS', numberIn(1, 2 ** 31 - 1))
     .option('--http-endpoint <host:port>', 'HTTP address (--http-listen) of the node at --endpoint, for its event-loop delay (/metrics)')
-    .option('--lookup-rate <n>', 'GetMailbox calls per second, in both phases', numberIn(1, mixedBounds.lookupsPerSecond), 1000)
+    .option('--lookup-rate <n>', 'point lookups per second, in both phases', numberIn(1, mixedBounds.lookupsPerSecond), 1000)
+    .addOption(new Option('--lookup-method <method>', 'how each lookup is sent: a unary GetMailbox call, or a one-name message on a LookupStream kept open on each connection').choices(mixedLookupMethods).default('GetMailbox'))
     .option('--connections <n>', 'HTTP/2 connections the lookups are spread over', numberIn(1, 64), 4)
     .option('--list-callers <n>', 'heavy LIST callers, each one call at a time', numberIn(0, mixedBounds.listCallers), 8)
     .option('--list-mailboxes <n>', 'mailboxes a heavy LIST should see (it names business groups until it does, up to the node\'s bound)', numberIn(1, mixedBounds.listMailboxes), 3000)
@@ -307,6 +308,7 @@ function addMixedBench(bench: Command): void {
           rounds: number('rounds'),
           warmupMs: number('warmup') * 1000,
           lookupsPerSecond: number('lookupRate'),
+          lookupMethod: options['lookupMethod'] as MixedLookupMethod,
           connections: number('connections'),
           listCallers: number('listCallers'),
           listMailboxes: number('listMailboxes'),

@@ -8,7 +8,8 @@
  * timed itself. Here a call allocates nothing: its frames are copied from a
  * template into one write per tick, and the answers are parsed in place.
  *
- * It speaks just enough HTTP/2 (RFC 9113) for unary gRPC calls to one server:
+ * It speaks just enough HTTP/2 (RFC 9113) for gRPC calls to one server, unary
+ * ones (a stream each) or LookupStream messages (one stream a connection):
  * the preface and SETTINGS, SETTINGS/PING acknowledgements, both flow-control
  * windows (it opens its receive windows wide and returns what it reads; it
  * holds requests back while the server's window or stream limit is full),
@@ -16,7 +17,8 @@
  * dynamic table, so nothing the server sends needs decoding: an answer that
  * carries a message and then trailers is a found mailbox; a trailers-only
  * answer is how gRPC reports an error (here: usually no such mailbox), and is
- * counted as one without decoding its status. It is a load generator, not a
+ * counted as one without decoding its status. On a LookupStream the n-th
+ * answer is the n-th message's (the node answers in order). It is a load generator, not a
  * client: TLS, tokens, and reading the answers are out of its scope.
  */
 import net from 'node:net';
@@ -29,8 +31,8 @@ function mailboxesMethod(name: string): { path: string; requestSerialize: (value
   return method;
 }
 
-/** The unary methods this sender calls. */
-export type LeanMethod = 'GetMailbox' | 'ListMailboxes';
+/** The methods this sender calls: unary ones, a stream per call; LookupStream, a call per message. */
+export type LeanMethod = 'GetMailbox' | 'ListMailboxes' | 'LookupStream';
 
 const frameHeaderBytes = 9;
 const enum FrameType { Data = 0x0, Headers = 0x1, RstStream = 0x3, Settings = 0x4, Ping = 0x6, GoAway = 0x7, WindowUpdate = 0x8 }
@@ -38,6 +40,7 @@ const enum FrameType { Data = 0x0, Headers = 0x1, RstStream = 0x3, Settings = 0x
 const endStreamFlag = 0x1;
 const ackFlag = 0x1;
 const endHeadersFlag = 0x4;
+const paddedFlag = 0x8;
 const enum Setting { MaxConcurrentStreams = 0x3, InitialWindowSize = 0x4 }
 /** The receive window this client asks for, on each stream and on the connection (the largest HTTP/2 allows). */
 const receiveWindow = 2 ** 31 - 1;
@@ -118,23 +121,24 @@ function windowUpdate(streamId: number, increment: number): Buffer {
 /** Called once per call with the call's tag and null when the node answered with a message, else what went wrong. */
 export type LookupDone = (tag: number, error: string | null) => void;
 
-/** One HTTP/2 connection carrying unary GetMailbox calls. */
-class Connection {
-  private readonly socket: net.Socket;
-  private readonly headerBlock: Buffer;
-  /** Open streams: stream id -> the call's tag, times 2, plus 1 once a message arrived. */
-  private readonly open = new Map<number, number>();
-  /** Calls waiting for the server's window or stream limit: [tag, frame] pairs in order. */
-  private readonly queue: Array<[number, Buffer]> = [];
-  private nextStreamId = 1;
-  private sendWindow = defaultWindow;
-  private streamSendWindow = defaultWindow;
-  private maxStreams = Number.POSITIVE_INFINITY;
+/**
+ * One HTTP/2 connection to the node: the preface, SETTINGS and PING answers,
+ * the connection's windows both ways, and frames read in place. What a frame
+ * of a stream means is the subclass's (a call per stream, or one stream of
+ * many calls).
+ */
+abstract class Connection {
+  protected readonly socket: net.Socket;
+  protected readonly headerBlock: Buffer;
+  protected sendWindow = defaultWindow;
+  /** The send window each new stream starts with (the server's SETTINGS_INITIAL_WINDOW_SIZE). */
+  protected initialStreamWindow = defaultWindow;
+  protected maxStreams = Number.POSITIVE_INFINITY;
+  protected failure: string | null = null;
   private unreturnedBytes = 0;
   private pending: Buffer | null = null;
-  private failure: string | null = null;
 
-  constructor(host: string, port: number, path: string, private readonly done: LookupDone) {
+  constructor(host: string, port: number, path: string, protected readonly done: LookupDone) {
     this.headerBlock = requestHeaderBlock(`${host}:${port}`, path);
     this.socket = net.connect({ host, port, noDelay: true });
     const settings = Buffer.alloc(12);
@@ -152,50 +156,30 @@ class Connection {
     this.socket.on('close', () => this.fail('connection closed'));
   }
 
-  /** Sends the calls now (as many as the server's window and stream limit allow), in one write. */
-  send(calls: ReadonlyArray<readonly [number, Buffer]>): void {
-    for (const call of calls) {
-      if (this.failure !== null) {
-        this.done(call[0], this.failure);
-        continue;
-      }
-      if (this.queue.length >= queuedCallsMax) {
-        this.done(call[0], `over ${queuedCallsMax} calls waiting for the server's flow-control window`);
-        continue;
-      }
-      this.queue.push([call[0], call[1]]);
-    }
-    this.flush();
-  }
+  /** Sends the calls now (as many as the server's windows and stream limit allow), in one write. */
+  abstract send(calls: ReadonlyArray<readonly [number, Buffer]>): void;
 
   close(): void {
     this.socket.end();
   }
 
-  private flush(): void {
-    let count = 0;
-    let bytes = 0;
-    let window = this.sendWindow;
-    for (const [, body] of this.queue) {
-      if (this.open.size + count >= this.maxStreams || body.length > window || body.length > this.streamSendWindow) break;
-      window -= body.length;
-      bytes += 2 * frameHeaderBytes + this.headerBlock.length + body.length;
-      count += 1;
-    }
-    if (count === 0) return;
-    const out = Buffer.allocUnsafe(bytes);
-    let offset = 0;
-    for (const [tag, body] of this.queue.splice(0, count)) {
-      const streamId = this.nextStreamId;
-      this.nextStreamId += 2;
-      this.open.set(streamId, tag * 2);
-      writeFrameHeader(out, offset, this.headerBlock.length, FrameType.Headers, endHeadersFlag, streamId);
-      offset += frameHeaderBytes + this.headerBlock.copy(out, offset + frameHeaderBytes);
-      writeFrameHeader(out, offset, body.length, FrameType.Data, endStreamFlag, streamId);
-      offset += frameHeaderBytes + body.copy(out, offset + frameHeaderBytes);
-      this.sendWindow -= body.length;
-    }
-    this.socket.write(out);
+  /** Writes what the server's windows now allow of the calls waiting. */
+  protected abstract flush(): void;
+  /** DATA of a stream: `start`..`end` is its content, padding left out. */
+  protected abstract onData(streamId: number, endStream: boolean, buffer: Buffer, start: number, end: number): void;
+  /** A header block of a stream (not decoded). */
+  protected abstract onHeaders(streamId: number, endStream: boolean): void;
+  protected abstract onReset(streamId: number, reason: string): void;
+  protected abstract onStreamWindow(streamId: number, increment: number): void;
+  /** The server changed SETTINGS_INITIAL_WINDOW_SIZE by `delta`: open streams' windows move with it (RFC 9113 6.9.2). */
+  protected abstract onInitialWindowChange(delta: number): void;
+  /** Every call waiting or in flight has failed with `reason`. */
+  protected abstract failAll(reason: string): void;
+
+  protected fail(reason: string): void {
+    if (this.failure !== null) return;
+    this.failure = reason;
+    this.failAll(reason);
   }
 
   private read(chunk: Buffer): void {
@@ -221,19 +205,19 @@ class Connection {
         this.unreturnedBytes += length;
         if (this.unreturnedBytes >= windowReturnBytes) {
           this.socket.write(windowUpdate(0, this.unreturnedBytes));
+          this.returnStreamWindow(this.unreturnedBytes);
           this.unreturnedBytes = 0;
         }
-        const state = this.open.get(streamId);
-        if (state === undefined) return;
-        if (length > 5) this.open.set(streamId, state | 1); // a gRPC message with content
-        if ((flags & endStreamFlag) !== 0) this.finish(streamId, 'the answer ended without trailers');
+        const padding = (flags & paddedFlag) !== 0 ? buffer.readUInt8(start) : 0;
+        const contentStart = (flags & paddedFlag) !== 0 ? start + 1 : start;
+        this.onData(streamId, (flags & endStreamFlag) !== 0, buffer, contentStart, start + length - padding);
         return;
       }
       case FrameType.Headers:
-        if ((flags & endStreamFlag) !== 0) this.finish(streamId, null);
+        this.onHeaders(streamId, (flags & endStreamFlag) !== 0);
         return;
       case FrameType.RstStream:
-        this.finish(streamId, `stream reset by the server (HTTP/2 error ${buffer.readUInt32BE(start)})`);
+        this.onReset(streamId, `stream reset by the server (HTTP/2 error ${buffer.readUInt32BE(start)})`);
         return;
       case FrameType.Settings:
         if ((flags & ackFlag) !== 0) return;
@@ -241,7 +225,10 @@ class Connection {
           const value = buffer.readUInt32BE(at + 2);
           const id = buffer.readUInt16BE(at);
           if (id === Setting.MaxConcurrentStreams) this.maxStreams = value;
-          if (id === Setting.InitialWindowSize) this.streamSendWindow = value;
+          if (id === Setting.InitialWindowSize) {
+            this.onInitialWindowChange(value - this.initialStreamWindow);
+            this.initialStreamWindow = value;
+          }
         }
         this.socket.write(frame(FrameType.Settings, ackFlag, 0, Buffer.alloc(0)));
         return;
@@ -251,12 +238,91 @@ class Connection {
       case FrameType.GoAway:
         this.fail(`the server sent GOAWAY (HTTP/2 error ${buffer.readUInt32BE(start + 4)})`);
         return;
-      case FrameType.WindowUpdate:
-        if (streamId === 0) this.sendWindow += buffer.readUInt32BE(start) & 0x7fff_ffff;
+      case FrameType.WindowUpdate: {
+        const increment = buffer.readUInt32BE(start) & 0x7fff_ffff;
+        if (streamId === 0) this.sendWindow += increment;
+        else this.onStreamWindow(streamId, increment);
         return;
+      }
       default:
         return; // PRIORITY, CONTINUATION of a block it does not decode, unknown types: ignored (RFC 9113 5.5)
     }
+  }
+
+  /** Streams that live long enough to read past their receive window get it back here (a unary call never does). */
+  protected returnStreamWindow(_bytes: number): void {}
+}
+
+/** Unary calls: one stream each, its request in one HEADERS and one DATA frame. */
+class UnaryConnection extends Connection {
+  /** Open streams: stream id -> the call's tag, times 2, plus 1 once a message arrived. */
+  private readonly open = new Map<number, number>();
+  /** Calls waiting for the server's window or stream limit: [tag, frame] pairs in order. */
+  private readonly queue: Array<[number, Buffer]> = [];
+  private nextStreamId = 1;
+
+  send(calls: ReadonlyArray<readonly [number, Buffer]>): void {
+    for (const call of calls) {
+      if (this.failure !== null) {
+        this.done(call[0], this.failure);
+        continue;
+      }
+      if (this.queue.length >= queuedCallsMax) {
+        this.done(call[0], `over ${queuedCallsMax} calls waiting for the server's flow-control window`);
+        continue;
+      }
+      this.queue.push([call[0], call[1]]);
+    }
+    this.flush();
+  }
+
+  protected flush(): void {
+    let count = 0;
+    let bytes = 0;
+    let window = this.sendWindow;
+    for (const [, body] of this.queue) {
+      if (this.open.size + count >= this.maxStreams || body.length > window || body.length > this.initialStreamWindow) break;
+      window -= body.length;
+      bytes += 2 * frameHeaderBytes + this.headerBlock.length + body.length;
+      count += 1;
+    }
+    if (count === 0) return;
+    const out = Buffer.allocUnsafe(bytes);
+    let offset = 0;
+    for (const [tag, body] of this.queue.splice(0, count)) {
+      const streamId = this.nextStreamId;
+      this.nextStreamId += 2;
+      this.open.set(streamId, tag * 2);
+      writeFrameHeader(out, offset, this.headerBlock.length, FrameType.Headers, endHeadersFlag, streamId);
+      offset += frameHeaderBytes + this.headerBlock.copy(out, offset + frameHeaderBytes);
+      writeFrameHeader(out, offset, body.length, FrameType.Data, endStreamFlag, streamId);
+      offset += frameHeaderBytes + body.copy(out, offset + frameHeaderBytes);
+      this.sendWindow -= body.length;
+    }
+    this.socket.write(out);
+  }
+
+  protected onData(streamId: number, endStream: boolean, _buffer: Buffer, start: number, end: number): void {
+    const state = this.open.get(streamId);
+    if (state === undefined) return;
+    if (end - start > 5) this.open.set(streamId, state | 1); // a gRPC message with content
+    if (endStream) this.finish(streamId, 'the answer ended without trailers');
+  }
+
+  protected onHeaders(streamId: number, endStream: boolean): void {
+    if (endStream) this.finish(streamId, null);
+  }
+
+  protected onReset(streamId: number, reason: string): void {
+    this.finish(streamId, reason);
+  }
+
+  protected onStreamWindow(): void {} // a request is one small DATA frame: the initial window is all it uses
+  protected onInitialWindowChange(): void {}
+
+  protected failAll(reason: string): void {
+    for (const [streamId] of this.open) this.finish(streamId, reason);
+    for (const [tag] of this.queue.splice(0)) this.done(tag, reason);
   }
 
   /** A stream ended: with trailers after a message (found), trailers only (a gRPC error), or `error`. */
@@ -268,16 +334,134 @@ class Connection {
     const outcome = error ?? (answered ? null : 'answered with a gRPC error (a trailers-only answer; a missing mailbox, for one)');
     this.done(Math.floor(state / 2), outcome);
   }
+}
 
-  private fail(reason: string): void {
-    if (this.failure !== null) return;
-    this.failure = reason;
-    for (const [streamId] of this.open) this.finish(streamId, reason);
+/**
+ * LookupStream: one stream the connection's life, a call per message. The
+ * node answers each message with one, in order, so the n-th answer is the
+ * n-th call's. The answers are not decoded: a message with content is an
+ * answer (a name not found is one too: its result says so), an empty one or
+ * the stream's end is an error.
+ */
+class StreamConnection extends Connection {
+  private static readonly streamId = 1;
+  /** Tags of the calls sent and not answered, oldest first (from `answered` on). */
+  private readonly waiting: number[] = [];
+  private answered = 0;
+  private readonly queue: Array<[number, Buffer]> = [];
+  private streamSendWindow = defaultWindow;
+  /** Where the reading of the current answer is: bytes of its 5-byte prefix still to come, its length, bytes of it still to come. */
+  private prefixLeft = 5;
+  private messageLength = 0;
+  private bodyLeft = 0;
+
+  constructor(host: string, port: number, path: string, done: LookupDone) {
+    super(host, port, path, done);
+    const headers = Buffer.allocUnsafe(frameHeaderBytes + this.headerBlock.length);
+    writeFrameHeader(headers, 0, this.headerBlock.length, FrameType.Headers, endHeadersFlag, StreamConnection.streamId);
+    this.headerBlock.copy(headers, frameHeaderBytes);
+    this.socket.write(headers);
+  }
+
+  send(calls: ReadonlyArray<readonly [number, Buffer]>): void {
+    for (const call of calls) {
+      if (this.failure !== null) this.done(call[0], this.failure);
+      else if (this.queue.length >= queuedCallsMax) this.done(call[0], `over ${queuedCallsMax} calls waiting for the server's flow-control window`);
+      else this.queue.push([call[0], call[1]]);
+    }
+    this.flush();
+  }
+
+  protected flush(): void {
+    let count = 0;
+    let bytes = 0;
+    let window = Math.min(this.sendWindow, this.streamSendWindow);
+    for (const [, body] of this.queue) {
+      if (body.length > window) break;
+      window -= body.length;
+      bytes += frameHeaderBytes + body.length;
+      count += 1;
+    }
+    if (count === 0) return;
+    const out = Buffer.allocUnsafe(bytes);
+    let offset = 0;
+    for (const [tag, body] of this.queue.splice(0, count)) {
+      this.waiting.push(tag);
+      writeFrameHeader(out, offset, body.length, FrameType.Data, 0, StreamConnection.streamId);
+      offset += frameHeaderBytes + body.copy(out, offset + frameHeaderBytes);
+      this.sendWindow -= body.length;
+      this.streamSendWindow -= body.length;
+    }
+    this.socket.write(out);
+  }
+
+  protected onData(streamId: number, endStream: boolean, buffer: Buffer, start: number, end: number): void {
+    if (streamId !== StreamConnection.streamId) return;
+    let at = start;
+    while (at < end) {
+      if (this.prefixLeft > 0) {
+        if (this.prefixLeft <= 4) this.messageLength = this.messageLength * 256 + buffer.readUInt8(at);
+        this.prefixLeft -= 1;
+        at += 1;
+        this.bodyLeft = this.messageLength;
+      } else {
+        const taken = Math.min(this.bodyLeft, end - at);
+        this.bodyLeft -= taken;
+        at += taken;
+      }
+      if (this.prefixLeft === 0 && this.bodyLeft === 0) this.answerNext();
+    }
+    if (endStream) this.fail('the LookupStream ended without trailers');
+  }
+
+  protected onHeaders(streamId: number, endStream: boolean): void {
+    // The first block is the response's headers; one that ends the stream is its trailers.
+    if (streamId === StreamConnection.streamId && endStream) this.fail('the node ended the LookupStream (its trailers carry the gRPC status)');
+  }
+
+  protected onReset(streamId: number, reason: string): void {
+    if (streamId === StreamConnection.streamId) this.fail(reason);
+  }
+
+  protected onStreamWindow(streamId: number, increment: number): void {
+    if (streamId === StreamConnection.streamId) this.streamSendWindow += increment;
+  }
+
+  protected onInitialWindowChange(delta: number): void {
+    this.streamSendWindow += delta;
+  }
+
+  protected override returnStreamWindow(bytes: number): void {
+    this.socket.write(windowUpdate(StreamConnection.streamId, bytes));
+  }
+
+  protected failAll(reason: string): void {
+    for (const tag of this.waiting.splice(this.answered)) this.done(tag, reason);
+    this.waiting.length = 0;
+    this.answered = 0;
     for (const [tag] of this.queue.splice(0)) this.done(tag, reason);
+  }
+
+  private answerNext(): void {
+    const length = this.messageLength;
+    this.prefixLeft = 5;
+    this.messageLength = 0;
+    const tag = this.waiting[this.answered];
+    if (tag === undefined) {
+      this.fail('the node sent an answer to no call');
+      return;
+    }
+    this.answered += 1;
+    // Answered calls are dropped from the front in bulk, not one shift() each.
+    if (this.answered >= 1024 && this.answered * 2 >= this.waiting.length) {
+      this.waiting.splice(0, this.answered);
+      this.answered = 0;
+    }
+    this.done(tag, length > 0 ? null : 'an empty answer');
   }
 }
 
-/** Calls of one unary method (GetMailbox unless told) spread over `connections` HTTP/2 connections to `endpoint` (host:port, no TLS, no token). */
+/** Calls of one method (GetMailbox unless told; LookupStream: one stream a connection) spread over `connections` HTTP/2 connections to `endpoint` (host:port, no TLS, no token). */
 export class LeanLookups {
   private readonly connections: Connection[];
   private readonly batches: Array<Array<[number, Buffer]>>;
@@ -290,7 +474,10 @@ export class LeanLookups {
     const host = endpoint.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
     const port = Number(endpoint.slice(colon + 1));
     if (colon <= 0 || !Number.isInteger(port)) throw new Error(`bench mixed: endpoint ${JSON.stringify(endpoint)} is not host:port`);
-    this.connections = Array.from({ length: Math.max(1, connections) }, () => new Connection(host, port, mailboxesMethod(method).path, (tag, error) => this.handler(tag, error)));
+    const path = mailboxesMethod(method).path;
+    const done: LookupDone = (tag, error) => this.handler(tag, error);
+    this.connections = Array.from({ length: Math.max(1, connections) }, () =>
+      method === 'LookupStream' ? new StreamConnection(host, port, path, done) : new UnaryConnection(host, port, path, done));
     this.batches = this.connections.map(() => []);
   }
 

@@ -1,6 +1,6 @@
 /**
  * `bench mixed`: does a point lookup wait behind heavy callers? Lookups
- * (GetMailbox) go out at a fixed rate (open loop: each one's latency counts
+ * (GetMailbox calls, or one-name LookupStream messages) go out at a fixed rate (open loop: each one's latency counts
  * from the instant it was due, so a stalled node or load generator cannot hide
  * it), first on a quiet node, then while heavy callers run beside them: closed
  * loops of large LISTs (a user in enough groups to see about
@@ -22,11 +22,15 @@ import { scrapeGcTotals, type GcTotals, type LoopDelay } from './event-loop.js';
 import type { DirectoryShape } from './generate.js';
 import { childStartMs, clientOf, connect, withCpu, type Child, type Target } from './harness.js';
 import { calibrateHeavyList, emptyMeasured, tallyFromJson, type HeavySpec, type HeavyTally } from './heavy-callers.js';
-import { getMailboxFrame, LeanLookups } from './lean-lookups.js';
+import { LeanLookups, requestFrame } from './lean-lookups.js';
 import { RequestPicker, type Measured } from './load.js';
 import { cpuSecondsOf, mainThreadScheduleOf, rssMebibytes } from './proc.js';
 import { mergePhases, pairCell, type Phase } from './report.js';
 import { startNode, type NodeOptions } from './run.js';
+
+/** The ways `bench mixed` sends its point lookups. */
+export const mixedLookupMethods = ['GetMailbox', 'LookupStream'] as const;
+export type MixedLookupMethod = (typeof mixedLookupMethods)[number];
 
 /** Lookups waiting for an answer at once at most; past it a due lookup is counted as an error, not sent. */
 export const mixedLookupsInFlightMax = 10_000;
@@ -41,6 +45,8 @@ export interface MixedSettings {
   rounds: number;
   warmupMs: number;
   lookupsPerSecond: number;
+  /** How a lookup is sent: a unary GetMailbox call (an HTTP/2 stream each), or a one-name message on a LookupStream (one stream a connection). */
+  lookupMethod: MixedLookupMethod;
   connections: number;
   listCallers: number;
   /** Mailboxes a heavy LIST should see; it names groups until it does, or the node's bound on groups. */
@@ -100,12 +106,12 @@ function failed(measured: Measured, error: unknown): void {
 const encodedLookupsMax = 50_000;
 
 /** The requests of `durationMs` of lookups at `perSecond`, encoded before the phase: the loop that times them does nothing else per call. */
-function lookupRequests(picker: RequestPicker, perSecond: number, durationMs: number): Buffer[] {
+function lookupRequests(picker: RequestPicker, method: MixedLookupMethod, perSecond: number, durationMs: number): Buffer[] {
   const total = Math.max(1, Math.round((durationMs / 1000) * perSecond));
-  return Array.from({ length: Math.min(total, encodedLookupsMax) }, () => getMailboxFrame(picker.name()));
+  return Array.from({ length: Math.min(total, encodedLookupsMax) }, () => requestFrame(method, { name: picker.name() }));
 }
 
-/** GetMailbox at `perSecond` for `durationMs`, each call timed from the instant it was due; `frames` are sent in turn. */
+/** Lookups at `perSecond` for `durationMs`, each call timed from the instant it was due; `frames` are sent in turn. */
 function openLoopLookups(lookups: LeanLookups, frames: readonly Buffer[], perSecond: number, durationMs: number): Promise<Measured> {
   const measured = emptyMeasured();
   const intervalMs = 1000 / perSecond;
@@ -223,7 +229,7 @@ async function runSlice(node: Target, sender: LeanLookups, picker: RequestPicker
     watchReadIntervalMs: settings.watchReadIntervalMs,
     scan: settings.scan,
   };
-  const frames = lookupRequests(picker, settings.lookupsPerSecond, sliceMs);
+  const frames = lookupRequests(picker, settings.lookupMethod, settings.lookupsPerSecond, sliceMs);
   const callers = mixed ? await startHeavyCallers(node.endpoint, shape, spec, settings.heavyCallersNice) : null;
   const cpuBefore = cpuSecondsOf(node.pid);
   const mainBefore = mainThreadScheduleOf(node.pid);
@@ -311,11 +317,11 @@ export async function runMixed(options: NodeOptions, shape: DirectoryShape, sett
     node = { endpoint: started.endpoint, clients: connect(started.endpoint, settings.connections), pid: started.pid, metrics: started.http };
     const nodeMailboxes = Number((await clientOf(node, 0).status())['mailboxes'] ?? 0);
     const heavyList = await calibrateHeavyList(clientOf(node, 0), shape, settings.listMailboxes);
-    lookups = new LeanLookups(started.endpoint, settings.connections);
+    lookups = new LeanLookups(started.endpoint, settings.connections, settings.lookupMethod);
     const picker = new RequestPicker(shape, settings.seed);
     if (settings.warmupMs > 0) {
       const warmupPicker = new RequestPicker(shape, settings.seed + 2);
-      await openLoopLookups(lookups, lookupRequests(warmupPicker, settings.lookupsPerSecond, settings.warmupMs), settings.lookupsPerSecond, settings.warmupMs);
+      await openLoopLookups(lookups, lookupRequests(warmupPicker, settings.lookupMethod, settings.lookupsPerSecond, settings.warmupMs), settings.lookupsPerSecond, settings.warmupMs);
     }
     const quiet = newTally();
     const mixed = newTally();
@@ -338,8 +344,8 @@ function reportOf(quiet: Tally, mixed: Tally, heavyList: MixedReport['heavyList'
   const mixedLoops = { nodeLoop: mixed.lookups.nodeLoop, loadLoop: mixed.lookups.loadLoop };
   const rate = settings.lookupsPerSecond;
   const rows = [
-    rowOf(`GetMailbox ${rate}/s, quiet`, quiet.lookups.measured, quiet.lookups, quiet, seconds),
-    rowOf(`GetMailbox ${rate}/s, mixed`, mixed.lookups.measured, mixedLoops, mixed, seconds),
+    rowOf(`${settings.lookupMethod} ${rate}/s, quiet`, quiet.lookups.measured, quiet.lookups, quiet, seconds),
+    rowOf(`${settings.lookupMethod} ${rate}/s, mixed`, mixed.lookups.measured, mixedLoops, mixed, seconds),
     rowOf(`ListMailboxes x${heavyList.mailboxes} @${settings.listCallers}, mixed`, mixed.lists, mixedLoops, mixed, seconds),
     rowOf(`Watch snapshot x${settings.watchers}, mixed`, mixed.watches, mixedLoops, mixed, seconds),
   ];
