@@ -4,8 +4,9 @@
  * rate (open loop: each one's latency counts from the instant it was due, so
  * a stalled node or load generator cannot hide it), first on a quiet node,
  * then while heavy callers run beside them: closed loops of large LISTs (a
- * user in enough groups to see about --list-mailboxes mailboxes), snapshot Watches of the whole directory read
- * slowly or not at all, and a full ScanMailboxes. Quiet and mixed phases take
+ * user in enough groups to see about --list-mailboxes mailboxes), snapshot
+ * Watches of the whole directory read slowly or not at all, and a full
+ * ScanMailboxes. Quiet and mixed phases take
  * turns (`--rounds`), so a drifting host moves both alike; each phase reports
  * the node's and the load generator's event-loop delay. Every stream and call
  * it opens is closed at the end of its phase; every loop is bounded in time.
