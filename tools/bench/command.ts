@@ -282,6 +282,7 @@ function addMixedBench(bench: Command): void {
     .option('--watch-read-interval <ms>', 'pause between two messages a slow watcher reads', numberIn(1, mixedBounds.watchReadIntervalMs), 100)
     .option('--no-scan', 'no full ScanMailboxes beside the lookups')
     .option('--heavy-callers-nice <n>', 'nice value of the heavy callers\' process: in a deployment they are other machines, so by default they take the cores the node and the lookups leave (0: compete with them)', numberIn(0, 19), 19)
+    .option('--no-realtime-timer', 'time the lookups at normal priority; by default the thread that sends and times them asks for SCHED_FIFO (with reset-on-fork: the node and the heavy callers it starts stay normal), so that its own waits for a core on a shared host do not count as the node\'s latency (needs root or CAP_SYS_NICE; refused, it runs normally and says so)')
     .option('--duration <seconds>', 'measured seconds of each phase (quiet, mixed), split into --rounds turns', numberIn(0.1, 3600, true), 10)
     .option('--rounds <n>', 'turns the quiet and the mixed phase take', numberIn(1, 100), 3)
     .option('--warmup <seconds>', 'unmeasured seconds of lookups first', numberIn(0, 600, true), 2)
@@ -316,6 +317,7 @@ function addMixedBench(bench: Command): void {
           watchReadIntervalMs: number('watchReadInterval'),
           scan: options['scan'] !== false,
           heavyCallersNice: number('heavyCallersNice'),
+          realtimeTimer: options['realtimeTimer'] !== false,
           seed: shape.seed,
         },
       );

@@ -28,6 +28,7 @@ import { RequestPicker, type Measured } from './load.js';
 import { cpuSecondsOf, mainThreadScheduleOf, rssMebibytes } from './proc.js';
 import { mergePhases, pairCell, type Phase } from './report.js';
 import { startNode, type NodeOptions } from './run.js';
+import { assertNormallyScheduled, raiseTimerPriority } from './timer-priority.js';
 
 /** The ways `bench mixed` sends its point lookups. */
 export const mixedLookupMethods = ['GetMailbox', 'LookupStream'] as const;
@@ -58,6 +59,8 @@ export interface MixedSettings {
   scan: boolean;
   /** Nice value of the heavy callers' process (0: as the node and the lookups). */
   heavyCallersNice: number;
+  /** Whether the thread that sends and times the lookups asks for real-time priority (timer-priority.ts). */
+  realtimeTimer: boolean;
   seed: number;
 }
 
@@ -96,6 +99,8 @@ export interface MixedReport {
   p99Ratio: number;
   serverRssMb: number;
   nodeMailboxes: number;
+  /** How the thread that sent and timed the lookups was scheduled: `SCHED_FIFO 10`, or normal and why. */
+  timerScheduling: string;
 }
 
 function failed(measured: Measured, error: unknown): void {
@@ -187,6 +192,13 @@ function startHeavyCallers(endpoint: string, shape: DirectoryShape, spec: HeavyS
       stdout += chunk.toString();
       if (!before.startsWith('ready\n') && stdout.startsWith('ready\n')) {
         clearTimeout(timer);
+        try {
+          assertNormallyScheduled(child.pid, 'the heavy callers');
+        } catch (error) {
+          child.kill('SIGTERM');
+          reject(error as Error);
+          return;
+        }
         resolve({ tally });
       }
     });
@@ -313,9 +325,11 @@ export async function runMixed(options: NodeOptions, shape: DirectoryShape, sett
   const children: Child[] = [];
   let node: Target | null = null;
   let lookups: LeanLookups | null = null;
+  const timerScheduling = raiseTimerPriority(settings.realtimeTimer);
   try {
     const started = await startNode(options, new Set(), children);
     node = { endpoint: started.endpoint, clients: connect(started.endpoint, settings.connections), pid: started.pid, metrics: started.http };
+    assertNormallyScheduled(started.pid, 'the node');
     const nodeMailboxes = Number((await clientOf(node, 0).status())['mailboxes'] ?? 0);
     const heavyList = await calibrateHeavyList(clientOf(node, 0), shape, settings.listMailboxes);
     lookups = new LeanLookups(started.endpoint, settings.connections, settings.lookupMethod);
@@ -331,7 +345,7 @@ export async function runMixed(options: NodeOptions, shape: DirectoryShape, sett
       tally(quiet, await runSlice(node, lookups, picker, shape, settings, heavyList.groups, false, sliceMs));
       tally(mixed, await runSlice(node, lookups, picker, shape, settings, heavyList.groups, true, sliceMs));
     }
-    return reportOf(quiet, mixed, heavyList, settings, rssMebibytes(started.pid), nodeMailboxes);
+    return { ...reportOf(quiet, mixed, heavyList, settings, rssMebibytes(started.pid), nodeMailboxes), timerScheduling };
   } finally {
     lookups?.close();
     for (const client of node?.clients ?? []) client.close();
@@ -339,7 +353,7 @@ export async function runMixed(options: NodeOptions, shape: DirectoryShape, sett
   }
 }
 
-function reportOf(quiet: Tally, mixed: Tally, heavyList: MixedReport['heavyList'], settings: MixedSettings, serverRssMb: number, nodeMailboxes: number): MixedReport {
+function reportOf(quiet: Tally, mixed: Tally, heavyList: MixedReport['heavyList'], settings: MixedSettings, serverRssMb: number, nodeMailboxes: number): Omit<MixedReport, 'timerScheduling'> {
   if (quiet.lookups === null || mixed.lookups === null) throw new Error('bench mixed: no rounds measured');
   const seconds = settings.durationMs / 1000;
   const mixedLoops = { nodeLoop: mixed.lookups.nodeLoop, loadLoop: mixed.lookups.loadLoop };
@@ -383,7 +397,7 @@ export function printMixedTable(report: MixedReport): void {
       `load loop: the load generator's, each the worst round's; main thread ran/waited: ` +
       "percent of the phase the node's main thread ran on a core, and waited in the run queue for one (/proc schedstat); " +
       'node GC: its collections over the phase (/metrics), young-generation and full, how many and their pauses in total; ' +
-      `node RSS at the end ${report.serverRssMb} MB\n`,
+      `node RSS at the end ${report.serverRssMb} MB; the lookups' timing thread: ${report.timerScheduling}\n`,
   );
   for (const row of report.rows) if (row.firstError !== '') process.stdout.write(`${row.row}: first error: ${row.firstError}\n`);
 }
