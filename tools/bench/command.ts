@@ -281,6 +281,7 @@ function addMixedBench(bench: Command): void {
     .option('--watchers <n>', 'snapshot Watches of the whole directory (half read slowly, half not at all)', numberIn(0, mixedBounds.watchers), 20)
     .option('--watch-read-interval <ms>', 'pause between two messages a slow watcher reads', numberIn(1, mixedBounds.watchReadIntervalMs), 100)
     .option('--no-scan', 'no full ScanMailboxes beside the lookups')
+    .option('--heavy-callers-idle', 'run the heavy callers\' process under SCHED_IDLE instead of --heavy-callers-nice: it gets a core only when no other thread wants one')
     .option('--heavy-callers-nice <n>', 'nice value of the heavy callers\' process: in a deployment they are other machines, so by default they take the cores the node and the lookups leave (0: compete with them)', numberIn(0, 19), 19)
     .option('--no-realtime-timer', 'time the lookups at normal priority; by default the thread that sends and times them asks for SCHED_FIFO (with reset-on-fork: the node and the heavy callers it starts stay normal), so that its own waits for a core on a shared host do not count as the node\'s latency (needs root or CAP_SYS_NICE; refused, it runs normally and says so)')
     .option('--duration <seconds>', 'measured seconds of each phase (quiet, mixed), split into --rounds turns', numberIn(0.1, 3600, true), 10)
@@ -317,6 +318,7 @@ function addMixedBench(bench: Command): void {
           watchReadIntervalMs: number('watchReadInterval'),
           scan: options['scan'] !== false,
           heavyCallersNice: number('heavyCallersNice'),
+          heavyCallersIdle: options['heavyCallersIdle'] === true,
           realtimeTimer: options['realtimeTimer'] !== false,
           seed: shape.seed,
         },

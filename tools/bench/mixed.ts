@@ -36,6 +36,12 @@ export type MixedLookupMethod = (typeof mixedLookupMethods)[number];
 
 /** Lookups waiting for an answer at once at most; past it a due lookup is counted as an error, not sent. */
 export const mixedLookupsInFlightMax = 10_000;
+/** How the heavy callers' process is scheduled (MixedSettings.heavyCallersIdle, heavyCallersNice). */
+interface HeavyCallersPriority {
+  idle: boolean;
+  nice: number;
+}
+
 /** Unmeasured pause after a mixed slice, before the next quiet one. */
 const phaseSettleMs = 500;
 /** How often the open loop looks for due lookups. */
@@ -57,8 +63,10 @@ export interface MixedSettings {
   /** Half the watchers read one message per this interval; the other half read none after the first. */
   watchReadIntervalMs: number;
   scan: boolean;
-  /** Nice value of the heavy callers' process (0: as the node and the lookups). */
+  /** Nice value of the heavy callers' process (0: as the node and the lookups), when it is not under SCHED_IDLE. */
   heavyCallersNice: number;
+  /** Whether the heavy callers' process runs under SCHED_IDLE: a core only when no other thread wants it. */
+  heavyCallersIdle: boolean;
   /** Whether the thread that sends and times the lookups asks for real-time priority (timer-priority.ts). */
   realtimeTimer: boolean;
   seed: number;
@@ -163,10 +171,12 @@ function openLoopLookups(lookups: LeanLookups, frames: readonly Buffer[], perSec
 }
 
 /** Starts `bench heavy-callers` for one mixed slice; resolves once it is connected, with its tally to come. */
-function startHeavyCallers(endpoint: string, shape: DirectoryShape, spec: HeavySpec, nice: number): Promise<{ tally: Promise<HeavyTally> }> {
+function startHeavyCallers(endpoint: string, shape: DirectoryShape, spec: HeavySpec, priority: HeavyCallersPriority): Promise<{ tally: Promise<HeavyTally> }> {
   const command = [process.execPath, mbdirEntry, 'bench', 'heavy-callers', '--endpoint', endpoint, '--shape', JSON.stringify(shape), '--spec', JSON.stringify(spec)];
-  // nice(1) sets the priority before node starts, so every thread of the process has it.
-  const [program, ...args] = nice > 0 ? ['nice', '-n', String(nice), ...command] : command;
+  // chrt(1) and nice(1) set the priority before node starts, so every thread of the process has it.
+  const [program, ...args] = priority.idle
+    ? ['chrt', '--idle', '0', ...command]
+    : priority.nice > 0 ? ['nice', '-n', String(priority.nice), ...command] : command;
   const child = spawn(program as string, args, { stdio: ['ignore', 'pipe', 'pipe'] });
 
   let stdout = '';
@@ -243,7 +253,7 @@ async function runSlice(node: Target, sender: LeanLookups, picker: RequestPicker
     scan: settings.scan,
   };
   const frames = lookupRequests(picker, settings.lookupMethod, settings.lookupsPerSecond, sliceMs);
-  const callers = mixed ? await startHeavyCallers(node.endpoint, shape, spec, settings.heavyCallersNice) : null;
+  const callers = mixed ? await startHeavyCallers(node.endpoint, shape, spec, { idle: settings.heavyCallersIdle, nice: settings.heavyCallersNice }) : null;
   const cpuBefore = cpuSecondsOf(node.pid);
   const mainBefore = mainThreadScheduleOf(node.pid);
   const gcBefore = node.metrics === undefined ? null : await scrapeGcTotals(node.metrics);
