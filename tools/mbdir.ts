@@ -73,6 +73,12 @@ const serveFlags: Array<[keyof ServeSettings, string, string, string?]> = [
     'Linux nice value of the read threads, 0 (the main thread\'s priority) to 19: above 0 a point lookup on the main thread ' +
       'takes a core before a heavy read does (see docs/operations.md)',
   ],
+  [
+    'mainThreadPriority',
+    '--main-thread-priority <priority>',
+    'normal, or realtime: the main thread (every point lookup and write) runs under SCHED_FIFO, so on a host whose cores are all busy ' +
+      'a lookup takes a core at once instead of waiting behind other threads; needs root, CAP_SYS_NICE or LimitRTPRIO (see docs/operations.md)',
+  ],
   ['nodeId', '--node-id <id>', 'name of this node in status and logs', 'host name'],
   ['logLevel', '--log-level <level>', 'fatal, error, warn, info, debug, trace or silent'],
   ['tokens', '--tokens <file>', 'token file (mbdir token add); required off loopback; SIGHUP reloads it'],

@@ -89,6 +89,13 @@ describe('serve config file', () => {
     expect(() => resolveServeSettings({ readThreads: 'off' }, {}, undefined)).toThrow(/setting readThreads is "off"/);
   });
 
+  it('takes mainThreadPriority normal (the default) or realtime, and refuses anything else naming it', () => {
+    expect(resolveServeSettings({}, {}, undefined).mainThreadPriority).toBe('normal');
+    expect(resolveServeSettings({}, { MBDIR_MAIN_THREAD_PRIORITY: 'realtime' }, undefined).mainThreadPriority).toBe('realtime');
+    expect(resolveServeSettings({}, {}, configFile({ mainThreadPriority: 'realtime' })).mainThreadPriority).toBe('realtime');
+    expect(() => resolveServeSettings({ mainThreadPriority: 'high' }, {}, undefined)).toThrow(/setting mainThreadPriority is "high"; expected one of normal, realtime/);
+  });
+
   it('takes readThreadNice from 0 to 19 (default 10) and refuses anything else naming it', () => {
     expect(resolveServeSettings({}, {}, undefined).readThreadNice).toBe('10');
     expect(resolveServeSettings({}, {}, configFile({ readThreadNice: 0 })).readThreadNice).toBe('0');

@@ -339,7 +339,6 @@ export async function runMixed(options: NodeOptions, shape: DirectoryShape, sett
   try {
     const started = await startNode(options, new Set(), children);
     node = { endpoint: started.endpoint, clients: connect(started.endpoint, settings.connections), pid: started.pid, metrics: started.http };
-    assertNormallyScheduled(started.pid, 'the node');
     const nodeMailboxes = Number((await clientOf(node, 0).status())['mailboxes'] ?? 0);
     const heavyList = await calibrateHeavyList(clientOf(node, 0), shape, settings.listMailboxes);
     lookups = new LeanLookups(started.endpoint, settings.connections, settings.lookupMethod);

@@ -18,6 +18,7 @@ export interface ServeSettings {
   cacheMib: string;
   readThreads: string;
   readThreadNice: string;
+  mainThreadPriority: 'normal' | 'realtime';
   nodeId: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   tokens: string;
@@ -61,6 +62,7 @@ export const serveDefaults: ServeSettings = {
   cacheMib: String(defaultCacheMebibytes),
   readThreads: 'auto',
   readThreadNice: String(defaultReadThreadNice),
+  mainThreadPriority: 'normal',
   nodeId: '',
   logLevel: 'info',
   tokens: '',
@@ -125,6 +127,7 @@ const choices: Partial<Record<keyof ServeSettings, readonly string[]>> = {
   etcdDefragment: ['yes', 'no'],
   socketmapFoldCase: ['yes', 'no'],
   mupdateLiterals: ['plus', 'sync'],
+  mainThreadPriority: ['normal', 'realtime'],
 };
 
 /** Merges flags, environment and config file over the defaults; throws a one-line Error on a bad value. */

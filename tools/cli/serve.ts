@@ -10,6 +10,7 @@ import * as grpc from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import { createLogger, type Logger } from '../../src/logging.js';
+import { mainThreadRealtimePriority, setRealtimePriority } from '../../src/server/thread-priority.js';
 import { createSecureContext } from 'node:tls';
 import type { EtcdTls } from '../../src/replication/etcd-client.js';
 import { EtcdEngine } from '../../src/replication/etcd-engine.js';
@@ -212,6 +213,22 @@ function mupdateBoundsOf(environment: NodeJS.ProcessEnv, logger: Logger): { conn
   return bounds;
 }
 
+/**
+ * `--main-thread-priority realtime`: the main thread under SCHED_FIFO before
+ * any read thread starts (those, with reset-on-fork, stay normal). Refused by
+ * the kernel, serve stops with one line rather than run otherwise than asked.
+ */
+function raiseMainThreadPriority(logger: Logger): void {
+  const change = setRealtimePriority(process.pid, mainThreadRealtimePriority);
+  if (!change.ok) {
+    throw new Error(
+      `setting mainThreadPriority is realtime, but the main thread could not get SCHED_FIFO ${mainThreadRealtimePriority} (${change.reason}); ` +
+        `run as root, or grant CAP_SYS_NICE or an RLIMIT_RTPRIO of ${mainThreadRealtimePriority} or more (systemd: LimitRTPRIO=${mainThreadRealtimePriority})`,
+    );
+  }
+  logger.info({ policy: 'SCHED_FIFO', priority: mainThreadRealtimePriority }, 'main thread runs real-time: point lookups and writes take a core before any normal thread');
+}
+
 /** Settings only tests use (hidden flags), kept out of ServeSettings and the docs. */
 export interface ServeTestOverrides {
   reservationTtlMs?: number;
@@ -242,6 +259,7 @@ async function serveLocked(settings: ServeSettings, overrides: ServeTestOverride
       'synchronous OFF: nothing is flushed to disk; an OS crash or power cut may lose answered writes or corrupt the database',
     );
   }
+  if (settings.mainThreadPriority === 'realtime') raiseMainThreadPriority(logger);
   const missingFlags = missingServeNodeFlags();
   if (missingFlags.length > 0) {
     logger.info({ missingFlags }, 'node started without its V8 heap flags: expect more frequent full collections under heavy reads (operations.md, "V8 heap")');
