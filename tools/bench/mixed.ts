@@ -107,7 +107,7 @@ export interface MixedReport {
   p99Ratio: number;
   serverRssMb: number;
   nodeMailboxes: number;
-  /** How the thread that sent and timed the lookups was scheduled: `SCHED_FIFO 10`, or normal and why. */
+  /** How the thread that sent and timed the lookups was scheduled: `SCHED_FIFO 15`, or normal and why. */
   timerScheduling: string;
 }
 
