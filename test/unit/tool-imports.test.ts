@@ -14,7 +14,7 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Modules of src/server and src/store a tool may import, and which tools may (null: any tool). */
 const doors: Record<string, readonly string[] | null> = {
-  'src/server/node-entry.ts': ['tools/cli/serve.ts', 'tools/cli/config.ts', 'tools/mbdir.ts', 'tools/bench/echo.ts', 'tools/bench/event-loop.ts'],
+  'src/server/node-entry.ts': ['tools/cli/serve.ts', 'tools/cli/config.ts', 'tools/mbdir.ts', 'tools/bench/echo.ts', 'tools/bench/event-loop.ts', 'tools/bench/timer-priority.ts'],
   'src/store/offline.ts': null,
 };
 

@@ -13,7 +13,7 @@
  * and says so.
  */
 import { readFileSync } from 'node:fs';
-import { mainThreadRealtimePriority, setRealtimePriority } from '../../src/server/thread-priority.js';
+import { mainThreadRealtimePriority, setRealtimePriority } from '../../src/server/node-entry.js';
 
 /** The timing thread's real-time priority: above a real-time node's main thread. */
 export const timerFifoPriority = mainThreadRealtimePriority + 5;

@@ -10,7 +10,7 @@ import * as grpc from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import { createLogger, type Logger } from '../../src/logging.js';
-import { mainThreadRealtimePriority, setRealtimePriority } from '../../src/server/thread-priority.js';
+import { mainThreadRealtimePriority, setRealtimePriority } from '../../src/server/node-entry.js';
 import { createSecureContext } from 'node:tls';
 import type { EtcdTls } from '../../src/replication/etcd-client.js';
 import { EtcdEngine } from '../../src/replication/etcd-engine.js';
