@@ -1,7 +1,8 @@
 /**
  * What the bench reads of other processes (the node, the echo, the Watch
- * subscribers) from /proc: resident memory and CPU time. Reads only; a process
- * that is gone or unknown reads as 0.
+ * subscribers, the heavy callers) from /proc: resident memory, CPU time and
+ * scheduling. Reads only; a process that is gone or unknown reads as 0 (or
+ * null).
  */
 import { readFileSync } from 'node:fs';
 
@@ -40,6 +41,17 @@ export function mainThreadScheduleOf(pid: number | undefined): { runSeconds: num
     return { runSeconds: Number(run) / 1e9, waitSeconds: Number(wait) / 1e9 };
   } catch {
     return { runSeconds: 0, waitSeconds: 0 };
+  }
+}
+
+/** The scheduling policy of a process's main thread (0 normal, 1 SCHED_FIFO, 2 SCHED_RR, 3 batch, 5 idle, 6 deadline), from /proc; null when unknown. */
+export function schedulingPolicyOf(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const policy = /^policy\s*:\s*(\d+)/m.exec(readFileSync(`/proc/${pid}/sched`, 'utf8'))?.[1];
+    return policy === undefined ? null : Number(policy);
+  } catch {
+    return null;
   }
 }
 

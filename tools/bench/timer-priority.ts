@@ -12,8 +12,11 @@
  * that writes requests and counts answers); refused, the bench runs as before
  * and says so.
  */
-import { readFileSync } from 'node:fs';
 import { mainThreadRealtimePriority, setRealtimePriority } from '../../src/server/node-entry.js';
+import { schedulingPolicyOf } from './proc.js';
+
+/** SCHED_FIFO, SCHED_RR and SCHED_DEADLINE: the policies that take a core before any normal thread. */
+const realtimePolicies: ReadonlySet<number> = new Set([1, 2, 6]);
 
 /** The timing thread's real-time priority: above a real-time node's main thread. */
 export const timerFifoPriority = mainThreadRealtimePriority + 5;
@@ -32,14 +35,6 @@ export function raiseTimerPriority(wanted: boolean): string {
  * /proc/PID/sched, passes.
  */
 export function assertNormallyScheduled(pid: number | undefined, what: string): void {
-  if (pid === undefined) return;
-  let sched: string;
-  try {
-    sched = readFileSync(`/proc/${pid}/sched`, 'utf8');
-  } catch {
-    return;
-  }
-  const policy = /^policy\s*:\s*(\d+)/m.exec(sched)?.[1];
-  // 0 SCHED_OTHER, 3 SCHED_BATCH, 5 SCHED_IDLE; 1 SCHED_FIFO, 2 SCHED_RR, 6 SCHED_DEADLINE.
-  if (policy !== undefined && ['1', '2', '6'].includes(policy)) throw new Error(`bench mixed: ${what} (pid ${pid}) runs under a real-time scheduling policy (${policy}); it would take the cores it is meant to leave`);
+  const policy = schedulingPolicyOf(pid);
+  if (policy !== null && realtimePolicies.has(policy)) throw new Error(`bench mixed: ${what} (pid ${String(pid)}) runs under a real-time scheduling policy (${policy}); it would take the cores it is meant to leave`);
 }
