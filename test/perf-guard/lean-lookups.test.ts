@@ -6,13 +6,18 @@
  * too: its result says so), and a message the node refuses ends the stream, so
  * every call still waiting fails. A burst larger than HTTP/2's default windows
  * (its requests wait for the node's WINDOW_UPDATE) is answered whole, call by
- * call, either way.
+ * call, either way. An answer larger than one frame, read in pieces, counts
+ * once. The lone caller (lone-caller.ts) on it counts each answer and each
+ * refusal, and stops when the node is not there.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getMailboxFrame, LeanLookups, requestFrame } from '../../tools/bench/lean-lookups.js';
+import { loneCaller, loneCallBatch, type LoneCall } from '../../tools/bench/lone-caller.js';
 import { startServer, type ServerProcess } from '../helpers/server-process.js';
 
 let node: ServerProcess | undefined;
+const listedFolders = 400;
+const aliceList = (): Buffer => requestFrame('ListMailboxes', { user: 'alice', groups: [], reference: '', pattern: '*' });
 let lookups: LeanLookups | undefined;
 let streamLookups: LeanLookups | undefined;
 
@@ -21,6 +26,10 @@ beforeAll(async () => {
   const client = node.client();
   await client.putServer({ name: 'backend1' });
   for (const name of ['user.alice', 'user.bob']) await client.createMailbox({ mailbox: { name, server: 'backend1' } });
+  // Enough of alice's folders that her LIST's answer spans several HTTP/2 frames (16 kB each).
+  for (let folder = 0; folder < listedFolders; folder += 1) {
+    await client.createMailbox({ mailbox: { name: `user.alice.folder-with-a-long-name-${folder}`, server: 'backend1' } });
+  }
   lookups = new LeanLookups(node.endpoint, 2);
   streamLookups = new LeanLookups(node.endpoint, 2, 'LookupStream');
 }, 30_000);
@@ -63,6 +72,19 @@ describe('bench lean lookups', () => {
     expect(outcomes.filter((outcome) => outcome !== null)).toEqual([]);
   }, 30_000);
 
+  it('counts a LIST answer of several frames once, call after call', async () => {
+    const client = (node as ServerProcess).client();
+    const listed = await client.listMailboxes({ user: 'alice', groups: [], reference: '', pattern: '*' });
+    expect(listed.mailboxes.length).toBe(listedFolders + 1);
+    const sender = new LeanLookups((node as ServerProcess).endpoint, 1, 'ListMailboxes');
+    try {
+      const outcomes = await sendAll(Array.from({ length: 50 }, aliceList), sender);
+      expect(outcomes).toEqual(Array.from({ length: 50 }, () => null));
+    } finally {
+      sender.close();
+    }
+  }, 30_000);
+
   it('answers every LookupStream message, a missing name included', async () => {
     const lookupFrame = (name: string): Buffer => requestFrame('LookupStream', { name });
     const outcomes = await sendAll([lookupFrame('user.alice'), lookupFrame('user.nobody'), lookupFrame('user.bob')], streamLookups);
@@ -88,4 +110,36 @@ describe('bench lean lookups', () => {
       sender.close();
     }
   });
+
+  it('times a lone caller call by call: answers and refusals counted, no call lost', async () => {
+    const sender = new LeanLookups((node as ServerProcess).endpoint, 1, 'GetMailbox');
+    let made = 0;
+    // Every third request names no mailbox: the node refuses it (NOT_FOUND), and the caller goes on.
+    const next = (): LoneCall => {
+      made += 1;
+      return { frame: getMailboxFrame(made % 3 === 0 ? 'user.nobody' : 'user.alice'), names: 1 };
+    };
+    const measured = await loneCaller(sender, next, 300);
+    sender.close();
+    expect(measured.operations).toBeGreaterThan(10);
+    expect(measured.errors).toBeGreaterThan(0);
+    expect(measured.firstError).toMatch(/gRPC error/);
+    expect(measured.names).toBe(measured.operations);
+    expect(measured.latency.count).toBe(measured.operations);
+    // Requests are made a batch ahead; every one sent was answered, one way or the other.
+    expect(made).toBeGreaterThanOrEqual(measured.operations + measured.errors);
+    expect(made % loneCallBatch).toBe(0);
+  }, 30_000);
+
+  it('stops a lone caller whose node is not there, with why, long before its duration', async () => {
+    const stopped = await startServer();
+    const endpoint = stopped.endpoint;
+    await stopped.stop();
+    const sender = new LeanLookups(endpoint, 1, 'GetMailbox');
+    const measured = await loneCaller(sender, () => ({ frame: getMailboxFrame('user.alice'), names: 1 }), 600_000);
+    sender.close();
+    expect(measured.operations).toBe(0);
+    expect(measured.errors).toBeGreaterThanOrEqual(1000);
+    expect(measured.firstError).toMatch(/connection/);
+  }, 30_000);
 });

@@ -6,7 +6,11 @@
  * objects are promoted and copied, and at 1,000 calls/s the load generator's
  * own scavenges (7-28 ms) made most of the quiet phase's p99, so the bench
  * timed itself. Here a call allocates nothing: its frames are copied from a
- * template into one write per tick, and the answers are parsed in place.
+ * template into one write per tick, and the answers are read into one buffer
+ * the connection keeps (net's `onread`) and parsed there. Reading through
+ * 'data' events instead cost a fresh chunk per read, and a copy of every frame
+ * split across two reads (a LIST's answer is); that lone LIST's p99 was 3.3-4.4x
+ * its p50 where this one's is measured in docs/performance.md.
  *
  * It speaks just enough HTTP/2 (RFC 9113) for gRPC calls to one server, unary
  * ones (a stream each) or LookupStream messages (one stream a connection):
@@ -50,6 +54,10 @@ const windowReturnBytes = 1 << 20;
 const defaultWindow = 65_535;
 /** Calls one connection keeps waiting for the server's window or stream limit, at most. */
 const queuedCallsMax = 100_000;
+/** The largest frame payload a server may send this client: HTTP/2's default SETTINGS_MAX_FRAME_SIZE, which it never raises. */
+const maxFramePayload = 16_384;
+/** Each connection's read buffer: the frames of one read, parsed where they landed (a partial frame moves to the front). */
+const readBufferBytes = 1 << 20;
 
 /** A GetMailbox request by name as its gRPC length-prefixed message (not compressed). */
 export function getMailboxFrame(name: string): Buffer {
@@ -136,11 +144,19 @@ abstract class Connection {
   protected maxStreams = Number.POSITIVE_INFINITY;
   protected failure: string | null = null;
   private unreturnedBytes = 0;
-  private pending: Buffer | null = null;
+  /** Where reads land; bytes `parsed`..`received` are a frame not yet whole. */
+  private readonly inbox = Buffer.allocUnsafe(readBufferBytes);
+  private received = 0;
+  private parsed = 0;
 
   constructor(host: string, port: number, path: string, protected readonly done: LookupDone) {
     this.headerBlock = requestHeaderBlock(`${host}:${port}`, path);
-    this.socket = net.connect({ host, port, noDelay: true });
+    this.socket = net.connect({
+      host,
+      port,
+      noDelay: true,
+      onread: { buffer: () => this.inbox.subarray(this.received), callback: (bytes: number) => this.read(bytes) },
+    });
     const settings = Buffer.alloc(12);
     settings.writeUInt16BE(Setting.InitialWindowSize, 0);
     settings.writeUInt32BE(receiveWindow, 2);
@@ -151,7 +167,6 @@ abstract class Connection {
       frame(FrameType.Settings, 0, 0, settings),
       windowUpdate(0, receiveWindow - defaultWindow),
     ]));
-    this.socket.on('data', (chunk: Buffer) => this.read(chunk));
     this.socket.on('error', (error: Error) => this.fail(`connection failed: ${error.message}`));
     this.socket.on('close', () => this.fail('connection closed'));
   }
@@ -182,21 +197,32 @@ abstract class Connection {
     this.failAll(reason);
   }
 
-  private read(chunk: Buffer): void {
-    let buffer = this.pending === null ? chunk : Buffer.concat([this.pending, chunk]);
-    let offset = 0;
-    while (buffer.length - offset >= frameHeaderBytes) {
-      const length = buffer.readUIntBE(offset, 3);
-      if (buffer.length - offset < frameHeaderBytes + length) break;
-      const type = buffer.readUInt8(offset + 3) as FrameType;
-      const flags = buffer.readUInt8(offset + 4);
-      const streamId = buffer.readUInt32BE(offset + 5) & 0x7fff_ffff;
-      this.onFrame(type, flags, streamId, buffer, offset + frameHeaderBytes, length);
-      offset += frameHeaderBytes + length;
+  /** `bytes` more landed in the inbox: handles every whole frame, and keeps a partial one at the front; true: read on. */
+  private read(bytes: number): boolean {
+    const inbox = this.inbox;
+    this.received += bytes;
+    while (this.failure === null && this.received - this.parsed >= frameHeaderBytes) {
+      const offset = this.parsed;
+      const length = inbox.readUIntBE(offset, 3);
+      if (length > maxFramePayload) {
+        this.fail(`the server sent a ${length}-byte frame, larger than HTTP/2's default limit of ${maxFramePayload}`);
+        this.socket.destroy();
+        return false;
+      }
+      if (this.received - offset < frameHeaderBytes + length) break;
+      const type = inbox.readUInt8(offset + 3) as FrameType;
+      const flags = inbox.readUInt8(offset + 4);
+      const streamId = inbox.readUInt32BE(offset + 5) & 0x7fff_ffff;
+      this.parsed += frameHeaderBytes + length;
+      this.onFrame(type, flags, streamId, inbox, offset + frameHeaderBytes, length);
     }
-    buffer = buffer.subarray(offset);
-    this.pending = buffer.length === 0 ? null : Buffer.from(buffer);
+    if (this.parsed > 0) {
+      inbox.copy(inbox, 0, this.parsed, this.received);
+      this.received -= this.parsed;
+      this.parsed = 0;
+    }
     this.flush();
+    return true;
   }
 
   private onFrame(type: FrameType, flags: number, streamId: number, buffer: Buffer, start: number, length: number): void {

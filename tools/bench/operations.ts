@@ -16,7 +16,8 @@ import type { CannedResponses } from './echo.js';
 import { userId } from './generate.js';
 import { clientOf, connect, nodeAndEcho, spawnServing, withCpu, type Child, type Measurable, type RunContext, type Slice, type Target } from './harness.js';
 import { LeanLookups, requestFrame, type LeanMethod } from './lean-lookups.js';
-import { closedLoop, RequestPicker, streamLookups, type LoadSettings } from './load.js';
+import { closedLoop, RequestPicker, streamLookups, type LoadSettings, type Measured } from './load.js';
+import { loneCaller, type LoneCall } from './lone-caller.js';
 import { rssMebibytes } from './proc.js';
 import { progress, resultOf, type OperationResult, type Phase } from './report.js';
 import { benchLocalDomain, SocketmapConnection, socketmapRequest } from './socketmap.js';
@@ -167,55 +168,63 @@ export function entryOf(name: string): OperationEntry | undefined {
  */
 /**
  * A lone caller (@1) of GetMailbox or ListMailboxes sends through the lean
- * HTTP/2 sender (lean-lookups.ts), to the node and to its echo alike: the
- * typed client's own collections (each call's objects are promoted) were most
- * of a lone LIST's p99, on both. Its answers are checked by status, not read.
+ * HTTP/2 sender (lean-lookups.ts), to the node and to its echo alike, one call
+ * from the answer of the last (lone-caller.ts): the typed client's own
+ * collections (each call's objects are promoted) were most of a lone LIST's
+ * p99, on both. Its answers are checked by status, not read.
  */
-function leanCaller(target: Target, method: LeanMethod): { send(message: object): Promise<void>; close(): void } {
-  const sender = new LeanLookups(target.endpoint, 1, method);
-  return {
-    send: (message) => new Promise<void>((resolve, reject) => {
-      sender.onAnswer((_, error) => (error === null ? resolve() : reject(new Error(error))));
-      sender.add(0, requestFrame(method, message));
-      sender.send();
-    }),
-    close: () => sender.close(),
-  };
-}
-
 function unarySlices(name: string, request: NonNullable<OperationEntry['request']>, context: RunContext, target: Target, concurrency: number, isEcho: boolean): Slice {
   const picker = new RequestPicker(context.shape, context.settings.seed);
   let sequence = 0;
-  let lean: ReturnType<typeof leanCaller> | null = null;
-  const once = async (worker: number): Promise<number> => {
+  /** The next request in the operation's sequence; null when RenameMailbox has renamed every mailbox made. */
+  const nextRequest = (): UnaryRequest | null => {
     const mine = sequence;
     sequence += 1;
-    if (name === 'RenameMailbox' && mine >= context.created.length) return -1;
+    if (name === 'RenameMailbox' && mine >= context.created.length) return null;
     const call = request(context, picker, isEcho ? mine % Math.max(1, context.created.length) : mine);
-    if (concurrency === 1 && call.lean !== undefined) {
-      lean ??= leanCaller(target, call.lean.method);
-      await lean.send(call.lean.message);
-    } else {
-      await call.send(clientOf(target, worker));
-    }
     if (!isEcho && call.created !== null) context.created.push(call.created);
+    return call;
+  };
+  const once = async (worker: number): Promise<number> => {
+    const call = nextRequest();
+    if (call === null) return -1;
+    await call.send(clientOf(target, worker));
     return call.names;
   };
-  return async (durationMs, warmupMs) => {
-    try {
-      // Renames consume what CreateMailbox made: the write path is warm by then.
-      if (name !== 'RenameMailbox' && warmupMs > 0) await closedLoop(concurrency, warmupMs, once);
-      const bar = progress(`${name}@${concurrency}${isEcho ? ' echo' : ''}`.padEnd(22), Math.max(1, Math.round(durationMs / 1000)));
-      const startedMs = performance.now();
-      const phase = await withCpu(target, () =>
-        closedLoop(concurrency, durationMs, once, () => bar?.update(Math.round((performance.now() - startedMs) / 1000))),
-      );
-      bar?.stop();
-      return phase;
-    } finally {
-      lean?.close();
-      lean = null;
+  /** The loop of one slice (warm-up or measured): the lean lone caller where the method has one, else closedLoop. */
+  const loop = (durationMs: number, onTick?: () => void): Promise<Measured> => {
+    const first = concurrency === 1 ? nextRequest() : null;
+    if (first?.lean === undefined) {
+      let peeked = first;
+      const withPeeked = async (worker: number): Promise<number> => {
+        if (peeked === null) return once(worker);
+        const call = peeked;
+        peeked = null;
+        await call.send(clientOf(target, worker));
+        return call.names;
+      };
+      return closedLoop(concurrency, durationMs, first === null ? once : withPeeked, onTick);
     }
+    const method = first.lean.method;
+    const asLone = (call: UnaryRequest): LoneCall => ({ frame: requestFrame(method, call.lean?.message ?? {}), names: call.names });
+    let peeked: UnaryRequest | null = first;
+    const next = (): LoneCall => {
+      const call = peeked ?? nextRequest();
+      peeked = null;
+      if (call === null) throw new Error(`bench: ${name} ran out of requests`); // only RenameMailbox runs out, and it has no lean form
+      return asLone(call);
+    };
+    const sender = new LeanLookups(target.endpoint, 1, method);
+    return loneCaller(sender, next, durationMs, onTick).finally(() => sender.close());
+  };
+  return async (durationMs, warmupMs) => {
+    // Renames consume what CreateMailbox made: the write path is warm by then.
+    if (name !== 'RenameMailbox' && warmupMs > 0) await loop(warmupMs);
+    const bar = progress(`${name}@${concurrency}${isEcho ? ' echo' : ''}`.padEnd(22), Math.max(1, Math.round(durationMs / 1000)));
+    const startedMs = performance.now();
+    const phase = await withCpu(target, () => loop(durationMs, () => bar?.update(Math.round((performance.now() - startedMs) / 1000))));
+    bar?.stop();
+    return phase;
   };
 }
 
