@@ -173,7 +173,7 @@ export function entryOf(name: string): OperationEntry | undefined {
  * collections (each call's objects are promoted) were most of a lone LIST's
  * p99, on both. Its answers are checked by status, not read.
  */
-function unarySlices(name: string, request: NonNullable<OperationEntry['request']>, context: RunContext, target: Target, concurrency: number, isEcho: boolean): Slice {
+function unarySlices(name: string, request: NonNullable<OperationEntry['request']>, context: RunContext, target: Target, concurrency: number, isEcho: boolean): { slice: Slice; close(): void } {
   const picker = new RequestPicker(context.shape, context.settings.seed);
   let sequence = 0;
   /** The next request in the operation's sequence; null when RenameMailbox has renamed every mailbox made. */
@@ -191,6 +191,7 @@ function unarySlices(name: string, request: NonNullable<OperationEntry['request'
     await call.send(clientOf(target, worker));
     return call.names;
   };
+  let lone: LeanLookups | null = null;
   /** The loop of one slice (warm-up or measured): the lean lone caller where the method has one, else closedLoop. */
   const loop = (durationMs: number, onTick?: () => void): Promise<Measured> => {
     const first = concurrency === 1 ? nextRequest() : null;
@@ -207,6 +208,7 @@ function unarySlices(name: string, request: NonNullable<OperationEntry['request'
     }
     const method = first.lean.method;
     const asLone = (call: UnaryRequest): LoneCall => ({ frame: requestFrame(method, call.lean?.message ?? {}), names: call.names });
+    // One connection for every slice, warm-up included: the calls on a new one ran slower for its first 0.5 s, at each slice's start.
     let peeked: UnaryRequest | null = first;
     const next = (): LoneCall => {
       const call = peeked ?? nextRequest();
@@ -214,10 +216,10 @@ function unarySlices(name: string, request: NonNullable<OperationEntry['request'
       if (call === null) throw new Error(`bench: ${name} ran out of requests`); // only RenameMailbox runs out, and it has no lean form
       return asLone(call);
     };
-    const sender = new LeanLookups(target.endpoint, 1, method);
-    return loneCaller(sender, next, durationMs, onTick).finally(() => sender.close());
+    lone ??= new LeanLookups(target.endpoint, 1, method);
+    return loneCaller(lone, next, durationMs, onTick);
   };
-  return async (durationMs, warmupMs) => {
+  const slice: Slice = async (durationMs, warmupMs) => {
     // Renames consume what CreateMailbox made: the write path is warm by then.
     if (name !== 'RenameMailbox' && warmupMs > 0) await loop(warmupMs);
     const bar = progress(`${name}@${concurrency}${isEcho ? ' echo' : ''}`.padEnd(22), Math.max(1, Math.round(durationMs / 1000)));
@@ -226,6 +228,7 @@ function unarySlices(name: string, request: NonNullable<OperationEntry['request'
     bar?.stop();
     return phase;
   };
+  return { slice, close: () => lone?.close() };
 }
 
 function labelOf(name: string, concurrency: number, settings: LoadSettings): string {
@@ -238,7 +241,10 @@ async function runUnary(name: string, request: NonNullable<OperationEntry['reque
   // fillFloor filled the echo's canned answer for this call (by method: the operation's name) from the node's own answer.
   const echo = floors?.grpc ?? null;
   const echoSlices = echo !== null && floors?.canned[name] !== undefined ? unarySlices(name, request, context, echo, concurrency, true) : null;
-  const [real, echoPhase] = await nodeAndEcho(context.settings, node, echoSlices);
+  const [real, echoPhase] = await nodeAndEcho(context.settings, node.slice, echoSlices?.slice ?? null).finally(() => {
+    node.close();
+    echoSlices?.close();
+  });
   return resultOf(labelOf(name, concurrency, context.settings), real, echoPhase, rssMebibytes(context.node.pid), name === 'LookupMailboxes');
 }
 
