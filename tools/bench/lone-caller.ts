@@ -4,9 +4,9 @@
  * encoded in batches between calls, never while one is timed, and no promise
  * or closure is made per call: the load generator's own garbage (a promise, a
  * request object and its encoding per call, through closedLoop) made its
- * collections land inside the calls it timed, and a lone LIST's p99 read
- * 3.1-4.4x its p50 where the node's own answer stayed near 2x (measured by a
- * client that allocates nothing; docs/performance.md).
+ * collections land inside the calls it timed: a lone LIST's p99 read
+ * 3.7-4.2x its p50 where a client that allocates nothing measured the same
+ * node at 2.0-2.6x (docs/performance.md).
  */
 import { performance } from 'node:perf_hooks';
 import type { LeanLookups } from './lean-lookups.js';

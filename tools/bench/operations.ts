@@ -181,42 +181,36 @@ function unarySlices(name: string, request: NonNullable<OperationEntry['request'
     const mine = sequence;
     sequence += 1;
     if (name === 'RenameMailbox' && mine >= context.created.length) return null;
-    const call = request(context, picker, isEcho ? mine % Math.max(1, context.created.length) : mine);
-    if (!isEcho && call.created !== null) context.created.push(call.created);
+    return request(context, picker, isEcho ? mine % Math.max(1, context.created.length) : mine);
+  };
+  /** A request made ahead to learn whether it has a lean form; the next one taken. */
+  let ahead: UnaryRequest | null | undefined;
+  const peek = (): UnaryRequest | null => (ahead === undefined ? (ahead = nextRequest()) : ahead);
+  const take = (): UnaryRequest | null => {
+    const call = ahead === undefined ? nextRequest() : ahead;
+    ahead = undefined;
     return call;
   };
   const once = async (worker: number): Promise<number> => {
-    const call = nextRequest();
+    const call = take();
     if (call === null) return -1;
     await call.send(clientOf(target, worker));
+    if (!isEcho && call.created !== null) context.created.push(call.created);
     return call.names;
   };
+  // One connection for every slice, warm-up included: on a new one each slice's first 0.5 s ran slower.
   let lone: LeanLookups | null = null;
-  /** The loop of one slice (warm-up or measured): the lean lone caller where the method has one, else closedLoop. */
+  /** The loop of one slice (warm-up or measured): the lone caller where the request has a lean form, else closedLoop. */
   const loop = (durationMs: number, onTick?: () => void): Promise<Measured> => {
-    const first = concurrency === 1 ? nextRequest() : null;
-    if (first?.lean === undefined) {
-      let peeked = first;
-      const withPeeked = async (worker: number): Promise<number> => {
-        if (peeked === null) return once(worker);
-        const call = peeked;
-        peeked = null;
-        await call.send(clientOf(target, worker));
-        return call.names;
-      };
-      return closedLoop(concurrency, durationMs, first === null ? once : withPeeked, onTick);
-    }
-    const method = first.lean.method;
-    const asLone = (call: UnaryRequest): LoneCall => ({ frame: requestFrame(method, call.lean?.message ?? {}), names: call.names });
-    // One connection for every slice, warm-up included: the calls on a new one ran slower for its first 0.5 s, at each slice's start.
-    let peeked: UnaryRequest | null = first;
+    const lean = concurrency === 1 ? peek()?.lean : undefined;
+    if (lean === undefined) return closedLoop(concurrency, durationMs, once, onTick);
+    // Only lookups have a lean form: none creates a mailbox, none runs out.
     const next = (): LoneCall => {
-      const call = peeked ?? nextRequest();
-      peeked = null;
-      if (call === null) throw new Error(`bench: ${name} ran out of requests`); // only RenameMailbox runs out, and it has no lean form
-      return asLone(call);
+      const call = take();
+      if (call?.lean === undefined) throw new Error(`bench: ${name}'s requests have no lean form`);
+      return { frame: requestFrame(call.lean.method, call.lean.message), names: call.names };
     };
-    lone ??= new LeanLookups(target.endpoint, 1, method);
+    lone ??= new LeanLookups(target.endpoint, 1, lean.method);
     return loneCaller(lone, next, durationMs, onTick);
   };
   const slice: Slice = async (durationMs, warmupMs) => {
