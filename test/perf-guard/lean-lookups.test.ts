@@ -7,9 +7,11 @@
  * every call still waiting fails. A burst larger than HTTP/2's default windows
  * (its requests wait for the node's WINDOW_UPDATE) is answered whole, call by
  * call, either way. An answer larger than one frame, read in pieces, counts
- * once. The lone caller (lone-caller.ts) on it counts each answer and each
+ * once; a frame past HTTP/2's default size fails the connection, naming it.
+ * The lone caller (lone-caller.ts) on it counts each answer and each
  * refusal, and stops when the node is not there.
  */
+import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getMailboxFrame, LeanLookups, requestFrame } from '../../tools/bench/lean-lookups.js';
 import { loneCaller, loneCallBatch, type LoneCall } from '../../tools/bench/lone-caller.js';
@@ -142,4 +144,21 @@ describe('bench lean lookups', () => {
     expect(measured.errors).toBeGreaterThanOrEqual(1000);
     expect(measured.firstError).toMatch(/connection/);
   }, 30_000);
+
+  it('fails the calls of a connection whose server sends a frame past HTTP/2\'s default size, naming it', async () => {
+    // A server that answers anything with one DATA frame header claiming 20,000 bytes (the default limit is 16,384).
+    const oversized = createServer((socket) => {
+      socket.on('error', () => undefined);
+      socket.once('data', () => socket.write(Buffer.from([0x00, 0x4e, 0x20, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01])));
+    });
+    await new Promise<void>((resolve) => oversized.listen(0, '127.0.0.1', resolve));
+    const sender = new LeanLookups(`127.0.0.1:${(oversized.address() as AddressInfo).port}`, 1, 'GetMailbox');
+    try {
+      const outcomes = await sendAll([getMailboxFrame('user.alice')], sender);
+      expect(outcomes[0]).toMatch(/20000-byte frame, larger than HTTP\/2's default limit of 16384/);
+    } finally {
+      sender.close();
+      await new Promise((resolve) => oversized.close(resolve));
+    }
+  });
 });

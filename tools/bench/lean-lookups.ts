@@ -7,10 +7,9 @@
  * own scavenges (7-28 ms) made most of the quiet phase's p99, so the bench
  * timed itself. Here a call allocates nothing: its frames are copied from a
  * template into one write per tick, and the answers are read into one buffer
- * the connection keeps (net's `onread`) and parsed there. Reading through
- * 'data' events instead cost a fresh chunk per read, and a copy of every frame
- * split across two reads (a LIST's answer is); that lone LIST's p99 was 3.3-4.4x
- * its p50 where this one's is measured in docs/performance.md.
+ * the connection keeps (net's `onread`) and parsed there: 'data' events cost
+ * a fresh chunk per read, and a copy of every frame split across two reads,
+ * which a LIST's answer always is.
  *
  * It speaks just enough HTTP/2 (RFC 9113) for gRPC calls to one server, unary
  * ones (a stream each) or LookupStream messages (one stream a connection):

@@ -6,7 +6,7 @@
  * request object and its encoding per call, through closedLoop) made its
  * collections land inside the calls it timed: a lone LIST's p99 read
  * 3.7-4.2x its p50 where a client that allocates nothing measured the same
- * node at 2.0-2.6x (docs/performance.md).
+ * node at 1.95-2.6x (docs/performance.md).
  */
 import { performance } from 'node:perf_hooks';
 import type { LeanLookups } from './lean-lookups.js';
@@ -52,10 +52,11 @@ export function loneCaller(sender: LeanLookups, next: () => LoneCall, durationMs
         batch = Array.from({ length: loneCallBatch }, next);
         position = 0;
       }
-      current = batch[position];
+      const call = batch[position] as LoneCall;
+      current = call;
       position += 1;
       callStartedMs = performance.now();
-      sender.add(0, (current as LoneCall).frame);
+      sender.add(0, call.frame);
       sender.send();
     };
     sender.onAnswer((_, error) => {

@@ -164,9 +164,9 @@ export function entryOf(name: string): OperationEntry | undefined {
  * One unary operation against `target` with `concurrency` callers, as slices
  * that go on where the last one stopped (the same request sequence, never
  * replayed). Against the node it records answers for the floor and the names
- * CreateMailbox made; against the echo it only measures.
- */
-/**
+ * CreateMailbox made; against the echo it only measures; `close` ends its
+ * connections once every slice has run.
+ *
  * A lone caller (@1) of GetMailbox or ListMailboxes sends through the lean
  * HTTP/2 sender (lean-lookups.ts), to the node and to its echo alike, one call
  * from the answer of the last (lone-caller.ts): the typed client's own
