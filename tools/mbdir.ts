@@ -79,12 +79,6 @@ const serveFlags: Array<[keyof ServeSettings, string, string, string?]> = [
     'normal, or realtime: the main thread (every point lookup and write) runs under SCHED_FIFO, so on a host whose cores are all busy ' +
       'a lookup takes a core at once instead of waiting behind other threads; needs root, CAP_SYS_NICE or LimitRTPRIO (see docs/operations.md)',
   ],
-  [
-    'helperThreadPriority',
-    '--helper-thread-priority <priority>',
-    'idle: V8\'s helper threads (concurrent garbage collection, optimizing compiler) run under SCHED_IDLE, so a thread woken for a request ' +
-      'never waits behind them for a core; or normal (see docs/operations.md)',
-  ],
   ['nodeId', '--node-id <id>', 'name of this node in status and logs', 'host name'],
   ['logLevel', '--log-level <level>', 'fatal, error, warn, info, debug, trace or silent'],
   ['tokens', '--tokens <file>', 'token file (mbdir token add); required off loopback; SIGHUP reloads it'],

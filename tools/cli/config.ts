@@ -19,7 +19,6 @@ export interface ServeSettings {
   readThreads: string;
   readThreadNice: string;
   mainThreadPriority: 'normal' | 'realtime';
-  helperThreadPriority: 'idle' | 'normal';
   nodeId: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   tokens: string;
@@ -64,7 +63,6 @@ export const serveDefaults: ServeSettings = {
   readThreads: 'auto',
   readThreadNice: String(defaultReadThreadNice),
   mainThreadPriority: 'normal',
-  helperThreadPriority: 'idle',
   nodeId: '',
   logLevel: 'info',
   tokens: '',
@@ -130,7 +128,6 @@ const choices: Partial<Record<keyof ServeSettings, readonly string[]>> = {
   socketmapFoldCase: ['yes', 'no'],
   mupdateLiterals: ['plus', 'sync'],
   mainThreadPriority: ['normal', 'realtime'],
-  helperThreadPriority: ['idle', 'normal'],
 };
 
 /** Merges flags, environment and config file over the defaults; throws a one-line Error on a bad value. */

@@ -10,7 +10,7 @@ import * as grpc from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import { createLogger, type Logger } from '../../src/logging.js';
-import { idleHelperThreads, mainThreadRealtimePriority, setRealtimePriority } from '../../src/server/node-entry.js';
+import { mainThreadRealtimePriority, setRealtimePriority } from '../../src/server/node-entry.js';
 import { createSecureContext } from 'node:tls';
 import type { EtcdTls } from '../../src/replication/etcd-client.js';
 import { EtcdEngine } from '../../src/replication/etcd-engine.js';
@@ -229,17 +229,6 @@ function raiseMainThreadPriority(logger: Logger): void {
   logger.info({ policy: 'SCHED_FIFO', priority: mainThreadRealtimePriority }, 'main thread runs real-time: point lookups and writes take a core before any normal thread');
 }
 
-/**
- * `--helper-thread-priority idle` (the default): V8's threads under SCHED_IDLE,
- * before any read thread starts (those are the main thread's, at the normal
- * policy). Not possible here (no /proc or chrt), serve goes on and says so.
- */
-function idleHelpers(logger: Logger): void {
-  const change = idleHelperThreads();
-  if ('reason' in change) logger.warn({ moved: change.moved, reason: change.reason }, 'helper threads stay at the normal policy: a request may wait for a core behind garbage collection');
-  else logger.debug({ threads: change.moved, policy: 'SCHED_IDLE' }, 'helper threads run only on idle cores');
-}
-
 /** Settings only tests use (hidden flags), kept out of ServeSettings and the docs. */
 export interface ServeTestOverrides {
   reservationTtlMs?: number;
@@ -271,7 +260,6 @@ async function serveLocked(settings: ServeSettings, overrides: ServeTestOverride
     );
   }
   if (settings.mainThreadPriority === 'realtime') raiseMainThreadPriority(logger);
-  if (settings.helperThreadPriority === 'idle') idleHelpers(logger);
   const missingFlags = missingServeNodeFlags();
   if (missingFlags.length > 0) {
     logger.info({ missingFlags }, 'node started without its V8 heap flags: expect more frequent full collections under heavy reads (operations.md, "V8 heap")');
