@@ -66,13 +66,14 @@ export const hotQuerySql = {
   byOwner: 'SELECT record, revision FROM mailboxes WHERE owner = ? ORDER BY sortkey LIMIT ?',
   // LIST's two reads: they also return the sort key (no recomputation), and the
   // reverse-ACL read leaves out the caller's own mailboxes, which LIST has from the first.
-  listOwn: 'SELECT record, revision, sortkey FROM mailboxes WHERE owner = ? LIMIT ?',
+  // The key comes as hex text (see keyOfHex).
+  listOwn: 'SELECT record, revision, hex(sortkey) AS sortkey_hex FROM mailboxes WHERE owner = ? LIMIT ?',
   // Every mailbox whose ACL names a group or `anyone`: read once, then kept by the AclReadCache.
-  aclRows: `SELECT m.record, m.revision, m.sortkey FROM acl_index a JOIN mailboxes m ON m.uniqueid = a.uniqueid
+  aclRows: `SELECT m.record, m.revision, hex(m.sortkey) AS sortkey_hex FROM acl_index a JOIN mailboxes m ON m.uniqueid = a.uniqueid
          WHERE a.identifier = ? LIMIT ?`,
   // NOT IN reads the owner index alone (it covers uniqueid): the caller's own rows are
   // dropped before the join, not fetched and then filtered (a third of the cost).
-  listShared: `SELECT m.record, m.revision, m.sortkey FROM acl_index a JOIN mailboxes m ON m.uniqueid = a.uniqueid
+  listShared: `SELECT m.record, m.revision, hex(m.sortkey) AS sortkey_hex FROM acl_index a JOIN mailboxes m ON m.uniqueid = a.uniqueid
          WHERE a.identifier = ? AND a.uniqueid NOT IN (SELECT uniqueid FROM mailboxes WHERE owner = ?) LIMIT ?`,
   scanAll: 'SELECT record, revision, sortkey FROM mailboxes WHERE sortkey > ? ORDER BY sortkey LIMIT ?',
   scanServer: `SELECT record, revision, sortkey FROM mailboxes WHERE server = ? AND sortkey > ?
@@ -104,6 +105,20 @@ export const hotQuerySql = {
 } as const;
 
 type SortedRow = MailboxRow & { sortkey: Buffer };
+type HexSortedRow = MailboxRow & { sortkey_hex: string };
+
+/**
+ * A LIST row's sort key from its hex text. better-sqlite3 gives each BLOB as a
+ * Buffer of its own, with its own off-heap memory, which V8 frees after every
+ * young-generation collection: with ~25 keys a LIST, that freeing was half of
+ * a read thread's collection pause (0.5 of 1.1 ms, --trace-gc-nvp's
+ * scavenge.sweep_array_buffers) and then kept a helper thread busy for 1-2 ms
+ * on a core a woken request thread wanted. A key parsed from text is a slice
+ * of Node's shared buffer pool instead (docs/performance.md).
+ */
+function keyOfHex(row: HexSortedRow): Buffer {
+  return Buffer.from(row.sortkey_hex, 'hex');
+}
 
 function prepareReads(db: Database.Database) {
   const sql = hotQuerySql;
@@ -117,9 +132,9 @@ function prepareReads(db: Database.Database) {
     subtreeRows: db.prepare<[Buffer, Buffer, number], StoredMailboxRow>(sql.subtreeRows),
     hasChild: db.prepare<[Buffer, Buffer], { one: number }>(sql.hasChild),
     byOwner: db.prepare<[string, number], MailboxRow>(sql.byOwner),
-    listOwn: db.prepare<[string, number], SortedRow>(sql.listOwn),
-    listShared: db.prepare<[string, string, number], SortedRow>(sql.listShared),
-    aclRows: db.prepare<[string, number], SortedRow>(sql.aclRows),
+    listOwn: db.prepare<[string, number], HexSortedRow>(sql.listOwn),
+    listShared: db.prepare<[string, string, number], HexSortedRow>(sql.listShared),
+    aclRows: db.prepare<[string, number], HexSortedRow>(sql.aclRows),
     scanAll: db.prepare<[Buffer, number], SortedRow>(sql.scanAll),
     scanServer: db.prepare<[string, Buffer, string, Buffer, number], SortedRow>(sql.scanServer),
     placementCounts: db.prepare<[], PlacementCount>(sql.placementCounts),
@@ -266,11 +281,11 @@ export class StoreQueries {
         candidates.push({ mailbox, key, own });
         if (candidates.length > limit) throw tooMany();
       };
-      for (const row of this.reads.listOwn.all(user, limit + 1)) add(decodeMailbox(row), row.sortkey, true);
+      for (const row of this.reads.listOwn.all(user, limit + 1)) add(decodeMailbox(row), keyOfHex(row), true);
       for (const identifier of identifiers) {
         if (identifier === user) {
           // The caller's own identifier: the shares of others only (their own rows are above), never cached.
-          for (const row of this.reads.listShared.iterate(identifier, user, limit + 1)) add(decodeMailbox(row), row.sortkey, false);
+          for (const row of this.reads.listShared.iterate(identifier, user, limit + 1)) add(decodeMailbox(row), keyOfHex(row), false);
         } else {
           for (const row of this.aclRows(identifier, limit + 1)) add(row.mailbox, row.key, false);
         }
@@ -281,7 +296,7 @@ export class StoreQueries {
 
   /** Every mailbox whose ACL names `identifier`, at most `limit`. */
   protected aclRows(identifier: string, limit: number): readonly AclRow[] {
-    return this.reads.aclRows.all(identifier, limit).map((row) => ({ mailbox: decodeMailbox(row), key: row.sortkey }));
+    return this.reads.aclRows.all(identifier, limit).map((row) => ({ mailbox: decodeMailbox(row), key: keyOfHex(row) }));
   }
 
   /** One page of mailboxes after `afterKey` in sort-key order, optionally of one server. */
