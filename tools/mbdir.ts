@@ -74,6 +74,12 @@ const serveFlags: Array<[keyof ServeSettings, string, string, string?]> = [
       'takes a core before a heavy read does (see docs/operations.md)',
   ],
   [
+    'helperThreadNice',
+    '--helper-thread-nice <n>',
+    'Linux nice value of V8\'s and Node\'s helper threads (garbage collection, compiler), 0 to 19: above 0 a thread woken for a request ' +
+      'is not held behind their runs on its core (see docs/operations.md)',
+  ],
+  [
     'mainThreadPriority',
     '--main-thread-priority <priority>',
     'normal, or realtime: the main thread (every point lookup and write) runs under SCHED_FIFO, so on a host whose cores are all busy ' +

@@ -15,4 +15,4 @@ export { TokenTable, addToken } from './auth/token-file.js';
 export { eventLoopSampleIntervalMs } from './metrics/node-metrics.js';
 export { DataDirLock } from '../store/data-dir-lock.js';
 export { cacheMebibytesMax, defaultCacheMebibytes } from '../store/store.js';
-export { mainThreadRealtimePriority, setRealtimePriority, type PriorityChange } from './thread-priority.js';
+export { lowerHelperThreads, mainThreadRealtimePriority, setRealtimePriority, type PriorityChange } from './thread-priority.js';

@@ -1,7 +1,8 @@
 /**
  * `--main-thread-priority realtime`: the node's main thread alone runs under
  * SCHED_FIFO (read threads, V8's and libuv's threads stay at the normal
- * policy, the read thread at its nice value), and the node serves as before.
+ * policy, at their nice values), and the node serves as before. Without it,
+ * `--helper-thread-nice` and `--read-thread-nice` give those threads theirs.
  * Where the kernel refuses (an unprivileged user: as root, the test drops to
  * `nobody` with setpriv), serve stops at once with one line that says what to
  * grant, and never serves.
@@ -38,11 +39,26 @@ describe('mbdir serve --main-thread-priority', () => {
     const others = threads.filter((thread) => thread.tid !== pid);
     expect(others.length).toBeGreaterThan(1);
     expect(others.filter((thread) => thread.policy !== 0)).toEqual([]);
-    expect(others.some((thread) => thread.nice === 10)).toBe(true); // the read thread, at --read-thread-nice's default
+    expect(others.some((thread) => thread.nice === 10)).toBe(true); // the read thread and the helpers, at their default nice
     const client = node.client();
     await client.putServer({ name: 'backend1' });
     await client.createMailbox({ mailbox: { name: 'user.alice', server: 'backend1' } });
     expect((await client.getMailbox({ name: 'user.alice' })).mailbox?.server).toBe('backend1');
+  });
+
+  it('gives the helper threads their nice value and the read thread its own, the main thread keeping its priority', async () => {
+    const node = await startServer(['--helper-thread-nice', '7', '--read-thread-nice', '3', '--read-threads', '1']);
+    started.push(node);
+    const pid = node.process.pid as number;
+    const threads = threadsOf(pid);
+    expect(threads.find((thread) => thread.tid === pid)?.nice).toBe(0);
+    // V8's platform workers (4 on Node 20) and Node's own threads exist before serve starts.
+    expect(threads.filter((thread) => thread.nice === 7).length).toBeGreaterThanOrEqual(4);
+    expect(threads.filter((thread) => thread.nice === 3)).toHaveLength(1); // the one read thread
+    const client = node.client();
+    await client.putServer({ name: 'backend1' });
+    await client.createMailbox({ mailbox: { name: 'user.alice', server: 'backend1' } });
+    expect((await client.listMailboxes({ user: 'alice', groups: [], reference: '', pattern: '*' })).mailboxes.map((listed) => listed.mailbox?.name)).toEqual(['user.alice']);
   });
 
   it('stops with one line naming what to grant when the kernel refuses', async () => {

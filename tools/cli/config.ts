@@ -18,6 +18,7 @@ export interface ServeSettings {
   cacheMib: string;
   readThreads: string;
   readThreadNice: string;
+  helperThreadNice: string;
   mainThreadPriority: 'normal' | 'realtime';
   nodeId: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -54,6 +55,13 @@ export interface ServeSettings {
  */
 export const defaultReadThreadNice = 10;
 
+/**
+ * Nice value of V8's and Node's helper threads by default: below the main
+ * thread, so a woken request thread is not held behind a garbage-collection
+ * or compile run on its core (src/server/thread-priority.ts).
+ */
+export const defaultHelperThreadNice = 10;
+
 export const serveDefaults: ServeSettings = {
   engine: 'standalone',
   dataDir: './data',
@@ -62,6 +70,7 @@ export const serveDefaults: ServeSettings = {
   cacheMib: String(defaultCacheMebibytes),
   readThreads: 'auto',
   readThreadNice: String(defaultReadThreadNice),
+  helperThreadNice: String(defaultHelperThreadNice),
   mainThreadPriority: 'normal',
   nodeId: '',
   logLevel: 'info',
@@ -101,6 +110,7 @@ export const numericSettings: ReadonlySet<keyof ServeSettings> = new Set([
   'cacheMib',
   'readThreads',
   'readThreadNice',
+  'helperThreadNice',
   'etcdCompactRetentionRevisions',
   'etcdMaintenanceIntervalSeconds',
   'etcdMaintenanceLeaseSeconds',
@@ -161,6 +171,9 @@ export function resolveServeSettings(
   readThreadsOf(settings.readThreads, 1);
   if (!/^\d{1,2}$/.test(settings.readThreadNice) || Number(settings.readThreadNice) > limits.readThreadNiceMax) {
     throw new Error(`setting readThreadNice is ${JSON.stringify(settings.readThreadNice)}; expected a nice value from 0 (the main thread's priority) to ${limits.readThreadNiceMax}`);
+  }
+  if (!/^\d{1,2}$/.test(settings.helperThreadNice) || Number(settings.helperThreadNice) > limits.readThreadNiceMax) {
+    throw new Error(`setting helperThreadNice is ${JSON.stringify(settings.helperThreadNice)}; expected a nice value from 0 (the main thread's priority) to ${limits.readThreadNiceMax}`);
   }
   if (!/^\d{1,12}$/.test(settings.etcdCompactRetentionRevisions)) {
     throw new Error(

@@ -10,7 +10,7 @@ import * as grpc from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import { createLogger, type Logger } from '../../src/logging.js';
-import { mainThreadRealtimePriority, setRealtimePriority } from '../../src/server/node-entry.js';
+import { lowerHelperThreads, mainThreadRealtimePriority, setRealtimePriority } from '../../src/server/node-entry.js';
 import { createSecureContext } from 'node:tls';
 import type { EtcdTls } from '../../src/replication/etcd-client.js';
 import { EtcdEngine } from '../../src/replication/etcd-engine.js';
@@ -260,6 +260,10 @@ async function serveLocked(settings: ServeSettings, overrides: ServeTestOverride
     );
   }
   if (settings.mainThreadPriority === 'realtime') raiseMainThreadPriority(logger);
+  // Before any read thread starts: those run at --read-thread-nice.
+  const helpers = lowerHelperThreads(Number(settings.helperThreadNice));
+  if ('reason' in helpers) logger.info({ reason: helpers.reason }, 'helper threads keep the main thread\'s priority');
+  else logger.debug({ threads: helpers.threads, nice: Number(settings.helperThreadNice) }, 'helper threads lowered');
   const missingFlags = missingServeNodeFlags();
   if (missingFlags.length > 0) {
     logger.info({ missingFlags }, 'node started without its V8 heap flags: expect more frequent full collections under heavy reads (operations.md, "V8 heap")');
