@@ -39,7 +39,7 @@ describe('mbdir serve --main-thread-priority', () => {
     const others = threads.filter((thread) => thread.tid !== pid);
     expect(others.length).toBeGreaterThan(1);
     expect(others.filter((thread) => thread.policy !== 0)).toEqual([]);
-    expect(others.some((thread) => thread.nice === 10)).toBe(true); // the read thread and the helpers, at their default nice
+    expect(others.some((thread) => thread.nice === 10)).toBe(true); // the read thread, at --read-thread-nice's default
     const client = node.client();
     await client.putServer({ name: 'backend1' });
     await client.createMailbox({ mailbox: { name: 'user.alice', server: 'backend1' } });
