@@ -171,11 +171,10 @@ export function resolveServeSettings(
     throw new Error(`setting cacheMib is ${JSON.stringify(settings.cacheMib)}; expected MiB from 1 to ${cacheMebibytesMax}`);
   }
   readThreadsOf(settings.readThreads, 1);
-  if (!/^\d{1,2}$/.test(settings.readThreadNice) || Number(settings.readThreadNice) > limits.readThreadNiceMax) {
-    throw new Error(`setting readThreadNice is ${JSON.stringify(settings.readThreadNice)}; expected a nice value from 0 (the main thread's priority) to ${limits.readThreadNiceMax}`);
-  }
-  if (!/^\d{1,2}$/.test(settings.helperThreadNice) || Number(settings.helperThreadNice) > limits.readThreadNiceMax) {
-    throw new Error(`setting helperThreadNice is ${JSON.stringify(settings.helperThreadNice)}; expected a nice value from 0 (the main thread's priority) to ${limits.readThreadNiceMax}`);
+  for (const key of ['readThreadNice', 'helperThreadNice'] as const) {
+    if (!/^\d{1,2}$/.test(settings[key]) || Number(settings[key]) > limits.readThreadNiceMax) {
+      throw new Error(`setting ${key} is ${JSON.stringify(settings[key])}; expected a nice value from 0 (the main thread's priority) to ${limits.readThreadNiceMax}`);
+    }
   }
   if (!/^\d{1,12}$/.test(settings.etcdCompactRetentionRevisions)) {
     throw new Error(

@@ -261,9 +261,11 @@ async function serveLocked(settings: ServeSettings, overrides: ServeTestOverride
   }
   if (settings.mainThreadPriority === 'realtime') raiseMainThreadPriority(logger);
   // Before any read thread starts: those run at --read-thread-nice.
-  const helpers = lowerHelperThreads(Number(settings.helperThreadNice));
-  if ('reason' in helpers) logger.info({ reason: helpers.reason }, 'helper threads keep the main thread\'s priority');
-  else logger.debug({ threads: helpers.threads, nice: Number(settings.helperThreadNice) }, 'helper threads lowered');
+  if (settings.helperThreadNice !== '0') {
+    const helpers = lowerHelperThreads(Number(settings.helperThreadNice));
+    if ('reason' in helpers) logger.info({ reason: helpers.reason }, 'helper threads keep the main thread\'s priority');
+    else logger.debug({ threads: helpers.threads, nice: Number(settings.helperThreadNice) }, 'helper threads lowered');
+  }
   const missingFlags = missingServeNodeFlags();
   if (missingFlags.length > 0) {
     logger.info({ missingFlags }, 'node started without its V8 heap flags: expect more frequent full collections under heavy reads (operations.md, "V8 heap")');
