@@ -104,8 +104,8 @@ describe('serve config file', () => {
     expect(() => resolveServeSettings({ readThreadNice: '-5' }, {}, undefined)).toThrow(/setting readThreadNice is "-5"/);
   });
 
-  it('takes helperThreadNice from 0 (the default) to 19 and refuses anything else naming it', () => {
-    expect(resolveServeSettings({}, {}, undefined).helperThreadNice).toBe('0');
+  it('takes helperThreadNice from 0 to 19 (10 by default) and refuses anything else naming it', () => {
+    expect(resolveServeSettings({}, {}, undefined).helperThreadNice).toBe('10');
     expect(resolveServeSettings({}, {}, configFile({ helperThreadNice: 10 })).helperThreadNice).toBe('10');
     expect(resolveServeSettings({}, { MBDIR_HELPER_THREAD_NICE: '19' }, undefined).helperThreadNice).toBe('19');
     expect(() => resolveServeSettings({ helperThreadNice: '20' }, {}, undefined)).toThrow(/setting helperThreadNice is "20"; expected a nice value from 0 .* to 19/);

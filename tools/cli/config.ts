@@ -62,7 +62,7 @@ export const defaultReadThreadNice = 10;
  * default until it is known not to slow the node when every core is busy
  * (docs/performance.md).
  */
-export const defaultHelperThreadNice = 0;
+export const defaultHelperThreadNice = 10;
 
 export const serveDefaults: ServeSettings = {
   engine: 'standalone',
