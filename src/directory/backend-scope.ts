@@ -4,7 +4,8 @@
  * touch must be on SERVER before (if it existed) and after, except that a
  * backend may add itself as a replica of another server's mailbox (a replica
  * pair) or take itself off one, and may hand its own mailbox over to another
- * server as a reservation (MUPDATE DEACTIVATE, the first step of a Cyrus XFER).
+ * server as a reservation (MUPDATE DEACTIVATE, the first step of a Cyrus XFER)
+ * and take such a hand-off back (the ACTIVATE at itself a failed XFER sends).
  * A mailbox entering a hierarchy (created, or renamed into it) must
  * also enter one homed on SERVER, or one SERVER is a declared replica of: a
  * backend cannot plant a folder in another server's user (it would show in that
@@ -58,6 +59,20 @@ function isHandOff(before: MailboxRecord | undefined, after: MailboxRecord, serv
   return before !== undefined && before.server === server && before.name === after.name && after.state === 'RESERVED' && after.acl.length === 0;
 }
 
+/**
+ * A backend takes back a mailbox handed off and not yet activated (a failed
+ * XFER's recovery ACTIVATEs it at its source): the record before is a hand-off
+ * (RESERVED, no ACL, no expiry: only DEACTIVATE leaves that), the record after
+ * the same name, on `server`. The hand-off does not name its source, so any
+ * backend could take it back during the transfer, as under Cyrus's master.
+ */
+function isTakeBack(before: MailboxRecord, after: MailboxRecord, server: string): boolean {
+  return (
+    before.state === 'RESERVED' && before.reservedUntilMs === 0 && before.acl.length === 0 &&
+    after.name === before.name && after.server === server
+  );
+}
+
 function checkChange(store: Store, change: Change, server: string): void {
   const denied = (what: string): never => {
     throw permissionDenied(`backend:${server} may write only mailboxes located on ${server}: ${what}`);
@@ -70,6 +85,7 @@ function checkChange(store: Store, change: Change, server: string): void {
       const before = store.mailboxByUniqueid(change.mailbox.uniqueid);
       if (before !== undefined && before.server !== server) {
         if (onlyAddsReplica(before, change.mailbox, server) || onlyRemovesReplica(before, change.mailbox, server)) return;
+        if (isTakeBack(before, change.mailbox, server)) return;
         denied(`${quote(before.name)} is on ${before.server}`);
       }
       if (change.mailbox.server !== server) {

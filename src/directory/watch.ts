@@ -102,6 +102,8 @@ function recordKeyOf(item: WatchItem | undefined): Buffer {
 export interface WatchFilter {
   servers: string[];
   prefixes: string[];
+  /** The snapshot carries RESERVED records too (MUPDATE UPDATE's dump: MAILBOX and RESERVE lines); else active ones only. */
+  reserved?: boolean;
 }
 
 /**
@@ -177,7 +179,8 @@ function matches(filter: WatchFilter, name: string, servers: readonly string[]):
 }
 
 /**
- * The SNAPSHOT items of a page of records: the active ones the filter selects,
+ * The SNAPSHOT items of a page of records: the active ones the filter selects
+ * (reserved ones too when it asks),
  * in the page's order, as of the snapshot's revision `until`. A record changed
  * after it is left out: the subscriber gets that change live, after
  * SNAPSHOT_END (pages are read after subscribing, not at its revision).
@@ -185,7 +188,7 @@ function matches(filter: WatchFilter, name: string, servers: readonly string[]):
 export function snapshotItemsOf(filter: WatchFilter, mailboxes: readonly MailboxRecord[], until: number): WatchItem[] {
   const items: WatchItem[] = [];
   for (const mailbox of mailboxes) {
-    if (mailbox.state === 'ACTIVE' && mailbox.revision <= until && matches(filter, mailbox.name, serversOf(mailbox))) {
+    if ((mailbox.state === 'ACTIVE' || filter.reserved === true) && mailbox.revision <= until && matches(filter, mailbox.name, serversOf(mailbox))) {
       items.push({ type: 'SNAPSHOT', mailbox, revision: mailbox.revision });
     }
   }

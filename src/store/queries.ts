@@ -87,7 +87,8 @@ export const hotQuerySql = {
   countMailboxes: 'SELECT coalesce(sum(mailboxes), 0) AS n FROM server_counts',
   // state = 1 (RESERVED) matches the partial index mailboxes_reservations: reservations only.
   countReserved: 'SELECT count(*) AS n FROM mailboxes WHERE state = 1',
-  expiredReservations: 'SELECT record, revision FROM mailboxes WHERE state = 1 AND reserved_until_ms < ? LIMIT ?',
+  // reserved_until_ms 0 never expires (an XFER's hand-off, held until ACTIVATE): only 1 up to now.
+  expiredReservations: 'SELECT record, revision FROM mailboxes WHERE state = 1 AND reserved_until_ms BETWEEN 1 AND ? LIMIT ?',
   getServer: 'SELECT record FROM servers WHERE name = ?',
   listServers: 'SELECT record FROM servers ORDER BY name',
   getBusiness: 'SELECT id, home_server FROM businesses WHERE id = ?',

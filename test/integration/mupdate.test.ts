@@ -86,6 +86,22 @@ describe('MUPDATE banner and login', () => {
     await client.waitFor(/A02 OK "Authenticated"\r\n/);
   });
 
+  it('after a SASL response over the line limit, the next AUTHENTICATE on the connection logs in', async () => {
+    const client = await MupdateClient.connect(port);
+    clients.push(client);
+    await client.waitFor(/\* OK MUPDATE .*\r\n/);
+    client.send('A01 AUTHENTICATE "PLAIN"\r\n');
+    await client.waitFor(/\r\n\r\n$/);
+    client.send(`${'A'.repeat(9000)}\r\n`);
+    await client.waitFor(/A01 BAD "SASL response too long"\r\n/);
+    const start = client.received.length;
+    client.send('A02 AUTHENTICATE "PLAIN"\r\n');
+    await client.waitFor((text) => text.slice(start) === '\r\n');
+    client.send(`${plain(tokens['be1'] ?? '')}\r\n`);
+    await client.waitFor(/A02 OK "Authenticated"\r\n/);
+    expect(await client.command('N1', 'NOOP')).toBe('N1 OK "Noop done"\r\n');
+  });
+
   it('refuses a bad token and keeps the connection for another try; commands before login are refused', async () => {
     const client = await MupdateClient.connect(port);
     clients.push(client);
@@ -142,6 +158,14 @@ describe('MUPDATE commands', () => {
     expect(await be2.command('X4', `ACTIVATE "user.xfer" "backend2!p2" "${'xfer\tlrs\t'}"`)).toBe('X4 OK "done"\r\n');
     const record = (await admin.getMailbox({ name: 'user.xfer' }))['mailbox']!;
     expect([record['server'], record['partition'], record['state']]).toEqual(['backend2', 'p2', 'ACTIVE']);
+  });
+
+  it("a failed XFER: the source's ACTIVATE at itself takes the handed-off mailbox back, as Cyrus's xfer_recover sends it", async () => {
+    const be1 = await as('be1');
+    await be1.command('X0', `ACTIVATE "user.back" "backend1!default" "${'back\tlrs\t'}"`);
+    expect(await be1.command('X1', 'DEACTIVATE "user.back" "backend2!p2"')).toBe('X1 OK "done"\r\n');
+    expect(await be1.command('X2', `ACTIVATE "user.back" "backend1!default" "${'back\tlrs\t'}"`)).toBe('X2 OK "done"\r\n');
+    expect(await be1.command('X3', 'FIND "user.back"')).toBe('X3 MAILBOX {9+}\r\nuser.back {16+}\r\nbackend1!default {9+}\r\nback\tlrs\t\r\nX3 OK "Search completed"\r\n');
   });
 
   it('RESERVE of a name held on another server: "mailbox already exists"; the same server (be! or be!default) is fine', async () => {
@@ -229,14 +253,16 @@ describe('MUPDATE LIST and UPDATE', () => {
     expect(await be2.command('L2', 'LIST "backend2!lsu"')).toBe('L2 OK "list complete"\r\n');
   });
 
-  it('UPDATE dumps in dbname order, then pushes live changes at once; NOOP answers; a partial UPDATE sees one server', async () => {
+  it('UPDATE dumps MAILBOX and RESERVE lines in dbname order, then pushes live changes at once; NOOP answers; a partial UPDATE sees one server', async () => {
     const be1 = await as('be1');
     const be2 = await as('be2');
     for (const name of ['user.up-b', 'user.up.b', 'user.up']) await be1.command('X', `ACTIVATE "${name}" "backend1!upd" "${'up\tlrs\t'}"`);
+    await be1.command('X', 'RESERVE "user.up.held" "backend1!upd"');
     const frontend = await as('frontend');
     const dump = await frontend.command('U01', 'UPDATE', 10_000);
     const names = [...dump.matchAll(/^U01 MAILBOX \{\d+\+\}\r\n(user\.up\S*) /gm)].map((match) => match[1]);
     expect(names).toEqual(['user.up', 'user.up.b', 'user.up-b']);
+    expect(dump).toContain('U01 RESERVE {12+}\r\nuser.up.held {12+}\r\nbackend1!upd\r\n'); // a reservation is in the dump, as Cyrus's master sends it
     expect(dump).not.toMatch(/^U01 DELETE/m);
     expect(dump.endsWith('U01 OK "streaming starts"\r\n')).toBe(true);
     const partial = await as('frontend');

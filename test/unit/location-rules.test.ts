@@ -3,7 +3,7 @@
  * adoption of a generated uniqueid (mailbox-rules, sync-rules), through a
  * Directory on an in-memory store with a fixed clock: RESERVE by server part,
  * replica partners, reservation expiry, ACTIVATE create/update/move, the `be!`
- * partition, DEACTIVATE's two refusals and hand-off, DELETE of unknown names
+ * partition, DEACTIVATE's two refusals and hand-off (kept by the sweep, taken back), DELETE of unknown names
  * and of a replica, and what a backend's scope allows.
  */
 import { afterAll, describe, expect, it } from 'vitest';
@@ -90,6 +90,22 @@ describe('MUPDATE location rules', () => {
     // The receiving backend takes it; the old one may not take it back.
     await directory.scopedTo('be2').activateLocation({ name: 'user.d1', server: 'be2', partition: 'p2', acl: [] });
     await rejection(directory.scopedTo('be1').activateLocation({ name: 'user.d1', server: 'be1', partition: '', acl: [] }), 'PermissionDenied');
+  });
+
+  it('a failed XFER: the hand-off outlives the reservation sweep, and the source takes it back with its ACL', async () => {
+    await directory.activateLocation({ name: 'user.x1', server: 'be1', partition: 'p1', acl: parseAclText('x\tlrs\t') });
+    await directory.scopedTo('be1').deactivateLocation({ name: 'user.x1', server: 'be2', partition: '' });
+    await directory.reserveLocation({ name: 'user.x1lapsed', server: 'be1', partition: '' });
+    nowMs += 10 * 60_000;
+    expect(await directory.sweepReservations()).toBeGreaterThanOrEqual(1);
+    expect(store.mailboxByName('user.x1lapsed')).toBeUndefined();
+    expect(record('user.x1')).toMatchObject({ server: 'be2', state: 'RESERVED' });
+    await directory.scopedTo('be1').activateLocation({ name: 'user.x1', server: 'be1', partition: 'p1', acl: parseAclText('x\tlrs\t') });
+    expect(record('user.x1')).toMatchObject({ server: 'be1', partition: 'p1', state: 'ACTIVE', acl: [{ identifier: 'x', rights: 'lrs' }] });
+    // Once active again it is be1's: be2 may not take it, and a fresh reservation of be2's is not a hand-off be1 may take.
+    await rejection(directory.scopedTo('be2').activateLocation({ name: 'user.x1', server: 'be2', partition: '', acl: [] }), 'PermissionDenied');
+    await directory.scopedTo('be2').reserveLocation({ name: 'user.x2', server: 'be2', partition: '' });
+    await rejection(directory.scopedTo('be1').activateLocation({ name: 'user.x2', server: 'be1', partition: '', acl: [] }), 'PermissionDenied');
   });
 
   it('DELETE of an unknown name is no error; a replica deletes only itself', async () => {

@@ -137,7 +137,7 @@ const update: Handler = (context, servers) => {
     options.pendingNamesMax,
   );
   // Streaming only once the watch took it (a node at its limit of watchers answers NO and the session goes on).
-  session.subscription = context.directory.watch({ servers, prefixes: [] }, 0, follower);
+  session.subscription = context.directory.watch({ servers, prefixes: [], reserved: true }, 0, follower);
   session.follower = follower;
   return undefined;
 };

@@ -301,9 +301,9 @@ export class MupdateSession {
   private finishSasl(line: string | null): undefined {
     const tag = this.saslTag ?? '*';
     this.saslTag = null;
+    this.authenticating = false;
     if (line === null) return this.answer(this.options.writer.bad(tag, 'SASL response too long'));
     if (line.trim() === '*') {
-      this.authenticating = false;
       return this.answer(`${tag} NO Client canceled authentication\r\n`); // unquoted, as Cyrus writes it
     }
     this.login(tag, line);

@@ -1,6 +1,6 @@
 /**
  * One MUPDATE UPDATE follower (a Cyrus frontend or a partial-UPDATE backend):
- * the dump of MAILBOX lines in sort-key order from the directory's watch
+ * the dump of MAILBOX and RESERVE lines in sort-key order from the directory's watch
  * snapshot, `OK "streaming starts"`, then live changes. Live changes are
  * coalesced by name, as Cyrus's pending list is: the queue holds names, and
  * each name's current state is sent when the socket takes it, so a slow
