@@ -104,7 +104,7 @@ const serveFlags: Array<[keyof ServeSettings, string, string, string?]> = [
   ['socketmapAllowRemote', '--socketmap-allow-remote', 'allow a non-loopback --socketmap-listen (the protocol has no authentication: firewall it)'],
   ['socketmapRecipientDelimiter', '--socketmap-recipient-delimiter <chars>', 'Postfix recipient_delimiter: any of these characters starts an address extension (empty: none)'],
   ['socketmapFoldCase', '--socketmap-fold-case <yes|no>', 'lower-case the local part of addresses and logins (domains are always folded)'],
-  ['socketmapLocalDomains', '--socketmap-local-domains <domains>', 'comma-separated domains whose users are un-domained (alice@example.org -> user.alice); also for Dovecot logins', 'none'],
+  ['socketmapLocalDomains', '--socketmap-local-domains <domains>', 'comma-separated domains whose users are un-domained (alice@example.org -> user.alice); also for Dovecot and nginx logins', 'none'],
   ['dovecotDictListen', '--dovecot-dict-listen <path>', 'serve Dovecot 2.3 passdb dict (proxy=y host= port=) on this UNIX socket', 'off'],
   ['dovecotDictSocketMode', '--dovecot-dict-socket-mode <octal>', 'file mode of the Dovecot dict socket (who may connect: Dovecot\'s auth worker)'],
   ['httpListen', '--http-listen <host:port>', 'HTTP address for nginx auth_http (/auth) and JSON resolve (/v1/resolve); off when empty (port 0 picks one)'],

@@ -100,6 +100,8 @@ export interface HttpConfig {
   principalOf: (headers: IncomingHttpHeaders) => Principal;
   /** Numeric IP:port nginx hands authenticated SMTP sessions to; '' refuses SMTP logins. */
   smtpRelay: string;
+  /** From an nginx login to the directory's user id: case and local domains, as the Dovecot passdb's logins. */
+  loginRules: RecipientRules;
 }
 
 /** Every HTTP route of a node: one table, so adapters added later (metrics, health) join it here. */
@@ -110,6 +112,7 @@ function httpRoutesOf(directory: Directory, http: HttpConfig, ops: Omit<OpsRoute
       principalOf: http.principalOf,
       logger,
       smtpRelay: http.smtpRelay,
+      loginRules: http.loginRules,
       onAnswer: (command, result) => ops.metrics.protocolCommand('auth_http', command, result),
     }),
     ...opsRoutes({ ...ops, logger }),

@@ -1,6 +1,7 @@
 // The real nginx mail proxy (Debian nginx + libnginx-mod-mail), configured with
 // the lines of docs/protocols.md, asking mbdir's /auth where each login goes: IMAP logins of
-// two users reach two different backends, an unknown user is refused, a moving
+// two users reach two different backends (in any case, passwords byte for byte),
+// an unknown user is refused, a moving
 // user is told to retry and reaches the new server once MoveUser commits, and
 // POP3 reaches the server's pop3 address. One nginx, one mbdir (with tokens:
 // nginx sends its proxy token with auth_http_header), two small backends.
@@ -70,6 +71,17 @@ describe('nginx IMAP through mbdir auth_http', () => {
     const bob = await imapSession();
     bob.send('b1 LOGIN bob@example.com pw');
     expect(await bob.next()).toBe('b1 OK [backend2] logged in user=bob@example.com pass=pw');
+    bob.close();
+  });
+
+  it('routes a login in another case as the directory user, and keeps a password\'s outer spaces (nginx trims answer headers)', async () => {
+    const alice = await imapSession();
+    alice.send('a1 LOGIN Alice " se cret "');
+    expect(await alice.next()).toBe('a1 OK [backend1] logged in user=Alice pass= se cret ');
+    alice.close();
+    const bob = await imapSession();
+    bob.send('b1 LOGIN Bob@Example.COM pw');
+    expect(await bob.next()).toBe('b1 OK [backend2] logged in user=Bob@Example.COM pass=pw');
     bob.close();
   });
 

@@ -117,6 +117,13 @@ describe('authAnswerHeaders', () => {
     }
   });
 
+  it('leaves out a password with a leading or trailing space, which nginx would trim (it keeps its own copy)', () => {
+    for (const spaced of [' secret', 'secret ', ' ']) {
+      expect(authAnswerHeaders(route(Buffer.from(spaced)), imap).some(([name]) => name === 'Auth-Pass')).toBe(false);
+    }
+    expect(authAnswerHeaders(route(Buffer.from('se cret')), imap).find(([name]) => name === 'Auth-Pass')?.[1]).toBe('se cret');
+  });
+
   it('passes non-ASCII password bytes back as they came (nginx does not unescape answers)', () => {
     const password = Buffer.from('pässwörd');
     const pass = authAnswerHeaders(route(password), imap).find(([name]) => name === 'Auth-Pass')?.[1] ?? '';

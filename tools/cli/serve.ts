@@ -26,7 +26,7 @@ import {
   type NodeConfig,
 } from '../../src/server/node-entry.js';
 import { defaultWatchBounds, type WatchBounds } from '../../src/directory/watch.js';
-import { recipientRulesOf } from '../../src/model/recipients.js';
+import { recipientRulesOf, type RecipientRules } from '../../src/model/recipients.js';
 import { isLoopbackListen, readThreadsOf, type ServeSettings } from './config.js';
 import { missingServeNodeFlags } from '../node-flags.js';
 
@@ -152,6 +152,11 @@ function watchBoundsOf(environment: NodeJS.ProcessEnv, logger: Logger): WatchBou
   return bounds;
 }
 
+/** How the login proxies' adapters (Dovecot passdb, nginx /auth) read a login: no address extension, only the domain and case rules. */
+function loginRulesOf(settings: ServeSettings): RecipientRules {
+  return recipientRulesOf('', settings.socketmapFoldCase === 'yes', settings.socketmapLocalDomains);
+}
+
 /** The socketmap and Dovecot dict adapters' settings (checked by resolveServeSettings). */
 function mailAdaptersOf(settings: ServeSettings, logger: Logger): Pick<NodeConfig, 'socketmap' | 'dovecotDict'> {
   const foldCase = settings.socketmapFoldCase === 'yes';
@@ -169,8 +174,7 @@ function mailAdaptersOf(settings: ServeSettings, logger: Logger): Pick<NodeConfi
   if (settings.dovecotDictListen !== '') {
     adapters.dovecotDict = {
       path: settings.dovecotDictListen,
-      // Logins carry no address extension: only the domains and case rules apply.
-      rules: recipientRulesOf('', foldCase, settings.socketmapLocalDomains),
+      rules: loginRulesOf(settings),
       socketMode: parseInt(settings.dovecotDictSocketMode, 8),
     };
   }
@@ -310,7 +314,7 @@ async function serveLocked(settings: ServeSettings, overrides: ServeTestOverride
       ...(adapterBounds === undefined ? {} : { adapterBounds }),
       ...(settings.httpListen === ''
         ? {}
-        : { http: { listen: settings.httpListen, principalOf: (headers) => guard.principalOfHttp(headers), smtpRelay: settings.httpSmtpRelay } }),
+        : { http: { listen: settings.httpListen, principalOf: (headers) => guard.principalOfHttp(headers), smtpRelay: settings.httpSmtpRelay, loginRules: loginRulesOf(settings) } }),
       ...(settings.mupdateListen === ''
         ? {}
         : {

@@ -138,8 +138,13 @@ export function authAnswerHeaders(answer: AuthAnswer, request: Pick<AuthRequest,
   return checked(headers);
 }
 
-/** Auth-Pass goes back verbatim (nginx does not unescape answers): bytes as latin1, none that would break the header. */
+/**
+ * Auth-Pass goes back verbatim (nginx does not unescape answers): bytes as latin1, none that would break the header.
+ * Null (no Auth-Pass: nginx keeps the password it holds) also for a leading or trailing space, which nginx's header
+ * parser would trim off, so that the backend would get another password.
+ */
 function headerSafe(bytes: Buffer): string | null {
+  if (bytes.length > 0 && (bytes[0] === 0x20 || bytes[bytes.length - 1] === 0x20)) return null;
   for (const byte of bytes) if (byte < 0x20 || byte === 0x7f) return null;
   return bytes.toString('latin1');
 }

@@ -11,6 +11,7 @@ import type { Directory } from '../../directory/directory.js';
 import { userAvailability, type ResolvedUser } from '../../directory/placement-rules.js';
 import type { Logger } from '../../logging.js';
 import { failedPrecondition, invalidArgument, quote } from '../../model/errors.js';
+import { recipientUser, type RecipientRules } from '../../model/recipients.js';
 import { splitAddress } from '../../model/labels.js';
 import { limits } from '../../model/limits.js';
 import { authorize, type Principal } from '../auth/roles.js';
@@ -26,6 +27,8 @@ export interface ResolveRoutesOptions {
   logger: Logger;
   /** Where nginx sends authenticated SMTP sessions (numeric IP:port); '' answers SMTP logins with a refusal. */
   smtpRelay: string;
+  /** From a login to the directory's user id (case, local domains), as every adapter reads a user. */
+  loginRules: RecipientRules;
   /** Told each answer (metrics): the route (`auth`, `resolve`) and its result (`ok`, `refused`, `retry`, or an error code). */
   onAnswer?: (command: string, result: string) => void;
 }
@@ -79,7 +82,7 @@ function routeLogin(options: ResolveRoutesOptions, login: AuthRequest): AuthAnsw
   }
   // The node's route cache: one read per user until a write touches them (moving, DOWN and
   // unknown servers are typed errors: the catch answers them as a temporary refusal).
-  const route = options.directory.routeUser(login.user, login.protocol);
+  const route = options.directory.routeUser(recipientUser(login.user, options.loginRules), login.protocol);
   const address = login.protocol === 'imap' ? route.imapAddress : route.pop3Address;
   return { kind: 'route', ...splitAddress(address), password: login.password };
 }
