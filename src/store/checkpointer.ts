@@ -175,6 +175,9 @@ export class BackgroundCheckpointer {
 
   /** Stops the worker after its current checkpoint and waits for it to close its connection. */
   async stop(): Promise<void> {
+    // Referenced again: a process whose only work left is this wait (a node that failed to start)
+    // would otherwise see its event loop empty and exit 0 before the caller hears the failure.
+    this.worker.ref();
     this.worker.postMessage('stop');
     await this.exited;
   }

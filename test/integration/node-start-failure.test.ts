@@ -1,5 +1,5 @@
 // A node whose start fails half way (an adapter's port is taken) must leave
-// nothing behind: no listener open, no timer running. The timers are counted
+// nothing behind: no listener open, no timer running; `mbdir serve` says so and exits 1. The timers are counted
 // with vitest's fake setInterval (the node's sweepers are unref'd intervals,
 // which no handle count shows); the sockets are real, on loopback.
 import * as grpc from '@grpc/grpc-js';
@@ -12,6 +12,7 @@ import { createLogger } from '../../src/logging.js';
 import { loopbackAdmin } from '../../src/server/auth/roles.js';
 import { GuardedListener } from '../../src/server/guarded-listener.js';
 import { MbdirNode, type NodeConfig } from '../../src/server/node.js';
+import { runCli } from '../helpers/server-process.js';
 
 /** Files under `path` this process holds open (Linux: /proc/self/fd). */
 function filesOpenUnder(path: string): string[] {
@@ -58,6 +59,14 @@ describe('a node start that fails half way', () => {
       ...overrides,
     };
   }
+
+  it('mbdir serve exits 1 with one line naming the taken gRPC port, with one read thread as with a pool', async () => {
+    for (const readThreads of ['1', '2']) {
+      const served = await runCli(['serve', '--data-dir', mkdtempSync(join(dir, 'cli-')), '--listen', takenAddress, '--read-threads', readThreads]);
+      expect(served.code, served.stderr).toBe(1);
+      expect(served.stderr).toContain(`mbdir: listen EADDRINUSE: address already in use ${takenAddress}`);
+    }
+  });
 
   it('leaves no interval running when the MUPDATE port is taken', async () => {
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
