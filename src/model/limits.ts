@@ -218,6 +218,8 @@ export const limits = {
   mupdateRefusalLogIntervalMs: 10_000,
   /** etcd engine: pause before re-opening a broken watch on the next endpoint. */
   etcdWatchRetryMs: 250,
+  /** A watch that keeps breaking (etcd unreachable) logs at most one line per this interval, with the breaks left out counted. */
+  etcdWatchBrokenLogIntervalMs: 10_000,
   /**
    * etcd engine: watch events held for the next apply at most. Responses that arrive in one turn
    * of the event loop are applied in one SQLite transaction; at this many, they are applied at once.

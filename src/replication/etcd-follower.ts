@@ -25,6 +25,8 @@ export class EtcdFollower {
   /** The endpoint the open watch stream went to (requests may have moved on since). */
   private streamEndpoint = '';
   private retryTimer: NodeJS.Timeout | undefined;
+  /** When the last `etcd watch broken` line was logged, and the breaks since left out. */
+  private brokenLog = { atMs: 0, suppressed: 0 };
   private relisting = false;
   private closed = false;
   private latestSeen = 0;
@@ -106,9 +108,23 @@ export class EtcdFollower {
     if (this.stream !== stream || this.closed) return;
     this.stream = undefined;
     stream.cancel();
-    this.logger.warn({ reason, endpoint: this.streamEndpoint }, 'etcd watch broken; resuming from the applied revision');
+    this.logBroken(reason);
     this.client.avoid(this.streamEndpoint);
     this.retryTimer = setTimeout(() => this.openWatch(), limits.etcdWatchRetryMs);
+  }
+
+  /** One line per etcdWatchBrokenLogIntervalMs while etcd stays away (4 re-opens a second otherwise flood the log). */
+  private logBroken(reason: string): void {
+    const now = Date.now();
+    if (now - this.brokenLog.atMs < limits.etcdWatchBrokenLogIntervalMs) {
+      this.brokenLog.suppressed += 1;
+      return;
+    }
+    this.logger.warn(
+      { reason, endpoint: this.streamEndpoint, suppressedSinceLast: this.brokenLog.suppressed },
+      'etcd watch broken; resuming from the applied revision',
+    );
+    this.brokenLog = { atMs: now, suppressed: 0 };
   }
 
   private onResponse(stream: ClientDuplexStream<unknown, WatchResponse>, response: WatchResponse): void {

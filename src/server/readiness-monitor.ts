@@ -19,6 +19,8 @@ export class ReadinessMonitor {
   private last: Readiness = { ready: false, reasons: ['starting: the data directory is not open yet'] };
   private timer: NodeJS.Timeout | undefined;
   private checking: Promise<Readiness> | null = null;
+  /** False until the first check: a node not ready from its start says so (and why) once, as a change would. */
+  private evaluated = false;
 
   constructor(
     private readonly engine: Engine,
@@ -57,12 +59,13 @@ export class ReadinessMonitor {
     }
     const readiness = readinessOf({ started: true, draining: this.draining, status });
     if (this.draining) return readiness;
-    if (readiness.ready !== this.last.ready) {
+    if (readiness.ready !== this.last.ready || !this.evaluated) {
       if (readiness.ready) this.logger.info('ready: serving');
       else this.logger.warn({ reasons: readiness.reasons }, 'not ready');
       this.report(readiness.ready);
     }
     this.last = readiness;
+    this.evaluated = true;
     return readiness;
   }
 }
