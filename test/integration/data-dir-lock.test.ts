@@ -1,8 +1,9 @@
 // One writer per data directory: a second `mbdir serve` on a directory a
 // running node holds exits at once with one line naming the directory and the
 // holder; the lock is the OS's, so a node killed with SIGKILL leaves none behind.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+// A directory or database file the user may not write is refused naming it.
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -20,9 +21,9 @@ afterAll(async () => {
 const refusalMsMax = 10_000;
 
 /** Runs `mbdir serve` expecting it to exit by itself; kills it (and reports a serving node) after refusalMsMax. */
-function serveUntilExit(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function serveUntilExit(args: string[], ids: { uid: number; gid: number } | object = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolveExit) => {
-    const child = spawn(process.execPath, [mbdirEntry, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [mbdirEntry, ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...ids });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -62,5 +63,32 @@ describe('a data directory has one serving node', () => {
     const third = await startServer(['--node-id', 'third-node'], { dataDir });
     started.push(third);
     expect(await serverNames(third)).toEqual(['backend1']);
+  });
+});
+
+/** nobody's ids, when this process may run a child as another user (root) and nobody can read the built entry. */
+const nobody = { uid: 65534, gid: 65534 };
+const canRunAsNobody =
+  process.getuid?.() === 0 &&
+  spawnSync(process.execPath, ['-e', `require('node:fs').accessSync(${JSON.stringify(mbdirEntry)})`], nobody).status === 0;
+
+describe.skipIf(!canRunAsNobody)('a data directory the user may not write', () => {
+  it('is refused with one line naming the directory, or the database file, and the uid', async () => {
+    const parent = mkdtempSync(join(tmpdir(), 'mbdir-unwritable-'));
+    chmodSync(parent, 0o755);
+    const rootOwned = join(parent, 'root-owned');
+    mkdirSync(rootOwned, { mode: 0o755 });
+    const refusedDir = await serveUntilExit(['serve', '--listen', '127.0.0.1:0', '--data-dir', rootOwned], nobody);
+    expect(refusedDir.code).toBe(1);
+    expect(refusedDir.stderr).toContain(`mbdir: the data directory ${rootOwned} is not readable and writable by this process (uid 65534)`);
+    const readOnlyFile = join(parent, 'read-only-file');
+    mkdirSync(readOnlyFile);
+    chownSync(readOnlyFile, nobody.uid, nobody.gid);
+    writeFileSync(join(readOnlyFile, 'mbdir.sqlite'), '', { mode: 0o444 });
+    chownSync(join(readOnlyFile, 'mbdir.sqlite'), nobody.uid, nobody.gid);
+    const refusedFile = await serveUntilExit(['serve', '--listen', '127.0.0.1:0', '--data-dir', readOnlyFile], nobody);
+    expect(refusedFile.code).toBe(1);
+    expect(refusedFile.stderr).toContain(`mbdir: the database file ${join(readOnlyFile, 'mbdir.sqlite')} is not readable and writable by this process`);
+    rmSync(parent, { recursive: true, force: true });
   });
 });
