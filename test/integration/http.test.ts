@@ -76,6 +76,16 @@ describe('/auth on the wire', () => {
     expect(answer.bytes).toBeLessThanOrEqual(limits.authHttpResponseBytesMax);
   });
 
+  it('refuses an IMAP login without a password (Auth-Method external) as a login failure, saying why in the log', async () => {
+    const request =
+      'GET /auth HTTP/1.0\r\nHost: localhost\r\nAuth-Method: external\r\nAuth-User: alice\r\n' +
+      'Auth-Protocol: imap\r\nAuth-Login-Attempt: 1\r\nClient-IP: 127.0.0.1\r\n\r\n';
+    const answer = headBlock(await raw(request));
+    expect(answer.lines[0]).toBe('Auth-Status: [AUTHENTICATIONFAILED] Invalid login or password');
+    expect(answer.lines.some((line) => line.startsWith('Auth-Server'))).toBe(false);
+    expect(await logged('login without a password')).toMatch(/an imap login without a password \(Auth-Method external\?\) cannot be proxied/);
+  });
+
   it('leaves a password out rather than overflow nginx buffer', async () => {
     const answer = headBlock(await raw(nginxRequest('alice', 'p'.repeat(1000))));
     expect(answer.lines.some((line) => line.startsWith('Auth-Pass'))).toBe(false);

@@ -80,6 +80,11 @@ function routeLogin(options: ResolveRoutesOptions, login: AuthRequest): AuthAnsw
     }
     return { kind: 'route', ...splitAddress(options.smtpRelay), password: login.password };
   }
+  // nginx needs a password to log in to an IMAP or POP3 backend, and refuses an OK without one
+  // (Auth-Method external, a client certificate): refuse it here, saying why in the log.
+  if (login.password === null) {
+    throw invalidArgument(`an ${login.protocol} login without a password (Auth-Method external?) cannot be proxied: the backend needs one, and mbdir holds none`);
+  }
   // The node's route cache: one read per user until a write touches them (moving, DOWN and
   // unknown servers are typed errors: the catch answers them as a temporary refusal).
   const route = options.directory.routeUser(recipientUser(login.user, options.loginRules), login.protocol);
