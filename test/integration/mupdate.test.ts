@@ -148,6 +148,31 @@ describe('MUPDATE commands', () => {
     expect(await be1.command('X14', 'FIND "user.cmd"')).toBe('X14 OK "Search completed"\r\n');
   });
 
+  it('refuses a string that is not UTF-8 with BAD, changing nothing, and goes on: two byte names never become one', async () => {
+    const be1 = await as('be1');
+    /** Sends `TAG COMMAND {n+}\r\nNAME REST\r\n` with NAME's bytes as given; resolves with the answer. */
+    const withName = async (tag: string, command: string, name: Buffer, rest = ''): Promise<string> => {
+      const start = be1.received.length;
+      be1.socket.write(Buffer.concat([Buffer.from(`${tag} ${command} {${name.length}+}\r\n`), name, Buffer.from(`${rest}\r\n`)]));
+      const answer = new RegExp(`(^|\\n)${tag} (OK|NO|BAD)( .*)?\\r\\n`);
+      await be1.waitFor((text) => answer.test(text.slice(start)));
+      return be1.received.slice(start);
+    };
+    const xff = Buffer.from([...Buffer.from('user.x'), 0xff]);
+    const xfe = Buffer.from([...Buffer.from('user.x'), 0xfe]);
+    expect(await withName('X1', 'ACTIVATE', xff, ` "backend1!default" "${'x\tlrs\t'}"`)).toBe('X1 BAD "string is not valid UTF-8"\r\n');
+    expect(await withName('X2', 'RESERVE', xfe, ' "backend1!default"')).toBe('X2 BAD "string is not valid UTF-8"\r\n');
+    expect(await withName('X3', 'FIND', xfe)).toBe('X3 BAD "string is not valid UTF-8"\r\n');
+    // A quoted string too, and a later literal on the refused line is read, not taken for a command.
+    const start = be1.received.length;
+    be1.socket.write(Buffer.concat([Buffer.from('X4 RESERVE "user.q'), Buffer.from([0xc3, 0x28]), Buffer.from('" {16+}\r\nbackend1!default\r\n')]));
+    await be1.waitFor((text) => text.slice(start).includes('X4 '));
+    expect(await be1.command('N1', 'NOOP')).toBe('N1 OK "Noop done"\r\n');
+    expect(be1.received.slice(start)).toBe('X4 BAD "string is not valid UTF-8"\r\nN1 OK "Noop done"\r\n');
+    expect(await be1.command('X5', `FIND "user.x\ufffd"`)).toBe('X5 OK "Search completed"\r\n');
+    expect(await be1.command('X6', 'LIST "backend1!"')).not.toMatch(/user\.x\ufffd|user\.q/);
+  });
+
   it('DEACTIVATE hands an active mailbox over as RESERVED without its ACL; then not active', async () => {
     const be1 = await as('be1');
     await be1.command('X0', `ACTIVATE "user.xfer" "backend1!default" "${'xfer\tlrs\t'}"`);
