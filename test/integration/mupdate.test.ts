@@ -2,7 +2,8 @@
  * The MUPDATE adapter of the real `mbdir serve --mupdate-listen` process, spoken
  * raw over a socket as Cyrus 3.6 speaks it: banner, SASL PLAIN with a token
  * (with and without an initial response, refused, cancelled), each command and
- * its exact answer, RESERVE conflicts by server part, a replica partner, roles,
+ * its exact answer, strings that are not UTF-8 refused, a half-close answered
+ * to its last command, RESERVE conflicts by server part, a replica partner, roles,
  * the generated uniqueid and its adoption by gRPC, and UPDATE (dump order, live
  * push, partial UPDATE, NOOP). One node serves the file; each test uses its own names.
  */
@@ -146,6 +147,54 @@ describe('MUPDATE commands', () => {
     expect(be1.received.slice(start)).toMatch(/^\+ go ahead\r\nX15 MAILBOX \{8\+\}\r\nuser\.cmd /);
     expect(await be1.command('X13', 'DELETE "user.cmd"')).toBe('X13 OK "done"\r\n');
     expect(await be1.command('X14', 'FIND "user.cmd"')).toBe('X14 OK "Search completed"\r\n');
+  });
+
+  it('refuses a string that is not UTF-8 with BAD, changing nothing, and goes on: two byte names never become one', async () => {
+    const be1 = await as('be1');
+    /** Sends `TAG COMMAND {n+}\r\nNAME REST\r\n` with NAME's bytes as given; resolves with the answer. */
+    const withName = async (tag: string, command: string, name: Buffer, rest = ''): Promise<string> => {
+      const start = be1.received.length;
+      be1.socket.write(Buffer.concat([Buffer.from(`${tag} ${command} {${name.length}+}\r\n`), name, Buffer.from(`${rest}\r\n`)]));
+      const answer = new RegExp(`(^|\\n)${tag} (OK|NO|BAD)( .*)?\\r\\n`);
+      await be1.waitFor((text) => answer.test(text.slice(start)));
+      return be1.received.slice(start);
+    };
+    const xff = Buffer.from([...Buffer.from('user.x'), 0xff]);
+    const xfe = Buffer.from([...Buffer.from('user.x'), 0xfe]);
+    expect(await withName('X1', 'ACTIVATE', xff, ` "backend1!default" "${'x\tlrs\t'}"`)).toBe('X1 BAD "string is not valid UTF-8"\r\n');
+    expect(await withName('X2', 'RESERVE', xfe, ' "backend1!default"')).toBe('X2 BAD "string is not valid UTF-8"\r\n');
+    expect(await withName('X3', 'FIND', xfe)).toBe('X3 BAD "string is not valid UTF-8"\r\n');
+    // A quoted string too, and a later literal on the refused line is read, not taken for a command.
+    const start = be1.received.length;
+    be1.socket.write(Buffer.concat([Buffer.from('X4 RESERVE "user.q'), Buffer.from([0xc3, 0x28]), Buffer.from('" {16+}\r\nbackend1!default\r\n')]));
+    await be1.waitFor((text) => text.slice(start).includes('X4 '));
+    expect(await be1.command('N1', 'NOOP')).toBe('N1 OK "Noop done"\r\n');
+    expect(be1.received.slice(start)).toBe('X4 BAD "string is not valid UTF-8"\r\nN1 OK "Noop done"\r\n');
+    expect(await be1.command('X5', `FIND "user.x\ufffd"`)).toBe('X5 OK "Search completed"\r\n');
+    expect(await be1.command('X6', 'LIST "backend1!"')).not.toMatch(/user\.x\ufffd|user\.q/);
+  });
+
+  it("a client's half-close still gets the answers to every command it sent, in order, then the close; a streaming UPDATE's is closed", async () => {
+    await (await as('be1')).command('X0', `ACTIVATE "user.halfone" "backend1!hc" "${'one\tlrs\t'}"`);
+    const client = await MupdateClient.connect(port);
+    clients.push(client);
+    await client.waitFor(/\* OK MUPDATE .*\r\n/);
+    const start = client.received.length;
+    client.socket.end(
+      `A AUTHENTICATE "PLAIN" ${literal(plain(tokens['be1'] ?? ''))}\r\nF FIND "user.halfone"\r\n` +
+        'R RESERVE "user.halfclose" "backend1!hc"\r\nL LIST "backend1!hc"\r\nN NOOP\r\n',
+    );
+    await client.waitFor(() => client.closed);
+    const one = 'MAILBOX {12+}\r\nuser.halfone {11+}\r\nbackend1!hc {8+}\r\none\tlrs\t\r\n';
+    expect(client.received.slice(start)).toBe(
+      `A OK "Authenticated"\r\nF ${one}F OK "Search completed"\r\nR OK "done"\r\n` +
+        `L RESERVE {14+}\r\nuser.halfclose {11+}\r\nbackend1!hc\r\nL ${one}L OK "list complete"\r\nN OK "Noop done"\r\n`,
+    );
+
+    const follower = await as('frontend');
+    await follower.command('U01', 'UPDATE "backend2"', 10_000);
+    follower.socket.end();
+    await follower.waitFor(() => follower.closed);
   });
 
   it('DEACTIVATE hands an active mailbox over as RESERVED without its ACL; then not active', async () => {

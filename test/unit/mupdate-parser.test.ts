@@ -91,6 +91,28 @@ describe('MUPDATE parser', () => {
     ]);
   });
 
+  it('refuses a command holding bytes that are not UTF-8, read to its end (literals too), and reads the next', () => {
+    // Strings as UTF-8, number arrays as raw bytes.
+    const parts: Array<string | number[]> = [
+      'X ACTIVATE {7+}\r\nuser.x', [0xff], ' {11}\r\nbe1!default ""\r\n',
+      'Y FIND "user.', [0xc3, 0x28], '"\r\n',
+      'Z', [0xfe], ' NOOP\r\n',
+      '\ufeffT NOOP\r\nU FIND "us\u00e9r"\r\n',
+    ];
+    const input = Buffer.concat(parts.map((part) => (typeof part === 'string' ? Buffer.from(part) : Buffer.from(part))));
+    const events = parse(input);
+    expect(parse(input, 1)).toEqual(events);
+    expect(parse(input, 5)).toEqual(events);
+    expect(events).toEqual([
+      { kind: 'goAhead' },
+      { kind: 'bad', tag: 'X', text: 'string is not valid UTF-8' },
+      { kind: 'bad', tag: 'Y', text: 'string is not valid UTF-8' },
+      { kind: 'bad', tag: '*', text: 'string is not valid UTF-8' },
+      { kind: 'command', tag: '\ufeffT', name: 'NOOP', args: [] },
+      { kind: 'command', tag: 'U', name: 'FIND', args: ['us\u00e9r'] },
+    ]);
+  });
+
   it('reads a raw SASL line when asked, then commands again', () => {
     const events: ParseEvent[] = [];
     const parser = new MupdateParser(smallLimits, (event) => {

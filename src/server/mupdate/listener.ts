@@ -69,7 +69,8 @@ export class MupdateListener {
       refusals: new RateLimitedLog(logger, limits.mupdateRefusalLogIntervalMs),
       ...(options.onCommand === undefined ? {} : { onCommand: options.onCommand }),
     };
-    const server = createServer({ noDelay: true });
+    // Half-open: a client's end of input leaves the socket writable, so the session answers what it already read.
+    const server = createServer({ noDelay: true, allowHalfOpen: true });
     const { host, port } = splitListen(options.listen);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -4,8 +4,12 @@
  * chunking, one byte at a time included, and emits the same events. Arguments
  * are quoted strings or `{n}` / `{n+}` literals; every size is checked as the
  * bytes arrive (line, literal, argument count), so oversized input is refused,
- * never buffered. The session owns the socket and answers the events.
+ * never buffered. Every token must be valid UTF-8: a command holding one that
+ * is not is read to its end (literals included) and refused as a whole, never
+ * decoded lossily, so two different byte names cannot become one. The session
+ * owns the socket and answers the events.
  */
+import { isUtf8 } from 'node:buffer';
 
 /** What the parser reports, in input order. */
 export type ParseEvent =
@@ -55,6 +59,7 @@ const digit9 = 0x39;
 /** Digits of a literal length read at most (10 digits hold any 32-bit size). */
 const literalDigitsMax = 10;
 const noBytes = Buffer.alloc(0);
+const notUtf8 = 'string is not valid UTF-8';
 
 export class MupdateParser {
   private state: State = 'tag';
@@ -72,6 +77,8 @@ export class MupdateParser {
   private literal: Buffer = noBytes;
   private literalOffset = 0;
   private skipRemaining = 0;
+  /** A token of the current line was not valid UTF-8: the command is refused once read to its end. */
+  private notUtf8 = false;
 
   constructor(
     private readonly limits: ParserLimits,
@@ -117,7 +124,7 @@ export class MupdateParser {
     this.literal.set(bytes.subarray(index, index + taken), this.literalOffset);
     this.literalOffset += taken;
     if (this.literalOffset === this.literalLength) {
-      this.args.push(this.literal.toString('utf8'));
+      this.args.push(this.decode(this.literal));
       this.state = 'argEnd';
     }
     return index + taken;
@@ -191,7 +198,7 @@ export class MupdateParser {
       return;
     }
     this.name = this.take().toUpperCase();
-    if (this.name === '') {
+    if (this.name === '' && !this.notUtf8) {
       this.failOn(byte, 'Null command');
       return;
     }
@@ -282,7 +289,8 @@ export class MupdateParser {
 
   private stepRawLine(byte: number): void {
     if (byte === lf) {
-      const line = this.take();
+      // Not decoded strictly: a SASL response is base64, and what is not is refused as such.
+      const line = this.scratch.toString('utf8', 0, this.scratchLength);
       this.resetLine();
       this.emit({ kind: 'rawLine', line: line.endsWith('\r') ? line.slice(0, -1) : line });
       return;
@@ -297,7 +305,9 @@ export class MupdateParser {
   }
 
   private finishCommand(): void {
-    const event: ParseEvent = { kind: 'command', tag: this.tag, name: this.name, args: this.args };
+    const event: ParseEvent = this.notUtf8
+      ? { kind: 'bad', tag: this.tag === '' ? '*' : this.tag, text: notUtf8 }
+      : { kind: 'command', tag: this.tag, name: this.name, args: this.args };
     this.resetLine();
     this.emit(event);
   }
@@ -325,9 +335,17 @@ export class MupdateParser {
   }
 
   private take(): string {
-    const text = this.scratch.toString('utf8', 0, this.scratchLength);
+    const text = this.decode(this.scratch.subarray(0, this.scratchLength));
     this.scratchLength = 0;
     return text;
+  }
+
+  /** The bytes as text; '' (and the line marked) when they are not valid UTF-8. */
+  private decode(bytes: Buffer): string {
+    if (bytes.length === 0) return '';
+    if (isUtf8(bytes)) return bytes.toString('utf8');
+    this.notUtf8 = true;
+    return '';
   }
 
   private resetLine(): void {
@@ -338,5 +356,6 @@ export class MupdateParser {
     this.name = '';
     this.args = [];
     this.literal = noBytes;
+    this.notUtf8 = false;
   }
 }

@@ -3,9 +3,11 @@
  * idle timeout and back-pressure both ways. Commands run one at a time in
  * arrival order; reads (FIND, LIST) answer in the same turn, so pipelined reads
  * never wait per line. Reading stops while `pipelinedCommandsMax` commands wait
- * or the socket holds `socketBufferBytesMax` unsent bytes. It never decides a
- * mailbox rule: commands map to Directory calls (commands.ts), errors to
- * answers through the one table (errors.ts).
+ * or the socket holds `socketBufferBytesMax` unsent bytes. A client that ends
+ * its input (half-close) still gets the answers to every command already read,
+ * in order, then the connection closes; an UPDATE follower's is closed at once.
+ * It never decides a mailbox rule: commands map to Directory calls
+ * (commands.ts), errors to answers through the one table (errors.ts).
  */
 import type { Socket } from 'node:net';
 import type { Directory } from '../../directory/directory.js';
@@ -49,6 +51,8 @@ export class MupdateSession {
   private running = false;
   private closed = false;
   private readingPaused = false;
+  /** The client ended its input: the session closes once the queued commands are answered. */
+  private inputEnded = false;
   /** Set as soon as an AUTHENTICATE is parsed, so the parser knows the next line may be a SASL response. */
   private authenticating = false;
   /** The AUTHENTICATE waiting for its SASL response line. */
@@ -80,7 +84,7 @@ export class MupdateSession {
     socket.on('drain', () => this.onDrain());
     socket.on('error', () => this.close());
     socket.on('close', () => this.close());
-    socket.on('end', () => this.close());
+    socket.on('end', () => this.onEnd());
     this.write(this.options.writer.banner(this.options.host, this.options.version));
   }
 
@@ -146,6 +150,22 @@ export class MupdateSession {
     this.parser.push(chunk);
   }
 
+  /** The client's half-close (the listener allows it): the socket stays writable for the answers still due. */
+  private onEnd(): void {
+    if (this.follower !== null) {
+      this.close();
+      return;
+    }
+    this.inputEnded = true;
+    this.parser.stop();
+    this.closeIfAnswered();
+  }
+
+  /** Closes a session whose client ended its input once nothing is queued or running. */
+  private closeIfAnswered(): void {
+    if (this.inputEnded && !this.running && this.queue.length === 0) this.close();
+  }
+
   private onDrain(): void {
     for (const resolve of this.drainWaiters.splice(0)) resolve();
     if (this.follower !== null) {
@@ -209,6 +229,7 @@ export class MupdateSession {
       this.close();
     } finally {
       this.running = false;
+      this.closeIfAnswered();
     }
   }
 
