@@ -8,7 +8,7 @@
  * It never waits: a held lock is refused at once with FailedPrecondition.
  */
 import Database from 'better-sqlite3';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { failedPrecondition } from '../model/errors.js';
 import { limits } from '../model/limits.js';
@@ -29,6 +29,7 @@ export class DataDirLock {
    */
   static acquire(dataDir: string, holder: string): DataDirLock {
     mkdirSync(dataDir, { recursive: true });
+    checkWritable(dataDir);
     const db = new Database(join(dataDir, lockFileName));
     try {
       db.pragma('busy_timeout = 0');
@@ -60,6 +61,26 @@ export class DataDirLock {
   /** Releases the lock (closing the lock database); safe to call twice. */
   release(): void {
     if (this.db.open) this.db.close();
+  }
+}
+
+/**
+ * Refuses, naming the path, a data directory (or a database file in it) this
+ * process may not write: SQLite would say only "attempt to write a readonly
+ * database" or "unable to open database file", naming nothing.
+ */
+function checkWritable(dataDir: string): void {
+  const user = typeof process.getuid === 'function' ? ` (uid ${process.getuid()})` : '';
+  for (const [path, what] of [
+    [dataDir, 'the data directory'],
+    ...['mbdir.sqlite', 'mbdir.sqlite-wal', 'mbdir.sqlite-shm', lockFileName].map((name) => [join(dataDir, name), 'the database file']),
+  ] as const) {
+    if (path !== dataDir && !existsSync(path)) continue;
+    try {
+      accessSync(path, constants.R_OK | constants.W_OK);
+    } catch {
+      throw failedPrecondition(`${what} ${resolve(path)} is not readable and writable by this process${user}: fix its owner or mode, or give another --data-dir`);
+    }
   }
 }
 
