@@ -229,6 +229,11 @@ export const limits = {
   statusWaitSecondsMax: 3_600,
   /** `mbdir status --wait`: pause between two asks while the node is not ready. */
   statusWaitRetryMs: 250,
+  /**
+   * `mbdir --timeout SECONDS`, the deadline of each call, at most: the longest a Node timer
+   * waits (2^31-1 ms, about 24.8 days); a later deadline would not be kept by the client.
+   */
+  clientTimeoutSecondsMax: 2_147_483,
   /** HTTP adapter: request line and headers together, in bytes (node:http's maxHeaderSize). */
   httpHeaderBytesMax: 8 * 1024,
   /** HTTP adapter: the request target (path and query), in bytes. */

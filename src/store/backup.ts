@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { failedPrecondition, invalidArgument } from '../model/errors.js';
 import { limits } from '../model/limits.js';
 import { migrations } from './schema.js';
-import { bulkLoadIncompleteKey } from './connection.js';
+import { bulkLoadIncompleteKey, existingDatabasePathOf } from './connection.js';
 
 /** The database file's name inside a data directory. */
 export const databaseFileName = 'mbdir.sqlite';
@@ -50,9 +50,7 @@ export async function backupDatabase(source: Database.Database, targetPath: stri
  * mode holds no writer back.
  */
 export async function backupDataDirectory(dataDir: string, targetPath: string): Promise<BackupFacts> {
-  const path = join(dataDir, databaseFileName);
-  if (!existsSync(path)) throw invalidArgument(`no database in ${dataDir}: expected ${path}`);
-  const source = new Database(path, { fileMustExist: true });
+  const source = new Database(existingDatabasePathOf(dataDir), { fileMustExist: true });
   try {
     source.pragma('busy_timeout = 5000');
     return await backupDatabase(source, targetPath, 0x7fffffff);

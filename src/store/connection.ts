@@ -10,7 +10,7 @@
 import Database from 'better-sqlite3';
 import { closeSync, existsSync, mkdirSync, openSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { failedPrecondition } from '../model/errors.js';
+import { failedPrecondition, invalidArgument } from '../model/errors.js';
 import { BackgroundCheckpointer, walAutocheckpointPages, walBackstopCheckpointPages } from './checkpointer.js';
 import { migrate } from './schema.js';
 import { WalSync } from './wal-sync.js';
@@ -64,6 +64,17 @@ export function databasePathOf(dataDir: string): string {
   if (dataDir === ':memory:') return ':memory:';
   mkdirSync(dataDir, { recursive: true });
   return join(dataDir, 'mbdir.sqlite');
+}
+
+/**
+ * The database file of a data directory a reader opens (export, backup, a
+ * read thread): one without a database is refused, and nothing is created
+ * (a mistyped directory must not read as an empty directory).
+ */
+export function existingDatabasePathOf(dataDir: string): string {
+  const path = join(dataDir, 'mbdir.sqlite');
+  if (!existsSync(path)) throw invalidArgument(`no database in ${dataDir}: expected ${path}`);
+  return path;
 }
 
 /** Opens the database at `path` with the store's pragmas and brings its schema up to date. */

@@ -12,7 +12,7 @@ import Database from 'better-sqlite3';
 import type { AclEntry } from '../model/acl.js';
 import { AclReadCache } from './acl-read-cache.js';
 import { ChildrenMemo } from './children-memo.js';
-import { busyTimeoutMs, databasePathOf } from './connection.js';
+import { busyTimeoutMs, existingDatabasePathOf } from './connection.js';
 import { StoreQueries, type AclRow } from './queries.js';
 
 export class ReaderStore extends StoreQueries {
@@ -25,7 +25,7 @@ export class ReaderStore extends StoreQueries {
 
   /** Opens `dataDir`'s database read-only; it must exist and be migrated (the node's Store opened it first). */
   constructor(dataDir: string, cacheMebibytes: number) {
-    const db = new Database(databasePathOf(dataDir), { readonly: true, fileMustExist: true });
+    const db = new Database(existingDatabasePathOf(dataDir), { readonly: true, fileMustExist: true });
     db.pragma(`cache_size = -${cacheMebibytes * 1024}`);
     db.pragma(`busy_timeout = ${busyTimeoutMs}`);
     super(db);

@@ -1,10 +1,11 @@
 // README.md "A five-minute tour", command by command through the real `mbdir`
 // CLI against a started node, checking what a user reading the output would
 // check (and that every command of the README's tour block is one it ran);
-// plus --help and the one-line error of a bad flag value.
+// plus --help and the one-line error of a bad flag value (--timeout too).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { limits } from '../../src/model/limits.js';
 import { freePort } from '../helpers/etcd-cluster.js';
 import { repoRoot, runCli, startServer, type ServerProcess } from '../helpers/server-process.js';
 
@@ -158,6 +159,20 @@ describe('help and usage errors', () => {
       expect(result.stderr, args.join(' ')).toMatch(/^mbdir: /);
     }
     expect(results[3]?.stderr).toContain('setting cacheMib is "0"; expected MiB from 1 to');
+  });
+
+  it('refuses a --timeout that is not seconds from 0.001 to clientTimeoutSecondsMax, naming the flag and the range', async () => {
+    const values = ['abc', '0', '-1', '1e3', '2147484'];
+    const results = await Promise.all(values.map((value) => mbdir('--timeout', value, 'status')));
+    for (const [index, result] of results.entries()) {
+      expect(result.code, values[index]).toBe(1);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toBe(`mbdir: --timeout is "${values[index] ?? ''}"; expected seconds from 0.001 to ${limits.clientTimeoutSecondsMax}\n`);
+    }
+    const [half, rebalance] = await Promise.all([mbdir('--timeout', '0.5', 'status'), mbdir('--timeout', 'abc', 'rebalance', '--dry-run')]);
+    expect(half.code, half.stderr).toBe(0);
+    expect(rebalance.code).toBe(2);
+    expect(rebalance.stderr).toBe(`mbdir rebalance: --timeout is "abc"; expected seconds from 0.001 to ${limits.clientTimeoutSecondsMax}\n`);
   });
 });
 

@@ -2,7 +2,8 @@
 // each setting's default and environment variable shown the way commander
 // shows them for every other command, `--synchronous OFF` documented with its
 // risk (and warned about at start-up); settings from a config file are not
-// masked by the defaults the help shows.
+// masked by the defaults the help shows; a port above 65535 is refused in
+// one line naming the setting.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -100,5 +101,21 @@ describe('serve settings from a config file', () => {
     expect(result.killed, 'serve started with the default instead of the file\'s value').toBe(false);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/^mbdir: setting cacheMib is "0"; expected MiB from 1 to \d+\n$/);
+  });
+});
+
+describe('serve with a port above 65535', () => {
+  it('refuses it in one line naming the setting, exit 1, for each HOST:PORT setting', async () => {
+    const cases = [
+      [['--listen', '127.0.0.1:99999'], 'listen is "127.0.0.1:99999"; expected HOST:PORT with a port from 0 to 65535, such as 127.0.0.1:7878'],
+      [['--http-listen', '127.0.0.1:70000'], 'httpListen is "127.0.0.1:70000"; expected HOST:PORT with a port from 0 to 65535, such as 127.0.0.1:8080'],
+      [['--mupdate-listen', '127.0.0.1:65536'], 'mupdateListen is "127.0.0.1:65536"; expected HOST:PORT with a port from 0 to 65535, such as 127.0.0.1:3905'],
+    ] as const;
+    const results = await Promise.all(cases.map(([args], index) => runServe(['--data-dir', join(directory, `ports-${index}`), ...args])));
+    for (const [index, result] of results.entries()) {
+      expect(result.killed, cases[index]?.[1]).toBe(false);
+      expect(result.code, cases[index]?.[1]).toBe(1);
+      expect(result.stderr).toBe(`mbdir: setting ${cases[index]?.[1] ?? ''}\n`);
+    }
   });
 });

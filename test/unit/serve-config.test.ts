@@ -111,4 +111,19 @@ describe('serve config file', () => {
     expect(() => resolveServeSettings({ helperThreadNice: '20' }, {}, undefined)).toThrow(/setting helperThreadNice is "20"; expected a nice value from 0 .* to 19/);
     expect(() => resolveServeSettings({ helperThreadNice: 'low' }, {}, undefined)).toThrow(/setting helperThreadNice is "low"/);
   });
+
+  it('refuses a port above 65535 in every HOST:PORT setting, naming it, and takes 0 to 65535', () => {
+    for (const key of ['listen', 'httpListen', 'mupdateListen', 'socketmapListen'] as const) {
+      for (const port of ['0', '65535']) {
+        expect(resolveServeSettings({ [key]: `127.0.0.1:${port}` }, {}, undefined)[key], key).toBe(`127.0.0.1:${port}`);
+      }
+      for (const value of ['127.0.0.1:99999', '127.0.0.1:65536', '[::1]:70000', 'localhost']) {
+        expect(() => resolveServeSettings({ [key]: value }, {}, undefined), `${key} ${value}`).toThrow(
+          new RegExp(`^setting ${key} is ${JSON.stringify(value).replace(/[[\].]/g, '\\$&')}; expected HOST:PORT with a port from 0 to 65535, such as `),
+        );
+      }
+    }
+    expect(() => resolveServeSettings({}, { MBDIR_HTTP_LISTEN: '127.0.0.1:65536' }, undefined)).toThrow(/^setting httpListen is "127\.0\.0\.1:65536"; expected HOST:PORT/);
+    expect(() => resolveServeSettings({}, {}, configFile({ mupdateListen: '0.0.0.0:99999' }))).toThrow(/^setting mupdateListen is "0\.0\.0\.0:99999"; expected HOST:PORT/);
+  });
 });

@@ -160,13 +160,9 @@ export function resolveServeSettings(
     }
     settings[key] = normalized;
   }
-  if (!hostPortShape.test(settings.listen)) {
-    throw new Error(`setting listen is ${JSON.stringify(settings.listen)}; expected HOST:PORT such as 127.0.0.1:7878`);
-  }
+  checkHostPort(settings, 'listen', '127.0.0.1:7878');
   checkHttpSettings(settings);
-  if (settings.mupdateListen !== '' && !/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(settings.mupdateListen)) {
-    throw new Error(`setting mupdateListen is ${JSON.stringify(settings.mupdateListen)}; expected HOST:PORT such as 127.0.0.1:3905`);
-  }
+  if (settings.mupdateListen !== '') checkHostPort(settings, 'mupdateListen', '127.0.0.1:3905');
   if (!/^\d{1,6}$/.test(settings.cacheMib) || Number(settings.cacheMib) < 1 || Number(settings.cacheMib) > cacheMebibytesMax) {
     throw new Error(`setting cacheMib is ${JSON.stringify(settings.cacheMib)}; expected MiB from 1 to ${cacheMebibytesMax}`);
   }
@@ -213,13 +209,24 @@ function checkMaintenanceSettings(settings: Record<keyof ServeSettings, string>)
   }
 }
 
-const hostPortShape = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
+const hostPortShape = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
+/** The highest TCP port. */
+const portMax = 65535;
+
+/**
+ * The one check of every HOST:PORT setting: a host name, IPv4 address or
+ * bracketed IPv6 address, and a port from 0 (one picked at start-up) to 65535.
+ */
+function checkHostPort(settings: Record<keyof ServeSettings, string>, key: keyof ServeSettings, example: string): void {
+  const port = hostPortShape.exec(settings[key])?.[2];
+  if (port === undefined || Number(port) > portMax) {
+    throw new Error(`setting ${key} is ${JSON.stringify(settings[key])}; expected HOST:PORT with a port from 0 to ${portMax}, such as ${example}`);
+  }
+}
 
 /** The HTTP adapter is off unless httpListen is given; its SMTP relay is a numeric address that needs it. */
 function checkHttpSettings(settings: Record<keyof ServeSettings, string>): void {
-  if (settings.httpListen !== '' && !hostPortShape.test(settings.httpListen)) {
-    throw new Error(`setting httpListen is ${JSON.stringify(settings.httpListen)}; expected HOST:PORT such as 127.0.0.1:8080`);
-  }
+  if (settings.httpListen !== '') checkHostPort(settings, 'httpListen', '127.0.0.1:8080');
   if (settings.httpSmtpRelay === '') return;
   if (settings.httpListen === '') throw new Error('setting httpSmtpRelay is for the HTTP adapter: give --http-listen too');
   try {
@@ -236,9 +243,7 @@ function checkHttpSettings(settings: Record<keyof ServeSettings, string>): void 
  */
 function checkMailAdapters(settings: Record<keyof ServeSettings, string>): void {
   const listen = settings.socketmapListen;
-  if (listen !== '' && (!hostPortShape.test(listen) || Number(listen.slice(listen.lastIndexOf(':') + 1)) > 65535)) {
-    throw new Error(`setting socketmapListen is ${JSON.stringify(listen)}; expected HOST:PORT such as 127.0.0.1:7879`);
-  }
+  if (listen !== '') checkHostPort(settings, 'socketmapListen', '127.0.0.1:7879');
   if (listen !== '' && !isLoopbackListen(listen) && settings.socketmapAllowRemote !== 'yes') {
     throw new Error(
       `refusing socketmap on ${listen}: the socketmap protocol has no authentication, so anyone reaching it learns ` +

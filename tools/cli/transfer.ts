@@ -4,12 +4,14 @@
  * chunk and one line held; never the whole dump in memory). Import goes straight
  * into a stopped node's data directory (`--data-dir`) or through a running node
  * (`--endpoint`); export writes in sort-key order, so import then export of a
- * Cyrus dump gives its entries back.
+ * Cyrus dump gives its entries back. Export reads only: a data directory
+ * without a database is refused (nothing created), and a failed write of the
+ * dump ends the command with one line naming where it was going.
  */
-import { createReadStream, createWriteStream, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, openSync, statSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
-import { once } from 'node:events';
-import type { Writable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { clientFromCommand, type GlobalOptions } from './global-options.js';
@@ -18,7 +20,7 @@ import { dumpFooter, dumpHeader, dumpLineBytesMax, formatDumpLine, parseDumpLine
 import { invalidArgument } from '../../src/model/errors.js';
 import type { MailboxRecord } from '../../src/model/records.js';
 import { mailboxFromWire } from '../../src/api/wire.js';
-import { Store, type SynchronousMode } from '../../src/store/offline.js';
+import { existingDatabasePathOf, Store, type SynchronousMode } from '../../src/store/offline.js';
 import { importedMailbox, type ImportOptions } from './import-parse.js';
 import { importChunkBytes, loadPackedDump } from './import-pipeline.js';
 import { admitDumpServers, serversNamedByDump, type ServerRegistry } from './import-servers.js';
@@ -179,28 +181,51 @@ function importedMailboxAt(
   }
 }
 
-/** Writes the directory's ACTIVE mailboxes as a Cyrus dump, in sort-key order. */
+/**
+ * Writes the directory's ACTIVE mailboxes as a Cyrus dump, in sort-key order;
+ * ends `output` unless it is stdout. Rejects with the first error of reading
+ * the pages or of writing (after which `output` is destroyed).
+ */
 export async function exportDump(
   pages: AsyncIterable<MailboxRecord[]> | Iterable<MailboxRecord[]>,
   output: Writable,
   format: Parameters<typeof formatDumpLine>[1],
 ): Promise<number> {
-  let count = 0;
-  const write = async (text: string): Promise<void> => {
-    if (!output.write(text)) await once(output, 'drain');
-  };
-  await write(`${dumpHeader}\n`);
+  const counted = { mailboxes: 0 };
+  await pipeline(Readable.from(dumpText(pages, format, counted)), output, { end: output !== process.stdout });
+  return counted.mailboxes;
+}
+
+/** The dump's text, a page at a time; `counted` holds the mailboxes written so far. */
+async function* dumpText(
+  pages: AsyncIterable<MailboxRecord[]> | Iterable<MailboxRecord[]>,
+  format: Parameters<typeof formatDumpLine>[1],
+  counted: { mailboxes: number },
+): AsyncGenerator<string> {
+  yield `${dumpHeader}\n`;
   for await (const page of pages) {
     let chunk = '';
     for (const mailbox of page) {
       if (mailbox.state !== 'ACTIVE') continue;
-      chunk += `${count === 0 ? '' : ',\n'}${formatDumpLine(mailbox, format)}`;
-      count += 1;
+      chunk += `${counted.mailboxes === 0 ? '' : ',\n'}${formatDumpLine(mailbox, format)}`;
+      counted.mailboxes += 1;
     }
-    if (chunk !== '') await write(chunk);
+    if (chunk !== '') yield chunk;
   }
-  await write(`${count === 0 ? '' : '\n'}${dumpFooter}\n`);
-  return count;
+  yield `${counted.mailboxes === 0 ? '' : '\n'}${dumpFooter}\n`;
+}
+
+/**
+ * The file of `export --output`, opened at once so a path that cannot be
+ * written is refused before anything is read; its write errors are named
+ * by the caller.
+ */
+function outputFile(path: string): Writable {
+  try {
+    return createWriteStream(path, { fd: openSync(path, 'w') });
+  } catch (error) {
+    throw new Error(`cannot write --output ${path}: ${(error as Error).message}`);
+  }
 }
 
 /** Pages of a data directory in sort-key order (read-only use of the store). */
@@ -295,18 +320,22 @@ export function addTransferCommands(program: Command): void {
     .action(async (options: Record<string, string | undefined>, command: Command) => {
       const master = options['form'] === 'master';
       const format = { withServer: master, withUniqueid: !master, mtime: '0' };
-      const output = options['output'] === undefined ? process.stdout : createWriteStream(options['output']);
       const server = options['server'] ?? '';
       const dataDir = options['dataDir'];
+      // A reader: a directory without a database is refused before any file is made.
+      if (dataDir !== undefined) existingDatabasePathOf(dataDir);
+      const path = options['output'];
+      const output = path === undefined ? process.stdout : outputFile(path);
+      const failed: { write: Error | null } = { write: null };
+      output.on('error', (error) => (failed.write ??= error));
       const client = dataDir === undefined ? clientFor(command) : null;
       try {
         const pages = client === null ? dataDirPages(dataDir ?? '', server) : endpointPages(client, server);
         const count = await exportDump(pages, output, format);
-        if (output !== process.stdout) {
-          output.end();
-          await once(output, 'finish');
-        }
         process.stderr.write(`exported ${count} mailboxes\n`);
+      } catch (error) {
+        if (error !== failed.write) throw error;
+        throw new Error(`cannot write ${path === undefined ? 'stdout' : `--output ${path}`}: ${(error as Error).message}`);
       } finally {
         client?.close();
       }
