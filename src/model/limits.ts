@@ -234,8 +234,12 @@ export const limits = {
    * waits (2^31-1 ms, about 24.8 days); a later deadline would not be kept by the client.
    */
   clientTimeoutSecondsMax: 2_147_483,
-  /** HTTP adapter: request line and headers together, in bytes (node:http's maxHeaderSize). */
-  httpHeaderBytesMax: 8 * 1024,
+  /**
+   * HTTP adapter: request line and headers together, in bytes (node:http's maxHeaderSize). It holds
+   * nginx's auth_http request for a password that fills nginx's default client buffer (4 KiB),
+   * escaped in full (three bytes each); past it nginx would get a 431 and show its client an error.
+   */
+  httpHeaderBytesMax: 16 * 1024,
   /** HTTP adapter: the request target (path and query), in bytes. */
   httpUrlBytesMax: 2048,
   /** HTTP adapter: open connections at once; more are closed at accept. */

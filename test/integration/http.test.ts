@@ -86,6 +86,12 @@ describe('/auth on the wire', () => {
     expect(await logged('login without a password')).toMatch(/an imap login without a password \(Auth-Method external\?\) cannot be proxied/);
   });
 
+  it('answers a password filling nginx\'s 4 KiB client buffer, every byte escaped, with OK (its Auth-Pass left out)', async () => {
+    const answer = headBlock(await raw(nginxRequest('alice', '%25'.repeat(4096))));
+    expect(answer.lines.slice(0, 3)).toEqual(['Auth-Status: OK', 'Auth-Server: 127.0.0.1', 'Auth-Port: 1143']);
+    expect(answer.lines.some((line) => line.startsWith('Auth-Pass'))).toBe(false);
+  });
+
   it('leaves a password out rather than overflow nginx buffer', async () => {
     const answer = headBlock(await raw(nginxRequest('alice', 'p'.repeat(1000))));
     expect(answer.lines.some((line) => line.startsWith('Auth-Pass'))).toBe(false);
