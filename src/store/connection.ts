@@ -72,7 +72,7 @@ export function databasePathOf(dataDir: string): string {
  * (a mistyped directory must not read as an empty directory).
  */
 export function existingDatabasePathOf(dataDir: string): string {
-  const path = join(dataDir, 'mbdir.sqlite');
+  const path = join(dataDir, 'mbdir.sqlite'); // not databasePathOf: that one makes the directory
   if (!existsSync(path)) throw invalidArgument(`no database in ${dataDir}: expected ${path}`);
   return path;
 }

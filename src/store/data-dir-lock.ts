@@ -12,6 +12,7 @@ import { accessSync, constants, existsSync, mkdirSync, readFileSync, renameSync,
 import { join, resolve } from 'node:path';
 import { failedPrecondition } from '../model/errors.js';
 import { limits } from '../model/limits.js';
+import { databasePathOf } from './connection.js';
 
 export const lockFileName = 'serve.lock';
 export const holderFileName = 'serve.holder';
@@ -71,9 +72,10 @@ export class DataDirLock {
  */
 function checkWritable(dataDir: string): void {
   const user = typeof process.getuid === 'function' ? ` (uid ${process.getuid()})` : '';
+  const database = databasePathOf(dataDir);
   for (const [path, what] of [
     [dataDir, 'the data directory'],
-    ...['mbdir.sqlite', 'mbdir.sqlite-wal', 'mbdir.sqlite-shm', lockFileName].map((name) => [join(dataDir, name), 'the database file']),
+    ...[database, `${database}-wal`, `${database}-shm`, join(dataDir, lockFileName)].map((path) => [path, 'the database file']),
   ] as const) {
     if (path !== dataDir && !existsSync(path)) continue;
     try {

@@ -56,11 +56,10 @@ export interface ServeSettings {
 export const defaultReadThreadNice = 10;
 
 /**
- * Nice value of V8's and Node's helper threads by default: the main thread's.
- * 10 keeps a woken request thread from being held behind a garbage-collection
- * or compile run on its core (src/server/thread-priority.ts), but is not the
- * default until it is known not to slow the node when every core is busy
- * (docs/performance.md).
+ * Nice value of V8's and Node's helper threads by default: below the main
+ * thread's, so a woken request thread is not held behind a garbage-collection
+ * or compile run on its core (src/server/thread-priority.ts); 0 keeps them at
+ * the main thread's priority (docs/performance.md).
  */
 export const defaultHelperThreadNice = 10;
 
